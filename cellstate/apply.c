@@ -1,0 +1,144 @@
+/* apply.c: applying one transaction (DESIGN §2): de-duplication by id, the
+ * per-op verdicts, and the two commit modes. incremental keeps every op that
+ * validated; all_or_nothing runs under a journal and undoes everything when
+ * any op is rejected. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
+			 ...)
+{
+	va_list ap;
+	char buf[320];
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	free(a->detail);
+	a->detail = cs_xstrdup(buf);
+	return r;
+}
+
+typedef enum cs_reason (*op_fn)(struct cs_apply *, const struct cs_op *);
+
+static const op_fn op_table[CS_OP__COUNT] = {
+    [CS_OP_PLACE] = cs_op_place,
+    [CS_OP_PREEMPT] = cs_op_preempt,
+    [CS_OP_RELEASE] = cs_op_release,
+    [CS_OP_TASK_STATE] = cs_op_task_state,
+    [CS_OP_MACHINE_PUT] = cs_op_machine_put,
+    [CS_OP_MACHINE_STATE] = cs_op_machine_state,
+    [CS_OP_MACHINE_REMOVE] = cs_op_machine_remove,
+    [CS_OP_JOB_PUT] = cs_op_job_put,
+    [CS_OP_JOB_KILL] = cs_op_job_kill,
+    [CS_OP_JOB_REMOVE] = cs_op_job_remove,
+    [CS_OP_SCHED_REGISTER] = cs_op_sched_register,
+    [CS_OP_SCHED_UNREGISTER] = cs_op_sched_unregister,
+};
+
+static enum cs_reason run_op(struct cs_apply *a, const struct cs_op *op)
+{
+	if ((unsigned)op->kind >= CS_OP__COUNT)
+		return cs_reject(a, CS_R_UNKNOWN_TASK, "op kind %d is not an op",
+				 (int)op->kind);
+	return op_table[op->kind](a, op);
+}
+
+static void abort_all(cs_result *out)
+{
+	for (uint32_t i = 0; i < out->nops; i++) {
+		if (out->ops[i].reason != CS_R_OK)
+			continue;
+		out->ops[i].reason = CS_R_ABORTED;
+		out->ops[i].detail = cs_xstrdup(
+		    "valid, but another op of this all_or_nothing "
+		    "transaction was rejected");
+	}
+}
+
+/* Runs every op; with keep == false the state is left as it was (dry run). */
+static void run(cs_state *s, const cs_txn *txn, int64_t now_ms, bool keep,
+		cs_result *out)
+{
+	bool journaled = !keep || txn->mode == CS_ALL_OR_NOTHING;
+	struct cs_apply a = {s, txn, now_ms,
+			     journaled ? cs_journal_new() : NULL, NULL};
+	uint32_t rejected = 0;
+	s->txn_serial++;
+	out->nops = txn->nops;
+	out->ops = cs_xcalloc(txn->nops, sizeof(*out->ops));
+	for (uint32_t i = 0; i < txn->nops; i++) {
+		enum cs_reason r = run_op(&a, &txn->ops[i]);
+		out->ops[i].reason = r;
+		out->ops[i].detail = a.detail;
+		a.detail = NULL;
+		rejected += r != CS_R_OK;
+	}
+	bool whole = txn->mode == CS_ALL_OR_NOTHING && rejected;
+	if (whole)
+		abort_all(out);
+	out->committed = !whole;
+	out->accepted = whole ? 0 : txn->nops - rejected;
+	if (a.journal) {
+		if (whole || !keep)
+			cs_journal_undo(a.journal, s);
+		else
+			cs_journal_commit(a.journal, s);
+	}
+}
+
+static void replay_verdict(const struct cs_dedup_rec *rec, cs_result *out)
+{
+	out->index = rec->index;
+	out->duplicate = true;
+	out->committed = rec->committed;
+	out->nops = rec->nops;
+	out->ops = cs_xcalloc(rec->nops, sizeof(*out->ops));
+	for (uint32_t i = 0; i < rec->nops; i++) {
+		out->ops[i].reason = (enum cs_reason)rec->reasons[i];
+		out->accepted += rec->reasons[i] == CS_R_OK;
+	}
+}
+
+void cs_apply(cs_state *s, const cs_txn *txn, uint64_t index, int64_t now_ms,
+	      cs_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct cs_dedup_rec *rec =
+	    txn->id ? cs_dedup_find(&s->dedup, txn->id) : NULL;
+	if (rec) {
+		replay_verdict(rec, out);
+	} else {
+		out->index = index;
+		run(s, txn, now_ms, true, out);
+		if (txn->id)
+			cs_dedup_record(&s->dedup, &s->cfg, txn->id, index,
+					now_ms, out);
+	}
+	s->applied_index = index;
+}
+
+void cs_dry_run(cs_state *s, const cs_txn *txn, cs_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct cs_dedup_rec *rec =
+	    txn->id ? cs_dedup_find(&s->dedup, txn->id) : NULL;
+	if (rec) {
+		replay_verdict(rec, out);
+		return;
+	}
+	out->index = s->applied_index + 1;
+	run(s, txn, 0, false, out);
+}
+
+void cs_result_clear(cs_result *res)
+{
+	if (!res)
+		return;
+	for (uint32_t i = 0; i < res->nops; i++)
+		free(res->ops[i].detail);
+	free(res->ops);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,266 @@
+/* internal.h: private to cellstate; never included outside cellstate/. */
+#ifndef CELL_CELLSTATE_INTERNAL_H
+#define CELL_CELLSTATE_INTERNAL_H
+
+#include "cellstate.h"
+
+#include <stdarg.h>
+
+#define CS_UNUSED(x) ((void)(x))
+#define CS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#if defined(__GNUC__)
+#define CS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define CS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define CS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define CS_PRINTF(f, a)
+#define CS_LIKELY(x) (x)
+#define CS_UNLIKELY(x) (x)
+#endif
+
+/* ---- memory (mem.c): abort on exhaustion, see cellstate.h ---- */
+void *cs_xmalloc(size_t n);
+void *cs_xcalloc(size_t n, size_t size);
+void *cs_xrealloc(void *p, size_t n);
+char *cs_xstrdup(const char *s); /* NULL stays NULL */
+/* Grows *arr (elements of `size`) so that it holds at least `need`. */
+void cs_grow(void **arr, uint32_t *cap, uint32_t need, size_t size);
+
+/* ---- arena (arena.c): bump allocator backing a transaction's strings ---- */
+struct cs_arena;
+struct cs_arena *cs_arena_new(void);
+void cs_arena_free(struct cs_arena *a);
+void *cs_arena_alloc(struct cs_arena *a, size_t n); /* zeroed, 8-aligned */
+char *cs_arena_strdup(struct cs_arena *a, const char *s); /* NULL stays NULL */
+
+/* Deep copies of specs, either into an arena (a != NULL) or onto the heap
+ * (a == NULL, freed with cs_*_spec_free). */
+struct cs_machine_spec *cs_machine_spec_copy(struct cs_arena *a,
+					     const struct cs_machine_spec *s);
+struct cs_job_spec *cs_job_spec_copy(struct cs_arena *a,
+				     const struct cs_job_spec *s);
+/* Frees the heap members of a spec copied with a == NULL, not the struct. */
+void cs_job_spec_release(struct cs_job_spec *s);
+
+/* ---- hashing (hash.c) ---- */
+uint64_t cs_hash_bytes(const void *p, size_t n, uint64_t seed);
+uint64_t cs_hash_str(const char *s, uint64_t seed);
+static inline uint64_t cs_mix64(uint64_t x)
+{ /* splitmix64 finalizer */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+/* ---- map (map.c): string -> pointer, open addressing ----
+ * Keys are borrowed: they must live as long as their entry (they point into
+ * the entity they name). */
+struct cs_map_entry {
+	const char *key; /* NULL: empty; CS_MAP_TOMBSTONE: deleted */
+	void *value;
+	uint64_t hash;
+};
+struct cs_map {
+	struct cs_map_entry *slots;
+	uint32_t cap;  /* power of two, or 0 */
+	uint32_t used; /* live entries */
+	uint32_t dead; /* tombstones */
+};
+void cs_map_init(struct cs_map *m);
+void cs_map_destroy(struct cs_map *m);
+void *cs_map_get(const struct cs_map *m, const char *key);
+/* Inserts or replaces. */
+void cs_map_put(struct cs_map *m, const char *key, void *value);
+/* Returns the removed value, or NULL. */
+void *cs_map_del(struct cs_map *m, const char *key);
+/* Iteration: *cursor starts at 0; returns NULL at the end. */
+struct cs_map_entry *cs_map_next(const struct cs_map *m, size_t *cursor);
+
+/* ---- dedup (dedup.c): verdicts of recent transaction ids ---- */
+struct cs_dedup_rec {
+	char *id;
+	uint64_t index;
+	int64_t ms;
+	bool committed;
+	uint32_t nops;
+	uint8_t *reasons; /* nops entries */
+};
+struct cs_dedup {
+	struct cs_map by_id; /* id -> struct cs_dedup_rec* */
+	struct cs_dedup_rec **ring; /* FIFO, oldest at head */
+	uint32_t head, len, cap;
+};
+void cs_dedup_init(struct cs_dedup *d);
+void cs_dedup_destroy(struct cs_dedup *d);
+const struct cs_dedup_rec *cs_dedup_find(const struct cs_dedup *d,
+					 const char *id);
+/* Records a verdict (copying id and reasons), then forgets records older than
+ * the ttl or beyond the limit, oldest first. */
+void cs_dedup_record(struct cs_dedup *d, const struct cs_config *cfg,
+		     const char *id, uint64_t index, int64_t ms,
+		     const cs_result *res);
+void cs_dedup_add(struct cs_dedup *d, struct cs_dedup_rec *rec); /* takes rec */
+/* Oldest first; i < d->len. */
+const struct cs_dedup_rec *cs_dedup_at(const struct cs_dedup *d, uint32_t i);
+
+/* ---- the state ---- */
+struct cs_state {
+	struct cs_config cfg;
+	uint64_t applied_index;
+	uint64_t seq_clock;  /* last machine version handed out */
+	uint64_t txn_serial; /* transactions applied by this process (not state) */
+	/* Machine slots. Invariant: nmachines == slots with in_use; free slots
+	 * are chained through next_free from free_head (CS_NO_MACHINE ends). */
+	struct cs_machine *machines;
+	uint32_t nslots;
+	uint32_t slots_cap;
+	uint32_t nmachines;
+	uint32_t free_head;
+	struct cs_map machine_by_name; /* name -> slot + 1 (as a pointer) */
+	struct cs_map jobs;            /* name -> struct cs_job* (owned) */
+	struct cs_sched *scheds;       /* sorted by name */
+	uint32_t nscheds;
+	uint32_t scheds_cap;
+	char res_names[CS_RES_MAX][CS_RES_NAME_MAX + 1];
+	uint32_t nres; /* >= CS_RES_FIXED */
+	struct cs_dedup dedup;
+};
+
+static inline struct cs_machine *cs_slot(cs_state *s, uint32_t slot)
+{
+	return &s->machines[slot];
+}
+
+/* Resolves a spec's named amounts to a vector, registering extended resource
+ * names not seen before (in order, so replicas agree). Returns CS_R_OK or
+ * CS_R_RESOURCE_LIMIT when the names would overflow CS_RES_MAX; `registered`
+ * (may be NULL) gets how many names were added. */
+enum cs_reason cs_res_resolve(cs_state *s, const struct cs_amount *a,
+			      uint32_t n, cs_res *out, uint32_t *registered);
+bool cs_res_fits(const cs_res *free_, const cs_res *req, uint32_t nres);
+void cs_res_add(cs_res *a, const cs_res *b, uint32_t nres);
+void cs_res_sub(cs_res *a, const cs_res *b, uint32_t nres);
+
+/* Machine slot management used by apply and by the snapshot decoder. */
+uint32_t cs_machine_slot_alloc(cs_state *s, const char *name);
+void cs_machine_slot_release(cs_state *s, uint32_t slot);
+/* Job creation/destruction used by apply and by the snapshot decoder. The
+ * job takes a heap copy of spec. */
+struct cs_job *cs_job_create(const struct cs_job_spec *spec, const cs_res *req,
+			     int64_t now_ms);
+void cs_job_destroy(struct cs_job *job);
+void cs_job_add_dependent(struct cs_job *dep, struct cs_job *job);
+/* Removes job from dep's dependents; returns its position or -1. */
+int cs_job_remove_dependent(struct cs_job *dep, const struct cs_job *job);
+/* Links an assigned/running task into a machine's list (no accounting). */
+void cs_machine_link(struct cs_machine *m, struct cs_task *t);
+void cs_machine_unlink(struct cs_machine *m, struct cs_task *t);
+/* Scheduler registry position of name, or where it would go (*found). */
+uint32_t cs_sched_search(const cs_state *s, const char *name, bool *found);
+
+/* ---- apply (txn.c, ops_*.c) ----
+ * An op either rejects without changing anything, or changes the state and
+ * accepts. Ops change the state only through the mutators below, which
+ * record before-images in the journal when one is active (all_or_nothing
+ * transactions and dry runs), so the whole transaction can be undone. */
+struct cs_journal;
+struct cs_apply {
+	cs_state *s;
+	const cs_txn *txn;
+	int64_t now_ms;
+	struct cs_journal *journal; /* NULL: changes are final at once */
+	char *detail;               /* set by cs_reject, moved into the verdict */
+};
+
+enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
+			 ...) CS_PRINTF(3, 4);
+
+/* Mutators. Each records what it is about to change, then changes it. */
+/* Before any change to a machine: saves its image once per transaction and
+ * bumps its seq once per transaction. Returns the machine. */
+struct cs_machine *cs_touch_machine(struct cs_apply *a, uint32_t slot);
+void cs_save_task(struct cs_apply *a, struct cs_task *t);
+void cs_save_job(struct cs_apply *a, struct cs_job *job); /* once per txn */
+void cs_save_state(struct cs_apply *a); /* scalars; once per txn */
+void cs_save_scheds(struct cs_apply *a); /* once per txn */
+/* Links t (already saved) into / out of a machine's list (machine already
+ * touched), saving the neighbours whose links change. */
+void cs_link_task(struct cs_apply *a, uint32_t slot, struct cs_task *t);
+void cs_unlink_task(struct cs_apply *a, uint32_t slot, struct cs_task *t);
+/* Creation and removal, with ownership: a created entity is destroyed on
+ * undo; a removed one is destroyed on commit (at once without a journal). */
+uint32_t cs_add_machine(struct cs_apply *a, const char *name);
+void cs_drop_machine(struct cs_apply *a, uint32_t slot); /* no tasks left */
+void cs_add_job(struct cs_apply *a, struct cs_job *job);
+void cs_drop_job(struct cs_apply *a, struct cs_job *job);
+void cs_add_dependent(struct cs_apply *a, struct cs_job *dep,
+		      struct cs_job *job);
+void cs_drop_dependent(struct cs_apply *a, struct cs_job *dep,
+		       struct cs_job *job);
+/* p (heap) is garbage once the txn commits; kept until then for undo. */
+void cs_free_on_commit(struct cs_apply *a, void *p);
+/* p (heap) was allocated by this txn; freed if the txn is undone. */
+void cs_free_on_undo(struct cs_apply *a, void *p);
+
+struct cs_journal *cs_journal_new(void);
+void cs_journal_commit(struct cs_journal *j, cs_state *s); /* frees j */
+void cs_journal_undo(struct cs_journal *j, cs_state *s);   /* frees j */
+
+/* Coarse detection: rejects (seq_changed) an op carrying a seq that differs
+ * from the machine's seq before this transaction; CS_R_OK in fine mode. */
+enum cs_reason cs_check_seq(struct cs_apply *a, const struct cs_op *op,
+			    const struct cs_machine *m);
+/* The coarse-detection view: the machine's seq before this transaction. */
+uint64_t cs_seq_seen(const struct cs_apply *a, const struct cs_machine *m);
+
+/* Task moves (task.c): every state change of a task goes through here,
+ * checked against the lifecycle table, keeping job counters exact. */
+void cs_task_move(struct cs_apply *a, struct cs_task *t,
+		  enum cs_task_state to);
+/* Assigned or running: holding resources on a machine. */
+bool cs_task_is_live(const struct cs_task *t);
+/* Takes an assigned/running task off its machine, freeing its resources. */
+void cs_task_detach(struct cs_apply *a, struct cs_task *t);
+/* Ends an assigned/running task's attempt: detach, then retry (failed, lost,
+ * preempted, released go back to pending) or finish it. */
+void cs_task_end(struct cs_apply *a, struct cs_task *t, enum cs_task_end how,
+		 int32_t exit_code);
+/* Recomputes a job's state from its counters after task moves, and runs the
+ * consequences (dependents unblocked or failed). */
+void cs_job_refresh(struct cs_apply *a, struct cs_job *job);
+/* Fails or kills a job: its live tasks are killed, dependents fail. */
+void cs_job_finish(struct cs_apply *a, struct cs_job *job,
+		   enum cs_job_state state, enum cs_job_cause cause);
+
+/* One function per op kind; each returns CS_R_OK or a rejection reason. */
+enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op);
+enum cs_reason cs_op_preempt(struct cs_apply *a, const struct cs_op *op);
+enum cs_reason cs_op_release(struct cs_apply *a, const struct cs_op *op);
+enum cs_reason cs_op_task_state(struct cs_apply *a, const struct cs_op *op);
+enum cs_reason cs_op_machine_put(struct cs_apply *a, const struct cs_op *op);
+enum cs_reason cs_op_machine_state(struct cs_apply *a, const struct cs_op *op);
+enum cs_reason cs_op_machine_remove(struct cs_apply *a, const struct cs_op *op);
+enum cs_reason cs_op_job_put(struct cs_apply *a, const struct cs_op *op);
+enum cs_reason cs_op_job_kill(struct cs_apply *a, const struct cs_op *op);
+enum cs_reason cs_op_job_remove(struct cs_apply *a, const struct cs_op *op);
+enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op);
+enum cs_reason cs_op_sched_unregister(struct cs_apply *a,
+				      const struct cs_op *op);
+
+/* ---- validation helpers (names.c) ---- */
+bool cs_name_valid(const char *s);        /* [a-z0-9][a-z0-9._-]{0,62} */
+bool cs_id_valid(const char *s);          /* [A-Za-z0-9._:@/-]{1,128} */
+bool cs_label_key_valid(const char *s);   /* [a-z0-9][a-z0-9._/-]{0,62} */
+bool cs_label_value_valid(const char *s); /* [A-Za-z0-9._-]{0,63} */
+bool cs_res_name_valid(const char *s);    /* [a-z][a-z0-9._/-]{0,30} */
+bool cs_env_name_valid(const char *s);    /* [A-Za-z_][A-Za-z0-9_]{0,127} */
+/* NULL when valid, else what a cron field list should look like. */
+const char *cs_cron_check(const char *spec);
+
+/* errbuf helper: snprintf that tolerates a NULL or tiny buffer. */
+int cs_errf(char *errbuf, size_t errlen, const char *fmt, ...) CS_PRINTF(3, 4);
+
+#endif /* CELL_CELLSTATE_INTERNAL_H */

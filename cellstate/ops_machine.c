@@ -1,0 +1,162 @@
+/* ops_machine.c: machine ops: put (create or update), state changes and
+ * removal. A machine that goes down or away loses its tasks, which go back
+ * to pending while retries remain. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static enum cs_reason find(struct cs_apply *a, const struct cs_op *op,
+			   uint32_t *slot)
+{
+	*slot = op->machine ? cs_machine_slot(a->s, op->machine) : CS_NO_MACHINE;
+	if (*slot == CS_NO_MACHINE)
+		return cs_reject(a, CS_R_UNKNOWN_MACHINE,
+				 "machine %s does not exist",
+				 op->machine ? op->machine : "(none)");
+	return cs_check_seq(a, op, cs_slot(a->s, *slot));
+}
+
+static void lose_tasks(struct cs_apply *a, uint32_t slot)
+{
+	struct cs_task *t;
+	while ((t = cs_slot(a->s, slot)->tasks))
+		cs_task_end(a, t, CS_END_LOST, t->exit_code);
+}
+
+static void set_state(struct cs_apply *a, uint32_t slot,
+		      enum cs_machine_state st)
+{
+	cs_touch_machine(a, slot)->state = st;
+	if (st == CS_MACHINE_DOWN)
+		lose_tasks(a, slot);
+}
+
+static struct cs_label *labels_dup(const struct cs_label *l, uint32_t n)
+{
+	struct cs_label *out = n ? cs_xcalloc(n, sizeof(*out)) : NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		out[i].key = cs_xstrdup(l[i].key);
+		out[i].value = cs_xstrdup(l[i].value);
+	}
+	return out;
+}
+
+static bool labels_equal(const struct cs_machine *m,
+			 const struct cs_machine_spec *sp)
+{
+	if (m->nlabels != sp->nlabels)
+		return false;
+	for (uint32_t i = 0; i < m->nlabels; i++)
+		if (strcmp(m->labels[i].key, sp->labels[i].key) ||
+		    strcmp(m->labels[i].value, sp->labels[i].value))
+			return false;
+	return true;
+}
+
+/* Replaces pool and labels; the old ones stay alive until commit. */
+static void set_attrs(struct cs_apply *a, struct cs_machine *m,
+		      const struct cs_machine_spec *sp)
+{
+	cs_free_on_commit(a, m->pool);
+	for (uint32_t i = 0; i < m->nlabels; i++) {
+		cs_free_on_commit(a, m->labels[i].key);
+		cs_free_on_commit(a, m->labels[i].value);
+	}
+	cs_free_on_commit(a, m->labels);
+	m->pool = cs_xstrdup(sp->pool ? sp->pool : "default");
+	m->labels = labels_dup(sp->labels, sp->nlabels);
+	m->nlabels = sp->nlabels;
+	cs_free_on_undo(a, m->pool);
+	for (uint32_t i = 0; i < m->nlabels; i++) {
+		cs_free_on_undo(a, m->labels[i].key);
+		cs_free_on_undo(a, m->labels[i].value);
+	}
+	cs_free_on_undo(a, m->labels);
+}
+
+static enum cs_reason update(struct cs_apply *a, uint32_t slot,
+			     const struct cs_machine_spec *sp,
+			     const cs_res *cap)
+{
+	struct cs_machine *m = cs_slot(a->s, slot);
+	for (uint32_t i = 0; i < a->s->nres; i++)
+		if (cap->v[i] < m->allocated.v[i])
+			return cs_reject(a, CS_R_BELOW_ALLOCATED,
+					 "machine %s has %s %llu allocated, "
+					 "above the new capacity %llu",
+					 m->name, a->s->res_names[i],
+					 (unsigned long long)m->allocated.v[i],
+					 (unsigned long long)cap->v[i]);
+	bool attrs = strcmp(m->pool, sp->pool ? sp->pool : "default") ||
+		     !labels_equal(m, sp);
+	bool capa = memcmp(&m->capacity, cap, sizeof(*cap)) != 0;
+	if (attrs || capa)
+		m = cs_touch_machine(a, slot);
+	if (attrs)
+		set_attrs(a, m, sp);
+	m->capacity = *cap;
+	if (sp->state >= 0 && (enum cs_machine_state)sp->state != m->state)
+		set_state(a, slot, (enum cs_machine_state)sp->state);
+	return CS_R_OK;
+}
+
+enum cs_reason cs_op_machine_put(struct cs_apply *a, const struct cs_op *op)
+{
+	const struct cs_machine_spec *sp = op->machine_spec;
+	cs_res cap;
+	uint32_t added;
+	cs_save_state(a); /* resource names may be registered */
+	if (!sp || !sp->name)
+		return cs_reject(a, CS_R_UNKNOWN_MACHINE, "machine_put without a spec");
+	if (cs_res_resolve(a->s, sp->capacity, sp->ncapacity, &cap, &added))
+		return cs_reject(a, CS_R_RESOURCE_LIMIT,
+				 "machine %s names more than %d resource kinds "
+				 "in the cell",
+				 sp->name, CS_RES_MAX);
+	uint32_t slot = cs_machine_slot(a->s, sp->name);
+	if (slot != CS_NO_MACHINE) {
+		enum cs_reason r = cs_check_seq(a, op, cs_slot(a->s, slot));
+		if (!r)
+			r = update(a, slot, sp, &cap);
+		if (r)
+			a->s->nres -= added; /* rejected: register nothing */
+		return r;
+	}
+	if (a->txn->detect == CS_COARSE && op->has_seq && op->seq != 0)
+		return cs_reject(a, CS_R_SEQ_CHANGED,
+				 "machine %s does not exist (seq 0), the op "
+				 "expected seq %llu",
+				 sp->name, (unsigned long long)op->seq);
+	slot = cs_add_machine(a, sp->name);
+	struct cs_machine *m = cs_slot(a->s, slot);
+	m->pool = cs_xstrdup(sp->pool ? sp->pool : "default");
+	m->labels = labels_dup(sp->labels, sp->nlabels);
+	m->nlabels = sp->nlabels;
+	m->capacity = cap;
+	m->state = sp->state >= 0 ? (enum cs_machine_state)sp->state
+				  : CS_MACHINE_UP;
+	return CS_R_OK;
+}
+
+enum cs_reason cs_op_machine_state(struct cs_apply *a, const struct cs_op *op)
+{
+	uint32_t slot;
+	enum cs_reason r = find(a, op, &slot);
+	if (r)
+		return r;
+	if (cs_slot(a->s, slot)->state != op->machine_state)
+		set_state(a, slot, op->machine_state);
+	return CS_R_OK;
+}
+
+enum cs_reason cs_op_machine_remove(struct cs_apply *a, const struct cs_op *op)
+{
+	uint32_t slot;
+	enum cs_reason r = find(a, op, &slot);
+	if (r)
+		return r;
+	lose_tasks(a, slot);
+	cs_drop_machine(a, slot);
+	return CS_R_OK;
+}

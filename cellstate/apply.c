@@ -106,6 +106,7 @@ void cs_apply(cs_state *s, const cs_txn *txn, uint64_t index, int64_t now_ms,
 	      cs_result *out)
 {
 	memset(out, 0, sizeof(*out));
+	cs_dedup_expire(&s->dedup, &s->cfg, now_ms);
 	const struct cs_dedup_rec *rec =
 	    txn->id ? cs_dedup_find(&s->dedup, txn->id) : NULL;
 	if (rec) {

@@ -164,7 +164,7 @@ static int check_edges(const cs_state *s, char *errbuf, size_t errlen)
 	while (!rc && (job = cs_job_next(s, &cur))) {
 		uintptr_t n = (uintptr_t)cs_map_get(&held, job->spec.name);
 		uint32_t want = job->state == CS_JOB_BLOCKED ? job->deps_waiting : 0;
-		if (n != want)
+		if (n != want || job->deps_waiting != want)
 			rc = cs_errf(errbuf, errlen,
 				     "job %s: waits for %u dependencies, %u "
 				     "list it",

@@ -78,7 +78,13 @@ void cs_dedup_record(struct cs_dedup *d, const struct cs_config *cfg,
 	for (uint32_t i = 0; i < res->nops; i++)
 		r->reasons[i] = (uint8_t)res->ops[i].reason;
 	cs_dedup_add(d, r);
+	cs_dedup_expire(d, cfg, ms);
+}
+
+void cs_dedup_expire(struct cs_dedup *d, const struct cs_config *cfg,
+		     int64_t now_ms)
+{
 	while (d->len > cfg->dedup_max ||
-	       (d->len && ms - d->ring[d->head]->ms > cfg->dedup_ttl_ms))
+	       (d->len && now_ms - d->ring[d->head]->ms > cfg->dedup_ttl_ms))
 		drop_oldest(d);
 }

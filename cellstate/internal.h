@@ -39,6 +39,9 @@ struct cs_machine_spec *cs_machine_spec_copy(struct cs_arena *a,
 					     const struct cs_machine_spec *s);
 struct cs_job_spec *cs_job_spec_copy(struct cs_arena *a,
 				     const struct cs_job_spec *s);
+/* Sorts labels by key: the state keeps them sorted, so replicas fed by
+ * builders and by decoders store the same thing. */
+void cs_labels_sort(struct cs_label *l, uint32_t n);
 /* Frees the heap members of a spec copied with a == NULL, not the struct. */
 void cs_job_spec_release(struct cs_job_spec *s);
 
@@ -97,12 +100,14 @@ void cs_dedup_init(struct cs_dedup *d);
 void cs_dedup_destroy(struct cs_dedup *d);
 const struct cs_dedup_rec *cs_dedup_find(const struct cs_dedup *d,
 					 const char *id);
-/* Records a verdict (copying id and reasons), then forgets records older than
- * the ttl or beyond the limit, oldest first. */
+/* Records a verdict (copying id and reasons), then expires. */
 void cs_dedup_record(struct cs_dedup *d, const struct cs_config *cfg,
 		     const char *id, uint64_t index, int64_t ms,
 		     const cs_result *res);
 void cs_dedup_add(struct cs_dedup *d, struct cs_dedup_rec *rec); /* takes rec */
+/* Forgets records older than the ttl at now_ms, or beyond the limit. */
+void cs_dedup_expire(struct cs_dedup *d, const struct cs_config *cfg,
+		     int64_t now_ms);
 /* Oldest first; i < d->len. */
 const struct cs_dedup_rec *cs_dedup_at(const struct cs_dedup *d, uint32_t i);
 
@@ -249,6 +254,10 @@ enum cs_reason cs_op_job_remove(struct cs_apply *a, const struct cs_op *op);
 enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op);
 enum cs_reason cs_op_sched_unregister(struct cs_apply *a,
 				      const struct cs_op *op);
+
+/* ---- state views (codec_entity.c) ---- */
+/* A task's own fields without its job's name: what a snapshot stores. */
+json_t *cs_task_fields(const cs_state *s, const struct cs_task *t);
 
 /* ---- validation helpers (names.c) ---- */
 bool cs_name_valid(const char *s);        /* [a-z0-9][a-z0-9._-]{0,62} */

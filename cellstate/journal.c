@@ -91,7 +91,8 @@ void cs_save_scheds(struct cs_apply *a)
 	struct entry *e = push(j, E_SCHEDS);
 	e->n = a->s->nscheds;
 	e->ptr = cs_xmalloc(e->n * sizeof(struct cs_sched));
-	memcpy(e->ptr, a->s->scheds, e->n * sizeof(struct cs_sched));
+	if (e->n)
+		memcpy(e->ptr, a->s->scheds, e->n * sizeof(struct cs_sched));
 }
 
 void cs_save_task(struct cs_apply *a, struct cs_task *t)
@@ -319,7 +320,8 @@ static void undo_entry(struct entry *e, cs_state *s)
 	case E_SCHEDS:
 		cs_grow((void **)&s->scheds, &s->scheds_cap, e->n,
 			sizeof(*s->scheds));
-		memcpy(s->scheds, e->ptr, e->n * sizeof(*s->scheds));
+		if (e->n)
+			memcpy(s->scheds, e->ptr, e->n * sizeof(*s->scheds));
 		s->nscheds = e->n;
 		free(e->ptr);
 		break;

@@ -39,18 +39,23 @@ static struct cs_label *labels_dup(const struct cs_label *l, uint32_t n)
 		out[i].key = cs_xstrdup(l[i].key);
 		out[i].value = cs_xstrdup(l[i].value);
 	}
+	cs_labels_sort(out, n);
 	return out;
 }
 
+/* m's labels are sorted; the spec's may come in any order. */
 static bool labels_equal(const struct cs_machine *m,
 			 const struct cs_machine_spec *sp)
 {
 	if (m->nlabels != sp->nlabels)
 		return false;
-	for (uint32_t i = 0; i < m->nlabels; i++)
-		if (strcmp(m->labels[i].key, sp->labels[i].key) ||
-		    strcmp(m->labels[i].value, sp->labels[i].value))
+	for (uint32_t i = 0; i < sp->nlabels; i++) {
+		uint32_t k = 0;
+		while (k < m->nlabels && strcmp(m->labels[k].key, sp->labels[i].key))
+			k++;
+		if (k == m->nlabels || strcmp(m->labels[k].value, sp->labels[i].value))
 			return false;
+	}
 	return true;
 }
 

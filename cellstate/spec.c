@@ -89,6 +89,18 @@ struct cs_job_spec *cs_job_spec_copy(struct cs_arena *a,
 	return c;
 }
 
+static int label_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cs_label *)a)->key,
+		      ((const struct cs_label *)b)->key);
+}
+
+void cs_labels_sort(struct cs_label *l, uint32_t n)
+{
+	if (n > 1)
+		qsort(l, n, sizeof(*l), label_cmp);
+}
+
 static void labels_free(struct cs_label *l, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {

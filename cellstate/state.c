@@ -170,6 +170,8 @@ struct cs_job *cs_job_create(const struct cs_job_spec *spec, const cs_res *req,
 	struct cs_job_spec *copy = cs_job_spec_copy(NULL, spec);
 	job->spec = *copy;
 	free(copy);
+	cs_labels_sort(job->spec.labels, job->spec.nlabels);
+	cs_labels_sort(job->spec.env, job->spec.nenv);
 	job->request = *req;
 	job->submit_ms = now_ms;
 	job->tasks = cs_xcalloc(spec->ntasks, sizeof(*job->tasks));

@@ -183,6 +183,7 @@ void cs_job_finish(struct cs_apply *a, struct cs_job *job,
 		struct cs_job *j = todo[--n];
 		cs_save_job(a, j);
 		stop_waiting(a, j);
+		j->deps_waiting = 0;
 		j->state = state;
 		j->cause = cause;
 		j->end_ms = a->now_ms;

@@ -1,0 +1,498 @@
+/* test_lifecycle.c: what a user relies on beyond single verdicts: retries,
+ * dependencies, lost machines, preemption, all-or-nothing undo, idempotent
+ * ids, dry runs and the version numbers that coarse detection compares. */
+#include "testlib.h"
+
+#include <string.h>
+
+static cs_state *two_machines(void)
+{
+	cs_state *s = cs_state_new(NULL);
+	struct tl_machine m;
+	tl_machine_init(&m, "m1", 4000, 8192);
+	tl_put_machine(s, &m);
+	tl_machine_init(&m, "m2", 4000, 8192);
+	tl_put_machine(s, &m);
+	return s;
+}
+
+static cs_txn *txn(enum cs_mode mode, enum cs_detect detect)
+{
+	return cs_txn_new(NULL, "test", mode, detect);
+}
+
+static void put_job(cs_state *s, const char *name, uint32_t n, uint64_t cpu,
+		    uint32_t retries)
+{
+	struct tl_job j;
+	tl_job_init(&j, name, n, cpu, 64);
+	j.spec.max_retries = retries;
+	tl_put_job(s, &j);
+}
+
+static void test_place_accounts_and_bumps_seq(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	put_job(s, "a", 2, 1500, 0);
+	uint64_t seq = tl_seq(s, "m1"), seq2 = tl_seq(s, "m2");
+	tl_place(s, "a", 0, "m1");
+	const struct cs_machine *m = cs_machine_find(s, "m1");
+	assert_true(m->seq > seq);
+	assert_int_equal(m->allocated.v[CS_RES_CPU], 1500);
+	assert_int_equal(m->allocated.v[CS_RES_MEMORY], 64);
+	assert_int_equal(m->ntasks, 1);
+	assert_int_equal(tl_task(s, "a", 0)->state, CS_TASK_ASSIGNED);
+	assert_int_equal(cs_job_find(s, "a")->state, CS_JOB_RUNNING);
+	assert_int_equal(tl_seq(s, "m2"), seq2); /* untouched */
+	cs_state_free(s);
+}
+
+/* Coarse detection compares with the seq before the transaction, so one
+ * scheduler may put several tasks on a machine in one transaction. */
+static void test_coarse_many_places_one_machine(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	put_job(s, "a", 3, 1000, 0);
+	uint64_t seq = tl_seq(s, "m1");
+	cs_txn *t = txn(CS_INCREMENTAL, CS_COARSE);
+	for (uint32_t i = 0; i < 3; i++)
+		cs_txn_place(t, "a", i, "m1", seq);
+	tl_assert_ok(s, t);
+	assert_int_equal(cs_machine_find(s, "m1")->ntasks, 3);
+	assert_true(tl_seq(s, "m1") > seq);
+	cs_state_free(s);
+}
+
+/* The Omega race: two schedulers saw the same machine; the second commit
+ * conflicts. Coarse rejects on any change, fine only when it no longer fits. */
+static void test_two_schedulers_same_machine(void **st)
+{
+	(void)st;
+	for (int det = 0; det < 2; det++) {
+		cs_state *s = two_machines();
+		put_job(s, "a", 1, 1000, 0);
+		put_job(s, "b", 1, 1000, 0);
+		put_job(s, "c", 1, 3000, 0);
+		uint64_t seen = tl_seq(s, "m1");
+		cs_txn *t1 = txn(CS_INCREMENTAL, (enum cs_detect)det);
+		cs_txn_place(t1, "a", 0, "m1", seen);
+		cs_txn *t2 = txn(CS_INCREMENTAL, (enum cs_detect)det);
+		cs_txn_place(t2, "b", 0, "m1", seen);
+		cs_txn *t3 = txn(CS_INCREMENTAL, (enum cs_detect)det);
+		cs_txn_place(t3, "c", 0, "m1", seen);
+		cs_result r1 = tl_apply(s, t1), r2 = tl_apply(s, t2),
+			  r3 = tl_apply(s, t3);
+		assert_int_equal(r1.ops[0].reason, CS_R_OK);
+		if (det == CS_COARSE) {
+			assert_int_equal(r2.ops[0].reason, CS_R_SEQ_CHANGED);
+			assert_int_equal(r3.ops[0].reason, CS_R_SEQ_CHANGED);
+		} else {
+			assert_int_equal(r2.ops[0].reason, CS_R_OK);
+			assert_int_equal(r3.ops[0].reason, CS_R_INSUFFICIENT);
+		}
+		cs_result_clear(&r1);
+		cs_result_clear(&r2);
+		cs_result_clear(&r3);
+		cs_state_free(s);
+	}
+}
+
+static void test_all_or_nothing_undoes_everything(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	put_job(s, "a", 3, 1000, 2);
+	tl_place(s, "a", 0, "m1");
+	uint64_t before = cs_state_hash(s, CS_HASH_CONTENT);
+	cs_txn *t = txn(CS_ALL_OR_NOTHING, CS_FINE);
+	struct tl_machine m;
+	tl_machine_init(&m, "m3", 1000, 1000);
+	tl_machine_label(&m, "zone", "c");
+	cs_txn_machine_put(t, &m.spec);          /* creates a machine */
+	cs_txn_place(t, "a", 1, "m3", 0);        /* on the new machine */
+	cs_txn_machine_state(t, "m1", CS_MACHINE_DOWN); /* loses a/0 */
+	struct tl_job j;
+	tl_job_init(&j, "b", 2, 10, 10);
+	cs_txn_job_put(t, &j.spec);              /* creates a job */
+	cs_txn_machine_remove(t, "m2");
+	cs_txn_place(t, "a", 2, "m2", 0);        /* rejected: m2 is gone */
+	cs_result r = tl_apply(s, t);
+	assert_false(r.committed);
+	assert_int_equal(r.accepted, 0);
+	for (uint32_t i = 0; i < 5; i++)
+		assert_int_equal(r.ops[i].reason, CS_R_ABORTED);
+	assert_int_equal(r.ops[5].reason, CS_R_UNKNOWN_MACHINE);
+	assert_int_equal(before, cs_state_hash(s, CS_HASH_CONTENT));
+	assert_null(cs_machine_find(s, "m3"));
+	assert_non_null(cs_machine_find(s, "m2"));
+	assert_null(cs_job_find(s, "b"));
+	assert_int_equal(tl_task(s, "a", 0)->state, CS_TASK_ASSIGNED);
+	cs_result_clear(&r);
+	/* the same ops incremental: all but the last stick */
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_machine_put(t, &m.spec);
+	cs_txn_place(t, "a", 1, "m3", 0);
+	r = tl_apply(s, t);
+	assert_int_equal(r.accepted, 2);
+	assert_int_equal(tl_task(s, "a", 1)->state, CS_TASK_ASSIGNED);
+	cs_result_clear(&r);
+	cs_state_free(s);
+}
+
+static void test_gang_all_or_nothing(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	struct tl_job j;
+	tl_job_init(&j, "g", 3, 1500, 64);
+	j.spec.gang = true;
+	tl_put_job(s, &j);
+	/* 3 x 1500 fits on two 4000 machines only as 2 + 1 */
+	cs_txn *t = txn(CS_ALL_OR_NOTHING, CS_FINE);
+	cs_txn_place(t, "g", 0, "m1", 0);
+	cs_txn_place(t, "g", 1, "m1", 0);
+	cs_txn_place(t, "g", 2, "m1", 0); /* does not fit */
+	cs_result r = tl_apply(s, t);
+	assert_false(r.committed);
+	assert_int_equal(r.ops[2].reason, CS_R_INSUFFICIENT);
+	assert_int_equal(cs_job_find(s, "g")->count[CS_TASK_PENDING], 3);
+	cs_result_clear(&r);
+	t = txn(CS_ALL_OR_NOTHING, CS_FINE);
+	cs_txn_place(t, "g", 0, "m1", 0);
+	cs_txn_place(t, "g", 1, "m1", 0);
+	cs_txn_place(t, "g", 2, "m2", 0);
+	tl_assert_ok(s, t);
+	assert_int_equal(cs_job_find(s, "g")->count[CS_TASK_ASSIGNED], 3);
+	cs_state_free(s);
+}
+
+static void test_retry_then_fail(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	put_job(s, "a", 2, 1000, 1);
+	tl_place(s, "a", 0, "m1");
+	tl_place(s, "a", 1, "m2");
+	tl_report(s, "a", 0, CS_TASK_RUNNING, 0);
+	tl_report(s, "a", 0, CS_TASK_FAILED, 3);
+	const struct cs_task *t = tl_task(s, "a", 0);
+	assert_int_equal(t->state, CS_TASK_PENDING); /* one retry left */
+	assert_int_equal(t->attempt, 1);
+	assert_int_equal(t->failures, 1);
+	assert_int_equal(t->last_end, CS_END_FAILED);
+	assert_int_equal(t->exit_code, 3);
+	assert_int_equal(cs_machine_find(s, "m1")->allocated.v[CS_RES_CPU], 0);
+	/* a late report for the old attempt is stale */
+	cs_txn *x = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_task_state(x, "a", 0, 0, "m1", CS_TASK_SUCCEEDED, 0);
+	cs_result r = tl_apply(s, x);
+	assert_int_equal(r.ops[0].reason, CS_R_STALE_ATTEMPT);
+	cs_result_clear(&r);
+	tl_place(s, "a", 0, "m1");
+	tl_report(s, "a", 0, CS_TASK_LOST, 0);
+	const struct cs_job *job = cs_job_find(s, "a");
+	assert_int_equal(job->state, CS_JOB_FAILED);
+	assert_int_equal(job->cause, CS_CAUSE_TASK_FAILED);
+	assert_int_equal(tl_task(s, "a", 0)->state, CS_TASK_LOST);
+	assert_int_equal(tl_task(s, "a", 1)->state, CS_TASK_KILLED);
+	assert_int_equal(cs_machine_find(s, "m2")->ntasks, 0);
+	cs_state_free(s);
+}
+
+static void test_success_and_dependencies(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	put_job(s, "a", 1, 1000, 0);
+	put_job(s, "b", 1, 1000, 0);
+	struct tl_job j;
+	tl_job_init(&j, "c", 1, 10, 10);
+	j.deps[0] = "a";
+	j.deps[1] = "b";
+	j.spec.ndeps = 2;
+	tl_put_job(s, &j);
+	tl_job_init(&j, "d", 1, 10, 10);
+	j.deps[0] = "c";
+	j.spec.ndeps = 1;
+	tl_put_job(s, &j);
+	assert_int_equal(cs_job_find(s, "c")->state, CS_JOB_BLOCKED);
+	tl_place(s, "a", 0, "m1");
+	tl_report(s, "a", 0, CS_TASK_SUCCEEDED, 0);
+	assert_int_equal(cs_job_find(s, "a")->state, CS_JOB_SUCCEEDED);
+	assert_int_equal(cs_job_find(s, "c")->state, CS_JOB_BLOCKED);
+	assert_int_equal(cs_job_find(s, "c")->deps_waiting, 1);
+	tl_place(s, "b", 0, "m1");
+	tl_report(s, "b", 0, CS_TASK_SUCCEEDED, 0);
+	assert_int_equal(cs_job_find(s, "c")->state, CS_JOB_PENDING);
+	/* c fails: d fails with it, transitively */
+	tl_place(s, "c", 0, "m2");
+	tl_report(s, "c", 0, CS_TASK_FAILED, 1);
+	assert_int_equal(cs_job_find(s, "c")->state, CS_JOB_FAILED);
+	assert_int_equal(cs_job_find(s, "d")->state, CS_JOB_FAILED);
+	assert_int_equal(cs_job_find(s, "d")->cause, CS_CAUSE_DEPENDENCY_FAILED);
+	assert_int_equal(tl_task(s, "d", 0)->state, CS_TASK_KILLED);
+	/* a job that succeeded may be removed; its dependents do not mind */
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_job_remove(t, "a");
+	cs_txn_job_remove(t, "d");
+	tl_assert_ok(s, t);
+	cs_state_free(s);
+}
+
+static void test_kill_cascades_to_blocked(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	put_job(s, "a", 2, 1000, 0);
+	struct tl_job j;
+	tl_job_init(&j, "b", 1, 10, 10);
+	j.deps[0] = "a";
+	j.spec.ndeps = 1;
+	tl_put_job(s, &j);
+	tl_place(s, "a", 0, "m1");
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_job_kill(t, "a");
+	tl_assert_ok(s, t);
+	assert_int_equal(cs_job_find(s, "a")->state, CS_JOB_KILLED);
+	assert_int_equal(tl_task(s, "a", 0)->last_end, CS_END_KILLED);
+	assert_int_equal(cs_job_find(s, "b")->state, CS_JOB_FAILED);
+	assert_int_equal(cs_machine_find(s, "m1")->allocated.v[CS_RES_CPU], 0);
+	cs_state_free(s);
+}
+
+static void test_machine_down_loses_tasks(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	put_job(s, "a", 2, 1000, 5);
+	tl_place(s, "a", 0, "m1");
+	tl_place(s, "a", 1, "m1");
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_machine_state(t, "m1", CS_MACHINE_DOWN);
+	tl_assert_ok(s, t);
+	for (uint32_t i = 0; i < 2; i++) {
+		const struct cs_task *k = tl_task(s, "a", i);
+		assert_int_equal(k->state, CS_TASK_PENDING);
+		assert_int_equal(k->attempt, 1);
+		assert_int_equal(k->last_end, CS_END_LOST);
+	}
+	assert_int_equal(cs_machine_find(s, "m1")->ntasks, 0);
+	cs_state_free(s);
+}
+
+/* A removed and re-added machine never reuses a seq: a scheduler that saw
+ * the old machine cannot commit against the new one (no ABA). */
+static void test_seq_never_reused(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	put_job(s, "a", 1, 1000, 0);
+	uint64_t old = tl_seq(s, "m1");
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_machine_remove(t, "m1");
+	tl_assert_ok(s, t);
+	struct tl_machine m;
+	tl_machine_init(&m, "m1", 4000, 8192);
+	tl_put_machine(s, &m);
+	assert_true(tl_seq(s, "m1") > old);
+	t = txn(CS_INCREMENTAL, CS_COARSE);
+	cs_txn_place(t, "a", 0, "m1", old);
+	cs_result r = tl_apply(s, t);
+	assert_int_equal(r.ops[0].reason, CS_R_SEQ_CHANGED);
+	cs_result_clear(&r);
+	/* a put that changes nothing is no change: the seq stays */
+	uint64_t now = tl_seq(s, "m1");
+	tl_put_machine(s, &m);
+	assert_int_equal(tl_seq(s, "m1"), now);
+	cs_state_free(s);
+}
+
+static void test_preempt_makes_room_in_one_txn(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	struct tl_job j;
+	tl_job_init(&j, "low", 1, 4000, 64);
+	j.spec.priority = 10;
+	tl_put_job(s, &j);
+	tl_job_init(&j, "high", 1, 4000, 64);
+	j.spec.priority = 200;
+	tl_put_job(s, &j);
+	tl_place(s, "low", 0, "m1");
+	uint64_t seen = tl_seq(s, "m1");
+	cs_txn *t = txn(CS_ALL_OR_NOTHING, CS_COARSE);
+	cs_txn_preempt(t, "low", 0, "m1", seen, "high");
+	cs_txn_place(t, "high", 0, "m1", seen);
+	tl_assert_ok(s, t);
+	const struct cs_task *v = tl_task(s, "low", 0);
+	assert_int_equal(v->state, CS_TASK_PENDING);
+	assert_int_equal(v->last_end, CS_END_PREEMPTED);
+	assert_int_equal(v->attempt, 1);
+	assert_int_equal(v->failures, 0); /* preemption uses no retry */
+	assert_int_equal(tl_task(s, "high", 0)->state, CS_TASK_ASSIGNED);
+	cs_state_free(s);
+}
+
+static void test_release_returns_task(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	put_job(s, "a", 1, 1000, 0);
+	tl_place(s, "a", 0, "m1");
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_release(t, "a", 0, NULL);
+	tl_assert_ok(s, t);
+	const struct cs_task *k = tl_task(s, "a", 0);
+	assert_int_equal(k->state, CS_TASK_PENDING);
+	assert_int_equal(k->last_end, CS_END_RELEASED);
+	assert_int_equal(k->attempt, 1);
+	assert_int_equal(cs_job_find(s, "a")->state, CS_JOB_PENDING);
+	cs_state_free(s);
+}
+
+static void test_duplicate_id_returns_first_verdict(void **st)
+{
+	(void)st;
+	struct cs_config cfg = {.dedup_max = 100, .dedup_ttl_ms = 5000};
+	cs_state *s = cs_state_new(&cfg);
+	struct tl_machine m;
+	tl_machine_init(&m, "m1", 1000, 1000);
+	tl_put_machine(s, &m);
+	put_job(s, "a", 2, 600, 0);
+	cs_txn *t = cs_txn_new("s1-1", "s1", CS_INCREMENTAL, CS_FINE);
+	cs_txn_place(t, "a", 0, "m1", 0);
+	cs_txn_place(t, "a", 1, "m1", 0);
+	cs_result first = tl_apply(s, t);
+	uint64_t h = cs_state_hash(s, CS_HASH_CONTENT);
+	t = cs_txn_new("s1-1", "s1", CS_INCREMENTAL, CS_FINE);
+	cs_txn_place(t, "a", 0, "m1", 0);
+	cs_txn_place(t, "a", 1, "m1", 0);
+	cs_result again = tl_apply(s, t);
+	assert_true(again.duplicate);
+	assert_int_equal(again.index, first.index);
+	assert_int_equal(again.nops, 2);
+	assert_int_equal(again.ops[0].reason, CS_R_OK);
+	assert_int_equal(again.ops[1].reason, CS_R_INSUFFICIENT);
+	assert_int_equal(again.accepted, first.accepted);
+	assert_int_equal(h, cs_state_hash(s, CS_HASH_CONTENT));
+	cs_result_clear(&first);
+	cs_result_clear(&again);
+	/* past the ttl (entry time), the id is forgotten */
+	for (int i = 0; i < 6; i++)
+		tl_assert_ok(s, cs_txn_new(NULL, "s1", CS_INCREMENTAL, CS_FINE));
+	t = cs_txn_new("s1-1", "s1", CS_INCREMENTAL, CS_FINE);
+	cs_txn_place(t, "a", 0, "m1", 0);
+	cs_result late = tl_apply(s, t);
+	assert_false(late.duplicate);
+	assert_int_equal(late.ops[0].reason, CS_R_TASK_NOT_PENDING);
+	cs_result_clear(&late);
+	cs_state_free(s);
+}
+
+static void test_dry_run_changes_nothing(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	put_job(s, "a", 2, 3000, 0);
+	uint64_t h = cs_state_hash(s, 0);
+	cs_txn *t = cs_txn_new("dry-1", "me", CS_INCREMENTAL, CS_FINE);
+	cs_txn_place(t, "a", 0, "m1", 0);
+	cs_txn_place(t, "a", 1, "m1", 0);
+	cs_result r;
+	cs_dry_run(s, t, &r);
+	assert_true(r.committed);
+	assert_int_equal(r.ops[0].reason, CS_R_OK);
+	assert_int_equal(r.ops[1].reason, CS_R_INSUFFICIENT);
+	assert_int_equal(h, cs_state_hash(s, 0)); /* not even the id */
+	tl_assert_invariants(s);
+	cs_result_clear(&r);
+	cs_result real = tl_apply(s, t); /* the id was not remembered */
+	assert_false(real.duplicate);
+	assert_int_equal(real.accepted, 1);
+	cs_result_clear(&real);
+	cs_state_free(s);
+}
+
+static void test_fit_is_what_apply_checks(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	struct tl_job j;
+	tl_job_init(&j, "d", 2, 100, 64);
+	j.spec.distinct = true;
+	tl_put_job(s, &j);
+	const struct cs_job *job = cs_job_find(s, "d");
+	assert_int_equal(cs_fit(s, cs_machine_find(s, "m1"), job), CS_R_OK);
+	tl_place(s, "d", 0, "m1");
+	assert_int_equal(cs_fit(s, cs_machine_find(s, "m1"), job),
+			 CS_R_CONSTRAINT);
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_place(t, "d", 1, "m1", 0);
+	cs_result r = tl_apply(s, t);
+	assert_int_equal(r.ops[0].reason, CS_R_CONSTRAINT);
+	cs_result_clear(&r);
+	cs_state_free(s);
+}
+
+static void test_scheduler_registry_sorted(void **st)
+{
+	(void)st;
+	cs_state *s = cs_state_new(NULL);
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	struct cs_sched_spec a = {"svc-1", "service", "service"},
+			     b = {"batch-2", "batch", "batch"},
+			     c = {"batch-1", "batch", "batch"};
+	cs_txn_sched_register(t, &a);
+	cs_txn_sched_register(t, &b);
+	cs_txn_sched_register(t, &c);
+	tl_assert_ok(s, t);
+	assert_int_equal(cs_sched_count(s), 3);
+	assert_string_equal(cs_sched_at(s, 0)->name, "batch-1");
+	assert_string_equal(cs_sched_at(s, 2)->name, "svc-1");
+	t = txn(CS_ALL_OR_NOTHING, CS_FINE);
+	cs_txn_sched_unregister(t, "batch-2");
+	cs_txn_sched_unregister(t, "nobody");
+	cs_result r = tl_apply(s, t);
+	assert_false(r.committed);
+	assert_int_equal(cs_sched_count(s), 3); /* undone */
+	cs_result_clear(&r);
+	cs_state_free(s);
+}
+
+static void test_task_lifecycle_table(void **st)
+{
+	(void)st;
+	assert_true(cs_task_transition_allowed(CS_TASK_PENDING, CS_TASK_ASSIGNED));
+	assert_false(cs_task_transition_allowed(CS_TASK_PENDING, CS_TASK_RUNNING));
+	assert_false(cs_task_transition_allowed(CS_TASK_SUCCEEDED, CS_TASK_PENDING));
+	assert_false(cs_task_transition_allowed(CS_TASK_KILLED, CS_TASK_PENDING));
+	assert_true(cs_task_transition_allowed(CS_TASK_LOST, CS_TASK_PENDING));
+	assert_false(cs_task_transition_allowed(CS_TASK_PENDING,
+						(enum cs_task_state)42));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_place_accounts_and_bumps_seq),
+	    cmocka_unit_test(test_coarse_many_places_one_machine),
+	    cmocka_unit_test(test_two_schedulers_same_machine),
+	    cmocka_unit_test(test_all_or_nothing_undoes_everything),
+	    cmocka_unit_test(test_gang_all_or_nothing),
+	    cmocka_unit_test(test_retry_then_fail),
+	    cmocka_unit_test(test_success_and_dependencies),
+	    cmocka_unit_test(test_kill_cascades_to_blocked),
+	    cmocka_unit_test(test_machine_down_loses_tasks),
+	    cmocka_unit_test(test_seq_never_reused),
+	    cmocka_unit_test(test_preempt_makes_room_in_one_txn),
+	    cmocka_unit_test(test_release_returns_task),
+	    cmocka_unit_test(test_duplicate_id_returns_first_verdict),
+	    cmocka_unit_test(test_dry_run_changes_nothing),
+	    cmocka_unit_test(test_fit_is_what_apply_checks),
+	    cmocka_unit_test(test_scheduler_registry_sorted),
+	    cmocka_unit_test(test_task_lifecycle_table),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,516 @@
+/* validate.c: every check of a transaction or spec that needs no state
+ * (names, ranges, required fields, coarse places carrying a seq). Decoders
+ * run it on what they built, so built and decoded input meet the same rules
+ * in the same words; cs_apply checks the rest against the state. */
+#include "json_util.h"
+
+#include <string.h>
+
+/* ---- fields at PATH.key ---- */
+
+static int str_at(struct cs_jdec *d, const char *key, const char *s,
+		  bool (*valid)(const char *), const char *expect)
+{
+	size_t saved = cs_jpath_key(&d->path, key);
+	int r = cs_jcheck_str(d, s, valid, expect);
+	cs_jpath_pop(&d->path, saved);
+	return r;
+}
+
+static int name_at(struct cs_jdec *d, const char *key, const char *s,
+		   const char *expect)
+{
+	return str_at(d, key, s, cs_name_valid, expect);
+}
+
+/* An optional field: NULL means absent. */
+static int opt_at(struct cs_jdec *d, const char *key, const char *s,
+		  bool (*valid)(const char *), const char *expect)
+{
+	return s ? str_at(d, key, s, valid, expect) : 0;
+}
+
+static int u64_at(struct cs_jdec *d, const char *key, uint64_t v, uint64_t lo,
+		  uint64_t hi, const char *expect)
+{
+	size_t saved = cs_jpath_key(&d->path, key);
+	int r = cs_jcheck_u64(d, v, lo, hi, expect);
+	cs_jpath_pop(&d->path, saved);
+	return r;
+}
+
+/* ---- collections ---- */
+
+static int label_check(struct cs_jdec *d, const struct cs_label *l,
+		       const struct cs_label *prev,
+		       const struct cs_jmap_rules *r)
+{
+	if (!l->key)
+		return cs_jerr(d, "expected %s, got a NULL key", r->key_expect);
+	size_t saved = cs_jpath_key(&d->path, l->key);
+	int rc = cs_jcheck_str(d, l->key, r->key_ok, r->key_expect);
+	if (rc == 0)
+		rc = cs_jcheck_str(d, l->value, r->value_ok, r->value_expect);
+	/* Stored labels are sorted (cs_machine): lookups and the state hash
+	 * rely on it, and it rules out duplicate keys. */
+	if (rc == 0 && prev && strcmp(prev->key, l->key) >= 0)
+		rc = cs_jerr(d,
+			     "expected keys sorted and unique, got \"%s\" "
+			     "after \"%s\"",
+			     l->key, prev->key);
+	cs_jpath_pop(&d->path, saved);
+	return rc;
+}
+
+static int labels_at(struct cs_jdec *d, const char *key,
+		     const struct cs_label *l, uint32_t n,
+		     const struct cs_jmap_rules *r)
+{
+	size_t saved = cs_jpath_key(&d->path, key);
+	int rc = 0;
+	if (n > r->max)
+		rc = cs_jerr(d, "expected at most %u %s, got %u", r->max,
+			     r->noun, n);
+	for (uint32_t i = 0; i < n && rc == 0; i++)
+		rc = label_check(d, &l[i], i ? &l[i - 1] : NULL, r);
+	cs_jpath_pop(&d->path, saved);
+	return rc;
+}
+
+static bool has_name(const char *const *names, const char *name)
+{
+	for (; names && *names; names++)
+		if (!strcmp(*names, name))
+			return true;
+	return false;
+}
+
+static int amount_check(struct cs_jdec *d, const struct cs_amount *a,
+			uint32_t i, const struct cs_jamount_rules *r)
+{
+	if (!a[i].name)
+		return cs_jerr(d, "expected %s, got a NULL name",
+			       CS_EXPECT_RES_NAME);
+	size_t saved = cs_jpath_key(&d->path, a[i].name);
+	bool pos = r->required_min > 0 && has_name(r->required, a[i].name);
+	int rc =
+	    cs_jcheck_str(d, a[i].name, cs_res_name_valid, CS_EXPECT_RES_NAME);
+	for (uint32_t j = 0; j < i && rc == 0; j++)
+		if (!strcmp(a[j].name, a[i].name))
+			rc = cs_jerr(d, "expected each resource once, got it "
+					"twice");
+	if (rc == 0)
+		rc = cs_jcheck_u64(d, a[i].value, pos ? r->required_min : 0,
+				   CS_RES_VALUE_MAX,
+				   pos ? CS_EXPECT_POSITIVE : NULL);
+	cs_jpath_pop(&d->path, saved);
+	return rc;
+}
+
+static bool has_amount(const struct cs_amount *a, uint32_t n, const char *name)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!strcmp(a[i].name, name))
+			return true;
+	return false;
+}
+
+/* The same rules as the decoder's (json_util.c). */
+static int amounts_at(struct cs_jdec *d, const char *key,
+		      const struct cs_amount *a, uint32_t n,
+		      const struct cs_jamount_rules *r)
+{
+	size_t saved = cs_jpath_key(&d->path, key);
+	int rc = 0;
+	if (n > CS_RES_MAX)
+		rc = cs_jerr(d, "expected at most %d resources, got %u",
+			     CS_RES_MAX, n);
+	for (uint32_t i = 0; i < n && rc == 0; i++)
+		rc = amount_check(d, a, i, r);
+	for (const char *const *req = r->required; req && *req && rc == 0;
+	     req++)
+		if (!has_amount(a, n, *req))
+			rc = cs_jerr_at(d, *req, CS_MISSING);
+	cs_jpath_pop(&d->path, saved);
+	return rc;
+}
+
+static int strings_at(struct cs_jdec *d, const char *key, char *const *s,
+		      uint32_t n, const struct cs_jlist_rules *r)
+{
+	size_t saved = cs_jpath_key(&d->path, key);
+	int rc = 0;
+	if (n > r->max)
+		rc = cs_jerr(d, "expected at most %u %s, got %u", r->max,
+			     r->noun, n);
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		size_t at = cs_jpath_index(&d->path, i);
+		rc = cs_jcheck_str(d, s[i], r->valid, r->expect);
+		cs_jpath_pop(&d->path, at);
+	}
+	cs_jpath_pop(&d->path, saved);
+	return rc;
+}
+
+/* ---- machine spec ---- */
+
+/* -1 keeps a known machine's state (new machines are up). */
+static int spec_state_check(struct cs_jdec *d, int state)
+{
+	if (state >= -1 && state <= CS_MACHINE_DOWN)
+		return 0;
+	return cs_jerr_at(d, "state", "expected %s, got %d",
+			  CS_EXPECT_MACHINE_STATE, state);
+}
+
+static int machine_spec_check(struct cs_jdec *d,
+			      const struct cs_machine_spec *s)
+{
+	const struct cs_jmap_rules *lr = &cs_jlabel_rules;
+	if (name_at(d, "name", s->name, CS_EXPECT_MACHINE) < 0 ||
+	    opt_at(d, "pool", s->pool, cs_name_valid, CS_EXPECT_POOL) < 0 ||
+	    labels_at(d, "labels", s->labels, s->nlabels, lr) < 0 ||
+	    amounts_at(d, "capacity", s->capacity, s->ncapacity,
+		       &cs_jcapacity_rules) < 0 ||
+	    spec_state_check(d, s->state) < 0)
+		return -1;
+	return 0;
+}
+
+int cs_machine_spec_validate(const struct cs_machine_spec *spec,
+			     const char *path, char *errbuf, size_t errlen)
+{
+	struct cs_jdec d;
+	cs_jdec_init(&d, path, errbuf, errlen);
+	if (!spec)
+		return cs_jerr(&d, CS_MISSING);
+	return machine_spec_check(&d, spec);
+}
+
+/* ---- job spec ---- */
+
+static int job_identity(struct cs_jdec *d, const struct cs_job_spec *s)
+{
+	if (name_at(d, "name", s->name, CS_EXPECT_JOB) < 0 ||
+	    name_at(d, "class", s->class_name, CS_EXPECT_CLASS) < 0 ||
+	    u64_at(d, "priority", s->priority, 0, CS_PRIORITY_MAX, NULL) < 0 ||
+	    u64_at(d, "tasks", s->ntasks, 1, CS_JOB_TASKS_MAX, NULL) < 0)
+		return -1;
+	return u64_at(d, "max_retries", s->max_retries, 0, CS_RETRIES_MAX,
+		      NULL);
+}
+
+static int job_constraints(struct cs_jdec *d, const struct cs_job_spec *s)
+{
+	size_t saved = cs_jpath_key(&d->path, "constraints");
+	int rc = opt_at(d, "pool", s->pool, cs_name_valid, CS_EXPECT_POOL);
+	if (rc == 0)
+		rc = labels_at(d, "labels", s->labels, s->nlabels,
+			       &cs_jlabel_rules);
+	cs_jpath_pop(&d->path, saved);
+	return rc;
+}
+
+/* What an agent runs: a command, a simulated duration, or both. */
+static int job_run(struct cs_jdec *d, const struct cs_job_spec *s)
+{
+	uint64_t ms = s->duration_ms;
+	if (opt_at(d, "command", s->command, cs_jcommand_valid,
+		   CS_EXPECT_COMMAND) < 0 ||
+	    strings_at(d, "args", s->args, s->nargs, &cs_jargs_rules) < 0 ||
+	    labels_at(d, "env", s->env, s->nenv, &cs_jenv_rules) < 0 ||
+	    u64_at(d, "duration_ms", ms, 0, CS_DURATION_MAX, NULL) < 0)
+		return -1;
+	if (!s->command && s->duration_ms == 0)
+		return cs_jerr(d, "expected \"command\" or a positive "
+				  "\"duration_ms\"");
+	return 0;
+}
+
+static int dep_check(struct cs_jdec *d, const struct cs_job_spec *s, uint32_t i)
+{
+	const char *dep = s->deps[i];
+	if (cs_jcheck_str(d, dep, cs_name_valid, CS_EXPECT_JOB) < 0)
+		return -1;
+	if (s->name && !strcmp(dep, s->name))
+		return cs_jerr(d, "expected another job's name, got the job "
+				  "itself");
+	for (uint32_t j = 0; j < i; j++)
+		if (!strcmp(s->deps[j], dep))
+			return cs_jerr(d,
+				       "expected each job once, got \"%s\" "
+				       "again",
+				       dep);
+	return 0;
+}
+
+/* Dependencies form a DAG across jobs (cs_apply checks the other jobs);
+ * here only what one spec can break. */
+static int job_deps(struct cs_jdec *d, const struct cs_job_spec *s)
+{
+	size_t saved = cs_jpath_key(&d->path, "depends_on");
+	int rc = 0;
+	if (s->ndeps > CS_DEPS_MAX)
+		rc = cs_jerr(d, "expected at most %u jobs, got %u", CS_DEPS_MAX,
+			     s->ndeps);
+	for (uint32_t i = 0; i < s->ndeps && rc == 0; i++) {
+		size_t at = cs_jpath_index(&d->path, i);
+		rc = dep_check(d, s, i);
+		cs_jpath_pop(&d->path, at);
+	}
+	cs_jpath_pop(&d->path, saved);
+	return rc;
+}
+
+static int job_cron(struct cs_jdec *d, const struct cs_job_spec *s)
+{
+	const char *bad = s->cron ? cs_cron_check(s->cron) : NULL;
+	return bad ? cs_jerr_at(d, "cron", "%s", bad) : 0;
+}
+
+static int job_spec_check(struct cs_jdec *d, const struct cs_job_spec *s)
+{
+	if (job_identity(d, s) < 0 ||
+	    amounts_at(d, "resources", s->request, s->nrequest,
+		       &cs_jrequest_rules) < 0 ||
+	    job_constraints(d, s) < 0 || job_run(d, s) < 0 ||
+	    job_deps(d, s) < 0 || job_cron(d, s) < 0)
+		return -1;
+	return 0;
+}
+
+int cs_job_spec_validate(const struct cs_job_spec *spec, const char *path,
+			 char *errbuf, size_t errlen)
+{
+	struct cs_jdec d;
+	cs_jdec_init(&d, path, errbuf, errlen);
+	if (!spec)
+		return cs_jerr(&d, CS_MISSING);
+	return job_spec_check(&d, spec);
+}
+
+/* ---- ops ---- */
+
+/* The spec an op carries, at PATH.key, whose name the op also points to
+ * (the builders' invariant: op->machine == machine_spec->name, ...). */
+static int same_name(struct cs_jdec *d, const char *key, const char *op_name,
+		     const char *spec_name)
+{
+	if (op_name && spec_name && !strcmp(op_name, spec_name))
+		return 0;
+	return cs_jerr_at(d, key,
+			  "expected the op's own name to match the "
+			  "spec's name");
+}
+
+static int task_ref(struct cs_jdec *d, const struct cs_op *op)
+{
+	if (name_at(d, "job", op->job, CS_EXPECT_JOB) < 0 ||
+	    u64_at(d, "task", op->task, 0, CS_TASK_INDEX_MAX, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+static int check_place(struct cs_jdec *d, const struct cs_op *op)
+{
+	if (task_ref(d, op) < 0 ||
+	    name_at(d, "machine", op->machine, CS_EXPECT_MACHINE) < 0)
+		return -1;
+	return 0;
+}
+
+static int check_preempt(struct cs_jdec *d, const struct cs_op *op)
+{
+	if (check_place(d, op) < 0 ||
+	    name_at(d, "for", op->by_job, CS_EXPECT_JOB) < 0)
+		return -1;
+	return 0;
+}
+
+static int check_release(struct cs_jdec *d, const struct cs_op *op)
+{
+	if (task_ref(d, op) < 0 || opt_at(d, "machine", op->machine,
+					  cs_name_valid, CS_EXPECT_MACHINE) < 0)
+		return -1;
+	return 0;
+}
+
+static int check_task_state(struct cs_jdec *d, const struct cs_op *op)
+{
+	if (check_place(d, op) < 0)
+		return -1;
+	switch (op->report) {
+	case CS_TASK_RUNNING:
+	case CS_TASK_SUCCEEDED:
+	case CS_TASK_FAILED:
+	case CS_TASK_LOST:
+		return 0;
+	default:
+		return cs_jerr_at(d, "state",
+				  "expected one of: running, "
+				  "succeeded, failed, lost, got \"%s\"",
+				  cs_task_state_name(op->report));
+	}
+}
+
+static int check_machine_put(struct cs_jdec *d, const struct cs_op *op)
+{
+	if (!op->machine_spec)
+		return cs_jerr_at(d, "machine", CS_MISSING);
+	size_t saved = cs_jpath_key(&d->path, "machine");
+	int rc = machine_spec_check(d, op->machine_spec);
+	if (rc == 0)
+		rc = same_name(d, "name", op->machine, op->machine_spec->name);
+	cs_jpath_pop(&d->path, saved);
+	return rc;
+}
+
+static int check_machine_state(struct cs_jdec *d, const struct cs_op *op)
+{
+	if (name_at(d, "machine", op->machine, CS_EXPECT_MACHINE) < 0)
+		return -1;
+	if ((unsigned)op->machine_state > CS_MACHINE_DOWN)
+		return cs_jerr_at(d, "state", "expected %s, got %d",
+				  CS_EXPECT_MACHINE_STATE,
+				  (int)op->machine_state);
+	return 0;
+}
+
+static int check_machine_remove(struct cs_jdec *d, const struct cs_op *op)
+{
+	return name_at(d, "machine", op->machine, CS_EXPECT_MACHINE);
+}
+
+static int check_job_put(struct cs_jdec *d, const struct cs_op *op)
+{
+	if (!op->job_spec)
+		return cs_jerr_at(d, "job", CS_MISSING);
+	size_t saved = cs_jpath_key(&d->path, "job");
+	int rc = job_spec_check(d, op->job_spec);
+	if (rc == 0)
+		rc = same_name(d, "name", op->job, op->job_spec->name);
+	cs_jpath_pop(&d->path, saved);
+	return rc;
+}
+
+static int check_job_name(struct cs_jdec *d, const struct cs_op *op)
+{
+	return name_at(d, "job", op->job, CS_EXPECT_JOB);
+}
+
+static int sched_spec_check(struct cs_jdec *d, const struct cs_sched_spec *s)
+{
+	if (name_at(d, "name", s->name, CS_EXPECT_SCHED) < 0 ||
+	    name_at(d, "class", s->class_name, CS_EXPECT_CLASS) < 0 ||
+	    name_at(d, "policy", s->policy, CS_EXPECT_POLICY) < 0)
+		return -1;
+	return 0;
+}
+
+static int check_sched_register(struct cs_jdec *d, const struct cs_op *op)
+{
+	if (!op->sched_spec)
+		return cs_jerr_at(d, "scheduler", CS_MISSING);
+	size_t saved = cs_jpath_key(&d->path, "scheduler");
+	int rc = sched_spec_check(d, op->sched_spec);
+	if (rc == 0)
+		rc = same_name(d, "name", op->sched, op->sched_spec->name);
+	cs_jpath_pop(&d->path, saved);
+	return rc;
+}
+
+static int check_sched_unregister(struct cs_jdec *d, const struct cs_op *op)
+{
+	return name_at(d, "scheduler", op->sched, CS_EXPECT_SCHED);
+}
+
+static int (*const op_checks[CS_OP__COUNT])(struct cs_jdec *,
+					    const struct cs_op *) = {
+    [CS_OP_PLACE] = check_place,
+    [CS_OP_PREEMPT] = check_preempt,
+    [CS_OP_RELEASE] = check_release,
+    [CS_OP_TASK_STATE] = check_task_state,
+    [CS_OP_MACHINE_PUT] = check_machine_put,
+    [CS_OP_MACHINE_STATE] = check_machine_state,
+    [CS_OP_MACHINE_REMOVE] = check_machine_remove,
+    [CS_OP_JOB_PUT] = check_job_put,
+    [CS_OP_JOB_KILL] = check_job_name,
+    [CS_OP_JOB_REMOVE] = check_job_name,
+    [CS_OP_SCHED_REGISTER] = check_sched_register,
+    [CS_OP_SCHED_UNREGISTER] = check_sched_unregister,
+};
+
+/* Ops that name a machine may carry the seq the submitter saw. */
+static bool takes_seq(enum cs_op_kind k)
+{
+	return k == CS_OP_PLACE || k == CS_OP_PREEMPT || k == CS_OP_RELEASE ||
+	       k == CS_OP_MACHINE_PUT || k == CS_OP_MACHINE_STATE ||
+	       k == CS_OP_MACHINE_REMOVE;
+}
+
+static int seq_check(struct cs_jdec *d, const cs_txn *t, const struct cs_op *op)
+{
+	if (!op->has_seq) {
+		if (t->detect == CS_COARSE && op->kind == CS_OP_PLACE)
+			return cs_jerr_at(
+			    d, "seq", CS_MISSING " when detect is \"coarse\"");
+		return 0;
+	}
+	if (!takes_seq(op->kind))
+		return cs_jerr_at(d, "seq", "expected no seq on a \"%s\" op",
+				  cs_op_name(op->kind));
+	/* JSON carries int64 integers: a bigger seq could not be encoded. */
+	return u64_at(d, "seq", op->seq, 0, CS_JSON_INT_MAX, NULL);
+}
+
+static int op_check(struct cs_jdec *d, const cs_txn *t, const struct cs_op *op)
+{
+	if ((unsigned)op->kind >= CS_OP__COUNT)
+		return cs_jerr_at(d, "op", "expected a known op kind, got %d",
+				  (int)op->kind);
+	if (op_checks[op->kind](d, op) < 0 || seq_check(d, t, op) < 0)
+		return -1;
+	return 0;
+}
+
+static int txn_header(struct cs_jdec *d, const cs_txn *t)
+{
+	if (opt_at(d, "id", t->id, cs_id_valid, CS_EXPECT_ID) < 0 ||
+	    opt_at(d, "origin", t->origin, cs_id_valid, CS_EXPECT_ORIGIN) < 0)
+		return -1;
+	if ((unsigned)t->mode > CS_ALL_OR_NOTHING)
+		return cs_jerr_at(d, "mode",
+				  "expected one of: incremental, "
+				  "all_or_nothing, got %d",
+				  (int)t->mode);
+	if ((unsigned)t->detect > CS_COARSE)
+		return cs_jerr_at(d, "detect",
+				  "expected one of: fine, coarse, got %d",
+				  (int)t->detect);
+	if (t->nops == 0)
+		return cs_jerr_at(d, "ops", "expected %s, got an empty array",
+				  CS_EXPECT_OPS);
+	if (t->nops > CS_TXN_OPS_MAX)
+		return cs_jerr_at(d, "ops", "expected %s, got %u entries",
+				  CS_EXPECT_OPS, t->nops);
+	return 0;
+}
+
+int cs_txn_validate(const cs_txn *txn, char *errbuf, size_t errlen)
+{
+	struct cs_jdec d;
+	cs_jdec_init(&d, NULL, errbuf, errlen);
+	if (!txn)
+		return cs_jerr(&d, CS_MISSING);
+	if (txn_header(&d, txn) < 0)
+		return -1;
+	for (uint32_t i = 0; i < txn->nops; i++) {
+		size_t saved = cs_jpath_key(&d.path, "ops");
+		cs_jpath_index(&d.path, i);
+		int rc = op_check(&d, txn, &txn->ops[i]);
+		cs_jpath_pop(&d.path, saved);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}

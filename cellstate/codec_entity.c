@@ -1,0 +1,85 @@
+/* codec_entity.c: JSON views of stored machines, jobs and tasks, as the API
+ * shows them and as snapshots store them. */
+#include "json_util.h"
+
+#include <stdlib.h>
+
+/* Resource vector by name; zero dimensions are left out. */
+static json_t *res_json(const cs_state *s, const cs_res *r)
+{
+	json_t *o = cs_jnew(json_object());
+	for (uint32_t i = 0; i < s->nres; i++)
+		if (r->v[i] || i < CS_RES_FIXED)
+			cs_jset_u64(o, s->res_names[i], r->v[i]);
+	return o;
+}
+
+json_t *cs_machine_encode(const cs_state *s, const struct cs_machine *m)
+{
+	json_t *o = cs_jnew(json_object());
+	cs_jset_str(o, "name", m->name);
+	cs_jset_str(o, "pool", m->pool);
+	cs_jset(o, "labels", cs_jlabels(m->labels, m->nlabels));
+	cs_jset_str(o, "state", cs_machine_state_name(m->state));
+	cs_jset_u64(o, "seq", m->seq);
+	cs_jset(o, "capacity", res_json(s, &m->capacity));
+	cs_jset(o, "allocated", res_json(s, &m->allocated));
+	cs_jset_u64(o, "tasks", m->ntasks);
+	return o;
+}
+
+/* Jobs a blocked job still waits for: the ones whose dependents list it. */
+static json_t *waiting_on(const cs_state *s, const struct cs_job *job)
+{
+	json_t *a = cs_jnew(json_array());
+	for (uint32_t i = 0; job->deps_waiting && i < job->spec.ndeps; i++) {
+		const struct cs_job *dep = cs_job_find(s, job->spec.deps[i]);
+		for (uint32_t k = 0; dep && k < dep->ndependents; k++)
+			if (dep->dependents[k] == job) {
+				json_array_append_new(a, cs_jstring(dep->spec.name));
+				break;
+			}
+	}
+	return a;
+}
+
+json_t *cs_job_encode(const cs_state *s, const struct cs_job *job)
+{
+	json_t *o = cs_jnew(json_object());
+	cs_jset(o, "spec", cs_job_spec_encode(&job->spec));
+	cs_jset_str(o, "state", cs_job_state_name(job->state));
+	if (job->cause != CS_CAUSE_NONE)
+		cs_jset_str(o, "cause", cs_job_cause_name(job->cause));
+	cs_jset_i64(o, "submit_ms", job->submit_ms);
+	if (job->end_ms)
+		cs_jset_i64(o, "end_ms", job->end_ms);
+	if (job->state == CS_JOB_BLOCKED)
+		cs_jset(o, "waiting_on", waiting_on(s, job));
+	json_t *counts = cs_jnew(json_object());
+	for (int st = 0; st < CS_TASK_STATE__COUNT; st++)
+		if (job->count[st])
+			cs_jset_u64(counts, cs_task_state_name(st), job->count[st]);
+	cs_jset(o, "counts", counts);
+	return o;
+}
+
+json_t *cs_task_fields(const cs_state *s, const struct cs_task *t)
+{
+	json_t *o = cs_jnew(json_object());
+	cs_jset_u64(o, "index", cs_task_index(t));
+	cs_jset_str(o, "state", cs_task_state_name(t->state));
+	if (t->machine != CS_NO_MACHINE)
+		cs_jset_str(o, "machine", cs_machine_at(s, t->machine)->name);
+	cs_jset_u64(o, "attempt", t->attempt);
+	cs_jset_u64(o, "failures", t->failures);
+	cs_jset_i64(o, "exit_code", t->exit_code);
+	cs_jset_str(o, "last_end", cs_task_end_name(t->last_end));
+	return o;
+}
+
+json_t *cs_task_encode(const cs_state *s, const struct cs_task *t)
+{
+	json_t *o = cs_task_fields(s, t);
+	cs_jset_str(o, "job", t->job->spec.name);
+	return o;
+}

@@ -183,6 +183,12 @@ struct cs_apply {
 enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
 			 ...) CS_PRINTF(3, 4);
 
+/* Lookups by name: CS_R_OK, or unknown_job / unknown_machine with a detail. */
+enum cs_reason cs_find_job(struct cs_apply *a, const char *name,
+			   struct cs_job **job);
+enum cs_reason cs_find_machine(struct cs_apply *a, const char *name,
+			       uint32_t *slot);
+
 /* Mutators. Each records what it is about to change, then changes it. */
 /* Before any change to a machine: saves its image once per transaction and
  * bumps its seq once per transaction. Returns the machine. */

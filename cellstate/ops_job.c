@@ -54,20 +54,10 @@ enum cs_reason cs_op_job_put(struct cs_apply *a, const struct cs_op *op)
 	return CS_R_OK;
 }
 
-static enum cs_reason find(struct cs_apply *a, const struct cs_op *op,
-			   struct cs_job **job)
-{
-	*job = op->job ? cs_map_get(&a->s->jobs, op->job) : NULL;
-	if (!*job)
-		return cs_reject(a, CS_R_UNKNOWN_JOB, "job %s does not exist",
-				 op->job ? op->job : "(none)");
-	return CS_R_OK;
-}
-
 enum cs_reason cs_op_job_kill(struct cs_apply *a, const struct cs_op *op)
 {
 	struct cs_job *job;
-	enum cs_reason r = find(a, op, &job);
+	enum cs_reason r = cs_find_job(a, op->job, &job);
 	if (r)
 		return r;
 	if (job->state >= CS_JOB_SUCCEEDED)
@@ -82,7 +72,7 @@ enum cs_reason cs_op_job_kill(struct cs_apply *a, const struct cs_op *op)
 enum cs_reason cs_op_job_remove(struct cs_apply *a, const struct cs_op *op)
 {
 	struct cs_job *job;
-	enum cs_reason r = find(a, op, &job);
+	enum cs_reason r = cs_find_job(a, op->job, &job);
 	if (r)
 		return r;
 	if (job->state < CS_JOB_SUCCEEDED)

@@ -9,12 +9,8 @@
 static enum cs_reason find(struct cs_apply *a, const struct cs_op *op,
 			   uint32_t *slot)
 {
-	*slot = op->machine ? cs_machine_slot(a->s, op->machine) : CS_NO_MACHINE;
-	if (*slot == CS_NO_MACHINE)
-		return cs_reject(a, CS_R_UNKNOWN_MACHINE,
-				 "machine %s does not exist",
-				 op->machine ? op->machine : "(none)");
-	return cs_check_seq(a, op, cs_slot(a->s, *slot));
+	enum cs_reason r = cs_find_machine(a, op->machine, slot);
+	return r ? r : cs_check_seq(a, op, cs_slot(a->s, *slot));
 }
 
 static void lose_tasks(struct cs_apply *a, uint32_t slot)

@@ -7,26 +7,14 @@
 static enum cs_reason find_task(struct cs_apply *a, const struct cs_op *op,
 				struct cs_job **job, struct cs_task **t)
 {
-	*job = op->job ? cs_map_get(&a->s->jobs, op->job) : NULL;
-	if (!*job)
-		return cs_reject(a, CS_R_UNKNOWN_JOB, "job %s does not exist",
-				 op->job ? op->job : "(none)");
+	enum cs_reason r = cs_find_job(a, op->job, job);
+	if (r)
+		return r;
 	if (op->task >= (*job)->spec.ntasks)
 		return cs_reject(a, CS_R_UNKNOWN_TASK,
 				 "job %s has tasks 0..%u, not %u", op->job,
 				 (*job)->spec.ntasks - 1, op->task);
 	*t = &(*job)->tasks[op->task];
-	return CS_R_OK;
-}
-
-static enum cs_reason find_machine(struct cs_apply *a, const char *name,
-				   uint32_t *slot)
-{
-	*slot = name ? cs_machine_slot(a->s, name) : CS_NO_MACHINE;
-	if (*slot == CS_NO_MACHINE)
-		return cs_reject(a, CS_R_UNKNOWN_MACHINE,
-				 "machine %s does not exist",
-				 name ? name : "(none)");
 	return CS_R_OK;
 }
 
@@ -131,7 +119,7 @@ enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op)
 	enum cs_reason r;
 	if ((r = find_task(a, op, &job, &t)) ||
 	    (r = check_placeable(a, job, t)) ||
-	    (r = find_machine(a, op->machine, &slot)))
+	    (r = cs_find_machine(a, op->machine, &slot)))
 		return r;
 	struct cs_machine *m = cs_slot(a->s, slot);
 	if (m->state != CS_MACHINE_UP)
@@ -180,14 +168,9 @@ enum cs_reason cs_op_preempt(struct cs_apply *a, const struct cs_op *op)
 	enum cs_reason r;
 	if ((r = find_task(a, op, &job, &t)))
 		return r;
-	struct cs_job *by = op->by_job ? cs_map_get(&a->s->jobs, op->by_job)
-				       : NULL;
-	if (!by)
-		return cs_reject(a, CS_R_UNKNOWN_JOB,
-				 "preempting job %s does not exist",
-				 op->by_job ? op->by_job : "(none)");
-	if ((r = check_live(a, t)) ||
-	    (r = find_machine(a, op->machine, &slot)) ||
+	struct cs_job *by;
+	if ((r = cs_find_job(a, op->by_job, &by)) || (r = check_live(a, t)) ||
+	    (r = cs_find_machine(a, op->machine, &slot)) ||
 	    (r = check_on(a, t, slot)) ||
 	    (r = cs_check_seq(a, op, cs_slot(a->s, slot))))
 		return r;
@@ -209,7 +192,7 @@ enum cs_reason cs_op_release(struct cs_apply *a, const struct cs_op *op)
 	enum cs_reason r;
 	if ((r = find_task(a, op, &job, &t)) || (r = check_live(a, t)))
 		return r;
-	if (op->machine && ((r = find_machine(a, op->machine, &slot)) ||
+	if (op->machine && ((r = cs_find_machine(a, op->machine, &slot)) ||
 			    (r = check_on(a, t, slot)) ||
 			    (r = cs_check_seq(a, op, cs_slot(a->s, slot)))))
 		return r;
@@ -236,7 +219,7 @@ enum cs_reason cs_op_task_state(struct cs_apply *a, const struct cs_op *op)
 	uint32_t slot;
 	enum cs_reason r;
 	if ((r = find_task(a, op, &job, &t)) ||
-	    (r = find_machine(a, op->machine, &slot)))
+	    (r = cs_find_machine(a, op->machine, &slot)))
 		return r;
 	if (op->attempt != t->attempt)
 		return cs_reject(a, CS_R_STALE_ATTEMPT,

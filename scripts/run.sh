@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh build >/dev/null
-exec ./build/cellstate/cellstate-demo
+exec ./build/bin/cellstate-demo

@@ -2,7 +2,8 @@
  * A cell of 10,000 machines and 1,000,000 tasks (10,000 jobs of 100 tasks):
  *   - place ops validated and applied per second, fine and coarse detection
  *     (one transaction per job, as a scheduler commits a job's placements);
- *   - transactions decoded from JSON per second (1-op and 100-op ones);
+ *   - transactions decoded per second (1-op and 100-op ones), from JSON and
+ *     from the binary codec of Raft entries;
  *   - heap bytes per task of the whole state once every task is placed.
  * Targets (issue #2): >= 5,000,000 place ops/s, <= 200 bytes per task.
  * Usage: bench-cellstate [MACHINES [JOBS [TASKS_PER_JOB]]] */
@@ -176,7 +177,7 @@ static double bench_decode(const char *json, uint32_t n)
 	return n / (now_s() - t0);
 }
 
-static char *txn_json(uint32_t nops)
+static cs_txn *sample_txn(uint32_t nops)
 {
 	cs_txn *t = cs_txn_new("batch-1-000042", "batch-1", CS_INCREMENTAL,
 			       CS_COARSE);
@@ -185,6 +186,36 @@ static char *txn_json(uint32_t nops)
 		name(mn, 'm', k * 37 % 10000);
 		cs_txn_place(t, "j000042", k, mn, 1234567 + k);
 	}
+	return t;
+}
+
+/* Decodes n copies of one transaction's binary form; returns txns/s. */
+static double bench_decode_bin(uint32_t nops, uint32_t n, size_t *bytes)
+{
+	cs_txn *t = sample_txn(nops);
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	*bytes = 0;
+	cs_txn_encode_bin(t, &buf, bytes, &cap);
+	cs_txn_free(t);
+	char err[CS_ERRMSG_SIZE];
+	double t0 = now_s();
+	for (uint32_t i = 0; i < n; i++) {
+		cs_txn *x;
+		if (cs_txn_decode_bin(buf, *bytes, &x, err, sizeof(err))) {
+			fprintf(stderr, "binary decode failed: %s\n", err);
+			exit(1);
+		}
+		cs_txn_free(x);
+	}
+	double rate = n / (now_s() - t0);
+	free(buf);
+	return rate;
+}
+
+static char *txn_json(uint32_t nops)
+{
+	cs_txn *t = sample_txn(nops);
 	json_t *j = cs_txn_encode(t);
 	char *s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
@@ -215,6 +246,9 @@ int main(int argc, char **argv)
 	char *one = txn_json(1), *hundred = txn_json(100);
 	double dec1 = bench_decode(one, 200000);
 	double dec100 = bench_decode(hundred, 5000);
+	size_t bin1, bin100;
+	double bdec1 = bench_decode_bin(1, 500000, &bin1);
+	double bdec100 = bench_decode_bin(100, 50000, &bin100);
 	printf("place ops/s, fine detection:    %12.0f  (target >= 5000000)\n",
 	       fine);
 	printf("place ops/s, coarse detection:  %12.0f  (target >= 5000000)\n",
@@ -223,6 +257,11 @@ int main(int argc, char **argv)
 	       dec1, strlen(one));
 	printf("txns decoded/s, 100 place ops:  %12.0f  (%.0f ops/s)\n", dec100,
 	       dec100 * 100);
+	printf("binary txns decoded/s, 1 op:    %12.0f  (%zu bytes)\n", bdec1,
+	       bin1);
+	printf("binary txns decoded/s, 100 ops: %12.0f  (%.0f ops/s, %zu "
+	       "bytes)\n",
+	       bdec100, bdec100 * 100, bin100);
 	printf("heap bytes per task:            %12zu  (target <= 200)\n", bpt);
 	free(one);
 	free(hundred);

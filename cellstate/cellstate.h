@@ -514,6 +514,16 @@ json_t *cs_machine_encode(const cs_state *s, const struct cs_machine *m);
 json_t *cs_job_encode(const cs_state *s, const struct cs_job *job);
 json_t *cs_task_encode(const cs_state *s, const struct cs_task *t);
 
+/* ---- binary codec --------------------------------------------------------
+ * A compact, versioned encoding of a transaction for Raft entries: about ten
+ * times cheaper to decode than JSON. Same validation as the JSON decoder.
+ * cs_txn_encode_bin appends to *buf (realloc'd; *len and *cap track it; the
+ * caller frees *buf). cs_txn_decode_bin reads exactly len bytes. */
+int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
+		      size_t *cap);
+int cs_txn_decode_bin(const uint8_t *buf, size_t len, cs_txn **out,
+		      char *errbuf, size_t errlen);
+
 /* Whole-state snapshots. Decoding rebuilds derived bookkeeping (allocated
  * vectors, counters, dependents) and runs cs_state_check, so a snapshot that
  * breaks an invariant is rejected, never loaded. */

@@ -33,6 +33,9 @@ void cs_arena_free(struct cs_arena *a);
 void *cs_arena_alloc(struct cs_arena *a, size_t n); /* zeroed, 8-aligned */
 char *cs_arena_strdup(struct cs_arena *a, const char *s); /* NULL stays NULL */
 
+/* Appends a zeroed op of this kind to txn (txn.c). */
+struct cs_op *cs_txn_add(cs_txn *t, enum cs_op_kind kind);
+
 /* Deep copies of specs, either into an arena (a != NULL) or onto the heap
  * (a == NULL, freed with cs_*_spec_free). */
 struct cs_machine_spec *cs_machine_spec_copy(struct cs_arena *a,

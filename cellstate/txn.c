@@ -26,7 +26,7 @@ void cs_txn_free(cs_txn *txn)
 	free(txn);
 }
 
-static struct cs_op *add(cs_txn *t, enum cs_op_kind kind)
+struct cs_op *cs_txn_add(cs_txn *t, enum cs_op_kind kind)
 {
 	cs_grow((void **)&t->ops, &t->capacity, t->nops + 1, sizeof(*t->ops));
 	struct cs_op *op = &t->ops[t->nops++];
@@ -38,7 +38,7 @@ static struct cs_op *add(cs_txn *t, enum cs_op_kind kind)
 static struct cs_op *task_op(cs_txn *t, enum cs_op_kind kind, const char *job,
 			     uint32_t task, const char *machine)
 {
-	struct cs_op *op = add(t, kind);
+	struct cs_op *op = cs_txn_add(t, kind);
 	op->job = cs_arena_strdup(t->arena, job);
 	op->task = task;
 	op->machine = cs_arena_strdup(t->arena, machine);
@@ -89,7 +89,7 @@ struct cs_op *cs_txn_task_state(cs_txn *txn, const char *job, uint32_t task,
 struct cs_op *cs_txn_machine_put(cs_txn *txn,
 				 const struct cs_machine_spec *spec)
 {
-	struct cs_op *op = add(txn, CS_OP_MACHINE_PUT);
+	struct cs_op *op = cs_txn_add(txn, CS_OP_MACHINE_PUT);
 	op->machine_spec = cs_machine_spec_copy(txn->arena, spec);
 	op->machine = op->machine_spec->name;
 	return op;
@@ -98,7 +98,7 @@ struct cs_op *cs_txn_machine_put(cs_txn *txn,
 struct cs_op *cs_txn_machine_state(cs_txn *txn, const char *machine,
 				   enum cs_machine_state state)
 {
-	struct cs_op *op = add(txn, CS_OP_MACHINE_STATE);
+	struct cs_op *op = cs_txn_add(txn, CS_OP_MACHINE_STATE);
 	op->machine = cs_arena_strdup(txn->arena, machine);
 	op->machine_state = state;
 	return op;
@@ -106,14 +106,14 @@ struct cs_op *cs_txn_machine_state(cs_txn *txn, const char *machine,
 
 struct cs_op *cs_txn_machine_remove(cs_txn *txn, const char *machine)
 {
-	struct cs_op *op = add(txn, CS_OP_MACHINE_REMOVE);
+	struct cs_op *op = cs_txn_add(txn, CS_OP_MACHINE_REMOVE);
 	op->machine = cs_arena_strdup(txn->arena, machine);
 	return op;
 }
 
 struct cs_op *cs_txn_job_put(cs_txn *txn, const struct cs_job_spec *spec)
 {
-	struct cs_op *op = add(txn, CS_OP_JOB_PUT);
+	struct cs_op *op = cs_txn_add(txn, CS_OP_JOB_PUT);
 	op->job_spec = cs_job_spec_copy(txn->arena, spec);
 	op->job = op->job_spec->name;
 	return op;
@@ -121,14 +121,14 @@ struct cs_op *cs_txn_job_put(cs_txn *txn, const struct cs_job_spec *spec)
 
 struct cs_op *cs_txn_job_kill(cs_txn *txn, const char *job)
 {
-	struct cs_op *op = add(txn, CS_OP_JOB_KILL);
+	struct cs_op *op = cs_txn_add(txn, CS_OP_JOB_KILL);
 	op->job = cs_arena_strdup(txn->arena, job);
 	return op;
 }
 
 struct cs_op *cs_txn_job_remove(cs_txn *txn, const char *job)
 {
-	struct cs_op *op = add(txn, CS_OP_JOB_REMOVE);
+	struct cs_op *op = cs_txn_add(txn, CS_OP_JOB_REMOVE);
 	op->job = cs_arena_strdup(txn->arena, job);
 	return op;
 }
@@ -136,7 +136,7 @@ struct cs_op *cs_txn_job_remove(cs_txn *txn, const char *job)
 struct cs_op *cs_txn_sched_register(cs_txn *txn,
 				   const struct cs_sched_spec *spec)
 {
-	struct cs_op *op = add(txn, CS_OP_SCHED_REGISTER);
+	struct cs_op *op = cs_txn_add(txn, CS_OP_SCHED_REGISTER);
 	struct cs_sched_spec *c = cs_arena_alloc(txn->arena, sizeof(*c));
 	c->name = cs_arena_strdup(txn->arena, spec->name);
 	c->class_name = cs_arena_strdup(txn->arena, spec->class_name);
@@ -148,7 +148,7 @@ struct cs_op *cs_txn_sched_register(cs_txn *txn,
 
 struct cs_op *cs_txn_sched_unregister(cs_txn *txn, const char *name)
 {
-	struct cs_op *op = add(txn, CS_OP_SCHED_UNREGISTER);
+	struct cs_op *op = cs_txn_add(txn, CS_OP_SCHED_UNREGISTER);
 	op->sched = cs_arena_strdup(txn->arena, name);
 	return op;
 }

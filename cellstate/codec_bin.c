@@ -1,0 +1,477 @@
+/* codec_bin.c: the compact binary encoding of a transaction, for Raft
+ * entries and for C clients (schedulers) that batch thousands of places.
+ *
+ * Layout (version 1), integers as LEB128 varints, signed ones zigzagged:
+ *   u8 version, u8 mode, u8 detect, str id, str origin, varint nops, ops...
+ *   op: u8 kind, u8 flags (bit 0: has seq), the kind's fields, [varint seq]
+ *   str: varint (length + 1), then the bytes; 0 encodes NULL, so an empty
+ *   string and an absent one stay distinct.
+ * The decoder checks every length against the buffer, rejects NUL bytes in
+ * strings, and ends with cs_txn_validate: a decoded transaction meets the
+ * same rules as one decoded from JSON. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BIN_VERSION 1
+#define FLAG_SEQ 1u
+#define JOB_DISTINCT 1u
+#define JOB_GANG 2u
+
+/* ---- writer ---- */
+
+struct wbuf {
+	uint8_t **buf;
+	size_t *len, *cap;
+};
+
+static void put_bytes(struct wbuf *w, const void *p, size_t n)
+{
+	if (*w->len + n > *w->cap) {
+		size_t cap = *w->cap ? *w->cap : 256;
+		while (cap < *w->len + n)
+			cap *= 2;
+		*w->buf = cs_xrealloc(*w->buf, cap);
+		*w->cap = cap;
+	}
+	memcpy(*w->buf + *w->len, p, n);
+	*w->len += n;
+}
+
+static void put_u8(struct wbuf *w, unsigned v)
+{
+	uint8_t b = (uint8_t)v;
+	put_bytes(w, &b, 1);
+}
+
+static void put_var(struct wbuf *w, uint64_t v)
+{
+	uint8_t b[10];
+	size_t n = 0;
+	do {
+		b[n] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			b[n] |= 0x80;
+		n++;
+	} while (v);
+	put_bytes(w, b, n);
+}
+
+static uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static void put_str(struct wbuf *w, const char *s)
+{
+	if (!s) {
+		put_var(w, 0);
+		return;
+	}
+	size_t n = strlen(s);
+	put_var(w, (uint64_t)n + 1);
+	put_bytes(w, s, n);
+}
+
+static void put_labels(struct wbuf *w, const struct cs_label *l, uint32_t n)
+{
+	put_var(w, n);
+	for (uint32_t i = 0; i < n; i++) {
+		put_str(w, l[i].key);
+		put_str(w, l[i].value);
+	}
+}
+
+static void put_amounts(struct wbuf *w, const struct cs_amount *a, uint32_t n)
+{
+	put_var(w, n);
+	for (uint32_t i = 0; i < n; i++) {
+		put_str(w, a[i].name);
+		put_var(w, a[i].value);
+	}
+}
+
+static void put_strings(struct wbuf *w, char *const *s, uint32_t n)
+{
+	put_var(w, n);
+	for (uint32_t i = 0; i < n; i++)
+		put_str(w, s[i]);
+}
+
+static void put_machine_spec(struct wbuf *w, const struct cs_machine_spec *m)
+{
+	put_str(w, m->name);
+	put_str(w, m->pool);
+	put_labels(w, m->labels, m->nlabels);
+	put_amounts(w, m->capacity, m->ncapacity);
+	put_var(w, (uint64_t)(m->state + 1)); /* -1 (keep) encodes as 0 */
+}
+
+static void put_job_spec(struct wbuf *w, const struct cs_job_spec *j)
+{
+	put_str(w, j->name);
+	put_str(w, j->class_name);
+	put_var(w, j->priority);
+	put_var(w, j->ntasks);
+	put_amounts(w, j->request, j->nrequest);
+	put_str(w, j->pool);
+	put_labels(w, j->labels, j->nlabels);
+	put_u8(w, (j->distinct ? JOB_DISTINCT : 0) | (j->gang ? JOB_GANG : 0));
+	put_var(w, j->max_retries);
+	put_str(w, j->command);
+	put_strings(w, j->args, j->nargs);
+	put_labels(w, j->env, j->nenv);
+	put_var(w, j->duration_ms);
+	put_strings(w, j->deps, j->ndeps);
+	put_str(w, j->cron);
+}
+
+static void put_task_ref(struct wbuf *w, const struct cs_op *op)
+{
+	put_str(w, op->job);
+	put_var(w, op->task);
+}
+
+static void put_op(struct wbuf *w, const struct cs_op *op)
+{
+	put_u8(w, op->kind);
+	put_u8(w, op->has_seq ? FLAG_SEQ : 0);
+	switch (op->kind) {
+	case CS_OP_PLACE:
+	case CS_OP_RELEASE:
+		put_task_ref(w, op);
+		put_str(w, op->machine);
+		break;
+	case CS_OP_PREEMPT:
+		put_task_ref(w, op);
+		put_str(w, op->machine);
+		put_str(w, op->by_job);
+		break;
+	case CS_OP_TASK_STATE:
+		put_task_ref(w, op);
+		put_var(w, op->attempt);
+		put_str(w, op->machine);
+		put_u8(w, op->report);
+		put_var(w, zigzag(op->exit_code));
+		break;
+	case CS_OP_MACHINE_PUT:
+		put_machine_spec(w, op->machine_spec);
+		break;
+	case CS_OP_MACHINE_STATE:
+		put_str(w, op->machine);
+		put_u8(w, op->machine_state);
+		break;
+	case CS_OP_MACHINE_REMOVE:
+		put_str(w, op->machine);
+		break;
+	case CS_OP_JOB_PUT:
+		put_job_spec(w, op->job_spec);
+		break;
+	case CS_OP_JOB_KILL:
+	case CS_OP_JOB_REMOVE:
+		put_str(w, op->job);
+		break;
+	case CS_OP_SCHED_REGISTER:
+		put_str(w, op->sched_spec->name);
+		put_str(w, op->sched_spec->class_name);
+		put_str(w, op->sched_spec->policy);
+		break;
+	case CS_OP_SCHED_UNREGISTER:
+	case CS_OP__COUNT:
+		put_str(w, op->sched);
+		break;
+	}
+	if (op->has_seq)
+		put_var(w, op->seq);
+}
+
+int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
+		      size_t *cap)
+{
+	struct wbuf w = {buf, len, cap};
+	put_u8(&w, BIN_VERSION);
+	put_u8(&w, txn->mode);
+	put_u8(&w, txn->detect);
+	put_str(&w, txn->id);
+	put_str(&w, txn->origin);
+	put_var(&w, txn->nops);
+	for (uint32_t i = 0; i < txn->nops; i++)
+		put_op(&w, &txn->ops[i]);
+	return 0;
+}
+
+/* ---- reader ----
+ * The first error sticks: later reads return zeroes, and the decoder checks
+ * r->err once per op, so one bounds check per read suffices. */
+
+struct rbuf {
+	const uint8_t *p, *end;
+	struct cs_arena *arena;
+	const char *err; /* static text: what was wrong */
+};
+
+static uint8_t get_u8(struct rbuf *r)
+{
+	if (r->p >= r->end) {
+		r->err = r->err ? r->err : "truncated";
+		return 0;
+	}
+	return *r->p++;
+}
+
+static uint64_t get_var(struct rbuf *r)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		uint8_t b = get_u8(r);
+		/* one encoding per value: no zero high bytes, no lost bits */
+		if ((shift && b == 0) || (shift == 63 && b > 1))
+			break;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	r->err = r->err ? r->err : "malformed varint";
+	return 0;
+}
+
+static uint32_t get_u32(struct rbuf *r)
+{
+	uint64_t v = get_var(r);
+	if (v > UINT32_MAX) {
+		r->err = r->err ? r->err : "count or index above 2^32";
+		return 0;
+	}
+	return (uint32_t)v;
+}
+
+static char *get_str(struct rbuf *r)
+{
+	uint64_t n = get_var(r);
+	if (n == 0 || r->err)
+		return NULL;
+	n--;
+	if (n > (uint64_t)(r->end - r->p)) {
+		r->err = r->err ? r->err : "string longer than the buffer";
+		return NULL;
+	}
+	if (memchr(r->p, 0, (size_t)n)) {
+		r->err = r->err ? r->err : "NUL byte inside a string";
+		return NULL;
+	}
+	char *s = cs_arena_alloc(r->arena, (size_t)n + 1);
+	memcpy(s, r->p, (size_t)n);
+	r->p += n;
+	return s;
+}
+
+/* A count of items each at least min_bytes long: bounded by what is left,
+ * so a hostile count cannot make us allocate more than the buffer. */
+static uint32_t get_count(struct rbuf *r, size_t min_bytes)
+{
+	uint32_t n = get_u32(r);
+	if ((uint64_t)n * min_bytes > (uint64_t)(r->end - r->p)) {
+		r->err = r->err ? r->err : "count larger than the buffer";
+		return 0;
+	}
+	return n;
+}
+
+static struct cs_label *get_labels(struct rbuf *r, uint32_t *n)
+{
+	*n = get_count(r, 2);
+	struct cs_label *l = *n ? cs_arena_alloc(r->arena, *n * sizeof(*l)) : NULL;
+	for (uint32_t i = 0; i < *n && !r->err; i++) {
+		l[i].key = get_str(r);
+		l[i].value = get_str(r);
+	}
+	return l;
+}
+
+static struct cs_amount *get_amounts(struct rbuf *r, uint32_t *n)
+{
+	*n = get_count(r, 2);
+	struct cs_amount *a = *n ? cs_arena_alloc(r->arena, *n * sizeof(*a)) : NULL;
+	for (uint32_t i = 0; i < *n && !r->err; i++) {
+		a[i].name = get_str(r);
+		a[i].value = get_var(r);
+	}
+	return a;
+}
+
+static char **get_strings(struct rbuf *r, uint32_t *n)
+{
+	*n = get_count(r, 1);
+	char **s = *n ? cs_arena_alloc(r->arena, *n * sizeof(*s)) : NULL;
+	for (uint32_t i = 0; i < *n && !r->err; i++)
+		s[i] = get_str(r);
+	return s;
+}
+
+static struct cs_machine_spec *get_machine_spec(struct rbuf *r)
+{
+	struct cs_machine_spec *m = cs_arena_alloc(r->arena, sizeof(*m));
+	m->name = get_str(r);
+	m->pool = get_str(r);
+	m->labels = get_labels(r, &m->nlabels);
+	m->capacity = get_amounts(r, &m->ncapacity);
+	m->state = (int)get_u8(r) - 1;
+	return m;
+}
+
+static struct cs_job_spec *get_job_spec(struct rbuf *r)
+{
+	struct cs_job_spec *j = cs_arena_alloc(r->arena, sizeof(*j));
+	j->name = get_str(r);
+	j->class_name = get_str(r);
+	j->priority = get_u32(r);
+	j->ntasks = get_u32(r);
+	j->request = get_amounts(r, &j->nrequest);
+	j->pool = get_str(r);
+	j->labels = get_labels(r, &j->nlabels);
+	uint8_t flags = get_u8(r);
+	if (flags & ~(JOB_DISTINCT | JOB_GANG))
+		r->err = r->err ? r->err : "unknown job flags";
+	j->distinct = flags & JOB_DISTINCT;
+	j->gang = flags & JOB_GANG;
+	j->max_retries = get_u32(r);
+	j->command = get_str(r);
+	j->args = get_strings(r, &j->nargs);
+	j->env = get_labels(r, &j->nenv);
+	j->duration_ms = get_var(r);
+	j->deps = get_strings(r, &j->ndeps);
+	j->cron = get_str(r);
+	return j;
+}
+
+static void get_task_ref(struct rbuf *r, struct cs_op *op)
+{
+	op->job = get_str(r);
+	op->task = get_u32(r);
+}
+
+static void get_sched(struct rbuf *r, struct cs_op *op)
+{
+	struct cs_sched_spec *sp = cs_arena_alloc(r->arena, sizeof(*sp));
+	sp->name = get_str(r);
+	sp->class_name = get_str(r);
+	sp->policy = get_str(r);
+	op->sched_spec = sp;
+	op->sched = sp->name;
+}
+
+static void get_report(struct rbuf *r, struct cs_op *op)
+{
+	get_task_ref(r, op);
+	op->attempt = get_u32(r);
+	op->machine = get_str(r);
+	op->report = (enum cs_task_state)get_u8(r);
+	uint64_t z = get_var(r);
+	int64_t v = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+	if (v < INT32_MIN || v > INT32_MAX)
+		r->err = r->err ? r->err : "exit code outside int32";
+	op->exit_code = (int32_t)v;
+}
+
+static void get_fields(struct rbuf *r, struct cs_op *op)
+{
+	switch (op->kind) {
+	case CS_OP_PLACE:
+	case CS_OP_RELEASE:
+		get_task_ref(r, op);
+		op->machine = get_str(r);
+		break;
+	case CS_OP_PREEMPT:
+		get_task_ref(r, op);
+		op->machine = get_str(r);
+		op->by_job = get_str(r);
+		break;
+	case CS_OP_TASK_STATE:
+		get_report(r, op);
+		break;
+	case CS_OP_MACHINE_PUT:
+		op->machine_spec = get_machine_spec(r);
+		op->machine = op->machine_spec->name;
+		break;
+	case CS_OP_MACHINE_STATE:
+		op->machine = get_str(r);
+		op->machine_state = (enum cs_machine_state)get_u8(r);
+		break;
+	case CS_OP_MACHINE_REMOVE:
+		op->machine = get_str(r);
+		break;
+	case CS_OP_JOB_PUT:
+		op->job_spec = get_job_spec(r);
+		op->job = op->job_spec->name;
+		break;
+	case CS_OP_JOB_KILL:
+	case CS_OP_JOB_REMOVE:
+		op->job = get_str(r);
+		break;
+	case CS_OP_SCHED_REGISTER:
+		get_sched(r, op);
+		break;
+	case CS_OP_SCHED_UNREGISTER:
+	case CS_OP__COUNT:
+		op->sched = get_str(r);
+		break;
+	}
+}
+
+static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
+{
+	uint32_t n = get_count(r, 2);
+	for (uint32_t i = 0; i < n && !r->err; i++) {
+		uint8_t kind = get_u8(r), flags = get_u8(r);
+		if (kind >= CS_OP__COUNT || (flags & ~FLAG_SEQ))
+			return cs_errf(errbuf, errlen,
+				       "binary txn: ops[%u]: unknown op kind %u "
+				       "or flags %#x",
+				       i, kind, flags);
+		struct cs_op *op = cs_txn_add(t, (enum cs_op_kind)kind);
+		get_fields(r, op);
+		if (flags & FLAG_SEQ)
+			cs_op_expect_seq(op, get_var(r));
+		if (r->err)
+			return cs_errf(errbuf, errlen, "binary txn: ops[%u]: %s",
+				       i, r->err);
+	}
+	return r->err ? cs_errf(errbuf, errlen, "binary txn: %s", r->err) : 0;
+}
+
+int cs_txn_decode_bin(const uint8_t *buf, size_t len, cs_txn **out,
+		      char *errbuf, size_t errlen)
+{
+	if (!buf || len < 4)
+		return cs_errf(errbuf, errlen, "binary txn: %zu bytes, too short",
+			       len);
+	if (buf[0] != BIN_VERSION)
+		return cs_errf(errbuf, errlen,
+			       "binary txn: version %u, expected %u", buf[0],
+			       BIN_VERSION);
+	if (buf[1] > CS_ALL_OR_NOTHING || buf[2] > CS_COARSE)
+		return cs_errf(errbuf, errlen,
+			       "binary txn: mode %u / detect %u out of range",
+			       buf[1], buf[2]);
+	cs_txn *t = cs_txn_new(NULL, NULL, (enum cs_mode)buf[1],
+			       (enum cs_detect)buf[2]);
+	struct rbuf r = {buf + 3, buf + len, t->arena, NULL};
+	t->id = get_str(&r);
+	t->origin = get_str(&r);
+	if (get_ops(&r, t, errbuf, errlen) < 0)
+		goto fail;
+	if (r.p != r.end) {
+		cs_errf(errbuf, errlen, "binary txn: %zu bytes after the last op",
+			(size_t)(r.end - r.p));
+		goto fail;
+	}
+	if (cs_txn_validate(t, errbuf, errlen) < 0)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	cs_txn_free(t);
+	return -1;
+}

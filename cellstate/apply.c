@@ -83,8 +83,10 @@ static void run(cs_state *s, const cs_txn *txn, int64_t now_ms, bool keep,
 		cs_result *out)
 {
 	bool journaled = !keep || txn->mode == CS_ALL_OR_NOTHING;
-	struct cs_apply a = {s, txn, now_ms,
-			     journaled ? cs_journal_new() : NULL, NULL};
+	struct cs_apply a = {.s = s,
+			     .txn = txn,
+			     .now_ms = now_ms,
+			     .journal = journaled ? cs_journal_new() : NULL};
 	uint32_t rejected = 0;
 	s->txn_serial++;
 	out->nops = txn->nops;
@@ -106,6 +108,12 @@ static void run(cs_state *s, const cs_txn *txn, int64_t now_ms, bool keep,
 			cs_journal_undo(a.journal, s);
 		else
 			cs_journal_commit(a.journal, s);
+	}
+	if (keep && !whole) { /* the feed tells only what happened */
+		out->changes = a.changes;
+		out->nchanges = a.nchanges;
+	} else {
+		free(a.changes);
 	}
 }
 
@@ -161,5 +169,6 @@ void cs_result_clear(cs_result *res)
 	for (uint32_t i = 0; i < res->nops; i++)
 		free(res->ops[i].detail);
 	free(res->ops);
+	free(res->changes);
 	memset(res, 0, sizeof(*res));
 }

@@ -327,6 +327,34 @@ struct cs_verdict {
 	char *detail;          /* owned; NULL or a human-readable explanation */
 };
 
+/* ---- change feed ---------------------------------------------------------
+ * With tracking on (cs_state_track_changes), each result lists what its
+ * transaction changed, in order, including consequences no op names (tasks
+ * lost with a machine, killed with a failed job). celld streams them to
+ * watchers; an agent learns from them what to start and what to kill.
+ * Aborted transactions and dry runs list nothing. */
+enum cs_change_kind {
+	CS_CHANGE_TASK,
+	CS_CHANGE_JOB,
+	CS_CHANGE_MACHINE,
+	CS_CHANGE_JOB_REMOVED,
+	CS_CHANGE_MACHINE_REMOVED
+};
+const char *cs_change_kind_name(enum cs_change_kind k);
+int cs_change_kind_parse(const char *name);
+
+struct cs_change {
+	uint8_t kind;     /* enum cs_change_kind */
+	uint8_t state;    /* the state after: task, job or machine state */
+	uint8_t end;      /* task: how the attempt `attempt` ended, or NONE */
+	uint32_t task;    /* task: index */
+	uint32_t attempt; /* task: the attempt this change is about */
+	int32_t exit_code; /* task: when it ended */
+	char job[CS_NAME_MAX + 1];     /* task and job changes */
+	char machine[CS_NAME_MAX + 1]; /* task: the machine it is on or left;
+					  "" when none; machine changes */
+};
+
 /* The answer to one transaction. `committed` is false only when an
  * all_or_nothing transaction was rejected whole; an incremental one commits
  * whatever validated. A duplicate (id seen before) carries the first verdict's
@@ -338,6 +366,8 @@ typedef struct cs_result {
 	uint32_t nops;
 	uint32_t accepted;
 	struct cs_verdict *ops; /* owned, nops entries */
+	struct cs_change *changes; /* owned; only with tracking on */
+	uint32_t nchanges;
 } cs_result;
 
 void cs_result_clear(cs_result *res); /* frees what it owns; zeroes it */
@@ -423,6 +453,9 @@ typedef struct cs_state cs_state;
 cs_state *cs_state_new(const struct cs_config *cfg);
 void cs_state_free(cs_state *s); /* NULL is fine */
 const struct cs_config *cs_state_config(const cs_state *s);
+/* Turns the change feed on or off (off by default: it costs a copy per
+ * change). A local setting, not part of the state or its hash. */
+void cs_state_track_changes(cs_state *s, bool on);
 uint64_t cs_state_applied_index(const cs_state *s);
 
 /* Applies one transaction as log entry `index` with the entry's time.
@@ -513,6 +546,8 @@ int cs_result_decode(const json_t *j, cs_result *out, char *errbuf,
 json_t *cs_machine_encode(const cs_state *s, const struct cs_machine *m);
 json_t *cs_job_encode(const cs_state *s, const struct cs_job *job);
 json_t *cs_task_encode(const cs_state *s, const struct cs_task *t);
+/* One change as a watch line: {"index": ..., "kind": "task", ...}. */
+json_t *cs_change_encode(const struct cs_change *c, uint64_t index);
 
 /* ---- binary codec --------------------------------------------------------
  * A compact, versioned encoding of a transaction for Raft entries: about ten

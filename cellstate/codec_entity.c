@@ -83,3 +83,38 @@ json_t *cs_task_encode(const cs_state *s, const struct cs_task *t)
 	cs_jset_str(o, "job", t->job->spec.name);
 	return o;
 }
+
+static const char *change_state_name(const struct cs_change *c)
+{
+	switch (c->kind) {
+	case CS_CHANGE_TASK:
+		return cs_task_state_name(c->state);
+	case CS_CHANGE_JOB:
+		return cs_job_state_name(c->state);
+	case CS_CHANGE_MACHINE:
+		return cs_machine_state_name(c->state);
+	default:
+		return NULL;
+	}
+}
+
+json_t *cs_change_encode(const struct cs_change *c, uint64_t index)
+{
+	json_t *o = cs_jnew(json_object());
+	cs_jset_u64(o, "index", index);
+	cs_jset_str(o, "kind", cs_change_kind_name(c->kind));
+	if (c->job[0])
+		cs_jset_str(o, "job", c->job);
+	if (c->kind == CS_CHANGE_TASK) {
+		cs_jset_u64(o, "task", c->task);
+		cs_jset_u64(o, "attempt", c->attempt);
+	}
+	if (c->machine[0])
+		cs_jset_str(o, "machine", c->machine);
+	cs_jset_str(o, "state", change_state_name(c));
+	if (c->kind == CS_CHANGE_TASK && c->end != CS_END_NONE) {
+		cs_jset_str(o, "end", cs_task_end_name(c->end));
+		cs_jset_i64(o, "exit_code", c->exit_code);
+	}
+	return o;
+}

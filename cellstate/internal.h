@@ -135,6 +135,7 @@ struct cs_state {
 	char res_names[CS_RES_MAX][CS_RES_NAME_MAX + 1];
 	uint32_t nres; /* >= CS_RES_FIXED */
 	struct cs_dedup dedup;
+	bool track_changes; /* local setting, not state */
 };
 
 static inline struct cs_machine *cs_slot(cs_state *s, uint32_t slot)
@@ -181,7 +182,20 @@ struct cs_apply {
 	int64_t now_ms;
 	struct cs_journal *journal; /* NULL: changes are final at once */
 	char *detail;               /* set by cs_reject, moved into the verdict */
+	/* the change feed of this transaction, when tracking (changes.c) */
+	struct cs_change *changes;
+	uint32_t nchanges, changes_cap;
 };
+
+/* Change feed (changes.c); no-ops unless the state tracks changes. A task
+ * change names the machine it is on, or `slot` (the one it just left) when
+ * it is on none. */
+void cs_note_task(struct cs_apply *a, const struct cs_task *t,
+		  enum cs_task_end end, uint32_t slot);
+void cs_note_job(struct cs_apply *a, const struct cs_job *job);
+void cs_note_machine(struct cs_apply *a, uint32_t slot);
+void cs_note_removed(struct cs_apply *a, enum cs_change_kind kind,
+		     const char *name);
 
 enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
 			 ...) CS_PRINTF(3, 4);

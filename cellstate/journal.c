@@ -26,7 +26,7 @@ enum entry_kind {
 	E_MACHINE_REMOVED, /* slot; img.machine: the machine before */
 	E_JOB_CREATED,     /* ptr: job */
 	E_JOB_REMOVED,     /* ptr: job */
-	E_DEP_ADDED,       /* ptr: dep */
+	E_DEP_ADDED,       /* ptr: dep; aux: job */
 	E_DEP_REMOVED,     /* ptr: dep; aux: job; n: position */
 	E_FREE_ON_COMMIT,  /* ptr */
 	E_FREE_ON_UNDO,    /* ptr */
@@ -220,8 +220,11 @@ void cs_add_dependent(struct cs_apply *a, struct cs_job *dep,
 		      struct cs_job *job)
 {
 	cs_job_add_dependent(dep, job);
-	if (a->journal)
-		push(a->journal, E_DEP_ADDED)->ptr = dep;
+	if (a->journal) {
+		struct entry *e = push(a->journal, E_DEP_ADDED);
+		e->ptr = dep;
+		e->aux = job;
+	}
 }
 
 void cs_drop_dependent(struct cs_apply *a, struct cs_job *dep,
@@ -350,8 +353,8 @@ static void undo_entry(struct entry *e, cs_state *s)
 		cs_map_put(&s->jobs, job->spec.name, job);
 		break;
 	}
-	case E_DEP_ADDED:
-		((struct cs_job *)e->ptr)->ndependents--;
+	case E_DEP_ADDED: /* by identity: a sort may have moved it */
+		cs_job_remove_dependent(e->ptr, e->aux);
 		break;
 	case E_DEP_REMOVED:
 		insert_dependent(e->ptr, e->aux, e->n);

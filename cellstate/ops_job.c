@@ -51,6 +51,7 @@ enum cs_reason cs_op_job_put(struct cs_apply *a, const struct cs_op *op)
 	}
 	if (job->deps_waiting)
 		job->state = CS_JOB_BLOCKED;
+	cs_note_job(a, job);
 	return CS_R_OK;
 }
 
@@ -79,6 +80,7 @@ enum cs_reason cs_op_job_remove(struct cs_apply *a, const struct cs_op *op)
 		return cs_reject(a, CS_R_JOB_ACTIVE,
 				 "job %s is %s; kill it before removing it",
 				 job->spec.name, cs_job_state_name(job->state));
+	cs_note_removed(a, CS_CHANGE_JOB_REMOVED, job->spec.name);
 	cs_drop_job(a, job);
 	return CS_R_OK;
 }

@@ -135,6 +135,7 @@ enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op)
 	cs_link_task(a, slot, t);
 	cs_res_add(&m->allocated, &job->request, a->s->nres);
 	cs_task_move(a, t, CS_TASK_ASSIGNED);
+	cs_note_task(a, t, CS_END_NONE, CS_NO_MACHINE);
 	cs_job_refresh(a, job);
 	return CS_R_OK;
 }
@@ -231,8 +232,10 @@ enum cs_reason cs_op_task_state(struct cs_apply *a, const struct cs_op *op)
 		return r;
 	switch (op->report) {
 	case CS_TASK_RUNNING:
-		if (t->state == CS_TASK_ASSIGNED) /* a repeated report is a no-op */
+		if (t->state == CS_TASK_ASSIGNED) { /* repeats are no-ops */
 			cs_task_move(a, t, CS_TASK_RUNNING);
+			cs_note_task(a, t, CS_END_NONE, CS_NO_MACHINE);
+		}
 		return CS_R_OK;
 	case CS_TASK_SUCCEEDED:
 	case CS_TASK_FAILED:

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define P CS_TASK_PENDING
 #define A CS_TASK_ASSIGNED
@@ -76,10 +77,14 @@ static bool job_terminal(const struct cs_job *job)
 	return job->state >= CS_JOB_SUCCEEDED;
 }
 
+/* One change per ended attempt: the task as it is now (pending again as
+ * the next attempt, or ended), the machine it left, and how it ended. */
 void cs_task_end(struct cs_apply *a, struct cs_task *t, enum cs_task_end how,
 		 int32_t exit_code)
 {
 	struct cs_job *job = t->job;
+	uint32_t left = t->machine;
+	bool exhausted = false;
 	cs_task_detach(a, t);
 	t->exit_code = exit_code;
 	t->last_end = (uint8_t)how;
@@ -92,11 +97,9 @@ void cs_task_end(struct cs_apply *a, struct cs_task *t, enum cs_task_end how,
 		cs_task_move(a, t, how == CS_END_FAILED ? CS_TASK_FAILED
 						       : CS_TASK_LOST);
 		t->failures++;
-		if (t->failures <= job->spec.max_retries)
+		exhausted = t->failures > job->spec.max_retries;
+		if (!exhausted)
 			requeue(a, t);
-		else
-			cs_job_finish(a, job, CS_JOB_FAILED,
-				      CS_CAUSE_TASK_FAILED);
 		break;
 	case CS_END_PREEMPTED:
 		cs_task_move(a, t, CS_TASK_PREEMPTED);
@@ -111,18 +114,40 @@ void cs_task_end(struct cs_apply *a, struct cs_task *t, enum cs_task_end how,
 		cs_task_move(a, t, CS_TASK_KILLED);
 		break;
 	}
+	cs_note_task(a, t, how, left);
+	if (exhausted)
+		cs_job_finish(a, job, CS_JOB_FAILED, CS_CAUSE_TASK_FAILED);
 	cs_job_refresh(a, job);
+}
+
+static int by_name_desc(const void *x, const void *y)
+{
+	const struct cs_job *a = *(const struct cs_job *const *)x;
+	const struct cs_job *b = *(const struct cs_job *const *)y;
+	return strcmp(b->spec.name, a->spec.name);
+}
+
+/* Dependents lists are in insertion order live and in load order after a
+ * restore; they are consumed from the end, so sort them by name descending
+ * first and every replica handles them alike (and tells watchers alike). */
+static void sort_dependents(struct cs_job *job)
+{
+	if (job->ndependents > 1)
+		qsort(job->dependents, job->ndependents,
+		      sizeof(*job->dependents), by_name_desc);
 }
 
 /* A dependency of every job in dep->dependents succeeded. */
 static void unblock_dependents(struct cs_apply *a, struct cs_job *dep)
 {
+	sort_dependents(dep);
 	while (dep->ndependents) {
 		struct cs_job *k = dep->dependents[dep->ndependents - 1];
 		cs_drop_dependent(a, dep, k);
 		cs_save_job(a, k);
 		if (--k->deps_waiting == 0) {
 			k->state = CS_JOB_PENDING;
+			cs_note_job(a, k);
 			cs_job_refresh(a, k);
 		}
 	}
@@ -141,6 +166,7 @@ void cs_job_refresh(struct cs_apply *a, struct cs_job *job)
 		return;
 	cs_save_job(a, job);
 	job->state = st;
+	cs_note_job(a, job);
 	if (st == CS_JOB_SUCCEEDED) {
 		job->end_ms = a->now_ms;
 		unblock_dependents(a, job);
@@ -151,12 +177,15 @@ static void kill_tasks(struct cs_apply *a, struct cs_job *job)
 {
 	for (uint32_t i = 0; i < job->spec.ntasks; i++) {
 		struct cs_task *t = &job->tasks[i];
+		uint32_t left = t->machine;
 		if (cs_task_is_live(t)) {
 			cs_task_detach(a, t);
 			t->last_end = CS_END_KILLED;
 			cs_task_move(a, t, CS_TASK_KILLED);
+			cs_note_task(a, t, CS_END_KILLED, left);
 		} else if (t->state == CS_TASK_PENDING) {
 			cs_task_move(a, t, CS_TASK_KILLED);
+			cs_note_task(a, t, CS_END_NONE, left);
 		}
 	}
 }
@@ -187,7 +216,9 @@ void cs_job_finish(struct cs_apply *a, struct cs_job *job,
 		j->state = state;
 		j->cause = cause;
 		j->end_ms = a->now_ms;
+		cs_note_job(a, j);
 		kill_tasks(a, j);
+		sort_dependents(j);
 		while (j->ndependents) {
 			struct cs_job *k = j->dependents[j->ndependents - 1];
 			cs_drop_dependent(a, j, k);

@@ -452,8 +452,8 @@ static void test_result_round_trip(void **state)
 				 {CS_R_INSUFFICIENT, NULL},
 				 {CS_R_OK, "\"quoted\" \xc3\xa9"}};
 	cs_result results[] = {
-	    {9223372036854775807ull, false, true, 4, 2, v},
-	    {42, true, false, 0, 0, NULL},
+	    {9223372036854775807ull, false, true, 4, 2, v, NULL, 0},
+	    {42, true, false, 0, 0, NULL, NULL, 0},
 	};
 	for (size_t i = 0; i < 2; i++) {
 		json_t *j = cs_result_encode(&results[i]);
@@ -484,7 +484,7 @@ static void test_result_format(void **state)
 	(void)state;
 	struct cs_verdict v[] = {{CS_R_OK, NULL},
 				 {CS_R_SEQ_CHANGED, "seq 7, saw 5"}};
-	cs_result r = {12, false, true, 2, 1, v};
+	cs_result r = {12, false, true, 2, 1, v, NULL, 0};
 	json_t *j = cs_result_encode(&r);
 	char *text = json_dumps(j, JSON_COMPACT); /* the encoder's own order */
 	char *want = sq("{'index':12,'committed':true,'duplicate':false,"
@@ -1089,7 +1089,7 @@ static void test_mangled_inputs(void **state)
 	mangle(TXN, text, &rng);
 	free(text);
 	struct cs_verdict v[] = {{CS_R_OK, NULL}, {CS_R_EXISTS, "job a"}};
-	cs_result r = {7, true, false, 2, 1, v};
+	cs_result r = {7, true, false, 2, 1, v, NULL, 0};
 	text = dump(cs_result_encode(&r));
 	mangle(RESULT, text, &rng);
 	free(text);

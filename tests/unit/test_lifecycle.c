@@ -461,6 +461,92 @@ static void test_scheduler_registry_sorted(void **st)
 	cs_state_free(s);
 }
 
+static const struct cs_change *change(const cs_result *r, uint32_t i)
+{
+	assert_true(i < r->nchanges);
+	return &r->changes[i];
+}
+
+/* The feed lists consequences no op names: an agent learns from it alone
+ * what to start and what to kill. */
+static void test_change_feed(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	cs_state_track_changes(s, true);
+	put_job(s, "a", 2, 1000, 1);
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_place(t, "a", 0, "m1", 0);
+	cs_txn_place(t, "a", 1, "m1", 0);
+	cs_result r = tl_apply(s, t);
+	/* in order: a/0 placed, the job running, a/1 placed */
+	assert_int_equal(r.nchanges, 3);
+	assert_int_equal(change(&r, 0)->kind, CS_CHANGE_TASK);
+	assert_int_equal(change(&r, 0)->state, CS_TASK_ASSIGNED);
+	assert_string_equal(change(&r, 0)->machine, "m1");
+	assert_int_equal(change(&r, 1)->kind, CS_CHANGE_JOB);
+	assert_int_equal(change(&r, 1)->state, CS_JOB_RUNNING);
+	assert_int_equal(change(&r, 2)->task, 1);
+	cs_result_clear(&r);
+
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_machine_state(t, "m1", CS_MACHINE_DOWN);
+	r = tl_apply(s, t);
+	assert_int_equal(change(&r, 0)->kind, CS_CHANGE_MACHINE);
+	assert_int_equal(change(&r, 0)->state, CS_MACHINE_DOWN);
+	for (uint32_t i = 1; i <= 2; i++) {
+		const struct cs_change *c = change(&r, i);
+		assert_int_equal(c->kind, CS_CHANGE_TASK);
+		assert_int_equal(c->state, CS_TASK_PENDING); /* retried */
+		assert_int_equal(c->end, CS_END_LOST);
+		assert_int_equal(c->attempt, 1);
+		assert_string_equal(c->machine, "m1"); /* the one it left */
+	}
+	cs_result_clear(&r);
+
+	/* aborted and dry-run transactions tell nothing */
+	t = txn(CS_ALL_OR_NOTHING, CS_FINE);
+	cs_txn_place(t, "a", 0, "m2", 0);
+	cs_txn_place(t, "a", 1, "m1", 0); /* m1 is down */
+	r = tl_apply(s, t);
+	assert_false(r.committed);
+	assert_int_equal(r.nchanges, 0);
+	cs_result_clear(&r);
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_place(t, "a", 0, "m2", 0);
+	cs_dry_run(s, t, &r);
+	assert_int_equal(r.nchanges, 0);
+	cs_result_clear(&r);
+	cs_txn_free(t);
+
+	/* a task out of retries fails the job: its sibling is killed where
+	 * it runs, and the job's end and removal are listed */
+	tl_place(s, "a", 0, "m2");
+	tl_place(s, "a", 1, "m2");
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_task_state(t, "a", 0, 1, "m2", CS_TASK_FAILED, 2);
+	cs_txn_job_remove(t, "a");
+	r = tl_apply(s, t);
+	assert_int_equal(change(&r, 0)->state, CS_TASK_FAILED);
+	assert_int_equal(change(&r, 0)->exit_code, 2);
+	assert_int_equal(change(&r, 1)->kind, CS_CHANGE_JOB);
+	assert_int_equal(change(&r, 1)->state, CS_JOB_FAILED);
+	assert_int_equal(change(&r, 2)->state, CS_TASK_KILLED);
+	assert_int_equal(change(&r, 2)->task, 1);
+	assert_string_equal(change(&r, 2)->machine, "m2");
+	assert_int_equal(change(&r, r.nchanges - 1)->kind, CS_CHANGE_JOB_REMOVED);
+	json_t *line = cs_change_encode(change(&r, 2), 77);
+	char *text = json_dumps(line, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"attempt\":1,\"end\":\"killed\","
+				  "\"exit_code\":0,\"index\":77,\"job\":\"a\","
+				  "\"kind\":\"task\",\"machine\":\"m2\","
+				  "\"state\":\"killed\",\"task\":1}");
+	free(text);
+	json_decref(line);
+	cs_result_clear(&r);
+	cs_state_free(s);
+}
+
 static void test_task_lifecycle_table(void **st)
 {
 	(void)st;
@@ -492,6 +578,7 @@ int main(void)
 	    cmocka_unit_test(test_dry_run_changes_nothing),
 	    cmocka_unit_test(test_fit_is_what_apply_checks),
 	    cmocka_unit_test(test_scheduler_registry_sorted),
+	    cmocka_unit_test(test_change_feed),
 	    cmocka_unit_test(test_task_lifecycle_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -342,13 +342,24 @@ static void check_seqs(struct run *r)
 	}
 }
 
+/* Verdicts as letters, then a digest of the change feed: a replay must
+ * reproduce both. */
 static char *verdict_letters(const cs_result *res)
 {
-	char *v = malloc(res->nops + 2);
+	char *v = malloc(res->nops + 20);
 	v[0] = res->committed ? 'C' : 'R';
 	for (uint32_t i = 0; i < res->nops; i++)
 		v[i + 1] = (char)('a' + res->ops[i].reason);
-	v[res->nops + 1] = 0;
+	uint64_t h = res->nchanges;
+	for (uint32_t i = 0; i < res->nchanges; i++) {
+		json_t *j = cs_change_encode(&res->changes[i], 0);
+		char *text = json_dumps(j, JSON_COMPACT);
+		for (const char *p = text; *p; p++)
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+		free(text);
+		json_decref(j);
+	}
+	snprintf(v + res->nops + 1, 19, "/%016llx", (unsigned long long)h);
 	return v;
 }
 
@@ -455,6 +466,7 @@ static void check_replays(struct run *r)
 	uint64_t want = cs_state_hash(r->s, 0);
 	char err[CS_ERRMSG_SIZE];
 	cs_state *fresh = cs_state_new(cs_state_config(r->s));
+	cs_state_track_changes(fresh, true);
 	replay(r, fresh, 0, "replay from scratch");
 	assert_int_equal(cs_state_hash(fresh, 0), want);
 	cs_state_free(fresh);
@@ -467,6 +479,7 @@ static void check_replays(struct run *r)
 	char *again = cs_state_dump(restored);
 	assert_string_equal(again, r->snapshot); /* canonical */
 	free(again);
+	cs_state_track_changes(restored, true);
 	replay(r, restored, r->snapshot_at, "replay from snapshot");
 	assert_int_equal(cs_state_hash(restored, 0), want);
 	cs_state_free(restored);
@@ -496,6 +509,7 @@ static void test_random_transactions(void **state)
 	uint32_t n = n_env ? (uint32_t)strtoul(n_env, NULL, 10) : 100000;
 	struct cs_config cfg = {.dedup_max = 5000, .dedup_ttl_ms = 20000};
 	r.s = cs_state_new(&cfg);
+	cs_state_track_changes(r.s, true);
 	setup_cell(&r);
 	uint32_t snap_at = n / 3 + (uint32_t)tl_below(&r.rng, n / 3 + 1);
 	for (uint32_t i = 0; i < n; i++) {

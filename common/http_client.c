@@ -1,0 +1,359 @@
+/* http_client.c: a small blocking HTTP client over libcurl's easy API, with
+ * leader redirects followed and errors said in words. */
+#include "internal.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TIMEOUT_MS 10000u
+#define DEFAULT_CONNECT_TIMEOUT_MS 3000u
+#define DEFAULT_MAX_REDIRECTS 5u
+#define DEFAULT_MAX_BODY ((size_t)256 << 20)
+
+struct cc_client {
+	CURL *curl; /* kept between requests: it keeps connections open */
+	char *auth; /* "Authorization: Bearer ..." or NULL */
+	unsigned timeout_ms, connect_timeout_ms, max_redirects;
+	size_t max_body;
+	char curl_err[CURL_ERROR_SIZE];
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		cc_die("http client: curl_global_init failed");
+}
+
+cc_client *cc_client_new(const struct cc_client_config *cfg)
+{
+	static const struct cc_client_config defaults;
+	if (!cfg)
+		cfg = &defaults;
+	pthread_once(&curl_once, curl_init_once);
+	cc_client *c = cc_xcalloc(1, sizeof(*c));
+	c->curl = curl_easy_init();
+	if (!c->curl)
+		cc_die("http client: curl_easy_init failed");
+	if (cfg->token && *cfg->token) {
+		size_t n = strlen(cfg->token) + 32;
+		c->auth = cc_xmalloc(n);
+		snprintf(c->auth, n, "Authorization: Bearer %s", cfg->token);
+	}
+	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->connect_timeout_ms = cfg->connect_timeout_ms
+				    ? cfg->connect_timeout_ms
+				    : DEFAULT_CONNECT_TIMEOUT_MS;
+	c->max_redirects =
+	    cfg->max_redirects ? cfg->max_redirects : DEFAULT_MAX_REDIRECTS;
+	c->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+	return c;
+}
+
+void cc_client_free(cc_client *c)
+{
+	if (!c)
+		return;
+	curl_easy_cleanup(c->curl);
+	free(c->auth);
+	free(c);
+}
+
+void cc_response_clear(struct cc_response *r)
+{
+	free(r->body);
+	free(r->content_type);
+	free(r->url);
+	memset(r, 0, sizeof(*r));
+}
+
+json_t *cc_response_json(const struct cc_response *r, char *errbuf,
+			 size_t errlen)
+{
+	json_error_t e;
+	json_t *j = r->body ? json_loadb(r->body, r->len, 0, &e) : NULL;
+	if (!j)
+		cc_errf(errbuf, errlen, CC_EPROTO,
+			"answer from %s: invalid JSON at line %d, column %d: %s",
+			r->url ? r->url : "?", r->body ? e.line : 0,
+			r->body ? e.column : 0, r->body ? e.text : "no body");
+	return j;
+}
+
+/* ---- where the body goes --------------------------------------------- */
+
+struct sink {
+	CURL *curl;
+	size_t max;
+	struct cc_buf body; /* the whole body, or a stream's error answer */
+	bool too_big;
+	cc_line_fn fn;      /* streaming: lines go here when the status is 2xx */
+	void *arg;
+	struct cc_buf line; /* streaming: the line being received */
+	bool stopped;       /* fn asked to hang up */
+};
+
+static bool status_ok(CURL *h)
+{
+	long status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	return status >= 200 && status < 300;
+}
+
+/* Hands over every complete line; false when fn asks to stop. */
+static bool deliver_lines(struct sink *s)
+{
+	char *start = s->line.p, *nl;
+	size_t left = s->line.len;
+	while ((nl = memchr(start, '\n', left))) {
+		size_t n = (size_t)(nl - start);
+		if (n && start[n - 1] == '\r')
+			n--;
+		start[n] = '\0';
+		if (s->fn(start, n, s->arg)) {
+			s->stopped = true;
+			return false;
+		}
+		left -= (size_t)(nl - start) + 1;
+		start = nl + 1;
+	}
+	memmove(s->line.p, start, left);
+	s->line.len = left;
+	s->line.p[left] = '\0';
+	return true;
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb;
+	bool lines = s->fn && status_ok(s->curl);
+	struct cc_buf *b = lines ? &s->line : &s->body;
+	if (b->len + n > s->max) {
+		s->too_big = true;
+		return 0; /* curl stops with CURLE_WRITE_ERROR */
+	}
+	cc_buf_add(b, data, n);
+	if (lines && !deliver_lines(s))
+		return 0;
+	return n;
+}
+
+/* ---- one exchange ---------------------------------------------------- */
+
+static struct curl_slist *make_headers(const cc_client *c,
+				       const char *content_type)
+{
+	struct curl_slist *h = NULL;
+	if (c->auth)
+		h = curl_slist_append(h, c->auth);
+	/* curl would otherwise label every body as a form */
+	h = curl_slist_append(h, content_type ? content_type : "Content-Type:");
+	if (!h)
+		cc_die("http client: out of memory");
+	return h;
+}
+
+static void set_method(CURL *h, const char *method, const char *body,
+		       size_t len)
+{
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		return;
+	}
+	/* a body (possibly empty, so Content-Length: 0 goes out) with the
+	 * method named as given, kept the same across redirects */
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)(body ? len : 0));
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+}
+
+static CURLcode perform(cc_client *c, const char *method, const char *url,
+			const char *body, size_t len,
+			struct curl_slist *headers, struct sink *sink)
+{
+	CURL *h = c->curl;
+	curl_easy_reset(h); /* options only: open connections stay */
+	c->curl_err[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)c->connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+			 sink->fn ? 0L : (long)c->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
+	set_method(h, method, body, len);
+	cc_buf_free(&sink->body);
+	cc_buf_free(&sink->line);
+	sink->too_big = false;
+	return curl_easy_perform(h);
+}
+
+/* What went wrong, in words, with curl's own detail in parentheses. */
+static int say_error(cc_client *c, CURLcode rc, const struct sink *sink,
+		     const char *method, const char *url, char *errbuf,
+		     size_t errlen)
+{
+	const char *detail = c->curl_err[0] ? c->curl_err
+					    : curl_easy_strerror(rc);
+	int code = CC_EIO;
+	const char *what = "the request failed";
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+		code = CC_ECONNECT, what = "could not connect";
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		code = CC_ECONNECT, what = "unknown host";
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		code = CC_ETIMEOUT, what = "no answer in time";
+		break;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		code = CC_EINVAL, what = "not a valid http:// URL";
+		break;
+	case CURLE_GOT_NOTHING:
+		code = CC_EPROTO,
+		what = "the server closed the connection without answering";
+		break;
+	case CURLE_WEIRD_SERVER_REPLY:
+		code = CC_EPROTO, what = "the answer is not HTTP";
+		break;
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		what = "the connection broke off";
+		break;
+	case CURLE_WRITE_ERROR:
+		if (sink->too_big) {
+			return cc_errf(errbuf, errlen, CC_ETOOBIG,
+				       "%s %s: the answer is larger than the "
+				       "limit of %zu bytes",
+				       method, url, sink->max);
+		}
+		break;
+	default:
+		break;
+	}
+	return cc_errf(errbuf, errlen, code, "%s %s: %s (%s)", method, url,
+		       what, detail);
+}
+
+/* A stream that ended on a line without its newline: that line counts. */
+static void last_line(struct sink *s)
+{
+	if (s->fn && !s->stopped && s->line.len && status_ok(s->curl))
+		s->stopped = s->fn(s->line.p, s->line.len, s->arg) != 0;
+}
+
+static void fill_response(CURL *h, struct sink *sink, const char *url,
+			  struct cc_response *resp)
+{
+	char *ct = NULL;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+	resp->content_type = cc_xstrdup(ct);
+	resp->len = sink->body.len;
+	resp->body = cc_buf_steal(&sink->body);
+	resp->url = cc_xstrdup(url);
+}
+
+/* The next URL when the answer is a 307/308 redirect with a Location;
+ * NULL otherwise. Malloc'd. */
+static char *redirect_target(CURL *h)
+{
+	long status = 0;
+	char *loc = NULL;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 307 && status != 308)
+		return NULL;
+	curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc);
+	return loc ? cc_xstrdup(loc) : NULL;
+}
+
+/* Redirects are followed here rather than by curl: curl would keep a
+ * custom method on 301-303 too, and would drop the token on the way to
+ * another host, which is exactly where a follower sends a write. */
+static int exchange(cc_client *c, const char *method, const char *url,
+		    const char *body, size_t len, const char *content_type,
+		    struct sink *sink, struct cc_response *resp, char *errbuf,
+		    size_t errlen)
+{
+	cc_response_clear(resp);
+	struct curl_slist *headers = make_headers(c, content_type);
+	char *cur = cc_xstrdup(url), *next;
+	int rc = 0;
+	for (unsigned hop = 0;; hop++) {
+		CURLcode cr = perform(c, method, cur, body, len, headers, sink);
+		if (cr != CURLE_OK && !sink->stopped) {
+			rc = say_error(c, cr, sink, method, cur, errbuf, errlen);
+			break;
+		}
+		if (sink->stopped || !(next = redirect_target(c->curl))) {
+			last_line(sink);
+			fill_response(c->curl, sink, cur, resp);
+			break;
+		}
+		free(cur);
+		cur = next;
+		if (hop + 1 > c->max_redirects) {
+			rc = cc_errf(errbuf, errlen, CC_EPROTO,
+				     "%s %s: more than %u redirects, the last "
+				     "to %s",
+				     method, url, c->max_redirects, cur);
+			break;
+		}
+	}
+	free(cur);
+	curl_slist_free_all(headers);
+	cc_buf_free(&sink->body);
+	cc_buf_free(&sink->line);
+	return rc;
+}
+
+int cc_client_request(cc_client *c, const char *method, const char *url,
+		      const char *body, size_t len, struct cc_response *resp,
+		      char *errbuf, size_t errlen)
+{
+	struct sink sink = {.curl = c->curl, .max = c->max_body};
+	return exchange(c, method, url, body, len, NULL, &sink, resp, errbuf,
+			errlen);
+}
+
+int cc_client_json(cc_client *c, const char *method, const char *url,
+		   const json_t *body, struct cc_response *resp, char *errbuf,
+		   size_t errlen)
+{
+	char *text = NULL;
+	if (body && !(text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY)))
+		return cc_errf(errbuf, errlen, CC_EINVAL,
+			       "%s %s: the body cannot be encoded as JSON",
+			       method, url);
+	struct sink sink = {.curl = c->curl, .max = c->max_body};
+	int rc = exchange(c, method, url, text, text ? strlen(text) : 0,
+			  "Content-Type: application/json", &sink, resp,
+			  errbuf, errlen);
+	free(text);
+	return rc;
+}
+
+int cc_client_stream(cc_client *c, const char *url, cc_line_fn fn, void *arg,
+		     struct cc_response *resp, char *errbuf, size_t errlen)
+{
+	struct sink sink = {
+	    .curl = c->curl, .max = c->max_body, .fn = fn, .arg = arg};
+	return exchange(c, "GET", url, NULL, 0, NULL, &sink, resp, errbuf,
+			errlen);
+}

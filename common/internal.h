@@ -1,0 +1,44 @@
+/* internal.h: private to cellcommon; never included outside common/. */
+#ifndef CELL_COMMON_INTERNAL_H
+#define CELL_COMMON_INTERNAL_H
+
+#include "cellcommon.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define CC_UNUSED(x) ((void)(x))
+#define CC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#if defined(__GNUC__)
+#define CC_NORETURN __attribute__((noreturn))
+#else
+#define CC_NORETURN
+#endif
+
+/* ---- memory (util.c): abort on exhaustion, see cellcommon.h ---- */
+void *cc_xmalloc(size_t n);
+void *cc_xcalloc(size_t n, size_t size);
+void *cc_xrealloc(void *p, size_t n);
+char *cc_xstrdup(const char *s); /* NULL stays NULL */
+char *cc_xstrndup(const char *s, size_t n);
+/* A programming error: prints "cellcommon: <message>" and aborts. */
+CC_NORETURN void cc_die(const char *fmt, ...) CC_PRINTF(1, 2);
+
+/* Writes a message into errbuf if there is one; always returns `code`, so
+ * error paths read `return cc_errf(errbuf, errlen, CC_EINVAL, ...)`. */
+int cc_errf(char *errbuf, size_t errlen, int code, const char *fmt, ...)
+    CC_PRINTF(4, 5);
+
+/* ---- a growing byte buffer, always NUL-terminated (util.c) ---- */
+struct cc_buf {
+	char *p; /* owned; NULL until the first add */
+	size_t len, cap;
+};
+void cc_buf_add(struct cc_buf *b, const void *data, size_t n);
+void cc_buf_adds(struct cc_buf *b, const char *s);
+void cc_buf_addf(struct cc_buf *b, const char *fmt, ...) CC_PRINTF(2, 3);
+/* Hands the string to the caller ("" when empty) and resets the buffer. */
+char *cc_buf_steal(struct cc_buf *b);
+void cc_buf_free(struct cc_buf *b);
+
+#endif

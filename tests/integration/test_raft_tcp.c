@@ -1,0 +1,839 @@
+/* test_raft_tcp.c: real cellraft nodes on loopback TCP with fsync'd data
+ * dirs, three (or four) in one process on one libev loop: bootstrap, elect,
+ * group-commit writes, close the leader, fail over, restart from disk and
+ * catch up; a standby joins and learns every member's API address through
+ * the log; closing with writes queued answers each exactly once. Also prints
+ * (never asserts) the 1-op transaction throughput through group commit.
+ * Every wait polls a condition with a generous deadline; no fixed sleeps. */
+#include "testlib.h"
+
+#include <arpa/inet.h>
+#include <ev.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cellraft.h"
+#include "tl_tmpdir.h"
+
+#define NODES_MAX 4
+#define DEADLINE  10.0 /* seconds, for anything that should take < 1 s */
+
+struct slot {
+	cr_node *node;
+	bool closing;
+	unsigned applied_hook; /* on_applied calls */
+	unsigned trusted_hook; /* on_trusted calls */
+	unsigned role_hook;    /* on_role calls */
+	struct cr_config cfg;
+	char raft_address[32];
+	char api_address[64];
+	char dir[512];
+};
+
+struct cell {
+	struct ev_loop *loop;
+	ev_timer tick; /* wakes the loop so conditions are re-checked */
+	char *dir;
+	struct slot s[NODES_MAX];
+	struct cr_peer peers[3];
+	unsigned nvoters;
+};
+
+static bool verbose(void)
+{
+	return getenv("CELL_TEST_VERBOSE") != NULL;
+}
+
+static void on_log(void *arg, enum cr_log_level level, const char *msg)
+{
+	struct slot *s = arg;
+	if (verbose() || level >= CR_LOG_ERROR)
+		fprintf(stderr, "node %llu: %s\n",
+			(unsigned long long)s->cfg.id, msg);
+}
+
+/* ---- loop helpers -------------------------------------------------------- */
+
+static void on_tick(EV_P_ ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+}
+
+typedef bool (*cond_fn)(struct cell *c, void *arg);
+
+static bool run_until(struct cell *c, cond_fn cond, void *arg, double secs)
+{
+	ev_now_update(c->loop);
+	double deadline = ev_now(c->loop) + secs;
+	while (!cond(c, arg)) {
+		if (ev_now(c->loop) > deadline)
+			return false;
+		ev_run(c->loop, EVRUN_ONCE);
+	}
+	return true;
+}
+
+/* A port free now, below the kernel's ephemeral range (32768 and up by
+ * default): outgoing connections take their source ports from that range,
+ * so a node restarting later could otherwise find its port in use. */
+static bool port_issued(unsigned port, bool add)
+{ /* never hand out one port twice: the first may not be bound yet */
+	static unsigned issued[64];
+	static unsigned n;
+	for (unsigned i = 0; i < n; i++)
+		if (issued[i] == port)
+			return true;
+	if (add && n < 64)
+		issued[n++] = port;
+	return false;
+}
+
+static unsigned free_port(void)
+{
+	static unsigned seed;
+	if (!seed)
+		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+	for (int tries = 0; tries < 1000; tries++) {
+		seed = seed * 1103515245u + 12345u;
+		unsigned port = 20000 + (seed >> 8) % 12000;
+		if (port_issued(port, false))
+			continue;
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET};
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa.sin_port = htons((uint16_t)port);
+		int ok = fd >= 0 &&
+			 bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (ok) {
+			port_issued(port, true);
+			return port;
+		}
+	}
+	fprintf(stderr, "no free port found\n");
+	exit(1);
+}
+
+/* ---- the cell ------------------------------------------------------------ */
+
+static void on_applied(cr_node *node, uint64_t index, const cs_txn *txn,
+		       const cs_result *res, void *arg)
+{
+	struct slot *s = arg;
+	assert_ptr_equal(node, s->node);
+	assert_int_equal(res->nops, txn->nops);
+	assert_true(index > 0);
+	s->applied_hook++;
+}
+
+static void on_trusted(cr_node *node, uint64_t term, void *arg)
+{
+	struct slot *s = arg;
+	assert_true(cr_node_trusted(node));
+	assert_int_equal(cr_node_term(node), term);
+	s->trusted_hook++;
+}
+
+static void on_role(cr_node *node, enum cr_role old, enum cr_role now,
+		    void *arg)
+{
+	struct slot *s = arg;
+	(void)node;
+	assert_int_not_equal(old, now);
+	s->role_hook++;
+}
+
+static struct cr_hooks hooks_for(struct slot *s)
+{
+	struct cr_hooks h = {0};
+	h.on_applied = on_applied;
+	h.on_trusted = on_trusted;
+	h.on_role = on_role;
+	h.log = on_log;
+	h.arg = s;
+	return h;
+}
+
+static struct cr_hooks slot_hooks[NODES_MAX];
+
+static void slot_config(struct cell *c, unsigned i, unsigned threshold)
+{
+	struct slot *s = &c->s[i];
+	snprintf(s->raft_address, sizeof(s->raft_address), "127.0.0.1:%u",
+		 free_port());
+	snprintf(s->api_address, sizeof(s->api_address), "http://127.0.0.1:%u",
+		 8001 + i);
+	snprintf(s->dir, sizeof(s->dir), "%s/node%u", c->dir, i + 1);
+	memset(&s->cfg, 0, sizeof(s->cfg));
+	s->cfg.id = i + 1;
+	s->cfg.raft_address = s->raft_address;
+	s->cfg.api_address = s->api_address;
+	s->cfg.data_dir = s->dir;
+	s->cfg.election_timeout_ms = 300;
+	s->cfg.heartbeat_timeout_ms = 30;
+	s->cfg.snapshot_threshold = threshold;
+	s->cfg.snapshot_trailing = threshold ? threshold / 4 : 0;
+	slot_hooks[i] = hooks_for(s);
+	s->cfg.hooks = &slot_hooks[i];
+}
+
+static void start_slot(struct cell *c, unsigned i)
+{
+	char err[CR_ERRMSG_SIZE];
+	struct slot *s = &c->s[i];
+	if (cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)))
+		fail_msg("init node %u: %s", i + 1, err);
+	s->closing = false;
+	s->applied_hook = s->trusted_hook = s->role_hook = 0;
+	if (cr_node_start(s->node, err, sizeof(err)))
+		fail_msg("start node %u: %s", i + 1, err);
+}
+
+/* Three voters bootstrapped from one static list. */
+static void start_cell(struct cell *c, unsigned threshold)
+{
+	c->nvoters = 3;
+	for (unsigned i = 0; i < 3; i++) {
+		slot_config(c, i, threshold);
+		c->peers[i] = (struct cr_peer){
+		    c->s[i].cfg.id, c->s[i].raft_address, c->s[i].api_address};
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		c->s[i].cfg.peers = c->peers;
+		c->s[i].cfg.npeers = 3;
+		start_slot(c, i);
+	}
+}
+
+static void on_closed(void *arg)
+{
+	struct slot *s = arg;
+	s->node = NULL;
+}
+
+static void close_slot(struct cell *c, unsigned i)
+{
+	struct slot *s = &c->s[i];
+	if (s->node && !s->closing) {
+		s->closing = true;
+		cr_node_close(s->node, on_closed, s);
+	}
+}
+
+static bool slot_closed(struct cell *c, void *arg)
+{
+	return c->s[*(unsigned *)arg].node == NULL;
+}
+
+static void close_and_wait(struct cell *c, unsigned i)
+{
+	close_slot(c, i);
+	assert_true(run_until(c, slot_closed, &i, DEADLINE));
+}
+
+static int setup(void **state)
+{
+	struct cell *c = calloc(1, sizeof(*c));
+	c->dir = tl_tmpdir_make("cellraft-test");
+	assert_non_null(c->dir);
+	c->loop = ev_loop_new(EVFLAG_AUTO);
+	ev_timer_init(&c->tick, on_tick, 0.005, 0.005);
+	ev_timer_start(c->loop, &c->tick);
+	*state = c;
+	return 0;
+}
+
+static bool all_closed(struct cell *c, void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < NODES_MAX; i++)
+		if (c->s[i].node)
+			return false;
+	return true;
+}
+
+/* Runs even when a test failed: close what is open, remove the data. */
+static int teardown(void **state)
+{
+	struct cell *c = *state;
+	for (unsigned i = 0; i < NODES_MAX; i++)
+		close_slot(c, i);
+	bool closed = run_until(c, all_closed, NULL, DEADLINE);
+	ev_timer_stop(c->loop, &c->tick);
+	ev_loop_destroy(c->loop);
+	int rm = tl_tmpdir_remove(c->dir);
+	free(c->dir);
+	free(c);
+	return closed && rm == 0 ? 0 : -1;
+}
+
+/* ---- conditions ---------------------------------------------------------- */
+
+static int trusted_leader(struct cell *c)
+{
+	for (unsigned i = 0; i < NODES_MAX; i++)
+		if (c->s[i].node && !c->s[i].closing &&
+		    cr_node_trusted(c->s[i].node))
+			return (int)i;
+	return -1;
+}
+
+static bool has_trusted_leader(struct cell *c, void *arg)
+{
+	(void)arg;
+	return trusted_leader(c) >= 0;
+}
+
+static unsigned wait_leader(struct cell *c)
+{
+	if (!run_until(c, has_trusted_leader, NULL, DEADLINE))
+		fail_msg("no trusted leader within %.0f s", DEADLINE);
+	return (unsigned)trusted_leader(c);
+}
+
+/* Every open node applied the leader's commit index. */
+static bool caught_up(struct cell *c, void *arg)
+{
+	unsigned leader = *(unsigned *)arg;
+	uint64_t commit = cr_node_commit_index(c->s[leader].node);
+	for (unsigned i = 0; i < NODES_MAX; i++)
+		if (c->s[i].node &&
+		    cr_node_applied_index(c->s[i].node) < commit)
+			return false;
+	return true;
+}
+
+static void assert_same_hash(struct cell *c, unsigned leader)
+{
+	if (!run_until(c, caught_up, &leader, DEADLINE))
+		fail_msg("replicas did not catch up with %llu",
+			 (unsigned long long)cr_node_commit_index(
+			     c->s[leader].node));
+	const cs_state *ls = cr_node_state(c->s[leader].node);
+	for (unsigned i = 0; i < NODES_MAX; i++) {
+		if (!c->s[i].node)
+			continue;
+		const cs_state *s = cr_node_state(c->s[i].node);
+		tl_assert_invariants(s);
+		assert_int_equal(cs_state_applied_index(s),
+				 cs_state_applied_index(ls));
+		assert_int_equal(cs_state_hash(s, 0), cs_state_hash(ls, 0));
+	}
+}
+
+/* ---- writes -------------------------------------------------------------- */
+
+struct answer {
+	bool done;
+	int calls;
+	int status;
+	uint64_t index;
+	bool duplicate;
+	uint32_t nops;
+	enum cs_reason reason[4];
+};
+
+static void on_answer(void *arg, int status, const cs_result *res)
+{
+	struct answer *a = arg;
+	a->done = true;
+	a->calls++;
+	a->status = status;
+	if (status == 0) {
+		a->index = res->index;
+		a->duplicate = res->duplicate;
+		a->nops = res->nops;
+		for (uint32_t k = 0; k < res->nops && k < 4; k++)
+			a->reason[k] = res->ops[k].reason;
+	}
+}
+
+static cs_txn *machine_txn(const char *id, const char *name, uint64_t cpu)
+{
+	struct tl_machine m;
+	tl_machine_init(&m, name, cpu, 8192);
+	cs_txn *t = cs_txn_new(id, "test", CS_INCREMENTAL, CS_FINE);
+	cs_txn_machine_put(t, &m.spec);
+	return t;
+}
+
+static cs_txn *job_txn(const char *id, const char *name, uint32_t n,
+		       uint64_t cpu)
+{
+	struct tl_job j;
+	tl_job_init(&j, name, n, cpu, 512);
+	cs_txn *t = cs_txn_new(id, "test", CS_INCREMENTAL, CS_FINE);
+	cs_txn_job_put(t, &j.spec);
+	return t;
+}
+
+static cs_txn *place_txn(const char *id, const char *job, uint32_t task,
+			 const char *machine)
+{
+	cs_txn *t = cs_txn_new(id, "sched", CS_INCREMENTAL, CS_FINE);
+	cs_txn_place(t, job, task, machine, 0);
+	return t;
+}
+
+static void submit(struct cell *c, unsigned i, cs_txn *t, struct answer *a)
+{
+	int rv = cr_node_submit(c->s[i].node, t, on_answer, a);
+	if (rv != 0)
+		fail_msg("submit on %u: %s: %s", i + 1, cr_strerror(rv),
+			 cr_node_errmsg(c->s[i].node));
+}
+
+struct answers {
+	struct answer *a;
+	unsigned n;
+};
+
+static bool all_answered(struct cell *c, void *arg)
+{
+	(void)c;
+	struct answers *as = arg;
+	for (unsigned i = 0; i < as->n; i++)
+		if (!as->a[i].done)
+			return false;
+	return true;
+}
+
+static void wait_answers(struct cell *c, struct answer *a, unsigned n)
+{
+	struct answers as = {a, n};
+	if (!run_until(c, all_answered, &as, DEADLINE))
+		fail_msg("%u submits not answered in time", n);
+}
+
+/* n machines "<prefix>-<k>" through the leader; all accepted. */
+static void put_machines(struct cell *c, unsigned leader, const char *prefix,
+			 unsigned n)
+{
+	struct answer *a = calloc(n, sizeof(*a));
+	char id[64], name[64];
+	for (unsigned k = 0; k < n; k++) {
+		snprintf(id, sizeof(id), "txn-%s-%u", prefix, k);
+		snprintf(name, sizeof(name), "%s-%u", prefix, k);
+		submit(c, leader, machine_txn(id, name, 1000), &a[k]);
+	}
+	wait_answers(c, a, n);
+	for (unsigned k = 0; k < n; k++) {
+		assert_int_equal(a[k].calls, 1);
+		assert_int_equal(a[k].status, 0);
+		assert_int_equal(a[k].reason[0], CS_R_OK);
+	}
+	free(a);
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void check_first_writes(struct cell *c, unsigned leader)
+{
+	struct answer a[6] = {0};
+	submit(c, leader, machine_txn("w-m1", "m1", 4000), &a[0]);
+	submit(c, leader, job_txn("w-j1", "j1", 3, 1500), &a[1]);
+	submit(c, leader, place_txn("w-p0", "j1", 0, "m1"), &a[2]);
+	submit(c, leader, place_txn("w-p1", "j1", 1, "m1"), &a[3]);
+	submit(c, leader, place_txn("w-p2", "j1", 2, "m1"), &a[4]);
+	submit(c, leader, place_txn("w-p0", "j1", 0, "m1"), &a[5]);
+	wait_answers(c, a, 6);
+	for (unsigned k = 0; k < 6; k++) {
+		assert_int_equal(a[k].calls, 1);
+		assert_int_equal(a[k].status, 0);
+		assert_int_equal(a[k].index, a[0].index); /* one entry */
+	}
+	assert_int_equal(a[2].reason[0], CS_R_OK);
+	assert_int_equal(a[3].reason[0], CS_R_OK);
+	assert_int_equal(a[4].reason[0], CS_R_INSUFFICIENT);
+	assert_true(a[5].duplicate);
+}
+
+static void check_follower_refuses(struct cell *c, unsigned leader)
+{
+	unsigned f = (leader + 1) % 3;
+	cs_txn *t = machine_txn("refused", "mz", 1000);
+	struct answer a = {0};
+	assert_int_equal(cr_node_submit(c->s[f].node, t, on_answer, &a),
+			 CR_ENOTLEADER);
+	cs_txn_free(t); /* still ours: submit failed */
+	assert_non_null(
+	    strstr(cr_node_errmsg(c->s[f].node), c->s[leader].api_address));
+	struct cr_member m;
+	assert_int_equal(cr_node_leader(c->s[f].node, &m), leader + 1);
+	assert_string_equal(m.api_address, c->s[leader].api_address);
+	assert_string_equal(m.raft_address, c->s[leader].raft_address);
+}
+
+/* Bootstrap, write, lose the leader, keep writing, restart it from disk. */
+static void test_failover_and_restart(void **state)
+{
+	struct cell *c = *state;
+	start_cell(c, 64); /* snapshots every 64 entries: restarts load one */
+	unsigned leader = wait_leader(c);
+	check_first_writes(c, leader);
+	check_follower_refuses(c, leader);
+	put_machines(c, leader, "a", 300);
+	assert_same_hash(c, leader);
+
+	close_and_wait(c, leader);
+	unsigned old = leader;
+	leader = wait_leader(c);
+	assert_int_not_equal(leader, old);
+	for (unsigned k = 0; k < 100; k++) { /* > threshold entries */
+		char name[16];
+		snprintf(name, sizeof(name), "b%u", k);
+		put_machines(c, leader, name, 1);
+	}
+	assert_same_hash(c, leader);
+
+	start_slot(c, old); /* same config, same data dir */
+	assert_same_hash(c, leader);
+	assert_non_null(
+	    cs_machine_find(cr_node_state(c->s[old].node), "b99-0"));
+
+	/* Once it has a snapshot of its own, a restart loads it from disk and
+	 * replays only the log after it. */
+	struct cr_stats st;
+	for (unsigned k = 0; k < 200; k++) {
+		cr_node_stats(c->s[old].node, &st);
+		if (st.snapshots > 0)
+			break;
+		char name[16];
+		snprintf(name, sizeof(name), "c%u", k);
+		put_machines(c, leader, name, 1);
+		assert_true(run_until(c, caught_up, &leader, DEADLINE));
+	}
+	assert_true(st.snapshots > 0);
+	put_machines(c, leader, "d", 5);
+	assert_same_hash(c, leader);
+	close_and_wait(c, old);
+	put_machines(c, leader, "e", 5); /* written while it is down */
+	start_slot(c, old);
+	cr_node_stats(c->s[old].node, &st);
+	assert_int_equal(st.restores, 1);
+	assert_same_hash(c, leader);
+	assert_non_null(cs_machine_find(cr_node_state(c->s[old].node), "e-4"));
+	assert_int_equal(st.malformed, 0);
+}
+
+static void on_done(void *arg, int status, const char *msg)
+{
+	struct answer *a = arg;
+	a->done = true;
+	a->calls++;
+	a->status = status;
+	if (status && verbose())
+		fprintf(stderr, "change: %s\n", msg);
+}
+
+static bool node_caught_up(struct cell *c, void *arg)
+{
+	unsigned *pair = arg;
+	return cr_node_applied_index(c->s[pair[0]].node) >=
+	       cr_node_commit_index(c->s[pair[1]].node);
+}
+
+static const struct cr_member *find_member(const struct cr_member *m,
+					   unsigned n, uint64_t id)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (m[i].id == id)
+			return &m[i];
+	return NULL;
+}
+
+/* A standby joins a running cell, applies the log, and knows every member's
+ * API address from the replicated table (it was configured with none). */
+static void test_standby_joins(void **state)
+{
+	struct cell *c = *state;
+	start_cell(c, 0);
+	unsigned leader = wait_leader(c);
+	put_machines(c, leader, "s", 20);
+
+	/* hand leadership to a chosen voter first */
+	unsigned target = (leader + 1) % 3;
+	struct answer moved = {0};
+	assert_int_equal(
+	    cr_node_transfer(c->s[leader].node, target + 1, on_done, &moved),
+	    0);
+	wait_answers(c, &moved, 1);
+	assert_int_equal(moved.status, 0);
+	leader = wait_leader(c);
+	assert_int_equal(leader, target);
+	slot_config(c, 3, 0); /* npeers = 0: join */
+	start_slot(c, 3);
+	struct answer add = {0};
+	assert_int_equal(cr_node_add(c->s[leader].node, 4, c->s[3].raft_address,
+				     c->s[3].api_address, CR_MEMBER_STANDBY,
+				     on_done, &add),
+			 0);
+	wait_answers(c, &add, 1);
+	assert_int_equal(add.status, 0);
+	put_machines(c, leader, "t", 20);
+	unsigned pair[2] = {3, leader};
+	assert_true(run_until(c, node_caught_up, pair, DEADLINE));
+	assert_same_hash(c, leader);
+
+	struct cr_member *m;
+	unsigned n;
+	cr_node_members(c->s[3].node, &m, &n);
+	assert_int_equal(n, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		const struct cr_member *x = find_member(m, n, i + 1);
+		assert_non_null(x);
+		assert_int_equal(x->role,
+				 i < 3 ? CR_MEMBER_VOTER : CR_MEMBER_STANDBY);
+		assert_string_equal(x->api_address, c->s[i].api_address);
+		assert_string_equal(x->raft_address, c->s[i].raft_address);
+	}
+	free(m);
+	struct cr_member l;
+	assert_int_equal(cr_node_leader(c->s[3].node, &l), leader + 1);
+	assert_string_equal(l.api_address, c->s[leader].api_address);
+	assert_int_equal(cr_node_role(c->s[3].node), CR_ROLE_FOLLOWER);
+
+	struct answer rm = {0};
+	assert_int_equal(cr_node_remove(c->s[leader].node, 4, on_done, &rm), 0);
+	wait_answers(c, &rm, 1);
+	assert_int_equal(rm.status, 0);
+	cr_node_members(c->s[leader].node, &m, &n);
+	assert_int_equal(n, 3);
+	free(m);
+}
+
+/* Writes queued or in flight when the leader closes: each gets exactly one
+ * callback, CR_ESHUTDOWN (unknown outcome) or its verdict. */
+static void test_close_answers_everyone(void **state)
+{
+	struct cell *c = *state;
+	start_cell(c, 0);
+	unsigned leader = wait_leader(c);
+	enum { N = 500 };
+	struct answer *a = calloc(N, sizeof(*a));
+	char id[32];
+	for (unsigned k = 0; k < N; k++) {
+		snprintf(id, sizeof(id), "c-%u", k);
+		submit(c, leader, machine_txn(id, id, 1000), &a[k]);
+		if (k == N / 2)
+			ev_run(c->loop, EVRUN_NOWAIT); /* half proposed */
+	}
+	struct answer b = {0};
+	assert_int_equal(cr_node_barrier(c->s[leader].node, on_done, &b), 0);
+	close_and_wait(c, leader);
+	for (unsigned k = 0; k < N; k++) {
+		assert_int_equal(a[k].calls, 1);
+		assert_true(a[k].status == 0 || a[k].status == CR_ESHUTDOWN);
+	}
+	assert_int_equal(b.calls, 1);
+	free(a);
+	/* the survivors still form a cell */
+	leader = wait_leader(c);
+	put_machines(c, leader, "after", 3);
+}
+
+/* ---- throughput (reported, not asserted) --------------------------------- */
+
+struct load_rec {
+	struct load *l;
+	double t0;
+};
+
+struct load {
+	struct cell *c;
+	unsigned leader;
+	unsigned total;
+	unsigned sent;
+	unsigned done;
+	unsigned failed;
+	struct load_rec *rec;
+	double *latency; /* seconds, per answered txn */
+};
+
+static void load_submit(struct load *l);
+
+static void on_load(void *arg, int status, const cs_result *res)
+{
+	(void)res;
+	struct load_rec *r = arg;
+	struct load *l = r->l;
+	if (status != 0)
+		l->failed++;
+	l->latency[l->done++] = ev_time() - r->t0;
+	load_submit(l);
+}
+
+static void load_submit(struct load *l)
+{
+	if (l->sent == l->total)
+		return;
+	char id[32];
+	snprintf(id, sizeof(id), "load-%u", l->sent);
+	cs_txn *t = cs_txn_new(id, "load", CS_INCREMENTAL, CS_FINE);
+	cs_txn_machine_state(t, "m1", CS_MACHINE_UP);
+	struct load_rec *r = &l->rec[l->sent++];
+	r->l = l;
+	r->t0 = ev_time();
+	if (cr_node_submit(l->c->s[l->leader].node, t, on_load, r) != 0) {
+		cs_txn_free(t);
+		l->failed++;
+		l->latency[l->done++] = 0;
+	}
+}
+
+static bool load_done(struct cell *c, void *arg)
+{
+	(void)c;
+	struct load *l = arg;
+	return l->done == l->total;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void run_load(struct cell *c, unsigned leader, unsigned window,
+		     unsigned total)
+{
+	struct load l = {c, leader, total, 0, 0, 0, NULL, NULL};
+	l.rec = calloc(total, sizeof(*l.rec));
+	l.latency = calloc(total, sizeof(*l.latency));
+	struct cr_stats before, after;
+	cr_node_stats(c->s[leader].node, &before);
+	double t0 = ev_time();
+	for (unsigned k = 0; k < window; k++)
+		load_submit(&l);
+	assert_true(run_until(c, load_done, &l, 60.0));
+	double secs = ev_time() - t0;
+	cr_node_stats(c->s[leader].node, &after);
+	uint64_t batches = after.batches - before.batches;
+	qsort(l.latency, total, sizeof(double), cmp_double);
+	printf("cellraft 1-op txns, 3 nodes in 1 process, loopback, fsync: "
+	       "%4u in flight: %7.0f txns/s, %.1f txns/entry, latency p50 "
+	       "%.2f ms p99 %.2f ms\n",
+	       window, total / secs,
+	       batches ? (double)total / (double)batches : 0.0,
+	       l.latency[total / 2] * 1e3, l.latency[total * 99 / 100] * 1e3);
+	assert_int_equal(l.failed, 0);
+	free(l.rec);
+	free(l.latency);
+}
+
+static void test_throughput(void **state)
+{
+	struct cell *c = *state;
+	start_cell(c, 0);
+	unsigned leader = wait_leader(c);
+	struct answer a = {0};
+	submit(c, leader, machine_txn("m1", "m1", 1000), &a);
+	wait_answers(c, &a, 1);
+	run_load(c, leader, 1, 2000);
+	run_load(c, leader, 64, 20000);
+	run_load(c, leader, 1024, 50000);
+	assert_same_hash(c, leader);
+	for (unsigned i = 0; i < 3; i++) { /* every replica saw every txn */
+		assert_int_equal(c->s[i].applied_hook,
+				 c->s[leader].applied_hook);
+		assert_true(c->s[i].role_hook >= 1);
+	}
+	assert_int_equal(c->s[leader].trusted_hook, 1);
+}
+
+static void expect_init_error(struct cell *c, const struct cr_config *cfg,
+			      int code, const char *needle)
+{
+	char err[CR_ERRMSG_SIZE] = "";
+	cr_node *n = (cr_node *)1;
+	assert_int_equal(cr_node_init(&n, c->loop, cfg, err, sizeof(err)),
+			 code);
+	assert_null(n);
+	if (!strstr(err, needle))
+		fail_msg("expected '%s' in: %s", needle, err);
+}
+
+/* Bad configurations are refused with the field named, and nothing leaks;
+ * a node that cannot listen fails to start and still closes cleanly, as
+ * does one closed before it started. */
+static void test_config_errors(void **state)
+{
+	struct cell *c = *state;
+	slot_config(c, 0, 0);
+	struct cr_config cfg = c->s[0].cfg;
+	cfg.raft_address = "localhost:9001";
+	expect_init_error(c, &cfg, CR_EINVAL, "raft_address");
+	cfg = c->s[0].cfg;
+	cfg.id = 0;
+	expect_init_error(c, &cfg, CR_EINVAL, "id");
+	cfg = c->s[0].cfg;
+	cfg.heartbeat_timeout_ms = cfg.election_timeout_ms;
+	expect_init_error(c, &cfg, CR_EINVAL, "heartbeat_timeout_ms");
+	struct cr_peer peers[2] = {{2, "127.0.0.1:1", NULL},
+				   {3, "127.0.0.1:2", NULL}};
+	cfg = c->s[0].cfg;
+	cfg.peers = peers;
+	cfg.npeers = 2;
+	expect_init_error(c, &cfg, CR_EINVAL, "not in the bootstrap list");
+	peers[0] = (struct cr_peer){1, c->s[0].raft_address, NULL};
+	peers[1].id = 1; /* a second member with id 1 */
+	expect_init_error(c, &cfg, CR_EINVAL, "already used");
+	char file[600];
+	snprintf(file, sizeof(file), "%s/plain-file", c->dir);
+	FILE *fp = fopen(file, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	cfg = c->s[0].cfg;
+	cfg.data_dir = file;
+	expect_init_error(c, &cfg, CR_EIO, "not a directory");
+
+	/* close before start */
+	start_cell(c, 0);
+	unsigned leader = wait_leader(c);
+	(void)leader;
+	struct slot *s = &c->s[3];
+	slot_config(c, 3, 0);
+	char err[CR_ERRMSG_SIZE];
+	assert_int_equal(
+	    cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)), 0);
+	s->closing = false;
+	unsigned three = 3;
+	close_and_wait(c, three);
+
+	/* a port somebody else listens on: start fails, close still works */
+	s->cfg.raft_address = c->s[0].raft_address;
+	snprintf(s->dir, sizeof(s->dir), "%s/node-busy", c->dir);
+	assert_int_equal(
+	    cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)), 0);
+	s->closing = false;
+	int rv = cr_node_start(s->node, err, sizeof(err));
+	assert_int_equal(rv, CR_EIO);
+	assert_non_null(strstr(err, "raft start"));
+	if (verbose())
+		fprintf(stderr, "%s\n", err);
+	close_and_wait(c, three);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_failover_and_restart, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_standby_joins, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_close_answers_everyone, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_config_errors, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

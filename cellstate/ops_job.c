@@ -62,7 +62,7 @@ enum cs_reason cs_op_job_kill(struct cs_apply *a, const struct cs_op *op)
 	if (r)
 		return r;
 	if (job->state >= CS_JOB_SUCCEEDED)
-		return cs_reject(a, CS_R_JOB_FINISHED, "job %s has already %s",
+		return cs_reject(a, CS_R_JOB_FINISHED, "job %s has already ended (%s)",
 				 job->spec.name, cs_job_state_name(job->state));
 	cs_job_finish(a, job, CS_JOB_KILLED, CS_CAUSE_KILLED);
 	return CS_R_OK;

@@ -1,0 +1,248 @@
+/* watch.c: GET /v1/watch, the committed changes as NDJSON. Every replica
+ * keeps the changes of its last `window` applies (the same on every member:
+ * the feed is deterministic), so a client may resume from any member with
+ * ?from=INDEX after a disconnect; an INDEX older than the window answers 410
+ * and the client reloads the state instead. */
+#include "celld.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROGRESS_SECONDS 5.0
+
+struct rec {
+	uint64_t index;
+	struct cs_change c;
+};
+
+struct sub {
+	struct watch *w;
+	struct cc_stream *stream;
+	char job[CS_NAME_MAX + 1];     /* "" = any */
+	char machine[CS_NAME_MAX + 1]; /* "" = any */
+	struct sub *next;
+};
+
+struct watch {
+	struct celld *d;
+	struct rec *ring; /* oldest at head */
+	size_t cap, head, len;
+	/* Invariant: every change of every index >= lo that this replica
+	 * applied is in the ring. */
+	uint64_t lo;
+	struct sub *subs;
+	ev_timer progress;
+};
+
+static void on_progress(struct ev_loop *loop, ev_timer *t, int revents);
+
+struct watch *watch_new(struct celld *d, uint64_t window)
+{
+	struct watch *w = calloc(1, sizeof(*w));
+	w->d = d;
+	w->cap = window;
+	w->ring = calloc(w->cap, sizeof(*w->ring));
+	w->lo = 1;
+	ev_timer_init(&w->progress, on_progress, PROGRESS_SECONDS,
+		      PROGRESS_SECONDS);
+	w->progress.data = w;
+	ev_timer_start(d->loop, &w->progress);
+	return w;
+}
+
+void watch_free(struct watch *w)
+{
+	if (!w)
+		return;
+	ev_timer_stop(w->d->loop, &w->progress);
+	while (w->subs) { /* the server is gone: its streams are too */
+		struct sub *s = w->subs;
+		w->subs = s->next;
+		free(s);
+	}
+	free(w->ring);
+	free(w);
+}
+
+static void unlink_sub(struct watch *w, struct sub *s)
+{
+	for (struct sub **p = &w->subs; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	free(s);
+}
+
+static bool matches(const struct sub *s, const struct cs_change *c)
+{
+	return (!s->job[0] || !strcmp(s->job, c->job)) &&
+	       (!s->machine[0] || !strcmp(s->machine, c->machine));
+}
+
+/* false: the client is too slow and the stream was ended (it resumes) */
+static bool send_change(struct sub *s, uint64_t index,
+			const struct cs_change *c)
+{
+	if (!matches(s, c))
+		return true;
+	json_t *j = cs_change_encode(c, index);
+	int rc = cc_stream_write_json(s->stream, j);
+	json_decref(j);
+	return rc == 0;
+}
+
+static void close_sub(struct watch *w, struct sub *s)
+{
+	cc_stream_close(s->stream);
+	unlink_sub(w, s);
+}
+
+static void fan_out(struct watch *w, uint64_t index, const struct cs_change *c)
+{
+	struct sub *s = w->subs;
+	while (s) {
+		struct sub *next = s->next;
+		if (!send_change(s, index, c))
+			close_sub(w, s);
+		s = next;
+	}
+}
+
+static void keep(struct watch *w, uint64_t index, const struct cs_change *c)
+{
+	if (w->len == w->cap) { /* forget the oldest: the window moves on */
+		w->lo = w->ring[w->head].index + 1;
+		w->head = (w->head + 1) % w->cap;
+		w->len--;
+	}
+	struct rec *r = &w->ring[(w->head + w->len++) % w->cap];
+	r->index = index;
+	r->c = *c;
+}
+
+void watch_applied(struct watch *w, uint64_t index, const cs_result *res)
+{
+	for (uint32_t i = 0; i < res->nchanges; i++) {
+		keep(w, index, &res->changes[i]);
+		fan_out(w, index, &res->changes[i]);
+	}
+}
+
+void watch_restored(struct watch *w, uint64_t index)
+{
+	w->len = 0;
+	w->head = 0;
+	w->lo = index + 1;
+	while (w->subs)
+		close_sub(w, w->subs);
+}
+
+static void on_progress(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct watch *w = t->data;
+	(void)loop;
+	(void)revents;
+	json_t *j = json_pack("{s:s,s:I}", "kind", "progress", "index",
+			      (json_int_t)cr_node_applied_index(w->d->node));
+	struct sub *s = w->subs;
+	while (s) {
+		struct sub *next = s->next;
+		if (cc_stream_write_json(s->stream, j))
+			close_sub(w, s);
+		s = next;
+	}
+	json_decref(j);
+}
+
+static void on_gone(struct cc_stream *stream, void *arg)
+{
+	struct sub *s = arg;
+	(void)stream;
+	unlink_sub(s->w, s);
+}
+
+/* ---- the request ---- */
+
+static bool name_param(struct cc_request *r, const char *key, char *out)
+{
+	const char *v = cc_request_query(r, key);
+	if (!v) {
+		out[0] = 0;
+		return true;
+	}
+	if (!*v || strlen(v) > CS_NAME_MAX) {
+		cc_reply_error(r, 400, "bad_query",
+			       "%s: expected a name of 1-63 characters", key);
+		return false;
+	}
+	strcpy(out, v);
+	return true;
+}
+
+static bool from_param(struct watch *w, struct cc_request *r, uint64_t *from)
+{
+	const char *v = cc_request_query(r, "from");
+	uint64_t applied = cr_node_applied_index(w->d->node);
+	*from = applied + 1; /* absent: what happens from now on */
+	if (!v)
+		return true;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	/* errno: an index past 2^64-1 would quietly become 2^64-1 */
+	if (!*v || *end || v[0] == '-' || errno == ERANGE) {
+		cc_reply_error(r, 400, "bad_query",
+			       "from: expected a log index (an integer >= 0), "
+			       "got \"%.32s\"",
+			       v);
+		return false;
+	}
+	*from = n ? n : 1;
+	if (*from < w->lo && *from <= applied) {
+		cc_reply_error(r, 410, "gone",
+			       "index %llu is older than this member's window "
+			       "(it keeps changes from index %llu): reload the "
+			       "state, then watch from its index",
+			       n, (unsigned long long)w->lo);
+		return false;
+	}
+	return true;
+}
+
+/* Sends the kept changes from `from` on; false when the client cannot take
+ * them all (it gets what fit, then the stream ends and it resumes). */
+static bool replay(struct watch *w, struct sub *s, uint64_t from)
+{
+	for (size_t i = 0; i < w->len; i++) {
+		const struct rec *r = &w->ring[(w->head + i) % w->cap];
+		if (r->index >= from && !send_change(s, r->index, &r->c))
+			return false;
+	}
+	return true;
+}
+
+void watch_handle(struct celld *d, struct cc_request *r)
+{
+	static const char *const params[] = {"from", "job", "machine", NULL};
+	struct watch *w = d->watch;
+	struct sub *s = calloc(1, sizeof(*s));
+	uint64_t from;
+	s->w = w;
+	if (!celld_only_params(r, params) || !from_param(w, r, &from) ||
+	    !name_param(r, "job", s->job) ||
+	    !name_param(r, "machine", s->machine)) {
+		free(s);
+		return;
+	}
+	s->stream = cc_stream_open(r, 200, NULL, on_gone, s);
+	if (!s->stream) {
+		free(s);
+		return;
+	}
+	s->next = w->subs;
+	w->subs = s;
+	if (!replay(w, s, from))
+		close_sub(w, s);
+}

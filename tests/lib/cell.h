@@ -1,0 +1,116 @@
+/* cell.h: a real local cell for multi-process tests: celld voters on
+ * loopback with free ports and a private data folder, started with
+ * fork/exec, waited on by condition (never by fixed sleeps), and always
+ * cleaned up: processes by pid, folders removed, even when a test fails
+ * (a test's teardown calls tl_cell_stop; an atexit handler and the
+ * children's parent-death signal catch the rest). */
+#ifndef CELL_TESTLIB_CELL_H
+#define CELL_TESTLIB_CELL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TL_CELL_MAX 5
+
+struct tl_member {
+	uint64_t id;
+	pid_t pid; /* 0 while not running */
+	int raft_port, api_port;
+	char url[64];  /* http://127.0.0.1:PORT */
+	char dir[256]; /* its data folder */
+	char log[256]; /* its log file */
+	char join[64]; /* "": bootstraps with the cell's --peers; else the API
+			  URL it joins through (--join), see tl_cell_member_add */
+};
+
+struct tl_cell {
+	char root[128]; /* the private folder (removed by tl_cell_stop) */
+	int n;
+	struct tl_member m[TL_CELL_MAX];
+	char peers[1024];
+	const char *const *extra; /* extra celld flags for every member */
+};
+
+/* Starts n voters (1..5) with fast timeouts (election 300 ms, heartbeat
+ * 30 ms) plus `extra` flags (NULL-terminated, borrowed for the cell's life,
+ * may be NULL), then waits until one is the trusted leader. Fails the test
+ * (cmocka) when that does not happen within 30 s. */
+struct tl_cell *tl_cell_start(int n, const char *const *extra);
+/* SIGTERM to every running member, wait for each (SIGKILL after 10 s),
+ * remove the folder. NULL is fine. */
+void tl_cell_stop(struct tl_cell *c);
+
+/* (Re)starts member i with its data folder (after a kill or a stop). */
+void tl_cell_member_start(struct tl_cell *c, int i);
+/* Adds member c->n (id c->n + 1) with fresh ports and folder, started with
+ * `--join join_url` and no --peers: a voter joining the running cell.
+ * Returns its index. The caller waits for the membership to show it. */
+int tl_cell_member_add(struct tl_cell *c, const char *join_url);
+/* Sends sig to member i and waits for it to exit (returns its status as
+ * waitpid gives it). */
+int tl_cell_member_kill(struct tl_cell *c, int i, int sig);
+
+/* Index of the member that reports itself the trusted leader, waiting up
+ * to timeout_ms; -1 when none. */
+int tl_cell_leader(struct tl_cell *c, int timeout_ms);
+
+/* ---- HTTP against a member ----
+ * A request with an optional JSON body (borrowed); returns the HTTP status
+ * (0 when no answer came) and stores the parsed answer in *out (NULL when
+ * absent or not JSON; the caller decrefs). Follows redirects. */
+long tl_http(const char *method, const char *url, const json_t *body,
+	     json_t **out);
+/* The same with a raw body (len bytes) and content type. */
+long tl_http_raw(const char *method, const char *url, const char *body,
+		 size_t len, const char *content_type, json_t **out,
+		 char **text);
+
+/* ---- one request with full control (libcurl directly) ----
+ * For what tl_http hides: request headers, the answer's headers (Allow,
+ * Location), and a redirect that is not followed (a follower's 307). */
+struct tl_request {
+	const char *method;         /* "GET", "POST", "PATCH", ... */
+	const char *url;
+	const char *body;           /* NULL: no body */
+	size_t len;                 /* body bytes; 0 with a body: strlen */
+	const char *const *headers; /* "Name: value", NULL-terminated, may be
+				       NULL; Content-Type defaults to
+				       application/json when there is a body */
+	const char *token;          /* NULL, or sent as Authorization: Bearer */
+	bool follow;                /* follow 307/308 as cc_client does */
+	int timeout_ms;             /* 0: 10000 */
+};
+
+struct tl_answer {
+	long status;   /* 0 when no answer came (error says why) */
+	char *body;    /* malloc'd, NUL-terminated; "" when empty */
+	size_t len;
+	json_t *json;  /* the body parsed, or NULL when it is not JSON */
+	char *headers; /* malloc'd: the last answer's header lines */
+	char error[256];
+};
+
+/* Sends q and fills *a (which the caller clears with tl_answer_clear).
+ * Returns a->status. */
+long tl_request(const struct tl_request *q, struct tl_answer *a);
+/* The value of header `name` (any case) in the answer, malloc'd; NULL when
+ * absent. */
+char *tl_answer_header(const struct tl_answer *a, const char *name);
+void tl_answer_clear(struct tl_answer *a);
+
+/* GET url/v1/status; NULL when the member does not answer. */
+json_t *tl_cell_status(const struct tl_member *m);
+
+/* Polls until fn(arg) is true or timeout_ms passes; returns the last
+ * answer. Sleeps 20 ms between tries. */
+bool tl_wait_until(bool (*fn)(void *arg), void *arg, int timeout_ms);
+
+/* A loopback TCP port nobody listens on now (the kernel's pick). */
+int tl_free_port(void);
+
+/* The path of a built binary ("celld"): $CELL_BIN_DIR/NAME. */
+const char *tl_bin(const char *name);
+
+#endif /* CELL_TESTLIB_CELL_H */

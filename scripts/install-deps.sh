@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	build-essential cmake pkg-config
+	build-essential cmake pkg-config curl
 	libjansson-dev libcmocka-dev
 	libraft-dev libuv1-dev liblz4-dev libev-dev
 	libcurl4-openssl-dev libmicrohttpd-dev

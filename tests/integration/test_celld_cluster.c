@@ -193,10 +193,33 @@ static void test_leader_kill_under_load(void **state)
 	expect_all_jobs(c, w.acked);
 }
 
+/* Five voters tolerate two failures: with two members killed, the other
+ * three still commit, and the two catch up when they return. */
+static void test_five_voters(void **state)
+{
+	struct tl_cell *c = *state = tl_cell_start(5, NULL);
+	struct writer w = {.c = c};
+	write_for(&w, 0.3);
+	int leader = tl_cell_leader(c, 5000);
+	assert_true(leader >= 0);
+	int a = (leader + 1) % 5, b = (leader + 2) % 5;
+	tl_cell_member_kill(c, a, SIGKILL);
+	tl_cell_member_kill(c, b, SIGKILL);
+	uint32_t before = w.acked;
+	write_for(&w, 0.5);
+	assert_true(w.acked > before);
+	tl_cell_member_start(c, a);
+	tl_cell_member_start(c, b);
+	struct converge v;
+	expect_converged(c, &v);
+	expect_all_jobs(c, w.acked);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_leader_kill_under_load, teardown),
+	    cmocka_unit_test_teardown(test_five_voters, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,15 +3,15 @@
  * filtered, replayed, and 410 past the window), machine liveness, the bearer
  * token, membership (a joining voter, removal), writes sent to a follower,
  * and the Prometheus metrics. */
-#define _GNU_SOURCE /* nftw */
+#define _GNU_SOURCE
 #include "cell.h"
 #include "testlib.h"
+#include "tl_tmpdir.h"
 
 #include "cellcommon.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,15 +43,6 @@ static struct fx *fx_new(void **state)
 	return f;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fx *f = *state;
@@ -63,7 +54,7 @@ static int teardown(void **state)
 			waitpid(f->kids[i], NULL, 0);
 		}
 	tl_cell_stop(f->c);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tl_tmpdir_remove(f->dir);
 	free(f);
 	*state = NULL;
 	return 0;

@@ -1,7 +1,8 @@
 /* cell.c: a real local cell for multi-process tests (see cell.h). */
-#define _GNU_SOURCE /* nftw */
+#define _GNU_SOURCE
 #include "cell.h"
 #include "testlib.h"
+#include "tl_tmpdir.h"
 
 #include "cellcommon.h"
 
@@ -10,7 +11,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -419,15 +419,6 @@ struct tl_cell *tl_cell_start(int n, const char *const *extra)
 	return c;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 void tl_cell_stop(struct tl_cell *c)
 {
 	if (!c)
@@ -437,7 +428,7 @@ void tl_cell_stop(struct tl_cell *c)
 	if (getenv("CELL_KEEP_TEST_DATA"))
 		fprintf(stderr, "kept %s\n", c->root);
 	else
-		nftw(c->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		tl_tmpdir_remove(c->root);
 	track(c, false);
 	free(c);
 }

@@ -247,8 +247,15 @@ static int say_error(cc_client *c, CURLcode rc, const struct sink *sink,
 	default:
 		break;
 	}
-	return cc_errf(errbuf, errlen, code, "%s %s: %s (%s)", method, url,
-		       what, detail);
+	/* curl says "Couldn't connect to server" for every connect failure;
+	 * the system's reason (Connection refused, ...) tells a user whether
+	 * nothing listens there or the network is in the way */
+	long os_errno = 0;
+	if (rc == CURLE_COULDNT_CONNECT)
+		curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os_errno);
+	return cc_errf(errbuf, errlen, code, "%s %s: %s (%s%s%s)", method, url,
+		       what, detail, os_errno ? "; " : "",
+		       os_errno ? strerror((int)os_errno) : "");
 }
 
 /* A stream that ended on a line without its newline: that line counts. */

@@ -79,6 +79,15 @@ show api -X POST "$follower/v1/txn" -d '{"id":"demo-2","ops":[{"op":"place","job
 show api "$leader/v1/tasks?job=hello&state=assigned"
 echo "\$ curl -N $follower/v1/watch?from=1   (the committed changes, as NDJSON)"
 curl -sN --max-time 1 "$follower/v1/watch?from=1" || true
-echo
-echo "The cell keeps running; press Ctrl-C to stop it."
+cat <<MSG
+
+Look around with cellctl (it finds this cell by itself when the port base is
+the default 7100; else pass --server $leader):
+  ./build/bin/cellctl status
+  ./build/bin/cellctl machine list
+  ./build/bin/cellctl job get hello
+  ./build/bin/cellctl watch
+
+The cell keeps running; press Ctrl-C to stop it.
+MSG
 wait

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cellraft.h"
+#include "cell.h" /* tl_free_port */
 #include "tl_tmpdir.h"
 
 #define NODES_MAX 4
@@ -80,48 +81,6 @@ static bool run_until(struct cell *c, cond_fn cond, void *arg, double secs)
 	return true;
 }
 
-/* A port free now, below the kernel's ephemeral range (32768 and up by
- * default): outgoing connections take their source ports from that range,
- * so a node restarting later could otherwise find its port in use. */
-static bool port_issued(unsigned port, bool add)
-{ /* never hand out one port twice: the first may not be bound yet */
-	static unsigned issued[64];
-	static unsigned n;
-	for (unsigned i = 0; i < n; i++)
-		if (issued[i] == port)
-			return true;
-	if (add && n < 64)
-		issued[n++] = port;
-	return false;
-}
-
-static unsigned free_port(void)
-{
-	static unsigned seed;
-	if (!seed)
-		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
-	for (int tries = 0; tries < 1000; tries++) {
-		seed = seed * 1103515245u + 12345u;
-		unsigned port = 20000 + (seed >> 8) % 12000;
-		if (port_issued(port, false))
-			continue;
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in sa = {.sin_family = AF_INET};
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sa.sin_port = htons((uint16_t)port);
-		int ok = fd >= 0 &&
-			 bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-		if (fd >= 0)
-			close(fd);
-		if (ok) {
-			port_issued(port, true);
-			return port;
-		}
-	}
-	fprintf(stderr, "no free port found\n");
-	exit(1);
-}
-
 /* ---- the cell ------------------------------------------------------------ */
 
 static void on_applied(cr_node *node, uint64_t index, const cs_txn *txn,
@@ -167,8 +126,8 @@ static struct cr_hooks slot_hooks[NODES_MAX];
 static void slot_config(struct cell *c, unsigned i, unsigned threshold)
 {
 	struct slot *s = &c->s[i];
-	snprintf(s->raft_address, sizeof(s->raft_address), "127.0.0.1:%u",
-		 free_port());
+	snprintf(s->raft_address, sizeof(s->raft_address), "127.0.0.1:%d",
+		 tl_free_port());
 	snprintf(s->api_address, sizeof(s->api_address), "http://127.0.0.1:%u",
 		 8001 + i);
 	snprintf(s->dir, sizeof(s->dir), "%s/node%u", c->dir, i + 1);

@@ -58,6 +58,19 @@ const char *tl_bin(const char *name)
 	return path;
 }
 
+/* Never hand out one port twice: the first may not be bound yet. */
+static bool port_issued(int port, bool add)
+{
+	static int issued[256];
+	static unsigned n;
+	for (unsigned i = 0; i < n; i++)
+		if (issued[i] == port)
+			return true;
+	if (add && n < 256)
+		issued[n++] = port;
+	return false;
+}
+
 /* A port nobody listens on now, below the kernel's ephemeral range
  * (32768 and up): a port bind(0) handed out could be taken by an outgoing
  * connection while its member is down, and the restart would fail. */
@@ -69,6 +82,8 @@ int tl_free_port(void)
 	for (int tries = 0; tries < 1000; tries++) {
 		seed = seed * 1103515245u + 12345u;
 		int port = 20000 + (int)((seed >> 8) % 12000);
+		if (port_issued(port, false))
+			continue;
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -78,8 +93,10 @@ int tl_free_port(void)
 		bool ok = fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a));
 		if (fd >= 0)
 			close(fd);
-		if (ok)
+		if (ok) {
+			port_issued(port, true);
 			return port;
+		}
 	}
 	fail_msg("no free port in 20000-31999");
 	return -1;

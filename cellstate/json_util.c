@@ -598,12 +598,6 @@ static int map_check(struct cs_jdec *d, const json_t *v,
 	return 0;
 }
 
-static int label_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct cs_label *)a)->key,
-		      ((const struct cs_label *)b)->key);
-}
-
 int cs_jget_labels(struct cs_jdec *d, const json_t *obj, const char *key,
 		   enum cs_jneed need, const struct cs_jmap_rules *rules,
 		   struct cs_arena *a, struct cs_label **out, uint32_t *n)
@@ -623,8 +617,7 @@ int cs_jget_labels(struct cs_jdec *d, const json_t *obj, const char *key,
 		l[i].key = jdup(a, k);
 		l[i++].value = jdup(a, json_string_value(val));
 	}
-	if (count)
-		qsort(l, count, sizeof(*l), label_cmp);
+	cs_labels_sort(l, count);
 	*out = l;
 	*n = count;
 	return 1;

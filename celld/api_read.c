@@ -96,14 +96,23 @@ static json_t *listing(struct celld *d, const char *key, json_t *items,
 			 "truncated", truncated);
 }
 
+/* GET /v1/KIND[/NAME]?limit=N: checks the query; *name is "" for the list,
+ * or "/NAME". */
+static bool list_or_one(struct cc_request *r, const char **name,
+			size_t *limit)
+{
+	static const char *const params[] = {"limit", NULL};
+	*name = cc_request_subpath(r);
+	return celld_only_params(r, params) && get_limit(r, limit);
+}
+
 static void get_machines(struct cc_request *r, void *arg)
 {
 	struct celld *d = arg;
-	static const char *const params[] = {"limit", NULL};
 	const cs_state *s = cr_node_state(d->node);
-	const char *name = cc_request_subpath(r);
+	const char *name;
 	size_t limit;
-	if (!celld_only_params(r, params) || !get_limit(r, &limit))
+	if (!list_or_one(r, &name, &limit))
 		return;
 	if (*name) { /* "/m1" */
 		const struct cs_machine *m = cs_machine_find(s, name + 1);
@@ -151,11 +160,10 @@ static json_t *job_with_tasks(const cs_state *s, const struct cs_job *job,
 static void get_jobs(struct cc_request *r, void *arg)
 {
 	struct celld *d = arg;
-	static const char *const params[] = {"limit", NULL};
 	const cs_state *s = cr_node_state(d->node);
-	const char *name = cc_request_subpath(r);
+	const char *name;
 	size_t limit;
-	if (!celld_only_params(r, params) || !get_limit(r, &limit))
+	if (!list_or_one(r, &name, &limit))
 		return;
 	if (*name) {
 		const struct cs_job *job = cs_job_find(s, name + 1);
@@ -290,7 +298,7 @@ static double gauge_leader(void *arg)
 	return cr_node_trusted(((struct celld *)arg)->node) ? 1 : 0;
 }
 
-static void gauges(struct celld *d)
+void celld_gauges(struct celld *d)
 {
 	cc_gauge_fn_new(d->metrics, "cell_commit_index",
 			"highest log index known committed", gauge_commit, d);
@@ -322,5 +330,4 @@ void celld_routes_read(struct celld *d, char *errbuf, size_t errlen, int *rc)
 	for (size_t i = 0; !*rc && i < sizeof(routes) / sizeof(routes[0]); i++)
 		*rc = cc_server_route(d->server, "GET", routes[i].path,
 				      routes[i].fn, d, errbuf, errlen);
-	gauges(d);
 }

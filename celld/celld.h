@@ -79,6 +79,8 @@ const char *celld_txn_id(struct celld *d, struct cc_request *r, char *buf,
 
 /* api_read.c / api_write.c */
 void celld_routes_read(struct celld *d, char *errbuf, size_t errlen, int *rc);
+/* Gauges read from the node when /metrics renders (api_read.c). */
+void celld_gauges(struct celld *d);
 void celld_routes_write(struct celld *d, char *errbuf, size_t errlen, int *rc);
 
 /* ---- watch.c: the change feed behind /v1/watch ---- */
@@ -97,5 +99,7 @@ void liveness_free(struct liveness *l);
 /* This member became the trusted leader: every machine gets a full TTL. */
 void liveness_trusted(struct liveness *l);
 void liveness_handle(struct celld *d, struct cc_request *r);
+/* From the node's on_applied hook: machines that changed are alive. */
+void liveness_applied(struct liveness *l, const cs_result *res);
 
 #endif /* CELL_CELLD_H */

@@ -63,6 +63,21 @@ static void on_swept(void *arg, int status, const cs_result *res)
 			res->accepted, (unsigned long long)res->index);
 }
 
+/* A machine registered, brought up or drained is alive now: it gets a full
+ * TTL from the moment that change applied, not from the leader's grace. */
+void liveness_applied(struct liveness *l, const cs_result *res)
+{
+	ev_tstamp now = ev_now(l->d->loop);
+	for (uint32_t i = 0; i < res->nchanges; i++) {
+		const struct cs_change *c = &res->changes[i];
+		if (c->kind == CS_CHANGE_MACHINE_REMOVED)
+			json_object_del(l->last, c->machine);
+		else if (c->kind == CS_CHANGE_MACHINE &&
+			 c->state != CS_MACHINE_DOWN)
+			json_object_set_new(l->last, c->machine, json_real(now));
+	}
+}
+
 /* Machines up or draining whose last heartbeat (or the grace start) is
  * older than the TTL go down in one transaction. */
 static void on_sweep(struct ev_loop *loop, ev_timer *t, int revents)
@@ -83,17 +98,7 @@ static void on_sweep(struct ev_loop *loop, ev_timer *t, int revents)
 		if (!m || m->state == CS_MACHINE_DOWN)
 			continue;
 		json_t *seen = json_object_get(l->last, m->name);
-		if (!seen) {
-			/* First sight on this leader. A machine there when
-			 * the grace began (a sweep comes within one period)
-			 * has the grace; one registered since has a full TTL
-			 * from now: registering is a sign of life too. */
-			bool in_grace = now - l->grace_from <= ttl / 4 + 0.001;
-			json_object_set_new(l->last, m->name,
-					    json_real(in_grace ? l->grace_from : now));
-			seen = json_object_get(l->last, m->name);
-		}
-		ev_tstamp last = json_real_value(seen);
+		ev_tstamp last = seen ? json_real_value(seen) : l->grace_from;
 		if (now - last <= ttl)
 			continue;
 		/* coarse: a machine that changed since (re-registered) stays */

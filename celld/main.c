@@ -175,6 +175,7 @@ static void on_applied(cr_node *n, uint64_t index, const cs_txn *txn,
 		cc_counter_inc(cc_counter_vec_get1(d->ops,
 						   cs_reason_name(res->ops[i].reason)));
 	watch_applied(d->watch, index, res);
+	liveness_applied(d->live, res);
 }
 
 /* /v1/watch streams the results' change lists, which cellstate fills only
@@ -383,6 +384,7 @@ static void setup_metrics(struct celld *d)
 	    d->metrics, "cell_commit_latency_seconds",
 	    "from a write's arrival to its commit, on the leader", bounds,
 	    sizeof(bounds) / sizeof(bounds[0]));
+	celld_gauges(d);
 }
 
 int main(int argc, char **argv)

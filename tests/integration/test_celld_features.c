@@ -48,11 +48,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	if (!f)
 		return 0;
-	for (int i = 0; i < MAX_KIDS; i++)
-		if (f->kids[i] > 0) {
-			kill(f->kids[i], SIGKILL);
-			waitpid(f->kids[i], NULL, 0);
-		}
+	tl_reap(f->kids, MAX_KIDS);
 	tl_cell_stop(f->c);
 	tl_tmpdir_remove(f->dir);
 	free(f);

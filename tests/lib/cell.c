@@ -132,37 +132,32 @@ static cc_client *client(void)
 	return c;
 }
 
-long tl_http_raw(const char *method, const char *url, const char *body,
-		 size_t len, const char *content_type, json_t **out,
-		 char **text)
+long tl_http(const char *method, const char *url, const json_t *body,
+	     json_t **out)
 {
 	struct cc_response resp = {0};
 	char err[CC_ERRMSG_SIZE];
 	if (out)
 		*out = NULL;
-	if (text)
-		*text = NULL;
-	(void)content_type; /* cc_client sends JSON; binary goes via header */
-	if (cc_client_request(client(), method, url, body, len, &resp, err,
-			      sizeof(err)))
+	if (cc_client_json(client(), method, url, body, &resp, err, sizeof(err)))
 		return 0;
 	if (out)
 		*out = json_loadb(resp.body, resp.len, 0, NULL);
-	if (text)
-		*text = strdup(resp.body);
 	long status = resp.status;
 	cc_response_clear(&resp);
 	return status;
 }
 
-long tl_http(const char *method, const char *url, const json_t *body,
-	     json_t **out)
+/* Kills (SIGKILL) and reaps every pid > 0 in kids[0..n): a test's helper
+ * processes, from its teardown. */
+void tl_reap(pid_t *kids, int n)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	long st = tl_http_raw(method, url, text, text ? strlen(text) : 0,
-			      "application/json", out, NULL);
-	free(text);
-	return st;
+	for (int i = 0; i < n; i++)
+		if (kids[i] > 0) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+			kids[i] = 0;
+		}
 }
 
 json_t *tl_cell_status(const struct tl_member *m)

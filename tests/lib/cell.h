@@ -59,13 +59,13 @@ int tl_cell_leader(struct tl_cell *c, int timeout_ms);
 /* ---- HTTP against a member ----
  * A request with an optional JSON body (borrowed); returns the HTTP status
  * (0 when no answer came) and stores the parsed answer in *out (NULL when
- * absent or not JSON; the caller decrefs). Follows redirects. */
+ * absent or not JSON; the caller decrefs; out may be NULL). Follows
+ * redirects. */
 long tl_http(const char *method, const char *url, const json_t *body,
 	     json_t **out);
-/* The same with a raw body (len bytes) and content type. */
-long tl_http_raw(const char *method, const char *url, const char *body,
-		 size_t len, const char *content_type, json_t **out,
-		 char **text);
+/* Kills (SIGKILL) and reaps every pid > 0 in kids[0..n), zeroing them: a
+ * test's helper processes, from its teardown. */
+void tl_reap(pid_t *kids, int n);
 
 /* ---- one request with full control (libcurl directly) ----
  * For what tl_http hides: request headers, the answer's headers (Allow,

@@ -146,3 +146,16 @@ uint64_t tl_seq(const cs_state *s, const char *machine)
 	assert_non_null(m);
 	return m->seq;
 }
+
+void tl_assert_op_names_shared(const cs_txn *t)
+{
+	for (uint32_t i = 0; i < t->nops; i++) {
+		const struct cs_op *op = &t->ops[i];
+		if (op->kind == CS_OP_MACHINE_PUT)
+			assert_ptr_equal(op->machine, op->machine_spec->name);
+		if (op->kind == CS_OP_JOB_PUT)
+			assert_ptr_equal(op->job, op->job_spec->name);
+		if (op->kind == CS_OP_SCHED_REGISTER)
+			assert_ptr_equal(op->sched, op->sched_spec->name);
+	}
+}

@@ -56,5 +56,9 @@ void tl_report(cs_state *s, const char *job, uint32_t task,
 void tl_assert_ok(cs_state *s, cs_txn *txn); /* every op accepted */
 void tl_assert_invariants(const cs_state *s);
 
+/* The builders' invariant, which every decoder must keep too: a put op's
+ * name field is its spec's name (the same pointer). */
+void tl_assert_op_names_shared(const cs_txn *t);
+
 const struct cs_task *tl_task(const cs_state *s, const char *job, uint32_t i);
 uint64_t tl_seq(const cs_state *s, const char *machine);

@@ -269,20 +269,6 @@ static void ops_equal(const struct cs_op *a, const struct cs_op *b)
 	}
 }
 
-/* The builders' invariant, which the decoder must keep too. */
-static void assert_op_names_shared(const cs_txn *t)
-{
-	for (uint32_t i = 0; i < t->nops; i++) {
-		const struct cs_op *op = &t->ops[i];
-		if (op->kind == CS_OP_MACHINE_PUT)
-			assert_ptr_equal(op->machine, op->machine_spec->name);
-		if (op->kind == CS_OP_JOB_PUT)
-			assert_ptr_equal(op->job, op->job_spec->name);
-		if (op->kind == CS_OP_SCHED_REGISTER)
-			assert_ptr_equal(op->sched, op->sched_spec->name);
-	}
-}
-
 /* encode -> text -> parse -> encode gives the same text and the same
  * transaction. */
 static void txn_round_trip(const cs_txn *t)
@@ -303,7 +289,7 @@ static void txn_round_trip(const cs_txn *t)
 	assert_int_equal(t->nops, back->nops);
 	for (uint32_t i = 0; i < t->nops; i++)
 		ops_equal(&t->ops[i], &back->ops[i]);
-	assert_op_names_shared(back);
+	tl_assert_op_names_shared(back);
 	cs_txn_free(back);
 	free(text);
 	free(again);

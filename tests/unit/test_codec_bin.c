@@ -88,16 +88,7 @@ static void test_round_trip_every_op(void **st)
 		fail_msg("decode: %s", err);
 	char *a = as_json(t), *b = as_json(back);
 	assert_string_equal(a, b);
-	/* the spec-name invariants the builders keep hold after decoding */
-	for (uint32_t i = 0; i < back->nops; i++) {
-		const struct cs_op *op = &back->ops[i];
-		if (op->kind == CS_OP_MACHINE_PUT)
-			assert_ptr_equal(op->machine, op->machine_spec->name);
-		if (op->kind == CS_OP_JOB_PUT)
-			assert_ptr_equal(op->job, op->job_spec->name);
-		if (op->kind == CS_OP_SCHED_REGISTER)
-			assert_ptr_equal(op->sched, op->sched_spec->name);
-	}
+	tl_assert_op_names_shared(back);
 	free(a);
 	free(b);
 	free(buf);

@@ -60,25 +60,28 @@ int ctl_usage(const struct ctl *c, const char *fmt, ...)
 	return CTL_USAGE;
 }
 
+static void CC_PRINTF(1, 0) vnote(const char *fmt, va_list ap)
+{
+	fputs("cellctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int ctl_fail(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("cellctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vnote(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return CTL_ERR;
 }
 
 void ctl_note(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("cellctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vnote(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* ---- help ---- */

@@ -473,6 +473,10 @@ void cs_dry_run(cs_state *s, const cs_txn *txn, cs_result *out);
  * machine_draining, constraint or insufficient. */
 enum cs_reason cs_fit(const cs_state *s, const struct cs_machine *m,
 		      const struct cs_job *job);
+/* The part of cs_fit that never changes while the machine's pool and labels
+ * stay: the job's pool and label constraints (a scheduler tells "never fits"
+ * from "does not fit now" with it). */
+bool cs_fit_constraints(const struct cs_machine *m, const struct cs_job *job);
 
 /* Machines live in a dense slot array (validation is an array access).
  * cs_machine_at returns NULL for a free slot or slot >= cs_machine_slots. */

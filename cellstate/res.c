@@ -76,6 +76,17 @@ static bool room_for(const struct cs_machine *m, const cs_res *req,
 	return true;
 }
 
+bool cs_fit_constraints(const struct cs_machine *m, const struct cs_job *job)
+{
+	const struct cs_job_spec *sp = &job->spec;
+	if (sp->pool && strcmp(sp->pool, m->pool))
+		return false;
+	for (uint32_t i = 0; i < sp->nlabels; i++)
+		if (!has_label(m, &sp->labels[i]))
+			return false;
+	return true;
+}
+
 enum cs_reason cs_fit(const cs_state *s, const struct cs_machine *m,
 		      const struct cs_job *job)
 {
@@ -83,13 +94,9 @@ enum cs_reason cs_fit(const cs_state *s, const struct cs_machine *m,
 		return CS_R_MACHINE_DOWN;
 	if (m->state == CS_MACHINE_DRAINING)
 		return CS_R_MACHINE_DRAINING;
-	const struct cs_job_spec *sp = &job->spec;
-	if (sp->pool && strcmp(sp->pool, m->pool))
+	if (!cs_fit_constraints(m, job))
 		return CS_R_CONSTRAINT;
-	for (uint32_t i = 0; i < sp->nlabels; i++)
-		if (!has_label(m, &sp->labels[i]))
-			return CS_R_CONSTRAINT;
-	if (sp->distinct && holds_task_of(m, job))
+	if (job->spec.distinct && holds_task_of(m, job))
 		return CS_R_CONSTRAINT;
 	return room_for(m, &job->request, s->nres) ? CS_R_OK : CS_R_INSUFFICIENT;
 }

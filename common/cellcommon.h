@@ -153,6 +153,19 @@ int cc_parse_duration_ms(const char *s, uint64_t *ms);
 int cc_parse_size(const char *s, uint64_t *bytes);
 int cc_parse_bool(const char *s, bool *v);
 
+/* ==== addresses and tokens (addr.c) ========================================
+ * Checks every server binary makes the same way. */
+
+/* Splits "HOST:PORT" (host may be "[v6]", written without brackets) into
+ * host (len bytes) and *port. 0 or CC_EINVAL. */
+int cc_split_hostport(const char *s, char *host, size_t len, uint16_t *port);
+/* 127.x.y.z, ::1 or localhost: listening there needs no token. */
+bool cc_is_loopback(const char *host);
+/* Reads a bearer token file (one token of 16 to 511 characters, trailing
+ * newline allowed). Returns a malloc'd token, or NULL with a message naming
+ * --token-file and what was wrong. */
+char *cc_read_token(const char *path, char *errbuf, size_t errlen);
+
 /* ==== metrics (metrics.c) ==================================================
  * A registry of metrics rendered in the Prometheus text exposition format
  * (version 0.0.4). Single-threaded: updates are plain stores. Metric objects

@@ -1,7 +1,7 @@
 /* cellcommon.h: the plumbing Cell's binaries share (DESIGN.md §1): logging,
  * flags and config files, Prometheus metrics, an HTTP server driven by the
- * process's libev loop, and a blocking HTTP client. This header is the whole
- * public API of the library.
+ * process's libev loop, a blocking HTTP client and an asynchronous one on
+ * the same loop. This header is the whole public API of the library.
  *
  * Errors: a function that can fail returns 0 or a negative CC_E* code and
  * writes a message naming what was wrong (the flag, the file and line, the
@@ -15,7 +15,8 @@
  * Threads: the logger may be used from any thread once configured. Flags and
  * metrics belong to one thread. A server belongs to the thread running its
  * libev loop; every cc_server_*, cc_request_*, cc_reply_* and cc_stream_*
- * call must happen on that thread. A client belongs to one thread at a time.
+ * call must happen on that thread. A client belongs to one thread at a time;
+ * an asynchronous client to the thread running its libev loop.
  */
 #ifndef CELL_CELLCOMMON_H
 #define CELL_CELLCOMMON_H
@@ -433,5 +434,50 @@ typedef int (*cc_line_fn)(const char *line, size_t len, void *arg);
  * broke mid-stream; otherwise as cc_client_request. */
 int cc_client_stream(cc_client *c, const char *url, cc_line_fn fn, void *arg,
 		     struct cc_response *resp, char *errbuf, size_t errlen);
+
+/* ==== asynchronous HTTP client (http_async.c) ==============================
+ * libcurl multi on the caller's libev loop: many requests in flight over
+ * kept-alive connections, every callback on the loop thread. Same behaviour
+ * as the blocking client: 307/308 followed with method, body and token;
+ * other statuses returned as they are; libcurl proxy variables apply. */
+typedef struct cc_aclient cc_aclient;
+
+/* cfg as for cc_client_new (NULL: defaults); timeout_ms bounds each hop, as
+ * in the blocking client. loop is borrowed and must outlive the client.
+ * Never NULL. */
+cc_aclient *cc_aclient_new(struct ev_loop *loop,
+			   const struct cc_client_config *cfg);
+/* Cancels what is in flight: each pending callback runs once, now, with
+ * CC_ESTATE ("client closed"); then frees. NULL is fine. Safe from inside
+ * one of the client's own callbacks too: the pending callbacks still run at
+ * once, and the memory goes when the running callback returns. From the
+ * moment it is called, cc_aclient_request fails with CC_ESTATE and a
+ * second cc_aclient_free does nothing. */
+void cc_aclient_free(cc_aclient *c);
+
+/* status: 0 when an HTTP answer arrived (any HTTP status) and *resp holds it,
+ * or a CC_E* code (CC_ECONNECT, CC_ETIMEOUT, CC_EPROTO, CC_ETOOBIG, CC_EIO,
+ * CC_ESTATE when the client was freed; CC_EINVAL when a redirect pointed at
+ * a bad URL) with errmsg naming method, URL and what happened. resp is
+ * borrowed for the call and never NULL (all zero on an error); the callee
+ * may take resp->body (and set it to NULL). errmsg is "" on success. The
+ * callback may start requests and may free the client. */
+typedef void (*cc_aclient_cb)(void *arg, int status, struct cc_response *resp,
+			      const char *errmsg);
+
+/* Starts method to url with `body` (len bytes, copied; NULL for none) and
+ * Content-Type content_type (NULL: none; "application/json" typical).
+ * Returns 0 and cb runs exactly once later (never from inside this call), or
+ * an error code (CC_EINVAL for a bad method/URL) with cb never run
+ * (CC_ESTATE once cc_aclient_free has begun; cc_aclient_errmsg says why).
+ * GET and HEAD send no body, as in the blocking client. */
+int cc_aclient_request(cc_aclient *c, const char *method, const char *url,
+		       const char *content_type, const void *body, size_t len,
+		       cc_aclient_cb cb, void *arg);
+size_t cc_aclient_inflight(const cc_aclient *c); /* requests not yet answered */
+/* Why the last cc_aclient_request that returned an error failed, e.g.
+ * "GET ftp://x/: not a valid http:// URL (the scheme is ftp)"; "" if none
+ * failed yet. Valid until the next call. */
+const char *cc_aclient_errmsg(const cc_aclient *c);
 
 #endif

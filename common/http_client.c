@@ -1,6 +1,7 @@
 /* http_client.c: a small blocking HTTP client over libcurl's easy API, with
- * leader redirects followed and errors said in words. */
-#include "internal.h"
+ * leader redirects followed and errors said in words; and the libcurl
+ * plumbing it shares with the asynchronous client (http_internal.h). */
+#include "http_internal.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -14,9 +15,7 @@
 
 struct cc_client {
 	CURL *curl; /* kept between requests: it keeps connections open */
-	char *auth; /* "Authorization: Bearer ..." or NULL */
-	unsigned timeout_ms, connect_timeout_ms, max_redirects;
-	size_t max_body;
+	struct cc_http_opts o;
 	char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -28,28 +27,41 @@ static void curl_init_once(void)
 		cc_die("http client: curl_global_init failed");
 }
 
-cc_client *cc_client_new(const struct cc_client_config *cfg)
+void cc_http_opts_init(struct cc_http_opts *o,
+		       const struct cc_client_config *cfg)
 {
 	static const struct cc_client_config defaults;
 	if (!cfg)
 		cfg = &defaults;
 	pthread_once(&curl_once, curl_init_once);
+	memset(o, 0, sizeof(*o));
+	if (cfg->token && *cfg->token) {
+		size_t n = strlen(cfg->token) + 32;
+		o->auth = cc_xmalloc(n);
+		snprintf(o->auth, n, "Authorization: Bearer %s", cfg->token);
+	}
+	o->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+	o->connect_timeout_ms = cfg->connect_timeout_ms
+				    ? cfg->connect_timeout_ms
+				    : DEFAULT_CONNECT_TIMEOUT_MS;
+	o->max_redirects =
+	    cfg->max_redirects ? cfg->max_redirects : DEFAULT_MAX_REDIRECTS;
+	o->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+}
+
+void cc_http_opts_free(struct cc_http_opts *o)
+{
+	free(o->auth);
+	o->auth = NULL;
+}
+
+cc_client *cc_client_new(const struct cc_client_config *cfg)
+{
 	cc_client *c = cc_xcalloc(1, sizeof(*c));
+	cc_http_opts_init(&c->o, cfg);
 	c->curl = curl_easy_init();
 	if (!c->curl)
 		cc_die("http client: curl_easy_init failed");
-	if (cfg->token && *cfg->token) {
-		size_t n = strlen(cfg->token) + 32;
-		c->auth = cc_xmalloc(n);
-		snprintf(c->auth, n, "Authorization: Bearer %s", cfg->token);
-	}
-	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
-	c->connect_timeout_ms = cfg->connect_timeout_ms
-				    ? cfg->connect_timeout_ms
-				    : DEFAULT_CONNECT_TIMEOUT_MS;
-	c->max_redirects =
-	    cfg->max_redirects ? cfg->max_redirects : DEFAULT_MAX_REDIRECTS;
-	c->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
 	return c;
 }
 
@@ -58,7 +70,7 @@ void cc_client_free(cc_client *c)
 	if (!c)
 		return;
 	curl_easy_cleanup(c->curl);
-	free(c->auth);
+	cc_http_opts_free(&c->o);
 	free(c);
 }
 
@@ -85,17 +97,6 @@ json_t *cc_response_json(const struct cc_response *r, char *errbuf,
 
 /* ---- where the body goes --------------------------------------------- */
 
-struct sink {
-	CURL *curl;
-	size_t max;
-	struct cc_buf body; /* the whole body, or a stream's error answer */
-	bool too_big;
-	cc_line_fn fn;      /* streaming: lines go here when the status is 2xx */
-	void *arg;
-	struct cc_buf line; /* streaming: the line being received */
-	bool stopped;       /* fn asked to hang up */
-};
-
 static bool status_ok(CURL *h)
 {
 	long status = 0;
@@ -104,7 +105,7 @@ static bool status_ok(CURL *h)
 }
 
 /* Hands over every complete line; false when fn asks to stop. */
-static bool deliver_lines(struct sink *s)
+static bool deliver_lines(struct cc_sink *s)
 {
 	char *start = s->line.p, *nl;
 	size_t left = s->line.len;
@@ -126,9 +127,9 @@ static bool deliver_lines(struct sink *s)
 	return true;
 }
 
-static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
+size_t cc_curl_on_write(char *data, size_t size, size_t nmemb, void *arg)
 {
-	struct sink *s = arg;
+	struct cc_sink *s = arg;
 	size_t n = size * nmemb;
 	bool lines = s->fn && status_ok(s->curl);
 	struct cc_buf *b = lines ? &s->line : &s->body;
@@ -144,12 +145,12 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
 
 /* ---- one exchange ---------------------------------------------------- */
 
-static struct curl_slist *make_headers(const cc_client *c,
-				       const char *content_type)
+struct curl_slist *cc_curl_headers(const struct cc_http_opts *o,
+				   const char *content_type)
 {
 	struct curl_slist *h = NULL;
-	if (c->auth)
-		h = curl_slist_append(h, c->auth);
+	if (o->auth)
+		h = curl_slist_append(h, o->auth);
 	/* curl would otherwise label every body as a form */
 	h = curl_slist_append(h, content_type ? content_type : "Content-Type:");
 	if (!h)
@@ -176,38 +177,36 @@ static void set_method(CURL *h, const char *method, const char *body,
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 }
 
-static CURLcode perform(cc_client *c, const char *method, const char *url,
-			const char *body, size_t len,
-			struct curl_slist *headers, struct sink *sink)
+void cc_curl_prepare(CURL *h, const struct cc_http_opts *o, const char *method,
+		     const char *url, const char *body, size_t len,
+		     struct curl_slist *headers, struct cc_sink *sink,
+		     char *curl_err)
 {
-	CURL *h = c->curl;
 	curl_easy_reset(h); /* options only: open connections stay */
-	c->curl_err[0] = '\0';
+	curl_err[0] = '\0';
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)c->connect_timeout_ms);
+			 (long)o->connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-			 sink->fn ? 0L : (long)c->timeout_ms);
+			 sink->fn ? 0L : (long)o->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cc_curl_on_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
 	set_method(h, method, body, len);
 	cc_buf_free(&sink->body);
 	cc_buf_free(&sink->line);
 	sink->too_big = false;
-	return curl_easy_perform(h);
 }
 
 /* What went wrong, in words, with curl's own detail in parentheses. */
-static int say_error(cc_client *c, CURLcode rc, const struct sink *sink,
-		     const char *method, const char *url, char *errbuf,
-		     size_t errlen)
+int cc_curl_error(CURL *h, CURLcode rc, const char *curl_err,
+		  const struct cc_sink *sink, const char *method,
+		  const char *url, char *errbuf, size_t errlen)
 {
-	const char *detail = c->curl_err[0] ? c->curl_err
-					    : curl_easy_strerror(rc);
+	const char *detail = curl_err[0] ? curl_err : curl_easy_strerror(rc);
 	int code = CC_EIO;
 	const char *what = "the request failed";
 	switch (rc) {
@@ -252,21 +251,21 @@ static int say_error(cc_client *c, CURLcode rc, const struct sink *sink,
 	 * nothing listens there or the network is in the way */
 	long os_errno = 0;
 	if (rc == CURLE_COULDNT_CONNECT)
-		curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os_errno);
+		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
 	return cc_errf(errbuf, errlen, code, "%s %s: %s (%s%s%s)", method, url,
 		       what, detail, os_errno ? "; " : "",
 		       os_errno ? strerror((int)os_errno) : "");
 }
 
 /* A stream that ended on a line without its newline: that line counts. */
-static void last_line(struct sink *s)
+static void last_line(struct cc_sink *s)
 {
 	if (s->fn && !s->stopped && s->line.len && status_ok(s->curl))
 		s->stopped = s->fn(s->line.p, s->line.len, s->arg) != 0;
 }
 
-static void fill_response(CURL *h, struct sink *sink, const char *url,
-			  struct cc_response *resp)
+void cc_curl_response(CURL *h, struct cc_sink *sink, const char *url,
+		      struct cc_response *resp)
 {
 	char *ct = NULL;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -277,51 +276,61 @@ static void fill_response(CURL *h, struct sink *sink, const char *url,
 	resp->url = cc_xstrdup(url);
 }
 
-/* The next URL when the answer is a 307/308 redirect with a Location;
- * NULL otherwise. Malloc'd. */
-static char *redirect_target(CURL *h)
+/* Redirects are followed by the caller rather than by curl: curl would
+ * keep a custom method on 301-303 too, and would drop the token on the way
+ * to another host, which is exactly where a follower sends a write. */
+int cc_curl_next_hop(CURL *h, const struct cc_http_opts *o, unsigned *hops,
+		     const char *method, const char *url, char **next,
+		     char *errbuf, size_t errlen)
 {
 	long status = 0;
 	char *loc = NULL;
+	*next = NULL;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 307 && status != 308)
-		return NULL;
+		return 0;
 	curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc);
-	return loc ? cc_xstrdup(loc) : NULL;
+	if (!loc)
+		return 0;
+	if (++*hops > o->max_redirects)
+		return cc_errf(errbuf, errlen, CC_EPROTO,
+			       "%s %s: more than %u redirects, the last to %s",
+			       method, url, o->max_redirects, loc);
+	*next = cc_xstrdup(loc);
+	return 1;
 }
 
-/* Redirects are followed here rather than by curl: curl would keep a
- * custom method on 301-303 too, and would drop the token on the way to
- * another host, which is exactly where a follower sends a write. */
 static int exchange(cc_client *c, const char *method, const char *url,
 		    const char *body, size_t len, const char *content_type,
-		    struct sink *sink, struct cc_response *resp, char *errbuf,
+		    struct cc_sink *sink, struct cc_response *resp, char *errbuf,
 		    size_t errlen)
 {
 	cc_response_clear(resp);
-	struct curl_slist *headers = make_headers(c, content_type);
+	struct curl_slist *headers = cc_curl_headers(&c->o, content_type);
 	char *cur = cc_xstrdup(url), *next;
-	int rc = 0;
-	for (unsigned hop = 0;; hop++) {
-		CURLcode cr = perform(c, method, cur, body, len, headers, sink);
+	unsigned hops = 0;
+	int rc;
+	for (;;) {
+		cc_curl_prepare(c->curl, &c->o, method, cur, body, len,
+				headers, sink, c->curl_err);
+		CURLcode cr = curl_easy_perform(c->curl);
 		if (cr != CURLE_OK && !sink->stopped) {
-			rc = say_error(c, cr, sink, method, cur, errbuf, errlen);
+			rc = cc_curl_error(c->curl, cr, c->curl_err, sink,
+					   method, cur, errbuf, errlen);
 			break;
 		}
-		if (sink->stopped || !(next = redirect_target(c->curl))) {
-			last_line(sink);
-			fill_response(c->curl, sink, cur, resp);
+		rc = sink->stopped ? 0
+				   : cc_curl_next_hop(c->curl, &c->o, &hops,
+						      method, url, &next,
+						      errbuf, errlen);
+		if (rc != 1)
 			break;
-		}
 		free(cur);
 		cur = next;
-		if (hop + 1 > c->max_redirects) {
-			rc = cc_errf(errbuf, errlen, CC_EPROTO,
-				     "%s %s: more than %u redirects, the last "
-				     "to %s",
-				     method, url, c->max_redirects, cur);
-			break;
-		}
+	}
+	if (rc == 0) {
+		last_line(sink);
+		cc_curl_response(c->curl, sink, cur, resp);
 	}
 	free(cur);
 	curl_slist_free_all(headers);
@@ -334,7 +343,7 @@ int cc_client_request(cc_client *c, const char *method, const char *url,
 		      const char *body, size_t len, struct cc_response *resp,
 		      char *errbuf, size_t errlen)
 {
-	struct sink sink = {.curl = c->curl, .max = c->max_body};
+	struct cc_sink sink = {.curl = c->curl, .max = c->o.max_body};
 	return exchange(c, method, url, body, len, NULL, &sink, resp, errbuf,
 			errlen);
 }
@@ -348,7 +357,7 @@ int cc_client_json(cc_client *c, const char *method, const char *url,
 		return cc_errf(errbuf, errlen, CC_EINVAL,
 			       "%s %s: the body cannot be encoded as JSON",
 			       method, url);
-	struct sink sink = {.curl = c->curl, .max = c->max_body};
+	struct cc_sink sink = {.curl = c->curl, .max = c->o.max_body};
 	int rc = exchange(c, method, url, text, text ? strlen(text) : 0,
 			  "Content-Type: application/json", &sink, resp,
 			  errbuf, errlen);
@@ -359,8 +368,8 @@ int cc_client_json(cc_client *c, const char *method, const char *url,
 int cc_client_stream(cc_client *c, const char *url, cc_line_fn fn, void *arg,
 		     struct cc_response *resp, char *errbuf, size_t errlen)
 {
-	struct sink sink = {
-	    .curl = c->curl, .max = c->max_body, .fn = fn, .arg = arg};
+	struct cc_sink sink = {
+	    .curl = c->curl, .max = c->o.max_body, .fn = fn, .arg = arg};
 	return exchange(c, "GET", url, NULL, 0, NULL, &sink, resp, errbuf,
 			errlen);
 }

@@ -1,10 +1,12 @@
-/* http_internal.h: the HTTP server's structures, shared by http_server.c,
- * http_request.c and http_stream.c; private to cellcommon. */
+/* http_internal.h: private to cellcommon: the HTTP server's structures,
+ * shared by http_server.c, http_request.c and http_stream.c, and the libcurl
+ * plumbing both clients share (http_client.c, http_async.c). */
 #ifndef CELL_COMMON_HTTP_INTERNAL_H
 #define CELL_COMMON_HTTP_INTERNAL_H
 
 #include "internal.h"
 
+#include <curl/curl.h>
 #include <ev.h>
 #include <microhttpd.h>
 
@@ -133,5 +135,65 @@ enum MHD_Result cc_request_queue(struct cc_request *r, unsigned status,
 
 /* http_stream.c */
 void cc_stream_release(struct cc_stream *st);
+
+/* ---- the clients' libcurl plumbing (http_client.c) ----------------------
+ * One hop of a request is one libcurl transfer; 307/308 are followed by the
+ * caller, hop by hop, so that method, body and token go along (see
+ * cc_curl_next_hop). */
+
+/* A cc_client_config with its defaults filled in. */
+struct cc_http_opts {
+	char *auth; /* owned: "Authorization: Bearer ..." or NULL */
+	unsigned timeout_ms, connect_timeout_ms, max_redirects;
+	size_t max_body;
+};
+/* Also initialises libcurl once per process. cfg may be NULL. */
+void cc_http_opts_init(struct cc_http_opts *o,
+		       const struct cc_client_config *cfg);
+void cc_http_opts_free(struct cc_http_opts *o);
+
+/* Where an answer's body goes (CURLOPT_WRITEFUNCTION cc_curl_on_write). */
+struct cc_sink {
+	CURL *curl; /* borrowed: the transfer writing here */
+	size_t max;
+	struct cc_buf body; /* the whole body, or a stream's error answer */
+	bool too_big;
+	cc_line_fn fn;      /* streaming: lines go here when the status is 2xx */
+	void *arg;
+	struct cc_buf line; /* streaming: the line being received */
+	bool stopped;       /* fn asked to hang up */
+};
+size_t cc_curl_on_write(char *data, size_t size, size_t nmemb, void *sink);
+
+/* The request headers: the token, and content_type ("Content-Type: ...",
+ * or NULL for none). The caller frees the list (curl_slist_free_all) after
+ * the last transfer using it. */
+struct curl_slist *cc_curl_headers(const struct cc_http_opts *o,
+				   const char *content_type);
+/* Resets h (options only: the connections it or its multi handle keep stay
+ * open) and sets it up for one hop of method to url. Everything passed is
+ * borrowed until the transfer ends; curl_err is CURL_ERROR_SIZE bytes.
+ * The sink is emptied. A sink with a line function gets no overall
+ * timeout. */
+void cc_curl_prepare(CURL *h, const struct cc_http_opts *o, const char *method,
+		     const char *url, const char *body, size_t len,
+		     struct curl_slist *headers, struct cc_sink *sink,
+		     char *curl_err);
+/* A failed transfer of h (rc, with curl_err as filled by it) as a CC_E*
+ * code and a message naming method and url. */
+int cc_curl_error(CURL *h, CURLcode rc, const char *curl_err,
+		  const struct cc_sink *sink, const char *method,
+		  const char *url, char *errbuf, size_t errlen);
+/* After an answer arrived on h: 0 when it is final; 1 with *next (malloc'd)
+ * for a 307/308 with a Location, counted in *hops; CC_EPROTO when that
+ * redirect would pass o->max_redirects (url: the first URL, for the
+ * message). */
+int cc_curl_next_hop(CURL *h, const struct cc_http_opts *o, unsigned *hops,
+		     const char *method, const char *url, char **next,
+		     char *errbuf, size_t errlen);
+/* Moves the answer on h into resp: status, content type, the sink's body
+ * (the sink is left empty) and url, where it came from. */
+void cc_curl_response(CURL *h, struct cc_sink *sink, const char *url,
+		      struct cc_response *resp);
 
 #endif

@@ -6,13 +6,11 @@
 
 #include "cellcommon.h"
 #include "evtest.h"
+#include "tl_httpd.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define DEADLINE 20.0
@@ -20,82 +18,11 @@
 
 struct fx {
 	struct ev_loop *loop;
-	cc_server *srv;
-	char base[64];
-	struct cc_request *waiting;
-	int aborted;
+	struct tl_httpd h;
 	struct cc_stream *stream; /* /v1/forever-stream */
 };
 
-/* ---- the server side ---- */
-
-static void h_echo(struct cc_request *req, void *arg)
-{
-	(void)arg;
-	size_t len;
-	const char *body = cc_request_body(req, &len);
-	const char *token = cc_request_bearer(req);
-	const char *ct = cc_request_header(req, "Content-Type");
-	const char *hop = cc_request_query(req, "hop");
-	cc_reply_json(req, 200,
-		      json_pack("{s:s, s:s%, s:o, s:o, s:o}", "method",
-				cc_request_method(req), "body", body, len,
-				"token", token ? json_string(token) : json_null(),
-				"type", ct ? json_string(ct) : json_null(), "hop",
-				hop ? json_string(hop) : json_null()));
-}
-
-/* /v1/redirect/N answers 307 (308 when N is even) to /v1/redirect/N-1,
- * and /v1/redirect/0 to the echo. */
-static void h_redirect(struct cc_request *req, void *arg)
-{
-	struct fx *f = arg;
-	int n = atoi(cc_request_subpath(req) + 1);
-	char to[128];
-	if (n > 0)
-		snprintf(to, sizeof(to), "%s/v1/redirect/%d", f->base, n - 1);
-	else
-		snprintf(to, sizeof(to), "/v1/echo?hop=last");
-	cc_reply_header(req, "Location", to);
-	cc_reply_error(req, n % 2 ? 307 : 308, "moved", "try %s", to);
-}
-
-static void h_loop(struct cc_request *req, void *arg)
-{
-	(void)arg;
-	cc_reply_header(req, "Location", "/v1/loop");
-	cc_reply_json(req, 307, NULL);
-}
-
-static void h_see_other(struct cc_request *req, void *arg)
-{
-	(void)arg;
-	cc_reply_header(req, "Location", "/v1/echo");
-	cc_reply_json(req, 303, NULL);
-}
-
-static void h_big(struct cc_request *req, void *arg)
-{
-	(void)arg;
-	char big[3000];
-	memset(big, 'b', sizeof(big));
-	cc_reply_text(req, 200, "text/plain", big, sizeof(big));
-}
-
-static void on_abort(struct cc_request *req, void *arg)
-{
-	(void)req;
-	struct fx *f = arg;
-	f->waiting = NULL;
-	f->aborted++;
-}
-
-static void h_never(struct cc_request *req, void *arg)
-{
-	struct fx *f = arg;
-	cc_request_defer(req, on_abort, f);
-	f->waiting = req;
-}
+/* ---- the server side: tl_httpd's routes and these ---- */
 
 static void h_lines(struct cc_request *req, void *arg)
 {
@@ -129,34 +56,20 @@ static void h_forever_stream(struct cc_request *req, void *arg)
 static int setup(void **state)
 {
 	static const struct {
-		const char *method, *path;
+		const char *path;
 		cc_handler_fn fn;
 	} routes[] = {
-	    {"GET", "/v1/echo", h_echo},
-	    {"POST", "/v1/echo", h_echo},
-	    {"PUT", "/v1/echo", h_echo},
-	    {"DELETE", "/v1/echo", h_echo},
-	    {"POST", "/v1/redirect/", h_redirect},
-	    {"PUT", "/v1/redirect/", h_redirect},
-	    {"GET", "/v1/redirect/", h_redirect},
-	    {"POST", "/v1/loop", h_loop},
-	    {"POST", "/v1/see-other", h_see_other},
-	    {"GET", "/v1/big", h_big},
-	    {"GET", "/v1/never", h_never},
-	    {"GET", "/v1/lines", h_lines},
-	    {"GET", "/v1/conflict", h_conflict},
-	    {"GET", "/v1/forever-stream", h_forever_stream},
+	    {"/v1/lines", h_lines},
+	    {"/v1/conflict", h_conflict},
+	    {"/v1/forever-stream", h_forever_stream},
 	};
 	struct fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	f->loop = ev_loop_new(EVFLAG_AUTO);
+	tl_httpd_start(&f->h, f->loop);
 	char err[CC_ERRMSG_SIZE];
-	if (cc_server_new(f->loop, NULL, &f->srv, err, sizeof(err)))
-		fail_msg("%s", err);
-	snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u",
-		 cc_server_port(f->srv));
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		assert_int_equal(cc_server_route(f->srv, routes[i].method,
+		assert_int_equal(cc_server_route(f->h.srv, "GET",
 						 routes[i].path, routes[i].fn,
 						 f, err, sizeof(err)),
 				 0);
@@ -167,7 +80,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	cc_server_free(f->srv);
+	tl_httpd_stop(&f->h);
 	ev_loop_destroy(f->loop);
 	free(f);
 	return 0;
@@ -227,7 +140,7 @@ static void start(struct fx *f, struct call *c, const char *method,
 	if (strncmp(path, "http", 4) == 0 || !*path || path[0] != '/')
 		snprintf(c->url, sizeof(c->url), "%s", path);
 	else
-		snprintf(c->url, sizeof(c->url), "%s%s", f->base, path);
+		snprintf(c->url, sizeof(c->url), "%s%s", f->h.base, path);
 	tl_thread_start(&c->t, f->loop, do_call, c);
 }
 
@@ -291,7 +204,7 @@ static void test_methods_bodies_token(void **state)
 					    "application/json");
 		}
 		char url[128];
-		snprintf(url, sizeof(url), "%s/v1/echo", f->base);
+		snprintf(url, sizeof(url), "%s/v1/echo", f->h.base);
 		assert_string_equal(c.resp.url, url);
 		json_decref(a);
 		call_free(&c);
@@ -321,7 +234,7 @@ static void test_redirects_keep_method_body_token(void **state)
 	assert_string_equal(field(a, "token"), "tok-2");
 	assert_string_equal(field(a, "hop"), "last");
 	char url[128];
-	snprintf(url, sizeof(url), "%s/v1/echo?hop=last", f->base);
+	snprintf(url, sizeof(url), "%s/v1/echo?hop=last", f->h.base);
 	assert_string_equal(c.resp.url, url);
 	json_decref(a);
 	call_free(&c);
@@ -334,7 +247,7 @@ static void test_redirects_keep_method_body_token(void **state)
 	snprintf(expect, sizeof(expect),
 		 "POST %s/v1/loop: more than 2 redirects, the last to "
 		 "%s/v1/loop",
-		 f->base, f->base);
+		 f->h.base, f->h.base);
 	assert_string_equal(l.err, expect);
 	call_free(&l);
 
@@ -362,16 +275,10 @@ static void test_error_statuses_are_answers(void **state)
 static void test_connection_refused(void **state)
 {
 	struct fx *f = *state;
-	/* a bound socket that does not listen: connecting is refused */
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(sa);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, len), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	uint16_t port;
+	int fd = tl_refusing_port(&port);
 	char url[128];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/status",
-		 ntohs(sa.sin_port));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/status", port);
 	struct call c = {0};
 	call(f, &c, "GET", url);
 	close(fd);
@@ -379,7 +286,7 @@ static void test_connection_refused(void **state)
 	char expect[256];
 	snprintf(expect, sizeof(expect), "GET %s: could not connect (Failed "
 					 "to connect to 127.0.0.1 port %u",
-		 url, ntohs(sa.sin_port));
+		 url, port);
 	if (strncmp(c.err, expect, strlen(expect)) != 0)
 		fail_msg("got: %s", c.err);
 	call_free(&c);
@@ -405,7 +312,7 @@ static void test_bad_urls(void **state)
 
 static bool aborted(void *arg)
 {
-	return ((struct fx *)arg)->aborted > 0;
+	return ((struct fx *)arg)->h.aborted > 0;
 }
 
 static void test_timeout(void **state)
@@ -416,7 +323,7 @@ static void test_timeout(void **state)
 	assert_int_equal(c.rc, CC_ETIMEOUT);
 	char expect[128];
 	snprintf(expect, sizeof(expect), "GET %s/v1/never: no answer in time (",
-		 f->base);
+		 f->h.base);
 	if (strncmp(c.err, expect, strlen(expect)) != 0)
 		fail_msg("got: %s", c.err);
 	/* the server sees the client give up */
@@ -434,7 +341,7 @@ static void test_answer_too_big(void **state)
 	snprintf(expect, sizeof(expect),
 		 "GET %s/v1/big: the answer is larger than the limit of 1000 "
 		 "bytes",
-		 f->base);
+		 f->h.base);
 	assert_string_equal(c.err, expect);
 	call_free(&c);
 }
@@ -477,14 +384,13 @@ static void test_stream_broken(void **state)
 	start(f, &c, "GET", "/v1/forever-stream");
 	assert_true(tl_run_until(f->loop, first_line, &c, DEADLINE));
 	/* the server goes away mid-stream: no final chunk */
-	cc_server_free(f->srv);
-	f->srv = NULL;
+	tl_httpd_stop(&f->h);
 	finish(f, &c);
 	assert_int_equal(c.rc, CC_EIO);
 	char expect[128];
 	snprintf(expect, sizeof(expect),
 		 "GET %s/v1/forever-stream: the connection broke off (",
-		 f->base);
+		 f->h.base);
 	if (strncmp(c.err, expect, strlen(expect)) != 0)
 		fail_msg("got: %s", c.err);
 	assert_int_equal(c.nlines, 1);

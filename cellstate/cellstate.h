@@ -220,6 +220,7 @@ struct cs_sched_spec {
 	char *name;
 	char *class_name;
 	char *policy;
+	uint64_t member; /* Raft id of the scheduler's standby replica; 0: none */
 };
 
 /* ---- transactions ------------------------------------------------------ */
@@ -436,6 +437,9 @@ struct cs_sched {
 	char name[CS_NAME_MAX + 1];
 	char class_name[CS_NAME_MAX + 1];
 	char policy[CS_NAME_MAX + 1];
+	/* Raft id of the scheduler's standby replica; 0: none. The leader
+	 * removes that member when the scheduler's lease expires. */
+	uint64_t member;
 };
 
 /* Cell-wide settings; every replica must use the same, so they travel in

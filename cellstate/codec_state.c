@@ -101,6 +101,7 @@ json_t *cs_state_encode(const cs_state *s)
 		cs_jset_str(x, "name", s->scheds[i].name);
 		cs_jset_str(x, "class", s->scheds[i].class_name);
 		cs_jset_str(x, "policy", s->scheds[i].policy);
+		cs_jset_u64(x, "member", s->scheds[i].member);
 		json_array_append_new(scheds, x);
 	}
 	cs_jset(o, "schedulers", scheds);
@@ -438,12 +439,16 @@ static int load_list(struct load *l, const json_t *root, const char *key,
 	return 0;
 }
 
-static const char *const sched_fields[] = {"name", "class", "policy", NULL};
+static const char *const sched_fields[] = {"name", "class", "policy",
+					   "member", NULL};
 
+/* "member" is optional: snapshots from before schedulers named their
+ * standby load with none. */
 static int load_sched(struct load *l, const json_t *o)
 {
 	struct cs_sched_spec sp;
 	const char *v[3];
+	uint64_t member = 0;
 	if (cs_jv_object(&l->d, o, "a scheduler object") < 0 ||
 	    cs_jcheck_fields(&l->d, o, sched_fields) < 0 ||
 	    cs_jget_str(&l->d, o, "name", CS_JREQ, cs_name_valid,
@@ -451,7 +456,9 @@ static int load_sched(struct load *l, const json_t *o)
 	    cs_jget_str(&l->d, o, "class", CS_JREQ, cs_name_valid,
 			CS_EXPECT_CLASS, &v[1]) < 0 ||
 	    cs_jget_str(&l->d, o, "policy", CS_JREQ, cs_name_valid,
-			CS_EXPECT_POLICY, &v[2]) < 0)
+			CS_EXPECT_POLICY, &v[2]) < 0 ||
+	    cs_jget_u64(&l->d, o, "member", CS_JOPT, 0, CS_JSON_INT_MAX,
+			CS_EXPECT_MEMBER, &member) < 0)
 		return -1;
 	sp.name = (char *)v[0];
 	sp.class_name = (char *)v[1];
@@ -469,6 +476,7 @@ static int load_sched(struct load *l, const json_t *o)
 	strcpy(d->name, sp.name);
 	strcpy(d->class_name, sp.class_name);
 	strcpy(d->policy, sp.policy);
+	d->member = member;
 	return 0;
 }
 

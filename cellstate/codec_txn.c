@@ -22,7 +22,7 @@ static const char *const machine_state_fields[] = {"op", "machine", "state",
 static const char *const job_fields[] = {"op", "job", NULL};
 static const char *const sched_fields[] = {"op", "scheduler", NULL};
 static const char *const sched_spec_fields[] = {"name", "class", "policy",
-						NULL};
+						"member", NULL};
 
 /* The fields of one op as read, strings borrowed from the JSON. */
 struct op_in {
@@ -229,17 +229,21 @@ static int sched_spec_read(struct cs_jdec *d, const json_t *j,
 {
 	/* Borrowed strings: the builder copies them into the arena. */
 	const char *name, *class_name, *policy;
+	uint64_t member = 0;
 	if (cs_jcheck_fields(d, j, sched_spec_fields) < 0 ||
 	    cs_jget_str(d, j, "name", CS_JREQ, cs_name_valid, CS_EXPECT_SCHED,
 			&name) < 0 ||
 	    cs_jget_str(d, j, "class", CS_JREQ, cs_name_valid, CS_EXPECT_CLASS,
 			&class_name) < 0 ||
 	    cs_jget_str(d, j, "policy", CS_JREQ, cs_name_valid,
-			CS_EXPECT_POLICY, &policy) < 0)
+			CS_EXPECT_POLICY, &policy) < 0 ||
+	    cs_jget_u64(d, j, "member", CS_JOPT, 0, CS_JSON_INT_MAX,
+			CS_EXPECT_MEMBER, &member) < 0)
 		return -1;
 	s->name = (char *)name;
 	s->class_name = (char *)class_name;
 	s->policy = (char *)policy;
+	s->member = member;
 	return 0;
 }
 
@@ -392,6 +396,7 @@ static void put_sched(json_t *o, const struct cs_sched_spec *s)
 	cs_jset_str(j, "name", s->name);
 	cs_jset_str(j, "class", s->class_name);
 	cs_jset_str(j, "policy", s->policy);
+	cs_jset_u64(j, "member", s->member);
 	cs_jset(o, "scheduler", j);
 }
 

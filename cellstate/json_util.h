@@ -30,6 +30,8 @@
 #define CS_EXPECT_CLASS   "a class name: " CS_NAME_RULE
 #define CS_EXPECT_SCHED   "a scheduler name: " CS_NAME_RULE
 #define CS_EXPECT_POLICY  "a policy name: " CS_NAME_RULE
+#define CS_EXPECT_MEMBER                                                       \
+	"a Raft member id: an integer 0..9223372036854775807 (0: none)"
 #define CS_EXPECT_ID      "a transaction id: " CS_ID_RULE
 #define CS_EXPECT_ORIGIN  "an origin: " CS_ID_RULE
 #define CS_EXPECT_LABEL_KEY                                                    \

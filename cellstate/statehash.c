@@ -130,6 +130,7 @@ uint64_t cs_state_hash(const cs_state *s, unsigned flags)
 		h = add_str(h, s->scheds[i].name);
 		h = add_str(h, s->scheds[i].class_name);
 		h = add_str(h, s->scheds[i].policy);
+		h = add_u64(h, s->scheds[i].member);
 	}
 	if (!(flags & CS_HASH_CONTENT))
 		h = add_u64(h, hash_dedup(&s->dedup));

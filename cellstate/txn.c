@@ -141,6 +141,7 @@ struct cs_op *cs_txn_sched_register(cs_txn *txn,
 	c->name = cs_arena_strdup(txn->arena, spec->name);
 	c->class_name = cs_arena_strdup(txn->arena, spec->class_name);
 	c->policy = cs_arena_strdup(txn->arena, spec->policy);
+	c->member = spec->member;
 	op->sched_spec = c;
 	op->sched = c->name;
 	return op;

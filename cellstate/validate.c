@@ -402,7 +402,10 @@ static int sched_spec_check(struct cs_jdec *d, const struct cs_sched_spec *s)
 {
 	if (name_at(d, "name", s->name, CS_EXPECT_SCHED) < 0 ||
 	    name_at(d, "class", s->class_name, CS_EXPECT_CLASS) < 0 ||
-	    name_at(d, "policy", s->policy, CS_EXPECT_POLICY) < 0)
+	    name_at(d, "policy", s->policy, CS_EXPECT_POLICY) < 0 ||
+	    /* JSON carries int64 integers: a bigger id could not be encoded */
+	    u64_at(d, "member", s->member, 0, CS_JSON_INT_MAX,
+		   CS_EXPECT_MEMBER) < 0)
 		return -1;
 	return 0;
 }

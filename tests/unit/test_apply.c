@@ -333,7 +333,7 @@ static void jremove_active(cs_txn *t, const cs_state *s)
 static void sreg_ok(cs_txn *t, const cs_state *s)
 {
 	(void)s;
-	struct cs_sched_spec sp = {"batch-1", "batch", "batch"};
+	struct cs_sched_spec sp = {"batch-1", "batch", "batch", 0};
 	cs_txn_sched_register(t, &sp);
 }
 static void sunreg_unknown(cs_txn *t, const cs_state *s)

@@ -191,7 +191,8 @@ static void job_spec_equal(const struct cs_job_spec *a,
 static void add_op(cs_txn *t, enum cs_op_kind k)
 {
 	struct cs_job_spec job = full_job();
-	struct cs_sched_spec sched = {"batch-1", "batch", "first-fit"};
+	struct cs_sched_spec sched = {"batch-1", "batch", "first-fit",
+				      9223372036854775807ull};
 	switch (k) {
 	case CS_OP_PLACE:
 		cs_txn_place(t, "train", 3, "m1", 41);
@@ -266,6 +267,7 @@ static void ops_equal(const struct cs_op *a, const struct cs_op *b)
 				    b->sched_spec->class_name);
 		assert_string_equal(a->sched_spec->policy,
 				    b->sched_spec->policy);
+		assert_int_equal(a->sched_spec->member, b->sched_spec->member);
 	}
 }
 
@@ -328,7 +330,9 @@ static void test_txn_defaults(void **state)
 	char *in = sq("{'ops':[{'op':'place','job':'a','task':0,'machine':'m'},"
 		      "{'op':'task_state','job':'a','task':0,'attempt':2,"
 		      "'machine':'m','state':'succeeded'},"
-		      "{'op':'release','job':'a','task':0}]}");
+		      "{'op':'release','job':'a','task':0},"
+		      "{'op':'sched_register','scheduler':{'name':'s',"
+		      "'class':'batch','policy':'batch'}}]}");
 	cs_txn *t = NULL;
 	assert_int_equal(cs_txn_parse(in, strlen(in), &t, err, sizeof(err)), 0);
 	assert_null(t->id);
@@ -339,12 +343,15 @@ static void test_txn_defaults(void **state)
 	assert_int_equal(t->ops[1].exit_code, 0);
 	assert_int_equal(t->ops[1].report, CS_TASK_SUCCEEDED);
 	assert_null(t->ops[2].machine);
+	assert_int_equal(t->ops[3].sched_spec->member, 0);
 	char *text = dump(cs_txn_encode(t));
 	char *want = sq("{'detect':'fine','mode':'incremental','ops':["
 			"{'job':'a','machine':'m','op':'place','task':0},"
 			"{'attempt':2,'exit_code':0,'job':'a','machine':'m',"
 			"'op':'task_state','state':'succeeded','task':0},"
-			"{'job':'a','op':'release','task':0}]}");
+			"{'job':'a','op':'release','task':0},"
+			"{'op':'sched_register','scheduler':{'class':'batch',"
+			"'member':0,'name':'s','policy':'batch'}}]}");
 	assert_string_equal(text, want);
 	cs_txn_free(t);
 	free(in);
@@ -508,6 +515,8 @@ struct bad {
 #define E_MACHINE "expected a machine name: " NAME_RULE
 #define E_JOB     "expected a job name: " NAME_RULE
 #define E_OPS     "expected an array of 1..1000000 ops"
+#define E_MEMBER                                                               \
+	"expected a Raft member id: an integer 0..9223372036854775807 (0: none)"
 #define E_ID                                                                   \
 	"expected a transaction id: 1-128 characters "                         \
 	"[A-Za-z0-9._:@/-]"
@@ -727,7 +736,13 @@ static const struct bad bad_cases[] = {
     {TXN, OPS("{'op':'sched_register','scheduler':'s'}"),
      "ops[0].scheduler: expected a scheduler object, got a string", 0},
     {TXN, OPS("{'op':'sched_register','scheduler':{'name':'s','class':'b','policy':'p','lease':1}}"),
-     "ops[0].scheduler.lease: unknown field (expected one of: name, class, policy)", 0},
+     "ops[0].scheduler.lease: unknown field (expected one of: name, class, policy, member)", 0},
+    {TXN, OPS("{'op':'sched_register','scheduler':{'name':'s','class':'b','policy':'p','member':-1}}"),
+     "ops[0].scheduler.member: " E_MEMBER ", got -1", 0},
+    {TXN, OPS("{'op':'sched_register','scheduler':{'name':'s','class':'b','policy':'p','member':'101'}}"),
+     "ops[0].scheduler.member: " E_MEMBER ", got a string", 0},
+    {TXN, OPS("{'op':'sched_register','scheduler':{'name':'s','class':'b','policy':'p','member':null}}"),
+     "ops[0].scheduler.member: " E_MEMBER ", got null", 0},
     {TXN, OPS("{'op':'sched_unregister','scheduler':'Sched'}"),
      "ops[0].scheduler: expected a scheduler name: " NAME_RULE ", got \"Sched\"", 0},
     /* results */

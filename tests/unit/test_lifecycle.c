@@ -441,9 +441,9 @@ static void test_scheduler_registry_sorted(void **st)
 	(void)st;
 	cs_state *s = cs_state_new(NULL);
 	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
-	struct cs_sched_spec a = {"svc-1", "service", "service"},
-			     b = {"batch-2", "batch", "batch"},
-			     c = {"batch-1", "batch", "batch"};
+	struct cs_sched_spec a = {"svc-1", "service", "service", 0},
+			     b = {"batch-2", "batch", "batch", 0},
+			     c = {"batch-1", "batch", "batch", 0};
 	cs_txn_sched_register(t, &a);
 	cs_txn_sched_register(t, &b);
 	cs_txn_sched_register(t, &c);
@@ -458,6 +458,35 @@ static void test_scheduler_registry_sorted(void **st)
 	assert_false(r.committed);
 	assert_int_equal(cs_sched_count(s), 3); /* undone */
 	cs_result_clear(&r);
+	cs_state_free(s);
+}
+
+/* Registering a known name again updates its class, policy and standby
+ * member (a restarted scheduler may come back with a new replica); the
+ * same values again change nothing. */
+static void test_scheduler_reregister_updates(void **st)
+{
+	(void)st;
+	cs_state *s = cs_state_new(NULL);
+	struct cs_sched_spec sp = {"batch-1", "batch", "batch", 101};
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_sched_register(t, &sp);
+	tl_assert_ok(s, t);
+	assert_int_equal(cs_sched_at(s, 0)->member, 101);
+	uint64_t h = cs_state_hash(s, CS_HASH_CONTENT);
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_sched_register(t, &sp);
+	tl_assert_ok(s, t);
+	assert_int_equal(cs_state_hash(s, CS_HASH_CONTENT), h);
+	sp.member = 102;
+	sp.policy = "gang";
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_sched_register(t, &sp);
+	tl_assert_ok(s, t);
+	assert_int_equal(cs_sched_count(s), 1);
+	assert_int_equal(cs_sched_at(s, 0)->member, 102);
+	assert_string_equal(cs_sched_at(s, 0)->policy, "gang");
+	assert_int_not_equal(cs_state_hash(s, CS_HASH_CONTENT), h);
 	cs_state_free(s);
 }
 
@@ -578,6 +607,7 @@ int main(void)
 	    cmocka_unit_test(test_dry_run_changes_nothing),
 	    cmocka_unit_test(test_fit_is_what_apply_checks),
 	    cmocka_unit_test(test_scheduler_registry_sorted),
+	    cmocka_unit_test(test_scheduler_reregister_updates),
 	    cmocka_unit_test(test_change_feed),
 	    cmocka_unit_test(test_task_lifecycle_table),
 	};

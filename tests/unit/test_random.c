@@ -267,8 +267,10 @@ static void gen_sched(struct run *r, cs_txn *t)
 	char name[16];
 	snprintf(name, sizeof(name), "sched-%u", rnd(r, 6));
 	if (chance(r, 60)) {
-		struct cs_sched_spec sp = {name, chance(r, 50) ? "batch" : "service",
-					   "batch"};
+		/* one draw per statement: a seed replays in any compiler */
+		char *class_name = chance(r, 50) ? "batch" : "service";
+		uint64_t member = chance(r, 50) ? 100 + rnd(r, 3) : 0;
+		struct cs_sched_spec sp = {name, class_name, "batch", member};
 		cs_txn_sched_register(t, &sp);
 	} else {
 		cs_txn_sched_unregister(t, name);

@@ -31,7 +31,7 @@ static cs_state *sample(void)
 	tl_place(s, "a", 1, "m2");
 	tl_report(s, "a", 1, CS_TASK_FAILED, 7); /* pending, attempt 1 */
 	cs_txn *t = cs_txn_new("sched-1-1", "sched-1", CS_INCREMENTAL, CS_FINE);
-	struct cs_sched_spec sp = {"sched-1", "batch", "batch"};
+	struct cs_sched_spec sp = {"sched-1", "batch", "batch", 17};
 	cs_txn_sched_register(t, &sp);
 	tl_assert_ok(s, t);
 	return s;
@@ -241,6 +241,10 @@ static void sched_unsorted(json_t *r)
 			      json_pack("{s:s,s:s,s:s}", "name", "a-first",
 					"class", "batch", "policy", "batch"));
 }
+static void sched_member_negative(json_t *r)
+{
+	json_object_set_new(at(r, "schedulers", 0), "member", json_integer(-1));
+}
 static void config_missing(json_t *r)
 {
 	json_object_del(r, "config");
@@ -281,6 +285,9 @@ static const struct bad bads[] = {
 			  "dependencies waiting"},
     {dedup_reason, "dedup[0].reasons: [0]: expected a reason name"},
     {sched_unsorted, "schedulers[1].name: expected schedulers sorted by name"},
+    {sched_member_negative, "schedulers[0].member: expected a Raft member "
+			    "id: an integer 0..9223372036854775807 (0: none), "
+			    "got -1"},
     {config_missing, "config: missing"},
 };
 
@@ -308,6 +315,25 @@ static void test_malformed_snapshots(void **st)
 	cs_state_free(s);
 }
 
+/* Snapshots written before schedulers named their standby still load. */
+static void test_scheduler_without_member(void **st)
+{
+	(void)st;
+	cs_state *s = sample();
+	json_t *j = cs_state_encode(s);
+	json_t *sched = at(j, "schedulers", 0);
+	assert_int_equal(json_integer_value(json_object_get(sched, "member")), 17);
+	json_object_del(sched, "member");
+	cs_state *r = NULL;
+	char err[CS_ERRMSG_SIZE];
+	if (cs_state_decode(j, &r, err, sizeof(err)))
+		fail_msg("decode: %s", err);
+	assert_int_equal(cs_sched_at(r, 0)->member, 0);
+	json_decref(j);
+	cs_state_free(r);
+	cs_state_free(s);
+}
+
 static void test_load_text_errors(void **st)
 {
 	(void)st;
@@ -329,6 +355,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_restored_replica_agrees_on_cascades),
 	    cmocka_unit_test(test_malformed_snapshots),
+	    cmocka_unit_test(test_scheduler_without_member),
 	    cmocka_unit_test(test_load_text_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

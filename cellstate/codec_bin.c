@@ -193,6 +193,10 @@ static void put_op(struct wbuf *w, const struct cs_op *op)
 		put_str(w, op->sched_spec->class_name);
 		put_str(w, op->sched_spec->policy);
 		break;
+	case CS_OP_JOB_NOTE:
+		put_str(w, op->job);
+		put_str(w, op->note);
+		break;
 	case CS_OP_SCHED_UNREGISTER:
 	case CS_OP__COUNT:
 		put_str(w, op->sched);
@@ -429,6 +433,10 @@ static void get_fields(struct rbuf *r, struct cs_op *op)
 		break;
 	case CS_OP_SCHED_REGISTER:
 		get_sched(r, op);
+		break;
+	case CS_OP_JOB_NOTE:
+		op->job = get_str(r);
+		op->note = get_str(r);
 		break;
 	case CS_OP_SCHED_UNREGISTER:
 	case CS_OP__COUNT:

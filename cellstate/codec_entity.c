@@ -55,6 +55,7 @@ json_t *cs_job_encode(const cs_state *s, const struct cs_job *job)
 		cs_jset_i64(o, "end_ms", job->end_ms);
 	if (job->state == CS_JOB_BLOCKED)
 		cs_jset(o, "waiting_on", waiting_on(s, job));
+	cs_jset_str(o, "note", job->note); /* only when set */
 	json_t *counts = cs_jnew(json_object());
 	for (int st = 0; st < CS_TASK_STATE__COUNT; st++)
 		if (job->count[st])

@@ -320,13 +320,14 @@ static int load_tasks(struct load *l, const json_t *o, struct cs_job *job)
 }
 
 static const char *const job_fields[] = {
-    "spec", "state", "cause", "submit_ms", "end_ms", "waiting_on", "tasks",
-    NULL};
+    "spec", "state", "cause", "submit_ms", "end_ms", "waiting_on", "note",
+    "tasks", NULL};
 
 static int job_scalars(struct load *l, const json_t *o, struct cs_job *job)
 {
 	int st, cause = CS_CAUSE_NONE;
 	int64_t submit, end = 0;
+	const char *note = NULL;
 	static const char *const states[] = {"blocked",   "pending", "running",
 					     "succeeded", "failed",  "killed"};
 	static const char *const causes[] = {"none", "task_failed",
@@ -335,8 +336,11 @@ static int job_scalars(struct load *l, const json_t *o, struct cs_job *job)
 	    cs_jget_enum(&l->d, o, "cause", CS_JOPT, causes, 4, &cause) < 0 ||
 	    cs_jget_i64(&l->d, o, "submit_ms", CS_JREQ, 0, INT64_MAX, NULL,
 			&submit) < 0 ||
-	    cs_jget_i64(&l->d, o, "end_ms", CS_JOPT, 0, INT64_MAX, NULL, &end) < 0)
+	    cs_jget_i64(&l->d, o, "end_ms", CS_JOPT, 0, INT64_MAX, NULL, &end) < 0 ||
+	    cs_jget_str(&l->d, o, "note", CS_JOPT, cs_jnote_valid,
+			CS_EXPECT_NOTE, &note) < 0)
 		return -1;
+	job->note = note && *note ? cs_xstrdup(note) : NULL; /* never "" */
 	job->state = (enum cs_job_state)st;
 	job->cause = (enum cs_job_cause)cause;
 	job->submit_ms = submit;

@@ -20,6 +20,7 @@ static const char *const machine_fields[] = {"op", "machine", "seq", NULL};
 static const char *const machine_state_fields[] = {"op", "machine", "state",
 						   "seq", NULL};
 static const char *const job_fields[] = {"op", "job", NULL};
+static const char *const note_fields[] = {"op", "job", "note", NULL};
 static const char *const sched_fields[] = {"op", "scheduler", NULL};
 static const char *const sched_spec_fields[] = {"name", "class", "policy",
 						"member", NULL};
@@ -273,6 +274,18 @@ static int read_sched_unregister(struct cs_jdec *d, const json_t *o, cs_txn *t)
 	return 0;
 }
 
+/* "note" is required: "" clears, so a forgotten field never does. */
+static int read_job_note(struct cs_jdec *d, const json_t *o, cs_txn *t)
+{
+	const char *job, *note;
+	if (read_job_name(d, o, &job) < 0 ||
+	    cs_jget_str(d, o, "note", CS_JREQ, cs_jnote_valid, CS_EXPECT_NOTE,
+			&note) < 0)
+		return -1;
+	cs_txn_job_note(t, job, note);
+	return 0;
+}
+
 struct op_format {
 	const char *const *fields;
 	int (*read)(struct cs_jdec *d, const json_t *o, cs_txn *t);
@@ -291,6 +304,7 @@ static const struct op_format formats[CS_OP__COUNT] = {
     [CS_OP_JOB_REMOVE] = {job_fields, read_job_remove},
     [CS_OP_SCHED_REGISTER] = {sched_fields, read_sched_register},
     [CS_OP_SCHED_UNREGISTER] = {sched_fields, read_sched_unregister},
+    [CS_OP_JOB_NOTE] = {note_fields, read_job_note},
 };
 
 /* "op" first: it decides which fields are known. */
@@ -457,6 +471,10 @@ static json_t *op_encode(const struct cs_op *op)
 		break;
 	case CS_OP_SCHED_UNREGISTER:
 		cs_jset_str(o, "scheduler", op->sched);
+		break;
+	case CS_OP_JOB_NOTE:
+		cs_jset_str(o, "job", op->job);
+		cs_jset_str(o, "note", op->note ? op->note : "");
 		break;
 	case CS_OP__COUNT:
 		break;

@@ -189,6 +189,7 @@ void cs_job_destroy(struct cs_job *job)
 	if (!job)
 		return;
 	cs_job_spec_release(&job->spec);
+	free(job->note);
 	free(job->tasks);
 	free(job->dependents);
 	free(job);

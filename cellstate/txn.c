@@ -153,3 +153,12 @@ struct cs_op *cs_txn_sched_unregister(cs_txn *txn, const char *name)
 	op->sched = cs_arena_strdup(txn->arena, name);
 	return op;
 }
+
+struct cs_op *cs_txn_job_note(cs_txn *txn, const char *job, const char *note)
+{
+	struct cs_op *op = cs_txn_add(txn, CS_OP_JOB_NOTE);
+	op->job = cs_arena_strdup(txn->arena, job);
+	/* one form for "no note", so encodings of a clear agree */
+	op->note = note && *note ? cs_arena_strdup(txn->arena, note) : NULL;
+	return op;
+}

@@ -63,6 +63,8 @@ static cs_txn *every_op(void)
 	cs_txn_sched_register(t, &sp);
 	sp = (struct cs_sched_spec){"batch-1", "batch", "batch", 0};
 	cs_txn_sched_register(t, &sp);
+	cs_txn_job_note(t, "etl", "no machine has gpu 1 (pool prod is full) – ü");
+	cs_txn_job_note(t, "etl", NULL);
 	cs_txn_sched_unregister(t, "gone");
 	return t;
 }

@@ -277,6 +277,15 @@ static void gen_sched(struct run *r, cs_txn *t)
 	}
 }
 
+/* A scheduler's note on a job, now and then a clear; places clear them. */
+static void gen_note(struct run *r, cs_txn *t)
+{
+	static const char *const notes[] = {
+	    "", "no machine has cpu 8000 free", "pool gpu is full",
+	    "waiting for 3 machines with zone=b"};
+	cs_txn_job_note(t, any_job(r), notes[rnd(r, 4)]);
+}
+
 static void gen_op(struct run *r, cs_txn *t)
 {
 	uint32_t x = rnd(r, 100);
@@ -295,12 +304,14 @@ static void gen_op(struct run *r, cs_txn *t)
 		gen_release(r, t);
 	else if (x < 90)
 		gen_machine_state(r, t);
-	else if (x < 95)
+	else if (x < 94)
 		gen_machine_put(r, t);
-	else if (x < 97)
+	else if (x < 96)
 		gen_machine_remove(r, t);
-	else
+	else if (x < 98)
 		gen_sched(r, t);
+	else
+		gen_note(r, t);
 }
 
 static cs_txn *gen_txn(struct run *r)

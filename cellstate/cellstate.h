@@ -512,6 +512,8 @@ uint32_t cs_task_index(const struct cs_task *t);
 /* Registered schedulers, sorted by name. */
 uint32_t cs_sched_count(const cs_state *s);
 const struct cs_sched *cs_sched_at(const cs_state *s, uint32_t i);
+/* The scheduler registered as name, or NULL (O(log n)). */
+const struct cs_sched *cs_sched_find(const cs_state *s, const char *name);
 
 /* Resource dimensions in use: names[0..n) ("cpu", "memory", "disk", ...). */
 uint32_t cs_resource_count(const cs_state *s);
@@ -564,6 +566,8 @@ int cs_result_decode(const json_t *j, cs_result *out, char *errbuf,
 json_t *cs_machine_encode(const cs_state *s, const struct cs_machine *m);
 json_t *cs_job_encode(const cs_state *s, const struct cs_job *job);
 json_t *cs_task_encode(const cs_state *s, const struct cs_task *t);
+/* {"name", "class", "policy", "member"}, as snapshots store it. */
+json_t *cs_sched_encode(const struct cs_sched *sc);
 /* One change as a watch line: {"index": ..., "kind": "task", ...}. */
 json_t *cs_change_encode(const struct cs_change *c, uint64_t index);
 

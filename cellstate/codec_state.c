@@ -96,14 +96,8 @@ json_t *cs_state_encode(const cs_state *s)
 	cs_jset(o, "machines", machines);
 	cs_jset(o, "jobs", jobs_json(s));
 	json_t *scheds = cs_jnew(json_array());
-	for (uint32_t i = 0; i < s->nscheds; i++) {
-		json_t *x = cs_jnew(json_object());
-		cs_jset_str(x, "name", s->scheds[i].name);
-		cs_jset_str(x, "class", s->scheds[i].class_name);
-		cs_jset_str(x, "policy", s->scheds[i].policy);
-		cs_jset_u64(x, "member", s->scheds[i].member);
-		json_array_append_new(scheds, x);
-	}
+	for (uint32_t i = 0; i < s->nscheds; i++)
+		json_array_append_new(scheds, cs_sched_encode(&s->scheds[i]));
 	cs_jset(o, "schedulers", scheds);
 	cs_jset(o, "dedup", dedup_json(&s->dedup));
 	return o;

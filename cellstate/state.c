@@ -267,6 +267,13 @@ const struct cs_sched *cs_sched_at(const cs_state *s, uint32_t i)
 	return i < s->nscheds ? &s->scheds[i] : NULL;
 }
 
+const struct cs_sched *cs_sched_find(const cs_state *s, const char *name)
+{
+	bool found = false;
+	uint32_t at = name ? cs_sched_search(s, name, &found) : 0;
+	return found ? &s->scheds[at] : NULL;
+}
+
 /* ---- resource names ---- */
 
 uint32_t cs_resource_count(const cs_state *s)

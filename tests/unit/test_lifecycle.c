@@ -4,6 +4,7 @@
  * the notes schedulers leave on jobs they cannot place. */
 #include "testlib.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static cs_state *two_machines(void)
@@ -452,6 +453,15 @@ static void test_scheduler_registry_sorted(void **st)
 	assert_int_equal(cs_sched_count(s), 3);
 	assert_string_equal(cs_sched_at(s, 0)->name, "batch-1");
 	assert_string_equal(cs_sched_at(s, 2)->name, "svc-1");
+	assert_ptr_equal(cs_sched_find(s, "batch-2"), cs_sched_at(s, 1));
+	assert_null(cs_sched_find(s, "batch-3"));
+	assert_null(cs_sched_find(s, NULL));
+	json_t *j = cs_sched_encode(cs_sched_find(s, "svc-1"));
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"class\":\"service\",\"member\":0,"
+				  "\"name\":\"svc-1\",\"policy\":\"service\"}");
+	free(text);
+	json_decref(j);
 	t = txn(CS_ALL_OR_NOTHING, CS_FINE);
 	cs_txn_sched_unregister(t, "batch-2");
 	cs_txn_sched_unregister(t, "nobody");

@@ -56,6 +56,7 @@ static const op_fn op_table[CS_OP__COUNT] = {
     [CS_OP_JOB_REMOVE] = cs_op_job_remove,
     [CS_OP_SCHED_REGISTER] = cs_op_sched_register,
     [CS_OP_SCHED_UNREGISTER] = cs_op_sched_unregister,
+    [CS_OP_JOB_NOTE] = cs_op_job_note,
 };
 
 static enum cs_reason run_op(struct cs_apply *a, const struct cs_op *op)

@@ -30,6 +30,7 @@
 #define CS_JOB_TASKS_MAX 1000000u
 #define CS_PRIORITY_MAX 1000u
 #define CS_RETRIES_MAX 1000u
+#define CS_NOTE_MAX 512u         /* bytes of a job note */
 #define CS_NO_MACHINE UINT32_MAX
 
 /* Fixed resource dimensions; extended ones (gpu, ...) get the next indexes
@@ -220,6 +221,7 @@ struct cs_sched_spec {
 	char *name;
 	char *class_name;
 	char *policy;
+	uint64_t member; /* Raft id of the scheduler's standby replica; 0: none */
 };
 
 /* ---- transactions ------------------------------------------------------ */
@@ -237,6 +239,7 @@ enum cs_op_kind {
 	CS_OP_JOB_REMOVE,
 	CS_OP_SCHED_REGISTER,
 	CS_OP_SCHED_UNREGISTER,
+	CS_OP_JOB_NOTE,
 	CS_OP__COUNT
 };
 const char *cs_op_name(enum cs_op_kind k);
@@ -250,7 +253,8 @@ struct cs_op {
 	enum cs_op_kind kind;
 	bool has_seq;
 	uint64_t seq;
-	char *job;     /* place, preempt, release, task_state, job_kill/remove */
+	char *job;     /* place, preempt, release, task_state, job_kill/remove,
+			  job_note */
 	uint32_t task; /* task index within job */
 	char *machine; /* place, preempt, task_state, machine_state/remove;
 			  optional for release (NULL: wherever it is) */
@@ -264,6 +268,7 @@ struct cs_op {
 	struct cs_job_spec *job_spec;               /* job_put */
 	struct cs_sched_spec *sched_spec;           /* sched_register */
 	char *sched;                                /* sched_unregister */
+	char *note; /* job_note: why the job is pending; NULL or "" clears */
 };
 
 /* A transaction: the payload of one log entry. Owns every string and spec
@@ -308,6 +313,12 @@ struct cs_op *cs_txn_job_remove(cs_txn *txn, const char *job);
 struct cs_op *cs_txn_sched_register(cs_txn *txn,
 				   const struct cs_sched_spec *spec);
 struct cs_op *cs_txn_sched_unregister(cs_txn *txn, const char *name);
+/* A scheduler's word on why `job` is still pending ("no machine has cpu
+ * 64000"), at most CS_NOTE_MAX bytes of UTF-8 without control characters;
+ * NULL or "" clears it. Accepted for blocked, pending and running jobs
+ * (unknown_job, job_finished otherwise); an accepted place of the job
+ * clears it, since a placement makes it stale. */
+struct cs_op *cs_txn_job_note(cs_txn *txn, const char *job, const char *note);
 /* Sets the expected machine version on an op (for coarse detection). */
 void cs_op_expect_seq(struct cs_op *op, uint64_t seq);
 
@@ -395,6 +406,10 @@ struct cs_job {
 	enum cs_job_cause cause;
 	int64_t submit_ms;
 	int64_t end_ms;          /* 0 while not ended */
+	/* owned; why the job is pending as its scheduler last reported, or
+	 * NULL; never "". Cleared by every accepted place of the job, kept
+	 * when the job ends (why it never ran). */
+	char *note;
 	uint32_t deps_waiting;   /* dependencies that have not succeeded yet */
 	/* Invariant: count[s] is the number of tasks in state s; they sum to
 	 * spec.ntasks. */
@@ -436,6 +451,9 @@ struct cs_sched {
 	char name[CS_NAME_MAX + 1];
 	char class_name[CS_NAME_MAX + 1];
 	char policy[CS_NAME_MAX + 1];
+	/* Raft id of the scheduler's standby replica; 0: none. The leader
+	 * removes that member when the scheduler's lease expires. */
+	uint64_t member;
 };
 
 /* Cell-wide settings; every replica must use the same, so they travel in
@@ -498,6 +516,8 @@ uint32_t cs_task_index(const struct cs_task *t);
 /* Registered schedulers, sorted by name. */
 uint32_t cs_sched_count(const cs_state *s);
 const struct cs_sched *cs_sched_at(const cs_state *s, uint32_t i);
+/* The scheduler registered as name, or NULL (O(log n)). */
+const struct cs_sched *cs_sched_find(const cs_state *s, const char *name);
 
 /* Resource dimensions in use: names[0..n) ("cpu", "memory", "disk", ...). */
 uint32_t cs_resource_count(const cs_state *s);
@@ -550,6 +570,8 @@ int cs_result_decode(const json_t *j, cs_result *out, char *errbuf,
 json_t *cs_machine_encode(const cs_state *s, const struct cs_machine *m);
 json_t *cs_job_encode(const cs_state *s, const struct cs_job *job);
 json_t *cs_task_encode(const cs_state *s, const struct cs_task *t);
+/* {"name", "class", "policy", "member"}, as snapshots store it. */
+json_t *cs_sched_encode(const struct cs_sched *sc);
 /* One change as a watch line: {"index": ..., "kind": "task", ...}. */
 json_t *cs_change_encode(const struct cs_change *c, uint64_t index);
 

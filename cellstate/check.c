@@ -142,6 +142,9 @@ static int check_job(const cs_state *s, const struct cs_job *job,
 			FAIL("job %s: lists dependent %s which is %s",
 			     job->spec.name, job->dependents[i]->spec.name,
 			     cs_job_state_name(job->dependents[i]->state));
+	if (job->note && (!*job->note || strlen(job->note) > CS_NOTE_MAX))
+		FAIL("job %s: a note of %zu bytes (1..%u)", job->spec.name,
+		     strlen(job->note), CS_NOTE_MAX);
 	*live += count[CS_TASK_ASSIGNED] + count[CS_TASK_RUNNING];
 	return check_job_state(job, errbuf, errlen);
 }

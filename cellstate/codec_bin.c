@@ -3,12 +3,18 @@
  *
  * Layout (version 1), integers as LEB128 varints, signed ones zigzagged:
  *   u8 version, u8 mode, u8 detect, str id, str origin, varint nops, ops...
- *   op: u8 kind, u8 flags (bit 0: has seq), the kind's fields, [varint seq]
+ *   op: u8 kind, u8 flags (bit 0: has seq; bit 1: has member, only on
+ *   sched_register), the kind's fields, [varint seq], [varint member]
  *   str: varint (length + 1), then the bytes; 0 encodes NULL, so an empty
  *   string and an absent one stay distinct.
  * The decoder checks every length against the buffer, rejects NUL bytes in
  * strings, and ends with cs_txn_validate: a decoded transaction meets the
- * same rules as one decoded from JSON. */
+ * same rules as one decoded from JSON.
+ *
+ * Optional fields added later ride on a flag bit, so entries written before
+ * them (Raft logs on disk) still decode in this one version, and every
+ * accepted encoding is the one the writer would produce: a flagged member
+ * is never 0. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -16,6 +22,7 @@
 
 #define BIN_VERSION 1
 #define FLAG_SEQ 1u
+#define FLAG_MEMBER 2u /* sched_register: spec->member != 0 follows */
 #define JOB_DISTINCT 1u
 #define JOB_GANG 2u
 
@@ -134,10 +141,18 @@ static void put_task_ref(struct wbuf *w, const struct cs_op *op)
 	put_var(w, op->task);
 }
 
+static uint64_t member_of(const struct cs_op *op)
+{
+	return op->kind == CS_OP_SCHED_REGISTER && op->sched_spec
+		   ? op->sched_spec->member
+		   : 0;
+}
+
 static void put_op(struct wbuf *w, const struct cs_op *op)
 {
+	uint64_t member = member_of(op);
 	put_u8(w, op->kind);
-	put_u8(w, op->has_seq ? FLAG_SEQ : 0);
+	put_u8(w, (op->has_seq ? FLAG_SEQ : 0) | (member ? FLAG_MEMBER : 0));
 	switch (op->kind) {
 	case CS_OP_PLACE:
 	case CS_OP_RELEASE:
@@ -178,6 +193,10 @@ static void put_op(struct wbuf *w, const struct cs_op *op)
 		put_str(w, op->sched_spec->class_name);
 		put_str(w, op->sched_spec->policy);
 		break;
+	case CS_OP_JOB_NOTE:
+		put_str(w, op->job);
+		put_str(w, op->note);
+		break;
 	case CS_OP_SCHED_UNREGISTER:
 	case CS_OP__COUNT:
 		put_str(w, op->sched);
@@ -185,6 +204,8 @@ static void put_op(struct wbuf *w, const struct cs_op *op)
 	}
 	if (op->has_seq)
 		put_var(w, op->seq);
+	if (member)
+		put_var(w, member);
 }
 
 int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
@@ -413,6 +434,10 @@ static void get_fields(struct rbuf *r, struct cs_op *op)
 	case CS_OP_SCHED_REGISTER:
 		get_sched(r, op);
 		break;
+	case CS_OP_JOB_NOTE:
+		op->job = get_str(r);
+		op->note = get_str(r);
+		break;
 	case CS_OP_SCHED_UNREGISTER:
 	case CS_OP__COUNT:
 		op->sched = get_str(r);
@@ -420,12 +445,27 @@ static void get_fields(struct rbuf *r, struct cs_op *op)
 	}
 }
 
+static bool flags_valid(uint8_t kind, uint8_t flags)
+{
+	uint8_t known = FLAG_SEQ;
+	if (kind == CS_OP_SCHED_REGISTER)
+		known |= FLAG_MEMBER;
+	return !(flags & ~known);
+}
+
+static void get_member(struct rbuf *r, struct cs_op *op)
+{
+	op->sched_spec->member = get_var(r);
+	if (!op->sched_spec->member)
+		r->err = r->err ? r->err : "member flag with member 0";
+}
+
 static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
 {
 	uint32_t n = get_count(r, 2);
 	for (uint32_t i = 0; i < n && !r->err; i++) {
 		uint8_t kind = get_u8(r), flags = get_u8(r);
-		if (kind >= CS_OP__COUNT || (flags & ~FLAG_SEQ))
+		if (kind >= CS_OP__COUNT || !flags_valid(kind, flags))
 			return cs_errf(errbuf, errlen,
 				       "binary txn: ops[%u]: unknown op kind %u "
 				       "or flags %#x",
@@ -434,6 +474,8 @@ static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
 		get_fields(r, op);
 		if (flags & FLAG_SEQ)
 			cs_op_expect_seq(op, get_var(r));
+		if (flags & FLAG_MEMBER)
+			get_member(r, op);
 		if (r->err)
 			return cs_errf(errbuf, errlen, "binary txn: ops[%u]: %s",
 				       i, r->err);

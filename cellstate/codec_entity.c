@@ -1,5 +1,5 @@
-/* codec_entity.c: JSON views of stored machines, jobs and tasks, as the API
- * shows them and as snapshots store them. */
+/* codec_entity.c: JSON views of stored machines, jobs, tasks and
+ * schedulers, as the API shows them and as snapshots store them. */
 #include "json_util.h"
 
 #include <stdlib.h>
@@ -55,6 +55,7 @@ json_t *cs_job_encode(const cs_state *s, const struct cs_job *job)
 		cs_jset_i64(o, "end_ms", job->end_ms);
 	if (job->state == CS_JOB_BLOCKED)
 		cs_jset(o, "waiting_on", waiting_on(s, job));
+	cs_jset_str(o, "note", job->note); /* only when set */
 	json_t *counts = cs_jnew(json_object());
 	for (int st = 0; st < CS_TASK_STATE__COUNT; st++)
 		if (job->count[st])
@@ -81,6 +82,16 @@ json_t *cs_task_encode(const cs_state *s, const struct cs_task *t)
 {
 	json_t *o = cs_task_fields(s, t);
 	cs_jset_str(o, "job", t->job->spec.name);
+	return o;
+}
+
+json_t *cs_sched_encode(const struct cs_sched *sc)
+{
+	json_t *o = cs_jnew(json_object());
+	cs_jset_str(o, "name", sc->name);
+	cs_jset_str(o, "class", sc->class_name);
+	cs_jset_str(o, "policy", sc->policy);
+	cs_jset_u64(o, "member", sc->member);
 	return o;
 }
 

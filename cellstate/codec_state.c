@@ -96,13 +96,8 @@ json_t *cs_state_encode(const cs_state *s)
 	cs_jset(o, "machines", machines);
 	cs_jset(o, "jobs", jobs_json(s));
 	json_t *scheds = cs_jnew(json_array());
-	for (uint32_t i = 0; i < s->nscheds; i++) {
-		json_t *x = cs_jnew(json_object());
-		cs_jset_str(x, "name", s->scheds[i].name);
-		cs_jset_str(x, "class", s->scheds[i].class_name);
-		cs_jset_str(x, "policy", s->scheds[i].policy);
-		json_array_append_new(scheds, x);
-	}
+	for (uint32_t i = 0; i < s->nscheds; i++)
+		json_array_append_new(scheds, cs_sched_encode(&s->scheds[i]));
 	cs_jset(o, "schedulers", scheds);
 	cs_jset(o, "dedup", dedup_json(&s->dedup));
 	return o;
@@ -319,13 +314,14 @@ static int load_tasks(struct load *l, const json_t *o, struct cs_job *job)
 }
 
 static const char *const job_fields[] = {
-    "spec", "state", "cause", "submit_ms", "end_ms", "waiting_on", "tasks",
-    NULL};
+    "spec", "state", "cause", "submit_ms", "end_ms", "waiting_on", "note",
+    "tasks", NULL};
 
 static int job_scalars(struct load *l, const json_t *o, struct cs_job *job)
 {
 	int st, cause = CS_CAUSE_NONE;
 	int64_t submit, end = 0;
+	const char *note = NULL;
 	static const char *const states[] = {"blocked",   "pending", "running",
 					     "succeeded", "failed",  "killed"};
 	static const char *const causes[] = {"none", "task_failed",
@@ -334,8 +330,11 @@ static int job_scalars(struct load *l, const json_t *o, struct cs_job *job)
 	    cs_jget_enum(&l->d, o, "cause", CS_JOPT, causes, 4, &cause) < 0 ||
 	    cs_jget_i64(&l->d, o, "submit_ms", CS_JREQ, 0, INT64_MAX, NULL,
 			&submit) < 0 ||
-	    cs_jget_i64(&l->d, o, "end_ms", CS_JOPT, 0, INT64_MAX, NULL, &end) < 0)
+	    cs_jget_i64(&l->d, o, "end_ms", CS_JOPT, 0, INT64_MAX, NULL, &end) < 0 ||
+	    cs_jget_str(&l->d, o, "note", CS_JOPT, cs_jnote_valid,
+			CS_EXPECT_NOTE, &note) < 0)
 		return -1;
+	job->note = note && *note ? cs_xstrdup(note) : NULL; /* never "" */
 	job->state = (enum cs_job_state)st;
 	job->cause = (enum cs_job_cause)cause;
 	job->submit_ms = submit;
@@ -438,12 +437,16 @@ static int load_list(struct load *l, const json_t *root, const char *key,
 	return 0;
 }
 
-static const char *const sched_fields[] = {"name", "class", "policy", NULL};
+static const char *const sched_fields[] = {"name", "class", "policy",
+					   "member", NULL};
 
+/* "member" is optional: snapshots from before schedulers named their
+ * standby load with none. */
 static int load_sched(struct load *l, const json_t *o)
 {
 	struct cs_sched_spec sp;
 	const char *v[3];
+	uint64_t member = 0;
 	if (cs_jv_object(&l->d, o, "a scheduler object") < 0 ||
 	    cs_jcheck_fields(&l->d, o, sched_fields) < 0 ||
 	    cs_jget_str(&l->d, o, "name", CS_JREQ, cs_name_valid,
@@ -451,7 +454,9 @@ static int load_sched(struct load *l, const json_t *o)
 	    cs_jget_str(&l->d, o, "class", CS_JREQ, cs_name_valid,
 			CS_EXPECT_CLASS, &v[1]) < 0 ||
 	    cs_jget_str(&l->d, o, "policy", CS_JREQ, cs_name_valid,
-			CS_EXPECT_POLICY, &v[2]) < 0)
+			CS_EXPECT_POLICY, &v[2]) < 0 ||
+	    cs_jget_u64(&l->d, o, "member", CS_JOPT, 0, CS_JSON_INT_MAX,
+			CS_EXPECT_MEMBER, &member) < 0)
 		return -1;
 	sp.name = (char *)v[0];
 	sp.class_name = (char *)v[1];
@@ -469,6 +474,7 @@ static int load_sched(struct load *l, const json_t *o)
 	strcpy(d->name, sp.name);
 	strcpy(d->class_name, sp.class_name);
 	strcpy(d->policy, sp.policy);
+	d->member = member;
 	return 0;
 }
 

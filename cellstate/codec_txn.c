@@ -20,9 +20,10 @@ static const char *const machine_fields[] = {"op", "machine", "seq", NULL};
 static const char *const machine_state_fields[] = {"op", "machine", "state",
 						   "seq", NULL};
 static const char *const job_fields[] = {"op", "job", NULL};
+static const char *const note_fields[] = {"op", "job", "note", NULL};
 static const char *const sched_fields[] = {"op", "scheduler", NULL};
 static const char *const sched_spec_fields[] = {"name", "class", "policy",
-						NULL};
+						"member", NULL};
 
 /* The fields of one op as read, strings borrowed from the JSON. */
 struct op_in {
@@ -229,17 +230,21 @@ static int sched_spec_read(struct cs_jdec *d, const json_t *j,
 {
 	/* Borrowed strings: the builder copies them into the arena. */
 	const char *name, *class_name, *policy;
+	uint64_t member = 0;
 	if (cs_jcheck_fields(d, j, sched_spec_fields) < 0 ||
 	    cs_jget_str(d, j, "name", CS_JREQ, cs_name_valid, CS_EXPECT_SCHED,
 			&name) < 0 ||
 	    cs_jget_str(d, j, "class", CS_JREQ, cs_name_valid, CS_EXPECT_CLASS,
 			&class_name) < 0 ||
 	    cs_jget_str(d, j, "policy", CS_JREQ, cs_name_valid,
-			CS_EXPECT_POLICY, &policy) < 0)
+			CS_EXPECT_POLICY, &policy) < 0 ||
+	    cs_jget_u64(d, j, "member", CS_JOPT, 0, CS_JSON_INT_MAX,
+			CS_EXPECT_MEMBER, &member) < 0)
 		return -1;
 	s->name = (char *)name;
 	s->class_name = (char *)class_name;
 	s->policy = (char *)policy;
+	s->member = member;
 	return 0;
 }
 
@@ -269,6 +274,18 @@ static int read_sched_unregister(struct cs_jdec *d, const json_t *o, cs_txn *t)
 	return 0;
 }
 
+/* "note" is required: "" clears, so a forgotten field never does. */
+static int read_job_note(struct cs_jdec *d, const json_t *o, cs_txn *t)
+{
+	const char *job, *note;
+	if (read_job_name(d, o, &job) < 0 ||
+	    cs_jget_str(d, o, "note", CS_JREQ, cs_jnote_valid, CS_EXPECT_NOTE,
+			&note) < 0)
+		return -1;
+	cs_txn_job_note(t, job, note);
+	return 0;
+}
+
 struct op_format {
 	const char *const *fields;
 	int (*read)(struct cs_jdec *d, const json_t *o, cs_txn *t);
@@ -287,6 +304,7 @@ static const struct op_format formats[CS_OP__COUNT] = {
     [CS_OP_JOB_REMOVE] = {job_fields, read_job_remove},
     [CS_OP_SCHED_REGISTER] = {sched_fields, read_sched_register},
     [CS_OP_SCHED_UNREGISTER] = {sched_fields, read_sched_unregister},
+    [CS_OP_JOB_NOTE] = {note_fields, read_job_note},
 };
 
 /* "op" first: it decides which fields are known. */
@@ -392,6 +410,7 @@ static void put_sched(json_t *o, const struct cs_sched_spec *s)
 	cs_jset_str(j, "name", s->name);
 	cs_jset_str(j, "class", s->class_name);
 	cs_jset_str(j, "policy", s->policy);
+	cs_jset_u64(j, "member", s->member);
 	cs_jset(o, "scheduler", j);
 }
 
@@ -452,6 +471,10 @@ static json_t *op_encode(const struct cs_op *op)
 		break;
 	case CS_OP_SCHED_UNREGISTER:
 		cs_jset_str(o, "scheduler", op->sched);
+		break;
+	case CS_OP_JOB_NOTE:
+		cs_jset_str(o, "job", op->job);
+		cs_jset_str(o, "note", op->note ? op->note : "");
 		break;
 	case CS_OP__COUNT:
 		break;

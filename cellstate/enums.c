@@ -58,6 +58,6 @@ NAME_TABLE(cs_detect_name, cs_detect_parse, enum cs_detect, "fine", "coarse")
 NAME_TABLE(cs_op_name, cs_op_parse, enum cs_op_kind, "place", "preempt",
 	   "release", "task_state", "machine_put", "machine_state",
 	   "machine_remove", "job_put", "job_kill", "job_remove",
-	   "sched_register", "sched_unregister")
+	   "sched_register", "sched_unregister", "job_note")
 NAME_TABLE(cs_change_kind_name, cs_change_kind_parse, enum cs_change_kind,
 	   "task", "job", "machine", "job_removed", "machine_removed")

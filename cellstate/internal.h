@@ -212,6 +212,9 @@ enum cs_reason cs_find_machine(struct cs_apply *a, const char *name,
 struct cs_machine *cs_touch_machine(struct cs_apply *a, uint32_t slot);
 void cs_save_task(struct cs_apply *a, struct cs_task *t);
 void cs_save_job(struct cs_apply *a, struct cs_job *job); /* once per txn */
+/* Replaces a job's note with a copy of note (NULL or "" clears it); the old
+ * one is freed on commit, the new one on undo. */
+void cs_set_job_note(struct cs_apply *a, struct cs_job *job, const char *note);
 void cs_save_state(struct cs_apply *a); /* scalars; once per txn */
 void cs_save_scheds(struct cs_apply *a); /* once per txn */
 /* Links t (already saved) into / out of a machine's list (machine already
@@ -277,6 +280,7 @@ enum cs_reason cs_op_job_remove(struct cs_apply *a, const struct cs_op *op);
 enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op);
 enum cs_reason cs_op_sched_unregister(struct cs_apply *a,
 				      const struct cs_op *op);
+enum cs_reason cs_op_job_note(struct cs_apply *a, const struct cs_op *op);
 
 /* ---- state views (codec_entity.c) ---- */
 /* A task's own fields without its job's name: what a snapshot stores. */

@@ -114,6 +114,18 @@ void cs_save_job(struct cs_apply *a, struct cs_job *job)
 	e->img.job = *job;
 }
 
+void cs_set_job_note(struct cs_apply *a, struct cs_job *job, const char *note)
+{
+	if (note && !*note)
+		note = NULL;
+	if (note ? job->note && !strcmp(job->note, note) : !job->note)
+		return; /* the same words again: nothing to record */
+	cs_save_job(a, job); /* its image keeps the old pointer for undo */
+	cs_free_on_commit(a, job->note);
+	job->note = cs_xstrdup(note);
+	cs_free_on_undo(a, job->note);
+}
+
 struct cs_machine *cs_touch_machine(struct cs_apply *a, uint32_t slot)
 {
 	cs_state *s = a->s;

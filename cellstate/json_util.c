@@ -11,6 +11,8 @@
 _Static_assert(CS_RES_VALUE_MAX == 1000000000000000ull, "CS_EXPECT_POSITIVE");
 _Static_assert(CS_STRING_MAX == 4096, "CS_EXPECT_COMMAND, CS_EXPECT_STRING");
 _Static_assert(CS_TXN_OPS_MAX == 1000000, "CS_EXPECT_OPS");
+_Static_assert(CS_JSON_INT_MAX == 9223372036854775807ull, "CS_EXPECT_MEMBER");
+_Static_assert(CS_NOTE_MAX == 512, "CS_EXPECT_NOTE");
 
 #define CLIP_KEY   64 /* key bytes kept in a path */
 #define CLIP_VALUE 40 /* value bytes quoted in a message */
@@ -190,6 +192,24 @@ bool cs_jcommand_valid(const char *s)
 bool cs_jstring_valid(const char *s)
 {
 	return free_string_valid(s, 0);
+}
+
+/* C0 (with DEL) as bytes; C1 (U+0080..U+009F) as their UTF-8 form, which
+ * some terminals also obey (CSI is U+009B). */
+static bool has_control(const unsigned char *p)
+{
+	for (; *p; p++)
+		if (*p < 0x20 || *p == 0x7f ||
+		    (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return true;
+	return false;
+}
+
+bool cs_jnote_valid(const char *s)
+{
+	size_t n = strlen(s);
+	return n <= CS_NOTE_MAX && cs_jutf8_valid(s, n) &&
+	       !has_control((const unsigned char *)s);
 }
 
 /* ---- checks of C values ---- */

@@ -30,6 +30,8 @@
 #define CS_EXPECT_CLASS   "a class name: " CS_NAME_RULE
 #define CS_EXPECT_SCHED   "a scheduler name: " CS_NAME_RULE
 #define CS_EXPECT_POLICY  "a policy name: " CS_NAME_RULE
+#define CS_EXPECT_MEMBER                                                       \
+	"a Raft member id: an integer 0..9223372036854775807 (0: none)"
 #define CS_EXPECT_ID      "a transaction id: " CS_ID_RULE
 #define CS_EXPECT_ORIGIN  "an origin: " CS_ID_RULE
 #define CS_EXPECT_LABEL_KEY                                                    \
@@ -43,6 +45,8 @@
 	"digit"
 #define CS_EXPECT_COMMAND       "a string of 1..4096 bytes"
 #define CS_EXPECT_STRING        "a string of at most 4096 bytes"
+#define CS_EXPECT_NOTE                                                         \
+	"a note: at most 512 bytes of UTF-8 text without control characters"
 #define CS_EXPECT_POSITIVE      "a positive integer up to 1000000000000000"
 #define CS_EXPECT_OPS           "an array of 1..1000000 ops"
 #define CS_EXPECT_MACHINE_STATE "one of: up, draining, down"
@@ -105,6 +109,9 @@ int cs_jcheck_i64(struct cs_jdec *d, int64_t v, int64_t lo, int64_t hi,
 /* Validators for free-form strings (UTF-8, no NUL, length in bytes). */
 bool cs_jcommand_valid(const char *s); /* 1..CS_STRING_MAX */
 bool cs_jstring_valid(const char *s);  /* 0..CS_STRING_MAX */
+/* 0..CS_NOTE_MAX bytes, no C0 or C1 control characters (a note is one line
+ * that cellctl prints to a terminal). */
+bool cs_jnote_valid(const char *s);
 
 /* ---- getters ----
  * A value-level getter (cs_jv_*) checks the value v at the current path. A

@@ -1,4 +1,5 @@
-/* ops_job.c: job ops: submit (with its dependency edges), kill, remove. */
+/* ops_job.c: job ops: submit (with its dependency edges), kill, remove, and
+ * the note a scheduler leaves on a job it could not place. */
 #include "internal.h"
 
 #include <string.h>
@@ -55,15 +56,23 @@ enum cs_reason cs_op_job_put(struct cs_apply *a, const struct cs_op *op)
 	return CS_R_OK;
 }
 
+/* The job named, if it has not ended: unknown_job or job_finished else. */
+static enum cs_reason find_active(struct cs_apply *a, const char *name,
+				  struct cs_job **job)
+{
+	enum cs_reason r = cs_find_job(a, name, job);
+	if (r || (*job)->state < CS_JOB_SUCCEEDED)
+		return r;
+	return cs_reject(a, CS_R_JOB_FINISHED, "job %s has already ended (%s)",
+			 (*job)->spec.name, cs_job_state_name((*job)->state));
+}
+
 enum cs_reason cs_op_job_kill(struct cs_apply *a, const struct cs_op *op)
 {
 	struct cs_job *job;
-	enum cs_reason r = cs_find_job(a, op->job, &job);
+	enum cs_reason r = find_active(a, op->job, &job);
 	if (r)
 		return r;
-	if (job->state >= CS_JOB_SUCCEEDED)
-		return cs_reject(a, CS_R_JOB_FINISHED, "job %s has already ended (%s)",
-				 job->spec.name, cs_job_state_name(job->state));
 	cs_job_finish(a, job, CS_JOB_KILLED, CS_CAUSE_KILLED);
 	return CS_R_OK;
 }
@@ -82,5 +91,17 @@ enum cs_reason cs_op_job_remove(struct cs_apply *a, const struct cs_op *op)
 				 job->spec.name, cs_job_state_name(job->state));
 	cs_note_removed(a, CS_CHANGE_JOB_REMOVED, job->spec.name);
 	cs_drop_job(a, job);
+	return CS_R_OK;
+}
+
+/* A note explains why a job waits; an ended job waits for nothing, and its
+ * last note (why it never ran) stays as it was. */
+enum cs_reason cs_op_job_note(struct cs_apply *a, const struct cs_op *op)
+{
+	struct cs_job *job;
+	enum cs_reason r = find_active(a, op->job, &job);
+	if (r)
+		return r;
+	cs_set_job_note(a, job, op->note);
 	return CS_R_OK;
 }

@@ -12,6 +12,7 @@ static void fill(struct cs_sched *d, const struct cs_sched_spec *sp)
 	strncpy(d->name, sp->name, CS_NAME_MAX);
 	strncpy(d->class_name, sp->class_name ? sp->class_name : "", CS_NAME_MAX);
 	strncpy(d->policy, sp->policy ? sp->policy : "", CS_NAME_MAX);
+	d->member = sp->member;
 }
 
 enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op)
@@ -25,8 +26,11 @@ enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op)
 	uint32_t at = cs_sched_search(s, sp->name, &found);
 	struct cs_sched want;
 	fill(&want, sp);
+	/* Re-registering updates class, policy and member (a restarted
+	 * scheduler may come back with a new standby); as the same, it is a
+	 * no-op. */
 	if (found && !memcmp(&s->scheds[at], &want, sizeof(want)))
-		return CS_R_OK; /* re-registering as the same is a no-op */
+		return CS_R_OK;
 	cs_save_scheds(a);
 	if (!found) {
 		cs_grow((void **)&s->scheds, &s->scheds_cap, s->nscheds + 1,

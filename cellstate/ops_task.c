@@ -136,6 +136,9 @@ enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op)
 	cs_res_add(&m->allocated, &job->request, a->s->nres);
 	cs_task_move(a, t, CS_TASK_ASSIGNED);
 	cs_note_task(a, t, CS_END_NONE, CS_NO_MACHINE);
+	/* why it was pending is stale now; the scheduler notes again if
+	 * other tasks of the job still cannot be placed */
+	cs_set_job_note(a, job, NULL);
 	cs_job_refresh(a, job);
 	return CS_R_OK;
 }

@@ -189,6 +189,7 @@ void cs_job_destroy(struct cs_job *job)
 	if (!job)
 		return;
 	cs_job_spec_release(&job->spec);
+	free(job->note);
 	free(job->tasks);
 	free(job->dependents);
 	free(job);
@@ -264,6 +265,13 @@ uint32_t cs_sched_count(const cs_state *s)
 const struct cs_sched *cs_sched_at(const cs_state *s, uint32_t i)
 {
 	return i < s->nscheds ? &s->scheds[i] : NULL;
+}
+
+const struct cs_sched *cs_sched_find(const cs_state *s, const char *name)
+{
+	bool found = false;
+	uint32_t at = name ? cs_sched_search(s, name, &found) : 0;
+	return found ? &s->scheds[at] : NULL;
 }
 
 /* ---- resource names ---- */

@@ -74,6 +74,7 @@ static uint64_t hash_job(const cs_state *s, const struct cs_job *job,
 	h = add_u64(h, (uint64_t)job->submit_ms);
 	h = add_u64(h, (uint64_t)job->end_ms);
 	h = add_u64(h, job->deps_waiting);
+	h = add_str(h, job->note); /* NULL hashes apart from any text */
 	uint64_t tasks = 0;
 	for (uint32_t i = 0; i < job->spec.ntasks; i++) {
 		const struct cs_task *t = &job->tasks[i];
@@ -130,6 +131,7 @@ uint64_t cs_state_hash(const cs_state *s, unsigned flags)
 		h = add_str(h, s->scheds[i].name);
 		h = add_str(h, s->scheds[i].class_name);
 		h = add_str(h, s->scheds[i].policy);
+		h = add_u64(h, s->scheds[i].member);
 	}
 	if (!(flags & CS_HASH_CONTENT))
 		h = add_u64(h, hash_dedup(&s->dedup));

@@ -141,6 +141,7 @@ struct cs_op *cs_txn_sched_register(cs_txn *txn,
 	c->name = cs_arena_strdup(txn->arena, spec->name);
 	c->class_name = cs_arena_strdup(txn->arena, spec->class_name);
 	c->policy = cs_arena_strdup(txn->arena, spec->policy);
+	c->member = spec->member;
 	op->sched_spec = c;
 	op->sched = c->name;
 	return op;
@@ -150,5 +151,14 @@ struct cs_op *cs_txn_sched_unregister(cs_txn *txn, const char *name)
 {
 	struct cs_op *op = cs_txn_add(txn, CS_OP_SCHED_UNREGISTER);
 	op->sched = cs_arena_strdup(txn->arena, name);
+	return op;
+}
+
+struct cs_op *cs_txn_job_note(cs_txn *txn, const char *job, const char *note)
+{
+	struct cs_op *op = cs_txn_add(txn, CS_OP_JOB_NOTE);
+	op->job = cs_arena_strdup(txn->arena, job);
+	/* one form for "no note", so encodings of a clear agree */
+	op->note = note && *note ? cs_arena_strdup(txn->arena, note) : NULL;
 	return op;
 }

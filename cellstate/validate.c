@@ -402,7 +402,10 @@ static int sched_spec_check(struct cs_jdec *d, const struct cs_sched_spec *s)
 {
 	if (name_at(d, "name", s->name, CS_EXPECT_SCHED) < 0 ||
 	    name_at(d, "class", s->class_name, CS_EXPECT_CLASS) < 0 ||
-	    name_at(d, "policy", s->policy, CS_EXPECT_POLICY) < 0)
+	    name_at(d, "policy", s->policy, CS_EXPECT_POLICY) < 0 ||
+	    /* JSON carries int64 integers: a bigger id could not be encoded */
+	    u64_at(d, "member", s->member, 0, CS_JSON_INT_MAX,
+		   CS_EXPECT_MEMBER) < 0)
 		return -1;
 	return 0;
 }
@@ -424,6 +427,15 @@ static int check_sched_unregister(struct cs_jdec *d, const struct cs_op *op)
 	return name_at(d, "scheduler", op->sched, CS_EXPECT_SCHED);
 }
 
+/* NULL clears the note, like "". */
+static int check_job_note(struct cs_jdec *d, const struct cs_op *op)
+{
+	if (check_job_name(d, op) < 0 ||
+	    opt_at(d, "note", op->note, cs_jnote_valid, CS_EXPECT_NOTE) < 0)
+		return -1;
+	return 0;
+}
+
 static int (*const op_checks[CS_OP__COUNT])(struct cs_jdec *,
 					    const struct cs_op *) = {
     [CS_OP_PLACE] = check_place,
@@ -438,6 +450,7 @@ static int (*const op_checks[CS_OP__COUNT])(struct cs_jdec *,
     [CS_OP_JOB_REMOVE] = check_job_name,
     [CS_OP_SCHED_REGISTER] = check_sched_register,
     [CS_OP_SCHED_UNREGISTER] = check_sched_unregister,
+    [CS_OP_JOB_NOTE] = check_job_note,
 };
 
 /* Ops that name a machine may carry the seq the submitter saw. */

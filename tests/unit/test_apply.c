@@ -13,6 +13,7 @@
  *           hi (prio 500), zoned (needs zone=b), big (100000 cpu),
  *           gang (3 tasks, gang), after (depends on web: blocked),
  *           dead (killed)
+ * notes:    hi has one ("no room in zone b")
  */
 static cs_state *fixture(void)
 {
@@ -55,6 +56,7 @@ static cs_state *fixture(void)
 	tl_put_job(s, &j);
 	cs_txn *t = cs_txn_new(NULL, "test", CS_INCREMENTAL, CS_FINE);
 	cs_txn_job_kill(t, "dead");
+	cs_txn_job_note(t, "hi", "no room in zone b");
 	tl_assert_ok(s, t);
 	tl_place(s, "web", 0, "m1");
 	tl_place(s, "batch", 0, "m1");
@@ -333,13 +335,38 @@ static void jremove_active(cs_txn *t, const cs_state *s)
 static void sreg_ok(cs_txn *t, const cs_state *s)
 {
 	(void)s;
-	struct cs_sched_spec sp = {"batch-1", "batch", "batch"};
+	struct cs_sched_spec sp = {"batch-1", "batch", "batch", 0};
 	cs_txn_sched_register(t, &sp);
 }
 static void sunreg_unknown(cs_txn *t, const cs_state *s)
 {
 	(void)s;
 	cs_txn_sched_unregister(t, "nosched");
+}
+static void note_ok(cs_txn *t, const cs_state *s)
+{
+	(void)s;
+	cs_txn_job_note(t, "web", "no machine has cpu 1000 free (largest 0)");
+}
+static void note_blocked(cs_txn *t, const cs_state *s)
+{
+	(void)s;
+	cs_txn_job_note(t, "after", "waits for web");
+}
+static void note_clear(cs_txn *t, const cs_state *s)
+{
+	(void)s;
+	cs_txn_job_note(t, "hi", "");
+}
+static void note_nojob(cs_txn *t, const cs_state *s)
+{
+	(void)s;
+	cs_txn_job_note(t, "nojob", "why");
+}
+static void note_ended(cs_txn *t, const cs_state *s)
+{
+	(void)s;
+	cs_txn_job_note(t, "dead", "why");
 }
 
 #define OK CS_R_OK
@@ -417,6 +444,11 @@ static const struct rcase cases[] = {
     {"sched_register", sreg_ok, OK, OK},
     {"sched_unregister unknown", sunreg_unknown, CS_R_UNKNOWN_SCHEDULER,
      CS_R_UNKNOWN_SCHEDULER},
+    {"job_note", note_ok, OK, OK},
+    {"job_note blocked job", note_blocked, OK, OK},
+    {"job_note clear", note_clear, OK, OK},
+    {"job_note unknown job", note_nojob, CS_R_UNKNOWN_JOB, CS_R_UNKNOWN_JOB},
+    {"job_note ended job", note_ended, CS_R_JOB_FINISHED, CS_R_JOB_FINISHED},
 };
 
 static void run_case(const struct rcase *c, enum cs_mode mode,
@@ -474,6 +506,33 @@ static void test_matrix_covers_every_reason(void **state)
 	}
 }
 
+/* A note's limit is checked before apply, by cs_txn_validate, which every
+ * way into the log runs (the decoders, cr_node_submit): the longest note
+ * applies, one byte more never gets that far. */
+static void test_note_limit(void **state)
+{
+	(void)state;
+	char note[CS_NOTE_MAX + 2], err[CS_ERRMSG_SIZE];
+	memset(note, 'x', sizeof(note) - 1);
+	note[CS_NOTE_MAX] = 0;
+	cs_state *s = fixture();
+	cs_txn *t = cs_txn_new(NULL, "test", CS_INCREMENTAL, CS_FINE);
+	cs_txn_job_note(t, "web", note);
+	assert_int_equal(cs_txn_validate(t, err, sizeof(err)), 0);
+	tl_assert_ok(s, t);
+	assert_string_equal(cs_job_find(s, "web")->note, note);
+	note[CS_NOTE_MAX] = 'x';
+	note[CS_NOTE_MAX + 1] = 0;
+	t = cs_txn_new(NULL, "test", CS_INCREMENTAL, CS_FINE);
+	cs_txn_job_note(t, "web", note);
+	assert_int_equal(cs_txn_validate(t, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ops[0].note: expected a note: at most 512 "
+				    "bytes"));
+	assert_non_null(strstr(err, "got a string of 513 bytes"));
+	cs_txn_free(t);
+	cs_state_free(s);
+}
+
 static void test_reason_names_round_trip(void **state)
 {
 	(void)state;
@@ -488,6 +547,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reason_matrix),
 	    cmocka_unit_test(test_matrix_covers_every_reason),
+	    cmocka_unit_test(test_note_limit),
 	    cmocka_unit_test(test_reason_names_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,7 +191,8 @@ static void job_spec_equal(const struct cs_job_spec *a,
 static void add_op(cs_txn *t, enum cs_op_kind k)
 {
 	struct cs_job_spec job = full_job();
-	struct cs_sched_spec sched = {"batch-1", "batch", "first-fit"};
+	struct cs_sched_spec sched = {"batch-1", "batch", "first-fit",
+				      9223372036854775807ull};
 	switch (k) {
 	case CS_OP_PLACE:
 		cs_txn_place(t, "train", 3, "m1", 41);
@@ -235,6 +236,17 @@ static void add_op(cs_txn *t, enum cs_op_kind k)
 	case CS_OP_SCHED_UNREGISTER:
 		cs_txn_sched_unregister(t, "batch-1");
 		break;
+	case CS_OP_JOB_NOTE: {
+		char longest[CS_NOTE_MAX + 1];
+		memset(longest, 'n', CS_NOTE_MAX);
+		longest[CS_NOTE_MAX] = 0;
+		cs_txn_job_note(t, "train",
+				"no machine has cpu 64000 (largest 16000) – "
+				"\"wörld\" \\ \U0001F600");
+		cs_txn_job_note(t, "train", longest);
+		cs_txn_job_note(t, "train", ""); /* a clear */
+		break;
+	}
 	case CS_OP__COUNT:
 		break;
 	}
@@ -250,6 +262,7 @@ static void ops_equal(const struct cs_op *a, const struct cs_op *b)
 	opt_equal(a->machine, b->machine);
 	opt_equal(a->by_job, b->by_job);
 	opt_equal(a->sched, b->sched);
+	opt_equal(a->note, b->note);
 	if (a->kind == CS_OP_TASK_STATE) {
 		assert_int_equal(a->report, b->report);
 		assert_int_equal(a->attempt, b->attempt);
@@ -266,6 +279,7 @@ static void ops_equal(const struct cs_op *a, const struct cs_op *b)
 				    b->sched_spec->class_name);
 		assert_string_equal(a->sched_spec->policy,
 				    b->sched_spec->policy);
+		assert_int_equal(a->sched_spec->member, b->sched_spec->member);
 	}
 }
 
@@ -328,7 +342,9 @@ static void test_txn_defaults(void **state)
 	char *in = sq("{'ops':[{'op':'place','job':'a','task':0,'machine':'m'},"
 		      "{'op':'task_state','job':'a','task':0,'attempt':2,"
 		      "'machine':'m','state':'succeeded'},"
-		      "{'op':'release','job':'a','task':0}]}");
+		      "{'op':'release','job':'a','task':0},"
+		      "{'op':'sched_register','scheduler':{'name':'s',"
+		      "'class':'batch','policy':'batch'}}]}");
 	cs_txn *t = NULL;
 	assert_int_equal(cs_txn_parse(in, strlen(in), &t, err, sizeof(err)), 0);
 	assert_null(t->id);
@@ -339,12 +355,15 @@ static void test_txn_defaults(void **state)
 	assert_int_equal(t->ops[1].exit_code, 0);
 	assert_int_equal(t->ops[1].report, CS_TASK_SUCCEEDED);
 	assert_null(t->ops[2].machine);
+	assert_int_equal(t->ops[3].sched_spec->member, 0);
 	char *text = dump(cs_txn_encode(t));
 	char *want = sq("{'detect':'fine','mode':'incremental','ops':["
 			"{'job':'a','machine':'m','op':'place','task':0},"
 			"{'attempt':2,'exit_code':0,'job':'a','machine':'m',"
 			"'op':'task_state','state':'succeeded','task':0},"
-			"{'job':'a','op':'release','task':0}]}");
+			"{'job':'a','op':'release','task':0},"
+			"{'op':'sched_register','scheduler':{'class':'batch',"
+			"'member':0,'name':'s','policy':'batch'}}]}");
 	assert_string_equal(text, want);
 	cs_txn_free(t);
 	free(in);
@@ -508,6 +527,11 @@ struct bad {
 #define E_MACHINE "expected a machine name: " NAME_RULE
 #define E_JOB     "expected a job name: " NAME_RULE
 #define E_OPS     "expected an array of 1..1000000 ops"
+#define E_NOTE                                                                 \
+	"expected a note: at most 512 bytes of UTF-8 text without control "    \
+	"characters"
+#define E_MEMBER                                                               \
+	"expected a Raft member id: an integer 0..9223372036854775807 (0: none)"
 #define E_ID                                                                   \
 	"expected a transaction id: 1-128 characters "                         \
 	"[A-Za-z0-9._:@/-]"
@@ -562,7 +586,7 @@ static const struct bad bad_cases[] = {
     {TXN, OPS(KILL_A ",{'op':'teleport'}"),
      "ops[1].op: expected one of: place, preempt, release, task_state, "
      "machine_put, machine_state, machine_remove, job_put, job_kill, "
-     "job_remove, sched_register, sched_unregister, got \"teleport\"", 0},
+     "job_remove, sched_register, sched_unregister, job_note, got \"teleport\"", 0},
     {TXN, OPS("{'op':7}"), "ops[0].op: expected one of: place, preempt,", 0},
     {TXN, OPS("{'op':'place','job':'a','task':0,'machine':'m','sq':1}"),
      "ops[0].sq: unknown field (expected one of: op, job, task, machine, seq)", 0},
@@ -727,9 +751,30 @@ static const struct bad bad_cases[] = {
     {TXN, OPS("{'op':'sched_register','scheduler':'s'}"),
      "ops[0].scheduler: expected a scheduler object, got a string", 0},
     {TXN, OPS("{'op':'sched_register','scheduler':{'name':'s','class':'b','policy':'p','lease':1}}"),
-     "ops[0].scheduler.lease: unknown field (expected one of: name, class, policy)", 0},
+     "ops[0].scheduler.lease: unknown field (expected one of: name, class, policy, member)", 0},
+    {TXN, OPS("{'op':'sched_register','scheduler':{'name':'s','class':'b','policy':'p','member':-1}}"),
+     "ops[0].scheduler.member: " E_MEMBER ", got -1", 0},
+    {TXN, OPS("{'op':'sched_register','scheduler':{'name':'s','class':'b','policy':'p','member':'101'}}"),
+     "ops[0].scheduler.member: " E_MEMBER ", got a string", 0},
+    {TXN, OPS("{'op':'sched_register','scheduler':{'name':'s','class':'b','policy':'p','member':null}}"),
+     "ops[0].scheduler.member: " E_MEMBER ", got null", 0},
     {TXN, OPS("{'op':'sched_unregister','scheduler':'Sched'}"),
      "ops[0].scheduler: expected a scheduler name: " NAME_RULE ", got \"Sched\"", 0},
+    /* job notes */
+    {TXN, OPS("{'op':'job_note','job':'a','note':5}"), "ops[0].note: " E_NOTE ", got an integer", 0},
+    {TXN, OPS("{'op':'job_note','job':'a','note':null}"), "ops[0].note: " E_NOTE ", got null", 0},
+    {TXN, OPS("{'op':'job_note','job':'a'}"), "ops[0].note: missing: required", 0},
+    {TXN, OPS("{'op':'job_note','job':'a','note':'ring\\u0007bell'}"),
+     "ops[0].note: " E_NOTE ", got \"ring?bell\"", 0},
+    {TXN, OPS("{'op':'job_note','job':'a','note':'two\\nlines'}"),
+     "ops[0].note: " E_NOTE ", got \"two?lines\"", 0},
+    {TXN, OPS("{'op':'job_note','job':'a','note':'csi\\u009b2J'}"),
+     "ops[0].note: " E_NOTE ", got \"csi??2J\"", 0},
+    {TXN, OPS("{'op':'job_note','job':'a','note':'del\\u007f'}"),
+     "ops[0].note: " E_NOTE ", got \"del?\"", 0},
+    {TXN, OPS("{'op':'job_note','job':'A','note':'x'}"), "ops[0].job: " E_JOB ", got \"A\"", 0},
+    {TXN, OPS("{'op':'job_note','job':'a','note':'x','task':0}"),
+     "ops[0].task: unknown field (expected one of: op, job, note)", 0},
     /* results */
     {RESULT, RESULT("2", "0", V_OK "," V_SEQ),
      "accepted: expected 1 (the ops with \"ok\": true), got 2", 0},
@@ -929,6 +974,15 @@ static char *gen_long_command(size_t n)
 	return job;
 }
 
+static char *gen_long_note(size_t n)
+{
+	struct sb b = {0};
+	sb_add(&b, "{\"ops\":[{\"op\":\"job_note\",\"job\":\"a\",\"note\":\"");
+	sb_rep(&b, "x", n);
+	sb_add(&b, "\"}]}");
+	return b.p;
+}
+
 static char *gen_ops(size_t n)
 {
 	struct sb b = {0};
@@ -981,6 +1035,9 @@ static size_t generated(struct gen *g)
 	g[n++] =
 	    (struct gen){JOB, gen_job_list("args", "", 1025),
 			 "job.args: expected at most 1024 arguments, got 1025"};
+	g[n++] = (struct gen){TXN, gen_long_note(CS_NOTE_MAX + 1),
+			      "ops[0].note: " E_NOTE
+			      ", got a string of 513 bytes"};
 	g[n++] = (struct gen){TXN, gen_ops(1000001),
 			      "ops: expected an array of 1..1000000 ops, got "
 			      "1000001 entries"};
@@ -1119,6 +1176,24 @@ static void test_validate_built(void **state)
 	assert_string_equal(err,
 			    "ops[0].seq: expected an integer "
 			    "0..9223372036854775807, got 9223372036854775808");
+	cs_txn_free(t);
+
+	/* built notes and members meet the decoder's rules */
+	char longer[CS_NOTE_MAX + 2];
+	memset(longer, 'x', CS_NOTE_MAX + 1);
+	longer[CS_NOTE_MAX + 1] = 0;
+	t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
+	cs_txn_job_note(t, "a", longer);
+	assert_int_equal(cs_txn_validate(t, err, sizeof(err)), -1);
+	assert_string_equal(err, "ops[0].note: " E_NOTE
+				 ", got a string of 513 bytes");
+	cs_txn_free(t);
+	t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
+	struct cs_sched_spec sp = {"s", "batch", "batch", 1ull << 63};
+	cs_txn_sched_register(t, &sp);
+	assert_int_equal(cs_txn_validate(t, err, sizeof(err)), -1);
+	assert_string_equal(err, "ops[0].scheduler.member: " E_MEMBER
+				 ", got 9223372036854775808");
 	cs_txn_free(t);
 
 	t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);

@@ -59,8 +59,12 @@ static cs_txn *every_op(void)
 	cs_txn_job_put(t, &j.spec);
 	cs_txn_job_kill(t, "old");
 	cs_txn_job_remove(t, "older");
-	struct cs_sched_spec sp = {"svc-1", "service", "service"};
+	struct cs_sched_spec sp = {"svc-1", "service", "service", 300};
 	cs_txn_sched_register(t, &sp);
+	sp = (struct cs_sched_spec){"batch-1", "batch", "batch", 0};
+	cs_txn_sched_register(t, &sp);
+	cs_txn_job_note(t, "etl", "no machine has gpu 1 (pool prod is full) – ü");
+	cs_txn_job_note(t, "etl", NULL);
 	cs_txn_sched_unregister(t, "gone");
 	return t;
 }
@@ -163,6 +167,18 @@ static void test_specific_damage(void **st)
 	const uint8_t kind[] = {1, 0, 0, 0, 0, 1, 99, 0};
 	assert_int_equal(cs_txn_decode_bin(kind, sizeof(kind), &out, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "ops[0]: unknown op kind 99 or flags 0"));
+	/* the member flag (2): only on sched_register (kind 10), never with
+	 * member 0, which is written without the flag */
+	const uint8_t mplace[] = {1, 0, 0, 0, 0, 1, 0, 2, 2, 'a', 0, 3, 'm', '1', 5};
+	assert_int_equal(cs_txn_decode_bin(mplace, sizeof(mplace), &out, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ops[0]: unknown op kind 0 or flags 0x2"));
+	const uint8_t mzero[] = {1, 0, 0, 0, 0, 1, 10, 2, 2, 's', 2, 'b', 2, 'p', 0};
+	assert_int_equal(cs_txn_decode_bin(mzero, sizeof(mzero), &out, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ops[0]: member flag with member 0"));
+	const uint8_t mok[] = {1, 0, 0, 0, 0, 1, 10, 2, 2, 's', 2, 'b', 2, 'p', 7};
+	assert_int_equal(cs_txn_decode_bin(mok, sizeof(mok), &out, err, sizeof(err)), 0);
+	assert_int_equal(out->ops[0].sched_spec->member, 7);
+	cs_txn_free(out);
 	/* a NUL inside the job name of a place */
 	const uint8_t nul[] = {1, 0, 0, 0, 0, 1, 0, 0, 3, 'a', 0, 0, 0, 3, 'm', '1'};
 	assert_int_equal(cs_txn_decode_bin(nul, sizeof(nul), &out, err, sizeof(err)), -1);

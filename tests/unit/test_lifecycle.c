@@ -1,8 +1,10 @@
 /* test_lifecycle.c: what a user relies on beyond single verdicts: retries,
  * dependencies, lost machines, preemption, all-or-nothing undo, idempotent
- * ids, dry runs and the version numbers that coarse detection compares. */
+ * ids, dry runs, the version numbers that coarse detection compares, and
+ * the notes schedulers leave on jobs they cannot place. */
 #include "testlib.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static cs_state *two_machines(void)
@@ -441,9 +443,9 @@ static void test_scheduler_registry_sorted(void **st)
 	(void)st;
 	cs_state *s = cs_state_new(NULL);
 	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
-	struct cs_sched_spec a = {"svc-1", "service", "service"},
-			     b = {"batch-2", "batch", "batch"},
-			     c = {"batch-1", "batch", "batch"};
+	struct cs_sched_spec a = {"svc-1", "service", "service", 0},
+			     b = {"batch-2", "batch", "batch", 0},
+			     c = {"batch-1", "batch", "batch", 0};
 	cs_txn_sched_register(t, &a);
 	cs_txn_sched_register(t, &b);
 	cs_txn_sched_register(t, &c);
@@ -451,6 +453,15 @@ static void test_scheduler_registry_sorted(void **st)
 	assert_int_equal(cs_sched_count(s), 3);
 	assert_string_equal(cs_sched_at(s, 0)->name, "batch-1");
 	assert_string_equal(cs_sched_at(s, 2)->name, "svc-1");
+	assert_ptr_equal(cs_sched_find(s, "batch-2"), cs_sched_at(s, 1));
+	assert_null(cs_sched_find(s, "batch-3"));
+	assert_null(cs_sched_find(s, NULL));
+	json_t *j = cs_sched_encode(cs_sched_find(s, "svc-1"));
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"class\":\"service\",\"member\":0,"
+				  "\"name\":\"svc-1\",\"policy\":\"service\"}");
+	free(text);
+	json_decref(j);
 	t = txn(CS_ALL_OR_NOTHING, CS_FINE);
 	cs_txn_sched_unregister(t, "batch-2");
 	cs_txn_sched_unregister(t, "nobody");
@@ -458,6 +469,114 @@ static void test_scheduler_registry_sorted(void **st)
 	assert_false(r.committed);
 	assert_int_equal(cs_sched_count(s), 3); /* undone */
 	cs_result_clear(&r);
+	cs_state_free(s);
+}
+
+/* Registering a known name again updates its class, policy and standby
+ * member (a restarted scheduler may come back with a new replica); the
+ * same values again change nothing. */
+static void test_scheduler_reregister_updates(void **st)
+{
+	(void)st;
+	cs_state *s = cs_state_new(NULL);
+	struct cs_sched_spec sp = {"batch-1", "batch", "batch", 101};
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_sched_register(t, &sp);
+	tl_assert_ok(s, t);
+	assert_int_equal(cs_sched_at(s, 0)->member, 101);
+	uint64_t h = cs_state_hash(s, CS_HASH_CONTENT);
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_sched_register(t, &sp);
+	tl_assert_ok(s, t);
+	assert_int_equal(cs_state_hash(s, CS_HASH_CONTENT), h);
+	sp.member = 102;
+	sp.policy = "gang";
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_sched_register(t, &sp);
+	tl_assert_ok(s, t);
+	assert_int_equal(cs_sched_count(s), 1);
+	assert_int_equal(cs_sched_at(s, 0)->member, 102);
+	assert_string_equal(cs_sched_at(s, 0)->policy, "gang");
+	assert_int_not_equal(cs_state_hash(s, CS_HASH_CONTENT), h);
+	cs_state_free(s);
+}
+
+static void note(cs_state *s, const char *job, const char *text)
+{
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_job_note(t, job, text);
+	tl_assert_ok(s, t);
+}
+
+/* "Why is this job pending" goes stale the moment a task of the job is
+ * placed: apply clears the note then, on every replica alike. A note says
+ * nothing to the change feed (it is no lifecycle move). */
+static void test_place_clears_note(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	cs_state_track_changes(s, true);
+	put_job(s, "a", 2, 1000, 0);
+	put_job(s, "b", 1, 1000, 0);
+	note(s, "a", "no machine has cpu 64000 (largest 4000)");
+	note(s, "b", "waiting for capacity");
+	assert_string_equal(cs_job_find(s, "a")->note,
+			    "no machine has cpu 64000 (largest 4000)");
+	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_job_note(t, "a", "still no room");
+	cs_result r = tl_apply(s, t);
+	assert_int_equal(r.nchanges, 0);
+	cs_result_clear(&r);
+	tl_place(s, "a", 0, "m1");
+	assert_null(cs_job_find(s, "a")->note);
+	assert_string_equal(cs_job_find(s, "b")->note, "waiting for capacity");
+	/* a rejected place leaves it alone */
+	note(s, "a", "task 1: no room");
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_place(t, "a", 1, "m9", 0);
+	r = tl_apply(s, t);
+	assert_int_equal(r.ops[0].reason, CS_R_UNKNOWN_MACHINE);
+	cs_result_clear(&r);
+	assert_string_equal(cs_job_find(s, "a")->note, "task 1: no room");
+	cs_state_free(s);
+}
+
+/* An aborted all_or_nothing transaction, and a dry run, give the note back
+ * exactly as it was; an ended job keeps its last note (why it never ran). */
+static void test_note_undo_and_end(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	put_job(s, "a", 1, 1000, 0);
+	note(s, "a", "first");
+	uint64_t h = cs_state_hash(s, CS_HASH_CONTENT);
+	cs_txn *t = txn(CS_ALL_OR_NOTHING, CS_FINE);
+	cs_txn_job_note(t, "a", "second");
+	cs_txn_job_note(t, "a", "third");
+	cs_txn_place(t, "a", 0, "m1", 0);
+	cs_txn_place(t, "ghost", 0, "m1", 0);
+	cs_result r = tl_apply(s, t);
+	assert_false(r.committed);
+	cs_result_clear(&r);
+	assert_string_equal(cs_job_find(s, "a")->note, "first");
+	assert_int_equal(cs_state_hash(s, CS_HASH_CONTENT), h);
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_job_note(t, "a", "");
+	cs_dry_run(s, t, &r);
+	assert_int_equal(r.ops[0].reason, CS_R_OK);
+	cs_result_clear(&r);
+	cs_txn_free(t);
+	assert_string_equal(cs_job_find(s, "a")->note, "first");
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_job_kill(t, "a");
+	tl_assert_ok(s, t);
+	assert_string_equal(cs_job_find(s, "a")->note, "first");
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_job_note(t, "a", "later");
+	r = tl_apply(s, t);
+	assert_int_equal(r.ops[0].reason, CS_R_JOB_FINISHED);
+	cs_result_clear(&r);
+	assert_string_equal(cs_job_find(s, "a")->note, "first");
 	cs_state_free(s);
 }
 
@@ -578,6 +697,9 @@ int main(void)
 	    cmocka_unit_test(test_dry_run_changes_nothing),
 	    cmocka_unit_test(test_fit_is_what_apply_checks),
 	    cmocka_unit_test(test_scheduler_registry_sorted),
+	    cmocka_unit_test(test_scheduler_reregister_updates),
+	    cmocka_unit_test(test_place_clears_note),
+	    cmocka_unit_test(test_note_undo_and_end),
 	    cmocka_unit_test(test_change_feed),
 	    cmocka_unit_test(test_task_lifecycle_table),
 	};

@@ -267,12 +267,23 @@ static void gen_sched(struct run *r, cs_txn *t)
 	char name[16];
 	snprintf(name, sizeof(name), "sched-%u", rnd(r, 6));
 	if (chance(r, 60)) {
-		struct cs_sched_spec sp = {name, chance(r, 50) ? "batch" : "service",
-					   "batch"};
+		/* one draw per statement: a seed replays in any compiler */
+		char *class_name = chance(r, 50) ? "batch" : "service";
+		uint64_t member = chance(r, 50) ? 100 + rnd(r, 3) : 0;
+		struct cs_sched_spec sp = {name, class_name, "batch", member};
 		cs_txn_sched_register(t, &sp);
 	} else {
 		cs_txn_sched_unregister(t, name);
 	}
+}
+
+/* A scheduler's note on a job, now and then a clear; places clear them. */
+static void gen_note(struct run *r, cs_txn *t)
+{
+	static const char *const notes[] = {
+	    "", "no machine has cpu 8000 free", "pool gpu is full",
+	    "waiting for 3 machines with zone=b"};
+	cs_txn_job_note(t, any_job(r), notes[rnd(r, 4)]);
 }
 
 static void gen_op(struct run *r, cs_txn *t)
@@ -293,12 +304,14 @@ static void gen_op(struct run *r, cs_txn *t)
 		gen_release(r, t);
 	else if (x < 90)
 		gen_machine_state(r, t);
-	else if (x < 95)
+	else if (x < 94)
 		gen_machine_put(r, t);
-	else if (x < 97)
+	else if (x < 96)
 		gen_machine_remove(r, t);
-	else
+	else if (x < 98)
 		gen_sched(r, t);
+	else
+		gen_note(r, t);
 }
 
 static cs_txn *gen_txn(struct run *r)

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* m1 holds a/0 running; b waits for a; one remembered id; a scheduler. */
+/* m1 holds a/0 running; b waits for a; one remembered id; a scheduler; a
+ * note on a (its task 1 is pending again). */
 static cs_state *sample(void)
 {
 	cs_state *s = cs_state_new(NULL);
@@ -31,8 +32,9 @@ static cs_state *sample(void)
 	tl_place(s, "a", 1, "m2");
 	tl_report(s, "a", 1, CS_TASK_FAILED, 7); /* pending, attempt 1 */
 	cs_txn *t = cs_txn_new("sched-1-1", "sched-1", CS_INCREMENTAL, CS_FINE);
-	struct cs_sched_spec sp = {"sched-1", "batch", "batch"};
+	struct cs_sched_spec sp = {"sched-1", "batch", "batch", 17};
 	cs_txn_sched_register(t, &sp);
+	cs_txn_job_note(t, "a", "task 1: no machine has cpu 1000 free");
 	tl_assert_ok(s, t);
 	return s;
 }
@@ -49,6 +51,9 @@ static void test_round_trip(void **st)
 	assert_int_equal(cs_state_hash(r, 0), cs_state_hash(s, 0));
 	char *again = cs_state_dump(r);
 	assert_string_equal(again, text);
+	assert_string_equal(cs_job_find(r, "a")->note,
+			    "task 1: no machine has cpu 1000 free");
+	assert_null(cs_job_find(r, "b")->note);
 	/* the restored replica answers the next entries as the original */
 	for (int i = 0; i < 2; i++) {
 		cs_state *x = i ? r : s;
@@ -241,6 +246,14 @@ static void sched_unsorted(json_t *r)
 			      json_pack("{s:s,s:s,s:s}", "name", "a-first",
 					"class", "batch", "policy", "batch"));
 }
+static void note_control(json_t *r)
+{
+	json_object_set_new(at(r, "jobs", 0), "note", json_string("a\tb"));
+}
+static void sched_member_negative(json_t *r)
+{
+	json_object_set_new(at(r, "schedulers", 0), "member", json_integer(-1));
+}
 static void config_missing(json_t *r)
 {
 	json_object_del(r, "config");
@@ -281,6 +294,11 @@ static const struct bad bads[] = {
 			  "dependencies waiting"},
     {dedup_reason, "dedup[0].reasons: [0]: expected a reason name"},
     {sched_unsorted, "schedulers[1].name: expected schedulers sorted by name"},
+    {note_control, "jobs[0].note: expected a note: at most 512 bytes of "
+		   "UTF-8 text without control characters, got \"a?b\""},
+    {sched_member_negative, "schedulers[0].member: expected a Raft member "
+			    "id: an integer 0..9223372036854775807 (0: none), "
+			    "got -1"},
     {config_missing, "config: missing"},
 };
 
@@ -308,6 +326,25 @@ static void test_malformed_snapshots(void **st)
 	cs_state_free(s);
 }
 
+/* Snapshots written before schedulers named their standby still load. */
+static void test_scheduler_without_member(void **st)
+{
+	(void)st;
+	cs_state *s = sample();
+	json_t *j = cs_state_encode(s);
+	json_t *sched = at(j, "schedulers", 0);
+	assert_int_equal(json_integer_value(json_object_get(sched, "member")), 17);
+	json_object_del(sched, "member");
+	cs_state *r = NULL;
+	char err[CS_ERRMSG_SIZE];
+	if (cs_state_decode(j, &r, err, sizeof(err)))
+		fail_msg("decode: %s", err);
+	assert_int_equal(cs_sched_at(r, 0)->member, 0);
+	json_decref(j);
+	cs_state_free(r);
+	cs_state_free(s);
+}
+
 static void test_load_text_errors(void **st)
 {
 	(void)st;
@@ -329,6 +366,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_restored_replica_agrees_on_cascades),
 	    cmocka_unit_test(test_malformed_snapshots),
+	    cmocka_unit_test(test_scheduler_without_member),
 	    cmocka_unit_test(test_load_text_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,7 +96,7 @@ static void cleanup(void)
 
 static void spawn(int i, const char *peers, int raft_port, int api_port)
 {
-	char id[8], raft[32], listen[32], dir[128], log[128];
+	char id[16], raft[32], listen[32], dir[128], log[128];
 	snprintf(id, sizeof(id), "%d", i + 1);
 	snprintf(raft, sizeof(raft), "127.0.0.1:%d", raft_port);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", api_port);

@@ -338,24 +338,28 @@ void tl_cell_member_start(struct tl_cell *c, int i)
 	m->pid = pid;
 }
 
-int tl_cell_member_kill(struct tl_cell *c, int i, int sig)
+int tl_kill_wait(pid_t *pid, int sig)
 {
-	struct tl_member *m = &c->m[i];
 	int status = 0;
-	if (!m->pid)
+	if (!*pid)
 		return 0;
-	kill(m->pid, sig);
+	kill(*pid, sig);
 	double end = now_ms() + 10000;
-	while (waitpid(m->pid, &status, WNOHANG) == 0) {
+	while (waitpid(*pid, &status, WNOHANG) == 0) {
 		if (now_ms() > end) {
-			kill(m->pid, SIGKILL);
-			waitpid(m->pid, &status, 0);
+			kill(*pid, SIGKILL);
+			waitpid(*pid, &status, 0);
 			break;
 		}
 		usleep(10000);
 	}
-	m->pid = 0;
+	*pid = 0;
 	return status;
+}
+
+int tl_cell_member_kill(struct tl_cell *c, int i, int sig)
+{
+	return tl_kill_wait(&c->m[i].pid, sig);
 }
 
 struct leader_probe {
@@ -440,6 +444,8 @@ void tl_cell_stop(struct tl_cell *c)
 {
 	if (!c)
 		return;
+	for (int i = 0; i < c->nsched; i++)
+		tl_kill_wait(&c->s[i].pid, SIGTERM);
 	for (int i = 0; i < c->n; i++)
 		tl_cell_member_kill(c, i, SIGTERM);
 	if (getenv("CELL_KEEP_TEST_DATA"))

@@ -25,10 +25,24 @@ struct tl_member {
 			  URL it joins through (--join), see tl_cell_member_add */
 };
 
+#define TL_SCHED_MAX 8
+
+/* A cellsched process of the cell. */
+struct tl_sched {
+	char name[32];
+	pid_t pid; /* 0 while not running */
+	int raft_port, api_port;
+	char url[64];  /* its /metrics and /v1/status */
+	char dir[256];
+	char log[256];
+};
+
 struct tl_cell {
 	char root[128]; /* the private folder (removed by tl_cell_stop) */
 	int n;
 	struct tl_member m[TL_CELL_MAX];
+	int nsched;
+	struct tl_sched s[TL_SCHED_MAX];
 	char peers[1024];
 	const char *const *extra; /* extra celld flags for every member */
 };
@@ -51,6 +65,23 @@ int tl_cell_member_add(struct tl_cell *c, const char *join_url);
 /* Sends sig to member i and waits for it to exit (returns its status as
  * waitpid gives it). */
 int tl_cell_member_kill(struct tl_cell *c, int i, int sig);
+
+/* Sends sig to *pid and waits for it to exit (SIGKILL after 10 s); returns
+ * the status as waitpid gives it and zeroes *pid. 0 when *pid is 0. */
+int tl_kill_wait(pid_t *pid, int sig);
+
+/* ---- schedulers (cell_sched.c) ----
+ * Starts a cellsched named `name` for job class `class_name` with fresh
+ * ports and folder, pointed at every member, heartbeating every 200 ms,
+ * plus `extra` flags (NULL-terminated, may be NULL; copied before return).
+ * Returns its index; tl_cell_stop stops it (SIGTERM) before the members. */
+int tl_cell_sched_add(struct tl_cell *c, const char *name,
+		      const char *class_name, const char *const *extra);
+/* GET its /v1/status; NULL when it does not answer. */
+json_t *tl_sched_status(const struct tl_sched *s);
+/* Waits until it says it is registered and running (fails the test after
+ * timeout_ms, naming its log). */
+void tl_sched_wait_running(const struct tl_sched *s, int timeout_ms);
 
 /* Index of the member that reports itself the trusted leader, waiting up
  * to timeout_ms; -1 when none. */

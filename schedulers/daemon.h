@@ -1,0 +1,84 @@
+/* daemon.h: private to the cellsched binary (not sched.h, which would
+ * shadow the system header on the include path): the process around the core
+ * (cellsched.h): its standby replica, its HTTP conversations with the cell,
+ * its own small HTTP server. */
+#ifndef CELL_SCHED_PROCESS_H
+#define CELL_SCHED_PROCESS_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cellcommon.h"
+#include "cellraft.h"
+#include "cellsched.h"
+
+struct sched_config {
+	char *name, *class_name, *policy;
+	uint64_t id;
+	char *raft_address, *listen, *advertise, *cell, *data_dir, *token_file;
+	char *detect, *mode, *spread_label;
+	uint64_t think_job_ms, think_task_ms;
+	uint64_t max_inflight, max_tasks, seed;
+	uint64_t heartbeat_ms, leave_timeout_ms;
+	char *log_level, *log_file;
+};
+
+/* Where the process is in its life. */
+enum sched_phase {
+	PHASE_JOINING,     /* asking the cell to add our standby */
+	PHASE_REGISTERING, /* our sched_register in flight */
+	PHASE_RUNNING,
+	PHASE_LEAVING,     /* unregister, then leave the membership */
+	PHASE_CLOSING
+};
+
+struct sched {
+	struct sched_config cfg;
+	struct ev_loop *loop;
+	char *token;             /* owned; NULL: none */
+	char **cell_urls;        /* owned; ncell_urls entries */
+	unsigned ncell_urls, next_url;
+	cr_node *node;
+	sp_core *core;
+	cc_aclient *http;
+	cc_server *server;
+	cc_metrics *metrics;
+	enum sched_phase phase;
+	bool registered;         /* our registration is in the replica */
+	ev_prepare decide;       /* runs the core before the loop blocks */
+	ev_timer wake;           /* think time / backoff ends */
+	ev_timer heartbeat;      /* lease renewals and join retries */
+	ev_timer leave_deadline;
+	ev_signal sigint, sigterm;
+	uint64_t boot_ms;        /* makes transaction ids unique per run */
+	uint64_t txn_serial;
+	struct cc_counter *m_http_retries;
+	struct post *posts;      /* transactions not yet answered (cell.c) */
+};
+
+/* replica.c */
+int replica_open(struct sched *s, char *errbuf, size_t errlen);
+/* Empties the data folder: a standby's replica is a cache the leader
+ * refills (snapshot + log), and stale Raft state of an earlier membership
+ * would only confuse a re-join. */
+int replica_wipe(const char *dir, char *errbuf, size_t errlen);
+
+/* cell.c: the conversations with celld */
+void cell_join(struct sched *s);           /* add standby, then register */
+void cell_heartbeat_start(struct sched *s);
+void cell_submit(void *arg, cs_txn *txn, uint64_t ticket); /* sp_io */
+void cell_leave(struct sched *s);          /* unregister, leave, close */
+/* Frees what is still waiting for a resend (at exit, after the HTTP client
+ * has answered everything in flight with CC_ESTATE). */
+void cell_forget_posts(struct sched *s);
+/* The leader's API URL as the replica knows it, else one of --cell. */
+const char *cell_url(struct sched *s);
+
+/* status.c */
+int status_serve(struct sched *s, char *errbuf, size_t errlen);
+
+/* main.c */
+void sched_closed(void *arg);
+
+#endif

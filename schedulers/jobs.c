@@ -1,0 +1,121 @@
+/* jobs.c: the scheduler's own bookkeeping per job it works on, found by
+ * name (an open hash with chaining; a job's cellstate pointer is only valid
+ * until the next apply, so the core always looks jobs up by name). */
+#include "jobs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	return h;
+}
+
+void sj_map_init(struct sj_map *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void sj_map_free(struct sj_map *m)
+{
+	for (uint32_t b = 0; b < m->nbuckets; b++)
+		for (struct sjob *j = m->buckets[b], *next; j; j = next) {
+			next = j->hnext;
+			free(j);
+		}
+	free(m->buckets);
+	memset(m, 0, sizeof(*m));
+}
+
+struct sjob *sj_find(const struct sj_map *m, const char *name)
+{
+	if (!m->nbuckets)
+		return NULL;
+	for (struct sjob *j = m->buckets[name_hash(name) & (m->nbuckets - 1)];
+	     j; j = j->hnext)
+		if (!strcmp(j->name, name))
+			return j;
+	return NULL;
+}
+
+static void rehash(struct sj_map *m)
+{
+	uint32_t n = m->nbuckets ? 2 * m->nbuckets : 256;
+	struct sjob **b = calloc(n, sizeof(*b));
+	if (!b)
+		abort();
+	for (uint32_t i = 0; i < m->nbuckets; i++)
+		for (struct sjob *j = m->buckets[i], *next; j; j = next) {
+			next = j->hnext;
+			uint64_t h = name_hash(j->name) & (n - 1);
+			j->hnext = b[h];
+			b[h] = j;
+		}
+	free(m->buckets);
+	m->buckets = b;
+	m->nbuckets = n;
+}
+
+struct sjob *sj_add(struct sj_map *m, const char *name)
+{
+	if (m->count >= m->nbuckets)
+		rehash(m);
+	struct sjob *j = calloc(1, sizeof(*j));
+	if (!j)
+		abort();
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	uint64_t h = name_hash(name) & (m->nbuckets - 1);
+	j->hnext = m->buckets[h];
+	m->buckets[h] = j;
+	m->count++;
+	return j;
+}
+
+void sj_remove(struct sj_map *m, struct sjob *job)
+{
+	struct sjob **p = &m->buckets[name_hash(job->name) & (m->nbuckets - 1)];
+	while (*p != job)
+		p = &(*p)->hnext;
+	*p = job->hnext;
+	m->count--;
+	free(job);
+}
+
+/* ---- lists ---- */
+
+void sj_list_push(struct sj_list *l, struct sjob *j)
+{
+	j->next = NULL;
+	j->prev = l->tail;
+	if (l->tail)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
+	l->count++;
+}
+
+void sj_list_unlink(struct sj_list *l, struct sjob *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		l->head = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	else
+		l->tail = j->prev;
+	j->next = j->prev = NULL;
+	l->count--;
+}
+
+struct sjob *sj_list_pop(struct sj_list *l)
+{
+	struct sjob *j = l->head;
+	if (j)
+		sj_list_unlink(l, j);
+	return j;
+}

@@ -1,0 +1,88 @@
+/* policy.c: the built-in policies as assemblies of the shared stages, the
+ * library's random generator, and who owns a job among the schedulers. */
+#include "cellsched.h"
+
+#include <string.h>
+
+/* batch: Omega's fast batch scheduler. Two random choices and a first-fit
+ * fallback decide a task in O(1) on most cells; ranking by most room spreads
+ * load, so schedulers sampling the same cell seldom pick the same machine. */
+static const struct sp_policy batch = {
+    .name = "batch",
+    .mode = CS_INCREMENTAL,
+    .choices = 2,
+    .rank = SP_RANK_MOST_ROOM,
+    .spread = false,
+    .preempt = true,
+    .retry_budget = 8,
+};
+
+/* service: the careful scheduler. Every machine is scored: tightest fit
+ * first (keeps large holes for large tasks), away from the failure domains
+ * the job already uses. Slower per task, and service jobs are few. */
+static const struct sp_policy service = {
+    .name = "service",
+    .mode = CS_INCREMENTAL,
+    .choices = 0,
+    .rank = SP_RANK_BEST_FIT,
+    .spread = true,
+    .preempt = true,
+    .retry_budget = 16,
+};
+
+static const struct sp_policy *const policies[] = {&batch, &service};
+
+const struct sp_policy *sp_policy_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (!strcmp(policies[i]->name, name))
+			return policies[i];
+	return NULL;
+}
+
+const char *sp_policy_names(void)
+{
+	return "batch, service";
+}
+
+uint64_t sp_rand(uint64_t *state)
+{
+	uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ull;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* FNV-1a over "scheduler\0job", then a finaliser so close names differ. */
+static uint64_t pair_hash(const char *a, const char *b)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const char *p = a; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	h = (h ^ 0xff) * 0x100000001b3ull;
+	for (const char *p = b; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+const struct cs_sched *sp_owner(const cs_state *s, const struct cs_job *job)
+{
+	const struct cs_sched *best = NULL;
+	uint64_t best_h = 0;
+	for (uint32_t i = 0; i < cs_sched_count(s); i++) {
+		const struct cs_sched *sc = cs_sched_at(s, i);
+		if (strcmp(sc->class_name, job->spec.class_name))
+			continue;
+		uint64_t h = pair_hash(sc->name, job->spec.name);
+		if (!best || h > best_h) {
+			best = sc;
+			best_h = h;
+		}
+	}
+	return best;
+}

@@ -1,0 +1,105 @@
+/* status.c: the scheduler's own HTTP server: /metrics for Prometheus and
+ * /v1/status for people and tests (what it is, how far its replica is,
+ * what it is working on). */
+#include "daemon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void get_metrics(struct cc_request *r, void *arg)
+{
+	struct sched *s = arg;
+	size_t len;
+	char *text = cc_metrics_render(s->metrics, &len);
+	cc_reply_text(r, 200, CC_METRICS_CONTENT_TYPE, text, len);
+	free(text);
+}
+
+static const char *phase_name(enum sched_phase p)
+{
+	static const char *const names[] = {"joining", "registering", "running",
+					    "leaving", "closing"};
+	return names[p];
+}
+
+static json_t *work_json(const struct sp_stats *st)
+{
+	return json_pack(
+	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "owned",
+	    (json_int_t)st->owned, "queued", (json_int_t)st->queued, "inflight",
+	    (json_int_t)st->inflight, "parked", (json_int_t)st->parked,
+	    "decisions", (json_int_t)st->decisions, "txns",
+	    (json_int_t)st->txns, "txns_conflicted",
+	    (json_int_t)st->txns_conflicted, "tasks_placed",
+	    (json_int_t)st->tasks_placed, "places_rejected",
+	    (json_int_t)st->places_rejected, "retries", (json_int_t)st->retries,
+	    "notes", (json_int_t)st->notes, "busy_seconds", st->busy_seconds);
+}
+
+/* Hashes as celld's /v1/status shows them, so replicas compare directly. */
+static void hash_hex(const cs_state *st, unsigned flags, char out[17])
+{
+	snprintf(out, 17, "%016llx",
+		 (unsigned long long)cs_state_hash(st, flags));
+}
+
+static void get_status(struct cc_request *r, void *arg)
+{
+	struct sched *s = arg;
+	struct sp_stats st;
+	sp_core_stats(s->core, &st);
+	const cs_state *state = cr_node_state(s->node);
+	char hash[17], content[17];
+	hash_hex(state, 0, hash);
+	hash_hex(state, CS_HASH_CONTENT, content);
+	json_t *j = json_pack(
+	    "{s:s,s:s,s:s,s:I,s:s,s:b,s:I,s:I,s:s,s:s,s:o}", "name",
+	    s->cfg.name, "class", s->cfg.class_name, "policy", s->cfg.policy,
+	    "id", (json_int_t)s->cfg.id, "phase", phase_name(s->phase),
+	    "registered", s->registered, "applied_index",
+	    (json_int_t)cr_node_applied_index(s->node), "commit_index",
+	    (json_int_t)cr_node_commit_index(s->node), "state_hash", hash,
+	    "content_hash", content, "work", work_json(&st));
+	cc_reply_json(r, 200, j);
+}
+
+static double g_applied(void *arg)
+{
+	return (double)cr_node_applied_index(((struct sched *)arg)->node);
+}
+
+static double g_lag(void *arg)
+{
+	const struct sched *s = arg;
+	uint64_t commit = cr_node_commit_index(s->node);
+	uint64_t applied = cr_node_applied_index(s->node);
+	return commit > applied ? (double)(commit - applied) : 0;
+}
+
+int status_serve(struct sched *s, char *errbuf, size_t errlen)
+{
+	char host[128];
+	uint16_t port;
+	if (cc_split_hostport(s->cfg.listen, host, sizeof(host), &port)) {
+		snprintf(errbuf, errlen, "--listen: expected HOST:PORT, got \"%s\"",
+			 s->cfg.listen);
+		return -1;
+	}
+	cc_gauge_fn_new(s->metrics, "cellsched_applied_index",
+			"Last log entry applied to this scheduler's replica",
+			g_applied, s);
+	cc_gauge_fn_new(s->metrics, "cellsched_replica_lag_entries",
+			"Entries known committed and not yet applied locally",
+			g_lag, s);
+	struct cc_server_config sc = {.address = host, .port = port,
+				      .metrics = s->metrics};
+	if (cc_server_new(s->loop, &sc, &s->server, errbuf, errlen))
+		return -1;
+	if (cc_server_route(s->server, "GET", "/metrics", get_metrics, s,
+			    errbuf, errlen) ||
+	    cc_server_route(s->server, "GET", "/v1/status", get_status, s,
+			    errbuf, errlen))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* cell_sched.c: cellsched processes in a test cell (see cell.h). */
+#define _GNU_SOURCE
+#include "cell.h"
+#include "testlib.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static void exec_sched(const struct tl_cell *c, const struct tl_sched *s,
+		       const char *class_name, const char *const *extra)
+{
+	char raft[32], listen[32], cell[TL_CELL_MAX * 64] = "";
+	snprintf(raft, sizeof(raft), "127.0.0.1:%d", s->raft_port);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->api_port);
+	for (int i = 0; i < c->n; i++)
+		snprintf(cell + strlen(cell), sizeof(cell) - strlen(cell),
+			 "%s%s", i ? "," : "", c->m[i].url);
+	const char *argv[64] = {tl_bin("cellsched"), "--name", s->name,
+				"--class", class_name, "--cell", cell,
+				"--raft-address", raft, "--listen", listen,
+				"--data-dir", s->dir, "--log-file", s->log,
+				"--log-level", "debug", "--heartbeat", "200ms"};
+	int n = 19;
+	for (int i = 0; extra && extra[i] && n < 62; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+	int devnull = open("/dev/null", O_RDWR);
+	dup2(devnull, 0);
+	execv(argv[0], (char *const *)argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+int tl_cell_sched_add(struct tl_cell *c, const char *name,
+		      const char *class_name, const char *const *extra)
+{
+	if (c->nsched == TL_SCHED_MAX)
+		fail_msg("a test cell holds at most %d schedulers", TL_SCHED_MAX);
+	int i = c->nsched++;
+	struct tl_sched *s = &c->s[i];
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->raft_port = tl_free_port();
+	s->api_port = tl_free_port();
+	snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", s->api_port);
+	char root[sizeof(c->root)]; /* a copy: s lives inside c */
+	memcpy(root, c->root, sizeof(root));
+	snprintf(s->dir, sizeof(s->dir), "%s/sched-%s", root, name);
+	snprintf(s->log, sizeof(s->log), "%s/sched-%s.log", root, name);
+	pid_t pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0)
+		exec_sched(c, s, class_name, extra);
+	s->pid = pid;
+	return i;
+}
+
+json_t *tl_sched_status(const struct tl_sched *s)
+{
+	char url[96];
+	json_t *out = NULL;
+	snprintf(url, sizeof(url), "%s/v1/status", s->url);
+	if (tl_http("GET", url, NULL, &out) != 200) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+static bool running(void *arg)
+{
+	json_t *st = tl_sched_status(arg);
+	const char *phase = json_string_value(json_object_get(st, "phase"));
+	bool ok = phase && !strcmp(phase, "running");
+	json_decref(st);
+	return ok;
+}
+
+void tl_sched_wait_running(const struct tl_sched *s, int timeout_ms)
+{
+	if (!tl_wait_until(running, (void *)s, timeout_ms))
+		fail_msg("scheduler %s not running after %d ms (log: %s)",
+			 s->name, timeout_ms, s->log);
+}

@@ -29,7 +29,7 @@ static const struct cc_flag flags[] = {
     {"mode", CC_FLAG_STRING, NULL, "commit mode override: incremental or all_or_nothing (gangs: always all_or_nothing)", &C.mode, 0, 0},
     {"think-job", CC_FLAG_DURATION, "0", "added decision time per job (Omega's t_job)", &C.think_job_ms, 0, 0},
     {"think-task", CC_FLAG_DURATION, "0", "added decision time per task placed (Omega's t_task)", &C.think_task_ms, 0, 0},
-    {"max-inflight", CC_FLAG_UINT, "8", "transactions in flight at once", &C.max_inflight, 1, 1024},
+    {"max-inflight", CC_FLAG_UINT, "64", "transactions in flight at once", &C.max_inflight, 1, 1024},
     {"max-tasks", CC_FLAG_UINT, "1000", "placements per transaction, at most (gangs: all)", &C.max_tasks, 1, 1000000},
     {"spread-label", CC_FLAG_STRING, "zone", "machine label naming failure domains (service policy)", &C.spread_label, 0, 0},
     {"seed", CC_FLAG_UINT, "0", "randomness of the batch sampler (0: from the clock)", &C.seed, 0, 0},

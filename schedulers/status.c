@@ -26,12 +26,13 @@ static const char *phase_name(enum sched_phase p)
 static json_t *work_json(const struct sp_stats *st)
 {
 	return json_pack(
-	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "owned",
+	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "owned",
 	    (json_int_t)st->owned, "queued", (json_int_t)st->queued, "inflight",
 	    (json_int_t)st->inflight, "parked", (json_int_t)st->parked,
 	    "decisions", (json_int_t)st->decisions, "txns",
 	    (json_int_t)st->txns, "txns_conflicted",
-	    (json_int_t)st->txns_conflicted, "tasks_placed",
+	    (json_int_t)st->txns_conflicted, "txns_progress",
+	    (json_int_t)st->txns_progress, "tasks_placed",
 	    (json_int_t)st->tasks_placed, "places_rejected",
 	    (json_int_t)st->places_rejected, "retries", (json_int_t)st->retries,
 	    "notes", (json_int_t)st->notes, "busy_seconds", st->busy_seconds);

@@ -1,0 +1,257 @@
+/* localcell.c: see localcell.h. */
+#define _GNU_SOURCE
+#include "localcell.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char bin_dir[200] = ".";
+static struct lc_cell cell;
+
+void lc_find_bins(const char *dir)
+{
+	if (dir) {
+		snprintf(bin_dir, sizeof(bin_dir), "%s", dir);
+	} else {
+		ssize_t n = readlink("/proc/self/exe", bin_dir,
+				     sizeof(bin_dir) - 1);
+		if (n < 0)
+			lc_die("cannot find my own folder");
+		bin_dir[n] = 0;
+		*strrchr(bin_dir, '/') = 0;
+	}
+	char path[256];
+	snprintf(path, sizeof(path), "%s/celld", bin_dir);
+	if (access(path, X_OK))
+		lc_die("celld not found: pass the folder of the binaries");
+}
+
+double lc_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void lc_die(const char *what)
+{
+	fprintf(stderr, "bench: %s (logs in %s)\n", what, cell.root);
+	exit(1);
+}
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len))
+		lc_die("no free port");
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static void stop_pid(pid_t *pid)
+{
+	if (!*pid)
+		return;
+	kill(*pid, SIGTERM);
+	waitpid(*pid, NULL, 0);
+	*pid = 0;
+}
+
+static int rm_entry(const char *p, const struct stat *s, int f, struct FTW *w)
+{
+	(void)s;
+	(void)f;
+	(void)w;
+	return remove(p);
+}
+
+void lc_stop(struct lc_cell *c)
+{
+	for (int i = 0; i < c->nsched; i++)
+		stop_pid(&c->sched_pids[i]);
+	for (int i = 0; i < c->n; i++)
+		stop_pid(&c->pids[i]);
+	if (c->root[0] && !getenv("CELL_KEEP_BENCH_DATA"))
+		nftw(c->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	c->root[0] = 0;
+	c->n = c->nsched = 0;
+}
+
+static void at_exit(void)
+{
+	lc_stop(&cell);
+}
+
+static pid_t spawn(const char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (pid < 0)
+		lc_die("fork failed");
+	return pid;
+}
+
+static void add_flags(const char **argv, int *n, const char *const *extra)
+{
+	for (int i = 0; extra && extra[i] && *n < 62; i++)
+		argv[(*n)++] = extra[i];
+	argv[*n] = NULL;
+}
+
+static void spawn_member(struct lc_cell *c, int i, const char *peers,
+			 int raft_port, int api_port, const char *const *extra)
+{
+	char path[256], id[16], raft[32], listen[32], dir[160], log[160];
+	snprintf(path, sizeof(path), "%s/celld", bin_dir);
+	snprintf(id, sizeof(id), "%d", i + 1);
+	snprintf(raft, sizeof(raft), "127.0.0.1:%d", raft_port);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", api_port);
+	snprintf(dir, sizeof(dir), "%s/member%d", c->root, i + 1);
+	snprintf(log, sizeof(log), "%s/celld%d.log", c->root, i + 1);
+	const char *argv[64] = {path, "--id", id, "--raft-address", raft,
+				"--listen", listen, "--data-dir", dir,
+				"--peers", peers, "--machine-ttl", "0",
+				"--log-file", log};
+	int n = 15;
+	add_flags(argv, &n, extra);
+	c->pids[i] = spawn(argv);
+}
+
+
+const char *lc_leader(struct lc_cell *c)
+{
+	for (double end = lc_now() + 30; lc_now() < end; usleep(50000))
+		for (int i = 0; i < c->n; i++) {
+			char url[256], *body = NULL;
+			snprintf(url, sizeof(url), "%s/v1/status", c->urls[i]);
+			long st = lc_http("GET", url, NULL, &body);
+			bool lead = st == 200 && strstr(body, "\"trusted\":true");
+			free(body);
+			if (lead)
+				return c->urls[i];
+		}
+	lc_die("no leader within 30 s");
+}
+
+struct lc_cell *lc_start(int n, const char *const *extra)
+{
+	static int generation;
+	static bool hooked;
+	struct lc_cell *c = &cell;
+	char peers[512] = "";
+	int raft[LC_MEMBERS_MAX], api[LC_MEMBERS_MAX];
+	if (!hooked) {
+		atexit(at_exit);
+		hooked = true;
+	}
+	lc_stop(c);
+	c->n = n;
+	snprintf(c->root, sizeof(c->root), "/tmp/bench-cell-%d-%d", getpid(),
+		 generation++);
+	mkdir(c->root, 0755);
+	for (int i = 0; i < n; i++) {
+		raft[i] = free_port();
+		api[i] = free_port();
+		snprintf(c->urls[i], sizeof(c->urls[i]), "http://127.0.0.1:%d",
+			 api[i]);
+		snprintf(peers + strlen(peers), sizeof(peers) - strlen(peers),
+			 "%s%d=127.0.0.1:%d=%s", i ? "," : "", i + 1, raft[i],
+			 c->urls[i]);
+	}
+	for (int i = 0; i < n; i++)
+		spawn_member(c, i, peers, raft[i], api[i], extra);
+	lc_leader(c);
+	return c;
+}
+
+int lc_sched_start(struct lc_cell *c, const char *name,
+		   const char *class_name, const char *const *extra)
+{
+	if (c->nsched == LC_SCHEDS_MAX)
+		lc_die("too many schedulers");
+	int i = c->nsched++;
+	char path[256], raft[32], listen[32], dir[160], log[160], cells[400] = "";
+	snprintf(path, sizeof(path), "%s/cellsched", bin_dir);
+	snprintf(raft, sizeof(raft), "127.0.0.1:%d", free_port());
+	int port = free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	snprintf(c->sched_urls[i], sizeof(c->sched_urls[i]),
+		 "http://127.0.0.1:%d", port);
+	snprintf(dir, sizeof(dir), "%s/sched-%s", c->root, name);
+	snprintf(log, sizeof(log), "%s/sched-%s.log", c->root, name);
+	for (int m = 0; m < c->n; m++)
+		snprintf(cells + strlen(cells), sizeof(cells) - strlen(cells),
+			 "%s%s", m ? "," : "", c->urls[m]);
+	const char *argv[64] = {path, "--name", name, "--class", class_name,
+				"--cell", cells, "--raft-address", raft,
+				"--listen", listen, "--data-dir", dir,
+				"--log-file", log};
+	int n = 15;
+	add_flags(argv, &n, extra);
+	c->sched_pids[i] = spawn(argv);
+	char url[128];
+	snprintf(url, sizeof(url), "%s/v1/status", c->sched_urls[i]);
+	for (double end = lc_now() + 60; lc_now() < end; usleep(50000)) {
+		char *body = NULL;
+		long st = lc_http("GET", url, NULL, &body);
+		bool up = st == 200 && strstr(body, "\"phase\":\"running\"");
+		free(body);
+		if (up)
+			return i;
+	}
+	lc_die("a scheduler did not start within 60 s");
+}
+
+size_t lc_collect(char *d, size_t s, size_t n, void *arg)
+{
+	struct lc_buf *b = arg;
+	b->p = realloc(b->p, b->n + s * n + 1);
+	memcpy(b->p + b->n, d, s * n);
+	b->n += s * n;
+	b->p[b->n] = 0;
+	return s * n;
+}
+
+long lc_http(const char *method, const char *url, const char *body,
+	     char **out)
+{
+	CURL *c = curl_easy_init();
+	struct lc_buf b = {0};
+	long status = 0;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, lc_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	if (out)
+		*out = b.p ? b.p : strdup("");
+	else
+		free(b.p);
+	return status;
+}

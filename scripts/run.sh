@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # run.sh: sets up, builds and runs a local cell: three celld voters on
-# loopback, their data under one folder ($CELL_DATA, default ./data). It waits
-# for a leader, shows the API at work, and keeps the cell up until Ctrl-C,
-# which stops every member cleanly. Running it again reuses the data.
+# loopback, their data under one folder ($CELL_DATA, default ./data), then two
+# batch schedulers and one service scheduler (Raft standbys). It waits for a
+# leader, shows the API at work, lets the schedulers place jobs side by side,
+# and keeps the cell up until Ctrl-C, which stops every process cleanly
+# (schedulers first: they unregister and leave the membership). Running it
+# again reuses the data.
 #   CELL_DATA=DIR      where the members keep their Raft logs and logs
-#   CELL_PORT_BASE=N   ports N+1..N+3 (Raft) and N+11..N+13 (API); 7100
+#   CELL_PORT_BASE=N   ports N+1..N+3 (Raft) and N+11..N+13 (API) for celld,
+#                      N+21..N+23 (Raft) and N+31..N+33 (status) for the
+#                      schedulers; default 7100
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh build >/dev/null
@@ -20,10 +25,13 @@ for i in 1 2 3; do
 done
 
 pids=()
+sched_pids=()
 stop() {
 	trap - INT TERM EXIT
 	echo
 	echo "stopping the cell..."
+	for pid in "${sched_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${sched_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 	echo "stopped; the data stays in $data (run again to resume)"
@@ -79,6 +87,64 @@ show api -X POST "$follower/v1/txn" -d '{"id":"demo-2","ops":[{"op":"place","job
 show api "$leader/v1/tasks?job=hello&state=assigned"
 echo "\$ curl -N $follower/v1/watch?from=1   (the committed changes, as NDJSON)"
 curl -sN --max-time 1 "$follower/v1/watch?from=1" || true
+# ---- the schedulers ----
+scheds=(batch-1:batch batch-2:batch service-1:service)
+cells="http://127.0.0.1:$((base + 11)),http://127.0.0.1:$((base + 12)),http://127.0.0.1:$((base + 13))"
+for i in 1 2 3; do
+	name=${scheds[$((i - 1))]%%:*}
+	class=${scheds[$((i - 1))]##*:}
+	"$PWD/build/bin/cellsched" --name "$name" --class "$class" --cell "$cells" \
+		--raft-address "127.0.0.1:$((base + 20 + i))" \
+		--listen "127.0.0.1:$((base + 30 + i))" \
+		--data-dir "$data/sched-$name" --log-file "$data/sched-$name.log" &
+	sched_pids+=($!)
+done
+for i in 1 2 3; do
+	for _ in $(seq 1 300); do
+		api "http://127.0.0.1:$((base + 30 + i))/v1/status" 2>/dev/null |
+			grep -q '"phase": *"running"' && break
+		sleep 0.2
+	done
+done
+
+cat <<MSG
+
+Three schedulers joined as Raft standbys and registered:
+  batch-1, batch-2 (class batch: they share the batch jobs by name hash)
+  service-1        (class service: scored placement spread across zones)
+  status:  http://127.0.0.1:$((base + 31)) .. $((base + 33))/v1/status and /metrics
+
+Now 30 machines in three zones, 20 batch jobs of 50 tasks, 3 service jobs of
+6 tasks and one job no machine can hold, all in one transaction:
+MSG
+ops=""
+for i in $(seq 0 29); do
+	ops+="{\"op\":\"machine_put\",\"machine\":{\"name\":\"node$i\",\"labels\":{\"zone\":\"z$((i % 3))\"},\"capacity\":{\"cpu\":16000,\"memory\":65536}}},"
+done
+for i in $(seq 1 20); do
+	ops+="{\"op\":\"job_put\",\"job\":{\"name\":\"batch$i\",\"class\":\"batch\",\"tasks\":50,\"resources\":{\"cpu\":200,\"memory\":256},\"duration_ms\":600000}},"
+done
+for i in 1 2 3; do
+	ops+="{\"op\":\"job_put\",\"job\":{\"name\":\"web$i\",\"class\":\"service\",\"priority\":100,\"tasks\":6,\"resources\":{\"cpu\":1000,\"memory\":2048},\"duration_ms\":600000}},"
+done
+ops+="{\"op\":\"job_put\",\"job\":{\"name\":\"too-big\",\"class\":\"batch\",\"tasks\":1,\"resources\":{\"cpu\":64000,\"memory\":256},\"duration_ms\":1000}}"
+answer=$(api -X POST "$leader/v1/txn" -d "{\"ops\":[$ops]}")
+echo "${answer:0:120} ..."
+index=$(grep -o '"index": *[0-9]*' <<<"$answer" | grep -o '[0-9]*$')
+for _ in $(seq 1 100); do # until every scheduler saw it and is idle (20 s)
+	busy=0
+	for i in 1 2 3; do
+		st=$(api "http://127.0.0.1:$((base + 30 + i))/v1/status")
+		applied=$(grep -o '"applied_index": *[0-9]*' <<<"$st" | grep -o '[0-9]*$')
+		[ "${applied:-0}" -ge "$index" ] || busy=1
+		grep -q '"queued": *0, *"inflight": *0' <<<"$st" || busy=1
+	done
+	[ $busy = 0 ] && break
+	sleep 0.2
+done
+for i in 1 2 3; do show api "http://127.0.0.1:$((base + 30 + i))/v1/status"; done
+show "$PWD/build/bin/cellctl" --server "$leader" job get too-big
+
 cat <<MSG
 
 Look around with cellctl (it finds this cell by itself when the port base is
@@ -86,6 +152,7 @@ the default 7100; else pass --server $leader):
   ./build/bin/cellctl status
   ./build/bin/cellctl machine list
   ./build/bin/cellctl job get hello
+  ./build/bin/cellctl job list
   ./build/bin/cellctl watch
 
 The cell keeps running; press Ctrl-C to stop it.

@@ -378,7 +378,7 @@ static void post_heartbeat(struct cc_request *r, void *arg)
 {
 	struct celld *d = arg;
 	if (writable(d, r, (const char *const[]){NULL}))
-		liveness_handle(d, r);
+		heartbeat_handle(d, r);
 }
 
 void celld_routes_write(struct celld *d, char *errbuf, size_t errlen, int *rc)

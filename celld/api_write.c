@@ -20,7 +20,7 @@ static bool writable(struct celld *d, struct cc_request *r,
 
 static cs_txn *one_op_txn(struct celld *d, struct cc_request *r)
 {
-	char id[64];
+	char id[96];
 	return cs_txn_new(celld_txn_id(d, r, id, sizeof(id)), "api",
 			  CS_INCREMENTAL, CS_FINE);
 }

@@ -49,6 +49,7 @@ struct celld {
 	char *token;   /* NULL: mutations need no token (loopback only) */
 	bool stopping;
 	uint64_t serial; /* for ids of transactions celld makes itself */
+	uint64_t led_from; /* applied index when it last became trusted leader */
 	ev_signal sigint, sigterm;
 	/* metrics kept by hot paths */
 	struct cc_counter_vec *txns;   /* outcome */
@@ -75,10 +76,20 @@ bool celld_only_params(struct cc_request *r, const char *const *allowed);
 enum celld_answer { CELLD_RAW, CELLD_ONE };
 void celld_submit(struct celld *d, struct cc_request *r, cs_txn *txn,
 		  enum celld_answer shape, unsigned ok_status);
-/* An id for a transaction celld builds itself ("celld-2-17"), or the
- * client's ?txn_id= when given (so retries of REST writes are safe too). */
+/* An id for a transaction celld builds for a REST write ("celld-2-40-17"),
+ * or the client's ?txn_id= when given (so retries of REST writes are safe
+ * too). */
 const char *celld_txn_id(struct celld *d, struct cc_request *r, char *buf,
 			 size_t len);
+/* An id for a transaction this member makes as the trusted leader:
+ * "WHAT-MEMBER-LEDFROM-N", LEDFROM the index of the barrier that made it
+ * trusted. Each leadership begins with a new barrier entry, after every
+ * entry of earlier ones, so an id never repeats, not even across a restart
+ * (the term is no such guarantee: a lone voter restarts as leader of the
+ * same term). A repeated id would be answered with the remembered first
+ * verdict, and the new transaction would change nothing. */
+const char *celld_own_txn_id(struct celld *d, const char *what, char *buf,
+			     size_t len);
 
 /* api_read.c / api_write.c */
 void celld_routes_read(struct celld *d, char *errbuf, size_t errlen, int *rc);

@@ -72,11 +72,9 @@ static void sweep(void *arg)
 	if (l->sweeping || l->d->stopping || !cr_node_trusted(l->d->node))
 		return;
 	const cs_state *s = cr_node_state(l->d->node);
-	char id[64];
-	snprintf(id, sizeof(id), "ttl-%llu-%llu",
-		 (unsigned long long)cr_node_id(l->d->node),
-		 (unsigned long long)++l->d->serial);
-	cs_txn *txn = cs_txn_new(id, "celld-liveness", CS_INCREMENTAL, CS_COARSE);
+	char id[96];
+	cs_txn *txn = cs_txn_new(celld_own_txn_id(l->d, "ttl", id, sizeof(id)),
+				 "celld-liveness", CS_INCREMENTAL, CS_COARSE);
 	for (uint32_t i = 0; i < cs_machine_slots(s); i++) {
 		const struct cs_machine *m = cs_machine_at(s, i);
 		if (!m || m->state == CS_MACHINE_DOWN)

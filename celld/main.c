@@ -161,8 +161,8 @@ static void on_role(cr_node *n, enum cr_role old, enum cr_role now, void *arg)
 static void on_trusted(cr_node *n, uint64_t term, void *arg)
 {
 	struct celld *d = arg;
-	(void)n;
 	CC_INFO("leader of term %llu, serving writes", (unsigned long long)term);
+	d->led_from = cr_node_applied_index(n); /* for celld_own_txn_id */
 	liveness_trusted(d->live);
 	sched_lease_trusted(d->leases);
 }

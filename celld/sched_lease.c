@@ -269,10 +269,10 @@ static void unregister_silent(struct sched_lease *l)
 		json_decref(silent);
 		return;
 	}
-	char id[64];
-	snprintf(id, sizeof(id), "sched-ttl-%" PRIu64 "-%" PRIu64,
-		 cr_node_id(l->d->node), ++l->d->serial);
-	cs_txn *txn = cs_txn_new(id, "celld", CS_INCREMENTAL, CS_FINE);
+	char id[96];
+	cs_txn *txn =
+	    cs_txn_new(celld_own_txn_id(l->d, "sched-ttl", id, sizeof(id)),
+		       "celld", CS_INCREMENTAL, CS_FINE);
 	json_array_foreach(silent, i, e) {
 		cs_txn_sched_unregister(txn,
 					json_string_value(json_array_get(e, 0)));

@@ -2,8 +2,9 @@
  * against its own real cell on loopback: the watch stream (from a follower,
  * filtered, replayed, and 410 past the window), machine liveness, the bearer
  * token, membership (a joining voter, removal), scheduler leases (expiry
- * unregisters a scheduler and removes its standby), writes sent to a
- * follower, and the Prometheus metrics. */
+ * unregisters a scheduler and removes its standby), the ids celld gives
+ * its own writes (unique across restarts), writes sent to a follower, and
+ * the Prometheus metrics. */
 #define _GNU_SOURCE
 #include "cell.h"
 #include "testlib.h"
@@ -919,6 +920,30 @@ static void test_sched_leases(void **state)
 					  "is a voter: left in place"));
 }
 
+/* ---- ids of celld's own transactions ---- */
+
+/* celld gives REST writes ids of its own; after a restart they must not
+ * repeat ones the state still remembers, or the new write would be
+ * answered as a duplicate of the old and change nothing. A lone voter is
+ * the sharp case: it leads the same term again. */
+static void test_rest_write_after_restart(void **state)
+{
+	struct fx *f = fx_new(state);
+	struct tl_cell *c = f->c = tl_cell_start(1, NULL);
+	put_machine(c->m[0].url, "m1");
+	tl_cell_member_kill(c, 0, SIGTERM);
+	tl_cell_member_start(c, 0);
+	if (tl_cell_leader(c, 30000) != 0)
+		fail_msg("the restarted member never led again (logs in %s)",
+			 c->root);
+	json_t *a = must(200, "PUT", c->m[0].url, "/v1/machines/m2",
+			 "{\"capacity\":{\"cpu\":1000,\"memory\":1000}}");
+	assert_true(json_is_false(json_object_get(a, "duplicate")));
+	json_decref(a);
+	must_ok(200, "GET", c->m[0].url, "/v1/machines/m2", NULL);
+	must_ok(200, "GET", c->m[0].url, "/v1/machines/m1", NULL);
+}
+
 /* ---- writes through a follower ---- */
 
 struct follower_probe {
@@ -1082,6 +1107,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_token, teardown),
 	    cmocka_unit_test_teardown(test_members, teardown),
 	    cmocka_unit_test_teardown(test_sched_leases, teardown),
+	    cmocka_unit_test_teardown(test_rest_write_after_restart, teardown),
 	    cmocka_unit_test_teardown(test_follower_write, teardown),
 	    cmocka_unit_test_teardown(test_metrics, teardown),
 	};

@@ -56,8 +56,8 @@ struct ctl_group {
 };
 
 extern const struct ctl_group ctl_group_status, ctl_group_members,
-    ctl_group_machine, ctl_group_job, ctl_group_task, ctl_group_txn,
-    ctl_group_watch, ctl_group_completion;
+    ctl_group_machine, ctl_group_job, ctl_group_task, ctl_group_sched,
+    ctl_group_txn, ctl_group_watch, ctl_group_completion;
 /* Every group in the order `cellctl --help` lists them; NULL-terminated. */
 extern const struct ctl_group *const ctl_groups[];
 /* The flags every command takes (dest: a struct ctl_opts inside args.c). */
@@ -181,8 +181,9 @@ long long jint(const json_t *o, const char *key);
  * accepted change, "machine m1 <done> at index N". */
 void ctl_print_results(const struct ctl *c, const json_t *results,
                        const char *key, const char *done);
-/* A list answer ({"index", KEY: [...], "truncated"}) with only `items`
- * (borrowed, n of them) under KEY, as JSON: what list --json prints. */
+/* A list answer ({"index", KEY: [...], "truncated"?}) with only `items`
+ * (borrowed, n of them) under KEY, as JSON: what list --json prints.
+ * "truncated" is copied when the answer has it (/v1/schedulers has none). */
 void ctl_print_listing(const json_t *body, const char *key, json_t **items,
                        size_t n);
 /* "k=v,k=v" from a JSON object of strings (labels, env); malloc'd. */

@@ -262,6 +262,8 @@ static void job_details(const json_t *job)
 	bool say = *cause && strcmp(cause, jstr(job, "state"));
 	kv_line("state:", "%s%s%s%s", jstr(job, "state"), say ? " (" : "",
 	        say ? cause : "", say ? ")" : "");
+	if (*jstr(job, "note")) /* its scheduler's word on why it waits */
+		kv_line("note:", "%s", jstr(job, "note"));
 	kv_line("tasks:", "%lld (%s)", jint(spec, "tasks"), counts);
 	kv_line("resources:", "%s per task", res);
 	constraints_line(json_object_get(spec, "constraints"));
@@ -433,7 +435,8 @@ static const struct ctl_cmd job_cmds[] = {
         .summary = "show one job and its tasks",
         .usage = "cellctl job get NAME [flags]",
         .about = "Shows a job's spec, state, task counts and every task's state\n"
-"and machine.",
+"and machine; while a scheduler could not place it, its note\n"
+"says why (note: no machine has cpu 64000 ...).",
         .examples = "  $ cellctl job get web\n"
 "  $ cellctl job get web -o wide      # failures, exit codes\n",
         .flags = get_flags,

@@ -191,9 +191,11 @@ void ctl_print_results(const struct ctl *c, const json_t *results,
 void ctl_print_listing(const json_t *body, const char *key, json_t **items,
                        size_t n)
 {
-	json_t *out =
-	    json_pack("{s:O,s:[],s:O}", "index", json_object_get(body, "index"),
-	              key, "truncated", json_object_get(body, "truncated"));
+	json_t *out = json_pack("{s:O,s:[]}", "index",
+	                        json_object_get(body, "index"), key);
+	json_t *truncated = json_object_get(body, "truncated");
+	if (truncated)
+		json_object_set(out, "truncated", truncated);
 	for (size_t i = 0; i < n; i++)
 		json_array_append(json_object_get(out, key), items[i]);
 	ctl_print_json(out);

@@ -105,15 +105,23 @@ bool celld_leader_or_redirect(struct celld *d, struct cc_request *r)
 	return false;
 }
 
+const char *celld_own_txn_id(struct celld *d, const char *what, char *buf,
+			     size_t len)
+{
+	snprintf(buf, len, "%s-%llu-%llu-%llu", what,
+		 (unsigned long long)cr_node_id(d->node),
+		 (unsigned long long)d->led_from,
+		 (unsigned long long)++d->serial);
+	return buf;
+}
+
 const char *celld_txn_id(struct celld *d, struct cc_request *r, char *buf,
 			 size_t len)
 {
 	const char *given = cc_request_query(r, "txn_id");
 	if (given && *given)
 		return given;
-	snprintf(buf, len, "celld-%llu-%llu", (unsigned long long)cr_node_id(d->node),
-		 (unsigned long long)++d->serial);
-	return buf;
+	return celld_own_txn_id(d, "celld", buf, len);
 }
 
 /* ---- submitting and answering ---- */

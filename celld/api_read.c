@@ -187,6 +187,44 @@ static void get_jobs(struct cc_request *r, void *arg)
 	cc_reply_json(r, 200, listing(d, "jobs", a, n > limit));
 }
 
+/* A registered scheduler, with "alive" from the leader's leases (absent on
+ * other members: they hear no heartbeats). */
+static json_t *sched_json(struct celld *d, const struct cs_sched *sc)
+{
+	json_t *o = cs_sched_encode(sc);
+	int alive = sched_lease_alive(d->leases, sc->name);
+	if (alive >= 0)
+		json_object_set_new(o, "alive", json_boolean(alive));
+	return o;
+}
+
+/* GET /v1/schedulers[/NAME]: the registry, sorted by name; it is small
+ * (one entry per scheduler process), so there is no limit. */
+static void get_schedulers(struct cc_request *r, void *arg)
+{
+	struct celld *d = arg;
+	const cs_state *s = cr_node_state(d->node);
+	const char *name = cc_request_subpath(r);
+	if (!celld_only_params(r, no_params))
+		return;
+	if (*name) { /* "/batch-1" */
+		const struct cs_sched *sc = cs_sched_find(s, name + 1);
+		if (!sc)
+			cc_reply_error(r, 404, "unknown_scheduler",
+				       "scheduler %.64s is not registered",
+				       name + 1);
+		else
+			cc_reply_json(r, 200, sched_json(d, sc));
+		return;
+	}
+	json_t *a = json_array();
+	for (uint32_t i = 0; i < cs_sched_count(s); i++)
+		json_array_append_new(a, sched_json(d, cs_sched_at(s, i)));
+	json_int_t index = (json_int_t)cr_node_applied_index(d->node);
+	cc_reply_json(r, 200, json_pack("{s:I,s:o}", "index", index,
+					"schedulers", a));
+}
+
 struct task_filter {
 	const char *job, *machine;
 	int state; /* -1: any */
@@ -325,7 +363,7 @@ void celld_routes_read(struct celld *d, char *errbuf, size_t errlen, int *rc)
 	    {"/v1/status", get_status},     {"/v1/members", get_members},
 	    {"/v1/machines/", get_machines}, {"/v1/jobs/", get_jobs},
 	    {"/v1/tasks", get_tasks},       {"/metrics", get_metrics},
-	    {"/v1/watch", get_watch},
+	    {"/v1/watch", get_watch},       {"/v1/schedulers/", get_schedulers},
 	};
 	for (size_t i = 0; !*rc && i < sizeof(routes) / sizeof(routes[0]); i++)
 		*rc = cc_server_route(d->server, "GET", routes[i].path,

@@ -20,7 +20,7 @@ static bool writable(struct celld *d, struct cc_request *r,
 
 static cs_txn *one_op_txn(struct celld *d, struct cc_request *r)
 {
-	char id[64];
+	char id[96];
 	return cs_txn_new(celld_txn_id(d, r, id, sizeof(id)), "api",
 			  CS_INCREMENTAL, CS_FINE);
 }
@@ -378,7 +378,7 @@ static void post_heartbeat(struct cc_request *r, void *arg)
 {
 	struct celld *d = arg;
 	if (writable(d, r, (const char *const[]){NULL}))
-		liveness_handle(d, r);
+		heartbeat_handle(d, r);
 }
 
 void celld_routes_write(struct celld *d, char *errbuf, size_t errlen, int *rc)

@@ -29,6 +29,7 @@ static const struct cc_flag flags[] = {
     {"batch-max-txns", CC_FLAG_UINT, "1024", "transactions per Raft entry, at most", &C.batch_max_txns, 1, 1 << 20},
     {"batch-max-bytes", CC_FLAG_SIZE, "1MiB", "bytes per Raft entry before it is sealed", &C.batch_max_bytes, 1024, 1ull << 30},
     {"machine-ttl", CC_FLAG_DURATION, "10s", "a machine silent this long goes down (0: never)", &C.machine_ttl_ms, 0, 0},
+    {"sched-ttl", CC_FLAG_DURATION, "10s", "a scheduler silent this long is unregistered and its standby member removed (0: never)", &C.sched_ttl_ms, 0, 0},
     {"watch-window", CC_FLAG_UINT, "200000", "changes kept for /v1/watch?from=", &C.watch_window, 1, 100000000},
     {"max-body", CC_FLAG_SIZE, "64MiB", "largest request body accepted", &C.max_body, 1024, 1ull << 32},
     {"dedup-max", CC_FLAG_UINT, "262144", "transaction ids remembered (a new cell only)", &C.dedup_max, 0, UINT32_MAX},
@@ -160,9 +161,10 @@ static void on_role(cr_node *n, enum cr_role old, enum cr_role now, void *arg)
 static void on_trusted(cr_node *n, uint64_t term, void *arg)
 {
 	struct celld *d = arg;
-	(void)n;
 	CC_INFO("leader of term %llu, serving writes", (unsigned long long)term);
+	d->led_from = cr_node_applied_index(n); /* for celld_own_txn_id */
 	liveness_trusted(d->live);
+	sched_lease_trusted(d->leases);
 }
 
 static void on_applied(cr_node *n, uint64_t index, const cs_txn *txn,
@@ -170,12 +172,12 @@ static void on_applied(cr_node *n, uint64_t index, const cs_txn *txn,
 {
 	struct celld *d = arg;
 	(void)n;
-	(void)txn;
 	for (uint32_t i = 0; i < res->nops; i++)
 		cc_counter_inc(cc_counter_vec_get1(d->ops,
 						   cs_reason_name(res->ops[i].reason)));
 	watch_applied(d->watch, index, res);
 	liveness_applied(d->live, res);
+	sched_lease_applied(d->leases, txn, res);
 }
 
 /* /v1/watch streams the results' change lists, which cellstate fills only
@@ -422,6 +424,7 @@ int main(int argc, char **argv)
 	setup_metrics(&d);
 	d.watch = watch_new(&d, C.watch_window);
 	d.live = liveness_new(&d, C.machine_ttl_ms);
+	d.leases = sched_lease_new(&d, C.sched_ttl_ms);
 	if (open_node(&d, err, sizeof(err)) ||
 	    open_server(&d, err, sizeof(err))) {
 		CC_ERROR("%s", err);
@@ -437,6 +440,7 @@ int main(int argc, char **argv)
 	if (C.join)
 		start_join(&d);
 	ev_run(d.loop, 0);
+	sched_lease_free(d.leases);
 	liveness_free(d.live);
 	watch_free(d.watch);
 	cc_metrics_free(d.metrics);

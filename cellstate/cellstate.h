@@ -544,6 +544,11 @@ int cs_state_check(const cs_state *s, char *errbuf, size_t errlen);
  * frees. Unknown fields are rejected, so a misspelled field never silently
  * means its default. */
 
+/* How decoders name the JSON value they got instead ("an object", "an
+ * array", "a string", "an integer", "a real number", "a boolean", "null";
+ * "nothing" for NULL), for other components' messages to read the same. */
+const char *cs_json_type_name(const json_t *v);
+
 int cs_txn_decode(const json_t *j, cs_txn **out, char *errbuf, size_t errlen);
 int cs_txn_parse(const char *buf, size_t len, cs_txn **out, char *errbuf,
 		 size_t errlen);

@@ -330,7 +330,8 @@ static int job_scalars(struct load *l, const json_t *o, struct cs_job *job)
 	    cs_jget_enum(&l->d, o, "cause", CS_JOPT, causes, 4, &cause) < 0 ||
 	    cs_jget_i64(&l->d, o, "submit_ms", CS_JREQ, 0, INT64_MAX, NULL,
 			&submit) < 0 ||
-	    cs_jget_i64(&l->d, o, "end_ms", CS_JOPT, 0, INT64_MAX, NULL, &end) < 0 ||
+	    cs_jget_i64(&l->d, o, "end_ms", CS_JOPT, 0, INT64_MAX, NULL,
+			&end) < 0 ||
 	    cs_jget_str(&l->d, o, "note", CS_JOPT, cs_jnote_valid,
 			CS_EXPECT_NOTE, &note) < 0)
 		return -1;

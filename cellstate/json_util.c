@@ -279,7 +279,7 @@ int cs_jcheck_i64(struct cs_jdec *d, int64_t v, int64_t lo, int64_t hi,
 
 /* ---- value-level getters ---- */
 
-static const char *type_name(const json_t *v)
+const char *cs_json_type_name(const json_t *v)
 {
 	if (!v)
 		return "nothing"; /* a decoder handed NULL */
@@ -307,14 +307,15 @@ int cs_jv_object(struct cs_jdec *d, const json_t *v, const char *what)
 {
 	if (json_is_object(v))
 		return 0;
-	return cs_jerr(d, "expected %s, got %s", what, type_name(v));
+	return cs_jerr(d, "expected %s, got %s", what, cs_json_type_name(v));
 }
 
 int cs_jv_str(struct cs_jdec *d, const json_t *v, bool (*valid)(const char *),
 	      const char *expect, const char **out)
 {
 	if (!json_is_string(v))
-		return cs_jerr(d, "expected %s, got %s", expect, type_name(v));
+		return cs_jerr(d, "expected %s, got %s", expect,
+			       cs_json_type_name(v));
 	const char *s = json_string_value(v);
 	size_t n = json_string_length(v);
 	/* jansson can hold both (json_stringn, _nocheck); C strings cannot. */
@@ -336,7 +337,8 @@ int cs_jv_u64(struct cs_jdec *d, const json_t *v, uint64_t lo, uint64_t hi,
 	char buf[64];
 	expect = urange(buf, sizeof(buf), lo, hi, expect);
 	if (!json_is_integer(v))
-		return cs_jerr(d, "expected %s, got %s", expect, type_name(v));
+		return cs_jerr(d, "expected %s, got %s", expect,
+			       cs_json_type_name(v));
 	json_int_t i = json_integer_value(v);
 	if (i < 0)
 		return cs_jerr(d, "expected %s, got %" JSON_INTEGER_FORMAT,
@@ -353,7 +355,8 @@ int cs_jv_i64(struct cs_jdec *d, const json_t *v, int64_t lo, int64_t hi,
 	char buf[64];
 	expect = irange(buf, sizeof(buf), lo, hi, expect);
 	if (!json_is_integer(v))
-		return cs_jerr(d, "expected %s, got %s", expect, type_name(v));
+		return cs_jerr(d, "expected %s, got %s", expect,
+			       cs_json_type_name(v));
 	int64_t i = json_integer_value(v);
 	if (cs_jcheck_i64(d, i, lo, hi, expect) < 0)
 		return -1;
@@ -365,7 +368,7 @@ static int jv_bool(struct cs_jdec *d, const json_t *v, bool *out)
 {
 	if (!json_is_boolean(v))
 		return cs_jerr(d, "expected true or false, got %s",
-			       type_name(v));
+			       cs_json_type_name(v));
 	*out = json_is_true(v);
 	return 0;
 }
@@ -388,7 +391,7 @@ static int jv_enum(struct cs_jdec *d, const json_t *v, const char *const *names,
 		   size_t n, int *out)
 {
 	char list[CS_ERRMSG_SIZE], shown[CLIP_VALUE + 32];
-	const char *got = type_name(v);
+	const char *got = cs_json_type_name(v);
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v);
 		/* A string with a NUL inside matches no name. */
@@ -444,7 +447,8 @@ static int jv_array(struct cs_jdec *d, const json_t *v, size_t lo, size_t hi,
 		    const char *expect)
 {
 	if (!json_is_array(v))
-		return cs_jerr(d, "expected %s, got %s", expect, type_name(v));
+		return cs_jerr(d, "expected %s, got %s", expect,
+			       cs_json_type_name(v));
 	size_t n = json_array_size(v);
 	if (n == 0 && lo > 0)
 		return cs_jerr(d, "expected %s, got an empty array", expect);
@@ -602,7 +606,7 @@ static int map_check(struct cs_jdec *d, const json_t *v,
 	json_t *val;
 	if (!json_is_object(v))
 		return cs_jerr(d, "expected an object of %s, got %s", r->noun,
-			       type_name(v));
+			       cs_json_type_name(v));
 	if (json_object_size(v) > r->max)
 		return cs_jerr(d, "expected at most %u %s, got %zu", r->max,
 			       r->noun, json_object_size(v));
@@ -661,7 +665,7 @@ static int amounts_check(struct cs_jdec *d, const json_t *v,
 	if (!json_is_object(v))
 		return cs_jerr(d,
 			       "expected an object of resource amounts, got %s",
-			       type_name(v));
+			       cs_json_type_name(v));
 	if (json_object_size(v) > CS_RES_MAX)
 		return cs_jerr(d, "expected at most %d resources, got %zu",
 			       CS_RES_MAX, json_object_size(v));
@@ -738,7 +742,7 @@ static int strings_check(struct cs_jdec *d, const json_t *v,
 	const char *s;
 	if (!json_is_array(v))
 		return cs_jerr(d, "expected an array of %s, got %s", r->noun,
-			       type_name(v));
+			       cs_json_type_name(v));
 	if (json_array_size(v) > r->max)
 		return cs_jerr(d, "expected at most %u %s, got %zu", r->max,
 			       r->noun, json_array_size(v));

@@ -2,8 +2,9 @@
  * operator and a script use it: every command's happy path (tables, -o
  * wide, --json with its documented fields), the two-terminal conflict of
  * coarse placements, wrong usage (exit 2) and wrong files (exit 1, the field
- * named), an unreachable cell, the bearer token, shell completion, and
- * `watch` surviving a leader kill and reloading after 410. */
+ * named), an unreachable cell, the bearer token, shell completion, job
+ * notes and the scheduler registry, and `watch` surviving a leader kill and
+ * reloading after 410. */
 #define _GNU_SOURCE
 #include "cell.h"
 #include "testlib.h"
@@ -181,6 +182,13 @@ static json_t *out_json(const struct run *r)
 		fail_msg("cellctl %s: stdout is not JSON (%s):\n%s", r->cmd,
 		         e.text, r->out);
 	return j;
+}
+
+/* A string field of o, or "" when absent. */
+static const char *jstr_of(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
 }
 
 /* Fails unless every key is present in object o. */
@@ -943,8 +951,8 @@ static void test_completion(void **state)
 	struct run r;
 	CTL(&r, "completion", "bash");
 	expect(&r, 0, "complete -F _cellctl cellctl", "status", "members",
-	       "machine", "job", "task", "txn", "watch", "--expect-seq",
-	       "all_or_nothing", NULL);
+	       "machine", "job", "task", "sched", "txn", "watch",
+	       "--expect-seq", "all_or_nothing", NULL);
 	run_clear(&r);
 	/* bash itself completes with it */
 	char script[1024];
@@ -953,6 +961,10 @@ static void test_completion(void **state)
 	         "COMP_WORDS=(cellctl machine ''); COMP_CWORD=2; _cellctl; "
 	         "echo \"[${COMPREPLY[*]}]\"; "
 	         "COMP_WORDS=(cellctl txn place --de); COMP_CWORD=3; _cellctl; "
+	         "echo \"[${COMPREPLY[*]}]\"; "
+	         "COMP_WORDS=(cellctl sched ''); COMP_CWORD=2; _cellctl; "
+	         "echo \"[${COMPREPLY[*]}]\"; "
+	         "COMP_WORDS=(cellctl sched list --cl); COMP_CWORD=3; _cellctl; "
 	         "echo \"[${COMPREPLY[*]}]\"",
 	         tl_bin("cellctl"));
 	const char *const bash[] = {"bash", "-c", script, NULL};
@@ -969,9 +981,88 @@ static void test_completion(void **state)
 	assert_true(tl_wait_until(exited, &w, RUN_TIMEOUT_MS));
 	char *out = slurp(scratch_path(outp, sizeof(outp), "bash.out"));
 	if (!strstr(out, "[list get add drain undrain remove]") ||
-	    !strstr(out, "[--detect]"))
+	    !strstr(out, "[--detect]") || !strstr(out, "[list get]") ||
+	    !strstr(out, "[--class]"))
 		fail_msg("bash completion gave:\n%s", out);
 	free(out);
+}
+
+/* ---- job notes and schedulers ---- */
+
+/* A note set through a raw job_note op shows in `job get`; the schedulers a
+ * raw sched_register put in the registry show in `sched list|get`. (The
+ * shared cell runs without leases: they stay registered.) */
+static void test_notes_and_schedulers(void **state)
+{
+	(void)state;
+	char file[256];
+	struct run r;
+	write_file(scratch_path(file, sizeof(file), "note.json"),
+	           "{\"ops\": [\n"
+	           " {\"op\": \"job_put\", \"job\": {\"name\": \"huge\", "
+	           "\"class\": \"ml\", \"tasks\": 1, \"resources\": {\"cpu\": "
+	           "64000, \"memory\": 64}, \"duration_ms\": 1000}},\n"
+	           " {\"op\": \"job_note\", \"job\": \"huge\", \"note\": "
+	           "\"no machine has cpu 64000 (largest 16000)\"},\n"
+	           " {\"op\": \"sched_register\", \"scheduler\": {\"name\": "
+	           "\"batch-7\", \"class\": \"batch\", \"policy\": \"batch\", "
+	           "\"member\": 42}},\n"
+	           " {\"op\": \"sched_register\", \"scheduler\": {\"name\": "
+	           "\"svc-2\", \"class\": \"service\", \"policy\": "
+	           "\"service\"}}]}");
+	CTL(&r, "txn", "-f", file);
+	expect(&r, 0, "4 accepted", "job_note", "sched_register", NULL);
+	run_clear(&r);
+	CTL(&r, "job", "get", "huge");
+	expect(&r, 0, "note:", "no machine has cpu 64000 (largest 16000)", NULL);
+	run_clear(&r);
+	CTL(&r, "job", "get", "huge", "--json");
+	expect(&r, 0, NULL);
+	json_t *j = out_json(&r);
+	assert_string_equal(jstr_of(j, "note"),
+	                    "no machine has cpu 64000 (largest 16000)");
+	json_decref(j);
+	run_clear(&r);
+
+	/* "" clears it; a note on a job nobody submitted is a verdict */
+	write_file(file, "{\"ops\": [{\"op\": \"job_note\", \"job\": "
+	                 "\"huge\", \"note\": \"\"}, {\"op\": \"job_note\", "
+	                 "\"job\": \"ghost\", \"note\": \"why\"}]}");
+	CTL(&r, "txn", "-f", file);
+	expect(&r, 3, "unknown_job", "job ghost does not exist", NULL);
+	run_clear(&r);
+	CTL(&r, "job", "get", "huge");
+	expect(&r, 0, "state:", NULL);
+	assert_null(strstr(r.out, "note:"));
+	run_clear(&r);
+
+	CTL(&r, "sched", "list");
+	expect(&r, 0, "NAME", "POLICY", "MEMBER", "ALIVE", "batch-7", "42",
+	       "svc-2", NULL);
+	run_clear(&r);
+	CTL(&r, "sched", "list", "--class", "service", "--json");
+	expect(&r, 0, NULL);
+	j = out_json(&r);
+	static const char *const lf[] = {"index", "schedulers", NULL};
+	static const char *const sf[] = {"name",   "class", "policy",
+	                                 "member", "alive", NULL};
+	has_fields(j, "sched list --json", lf);
+	json_t *scheds = json_object_get(j, "schedulers");
+	assert_int_equal(json_array_size(scheds), 1);
+	has_fields(json_array_get(scheds, 0), "sched list --json scheduler", sf);
+	assert_string_equal(jstr_of(json_array_get(scheds, 0), "name"), "svc-2");
+	json_decref(j);
+	run_clear(&r);
+	CTL(&r, "sched", "get", "batch-7");
+	expect(&r, 0, "class:", "batch", "member:", "42 (its Raft standby",
+	       "alive:", "yes", NULL);
+	run_clear(&r);
+	CTL(&r, "sched", "get", "ghost");
+	expect(&r, 1, "scheduler ghost is not registered", NULL);
+	run_clear(&r);
+	CTL(&r, "sched", "get");
+	expect(&r, 2, "expected one scheduler NAME", NULL);
+	run_clear(&r);
 }
 
 /* ---- watch ---- */
@@ -1144,6 +1235,7 @@ int main(void)
 	    cmocka_unit_test(test_unreachable),
 	    cmocka_unit_test_teardown(test_resend_same_id, teardown),
 	    cmocka_unit_test(test_completion),
+	    cmocka_unit_test(test_notes_and_schedulers),
 	    cmocka_unit_test_teardown(test_token, teardown),
 	    cmocka_unit_test_teardown(test_watch_leader_kill, teardown),
 	    cmocka_unit_test_teardown(test_watch_reload, teardown),

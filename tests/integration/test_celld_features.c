@@ -1,8 +1,10 @@
 /* test_celld_features.c: the celld features a client builds on, each
  * against its own real cell on loopback: the watch stream (from a follower,
  * filtered, replayed, and 410 past the window), machine liveness, the bearer
- * token, membership (a joining voter, removal), writes sent to a follower,
- * and the Prometheus metrics. */
+ * token, membership (a joining voter, removal), scheduler leases (expiry
+ * unregisters a scheduler and removes its standby), the ids celld gives
+ * its own writes (unique across restarts), writes sent to a follower, and
+ * the Prometheus metrics. */
 #define _GNU_SOURCE
 #include "cell.h"
 #include "testlib.h"
@@ -726,6 +728,222 @@ static void test_members(void **state)
 	post_job(leader, "after-leave", 1); /* the cell of three still commits */
 }
 
+/* ---- scheduler leases ---- */
+
+/* GET /v1/schedulers on base: the entry named name (caller decrefs), or
+ * NULL when it is not registered there. */
+static json_t *scheduler(const char *base, const char *name)
+{
+	json_t *list = must(200, "GET", base, "/v1/schedulers", NULL), *e;
+	json_t *found = NULL;
+	size_t i;
+	json_array_foreach(json_object_get(list, "schedulers"), i, e) {
+		if (!strcmp(field(e, "name"), name))
+			found = json_incref(e);
+	}
+	json_decref(list);
+	return found;
+}
+
+/* The role member id has in base's /v1/members, or "" when not listed. */
+static const char *member_role(const char *base, json_int_t id)
+{
+	static char role[16];
+	json_t *list = must(200, "GET", base, "/v1/members", NULL), *e;
+	size_t i;
+	role[0] = 0;
+	json_array_foreach(json_object_get(list, "members"), i, e) {
+		if (json_integer_value(json_object_get(e, "id")) == id)
+			snprintf(role, sizeof(role), "%s", field(e, "role"));
+	}
+	json_decref(list);
+	return role;
+}
+
+struct sched_probe {
+	const char *base, *name;
+	json_int_t member;
+};
+
+static bool sched_listed(void *arg)
+{
+	struct sched_probe *p = arg;
+	json_t *s = scheduler(p->base, p->name);
+	json_decref(s);
+	return s != NULL;
+}
+
+static bool sched_gone(void *arg)
+{
+	return !sched_listed(arg);
+}
+
+static bool member_gone(void *arg)
+{
+	struct sched_probe *p = arg;
+	return !*member_role(p->base, p->member);
+}
+
+static bool log_has(const char *path, const char *text)
+{
+	FILE *in = fopen(path, "r");
+	char line[1024];
+	bool found = false;
+	while (in && !found && fgets(line, sizeof(line), in))
+		found = strstr(line, text) != NULL;
+	if (in)
+		fclose(in);
+	return found;
+}
+
+/* batch-1 heartbeats (ghost, never registered, is answered as unknown). */
+static void beat_batch1(const char *base)
+{
+	json_t *a = must(200, "POST", base, "/v1/heartbeat",
+			 "{\"schedulers\":[\"batch-1\",\"ghost\"]}");
+	json_t *unknown = json_object_get(a, "unknown_schedulers");
+	if (json_array_size(unknown) != 1 ||
+	    strcmp(json_string_value(json_array_get(unknown, 0)), "ghost"))
+		fail_msg("heartbeat: \"unknown_schedulers\" should list ghost "
+			 "only");
+	assert_int_equal(json_integer_value(json_object_get(a, "sched_ttl_ms")),
+			 1000);
+	assert_int_equal(json_array_size(json_object_get(a, "unknown")), 0);
+	json_decref(a);
+}
+
+/* Registers batch-1 (standby member 7) and svc-1 (which names voter 2, as a
+ * misconfigured scheduler might). */
+static double register_two(const char *leader)
+{
+	double t = now_s();
+	json_t *r = must(
+	    200, "POST", leader, "/v1/txn",
+	    "{\"id\":\"reg-1\",\"origin\":\"test\",\"ops\":["
+	    "{\"op\":\"sched_register\",\"scheduler\":{\"name\":\"batch-1\","
+	    "\"class\":\"batch\",\"policy\":\"batch\",\"member\":7}},"
+	    "{\"op\":\"sched_register\",\"scheduler\":{\"name\":\"svc-1\","
+	    "\"class\":\"service\",\"policy\":\"service\",\"member\":2}}]}");
+	assert_int_equal(json_integer_value(json_object_get(r, "accepted")), 2);
+	json_decref(r);
+	return t;
+}
+
+/* What GET /v1/schedulers[/NAME] shows: the registry, "alive" from the
+ * leader only. */
+static void check_listing(struct tl_cell *c, int leader)
+{
+	const char *u = c->m[leader].url;
+	json_t *one = must(200, "GET", u, "/v1/schedulers/batch-1", NULL);
+	assert_string_equal(field(one, "class"), "batch");
+	assert_string_equal(field(one, "policy"), "batch");
+	assert_int_equal(json_integer_value(json_object_get(one, "member")), 7);
+	assert_true(json_is_true(json_object_get(one, "alive")));
+	json_decref(one);
+	json_t *ghost = must(404, "GET", u, "/v1/schedulers/ghost", NULL);
+	assert_string_equal(field(ghost, "error"), "unknown_scheduler");
+	json_decref(ghost);
+	const char *fu = c->m[follower_of(c, leader)].url;
+	struct sched_probe p = {fu, "svc-1", 0};
+	if (!tl_wait_until(sched_listed, &p, 10000))
+		fail_msg("the follower never listed svc-1");
+	json_t *fs = scheduler(fu, "svc-1");
+	assert_null(json_object_get(fs, "alive")); /* it hears no heartbeats */
+	json_decref(fs);
+}
+
+static void test_sched_leases(void **state)
+{
+	struct fx *f = fx_new(state);
+	f->flags[0] = "--sched-ttl";
+	f->flags[1] = "1s";
+	struct tl_cell *c = f->c = tl_cell_start(3, f->flags);
+	struct agree g = {.c = c, .n = 3};
+	if (!tl_wait_until(members_agree, &g, 10000))
+		fail_msg("members never agreed on 3 voters and one leader: %s",
+			 g.why);
+	int li = (int)g.leader - 1;
+	const char *leader = c->m[li].url;
+	/* batch-1's standby: nobody runs it (adding a standby does not wait
+	 * for it to catch up, unlike a voter) */
+	char body[256];
+	snprintf(body, sizeof(body),
+		 "{\"id\":7,\"raft_address\":\"127.0.0.1:%d\","
+		 "\"role\":\"standby\"}",
+		 tl_free_port());
+	must_ok(200, "POST", leader, "/v1/members", body);
+	assert_string_equal(member_role(leader, 7), "standby");
+	double registered = register_two(leader);
+	check_listing(c, li);
+
+	/* heartbeats for batch-1 every 200 ms (the cadence under test, not a
+	 * wait) for three TTLs: it stays; svc-1, silent, is unregistered */
+	double t0 = now_s(), svc_gone = 0, last_beat = 0;
+	while (now_s() - t0 < 3.0) {
+		last_beat = now_s();
+		beat_batch1(leader);
+		json_t *b = scheduler(leader, "batch-1");
+		if (!b || json_is_false(json_object_get(b, "alive")))
+			fail_msg("batch-1 heartbeats yet is %s",
+				 b ? "not alive" : "unregistered");
+		json_decref(b);
+		struct sched_probe p = {leader, "svc-1", 0};
+		if (!svc_gone && !sched_listed(&p))
+			svc_gone = now_s();
+		usleep(200000);
+	}
+	if (!svc_gone)
+		fail_msg("svc-1 stayed registered 3 s without a heartbeat");
+	assert_true(svc_gone - registered >= 1.0); /* not before its TTL */
+	/* svc-1 named voter 2: expiry never removes a voter */
+	assert_string_equal(member_role(leader, 2), "voter");
+
+	/* batch-1 falls silent: it is unregistered, then its standby goes */
+	struct sched_probe p = {leader, "batch-1", 7};
+	if (!tl_wait_until(sched_gone, &p, 30000))
+		fail_msg("batch-1 stayed registered 30 s after its last "
+			 "heartbeat (logs in %s)",
+			 c->root);
+	double gone = now_s();
+	if (!tl_wait_until(member_gone, &p, 30000))
+		fail_msg("standby member 7 of expired batch-1 was never removed "
+			 "(logs in %s)",
+			 c->root);
+	fprintf(stderr, "svc-1 unregistered %.2f s after registering, batch-1 "
+			"%.2f s after its last heartbeat\n",
+		svc_gone - registered, gone - last_beat);
+	assert_true(gone - last_beat >= 1.0);
+	assert_string_equal(member_role(leader, 2), "voter");
+	assert_true(log_has(c->m[li].log, "scheduler batch-1 silent for"));
+	assert_true(log_has(c->m[li].log, "standby member 7 removed"));
+	assert_true(log_has(c->m[li].log, "member 2 of expired scheduler svc-1 "
+					  "is a voter: left in place"));
+}
+
+/* ---- ids of celld's own transactions ---- */
+
+/* celld gives REST writes ids of its own; after a restart they must not
+ * repeat ones the state still remembers, or the new write would be
+ * answered as a duplicate of the old and change nothing. A lone voter is
+ * the sharp case: it leads the same term again. */
+static void test_rest_write_after_restart(void **state)
+{
+	struct fx *f = fx_new(state);
+	struct tl_cell *c = f->c = tl_cell_start(1, NULL);
+	put_machine(c->m[0].url, "m1");
+	tl_cell_member_kill(c, 0, SIGTERM);
+	tl_cell_member_start(c, 0);
+	if (tl_cell_leader(c, 30000) != 0)
+		fail_msg("the restarted member never led again (logs in %s)",
+			 c->root);
+	json_t *a = must(200, "PUT", c->m[0].url, "/v1/machines/m2",
+			 "{\"capacity\":{\"cpu\":1000,\"memory\":1000}}");
+	assert_true(json_is_false(json_object_get(a, "duplicate")));
+	json_decref(a);
+	must_ok(200, "GET", c->m[0].url, "/v1/machines/m2", NULL);
+	must_ok(200, "GET", c->m[0].url, "/v1/machines/m1", NULL);
+}
+
 /* ---- writes through a follower ---- */
 
 struct follower_probe {
@@ -888,6 +1106,8 @@ int main(void)
 	    cmocka_unit_test_teardown(test_liveness, teardown),
 	    cmocka_unit_test_teardown(test_token, teardown),
 	    cmocka_unit_test_teardown(test_members, teardown),
+	    cmocka_unit_test_teardown(test_sched_leases, teardown),
+	    cmocka_unit_test_teardown(test_rest_write_after_restart, teardown),
 	    cmocka_unit_test_teardown(test_follower_write, teardown),
 	    cmocka_unit_test_teardown(test_metrics, teardown),
 	};

@@ -309,11 +309,13 @@ static void exec_member(struct tl_cell *c, struct tl_member *m)
 			      "--election-timeout", "300ms",
 			      "--heartbeat-timeout", "30ms", "--log-file",
 			      m->log, "--log-level", "debug",
-			      /* no agent heartbeats here: a machine must not
-			       * go down because a test ran long; a liveness
-			       * test passes its own --machine-ttl (the later
-			       * flag wins) */
-			      "--machine-ttl", "0"};
+			      /* no agent or scheduler heartbeats here: a
+			       * machine must not go down, nor a scheduler be
+			       * unregistered, because a test ran long; a
+			       * liveness or lease test passes its own
+			       * --machine-ttl / --sched-ttl (the later flag
+			       * wins) */
+			      "--machine-ttl", "0", "--sched-ttl", "0"};
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		argv[n++] = base[i];
 	for (int i = 0; c->extra && c->extra[i] && n < 62; i++)

@@ -48,7 +48,8 @@ struct tl_cell {
 };
 
 /* Starts n voters (1..5) with fast timeouts (election 300 ms, heartbeat
- * 30 ms) and no machine liveness (--machine-ttl 0), plus `extra` flags (NULL-terminated, borrowed for the cell's life,
+ * 30 ms), no machine liveness and no scheduler leases (--machine-ttl 0
+ * --sched-ttl 0), plus `extra` flags (NULL-terminated, borrowed for the cell's life,
  * may be NULL), then waits until one is the trusted leader. Fails the test
  * (cmocka) when that does not happen within 30 s. */
 struct tl_cell *tl_cell_start(int n, const char *const *extra);

@@ -55,59 +55,6 @@ static int fail(const char *msg)
 
 /* ---- settings that need more than the flag parser ---- */
 
-static bool loopback(const char *host)
-{
-	return !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
-	       !strcmp(host, "[::1]") || !strcmp(host, "localhost");
-}
-
-/* Splits "HOST:PORT" (host may be "[v6]"); host is written into buf. */
-static int split_hostport(const char *s, char *buf, size_t len, uint16_t *port)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s || (size_t)(colon - s) >= len)
-		return -1;
-	char *end;
-	errno = 0;
-	unsigned long p = strtoul(colon + 1, &end, 10);
-	if (*end || errno || p > 65535 || end == colon + 1)
-		return -1;
-	memcpy(buf, s, (size_t)(colon - s));
-	buf[colon - s] = 0;
-	if (buf[0] == '[') { /* [::1] -> ::1 */
-		size_t n = strlen(buf);
-		if (buf[n - 1] != ']')
-			return -1;
-		memmove(buf, buf + 1, n - 2);
-		buf[n - 2] = 0;
-	}
-	*port = (uint16_t)p;
-	return 0;
-}
-
-static char *read_token(const char *path, char *errbuf, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(errbuf, errlen, "--token-file %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char buf[512] = "";
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = 0;
-	if (n < 16 || strpbrk(buf, " \t\r\n")) {
-		snprintf(errbuf, errlen,
-			 "--token-file %s: expected one token of 16 to 511 "
-			 "characters without spaces",
-			 path);
-		return NULL;
-	}
-	return strdup(buf);
-}
-
 /* "1=127.0.0.1:9001=http://127.0.0.1:8001,2=..." */
 static int parse_peers(const char *s, struct cr_peer **out, unsigned *n,
 		       char *errbuf, size_t errlen)
@@ -319,7 +266,7 @@ static int open_server(struct celld *d, char *errbuf, size_t errlen)
 {
 	char host[128];
 	uint16_t port;
-	if (split_hostport(C.listen, host, sizeof(host), &port)) {
+	if (cc_split_hostport(C.listen, host, sizeof(host), &port)) {
 		snprintf(errbuf, errlen, "--listen: expected HOST:PORT, got \"%s\"",
 			 C.listen);
 		return -1;
@@ -347,14 +294,14 @@ static int check_settings(struct celld *d, char *errbuf, size_t errlen)
 					 "bootstrap a cell or join one");
 		return -1;
 	}
-	if (split_hostport(C.listen, host, sizeof(host), &port)) {
+	if (cc_split_hostport(C.listen, host, sizeof(host), &port)) {
 		snprintf(errbuf, errlen, "--listen: expected HOST:PORT, got \"%s\"",
 			 C.listen);
 		return -1;
 	}
-	if (C.token_file && !(d->token = read_token(C.token_file, errbuf, errlen)))
+	if (C.token_file && !(d->token = cc_read_token(C.token_file, errbuf, errlen)))
 		return -1;
-	if (!loopback(host) && !d->token) {
+	if (!cc_is_loopback(host) && !d->token) {
 		snprintf(errbuf, errlen,
 			 "--listen %s is not a loopback address: give --token-file "
 			 "so that only holders of the token can change the cell",

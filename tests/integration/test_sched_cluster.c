@@ -225,9 +225,13 @@ static bool sched_gone(void *arg)
 static void test_many_schedulers(void **state)
 {
 	struct tl_cell *c = *state = tl_cell_start(3, cell_flags);
-	static const char *const coarse[] = {"--detect", "coarse", NULL};
-	int b1 = tl_cell_sched_add(c, "batch-1", "batch", NULL);
-	int b2 = tl_cell_sched_add(c, "batch-2", "batch", NULL);
+	/* 40 ms of Omega decision time per batch job: a few seconds of work
+	 * each, so batch-2 still owns unplaced jobs when it crashes */
+	static const char *const slow[] = {"--think-job", "40ms", NULL};
+	static const char *const coarse[] = {"--detect", "coarse",
+					     "--think-job", "40ms", NULL};
+	int b1 = tl_cell_sched_add(c, "batch-1", "batch", slow);
+	int b2 = tl_cell_sched_add(c, "batch-2", "batch", slow);
 	int sv = tl_cell_sched_add(c, "service-1", "service", NULL);
 	int bc = tl_cell_sched_add(c, "batch-coarse", "batch", coarse);
 	for (int i = 0; i < c->nsched; i++)
@@ -242,6 +246,9 @@ static void test_many_schedulers(void **state)
 		fail_msg("fewer than %ld tasks placed after 120 s", p.want);
 	json_t *before = tl_sched_status(&c->s[b2]);
 	tl_kill_wait(&c->s[b2].pid, SIGKILL);
+	if (work(before, "owned") == 0)
+		fail_msg("batch-2 had no work left when it crashed: the test "
+			 "proves nothing");
 	struct gone g = {c, "batch-2"};
 	if (!tl_wait_until(sched_gone, &g, 30000))
 		fail_msg("batch-2 still registered 30 s after its crash");

@@ -912,7 +912,9 @@ static void test_sched_leases(void **state)
 	fprintf(stderr, "svc-1 unregistered %.2f s after registering, batch-1 "
 			"%.2f s after its last heartbeat\n",
 		svc_gone - registered, gone - last_beat);
-	assert_true(gone - last_beat >= 1.0);
+	/* not before its TTL; the leader stamps a heartbeat with its loop's
+	 * time, which may be a hair older than the request */
+	assert_true(gone - last_beat >= 0.95);
 	assert_string_equal(member_role(leader, 2), "voter");
 	assert_true(log_has(c->m[li].log, "scheduler batch-1 silent for"));
 	assert_true(log_has(c->m[li].log, "standby member 7 removed"));

@@ -527,7 +527,6 @@ static void submit(sp_core *c, struct flight *f, cs_txn *txn)
  * reason: a placement clears the note inside cellstate. */
 static void write_note(sp_core *c, const struct cs_job *job, const char *why)
 {
-#ifdef CS_NOTE_MAX
 	if (job->note && !strcmp(job->note, why))
 		return;
 	struct flight *f = flight_new(c, NULL);
@@ -537,16 +536,11 @@ static void write_note(sp_core *c, const struct cs_job *job, const char *why)
 	cs_txn_job_note(t, job->spec.name, why);
 	c->st.notes++;
 	submit(c, f, t);
-#else
-	(void)c;
-	(void)job;
-	(void)why;
-#endif
 }
 
 static void park(sp_core *c, struct sjob *j, const struct cs_job *job)
 {
-	char why[512];
+	char why[CS_NOTE_MAX];
 	bool never = sp_never_fits(state(c), job, why, sizeof(why));
 	if (!never && job->spec.gang)
 		snprintf(why, sizeof(why),

@@ -230,10 +230,10 @@ static void test_many_schedulers(void **state)
 	static const char *const slow[] = {"--think-job", "40ms", NULL};
 	static const char *const coarse[] = {"--detect", "coarse",
 					     "--think-job", "40ms", NULL};
-	int b1 = tl_cell_sched_add(c, "batch-1", "batch", slow);
+	tl_cell_sched_add(c, "batch-1", "batch", slow);
 	int b2 = tl_cell_sched_add(c, "batch-2", "batch", slow);
-	int sv = tl_cell_sched_add(c, "service-1", "service", NULL);
-	int bc = tl_cell_sched_add(c, "batch-coarse", "batch", coarse);
+	tl_cell_sched_add(c, "service-1", "service", NULL);
+	tl_cell_sched_add(c, "batch-coarse", "batch", coarse);
 	for (int i = 0; i < c->nsched; i++)
 		tl_sched_wait_running(&c->s[i], 60000);
 	add_machines(c);
@@ -276,9 +276,6 @@ static void test_many_schedulers(void **state)
 	assert_true(conflicted > 0);
 	/* what batch-2 placed after its last status counts in neither sum */
 	assert_true(placed <= TOTAL_TASKS);
-	(void)b1;
-	(void)sv;
-	(void)bc;
 }
 
 /* SIGTERM: the scheduler unregisters and leaves the membership itself. */

@@ -5,7 +5,9 @@
  * looked at again: then the replica shows what committed, the rejected
  * tasks are still pending, and only they are retried. Work that fits
  * nowhere is parked until capacity changes; repeated conflicts without
- * progress use up a retry budget and park the job too. */
+ * progress use up a retry budget, after which the job cools down: it waits
+ * for a change of capacity or COOL_DOWN_US, whichever comes first (a cell
+ * where nothing frees up must not strand it; nor may it spin). */
 #include "internal.h"
 #include "jobs.h"
 
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #define ERROR_BACKOFF_US 500000 /* after a failed submit, before deciding */
+#define COOL_DOWN_US 1000000    /* after the retry budget is spent */
 
 /* A transaction this core submitted, until its entry is applied. */
 struct flight {
@@ -34,7 +37,7 @@ struct sp_core {
 	sp_claims *claims;
 	uint64_t rng, next_ticket;
 	struct sj_map jobs;
-	struct sj_list queue, parked, never;
+	struct sj_list queue, parked, never, cooling;
 	struct flight *flights;
 	uint32_t nflights, flights_cap;
 	bool rescan, unpark_capacity, unpark_all, stopped;
@@ -98,7 +101,7 @@ STAT_GAUGE(notes)
 static double g_parked(void *arg)
 {
 	const sp_core *c = arg;
-	return (double)(c->parked.count + c->never.count);
+	return (double)(c->parked.count + c->never.count + c->cooling.count);
 }
 static double g_queued(void *arg)
 {
@@ -248,6 +251,8 @@ static struct sj_list *list_of(sp_core *c, enum sj_where w)
 		return &c->parked;
 	case SJ_NEVER:
 		return &c->never;
+	case SJ_COOLING:
+		return &c->cooling;
 	default:
 		return NULL;
 	}
@@ -310,7 +315,8 @@ static void finish_flight(sp_core *c, uint32_t i);
 static void drop_ended(sp_core *c, const char *name)
 {
 	struct sjob *j = sj_find(&c->jobs, name);
-	if (j && (j->where == SJ_PARKED || j->where == SJ_NEVER))
+	if (j && (j->where == SJ_PARKED || j->where == SJ_NEVER ||
+		  j->where == SJ_COOLING))
 		forget(c, j);
 }
 
@@ -429,8 +435,9 @@ static void finish_flight(sp_core *c, uint32_t i)
 	if (!j)
 		return;
 	if (j->rounds > c->cfg.params.policy->retry_budget) {
-		/* conflicts without progress: wait for the cell to change */
-		move_to(c, j, SJ_PARKED);
+		/* conflicts without progress: let the cell move on first */
+		j->cool_until = c->io.mono_us(c->io.arg) + COOL_DOWN_US;
+		move_to(c, j, SJ_COOLING);
 		return;
 	}
 	if (j->rejected)
@@ -636,13 +643,18 @@ int64_t sp_core_run(sp_core *c)
 		c->rescan = false;
 		rescan(c);
 	}
-	if (c->unpark_all) {
+	if (c->unpark_all)
 		unpark(c, &c->never);
+	if (c->unpark_all || c->unpark_capacity) {
 		unpark(c, &c->parked);
-	} else if (c->unpark_capacity) {
-		unpark(c, &c->parked);
+		unpark(c, &c->cooling);
 	}
 	c->unpark_all = c->unpark_capacity = false;
+	/* the cooling list is in time order: one constant delay */
+	while (c->cooling.head && c->cooling.head->cool_until <= now) {
+		c->cooling.head->rounds = 0;
+		move_to(c, c->cooling.head, SJ_QUEUED);
+	}
 	if (now < c->backoff_until)
 		return c->backoff_until - now;
 	while (c->queue.head && c->nflights < c->cfg.max_inflight) {
@@ -650,7 +662,7 @@ int64_t sp_core_run(sp_core *c)
 		if (c->thinking)
 			return c->think_until - c->io.mono_us(c->io.arg);
 	}
-	return -1;
+	return c->cooling.head ? c->cooling.head->cool_until - now : -1;
 }
 
 void sp_core_stats(const sp_core *c, struct sp_stats *out)
@@ -659,7 +671,7 @@ void sp_core_stats(const sp_core *c, struct sp_stats *out)
 	out->owned = c->jobs.count;
 	out->queued = c->queue.count;
 	out->inflight = c->nflights;
-	out->parked = c->parked.count + c->never.count;
+	out->parked = c->parked.count + c->never.count + c->cooling.count;
 	out->waiting = 0;
 	for (uint32_t i = 0; i < c->nflights; i++)
 		out->waiting += c->flights[i].answered;

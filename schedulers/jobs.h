@@ -10,10 +10,10 @@
 #include "cellstate.h"
 
 /* Where a job is. Invariant: a job is on exactly the list its `where`
- * names (queued, parked_capacity, parked_never), or on none when it is
- * SJ_FLIGHT (a transaction of it is in flight or not yet applied: at most
- * one per job, so a job never races itself). */
-enum sj_where { SJ_QUEUED, SJ_FLIGHT, SJ_PARKED, SJ_NEVER };
+ * names (queue, parked, never, cooling), or on none when it is SJ_FLIGHT (a
+ * transaction of it is in flight or not yet applied: at most one per job,
+ * so a job never races itself). */
+enum sj_where { SJ_QUEUED, SJ_FLIGHT, SJ_PARKED, SJ_NEVER, SJ_COOLING };
 
 struct sjob {
 	char name[CS_NAME_MAX + 1];
@@ -21,6 +21,7 @@ struct sjob {
 	bool attempted;   /* its first decision was made (wait time seen) */
 	bool rejected;    /* its last answer rejected something */
 	uint32_t rounds;  /* answers in a row with rejections, none accepted */
+	int64_t cool_until; /* SJ_COOLING: mono us when it may be tried again */
 	struct sjob *next, *prev; /* list links */
 	struct sjob *hnext;       /* hash chain */
 };

@@ -354,17 +354,7 @@ int main(int argc, char **argv)
 		return fail(err);
 	char tag[32];
 	snprintf(tag, sizeof(tag), "celld[%llu]", (unsigned long long)C.id);
-	cc_log_set_tag(tag);
-	int level = cc_log_level_parse(C.log_level);
-	if (level < 0) {
-		snprintf(err, sizeof(err),
-			 "--log-level: expected debug, info, warn or error, got "
-			 "\"%s\"",
-			 C.log_level);
-		return fail(err);
-	}
-	cc_log_set_level((enum cc_log_level)level);
-	if (cc_log_open(C.log_file, err, sizeof(err)))
+	if (cc_log_configure(tag, C.log_level, C.log_file, err, sizeof(err)))
 		return fail(err);
 	d.cfg = C;
 	d.loop = ev_default_loop(0);

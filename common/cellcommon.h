@@ -81,6 +81,11 @@ void cc_log_set_tag(const char *tag);
 /* Appends to `path` from now on (created 0644 if missing); NULL or "-" means
  * stderr, the default. On failure the logger keeps its current output. */
 int cc_log_open(const char *path, char *errbuf, size_t errlen);
+/* What a daemon does with its --log-level and --log-file flags: sets the
+ * tag, parses the level (a message naming --log-level when it is unknown)
+ * and opens the file. 0 or CC_EINVAL / CC_EIO with errbuf filled. */
+int cc_log_configure(const char *tag, const char *level, const char *path,
+		     char *errbuf, size_t errlen);
 
 void cc_log(enum cc_log_level level, const char *fmt, ...) CC_PRINTF(2, 3);
 void cc_vlog(enum cc_log_level level, const char *fmt, va_list ap)

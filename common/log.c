@@ -79,6 +79,20 @@ int cc_log_open(const char *path, char *errbuf, size_t errlen)
 	return 0;
 }
 
+int cc_log_configure(const char *tag, const char *level, const char *path,
+		     char *errbuf, size_t errlen)
+{
+	int l = cc_log_level_parse(level);
+	if (l < 0)
+		return cc_errf(errbuf, errlen, CC_EINVAL,
+			       "--log-level: expected debug, info, warn or "
+			       "error, got \"%s\"",
+			       level);
+	cc_log_set_tag(tag);
+	cc_log_set_level((enum cc_log_level)l);
+	return cc_log_open(path, errbuf, errlen);
+}
+
 /* "2024-05-01T12:34:56.789Z" */
 static size_t format_time(char *out, size_t size)
 {

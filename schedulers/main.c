@@ -276,17 +276,7 @@ static int set_up_logging(char *errbuf, size_t errlen)
 {
 	char tag[CS_NAME_MAX + 16];
 	snprintf(tag, sizeof(tag), "cellsched[%s]", C.name);
-	cc_log_set_tag(tag);
-	int level = cc_log_level_parse(C.log_level);
-	if (level < 0) {
-		snprintf(errbuf, errlen,
-			 "--log-level: expected debug, info, warn or error, got "
-			 "\"%s\"",
-			 C.log_level);
-		return -1;
-	}
-	cc_log_set_level((enum cc_log_level)level);
-	return cc_log_open(C.log_file, errbuf, errlen) ? -1 : 0;
+	return cc_log_configure(tag, C.log_level, C.log_file, errbuf, errlen);
 }
 
 int main(int argc, char **argv)

@@ -87,12 +87,10 @@ json_t *cs_task_encode(const cs_state *s, const struct cs_task *t)
 
 json_t *cs_sched_encode(const struct cs_sched *sc)
 {
-	json_t *o = cs_jnew(json_object());
-	cs_jset_str(o, "name", sc->name);
-	cs_jset_str(o, "class", sc->class_name);
-	cs_jset_str(o, "policy", sc->policy);
-	cs_jset_u64(o, "member", sc->member);
-	return o;
+	const struct cs_sched_spec spec = {
+	    (char *)sc->name, (char *)sc->class_name, (char *)sc->policy,
+	    sc->member};
+	return cs_sched_spec_json(&spec);
 }
 
 static const char *change_state_name(const struct cs_change *c)

@@ -195,3 +195,41 @@ json_t *cs_job_spec_encode(const struct cs_job_spec *s)
 	cs_jset_str(o, "cron", s->cron);
 	return o;
 }
+
+/* ---- scheduler registrations ---- */
+
+static const char *const sched_spec_fields[] = {"name", "class", "policy",
+						"member", NULL};
+
+int cs_sched_spec_read(struct cs_jdec *d, const json_t *j,
+		       struct cs_sched_spec *s)
+{
+	/* Borrowed strings: the builder copies them into the arena. */
+	const char *name, *class_name, *policy;
+	uint64_t member = 0;
+	if (cs_jcheck_fields(d, j, sched_spec_fields) < 0 ||
+	    cs_jget_str(d, j, "name", CS_JREQ, cs_name_valid, CS_EXPECT_SCHED,
+			&name) < 0 ||
+	    cs_jget_str(d, j, "class", CS_JREQ, cs_name_valid, CS_EXPECT_CLASS,
+			&class_name) < 0 ||
+	    cs_jget_str(d, j, "policy", CS_JREQ, cs_name_valid,
+			CS_EXPECT_POLICY, &policy) < 0 ||
+	    cs_jget_u64(d, j, "member", CS_JOPT, 0, CS_JSON_INT_MAX,
+			CS_EXPECT_MEMBER, &member) < 0)
+		return -1;
+	s->name = (char *)name;
+	s->class_name = (char *)class_name;
+	s->policy = (char *)policy;
+	s->member = member;
+	return 0;
+}
+
+json_t *cs_sched_spec_json(const struct cs_sched_spec *s)
+{
+	json_t *j = cs_jnew(json_object());
+	cs_jset_str(j, "name", s->name);
+	cs_jset_str(j, "class", s->class_name);
+	cs_jset_str(j, "policy", s->policy);
+	cs_jset_u64(j, "member", s->member);
+	return j;
+}

@@ -438,30 +438,14 @@ static int load_list(struct load *l, const json_t *root, const char *key,
 	return 0;
 }
 
-static const char *const sched_fields[] = {"name", "class", "policy",
-					   "member", NULL};
-
 /* "member" is optional: snapshots from before schedulers named their
  * standby load with none. */
 static int load_sched(struct load *l, const json_t *o)
 {
 	struct cs_sched_spec sp;
-	const char *v[3];
-	uint64_t member = 0;
 	if (cs_jv_object(&l->d, o, "a scheduler object") < 0 ||
-	    cs_jcheck_fields(&l->d, o, sched_fields) < 0 ||
-	    cs_jget_str(&l->d, o, "name", CS_JREQ, cs_name_valid,
-			CS_EXPECT_SCHED, &v[0]) < 0 ||
-	    cs_jget_str(&l->d, o, "class", CS_JREQ, cs_name_valid,
-			CS_EXPECT_CLASS, &v[1]) < 0 ||
-	    cs_jget_str(&l->d, o, "policy", CS_JREQ, cs_name_valid,
-			CS_EXPECT_POLICY, &v[2]) < 0 ||
-	    cs_jget_u64(&l->d, o, "member", CS_JOPT, 0, CS_JSON_INT_MAX,
-			CS_EXPECT_MEMBER, &member) < 0)
+	    cs_sched_spec_read(&l->d, o, &sp) < 0)
 		return -1;
-	sp.name = (char *)v[0];
-	sp.class_name = (char *)v[1];
-	sp.policy = (char *)v[2];
 	bool found;
 	uint32_t at = cs_sched_search(l->s, sp.name, &found);
 	if (found || at != l->s->nscheds)
@@ -475,7 +459,7 @@ static int load_sched(struct load *l, const json_t *o)
 	strcpy(d->name, sp.name);
 	strcpy(d->class_name, sp.class_name);
 	strcpy(d->policy, sp.policy);
-	d->member = member;
+	d->member = sp.member;
 	return 0;
 }
 

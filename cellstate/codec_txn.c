@@ -22,8 +22,6 @@ static const char *const machine_state_fields[] = {"op", "machine", "state",
 static const char *const job_fields[] = {"op", "job", NULL};
 static const char *const note_fields[] = {"op", "job", "note", NULL};
 static const char *const sched_fields[] = {"op", "scheduler", NULL};
-static const char *const sched_spec_fields[] = {"name", "class", "policy",
-						"member", NULL};
 
 /* The fields of one op as read, strings borrowed from the JSON. */
 struct op_in {
@@ -225,29 +223,6 @@ static int read_job_remove(struct cs_jdec *d, const json_t *o, cs_txn *t)
 	return 0;
 }
 
-static int sched_spec_read(struct cs_jdec *d, const json_t *j,
-			   struct cs_sched_spec *s)
-{
-	/* Borrowed strings: the builder copies them into the arena. */
-	const char *name, *class_name, *policy;
-	uint64_t member = 0;
-	if (cs_jcheck_fields(d, j, sched_spec_fields) < 0 ||
-	    cs_jget_str(d, j, "name", CS_JREQ, cs_name_valid, CS_EXPECT_SCHED,
-			&name) < 0 ||
-	    cs_jget_str(d, j, "class", CS_JREQ, cs_name_valid, CS_EXPECT_CLASS,
-			&class_name) < 0 ||
-	    cs_jget_str(d, j, "policy", CS_JREQ, cs_name_valid,
-			CS_EXPECT_POLICY, &policy) < 0 ||
-	    cs_jget_u64(d, j, "member", CS_JOPT, 0, CS_JSON_INT_MAX,
-			CS_EXPECT_MEMBER, &member) < 0)
-		return -1;
-	s->name = (char *)name;
-	s->class_name = (char *)class_name;
-	s->policy = (char *)policy;
-	s->member = member;
-	return 0;
-}
-
 static int read_sched_register(struct cs_jdec *d, const json_t *o, cs_txn *t)
 {
 	const json_t *j;
@@ -256,7 +231,7 @@ static int read_sched_register(struct cs_jdec *d, const json_t *o, cs_txn *t)
 			   &j) < 0)
 		return -1;
 	size_t saved = cs_jpath_key(&d->path, "scheduler");
-	int r = sched_spec_read(d, j, &spec);
+	int r = cs_sched_spec_read(d, j, &spec);
 	cs_jpath_pop(&d->path, saved);
 	if (r < 0)
 		return -1;
@@ -404,16 +379,6 @@ static void put_seq(json_t *o, const struct cs_op *op)
 		cs_jset_u64(o, "seq", op->seq);
 }
 
-static void put_sched(json_t *o, const struct cs_sched_spec *s)
-{
-	json_t *j = cs_jnew(json_object());
-	cs_jset_str(j, "name", s->name);
-	cs_jset_str(j, "class", s->class_name);
-	cs_jset_str(j, "policy", s->policy);
-	cs_jset_u64(j, "member", s->member);
-	cs_jset(o, "scheduler", j);
-}
-
 static void put_task_op(json_t *o, const struct cs_op *op)
 {
 	put_task_ref(o, op);
@@ -467,7 +432,7 @@ static json_t *op_encode(const struct cs_op *op)
 		cs_jset_str(o, "job", op->job);
 		break;
 	case CS_OP_SCHED_REGISTER:
-		put_sched(o, op->sched_spec);
+		cs_jset(o, "scheduler", cs_sched_spec_json(op->sched_spec));
 		break;
 	case CS_OP_SCHED_UNREGISTER:
 		cs_jset_str(o, "scheduler", op->sched);

@@ -245,4 +245,10 @@ json_t *cs_jlabels(const struct cs_label *l, uint32_t n);
 json_t *cs_jamounts(const struct cs_amount *a, uint32_t n);
 json_t *cs_jstrings(char *const *s, uint32_t n);
 
+/* A scheduler registration {"name", "class", "policy", "member"?}: read
+ * with strings borrowed from j (codec_spec.c), and written. */
+int cs_sched_spec_read(struct cs_jdec *d, const json_t *j,
+		       struct cs_sched_spec *s);
+json_t *cs_sched_spec_json(const struct cs_sched_spec *s);
+
 #endif /* CELL_CELLSTATE_JSON_UTIL_H */

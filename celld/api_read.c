@@ -300,10 +300,7 @@ static void get_tasks(struct cc_request *r, void *arg)
 static void get_metrics(struct cc_request *r, void *arg)
 {
 	struct celld *d = arg;
-	size_t len;
-	char *text = cc_metrics_render(d->metrics, &len);
-	cc_reply_text(r, 200, "text/plain; version=0.0.4", text, len);
-	free(text);
+	cc_reply_metrics(r, d->metrics);
 }
 
 static void get_watch(struct cc_request *r, void *arg)

@@ -333,6 +333,9 @@ int cc_reply_json(struct cc_request *r, unsigned status, json_t *body);
  * version=0.0.4" for /metrics. */
 int cc_reply_text(struct cc_request *r, unsigned status,
 		  const char *content_type, const char *body, size_t len);
+/* 200 with every metric of m in the Prometheus text format: a GET
+ * /metrics handler's whole answer. */
+int cc_reply_metrics(struct cc_request *r, const cc_metrics *m);
 /* {"error": error, "detail": <formatted>}; detail may be NULL (omitted). */
 int cc_reply_error(struct cc_request *r, unsigned status, const char *error,
 		   const char *detail_fmt, ...) CC_PRINTF(4, 5);

@@ -255,6 +255,15 @@ int cc_reply_text(struct cc_request *r, unsigned status,
 	return answer(r, status, resp);
 }
 
+int cc_reply_metrics(struct cc_request *r, const cc_metrics *m)
+{
+	size_t len;
+	char *text = cc_metrics_render(m, &len);
+	int rc = cc_reply_text(r, 200, CC_METRICS_CONTENT_TYPE, text, len);
+	free(text);
+	return rc;
+}
+
 int cc_reply_json(struct cc_request *r, unsigned status, json_t *body)
 {
 	check_status(status);

@@ -10,10 +10,7 @@
 static void get_metrics(struct cc_request *r, void *arg)
 {
 	struct sched *s = arg;
-	size_t len;
-	char *text = cc_metrics_render(s->metrics, &len);
-	cc_reply_text(r, 200, CC_METRICS_CONTENT_TYPE, text, len);
-	free(text);
+	cc_reply_metrics(r, s->metrics);
 }
 
 static const char *phase_name(enum sched_phase p)

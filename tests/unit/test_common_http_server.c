@@ -117,10 +117,7 @@ static void h_nothing(struct cc_request *req, void *arg)
 static void h_metrics(struct cc_request *req, void *arg)
 {
 	struct fx *f = arg;
-	size_t len;
-	char *text = cc_metrics_render(f->metrics, &len);
-	cc_reply_text(req, 200, CC_METRICS_CONTENT_TYPE, text, len);
-	free(text);
+	cc_reply_metrics(req, f->metrics);
 }
 
 /* ---- deferred ---- */

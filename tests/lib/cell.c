@@ -294,11 +294,10 @@ void tl_answer_clear(struct tl_answer *a)
 
 /* ---- members ---- */
 
-static void exec_member(struct tl_cell *c, struct tl_member *m)
+void tl_cell_member_start(struct tl_cell *c, int i)
 {
+	struct tl_member *m = &c->m[i];
 	char id[24], raft[32], listen[32];
-	const char *argv[64];
-	int n = 0;
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)m->id);
 	snprintf(raft, sizeof(raft), "127.0.0.1:%d", m->raft_port);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", m->api_port);
@@ -316,28 +315,30 @@ static void exec_member(struct tl_cell *c, struct tl_member *m)
 			       * --machine-ttl / --sched-ttl (the later flag
 			       * wins) */
 			      "--machine-ttl", "0", "--sched-ttl", "0"};
-	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
-		argv[n++] = base[i];
-	for (int i = 0; c->extra && c->extra[i] && n < 62; i++)
-		argv[n++] = c->extra[i];
+	m->pid = tl_spawn(base, sizeof(base) / sizeof(base[0]), c->extra);
+}
+
+pid_t tl_spawn(const char *const *base, size_t nbase,
+	       const char *const *extra)
+{
+	const char *argv[64];
+	size_t n = 0;
+	for (; n < nbase && n < 62; n++)
+		argv[n] = base[n];
+	for (int i = 0; extra && extra[i] && n < 62; i++)
+		argv[n++] = extra[i];
 	argv[n] = NULL;
+	pid_t pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid > 0)
+		return pid;
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
 	int devnull = open("/dev/null", O_RDWR);
 	dup2(devnull, 0);
 	execv(argv[0], (char *const *)argv);
 	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
-}
-
-void tl_cell_member_start(struct tl_cell *c, int i)
-{
-	struct tl_member *m = &c->m[i];
-	pid_t pid = fork();
-	if (pid < 0)
-		fail_msg("fork: %s", strerror(errno));
-	if (pid == 0)
-		exec_member(c, m);
-	m->pid = pid;
 }
 
 int tl_kill_wait(pid_t *pid, int sig)

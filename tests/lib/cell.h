@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -67,6 +68,11 @@ int tl_cell_member_add(struct tl_cell *c, const char *join_url);
  * waitpid gives it). */
 int tl_cell_member_kill(struct tl_cell *c, int i, int sig);
 
+/* Forks and execs base[0..nbase) plus extra (NULL-terminated, may be NULL)
+ * with stdin on /dev/null and SIGKILL when the test process dies; returns
+ * the child's pid (the test fails if fork does). */
+pid_t tl_spawn(const char *const *base, size_t nbase,
+	       const char *const *extra);
 /* Sends sig to *pid and waits for it to exit (SIGKILL after 10 s); returns
  * the status as waitpid gives it and zeroes *pid. 0 when *pid is 0. */
 int tl_kill_wait(pid_t *pid, int sig);

@@ -3,40 +3,8 @@
 #include "cell.h"
 #include "testlib.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <unistd.h>
-
-static void exec_sched(const struct tl_cell *c, const struct tl_sched *s,
-		       const char *class_name, const char *const *extra)
-{
-	char raft[32], listen[32], cell[TL_CELL_MAX * 64] = "";
-	snprintf(raft, sizeof(raft), "127.0.0.1:%d", s->raft_port);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->api_port);
-	for (int i = 0; i < c->n; i++)
-		snprintf(cell + strlen(cell), sizeof(cell) - strlen(cell),
-			 "%s%s", i ? "," : "", c->m[i].url);
-	const char *argv[64] = {tl_bin("cellsched"), "--name", s->name,
-				"--class", class_name, "--cell", cell,
-				"--raft-address", raft, "--listen", listen,
-				"--data-dir", s->dir, "--log-file", s->log,
-				"--log-level", "debug", "--heartbeat", "200ms"};
-	int n = 19;
-	for (int i = 0; extra && extra[i] && n < 62; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
-	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-	int devnull = open("/dev/null", O_RDWR);
-	dup2(devnull, 0);
-	execv(argv[0], (char *const *)argv);
-	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
 
 int tl_cell_sched_add(struct tl_cell *c, const char *name,
 		      const char *class_name, const char *const *extra)
@@ -53,12 +21,18 @@ int tl_cell_sched_add(struct tl_cell *c, const char *name,
 	memcpy(root, c->root, sizeof(root));
 	snprintf(s->dir, sizeof(s->dir), "%s/sched-%s", root, name);
 	snprintf(s->log, sizeof(s->log), "%s/sched-%s.log", root, name);
-	pid_t pid = fork();
-	if (pid < 0)
-		fail_msg("fork: %s", strerror(errno));
-	if (pid == 0)
-		exec_sched(c, s, class_name, extra);
-	s->pid = pid;
+	char raft[32], listen[32], cell[TL_CELL_MAX * 64] = "";
+	snprintf(raft, sizeof(raft), "127.0.0.1:%d", s->raft_port);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->api_port);
+	for (int m = 0; m < c->n; m++)
+		snprintf(cell + strlen(cell), sizeof(cell) - strlen(cell),
+			 "%s%s", m ? "," : "", c->m[m].url);
+	const char *const argv[] = {
+	    tl_bin("cellsched"), "--name", s->name, "--class", class_name,
+	    "--cell", cell, "--raft-address", raft, "--listen", listen,
+	    "--data-dir", s->dir, "--log-file", s->log, "--log-level", "debug",
+	    "--heartbeat", "200ms"};
+	s->pid = tl_spawn(argv, sizeof(argv) / sizeof(argv[0]), extra);
 	return i;
 }
 

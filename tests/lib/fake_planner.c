@@ -8,11 +8,6 @@
 
 #include "cellcommon.h"
 
-struct fp_io_arg {
-	fp *h;
-	int core;
-};
-static struct fp_io_arg io_args[FP_CORES_MAX];
 
 static const cs_state *io_state(void *arg)
 {
@@ -65,9 +60,12 @@ void fp_free(fp *h)
 
 sp_core *fp_add_core(fp *h, const struct sp_core_config *cfg)
 {
+	if (h->ncores == FP_CORES_MAX)
+		fail_msg("the fake planner runs at most %d cores", FP_CORES_MAX);
 	int i = h->ncores++;
-	io_args[i] = (struct fp_io_arg){h, i};
-	struct sp_io io = {io_state, io_mono, io_wall, io_submit, &io_args[i]};
+	h->io_args[i] = (struct fp_io_arg){h, i};
+	struct sp_io io = {io_state, io_mono, io_wall, io_submit,
+			   &h->io_args[i]};
 	h->cores[i] = sp_core_new(cfg, &io);
 	return h->cores[i];
 }

@@ -18,12 +18,19 @@ struct fp_submission {
 };
 
 typedef struct fp fp;
+
+/* What a core's sp_io functions get: the harness and which core. */
+struct fp_io_arg {
+	fp *h;
+	int core;
+};
 /* Called before a core's txn is applied; may apply rivals (fp_apply). */
 typedef void (*fp_rival_fn)(fp *h, int core, const cs_txn *txn, void *arg);
 
 struct fp {
 	cs_state *s;          /* owned; change tracking on */
 	sp_core *cores[FP_CORES_MAX];
+	struct fp_io_arg io_args[FP_CORES_MAX];
 	int ncores;
 	int64_t now_us;       /* the fake clock (mono); wall = now_us/1000 */
 	struct fp_submission *q; /* FIFO of submitted txns */

@@ -90,11 +90,9 @@ struct sp_claim {
 struct sp_decision {
 	cs_txn *txn;           /* owned; NULL when nothing is to be committed */
 	uint32_t places;       /* place ops in txn */
-	uint32_t preempts;     /* preempt ops in txn */
 	uint32_t unplaced;     /* pending tasks left without a machine now */
-	uint32_t pending;      /* pending tasks the job had */
-	struct sp_claim *claims; /* owned; what txn asks for, per place op */
-	uint32_t nclaims;
+	struct sp_claim *claims; /* owned; places entries: what each place op
+				    asks for, in op order */
 };
 void sp_decision_clear(struct sp_decision *d); /* frees; zeroes it */
 
@@ -160,8 +158,9 @@ void sp_core_free(sp_core *c); /* NULL is fine; in-flight tickets are
 				  forgotten (their answers are ignored) */
 
 /* The replica applied txn as entry index with result res (borrowed; its
- * change list must be on: cs_state_track_changes). */
-void sp_core_applied(sp_core *c, uint64_t index, const cs_txn *txn,
+ * change list must be on: cs_state_track_changes). Returns true when it
+ * changed the scheduler registry. */
+bool sp_core_applied(sp_core *c, uint64_t index, const cs_txn *txn,
 		     const cs_result *res);
 /* The replica was replaced by a snapshot, or this scheduler's registration
  * changed: forget claims and what was known, and look at every job again. */
@@ -186,7 +185,7 @@ struct sp_stats {
 	uint64_t retries;         /* decisions re-made after a rejection */
 	uint64_t decisions;
 	uint64_t notes;           /* job notes written */
-	uint32_t owned, queued, inflight, waiting, parked;
+	uint32_t owned, queued, inflight, parked;
 	double busy_seconds;      /* deciding and thinking */
 };
 void sp_core_stats(const sp_core *c, struct sp_stats *out);

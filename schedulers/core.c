@@ -40,6 +40,7 @@ struct sp_core {
 	struct sj_list queue, parked, never, cooling;
 	struct flight *flights;
 	uint32_t nflights, flights_cap;
+	uint64_t flights_checked; /* last index whose flights were ended */
 	bool rescan, unpark_capacity, unpark_all, stopped;
 	/* a job was parked while our own claims held room or (coarse) made
 	 * machines unusable: the next flight to finish may free them */
@@ -285,8 +286,8 @@ static void consider(sp_core *c, const char *name)
 	if (!job || !schedulable(job) || !owned(c, job))
 		return;
 	struct sjob *j = sj_add(&c->jobs, name);
-	j->where = SJ_FLIGHT; /* on no list yet */
-	move_to(c, j, SJ_QUEUED);
+	j->where = SJ_QUEUED;
+	sj_list_push(&c->queue, j);
 }
 
 static void rescan(sp_core *c)
@@ -348,21 +349,28 @@ static void note_change(sp_core *c, const struct cs_change *ch)
 	}
 }
 
-void sp_core_applied(sp_core *c, uint64_t index, const cs_txn *txn,
+bool sp_core_applied(sp_core *c, uint64_t index, const cs_txn *txn,
 		     const cs_result *res)
 {
+	bool registry = false;
 	for (uint32_t i = 0; i < res->nchanges; i++)
 		note_change(c, &res->changes[i]);
 	for (uint32_t i = 0; txn && i < txn->nops && i < res->nops; i++)
-		if ((txn->ops[i].kind == CS_OP_SCHED_REGISTER ||
-		     txn->ops[i].kind == CS_OP_SCHED_UNREGISTER) &&
-		    res->ops[i].reason == CS_R_OK)
-			c->rescan = true;
+		registry = registry ||
+			   ((txn->ops[i].kind == CS_OP_SCHED_REGISTER ||
+			     txn->ops[i].kind == CS_OP_SCHED_UNREGISTER) &&
+			    res->ops[i].reason == CS_R_OK);
+	c->rescan = c->rescan || registry;
+	/* one entry holds many transactions: flights end once per index */
+	if (index == c->flights_checked)
+		return registry;
+	c->flights_checked = index;
 	for (uint32_t i = 0; i < c->nflights;)
 		if (c->flights[i].answered && c->flights[i].index <= index)
 			finish_flight(c, i); /* moves the last one to i */
 		else
 			i++;
+	return registry;
 }
 
 void sp_core_reset(sp_core *c)
@@ -406,7 +414,7 @@ static void txn_id(const sp_core *c, uint64_t ticket, char *buf, size_t len)
 static void claim(sp_core *c, struct flight *f, struct sp_decision *d)
 {
 	f->claims = d->claims;
-	f->nclaims = d->nclaims;
+	f->nclaims = d->places;
 	d->claims = NULL;
 	for (uint32_t i = 0; i < f->nclaims; i++)
 		sp_claims_add(c->claims, f->claims[i].slot, &f->claims[i].res);
@@ -672,8 +680,5 @@ void sp_core_stats(const sp_core *c, struct sp_stats *out)
 	out->queued = c->queue.count;
 	out->inflight = c->nflights;
 	out->parked = c->parked.count + c->never.count + c->cooling.count;
-	out->waiting = 0;
-	for (uint32_t i = 0; i < c->nflights; i++)
-		out->waiting += c->flights[i].answered;
 	out->busy_seconds = (double)c->busy_us / 1e6;
 }

@@ -40,7 +40,6 @@ struct sp_ctx {
 	uint64_t *rng;
 	uint32_t nres;
 	uint32_t slots;
-	uint32_t placed; /* by this decision so far */
 };
 
 /* stages.c */
@@ -68,6 +67,6 @@ void sp_domains_count(struct sp_ctx *x);
 
 /* preempt.c: the machine whose cheapest strictly lower-priority victims make
  * room for one task; their preempt ops go into txn. SP_NO_SLOT if none. */
-uint32_t sp_preempt(struct sp_ctx *x, cs_txn *txn, uint32_t *npreempts);
+uint32_t sp_preempt(struct sp_ctx *x, cs_txn *txn);
 
 #endif

@@ -111,11 +111,3 @@ void sj_list_unlink(struct sj_list *l, struct sjob *j)
 	j->next = j->prev = NULL;
 	l->count--;
 }
-
-struct sjob *sj_list_pop(struct sj_list *l)
-{
-	struct sjob *j = l->head;
-	if (j)
-		sj_list_unlink(l, j);
-	return j;
-}

@@ -42,6 +42,5 @@ struct sj_list {
 };
 void sj_list_push(struct sj_list *l, struct sjob *j);
 void sj_list_unlink(struct sj_list *l, struct sjob *j);
-struct sjob *sj_list_pop(struct sj_list *l);
 
 #endif

@@ -13,6 +13,7 @@ void sp_decision_clear(struct sp_decision *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* Records the claim of the next place op (cap: places at most). */
 static void add_claim(struct sp_decision *d, uint32_t slot, const cs_res *r,
 		      uint32_t cap)
 {
@@ -21,9 +22,8 @@ static void add_claim(struct sp_decision *d, uint32_t slot, const cs_res *r,
 		if (!d->claims)
 			abort();
 	}
-	d->claims[d->nclaims].slot = slot;
-	d->claims[d->nclaims].res = *r;
-	d->nclaims++;
+	d->claims[d->places].slot = slot;
+	d->claims[d->places].res = *r;
 }
 
 static enum cs_mode mode_of(const struct sp_params *prm,
@@ -41,7 +41,6 @@ void sp_decide(sp_planner *p, const cs_state *s, const struct cs_job *job,
 {
 	memset(out, 0, sizeof(*out));
 	uint32_t pending = job->count[CS_TASK_PENDING];
-	out->pending = pending;
 	if (!pending || job->state == CS_JOB_BLOCKED)
 		return;
 	uint32_t limit = pending;
@@ -61,7 +60,7 @@ void sp_decide(sp_planner *p, const cs_state *s, const struct cs_job *job,
 			continue;
 		uint32_t slot = sp_select(&x);
 		if (slot == SP_NO_SLOT)
-			slot = sp_preempt(&x, txn, &out->preempts);
+			slot = sp_preempt(&x, txn);
 		if (slot == SP_NO_SLOT) {
 			/* the next tasks ask for the same: no machine either */
 			out->unplaced = limit - out->places;
@@ -77,7 +76,7 @@ void sp_decide(sp_planner *p, const cs_state *s, const struct cs_job *job,
 		cs_txn_free(txn);
 		free(out->claims);
 		out->claims = NULL;
-		out->nclaims = out->places = out->preempts = 0;
+		out->places = 0;
 		return;
 	}
 	out->txn = txn;

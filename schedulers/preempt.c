@@ -115,7 +115,7 @@ static uint32_t cheapest_machine(struct sp_ctx *x)
 	return best;
 }
 
-uint32_t sp_preempt(struct sp_ctx *x, cs_txn *txn, uint32_t *npreempts)
+uint32_t sp_preempt(struct sp_ctx *x, cs_txn *txn)
 {
 	if (!x->prm->policy->preempt || !x->job->spec.priority)
 		return SP_NO_SLOT;
@@ -143,6 +143,5 @@ uint32_t sp_preempt(struct sp_ctx *x, cs_txn *txn, uint32_t *npreempts)
 			p->freed[slot].v[d] += t->job->request.v[d];
 		p->victims[p->nvictims++] = t;
 	}
-	*npreempts += n;
 	return slot;
 }

@@ -67,13 +67,8 @@ static void on_applied(cr_node *n, uint64_t index, const cs_txn *txn,
 {
 	struct sched *s = arg;
 	(void)n;
-	sp_core_applied(s->core, index, txn, res);
-	for (uint32_t i = 0; i < txn->nops; i++)
-		if (txn->ops[i].kind == CS_OP_SCHED_REGISTER ||
-		    txn->ops[i].kind == CS_OP_SCHED_UNREGISTER) {
-			check_registration(s);
-			break;
-		}
+	if (sp_core_applied(s->core, index, txn, res))
+		check_registration(s);
 }
 
 static void track_changes(cr_node *n)

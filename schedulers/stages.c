@@ -199,20 +199,26 @@ double sp_score(const struct sp_ctx *x, const struct cs_machine *m,
 	return score;
 }
 
+/* The ranking stage's running best: slot if it fits and outranks *best. */
+static void rank(struct sp_ctx *x, uint32_t slot, uint32_t *best,
+		 double *best_score)
+{
+	if (!sp_fits(x, slot))
+		return;
+	double sc = sp_score(x, cs_machine_at(x->s, slot), slot);
+	if (*best == SP_NO_SLOT || sc > *best_score) {
+		*best = slot;
+		*best_score = sc;
+	}
+}
+
 /* Every machine, ranked (service). */
 static uint32_t select_scored(struct sp_ctx *x)
 {
 	uint32_t best = SP_NO_SLOT;
 	double best_score = 0;
-	for (uint32_t slot = 0; slot < x->slots; slot++) {
-		if (!sp_fits(x, slot))
-			continue;
-		double sc = sp_score(x, cs_machine_at(x->s, slot), slot);
-		if (best == SP_NO_SLOT || sc > best_score) {
-			best = slot;
-			best_score = sc;
-		}
-	}
+	for (uint32_t slot = 0; slot < x->slots; slot++)
+		rank(x, slot, &best, &best_score);
 	return best;
 }
 
@@ -221,16 +227,9 @@ static uint32_t select_sampled(struct sp_ctx *x)
 {
 	uint32_t best = SP_NO_SLOT;
 	double best_score = 0;
-	for (unsigned k = 0; k < x->prm->policy->choices; k++) {
-		uint32_t slot = (uint32_t)(sp_rand(x->rng) % x->slots);
-		if (!sp_fits(x, slot))
-			continue;
-		double sc = sp_score(x, cs_machine_at(x->s, slot), slot);
-		if (best == SP_NO_SLOT || sc > best_score) {
-			best = slot;
-			best_score = sc;
-		}
-	}
+	for (unsigned k = 0; k < x->prm->policy->choices; k++)
+		rank(x, (uint32_t)(sp_rand(x->rng) % x->slots), &best,
+		     &best_score);
 	if (best != SP_NO_SLOT)
 		return best;
 	uint32_t start = (uint32_t)(sp_rand(x->rng) % x->slots);
@@ -255,7 +254,6 @@ void sp_took(struct sp_ctx *x, const struct cs_machine *m, uint32_t slot)
 	for (uint32_t i = 0; i < x->nres; i++)
 		x->p->add[slot].v[i] += x->job->request.v[i];
 	x->p->job_here[slot] = true;
-	x->placed++;
 	const char *d = sp_domain_of(m, x->prm->spread_label);
 	if (d && x->prm->policy->spread)
 		domain_find(x->p, d, true)->tasks++;

@@ -227,13 +227,13 @@ static void get_schedulers(struct cc_request *r, void *arg)
 
 struct task_filter {
 	const char *job, *machine;
-	int state; /* -1: any */
+	unsigned states; /* bit per cs_task_state; 0: any */
 };
 
 static bool task_matches(const cs_state *s, const struct cs_task *t,
 			 const struct task_filter *f)
 {
-	if (f->state >= 0 && t->state != f->state)
+	if (f->states && !(f->states & (1u << t->state)))
 		return false;
 	if (!f->machine)
 		return true;
@@ -255,21 +255,45 @@ static bool add_tasks(const cs_state *s, const struct cs_job *job,
 	return true;
 }
 
+/* ?state=S[,S...]: an agent asks for "assigned,running" in one answer, so
+ * that both lists come from one index. */
+static bool parse_states(struct cc_request *r, const char *list,
+			 unsigned *states)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", list);
+	*states = 0;
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int st = cs_task_state_parse(tok);
+		if (st < 0) {
+			cc_reply_error(r, 400, "bad_query",
+				       "state: expected pending, assigned, "
+				       "running, succeeded, failed, lost or "
+				       "killed (several separated by commas); "
+				       "got \"%.32s\"",
+				       tok);
+			return false;
+		}
+		*states |= 1u << st;
+	}
+	if (!*states || strlen(list) >= sizeof(buf)) {
+		cc_reply_error(r, 400, "bad_query",
+			       "state: expected one or more task states "
+			       "separated by commas, got \"%.32s\"",
+			       list);
+		return false;
+	}
+	return true;
+}
+
 static bool task_filter_parse(struct cc_request *r, struct task_filter *f)
 {
 	const char *st = cc_request_query(r, "state");
 	f->job = cc_request_query(r, "job");
 	f->machine = cc_request_query(r, "machine");
-	f->state = st ? cs_task_state_parse(st) : -1;
-	if (st && f->state < 0) {
-		cc_reply_error(r, 400, "bad_query",
-			       "state: expected one of pending, assigned, "
-			       "running, succeeded, failed, lost, killed; got "
-			       "\"%.32s\"",
-			       st);
-		return false;
-	}
-	return true;
+	f->states = 0;
+	return !st || parse_states(r, st, &f->states);
 }
 
 static void get_tasks(struct cc_request *r, void *arg)

@@ -59,3 +59,21 @@ char *cc_read_token(const char *path, char *errbuf, size_t errlen)
 	}
 	return strdup(buf);
 }
+
+char **cc_split_urls(const char *list, unsigned *n)
+{
+	char *copy = strdup(list), *save = NULL;
+	char **urls = calloc(16, sizeof(*urls));
+	if (!copy || !urls)
+		abort();
+	*n = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok && *n < 16;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(tok);
+		while (len && tok[len - 1] == '/')
+			tok[--len] = 0;
+		urls[(*n)++] = strdup(tok);
+	}
+	free(copy);
+	return urls;
+}

@@ -165,6 +165,9 @@ int cc_parse_bool(const char *s, bool *v);
 /* Splits "HOST:PORT" (host may be "[v6]", written without brackets) into
  * host (len bytes) and *port. 0 or CC_EINVAL. */
 int cc_split_hostport(const char *s, char *host, size_t len, uint16_t *port);
+/* Splits a --cell style list "URL,URL,..." into at most 16 malloc'd URLs
+ * without trailing slashes (free each, then the array); *n may be 0. */
+char **cc_split_urls(const char *list, unsigned *n);
 /* 127.x.y.z, ::1 or localhost: listening there needs no token. */
 bool cc_is_loopback(const char *host);
 /* Reads a bearer token file (one token of 16 to 511 characters, trailing

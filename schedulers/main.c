@@ -128,22 +128,6 @@ static int parse_modes(struct sp_params *p, char *errbuf, size_t errlen)
 	return 0;
 }
 
-static char **split_urls(const char *list, unsigned *n)
-{
-	char *copy = strdup(list), *save = NULL;
-	char **urls = calloc(16, sizeof(*urls));
-	*n = 0;
-	for (char *tok = strtok_r(copy, ",", &save); tok && *n < 16;
-	     tok = strtok_r(NULL, ",", &save)) {
-		size_t len = strlen(tok);
-		while (len && tok[len - 1] == '/')
-			tok[--len] = 0;
-		urls[(*n)++] = strdup(tok);
-	}
-	free(copy);
-	return urls;
-}
-
 static int check_settings(struct sched *s, struct sp_params *p, char *errbuf,
 			  size_t errlen)
 {
@@ -161,7 +145,7 @@ static int check_settings(struct sched *s, struct sp_params *p, char *errbuf,
 	}
 	if (parse_modes(p, errbuf, errlen))
 		return -1;
-	s->cell_urls = split_urls(C.cell, &s->ncell_urls);
+	s->cell_urls = cc_split_urls(C.cell, &s->ncell_urls);
 	if (!s->ncell_urls || strncmp(s->cell_urls[0], "http", 4)) {
 		snprintf(errbuf, errlen,
 			 "--cell: expected http://HOST:PORT[,...], got \"%s\"",

@@ -439,7 +439,8 @@ typedef int (*cc_line_fn)(const char *line, size_t len, void *arg);
  * fn(line, arg) as it arrives; no overall timeout applies. For other
  * statuses the body is collected into resp->body instead. Returns 0 when the
  * server ended the stream or fn asked to stop; CC_EIO when the connection
- * broke mid-stream; otherwise as cc_client_request. */
+ * broke mid-stream; CC_ETOOBIG for a line longer than max_body (the lines
+ * before it are handed out); otherwise as cc_client_request. */
 int cc_client_stream(cc_client *c, const char *url, cc_line_fn fn, void *arg,
 		     struct cc_response *resp, char *errbuf, size_t errlen);
 

@@ -442,7 +442,8 @@ typedef int (*cc_line_fn)(const char *line, size_t len, void *arg);
  * fn(line, arg) as it arrives; no overall timeout applies. For other
  * statuses the body is collected into resp->body instead. Returns 0 when the
  * server ended the stream or fn asked to stop; CC_EIO when the connection
- * broke mid-stream; otherwise as cc_client_request. */
+ * broke mid-stream; CC_ETOOBIG for a line longer than max_body (the lines
+ * before it are handed out); otherwise as cc_client_request. */
 int cc_client_stream(cc_client *c, const char *url, cc_line_fn fn, void *arg,
 		     struct cc_response *resp, char *errbuf, size_t errlen);
 
@@ -450,7 +451,8 @@ int cc_client_stream(cc_client *c, const char *url, cc_line_fn fn, void *arg,
  * libcurl multi on the caller's libev loop: many requests in flight over
  * kept-alive connections, every callback on the loop thread. Same behaviour
  * as the blocking client: 307/308 followed with method, body and token;
- * other statuses returned as they are; libcurl proxy variables apply. */
+ * other statuses returned as they are; libcurl proxy variables apply. Besides
+ * requests, it follows line streams (cc_aclient_stream) such as /v1/watch. */
 typedef struct cc_aclient cc_aclient;
 
 /* cfg as for cc_client_new (NULL: defaults); timeout_ms bounds each hop, as
@@ -458,12 +460,15 @@ typedef struct cc_aclient cc_aclient;
  * Never NULL. */
 cc_aclient *cc_aclient_new(struct ev_loop *loop,
 			   const struct cc_client_config *cfg);
-/* Cancels what is in flight: each pending callback runs once, now, with
- * CC_ESTATE ("client closed"); then frees. NULL is fine. Safe from inside
- * one of the client's own callbacks too: the pending callbacks still run at
- * once, and the memory goes when the running callback returns. From the
- * moment it is called, cc_aclient_request fails with CC_ESTATE and a
- * second cc_aclient_free does nothing. */
+/* Cancels what is in flight, requests and streams: each pending callback
+ * (a stream's on_end) runs once, now, with CC_ESTATE ("client closed");
+ * then frees. NULL is fine. Safe from inside one of the client's own
+ * callbacks too: the pending callbacks still run at once, and the memory
+ * goes when the running callback returns; a stream whose on_line calls it
+ * gets no more lines and its on_end runs (CC_ESTATE) as soon as on_line
+ * returns. From the moment it is called, cc_aclient_request fails with
+ * CC_ESTATE, cc_aclient_stream returns NULL, and a second cc_aclient_free
+ * does nothing. */
 void cc_aclient_free(cc_aclient *c);
 
 /* status: 0 when an HTTP answer arrived (any HTTP status) and *resp holds it,
@@ -485,10 +490,71 @@ typedef void (*cc_aclient_cb)(void *arg, int status, struct cc_response *resp,
 int cc_aclient_request(cc_aclient *c, const char *method, const char *url,
 		       const char *content_type, const void *body, size_t len,
 		       cc_aclient_cb cb, void *arg);
-size_t cc_aclient_inflight(const cc_aclient *c); /* requests not yet answered */
-/* Why the last cc_aclient_request that returned an error failed, e.g.
+/* Requests not yet answered. Streams do not count: one may last as long as
+ * the process, and a caller that waits for its requests to drain, or
+ * bounds how many are in flight, should not wait on it. */
+size_t cc_aclient_inflight(const cc_aclient *c);
+/* Why the last cc_aclient_request or cc_aclient_stream that failed did, e.g.
  * "GET ftp://x/: not a valid http:// URL (the scheme is ftp)"; "" if none
  * failed yet. Valid until the next call. */
 const char *cc_aclient_errmsg(const cc_aclient *c);
+
+/* ---- line streams ----
+ * A GET whose answer never has to end, e.g. celld's GET /v1/watch (chunked
+ * NDJSON, a progress line every few seconds when nothing happens): each line
+ * of a 2xx answer goes to on_line as it arrives, and on_end runs once when
+ * the stream is over. The callbacks run from the loop, never from inside
+ * libcurl, so they may start requests and streams, cancel other streams and
+ * free the client (see cc_aclient_free). */
+typedef struct cc_astream cc_astream;
+
+/* A line longer than this (not counting its "\n") ends the stream with
+ * CC_ETOOBIG; the lines before it are handed out first. */
+#define CC_ASTREAM_MAX_LINE ((size_t)1 << 20)
+
+/* One line of a 2xx answer, without its "\n" or "\r\n"; `line` is
+ * NUL-terminated and valid during the call only. A last line without a
+ * newline, before the server ends the answer, is a line too (not when the
+ * connection breaks). Return 0 to go on, anything else to hang up: then no
+ * more lines come and on_end runs with status 0. To end the stream from
+ * here, return nonzero: cc_astream_cancel on this same stream aborts. */
+typedef int (*cc_astream_line_fn)(void *arg, const char *line, size_t len);
+
+/* The stream is over; runs exactly once, unless cc_astream_cancel came
+ * first. status:
+ *   0            the server ended the answer, or on_line asked to stop;
+ *                resp->status is the HTTP status. For a non-2xx answer the
+ *                body is in resp->body (on_line never ran), as with
+ *                cc_client_stream; after a 2xx one resp->body is "".
+ *   CC_EIO       the connection broke off mid-stream
+ *   CC_ETIMEOUT  nothing (not a byte) came for idle_ms
+ *   CC_ETOOBIG   a line longer than CC_ASTREAM_MAX_LINE, or a non-2xx body
+ *                over max_body
+ *   CC_ESTATE    the client was freed (cc_aclient_free)
+ *   otherwise as cc_aclient_cb (CC_ECONNECT, CC_EPROTO, ...), with errmsg
+ *   naming the URL and what happened. resp and errmsg as for cc_aclient_cb.
+ * The stream handle is gone when on_end returns: it may start a new one. */
+typedef void (*cc_astream_end_fn)(void *arg, int status,
+				  struct cc_response *resp,
+				  const char *errmsg);
+
+/* Starts GET url (with the client's token) and returns the stream: the
+ * client owns it until on_end runs or cc_astream_cancel. Neither callback
+ * runs from inside this call. idle_ms: the stream fails with CC_ETIMEOUT
+ * when no byte arrives for that long, connecting included (0: no limit;
+ * for /v1/watch, which sends a progress line every 5 s, 15000 notices a
+ * connection that died without a word). No overall timeout: the client's timeout_ms does not apply, connect_timeout_ms does.
+ * 307/308 are followed as for requests. NULL, with cc_aclient_errmsg saying
+ * why and no callback ever run, for a bad URL or callback (CC_EINVAL's
+ * cases) or once cc_aclient_free has begun. on_line and on_end never NULL;
+ * arg is passed to both. */
+cc_astream *cc_aclient_stream(cc_aclient *c, const char *url, unsigned idle_ms,
+			      cc_astream_line_fn on_line,
+			      cc_astream_end_fn on_end, void *arg);
+/* Hangs up now: no callback of s runs any more (on_end neither). NULL is
+ * fine. Not on a stream that is over (its handle is gone once on_end
+ * returns), and not from s's own on_line (return nonzero there; this
+ * aborts). */
+void cc_astream_cancel(cc_astream *s);
 
 #endif

@@ -1,6 +1,7 @@
 /* http_async.c: an HTTP client that never blocks: libcurl's multi socket
  * interface driven by the caller's libev loop, with the blocking client's
- * redirect policy, limits and error messages (http_internal.h). */
+ * redirect policy, limits and error messages (http_internal.h); requests,
+ * and streams whose lines are handed out as they come. */
 #include "http_internal.h"
 
 #include <stdlib.h>
@@ -11,9 +12,11 @@
  * than a request on loopback, and a burst is usually followed by another. */
 #define POOL_MAX 64
 
-/* One request from cc_aclient_request until its callback (then pooled).
- * While in c->live its easy handle is in the multi handle, except between
- * two hops of a redirect inside req_finish(). */
+/* One request from cc_aclient_request (or one stream from
+ * cc_aclient_stream) until its callback (then pooled). While in c->live its
+ * easy handle is in the multi handle, except inside req_finish() between
+ * two hops of a redirect, or while a stream that ended hands out its last
+ * lines. */
 struct areq {
 	cc_aclient *c;
 	CURL *easy;               /* owned, kept in the pool; PRIVATE: this */
@@ -26,9 +29,23 @@ struct areq {
 	unsigned hops;              /* redirects followed */
 	struct curl_slist *headers; /* owned */
 	struct cc_sink sink;
-	cc_aclient_cb cb;
+	cc_aclient_cb cb; /* a stream's on_end */
 	void *arg;
+	struct cc_astream *stream; /* owned; NULL for a request */
 	char curl_err[CURL_ERROR_SIZE];
+};
+
+/* What makes a request a stream: a GET whose 2xx body the sink collects
+ * (deferred) and deliver() hands to on_line after curl_multi_socket_action
+ * returns, never from inside curl, so that on_line may call the client.
+ * Lives as long as its request is live. */
+struct cc_astream {
+	struct areq *r; /* its request; r->stream is this */
+	cc_astream_line_fn on_line;
+	unsigned idle_ms; /* 0: no idle limit */
+	ev_timer idle;    /* data: this; each byte restarts it (idle_ms > 0) */
+	TAILQ_ENTRY(cc_astream) ready_link; /* in c->ready while `ready` */
+	bool ready;                         /* the sink holds whole lines */
 };
 
 /* The watcher of one socket curl asked about; curl keeps the pointer
@@ -44,7 +61,10 @@ struct cc_aclient {
 	struct cc_http_opts o;
 	ev_timer timer;           /* curl's one timeout (TIMERFUNCTION) */
 	LIST_HEAD(, areq) live;   /* in flight: the callback has yet to run */
-	size_t inflight;          /* the length of live */
+	size_t inflight;          /* the requests in live that are not streams */
+	TAILQ_HEAD(, cc_astream) ready; /* streams with lines to hand out */
+	struct cc_astream *in_line;     /* the one whose on_line runs, or NULL:
+					   it stays live until on_line returns */
 	LIST_HEAD(, areq) pool;   /* idle, at most POOL_MAX */
 	size_t npool;
 	LIST_HEAD(, asock) socks; /* every watcher, so freeing finds them all */
@@ -72,9 +92,18 @@ static struct areq *req_take(cc_aclient *c)
 			cc_die("http async: curl_easy_init failed");
 	}
 	LIST_INSERT_HEAD(&c->live, r, link);
-	c->inflight++;
 	r->sink = (struct cc_sink){.curl = r->easy, .max = c->o.max_body};
 	return r;
+}
+
+static void stream_free(struct cc_astream *s)
+{
+	cc_aclient *c = s->r->c;
+	ev_timer_stop(c->loop, &s->idle);
+	if (s->ready)
+		TAILQ_REMOVE(&c->ready, s, ready_link);
+	s->r->stream = NULL;
+	free(s);
 }
 
 /* Out of c->live and its memory back; the easy handle is not in the multi
@@ -83,11 +112,15 @@ static void req_release(struct areq *r)
 {
 	cc_aclient *c = r->c;
 	LIST_REMOVE(r, link);
-	c->inflight--;
+	if (r->stream)
+		stream_free(r->stream);
+	else
+		c->inflight--;
 	free(r->mem);
 	free(r->hop_url);
 	curl_slist_free_all(r->headers);
 	cc_buf_free(&r->sink.body);
+	cc_buf_free(&r->sink.line);
 	r->mem = r->hop_url = NULL;
 	r->headers = NULL;
 	r->hops = 0;
@@ -117,6 +150,19 @@ static void req_answer(struct areq *r, int status, struct cc_response *resp,
 	cc_response_clear(resp);
 }
 
+/* The client is closing: r's callback runs now with CC_ESTATE. */
+static void req_closed(struct areq *r)
+{
+	char err[CC_ERRMSG_SIZE];
+	struct cc_response resp = {0};
+	cc_errf(err, sizeof(err), CC_ESTATE,
+		"%s %s: client closed before the %s", r->method, r->url,
+		r->stream ? "stream ended" : "answer came");
+	req_answer(r, CC_ESTATE, &resp, err);
+}
+
+static void stream_hop(struct cc_astream *s);
+
 /* Hands the easy handle, set up for the current hop, to the multi handle.
  * curl only fails here on misuse or exhausted memory. */
 static void req_start_hop(struct areq *r)
@@ -125,6 +171,8 @@ static void req_start_hop(struct areq *r)
 	cc_curl_prepare(r->easy, &c->o, r->method, req_hop_url(r), r->body,
 			r->len, r->headers, &r->sink, r->curl_err);
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	if (r->stream)
+		stream_hop(r->stream);
 	CURLMcode mc = curl_multi_add_handle(c->multi, r->easy);
 	if (mc != CURLM_OK)
 		cc_die("http async: curl_multi_add_handle: %s",
@@ -151,11 +199,121 @@ static void req_finish(struct areq *r, CURLcode result)
 			req_start_hop(r);
 			return;
 		}
+		/* a stream's last lines before its end; whether on_line
+		 * asks to stop then or not, the stream is over */
+		if (rc == 0 && r->stream && !cc_sink_lines(&r->sink, true) &&
+		    r->c->closing) {
+			req_closed(r);
+			return;
+		}
 		if (rc == 0)
 			cc_curl_response(r->easy, &r->sink, req_hop_url(r),
 					 &resp);
 	}
 	req_answer(r, rc, &resp, err);
+}
+
+/* ---- streams: lines handed out, idle limit ---------------------------- */
+
+/* The sink's line function: on_line, with the client told which stream is
+ * inside it. Stops the stream when the client closed meanwhile. */
+static int stream_line(const char *line, size_t len, void *arg)
+{
+	struct cc_astream *s = arg;
+	cc_aclient *c = s->r->c;
+	c->in_line = s;
+	int stop = s->on_line(s->r->arg, line, len);
+	c->in_line = NULL;
+	return stop || c->closing;
+}
+
+/* A stream that cc_sink_lines stopped (on_line asked, or the client
+ * closed) ends, its handle out of the multi handle. */
+static void stream_stopped(struct cc_astream *s)
+{
+	struct areq *r = s->r;
+	struct cc_response resp = {0};
+	curl_multi_remove_handle(r->c->multi, r->easy);
+	if (r->c->closing) {
+		req_closed(r);
+		return;
+	}
+	cc_curl_response(r->easy, &r->sink, req_hop_url(r), &resp);
+	req_answer(r, 0, &resp, "");
+}
+
+static void idle_restart(struct cc_astream *s)
+{
+	if (s->idle_ms)
+		ev_timer_again(s->r->c->loop, &s->idle);
+}
+
+/* curl's write callback for streams: any byte counts against the idle
+ * limit; whole lines make the stream ready for deliver(). */
+static size_t stream_on_write(char *data, size_t size, size_t nmemb,
+			      void *arg)
+{
+	struct cc_astream *s = arg;
+	struct areq *r = s->r;
+	idle_restart(s);
+	size_t n = cc_curl_on_write(data, size, nmemb, &r->sink);
+	if (r->sink.complete && !s->ready) {
+		s->ready = true;
+		TAILQ_INSERT_TAIL(&r->c->ready, s, ready_link);
+	}
+	return n;
+}
+
+static size_t stream_on_header(char *data, size_t size, size_t nitems,
+			       void *arg)
+{
+	CC_UNUSED(data);
+	idle_restart(arg);
+	return size * nitems;
+}
+
+/* After cc_curl_prepare: the stream's own callbacks, and a fresh idle
+ * limit for the hop. */
+static void stream_hop(struct cc_astream *s)
+{
+	CURL *h = s->r->easy;
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, stream_on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, stream_on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
+	idle_restart(s);
+}
+
+/* Hands out the lines that came during one curl_multi_socket_action,
+ * stream by stream in the order they came. */
+static void deliver(cc_aclient *c)
+{
+	struct cc_astream *s;
+	while (!c->closing && (s = TAILQ_FIRST(&c->ready))) {
+		TAILQ_REMOVE(&c->ready, s, ready_link);
+		s->ready = false;
+		if (!cc_sink_lines(&s->r->sink, false))
+			stream_stopped(s);
+	}
+}
+
+static void on_idle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	CC_UNUSED(loop);
+	CC_UNUSED(revents);
+	struct cc_astream *s = w->data;
+	struct areq *r = s->r;
+	cc_aclient *c = r->c;
+	char err[CC_ERRMSG_SIZE];
+	struct cc_response resp = {0};
+	c->depth++;
+	curl_multi_remove_handle(c->multi, r->easy);
+	cc_errf(err, sizeof(err), CC_ETIMEOUT,
+		"%s %s: nothing came for %u ms", r->method, req_hop_url(r),
+		s->idle_ms);
+	req_answer(r, CC_ETIMEOUT, &resp, err);
+	if (--c->depth == 0 && c->closing)
+		destroy(c);
 }
 
 /* ---- the libev bridge -------------------------------------------------
@@ -191,6 +349,7 @@ static void act(cc_aclient *c, curl_socket_t fd, int flags)
 	if (mc != CURLM_OK)
 		CC_WARN("http async: curl_multi_socket_action: %s",
 			curl_multi_strerror(mc));
+	deliver(c);
 	drain(c);
 	if (--c->depth == 0 && c->closing)
 		destroy(c);
@@ -274,6 +433,7 @@ cc_aclient *cc_aclient_new(struct ev_loop *loop,
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	ev_timer_init(&c->timer, on_timeout, 0.0, 0.0);
 	c->timer.data = c;
+	TAILQ_INIT(&c->ready);
 	return c;
 }
 
@@ -305,16 +465,17 @@ void cc_aclient_free(cc_aclient *c)
 	if (!c || c->closing)
 		return;
 	c->closing = true;
-	struct areq *r;
+	/* a stream whose on_line called this is answered once on_line
+	 * returns (stream_line, stream_stopped) */
+	struct areq *r, *busy = c->in_line ? c->in_line->r : NULL;
+	if (busy)
+		LIST_REMOVE(busy, link);
 	while ((r = LIST_FIRST(&c->live))) {
-		char err[CC_ERRMSG_SIZE];
-		struct cc_response resp = {0};
 		curl_multi_remove_handle(c->multi, r->easy);
-		cc_errf(err, sizeof(err), CC_ESTATE,
-			"%s %s: client closed before the answer came",
-			r->method, r->url);
-		req_answer(r, CC_ESTATE, &resp, err);
+		req_closed(r);
 	}
+	if (busy)
+		LIST_INSERT_HEAD(&c->live, busy, link);
 	if (c->depth == 0)
 		destroy(c);
 }
@@ -438,8 +599,55 @@ int cc_aclient_request(cc_aclient *c, const char *method, const char *url,
 	r->headers = make_headers(c, content_type);
 	r->cb = cb;
 	r->arg = arg;
+	c->inflight++;
 	/* curl only schedules a timeout here: the transfer starts, and the
 	 * callback runs, from the loop */
 	req_start_hop(r);
 	return 0;
+}
+
+/* ---- starting a stream ----------------------------------------------- */
+
+cc_astream *cc_aclient_stream(cc_aclient *c, const char *url, unsigned idle_ms,
+			      cc_astream_line_fn on_line,
+			      cc_astream_end_fn on_end, void *arg)
+{
+	if (check_request(c, "GET", url, NULL, on_end))
+		return NULL;
+	if (!on_line) {
+		cc_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
+			"GET %s: a stream needs a line callback", url);
+		return NULL;
+	}
+	struct areq *r = req_take(c);
+	req_copy(r, "GET", url, NULL, 0);
+	r->headers = make_headers(c, NULL);
+	r->cb = on_end;
+	r->arg = arg;
+	struct cc_astream *s = cc_xcalloc(1, sizeof(*s));
+	s->r = r;
+	s->on_line = on_line;
+	s->idle_ms = idle_ms;
+	ev_timer_init(&s->idle, on_idle, 0.0, (double)idle_ms / 1000.0);
+	s->idle.data = s;
+	r->stream = s;
+	r->sink.fn = stream_line;
+	r->sink.arg = s;
+	r->sink.deferred = true;
+	r->sink.max_line = CC_ASTREAM_MAX_LINE;
+	req_start_hop(r);
+	return s;
+}
+
+void cc_astream_cancel(cc_astream *s)
+{
+	if (!s)
+		return;
+	struct areq *r = s->r;
+	if (r->c->in_line == s)
+		cc_die("http async: cc_astream_cancel(GET %s) from the stream's "
+		       "own on_line; return nonzero instead",
+		       r->url);
+	curl_multi_remove_handle(r->c->multi, r->easy);
+	req_release(r);
 }

@@ -104,26 +104,82 @@ static bool status_ok(CURL *h)
 	return status >= 200 && status < 300;
 }
 
-/* Hands over every complete line; false when fn asks to stop. */
-static bool deliver_lines(struct cc_sink *s)
+/* Appends n bytes of a 2xx stream, moving `complete` past the last "\n".
+ * False when a line passes the limit: then only the whole lines before it
+ * are kept, for cc_sink_lines to hand out before the error. */
+static bool add_lines(struct cc_sink *s, const char *data, size_t n)
 {
-	char *start = s->line.p, *nl;
-	size_t left = s->line.len;
-	while ((nl = memchr(start, '\n', left))) {
-		size_t n = (size_t)(nl - start);
-		if (n && start[n - 1] == '\r')
-			n--;
-		start[n] = '\0';
-		if (s->fn(start, n, s->arg)) {
-			s->stopped = true;
-			return false;
+	size_t max = s->max_line ? s->max_line : s->max;
+	size_t partial = s->line.len - s->complete, off = 0;
+	const char *nl;
+	bool fits = true;
+	while ((nl = memchr(data + off, '\n', n - off))) {
+		size_t end = (size_t)(nl - data);
+		if (partial + (end - off) > max) {
+			fits = false;
+			break;
 		}
-		left -= (size_t)(nl - start) + 1;
-		start = nl + 1;
+		partial = 0;
+		off = end + 1;
 	}
-	memmove(s->line.p, start, left);
-	s->line.len = left;
-	s->line.p[left] = '\0';
+	if (fits && partial + (n - off) > max)
+		fits = false;
+	if (!fits) {
+		if (off) {
+			cc_buf_add(&s->line, data, off);
+			s->complete = s->line.len;
+		}
+		s->line.len = s->complete;
+		if (s->line.p)
+			s->line.p[s->line.len] = '\0';
+		s->line_too_long = true;
+		return false;
+	}
+	cc_buf_add(&s->line, data, n);
+	if (off)
+		s->complete = s->line.len - (n - off);
+	return true;
+}
+
+/* One line to fn, its "\r" dropped; false when fn asks to stop. */
+static bool hand_out(struct cc_sink *s, char *line, size_t n)
+{
+	if (n && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	if (s->fn(line, n, s->arg)) {
+		s->stopped = true;
+		return false;
+	}
+	return true;
+}
+
+bool cc_sink_lines(struct cc_sink *s, bool end)
+{
+	if (!s->fn || s->stopped)
+		return !s->stopped;
+	struct cc_buf *b = &s->line;
+	size_t off = 0;
+	while (off < s->complete) {
+		char *start = b->p + off;
+		char *nl = memchr(start, '\n', s->complete - off);
+		off += (size_t)(nl - start) + 1;
+		if (!hand_out(s, start, (size_t)(nl - start)))
+			return false;
+	}
+	if (s->complete) {
+		memmove(b->p, b->p + s->complete, b->len - s->complete);
+		b->len -= s->complete;
+		b->p[b->len] = '\0';
+		s->complete = 0;
+	}
+	if (end && b->len) {
+		/* a stream that ended on a line without its newline: that
+		 * line counts */
+		size_t n = b->len;
+		b->len = 0;
+		return hand_out(s, b->p, n);
+	}
 	return true;
 }
 
@@ -131,15 +187,18 @@ size_t cc_curl_on_write(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct cc_sink *s = arg;
 	size_t n = size * nmemb;
-	bool lines = s->fn && status_ok(s->curl);
-	struct cc_buf *b = lines ? &s->line : &s->body;
-	if (b->len + n > s->max) {
-		s->too_big = true;
-		return 0; /* curl stops with CURLE_WRITE_ERROR */
+	if (s->fn && status_ok(s->curl)) {
+		/* the lines before one too long still count */
+		bool fits = add_lines(s, data, n);
+		if (!s->deferred && !cc_sink_lines(s, false))
+			return 0;
+		return fits ? n : 0; /* 0: curl stops, CURLE_WRITE_ERROR */
 	}
-	cc_buf_add(b, data, n);
-	if (lines && !deliver_lines(s))
+	if (s->body.len + n > s->max) {
+		s->too_big = true;
 		return 0;
+	}
+	cc_buf_add(&s->body, data, n);
 	return n;
 }
 
@@ -198,7 +257,8 @@ void cc_curl_prepare(CURL *h, const struct cc_http_opts *o, const char *method,
 	set_method(h, method, body, len);
 	cc_buf_free(&sink->body);
 	cc_buf_free(&sink->line);
-	sink->too_big = false;
+	sink->complete = 0;
+	sink->too_big = sink->line_too_long = false;
 }
 
 /* What went wrong, in words, with curl's own detail in parentheses. */
@@ -236,12 +296,18 @@ int cc_curl_error(CURL *h, CURLcode rc, const char *curl_err,
 		what = "the connection broke off";
 		break;
 	case CURLE_WRITE_ERROR:
-		if (sink->too_big) {
+		if (sink->too_big)
 			return cc_errf(errbuf, errlen, CC_ETOOBIG,
 				       "%s %s: the answer is larger than the "
 				       "limit of %zu bytes",
 				       method, url, sink->max);
-		}
+		if (sink->line_too_long)
+			return cc_errf(errbuf, errlen, CC_ETOOBIG,
+				       "%s %s: a line of the answer is longer "
+				       "than the limit of %zu bytes",
+				       method, url,
+				       sink->max_line ? sink->max_line
+						      : sink->max);
 		break;
 	default:
 		break;
@@ -255,13 +321,6 @@ int cc_curl_error(CURL *h, CURLcode rc, const char *curl_err,
 	return cc_errf(errbuf, errlen, code, "%s %s: %s (%s%s%s)", method, url,
 		       what, detail, os_errno ? "; " : "",
 		       os_errno ? strerror((int)os_errno) : "");
-}
-
-/* A stream that ended on a line without its newline: that line counts. */
-static void last_line(struct cc_sink *s)
-{
-	if (s->fn && !s->stopped && s->line.len && status_ok(s->curl))
-		s->stopped = s->fn(s->line.p, s->line.len, s->arg) != 0;
 }
 
 void cc_curl_response(CURL *h, struct cc_sink *sink, const char *url,
@@ -329,7 +388,7 @@ static int exchange(cc_client *c, const char *method, const char *url,
 		cur = next;
 	}
 	if (rc == 0) {
-		last_line(sink);
+		cc_sink_lines(sink, true);
 		cc_curl_response(c->curl, sink, cur, resp);
 	}
 	free(cur);

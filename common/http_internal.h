@@ -152,18 +152,34 @@ void cc_http_opts_init(struct cc_http_opts *o,
 		       const struct cc_client_config *cfg);
 void cc_http_opts_free(struct cc_http_opts *o);
 
-/* Where an answer's body goes (CURLOPT_WRITEFUNCTION cc_curl_on_write). */
+/* Where an answer's body goes (CURLOPT_WRITEFUNCTION cc_curl_on_write).
+ * Streaming (fn set): a 2xx body goes to `line` and is handed to fn line by
+ * line; any other status's body goes to `body`. Invariant: line.p[0,
+ * complete) is whole lines, each ending in "\n", none longer than the
+ * limit; line.p[complete, line.len) is the start of the next one. */
 struct cc_sink {
 	CURL *curl; /* borrowed: the transfer writing here */
-	size_t max;
+	size_t max; /* body's limit; also a line's when max_line is 0 */
 	struct cc_buf body; /* the whole body, or a stream's error answer */
-	bool too_big;
+	bool too_big;       /* body passed max */
 	cc_line_fn fn;      /* streaming: lines go here when the status is 2xx */
 	void *arg;
-	struct cc_buf line; /* streaming: the line being received */
+	/* false: the write callback calls fn itself (the blocking client);
+	 * true: it only collects, and the owner calls cc_sink_lines outside
+	 * curl, so that fn may call into curl again (the async client) */
+	bool deferred;
+	size_t max_line;    /* streaming: longest line, without "\n"; 0: max */
+	struct cc_buf line; /* streaming: received, not yet handed to fn */
+	size_t complete;    /* see the invariant above */
+	bool line_too_long; /* a line passed its limit (it is not kept) */
 	bool stopped;       /* fn asked to hang up */
 };
 size_t cc_curl_on_write(char *data, size_t size, size_t nmemb, void *sink);
+/* Hands the sink's whole lines to fn, without "\n" or "\r\n", and with
+ * `end` (the answer is over) the last one too, even without its newline.
+ * Returns false, with stopped set, when fn asked to hang up; fn is not
+ * called again then. */
+bool cc_sink_lines(struct cc_sink *s, bool end);
 
 /* The request headers: the token, and content_type ("Content-Type: ...",
  * or NULL for none). The caller frees the list (curl_slist_free_all) after

@@ -34,6 +34,15 @@ static void h_lines(struct cc_request *req, void *arg)
 	cc_stream_close(s);
 }
 
+static void h_long_line(struct cc_request *req, void *arg)
+{
+	(void)arg;
+	struct cc_stream *s = cc_stream_open(req, 0, NULL, NULL, NULL);
+	const char *text = "ok\n0123456789abcdef\nafter\n";
+	cc_stream_write(s, text, strlen(text));
+	cc_stream_close(s);
+}
+
 static void h_conflict(struct cc_request *req, void *arg)
 {
 	(void)arg;
@@ -60,6 +69,7 @@ static int setup(void **state)
 		cc_handler_fn fn;
 	} routes[] = {
 	    {"/v1/lines", h_lines},
+	    {"/v1/long-line", h_long_line},
 	    {"/v1/conflict", h_conflict},
 	    {"/v1/forever-stream", h_forever_stream},
 	};
@@ -372,6 +382,25 @@ static void test_stream_lines(void **state)
 	call_free(&e);
 }
 
+/* A stream's lines are bounded by max_body each, not in total; the lines
+ * before one too long are handed out. */
+static void test_stream_line_too_long(void **state)
+{
+	struct fx *f = *state;
+	struct call c = {.stream = true, .cfg = {.max_body = 10}};
+	call(f, &c, "GET", "/v1/long-line");
+	assert_int_equal(c.rc, CC_ETOOBIG);
+	char expect[160];
+	snprintf(expect, sizeof(expect),
+		 "GET %s/v1/long-line: a line of the answer is longer than the "
+		 "limit of 10 bytes",
+		 f->h.base);
+	assert_string_equal(c.err, expect);
+	assert_int_equal(c.nlines, 1);
+	assert_string_equal(c.lines[0], "ok");
+	call_free(&c);
+}
+
 static bool first_line(void *arg)
 {
 	return atomic_load(&((struct call *)arg)->seen) > 0;
@@ -424,6 +453,7 @@ int main(void)
 	    T(test_timeout),
 	    T(test_answer_too_big),
 	    T(test_stream_lines),
+	    T(test_stream_line_too_long),
 	    T(test_stream_broken),
 	    T(test_response_json_errors),
 #undef T

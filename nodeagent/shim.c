@@ -301,8 +301,15 @@ int main(int argc, char **argv)
 	}
 
 	int status = 0;
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			/* no status is better than a made-up "exited 0": the
+			 * agent reports the attempt as vanished */
+			fprintf(stderr, "cellagent-shim: waitpid %ld: %s\n",
+				(long)pid, strerror(errno));
+			return 1;
+		}
+	}
 	if (report[0]) {
 		char *msg = strchr(report, ' ');
 		msg = msg ? msg + 1 : report;

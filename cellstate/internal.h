@@ -222,7 +222,9 @@ void cs_save_scheds(struct cs_apply *a); /* once per txn */
 void cs_link_task(struct cs_apply *a, uint32_t slot, struct cs_task *t);
 void cs_unlink_task(struct cs_apply *a, uint32_t slot, struct cs_task *t);
 /* Creation and removal, with ownership: a created entity is destroyed on
- * undo; a removed one is destroyed on commit (at once without a journal). */
+ * undo (a machine's slot only: the caller registers the members it
+ * allocates with cs_free_on_undo); a removed one is destroyed on commit (at
+ * once without a journal). */
 uint32_t cs_add_machine(struct cs_apply *a, const char *name);
 void cs_drop_machine(struct cs_apply *a, uint32_t slot); /* no tasks left */
 void cs_add_job(struct cs_apply *a, struct cs_job *job);

@@ -79,6 +79,19 @@ static bool labels_equal(const struct cs_machine *m,
 	return true;
 }
 
+/* Pool and labels just allocated by this transaction: freed if it is
+ * undone. Each allocation gets its own entry, so a machine created and
+ * then changed in one transaction frees both generations, and each once. */
+static void free_attrs_on_undo(struct cs_apply *a, struct cs_machine *m)
+{
+	cs_free_on_undo(a, m->pool);
+	for (uint32_t i = 0; i < m->nlabels; i++) {
+		cs_free_on_undo(a, m->labels[i].key);
+		cs_free_on_undo(a, m->labels[i].value);
+	}
+	cs_free_on_undo(a, m->labels);
+}
+
 /* Replaces pool and labels; the old ones stay alive until commit. */
 static void set_attrs(struct cs_apply *a, struct cs_machine *m,
 		      const struct cs_machine_spec *sp)
@@ -92,12 +105,7 @@ static void set_attrs(struct cs_apply *a, struct cs_machine *m,
 	m->pool = cs_xstrdup(sp->pool ? sp->pool : "default");
 	m->labels = labels_dup(sp->labels, sp->nlabels);
 	m->nlabels = sp->nlabels;
-	cs_free_on_undo(a, m->pool);
-	for (uint32_t i = 0; i < m->nlabels; i++) {
-		cs_free_on_undo(a, m->labels[i].key);
-		cs_free_on_undo(a, m->labels[i].value);
-	}
-	cs_free_on_undo(a, m->labels);
+	free_attrs_on_undo(a, m);
 }
 
 static enum cs_reason update(struct cs_apply *a, uint32_t slot,
@@ -160,6 +168,7 @@ enum cs_reason cs_op_machine_put(struct cs_apply *a, const struct cs_op *op)
 	m->pool = cs_xstrdup(sp->pool ? sp->pool : "default");
 	m->labels = labels_dup(sp->labels, sp->nlabels);
 	m->nlabels = sp->nlabels;
+	free_attrs_on_undo(a, m);
 	m->capacity = cap;
 	m->state = sp->state >= 0 ? (enum cs_machine_state)sp->state
 				  : CS_MACHINE_UP;

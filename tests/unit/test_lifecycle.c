@@ -580,6 +580,39 @@ static void test_note_undo_and_end(void **st)
 	cs_state_free(s);
 }
 
+/* A machine created and then described again in one all_or_nothing
+ * transaction: undo frees both generations of its pool and labels, each
+ * once, and a commit keeps the second. */
+static void test_machine_created_then_changed(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	uint64_t h = cs_state_hash(s, CS_HASH_CONTENT);
+	struct tl_machine first, second;
+	tl_machine_init(&first, "m3", 1000, 1000);
+	tl_machine_label(&first, "zone", "a");
+	tl_machine_init(&second, "m3", 2000, 1000);
+	second.spec.pool = "gpu";
+	tl_machine_label(&second, "zone", "b");
+	for (int commit = 0; commit < 2; commit++) {
+		cs_txn *t = txn(CS_ALL_OR_NOTHING, CS_FINE);
+		cs_txn_machine_put(t, &first.spec);
+		cs_txn_machine_put(t, &second.spec);
+		if (!commit)
+			cs_txn_place(t, "ghost", 0, "m3", 0);
+		cs_result r = tl_apply(s, t);
+		assert_int_equal(r.committed, commit);
+		cs_result_clear(&r);
+	}
+	assert_int_not_equal(cs_state_hash(s, CS_HASH_CONTENT), h);
+	const struct cs_machine *m = cs_machine_find(s, "m3");
+	assert_string_equal(m->pool, "gpu");
+	assert_int_equal(m->nlabels, 1);
+	assert_string_equal(m->labels[0].value, "b");
+	assert_int_equal(m->capacity.v[CS_RES_CPU], 2000);
+	cs_state_free(s);
+}
+
 static const struct cs_change *change(const cs_result *r, uint32_t i)
 {
 	assert_true(i < r->nchanges);
@@ -700,6 +733,7 @@ int main(void)
 	    cmocka_unit_test(test_scheduler_reregister_updates),
 	    cmocka_unit_test(test_place_clears_note),
 	    cmocka_unit_test(test_note_undo_and_end),
+	    cmocka_unit_test(test_machine_created_then_changed),
 	    cmocka_unit_test(test_change_feed),
 	    cmocka_unit_test(test_task_lifecycle_table),
 	};

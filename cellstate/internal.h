@@ -295,6 +295,9 @@ bool cs_label_key_valid(const char *s);   /* [a-z0-9][a-z0-9._/-]{0,62} */
 bool cs_label_value_valid(const char *s); /* [A-Za-z0-9._-]{0,63} */
 bool cs_res_name_valid(const char *s);    /* [a-z][a-z0-9._/-]{0,30} */
 bool cs_env_name_valid(const char *s);    /* [A-Za-z_][A-Za-z0-9_]{0,127} */
+/* "http://" or "https://", then at least one more byte; at most
+ * CS_AGENT_MAX bytes in all, each printable ASCII other than the space. */
+bool cs_agent_url_valid(const char *s);
 /* NULL when valid, else what a cron field list should look like. */
 const char *cs_cron_check(const char *spec);
 

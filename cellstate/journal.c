@@ -206,9 +206,11 @@ void cs_drop_machine(struct cs_apply *a, uint32_t slot)
 		cs_free_on_commit(a, m->labels[i].value);
 	}
 	cs_free_on_commit(a, m->labels);
+	cs_free_on_commit(a, m->agent);
 	m->pool = NULL;
 	m->labels = NULL;
 	m->nlabels = 0;
+	m->agent = NULL;
 	cs_machine_slot_release(s, slot);
 }
 

@@ -3,8 +3,8 @@
  * wide, --json with its documented fields), the two-terminal conflict of
  * coarse placements, wrong usage (exit 2) and wrong files (exit 1, the field
  * named), an unreachable cell, the bearer token, shell completion, job
- * notes and the scheduler registry, and `watch` surviving a leader kill and
- * reloading after 410. */
+ * notes and the scheduler registry, machines' agent URLs, and `watch`
+ * surviving a leader kill and reloading after 410. */
 #define _GNU_SOURCE
 #include "cell.h"
 #include "testlib.h"
@@ -432,6 +432,70 @@ static void test_machines(void **state)
 	/* a change the cell refuses is a verdict: exit 3 */
 	CTL(&r, "machine", "drain", "ghost");
 	expect(&r, 3, "unknown_machine", NULL);
+	run_clear(&r);
+}
+
+/* A machine's agent URL: set with --agent, shown by get, list -o wide and
+ * --json, refused when malformed (naming the flag, or the file's field),
+ * and cleared by a put without it. */
+static void test_machine_agent(void **state)
+{
+	(void)state;
+	const char *url = "http://127.0.0.1:7301/";
+	char file[256];
+	struct run r;
+	OK("machine", "add", "mla", "--cpu", "1000", "--memory", "1000",
+	   "--agent", url);
+	CTL(&r, "machine", "get", "mla");
+	expect(&r, 0, "agent:", url, NULL);
+	run_clear(&r);
+	CTL(&r, "machine", "get", "mla", "--json");
+	expect(&r, 0, NULL);
+	json_t *j = out_json(&r);
+	assert_string_equal(jstr_of(j, "agent"), url);
+	json_decref(j);
+	run_clear(&r);
+	CTL(&r, "machine", "list", "-o", "wide");
+	expect(&r, 0, "AGENT", url, NULL);
+	run_clear(&r);
+	/* a bad URL is refused before anything is sent, naming the flag or
+	 * the field of the file */
+	CTL(&r, "machine", "add", "mlx", "--cpu", "1", "--memory", "1",
+	    "--agent", "ftp://127.0.0.1:7301");
+	expect(&r, 2,
+	       "--agent: expected an agent URL: http:// or https:// then a "
+	       "host, at most 127 bytes of printable ASCII without spaces, got "
+	       "\"ftp://127.0.0.1:7301\"",
+	       NULL);
+	run_clear(&r);
+	CTL(&r, "machine", "add", "mlx", "--cpu", "1", "--memory", "1",
+	    "--agent", "http://a b");
+	expect(&r, 2, "--agent: expected an agent URL", NULL);
+	run_clear(&r);
+	write_file(scratch_path(file, sizeof(file), "agent-bad.json"),
+	           "{\"machines\": [{\"name\": \"mly\", \"capacity\": "
+	           "{\"cpu\": 1, \"memory\": 1}, \"agent\": \"127.0.0.1\"}]}");
+	CTL(&r, "machine", "add", "-f", file);
+	expect(&r, 1, "agent-bad.json: machines[0].agent: expected an agent URL",
+	       NULL);
+	run_clear(&r);
+	CTL(&r, "machine", "add", "-f", file, "--agent", url);
+	expect(&r, 2, "not both", NULL);
+	run_clear(&r);
+	CTL(&r, "machine", "get", "mlx");
+	expect(&r, 1, "does not exist", NULL);
+	run_clear(&r);
+	/* a put without --agent clears it, like labels */
+	OK("machine", "add", "mla", "--cpu", "1000", "--memory", "1000");
+	CTL(&r, "machine", "get", "mla", "--json");
+	expect(&r, 0, NULL);
+	j = out_json(&r);
+	assert_null(json_object_get(j, "agent"));
+	json_decref(j);
+	run_clear(&r);
+	CTL(&r, "machine", "get", "mla");
+	expect(&r, 0, "agent:", NULL);
+	assert_null(strstr(r.out, url));
 	run_clear(&r);
 }
 
@@ -1225,6 +1289,7 @@ int main(void)
 	    cmocka_unit_test(test_status),
 	    cmocka_unit_test(test_members),
 	    cmocka_unit_test(test_machines),
+	    cmocka_unit_test(test_machine_agent),
 	    cmocka_unit_test(test_jobs),
 	    cmocka_unit_test(test_tasks),
 	    cmocka_unit_test(test_txn_file),

@@ -8,7 +8,8 @@
 #include <string.h>
 
 static struct {
-	char *cpu, *memory, *disk, *pool, *label, *resource, *file, *state;
+	char *cpu, *memory, *disk, *pool, *label, *resource, *file, *state,
+	    *agent;
 	uint64_t limit;
 } M;
 
@@ -58,8 +59,8 @@ static void machine_table(const struct ctl *c, json_t **ms, size_t n)
 	                                     "CPU(m)", "MEMORY(MiB)", "TASKS",
 	                                     "SEQ",    NULL};
 	static const char *const wide[] = {
-	    "NAME", "POOL",      "STATE", "CPU(m)", "MEMORY(MiB)", "TASKS",
-	    "SEQ",  "DISK(MiB)", "OTHER", "LABELS", NULL};
+	    "NAME",      "POOL",  "STATE",  "CPU(m)", "MEMORY(MiB)", "TASKS",
+	    "SEQ",       "DISK(MiB)", "OTHER", "LABELS", "AGENT",    NULL};
 	struct table *t = table_new(c->wide ? wide : narrow);
 	for (size_t i = 0; i < n; i++) {
 		table_row(t);
@@ -78,6 +79,8 @@ static void machine_table(const struct ctl *c, json_t **ms, size_t n)
 		    ctl_join_object(json_object_get(ms[i], "labels"), ",");
 		table_cell(t, labels[0] ? labels : "-");
 		free(labels);
+		table_cell(t, *jstr(ms[i], "agent") ? jstr(ms[i], "agent")
+		                                    : "-");
 	}
 	table_print(t, stdout);
 }
@@ -186,6 +189,7 @@ static int machine_get(struct ctl *c, int argc, char **argv)
 	kv_line("state:", "%s", jstr(m, "state"));
 	kv_line("seq:", "%lld", jint(m, "seq"));
 	kv_line("labels:", "%s", labels[0] ? labels : "-");
+	kv_line("agent:", "%s", *jstr(m, "agent") ? jstr(m, "agent") : "-");
 	kv_line("tasks:", "%lld", jint(m, "tasks"));
 	free(labels);
 	printf("\n");
@@ -254,6 +258,21 @@ static int capacity_flag(struct ctl *c, json_t *cap, const char *flag,
 	return 0;
 }
 
+/* The decoder names fields of the spec ("machine.agent: expected ...");
+ * a value that came from a flag of the same name is named as the flag. */
+static int spec_error(struct ctl *c, const char *err)
+{
+	static const char *const flags[] = {"pool", "agent", NULL};
+	for (size_t i = 0; flags[i]; i++) {
+		char field[32];
+		size_t n = (size_t)snprintf(field, sizeof(field), "machine.%s: ",
+		                            flags[i]);
+		if (!strncmp(err, field, n))
+			return ctl_usage(c, "--%s: %s", flags[i], err + n);
+	}
+	return ctl_usage(c, "%s", err);
+}
+
 /* The machine spec the flags describe, checked as the cell will. */
 static int spec_from_flags(struct ctl *c, const char *name, json_t **out)
 {
@@ -268,6 +287,8 @@ static int spec_from_flags(struct ctl *c, const char *name, json_t **out)
 		                  "the machine in a file with -f FILE)");
 	if (!rc && M.pool)
 		json_object_set_new(spec, "pool", json_string(M.pool));
+	if (!rc && M.agent)
+		json_object_set_new(spec, "agent", json_string(M.agent));
 	if (!rc)
 		rc = capacity_flag(c, cap, "cpu", M.cpu);
 	if (!rc)
@@ -280,7 +301,7 @@ static int spec_from_flags(struct ctl *c, const char *name, json_t **out)
 		rc = parse_pairs(c, "label", M.label, false, labels);
 	if (!rc &&
 	    cs_machine_spec_decode(spec, "machine", &s, err, sizeof(err)))
-		rc = ctl_usage(c, "%s", err);
+		rc = spec_error(c, err);
 	cs_machine_spec_free(s);
 	if (rc)
 		json_decref(spec);
@@ -296,7 +317,7 @@ static int machines_to_put(struct ctl *c, int argc, char **argv, json_t **items)
 	json_t *doc, *spec;
 	if (M.file) {
 		if (argc > 0 || M.cpu || M.memory || M.disk || M.pool ||
-		    M.label || M.resource)
+		    M.label || M.resource || M.agent)
 			return ctl_usage(c, "give either -f FILE or NAME with "
 			                    "--cpu/--memory/..., not both");
 		int rc = ctl_read_json(M.file, &doc);
@@ -413,6 +434,10 @@ static const struct cc_flag add_flags[] = {
     {"resource", CC_FLAG_STRING, NULL,
      "NAME=AMOUNT extended resource (gpu=8); repeat it or use commas",
      &M.resource, 0, 0},
+    {"agent", CC_FLAG_STRING, NULL,
+     "base URL of the machine's node agent (http://HOST:PORT), where "
+     "cellctl task logs reads task output",
+     &M.agent, 0, 0},
     {NULL, 0, NULL, NULL, NULL, 0, 0}};
 
 static const char *const add_lists[] = {"label", "resource", NULL};
@@ -427,7 +452,8 @@ static const struct ctl_cmd machine_cmds[] = {
             "Lists the cell's machines sorted by name: pool, state,\n"
             "allocated and capacity of cpu (millicores) and memory (MiB),\n"
             "tasks holding resources, and seq (the machine's version, for\n"
-            "txn --expect-seq).",
+            "txn --expect-seq). -o wide adds disk, other resources, labels\n"
+            "and the agent URL.",
         .examples =
             "  $ cellctl machine list\n"
             "  $ cellctl machine list --state draining -o wide\n"
@@ -440,9 +466,9 @@ static const struct ctl_cmd machine_cmds[] = {
         .summary = "show one machine and its tasks",
         .usage = "cellctl machine get NAME [flags]",
         .about =
-            "Shows a machine: pool, state, seq, labels, every resource's\n"
-            "capacity, allocation and free amount, and the tasks placed on\n"
-            "it.",
+            "Shows a machine: pool, state, seq, labels, its agent's URL,\n"
+            "every resource's capacity, allocation and free amount, and\n"
+            "the tasks placed on it.",
         .examples = "  $ cellctl machine get m1\n"
                     "  $ cellctl machine get m1 --json | jq .seq\n",
         .flags = no_flags,
@@ -458,12 +484,15 @@ static const struct ctl_cmd machine_cmds[] = {
             "Adds a machine (or replaces the description of an existing\n"
             "one; the cell refuses a capacity below what is allocated).\n"
             "Describe it with flags, or give machine specs in a JSON file\n"
-            "(FORMAT.md).",
+            "(FORMAT.md). The whole description is replaced: labels or an\n"
+            "--agent left out are cleared.",
         .examples =
             "  $ cellctl machine add m1 --cpu 4000 --memory 8192\n"
             "  $ cellctl machine add g1 --cpu 64000 --memory 262144 \\\n"
             "        --pool gpu --label zone=eu-1 --label rack=r4 \\\n"
             "        --resource gpu=8\n"
+            "  $ cellctl machine add m2 --cpu 4000 --memory 8192 \\\n"
+            "        --agent http://10.0.0.2:7301\n"
             "  $ cellctl machine add -f machines.json\n",
         .flags = add_flags,
         .lists = add_lists,

@@ -1,7 +1,9 @@
 /* cmd_task.c: `cellctl task list`: tasks across jobs, filtered by job,
- * machine and state (the filters run in the cell). */
+ * machine and state (the filters run in the cell); `cellctl task logs`: one
+ * attempt's output, read from the node agent of the machine it ran on. */
 #include "cellctl.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,9 @@
 static struct {
 	char *job, *machine, *state;
 	uint64_t limit;
+	char *attempt; /* logs: text, so that "not given" differs from 0 */
+	bool err_stream;
+	uint64_t tail;
 } T;
 
 static int by_job_index(const void *a, const void *b)
@@ -105,6 +110,202 @@ static int task_list(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* ---- logs ---- */
+
+/* A whole number s up to max into *out; -1 when it is not one. */
+static int parse_whole(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *end || s[0] == '-' || s[0] == '+' || errno || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* What task logs needs to know about the task and where to ask. */
+struct logs_target {
+	const char *job;
+	uint64_t index;
+	uint64_t attempt;
+	const char *machine; /* borrowed: from argv or the cell's answer */
+};
+
+/* Task JOB/INDEX as the cell has it (from the job's task list, which holds
+ * tasks 0..INDEX with limit INDEX + 1); *task is borrowed from *job. */
+static int fetch_task(struct ctl *c, struct logs_target *t, json_t **job,
+                      const json_t **task)
+{
+	char path[256] = "/v1/jobs/";
+	ctl_path_add(path, sizeof(path), t->job);
+	snprintf(path + strlen(path), sizeof(path) - strlen(path),
+	         "?limit=%" PRIu64, t->index + 1);
+	int rc = ctl_get(c, path, job);
+	if (rc)
+		return rc;
+	long long ntasks = jint(json_object_get(*job, "spec"), "tasks");
+	const json_t *k =
+	    json_array_get(json_object_get(*job, "tasks"), t->index);
+	if ((long long)t->index >= ntasks)
+		return ctl_fail("job %s has %lld task%s (0..%lld); there is no "
+		                "task %" PRIu64,
+		                t->job, ntasks, ntasks == 1 ? "" : "s",
+		                ntasks - 1, t->index);
+	if (!k || jint(k, "index") != (long long)t->index)
+		return ctl_fail("the cell did not list task %s/%" PRIu64,
+		                t->job, t->index);
+	*task = k;
+	return 0;
+}
+
+/* The attempt and machine to read (t->machine borrowed from task or the
+ * flags): the flags, else the task's current attempt on the machine it is
+ * on. A task on no machine needs --machine;
+ * a pending one also --attempt, since its current attempt has not run. */
+static int pick_attempt(struct logs_target *t, const json_t *task)
+{
+	const char *state = jstr(task, "state"), *on = jstr(task, "machine");
+	long long current = jint(task, "attempt");
+	bool pending = !strcmp(state, "pending");
+	if (!T.attempt)
+		t->attempt = (uint64_t)current;
+	if (pending && current == 0 && !strcmp(jstr(task, "last_end"), "none"))
+		return ctl_fail("task %s/%" PRIu64 " is pending and has not "
+		                "run yet: there is no output to read",
+		                t->job, t->index);
+	if (pending && (!T.attempt || !T.machine))
+		return ctl_fail("task %s/%" PRIu64 " is pending and has no "
+		                "machine; pass --attempt N --machine M to read "
+		                "an earlier attempt's output",
+		                t->job, t->index);
+	if (!T.machine && !*on)
+		return ctl_fail("task %s/%" PRIu64 " has ended (%s) and the "
+		                "cell no longer records its machine; pass "
+		                "--machine M to read attempt %" PRIu64 "'s output "
+		                "from the machine it ran on",
+		                t->job, t->index, state, t->attempt);
+	t->machine = T.machine ? T.machine : on;
+	return 0;
+}
+
+/* The machine's agent URL (malloc'd, without a trailing /). */
+static int agent_of(struct ctl *c, const char *machine, char **agent)
+{
+	char path[256] = "/v1/machines/";
+	json_t *m;
+	ctl_path_add(path, sizeof(path), machine);
+	int rc = ctl_get(c, path, &m);
+	if (rc)
+		return rc;
+	const char *url = jstr(m, "agent");
+	size_t n = strlen(url);
+	while (n && url[n - 1] == '/')
+		n--;
+	if (n)
+		*agent = strndup(url, n);
+	json_decref(m);
+	if (!n)
+		return ctl_fail("machine %s has no agent URL; its agent does "
+		                "not serve logs",
+		                machine);
+	return 0;
+}
+
+/* An answer other than 200: the agent's {"error", "detail"} in words. */
+static int agent_refused(const char *agent, const struct cc_response *r)
+{
+	json_t *j = r->len ? json_loadb(r->body, r->len, 0, NULL) : NULL;
+	const char *d = json_string_value(json_object_get(j, "detail"));
+	const char *e = json_string_value(json_object_get(j, "error"));
+	if (d && *d)
+		ctl_fail("agent %s: %s", agent, d);
+	else if (e && *e)
+		ctl_fail("agent %s: %s (HTTP %ld)", agent, e, r->status);
+	else
+		ctl_fail("agent %s: answered HTTP %ld without an error "
+		         "message; is it a Cell node agent?",
+		         agent, r->status);
+	json_decref(j);
+	return CTL_ERR;
+}
+
+/* GETs the attempt's output from the agent and copies it to stdout as it
+ * is. The cell's bearer token is not sent: it is the cell's secret, and
+ * the agent URL comes from the cell state. */
+static int read_logs(struct ctl *c, const struct logs_target *t,
+                     const char *agent)
+{
+	char url[1024], err[CC_ERRMSG_SIZE];
+	snprintf(url, sizeof(url), "%s/v1/logs/", agent);
+	ctl_path_add(url, sizeof(url), t->job);
+	snprintf(url + strlen(url), sizeof(url) - strlen(url),
+	         "/%" PRIu64 "?attempt=%" PRIu64 "&stream=%s", t->index,
+	         t->attempt, T.err_stream ? "stderr" : "stdout");
+	if (T.tail)
+		snprintf(url + strlen(url), sizeof(url) - strlen(url),
+		         "&tail=%" PRIu64, T.tail);
+	struct cc_client_config cfg = {.timeout_ms = c->timeout_ms};
+	cc_client *http = cc_client_new(&cfg);
+	struct cc_response resp = {0};
+	int rc = cc_client_request(http, "GET", url, NULL, 0, &resp, err,
+	                           sizeof(err));
+	cc_client_free(http);
+	if (rc == CC_ETOOBIG) {
+		rc = ctl_fail("agent %s: the output is larger than cellctl "
+		              "takes at once; read its end with --tail BYTES",
+		              agent);
+	} else if (rc) {
+		char why[128];
+		ctl_transport_reason(rc, err, why, sizeof(why));
+		rc = ctl_fail("agent %s: %s; is the node agent of machine %s "
+		              "running?",
+		              agent, why, t->machine);
+	} else if (resp.status != 200) {
+		rc = agent_refused(agent, &resp);
+	} else if (fwrite(resp.body, 1, resp.len, stdout) != resp.len ||
+	           fflush(stdout)) {
+		rc = ctl_fail("writing the output: %s", strerror(errno));
+	}
+	cc_response_clear(&resp);
+	return rc;
+}
+
+static int task_logs(struct ctl *c, int argc, char **argv)
+{
+	struct logs_target t = {0};
+	json_t *job = NULL;
+	const json_t *task = NULL;
+	char *agent = NULL;
+	if (c->json)
+		return ctl_usage(c, "--json/-o json: task logs writes the "
+		                    "task's output as it is; leave it out");
+	if (argc != 2)
+		return ctl_usage(c, "expected JOB and INDEX");
+	t.job = argv[0];
+	if (parse_whole(argv[1], CS_JOB_TASKS_MAX - 1, &t.index))
+		return ctl_usage(c,
+		                 "INDEX: expected a task index 0..%u, got "
+		                 "\"%.64s\"",
+		                 CS_JOB_TASKS_MAX - 1, argv[1]);
+	if (T.attempt && parse_whole(T.attempt, UINT32_MAX, &t.attempt))
+		return ctl_usage(c,
+		                 "--attempt: expected an attempt number (a "
+		                 "whole number; cellctl task list shows the "
+		                 "current one), got \"%.64s\"",
+		                 T.attempt);
+	int rc = fetch_task(c, &t, &job, &task);
+	if (!rc)
+		rc = pick_attempt(&t, task);
+	if (!rc)
+		rc = agent_of(c, t.machine, &agent);
+	if (!rc)
+		rc = read_logs(c, &t, agent);
+	free(agent);
+	json_decref(job);
+	return rc;
+}
+
 static const struct cc_flag list_flags[] = {
     {"job", CC_FLAG_STRING, NULL, "only tasks of this job", &T.job, 0, 0},
     {"machine", CC_FLAG_STRING, NULL, "only tasks on this machine", &T.machine,
@@ -116,6 +317,20 @@ static const struct cc_flag list_flags[] = {
     {"limit", CC_FLAG_UINT, NULL,
      "ask for at most N tasks (0: the cell's default, 1000)", &T.limit, 0,
      1000000},
+    {NULL, 0, NULL, NULL, NULL, 0, 0}};
+
+static const struct cc_flag logs_flags[] = {
+    {"attempt", CC_FLAG_STRING, NULL,
+     "the attempt to read; without it, the task's current one", &T.attempt,
+     0, 0},
+    {"machine", CC_FLAG_STRING, NULL,
+     "ask this machine's agent; without it, the machine the task is on",
+     &T.machine, 0, 0},
+    {"stderr", CC_FLAG_BOOL, NULL, "read standard error instead of output",
+     &T.err_stream, 0, 0},
+    {"tail", CC_FLAG_SIZE, NULL,
+     "only the last BYTES bytes (4096, 64KiB, 1MiB; 0: all of it)", &T.tail,
+     0, 0},
     {NULL, 0, NULL, NULL, NULL, 0, 0}};
 
 static const struct ctl_cmd task_cmds[] = {
@@ -133,8 +348,26 @@ static const struct ctl_cmd task_cmds[] = {
         .flags = list_flags,
         .run = task_list,
     },
+    {
+        .name = "logs",
+        .summary = "print one attempt's output, from its node agent",
+        .usage = "cellctl task logs JOB INDEX [--attempt N] [--machine M]\n"
+"       [--stderr] [--tail BYTES] [flags]",
+        .about = "Prints the standard output (or, with --stderr, error) of\n"
+"one attempt of task JOB/INDEX as it is, bytes and all. The\n"
+"cell says which machine the task is on and which attempt it\n"
+"is at; that machine's agent URL (machine add --agent) says\n"
+"where to ask. A task on no machine (pending, or ended: the\n"
+"cell forgets the machine) needs --machine, and a pending one\n"
+"--attempt too. Output only: --json is refused.",
+        .examples = "  $ cellctl task logs web 0\n"
+"  $ cellctl task logs web 0 --stderr --tail 4KiB\n"
+"  $ cellctl task logs web 0 --attempt 1 --machine m2 > web-0.1.out\n",
+        .flags = logs_flags,
+        .run = task_logs,
+    },
     {.run = NULL},
 };
 
-const struct ctl_group ctl_group_task = {"task", "list tasks with filters",
-                                         task_cmds};
+const struct ctl_group ctl_group_task = {
+    "task", "list tasks with filters, print a task's output", task_cmds};

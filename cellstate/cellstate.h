@@ -31,6 +31,7 @@
 #define CS_PRIORITY_MAX 1000u
 #define CS_RETRIES_MAX 1000u
 #define CS_NOTE_MAX 512u         /* bytes of a job note */
+#define CS_AGENT_MAX 127u        /* bytes of a machine's agent URL */
 #define CS_NO_MACHINE UINT32_MAX
 
 /* Fixed resource dimensions; extended ones (gpu, ...) get the next indexes
@@ -189,6 +190,12 @@ struct cs_machine_spec {
 	struct cs_amount *capacity;
 	uint32_t ncapacity;
 	int state; /* a cs_machine_state, or -1: keep (new machines are up) */
+	/* Base URL of the machine's node agent ("http://10.0.0.7:7301"), where
+	 * it serves task output; NULL: none. At most CS_AGENT_MAX bytes,
+	 * "http://" or "https://" then printable ASCII without spaces. Many
+	 * machines may share one (a hollow agent serving several). A put
+	 * replaces it like the labels: a spec without it clears it. */
+	char *agent;
 };
 
 struct cs_job_spec {
@@ -429,12 +436,13 @@ struct cs_machine {
 	char *pool;             /* owned */
 	struct cs_label *labels; /* owned, sorted by key */
 	uint32_t nlabels;
+	char *agent;            /* owned; the agent's base URL, or NULL */
 	enum cs_machine_state state;
 	bool in_use;            /* false: a free slot */
 	/* Version of this machine: set from a cell-wide counter on every
 	 * transaction that changes the machine (placement, release, end of a
-	 * task, state, capacity, labels), so it never decreases, and a removed
-	 * then re-added machine never reuses an old value. */
+	 * task, state, capacity, pool, labels, agent), so it never decreases,
+	 * and a removed then re-added machine never reuses an old value. */
 	uint64_t seq;
 	cs_res capacity;
 	/* Invariant: allocated == sum of the requests of `tasks`, and

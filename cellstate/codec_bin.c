@@ -4,7 +4,8 @@
  * Layout (version 1), integers as LEB128 varints, signed ones zigzagged:
  *   u8 version, u8 mode, u8 detect, str id, str origin, varint nops, ops...
  *   op: u8 kind, u8 flags (bit 0: has seq; bit 1: has member, only on
- *   sched_register), the kind's fields, [varint seq], [varint member]
+ *   sched_register; bit 2: has agent, only on machine_put), the kind's
+ *   fields, [varint seq], [varint member], [str agent]
  *   str: varint (length + 1), then the bytes; 0 encodes NULL, so an empty
  *   string and an absent one stay distinct.
  * The decoder checks every length against the buffer, rejects NUL bytes in
@@ -14,7 +15,9 @@
  * Optional fields added later ride on a flag bit, so entries written before
  * them (Raft logs on disk) still decode in this one version, and every
  * accepted encoding is the one the writer would produce: a flagged member
- * is never 0. */
+ * is never 0, a flagged agent never absent. A transaction without the new
+ * fields encodes byte for byte as before them; one with them is refused by
+ * an older decoder ("unknown ... flags"), never misread. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #define BIN_VERSION 1
 #define FLAG_SEQ 1u
 #define FLAG_MEMBER 2u /* sched_register: spec->member != 0 follows */
+#define FLAG_AGENT 4u  /* machine_put: spec->agent != NULL follows */
 #define JOB_DISTINCT 1u
 #define JOB_GANG 2u
 
@@ -148,11 +152,20 @@ static uint64_t member_of(const struct cs_op *op)
 		   : 0;
 }
 
+static const char *agent_of(const struct cs_op *op)
+{
+	return op->kind == CS_OP_MACHINE_PUT && op->machine_spec
+		   ? op->machine_spec->agent
+		   : NULL;
+}
+
 static void put_op(struct wbuf *w, const struct cs_op *op)
 {
 	uint64_t member = member_of(op);
+	const char *agent = agent_of(op);
 	put_u8(w, op->kind);
-	put_u8(w, (op->has_seq ? FLAG_SEQ : 0) | (member ? FLAG_MEMBER : 0));
+	put_u8(w, (op->has_seq ? FLAG_SEQ : 0) | (member ? FLAG_MEMBER : 0) |
+		      (agent ? FLAG_AGENT : 0));
 	switch (op->kind) {
 	case CS_OP_PLACE:
 	case CS_OP_RELEASE:
@@ -206,6 +219,8 @@ static void put_op(struct wbuf *w, const struct cs_op *op)
 		put_var(w, op->seq);
 	if (member)
 		put_var(w, member);
+	if (agent)
+		put_str(w, agent);
 }
 
 int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
@@ -450,6 +465,8 @@ static bool flags_valid(uint8_t kind, uint8_t flags)
 	uint8_t known = FLAG_SEQ;
 	if (kind == CS_OP_SCHED_REGISTER)
 		known |= FLAG_MEMBER;
+	if (kind == CS_OP_MACHINE_PUT)
+		known |= FLAG_AGENT;
 	return !(flags & ~known);
 }
 
@@ -458,6 +475,13 @@ static void get_member(struct rbuf *r, struct cs_op *op)
 	op->sched_spec->member = get_var(r);
 	if (!op->sched_spec->member)
 		r->err = r->err ? r->err : "member flag with member 0";
+}
+
+static void get_agent(struct rbuf *r, struct cs_op *op)
+{
+	op->machine_spec->agent = get_str(r);
+	if (!op->machine_spec->agent)
+		r->err = r->err ? r->err : "agent flag without an agent";
 }
 
 static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
@@ -476,6 +500,8 @@ static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
 			cs_op_expect_seq(op, get_var(r));
 		if (flags & FLAG_MEMBER)
 			get_member(r, op);
+		if (flags & FLAG_AGENT)
+			get_agent(r, op);
 		if (r->err)
 			return cs_errf(errbuf, errlen, "binary txn: ops[%u]: %s",
 				       i, r->err);

@@ -20,6 +20,7 @@ json_t *cs_machine_encode(const cs_state *s, const struct cs_machine *m)
 	cs_jset_str(o, "name", m->name);
 	cs_jset_str(o, "pool", m->pool);
 	cs_jset(o, "labels", cs_jlabels(m->labels, m->nlabels));
+	cs_jset_str(o, "agent", m->agent); /* only when set */
 	cs_jset_str(o, "state", cs_machine_state_name(m->state));
 	cs_jset_u64(o, "seq", m->seq);
 	cs_jset(o, "capacity", res_json(s, &m->capacity));

@@ -4,8 +4,8 @@
 
 #include <stdlib.h>
 
-static const char *const machine_fields[] = {"name",     "pool",  "labels",
-					     "capacity", "state", NULL};
+static const char *const machine_fields[] = {
+    "name", "pool", "labels", "capacity", "state", "agent", NULL};
 static const char *const job_fields[] = {
     "name",        "class",       "priority",    "tasks",   "resources",
     "constraints", "gang",        "max_retries", "command", "args",
@@ -20,7 +20,7 @@ static int machine_read(struct cs_jdec *d, const json_t *j,
 	const char *states[CS_MACHINE_DOWN + 1];
 	for (int i = 0; i <= CS_MACHINE_DOWN; i++)
 		states[i] = cs_machine_state_name((enum cs_machine_state)i);
-	const char *name, *pool = "default";
+	const char *name, *pool = "default", *agent = NULL;
 	if (cs_jv_object(d, j, "a machine spec object") < 0 ||
 	    cs_jcheck_fields(d, j, machine_fields) < 0 ||
 	    cs_jget_str(d, j, "name", CS_JREQ, cs_name_valid, CS_EXPECT_MACHINE,
@@ -28,10 +28,13 @@ static int machine_read(struct cs_jdec *d, const json_t *j,
 	    cs_jget_str(d, j, "pool", CS_JOPT, cs_name_valid, CS_EXPECT_POOL,
 			&pool) < 0 ||
 	    cs_jget_enum(d, j, "state", CS_JOPT, states, CS_ARRAY_LEN(states),
-			 &s->state) < 0)
+			 &s->state) < 0 ||
+	    cs_jget_str(d, j, "agent", CS_JOPT, cs_agent_url_valid,
+			CS_EXPECT_AGENT, &agent) < 0)
 		return -1;
 	s->name = cs_xstrdup(name);
 	s->pool = cs_xstrdup(pool);
+	s->agent = cs_xstrdup(agent); /* NULL stays NULL: none */
 	if (cs_jget_labels(d, j, "labels", CS_JOPT, &cs_jlabel_rules, NULL,
 			   &s->labels, &s->nlabels) < 0 ||
 	    cs_jget_amounts(d, j, "capacity", CS_JREQ, &cs_jcapacity_rules,
@@ -68,6 +71,7 @@ json_t *cs_machine_spec_encode(const struct cs_machine_spec *spec)
 		cs_jset_str(
 		    o, "state",
 		    cs_machine_state_name((enum cs_machine_state)spec->state));
+	cs_jset_str(o, "agent", spec->agent); /* only when set */
 	return o;
 }
 

@@ -176,13 +176,15 @@ static int load_res(struct load *l, const json_t *obj, const char *key,
 	return r < 0 ? -1 : 0;
 }
 
+/* "agent" is optional: snapshots written before it existed load as
+ * machines without one. */
 static const char *const machine_fields[] = {
-    "name", "pool", "labels", "state", "seq", "capacity", "allocated", "tasks",
-    NULL};
+    "name", "pool",      "labels",    "agent", "state",
+    "seq",  "capacity",  "allocated", "tasks", NULL};
 
 static int load_machine(struct load *l, const json_t *o)
 {
-	const char *name, *pool;
+	const char *name, *pool, *agent = NULL;
 	int state;
 	uint64_t seq;
 	if (cs_jv_object(&l->d, o, "a machine object") < 0 ||
@@ -195,7 +197,9 @@ static int load_machine(struct load *l, const json_t *o)
 			 (const char *const[]){"up", "draining", "down"}, 3,
 			 &state) < 0 ||
 	    cs_jget_u64(&l->d, o, "seq", CS_JREQ, 0, CS_JSON_INT_MAX, NULL,
-			&seq) < 0)
+			&seq) < 0 ||
+	    cs_jget_str(&l->d, o, "agent", CS_JOPT, cs_agent_url_valid,
+			CS_EXPECT_AGENT, &agent) < 0)
 		return -1;
 	if (cs_machine_slot(l->s, name) != CS_NO_MACHINE)
 		return cs_jerr_at(&l->d, "name", "expected a name not used "
@@ -214,6 +218,7 @@ static int load_machine(struct load *l, const json_t *o)
 	m->pool = cs_xstrdup(pool);
 	m->labels = labels;
 	m->nlabels = nlabels;
+	m->agent = cs_xstrdup(agent);
 	m->state = (enum cs_machine_state)state;
 	m->seq = seq;
 	m->capacity = cap;

@@ -52,7 +52,8 @@ static void add_machine(cs_txn *t, const char *name, uint64_t cpu,
 {
 	struct cs_amount cap[2] = {{"cpu", cpu}, {"memory", 16384}};
 	struct cs_label l = {"zone", (char *)zone};
-	struct cs_machine_spec m = {(char *)name, "default", &l, 1, cap, 2, -1};
+	struct cs_machine_spec m = {(char *)name, "default", &l, 1, cap, 2, -1,
+				    NULL};
 	cs_txn_machine_put(t, &m);
 }
 

@@ -222,7 +222,9 @@ void cs_save_scheds(struct cs_apply *a); /* once per txn */
 void cs_link_task(struct cs_apply *a, uint32_t slot, struct cs_task *t);
 void cs_unlink_task(struct cs_apply *a, uint32_t slot, struct cs_task *t);
 /* Creation and removal, with ownership: a created entity is destroyed on
- * undo; a removed one is destroyed on commit (at once without a journal). */
+ * undo (a machine's slot only: the caller registers the members it
+ * allocates with cs_free_on_undo); a removed one is destroyed on commit (at
+ * once without a journal). */
 uint32_t cs_add_machine(struct cs_apply *a, const char *name);
 void cs_drop_machine(struct cs_apply *a, uint32_t slot); /* no tasks left */
 void cs_add_job(struct cs_apply *a, struct cs_job *job);
@@ -293,6 +295,9 @@ bool cs_label_key_valid(const char *s);   /* [a-z0-9][a-z0-9._/-]{0,62} */
 bool cs_label_value_valid(const char *s); /* [A-Za-z0-9._-]{0,63} */
 bool cs_res_name_valid(const char *s);    /* [a-z][a-z0-9._/-]{0,30} */
 bool cs_env_name_valid(const char *s);    /* [A-Za-z_][A-Za-z0-9_]{0,127} */
+/* "http://" or "https://", then at least one more byte; at most
+ * CS_AGENT_MAX bytes in all, each printable ASCII other than the space. */
+bool cs_agent_url_valid(const char *s);
 /* NULL when valid, else what a cron field list should look like. */
 const char *cs_cron_check(const char *spec);
 

@@ -206,9 +206,11 @@ void cs_drop_machine(struct cs_apply *a, uint32_t slot)
 		cs_free_on_commit(a, m->labels[i].value);
 	}
 	cs_free_on_commit(a, m->labels);
+	cs_free_on_commit(a, m->agent);
 	m->pool = NULL;
 	m->labels = NULL;
 	m->nlabels = 0;
+	m->agent = NULL;
 	cs_machine_slot_release(s, slot);
 }
 
@@ -341,14 +343,11 @@ static void undo_entry(struct entry *e, cs_state *s)
 		free(e->ptr);
 		break;
 	case E_MACHINE_CREATED:
-		/* free the members it got, then the slot as it was */
+		/* the members it got went with their own E_FREE_ON_UNDO
+		 * entries (a later put in the same transaction may have
+		 * replaced them, so m's pointers may be stale): put the slot
+		 * back as it was */
 		cs_map_del(&s->machine_by_name, m->name);
-		free(m->pool);
-		for (uint32_t i = 0; i < m->nlabels; i++) {
-			free(m->labels[i].key);
-			free(m->labels[i].value);
-		}
-		free(m->labels);
 		*m = e->img.machine; /* zeroes for an appended slot */
 		break;
 	case E_MACHINE_REMOVED:

@@ -13,6 +13,7 @@ _Static_assert(CS_STRING_MAX == 4096, "CS_EXPECT_COMMAND, CS_EXPECT_STRING");
 _Static_assert(CS_TXN_OPS_MAX == 1000000, "CS_EXPECT_OPS");
 _Static_assert(CS_JSON_INT_MAX == 9223372036854775807ull, "CS_EXPECT_MEMBER");
 _Static_assert(CS_NOTE_MAX == 512, "CS_EXPECT_NOTE");
+_Static_assert(CS_AGENT_MAX == 127, "CS_EXPECT_AGENT");
 
 #define CLIP_KEY   64 /* key bytes kept in a path */
 #define CLIP_VALUE 40 /* value bytes quoted in a message */

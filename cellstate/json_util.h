@@ -47,6 +47,9 @@
 #define CS_EXPECT_STRING        "a string of at most 4096 bytes"
 #define CS_EXPECT_NOTE                                                         \
 	"a note: at most 512 bytes of UTF-8 text without control characters"
+#define CS_EXPECT_AGENT                                                        \
+	"an agent URL: http:// or https:// then a host, at most 127 bytes of " \
+	"printable ASCII without spaces"
 #define CS_EXPECT_POSITIVE      "a positive integer up to 1000000000000000"
 #define CS_EXPECT_OPS           "an array of 1..1000000 ops"
 #define CS_EXPECT_MACHINE_STATE "one of: up, draining, down"

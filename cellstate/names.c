@@ -1,5 +1,5 @@
-/* names.c: the character rules for names, ids, labels, resources and cron
- * schedules, shared by every validator. */
+/* names.c: the character rules for names, ids, labels, resources, agent
+ * URLs and cron schedules, shared by every validator. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -63,6 +63,25 @@ bool cs_env_name_valid(const char *s)
 {
 	return s && (s[0] == '_' || (alnum(s[0]) && !(s[0] >= '0' && s[0] <= '9'))) &&
 	       all_of(s, 128, "", env_char);
+}
+
+/* Printable ASCII but the space: no whitespace, no control character, no
+ * byte of a multi-byte character (a URL spells those percent-encoded). */
+static bool url_char(char c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
+bool cs_agent_url_valid(const char *s)
+{
+	size_t scheme;
+	if (s && !strncmp(s, "http://", 7))
+		scheme = 7;
+	else if (s && !strncmp(s, "https://", 8))
+		scheme = 8;
+	else
+		return false;
+	return s[scheme] && all_of(s, CS_AGENT_MAX, "", url_char);
 }
 
 /* Parses a number in [lo, hi] at *p; advances *p. */

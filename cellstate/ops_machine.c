@@ -79,7 +79,29 @@ static bool labels_equal(const struct cs_machine *m,
 	return true;
 }
 
-/* Replaces pool and labels; the old ones stay alive until commit. */
+static bool same_agent(const struct cs_machine *m,
+		       const struct cs_machine_spec *sp)
+{
+	return m->agent ? sp->agent && !strcmp(m->agent, sp->agent)
+			: !sp->agent;
+}
+
+/* Pool, labels and agent just allocated by this transaction: freed if it
+ * is undone. Each allocation gets its own entry, so a machine created and
+ * then changed in one transaction frees both generations, and each once. */
+static void free_attrs_on_undo(struct cs_apply *a, struct cs_machine *m)
+{
+	cs_free_on_undo(a, m->pool);
+	for (uint32_t i = 0; i < m->nlabels; i++) {
+		cs_free_on_undo(a, m->labels[i].key);
+		cs_free_on_undo(a, m->labels[i].value);
+	}
+	cs_free_on_undo(a, m->labels);
+	cs_free_on_undo(a, m->agent);
+}
+
+/* Replaces pool, labels and agent; the old ones stay alive until commit
+ * (the machine's before-image in the journal points at them). */
 static void set_attrs(struct cs_apply *a, struct cs_machine *m,
 		      const struct cs_machine_spec *sp)
 {
@@ -89,15 +111,12 @@ static void set_attrs(struct cs_apply *a, struct cs_machine *m,
 		cs_free_on_commit(a, m->labels[i].value);
 	}
 	cs_free_on_commit(a, m->labels);
+	cs_free_on_commit(a, m->agent);
 	m->pool = cs_xstrdup(sp->pool ? sp->pool : "default");
 	m->labels = labels_dup(sp->labels, sp->nlabels);
 	m->nlabels = sp->nlabels;
-	cs_free_on_undo(a, m->pool);
-	for (uint32_t i = 0; i < m->nlabels; i++) {
-		cs_free_on_undo(a, m->labels[i].key);
-		cs_free_on_undo(a, m->labels[i].value);
-	}
-	cs_free_on_undo(a, m->labels);
+	m->agent = cs_xstrdup(sp->agent);
+	free_attrs_on_undo(a, m);
 }
 
 static enum cs_reason update(struct cs_apply *a, uint32_t slot,
@@ -114,7 +133,7 @@ static enum cs_reason update(struct cs_apply *a, uint32_t slot,
 					 (unsigned long long)m->allocated.v[i],
 					 (unsigned long long)cap->v[i]);
 	bool attrs = strcmp(m->pool, sp->pool ? sp->pool : "default") ||
-		     !labels_equal(m, sp);
+		     !labels_equal(m, sp) || !same_agent(m, sp);
 	bool capa = memcmp(&m->capacity, cap, sizeof(*cap)) != 0;
 	if (attrs || capa)
 		m = cs_touch_machine(a, slot);
@@ -160,6 +179,8 @@ enum cs_reason cs_op_machine_put(struct cs_apply *a, const struct cs_op *op)
 	m->pool = cs_xstrdup(sp->pool ? sp->pool : "default");
 	m->labels = labels_dup(sp->labels, sp->nlabels);
 	m->nlabels = sp->nlabels;
+	m->agent = cs_xstrdup(sp->agent);
+	free_attrs_on_undo(a, m);
 	m->capacity = cap;
 	m->state = sp->state >= 0 ? (enum cs_machine_state)sp->state
 				  : CS_MACHINE_UP;

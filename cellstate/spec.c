@@ -62,6 +62,7 @@ struct cs_machine_spec *cs_machine_spec_copy(struct cs_arena *a,
 	c->capacity = amounts_copy(a, s->capacity, s->ncapacity);
 	c->ncapacity = s->ncapacity;
 	c->state = s->state;
+	c->agent = dup(a, s->agent);
 	return c;
 }
 
@@ -155,5 +156,6 @@ void cs_machine_spec_free(struct cs_machine_spec *s)
 	free(s->pool);
 	labels_free(s->labels, s->nlabels);
 	amounts_free(s->capacity, s->ncapacity);
+	free(s->agent);
 	free(s);
 }

@@ -32,6 +32,7 @@ static void machine_free_members(struct cs_machine *m)
 		free(m->labels[i].value);
 	}
 	free(m->labels);
+	free(m->agent);
 }
 
 void cs_state_free(cs_state *s)

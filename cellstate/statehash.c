@@ -36,6 +36,10 @@ static uint64_t hash_machine(const cs_state *s, const struct cs_machine *m)
 	uint64_t h = add_str(0x6d, m->name);
 	h = add_str(h, m->pool);
 	h = add_labels(h, m->labels, m->nlabels);
+	/* only when set: a machine without an agent hashes as it did before
+	 * the field existed, so replicas of either build agree on such state */
+	if (m->agent)
+		h = add_str(add_u64(h, 0x61), m->agent);
 	h = add_u64(h, m->state);
 	h = add_u64(h, m->seq);
 	h = add_res(h, &m->capacity, s->nres);

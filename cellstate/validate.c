@@ -172,7 +172,8 @@ static int machine_spec_check(struct cs_jdec *d,
 	    labels_at(d, "labels", s->labels, s->nlabels, lr) < 0 ||
 	    amounts_at(d, "capacity", s->capacity, s->ncapacity,
 		       &cs_jcapacity_rules) < 0 ||
-	    spec_state_check(d, s->state) < 0)
+	    spec_state_check(d, s->state) < 0 ||
+	    opt_at(d, "agent", s->agent, cs_agent_url_valid, CS_EXPECT_AGENT) < 0)
 		return -1;
 	return 0;
 }

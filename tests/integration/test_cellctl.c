@@ -3,8 +3,9 @@
  * wide, --json with its documented fields), the two-terminal conflict of
  * coarse placements, wrong usage (exit 2) and wrong files (exit 1, the field
  * named), an unreachable cell, the bearer token, shell completion, job
- * notes and the scheduler registry, and `watch` surviving a leader kill and
- * reloading after 410. */
+ * notes and the scheduler registry, machines' agent URLs and `task logs`
+ * against a fake agent, and `watch` surviving a leader kill and reloading
+ * after 410. */
 #define _GNU_SOURCE
 #include "cell.h"
 #include "testlib.h"
@@ -432,6 +433,70 @@ static void test_machines(void **state)
 	/* a change the cell refuses is a verdict: exit 3 */
 	CTL(&r, "machine", "drain", "ghost");
 	expect(&r, 3, "unknown_machine", NULL);
+	run_clear(&r);
+}
+
+/* A machine's agent URL: set with --agent, shown by get, list -o wide and
+ * --json, refused when malformed (naming the flag, or the file's field),
+ * and cleared by a put without it. */
+static void test_machine_agent(void **state)
+{
+	(void)state;
+	const char *url = "http://127.0.0.1:7301/";
+	char file[256];
+	struct run r;
+	OK("machine", "add", "mla", "--cpu", "1000", "--memory", "1000",
+	   "--agent", url);
+	CTL(&r, "machine", "get", "mla");
+	expect(&r, 0, "agent:", url, NULL);
+	run_clear(&r);
+	CTL(&r, "machine", "get", "mla", "--json");
+	expect(&r, 0, NULL);
+	json_t *j = out_json(&r);
+	assert_string_equal(jstr_of(j, "agent"), url);
+	json_decref(j);
+	run_clear(&r);
+	CTL(&r, "machine", "list", "-o", "wide");
+	expect(&r, 0, "AGENT", url, NULL);
+	run_clear(&r);
+	/* a bad URL is refused before anything is sent, naming the flag or
+	 * the field of the file */
+	CTL(&r, "machine", "add", "mlx", "--cpu", "1", "--memory", "1",
+	    "--agent", "ftp://127.0.0.1:7301");
+	expect(&r, 2,
+	       "--agent: expected an agent URL: http:// or https:// then a "
+	       "host, at most 127 bytes of printable ASCII without spaces, got "
+	       "\"ftp://127.0.0.1:7301\"",
+	       NULL);
+	run_clear(&r);
+	CTL(&r, "machine", "add", "mlx", "--cpu", "1", "--memory", "1",
+	    "--agent", "http://a b");
+	expect(&r, 2, "--agent: expected an agent URL", NULL);
+	run_clear(&r);
+	write_file(scratch_path(file, sizeof(file), "agent-bad.json"),
+	           "{\"machines\": [{\"name\": \"mly\", \"capacity\": "
+	           "{\"cpu\": 1, \"memory\": 1}, \"agent\": \"127.0.0.1\"}]}");
+	CTL(&r, "machine", "add", "-f", file);
+	expect(&r, 1, "agent-bad.json: machines[0].agent: expected an agent URL",
+	       NULL);
+	run_clear(&r);
+	CTL(&r, "machine", "add", "-f", file, "--agent", url);
+	expect(&r, 2, "not both", NULL);
+	run_clear(&r);
+	CTL(&r, "machine", "get", "mlx");
+	expect(&r, 1, "does not exist", NULL);
+	run_clear(&r);
+	/* a put without --agent clears it, like labels */
+	OK("machine", "add", "mla", "--cpu", "1000", "--memory", "1000");
+	CTL(&r, "machine", "get", "mla", "--json");
+	expect(&r, 0, NULL);
+	j = out_json(&r);
+	assert_null(json_object_get(j, "agent"));
+	json_decref(j);
+	run_clear(&r);
+	CTL(&r, "machine", "get", "mla");
+	expect(&r, 0, "agent:", NULL);
+	assert_null(strstr(r.out, url));
 	run_clear(&r);
 }
 
@@ -943,6 +1008,195 @@ static void test_resend_same_id(void **state)
 	free(text);
 }
 
+/* ---- agent URLs and task logs ----
+ * A fake node agent (a child process) serves one attempt's output: stdout
+ * as bytes no text tool keeps (NUL, CR LF, 0xff), stderr for a tail, and
+ * the agents' JSON error for any other attempt. It logs each request's
+ * head, so the test sees the URL contract and which headers went. */
+
+#define FAKE_OUT     "out\0put\r\nline 2\xff\n"
+#define FAKE_OUT_LEN (sizeof(FAKE_OUT) - 1)
+
+static void reply_bytes(int fd, const char *body, size_t len)
+{
+	dprintf(fd,
+	        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+	        "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	        len);
+	if (write(fd, body, len) != (ssize_t)len)
+		_exit(1);
+}
+
+static void fake_agent(int lfd, const char *log)
+{
+	static char req[65536];
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		read_request(fd, req, sizeof(req));
+		int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dprintf(out, "%s", req);
+		close(out);
+		if (!strncmp(req, "GET /v1/logs/jl/1?attempt=0&stream=stdout ",
+		             42))
+			reply_bytes(fd, FAKE_OUT, FAKE_OUT_LEN);
+		else if (!strncmp(req,
+		                  "GET /v1/logs/jl/1?attempt=0&stream=stderr"
+		                  "&tail=4 ",
+		                  49))
+			reply_bytes(fd, "err!", 4);
+		else
+			reply(fd, 404,
+			      "{\"error\":\"not_found\",\"detail\":\"no attempt 7 "
+			      "of jl/1 on this agent\"}");
+		close(fd);
+	}
+}
+
+/* Starts the fake agent as f->kids[0]; its URL into url. */
+static void start_fake_agent(struct fx *f, const char *log, char *url,
+                             size_t len)
+{
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t sl = sizeof(sa);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sl), 0);
+	assert_int_equal(listen(lfd, 16), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(url, len, "http://127.0.0.1:%u", ntohs(sa.sin_port));
+	f->kids[0] = fork();
+	if (f->kids[0] == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fake_agent(lfd, log);
+	}
+	close(lfd);
+}
+
+/* The last run's stdout, bytes and all (run.out keeps a C string). */
+static size_t run_stdout(char *buf, size_t cap)
+{
+	char path[256];
+	FILE *in = fopen(scratch_path(path, sizeof(path), "run.out"), "rb");
+	assert_non_null(in);
+	size_t n = fread(buf, 1, cap, in);
+	fclose(in);
+	return n;
+}
+
+/* task logs: what can go wrong before any agent is asked (no such job or
+ * task, a task on no machine, a machine without an agent URL, an agent
+ * that is not there, wrong usage), then a (fake) agent's answers. */
+static void test_task_logs(void **state)
+{
+	struct fx *f = fx_new(state);
+	char url[64], slash[80], file[256], dead[64];
+	struct run r;
+	start_fake_agent(f, scratch_path(f->path, sizeof(f->path), "agent.log"),
+	                 url, sizeof(url));
+	snprintf(slash, sizeof(slash), "%s/", url); /* a trailing / is fine */
+	OK("machine", "add", "mlagent", "--cpu", "1000", "--memory", "1000",
+	   "--agent", slash);
+	snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", tl_free_port());
+	OK("machine", "add", "mlnone", "--cpu", "1000", "--memory", "1000");
+	OK("machine", "add", "mldead", "--cpu", "1000", "--memory", "1000",
+	   "--agent", dead);
+	write_file(scratch_path(file, sizeof(file), "jl.json"),
+	           "{\"name\": \"jl\", \"class\": \"batch\", \"tasks\": 3, "
+	           "\"resources\": {\"cpu\": 100, \"memory\": 100}, "
+	           "\"duration_ms\": 60000}");
+	OK("job", "submit", "-f", file);
+	CTL(&r, "task", "logs", "jghost", "0");
+	expect(&r, 1, "job jghost does not exist", NULL);
+	run_clear(&r);
+	CTL(&r, "task", "logs", "jl", "3");
+	expect(&r, 1, "job jl has 3 tasks (0..2); there is no task 3", NULL);
+	run_clear(&r);
+	CTL(&r, "task", "logs", "jl", "0");
+	expect(&r, 1, "task jl/0 is pending and has not run yet", NULL);
+	run_clear(&r);
+	OK("txn", "place", "--job", "jl", "--task", "0", "--machine",
+	   "mlnone");
+	CTL(&r, "task", "logs", "jl", "0");
+	expect(&r, 1,
+	       "machine mlnone has no agent URL; its agent does not serve "
+	       "logs",
+	       NULL);
+	run_clear(&r);
+	OK("txn", "release", "--job", "jl", "--task", "0");
+	CTL(&r, "task", "logs", "jl", "0");
+	expect(&r, 1,
+	       "task jl/0 is pending and has no machine; pass --attempt N "
+	       "--machine M to read an earlier attempt's output",
+	       NULL);
+	run_clear(&r);
+	CTL(&r, "task", "logs", "jl", "0", "--attempt", "0", "--machine",
+	    "mghost");
+	expect(&r, 1, "machine mghost does not exist", NULL);
+	run_clear(&r);
+	OK("txn", "place", "--job", "jl", "--task", "2", "--machine",
+	   "mldead");
+	CTL(&r, "task", "logs", "jl", "2");
+	expect(&r, 1, "agent", dead, "connection refused",
+	       "is the node agent of machine mldead running?", NULL);
+	run_clear(&r);
+	/* an ended task: the cell forgot its machine, --machine names it */
+	write_file(scratch_path(file, sizeof(file), "jl-done.json"),
+	           "{\"ops\": [{\"op\": \"task_state\", \"job\": \"jl\", "
+	           "\"task\": 2, \"attempt\": 0, \"machine\": \"mldead\", "
+	           "\"state\": \"succeeded\"}]}");
+	OK("txn", "-f", file);
+	CTL(&r, "task", "logs", "jl", "2");
+	expect(&r, 1,
+	       "task jl/2 has ended (succeeded) and the cell no longer records "
+	       "its machine; pass --machine M to read attempt 0's output",
+	       NULL);
+	run_clear(&r);
+	CTL(&r, "task", "logs", "jl", "2", "--machine", "mldead");
+	expect(&r, 1, "connection refused", "machine mldead", NULL);
+	run_clear(&r);
+	USAGE("--json/-o json: task logs writes the task's output as it is",
+	      "task", "logs", "jl", "0", "--json");
+	USAGE("INDEX: expected a task index 0..999999, got \"x\"", "task",
+	      "logs", "jl", "x");
+	USAGE("--attempt: expected an attempt number", "task", "logs", "jl",
+	      "0", "--attempt", "-1");
+	USAGE("expected JOB and INDEX", "task", "logs", "jl");
+
+	/* and from the (fake) agent: the bytes as they are, the agent's
+	 * error in its words, and never the cell's token */
+	char tok[256], out[256];
+	write_file(scratch_path(tok, sizeof(tok), "logs-token"), "s3cret\n");
+	OK("txn", "place", "--job", "jl", "--task", "1", "--machine",
+	   "mlagent");
+	CTL(&r, "task", "logs", "jl", "1", "--token-file", tok);
+	expect(&r, 0, NULL);
+	assert_int_equal(run_stdout(out, sizeof(out)), FAKE_OUT_LEN);
+	assert_memory_equal(out, FAKE_OUT, FAKE_OUT_LEN);
+	run_clear(&r);
+	CTL(&r, "task", "logs", "jl", "1", "--stderr", "--tail", "4");
+	expect(&r, 0, NULL);
+	assert_string_equal(r.out, "err!");
+	run_clear(&r);
+	CTL(&r, "task", "logs", "jl", "1", "--attempt", "7");
+	expect(&r, 1, NULL);
+	char want[160];
+	snprintf(want, sizeof(want),
+	         "cellctl: agent %s: no attempt 7 of jl/1 on this agent\n", url);
+	assert_string_equal(r.err, want);
+	assert_string_equal(r.out, "");
+	run_clear(&r);
+	char *log = slurp(f->path);
+	assert_non_null(strstr(log, "GET /v1/logs/jl/1?attempt=0&stream=stdout "
+	                            "HTTP/1.1\r\n"));
+	assert_non_null(strstr(log, "GET /v1/logs/jl/1?attempt=7&stream=stdout "
+	                            "HTTP/1.1\r\n"));
+	assert_null(strcasestr(log, "Authorization"));
+	assert_null(strstr(log, "s3cret"));
+	free(log);
+}
+
 /* ---- completion ---- */
 
 static void test_completion(void **state)
@@ -1225,6 +1479,7 @@ int main(void)
 	    cmocka_unit_test(test_status),
 	    cmocka_unit_test(test_members),
 	    cmocka_unit_test(test_machines),
+	    cmocka_unit_test(test_machine_agent),
 	    cmocka_unit_test(test_jobs),
 	    cmocka_unit_test(test_tasks),
 	    cmocka_unit_test(test_txn_file),
@@ -1234,6 +1489,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_files),
 	    cmocka_unit_test(test_unreachable),
 	    cmocka_unit_test_teardown(test_resend_same_id, teardown),
+	    cmocka_unit_test_teardown(test_task_logs, teardown),
 	    cmocka_unit_test(test_completion),
 	    cmocka_unit_test(test_notes_and_schedulers),
 	    cmocka_unit_test_teardown(test_token, teardown),

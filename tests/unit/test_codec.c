@@ -68,7 +68,8 @@ static struct cs_label machine_labels[] = {{"rack", "r1"}, {"zone", "eu-1"}};
 static struct cs_amount machine_capacity[] = {
     {"cpu", 64000}, {"memory", 262144}, {"disk", 1000000}, {"gpu", 8}};
 static const struct cs_machine_spec full_machine = {
-    "m1", "gpu", machine_labels, 2, machine_capacity, 4, CS_MACHINE_DRAINING};
+    "m1", "gpu", machine_labels, 2, machine_capacity, 4, CS_MACHINE_DRAINING,
+    "https://agent-1.example:7301/cell"};
 
 static struct cs_amount job_request[] = {
     {"cpu", 4000}, {"memory", 16384}, {"disk", 100}, {"gpu", 1}};
@@ -162,6 +163,7 @@ static void machine_spec_equal(const struct cs_machine_spec *a,
 	labels_equal(a->labels, a->nlabels, b->labels, b->nlabels);
 	amounts_equal(a->capacity, a->ncapacity, b->capacity, b->ncapacity);
 	assert_int_equal(a->state, b->state);
+	opt_equal(a->agent, b->agent);
 }
 
 static void job_spec_equal(const struct cs_job_spec *a,
@@ -375,8 +377,8 @@ static void test_machine_spec_round_trip(void **state)
 {
 	(void)state;
 	char err[CS_ERRMSG_SIZE];
-	struct cs_machine_spec small = {"m", NULL, NULL, 0, machine_capacity,
-					2,   -1};
+	struct cs_machine_spec small = {
+	    "m", NULL, NULL, 0, machine_capacity, 2, -1, NULL};
 	const struct cs_machine_spec *specs[] = {&full_machine, &small};
 	for (size_t i = 0; i < 2; i++) {
 		json_t *j = cs_machine_spec_encode(specs[i]);
@@ -387,10 +389,14 @@ static void test_machine_spec_round_trip(void **state)
 		json_decref(j);
 		char *again = dump(cs_machine_spec_encode(back));
 		assert_string_equal(text, again);
-		if (i == 0)
+		if (i == 0) {
 			machine_spec_equal(specs[i], back);
-		else
+			assert_non_null(strstr(text, "\"agent\""));
+		} else {
 			assert_string_equal(back->pool, "default");
+			assert_null(back->agent); /* absent, not "" */
+			assert_null(strstr(text, "agent"));
+		}
 		cs_machine_spec_free(back);
 		free(text);
 		free(again);
@@ -530,6 +536,9 @@ struct bad {
 #define E_NOTE                                                                 \
 	"expected a note: at most 512 bytes of UTF-8 text without control "    \
 	"characters"
+#define E_AGENT                                                                \
+	"expected an agent URL: http:// or https:// then a host, at most 127 " \
+	"bytes of printable ASCII without spaces"
 #define E_MEMBER                                                               \
 	"expected a Raft member id: an integer 0..9223372036854775807 (0: none)"
 #define E_ID                                                                   \
@@ -673,11 +682,37 @@ static const struct bad bad_cases[] = {
     {TXN, MPUT("{'name':'m'," CAP ",'labels':['rack']}"),
      "ops[0].machine.labels: expected an object of labels, got an array", 0},
     {TXN, MPUT("{'name':'m'," CAP ",'zone':'a'}"),
-     "ops[0].machine.zone: unknown field (expected one of: name, pool, labels, capacity, state)", 0},
+     "ops[0].machine.zone: unknown field (expected one of: name, pool, labels, capacity, "
+     "state, agent)", 0},
     {TXN, MPUT("{'name':'m'," CAP ",'state':'broken'}"),
      "ops[0].machine.state: expected one of: up, draining, down, got \"broken\"", 0},
     {TXN, MPUT("{'name':'m'," CAP ",'pool':''}"),
      "ops[0].machine.pool: expected a pool name: " NAME_RULE ", got \"\"", 0},
+    /* the agent URL: optional, never empty or null, http(s) only, one
+     * printable ASCII token */
+    {TXN, MPUT("{'name':'m'," CAP ",'agent':'ftp://a:21'}"),
+     "ops[0].machine.agent: " E_AGENT ", got \"ftp://a:21\"", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':''}", "machine.agent: " E_AGENT ", got \"\"", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':'http://'}",
+     "machine.agent: " E_AGENT ", got \"http://\"", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':'https://'}",
+     "machine.agent: " E_AGENT ", got \"https://\"", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':'127.0.0.1:7301'}",
+     "machine.agent: " E_AGENT ", got \"127.0.0.1:7301\"", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':'http://a b:7301'}",
+     "machine.agent: " E_AGENT ", got \"http://a b:7301\"", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':' http://a:7301'}",
+     "machine.agent: " E_AGENT ", got \" http://a:7301\"", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':'http://a:7301\\n'}",
+     "machine.agent: " E_AGENT ", got \"http://a:7301?\"", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':'http://a\\u007f'}",
+     "machine.agent: " E_AGENT ", got \"http://a?\"", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':'http://h\\u00e9te'}",
+     "machine.agent: " E_AGENT ", got \"http://h??te\"", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':7301}", "machine.agent: " E_AGENT ", got an integer", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':null}", "machine.agent: " E_AGENT ", got null", 0},
+    {MACHINE, "{'name':'m'," CAP ",'agent':['http://a']}",
+     "machine.agent: " E_AGENT ", got an array", 0},
     /* job specs inside job_put, and on their own (path "job") */
     {TXN, OPS("{'op':'job_put','job':'j'}"),
      "ops[0].job: expected a job spec object, got a string", 0},
@@ -1001,6 +1036,17 @@ static char *gen_long_key(void)
 	return b.p;
 }
 
+/* A machine whose agent URL is n bytes long: "http://" then 'a's. */
+static char *gen_agent(size_t n)
+{
+	struct sb b = {0};
+	sb_add(&b, "{\"name\":\"m\",\"capacity\":{\"cpu\":1,\"memory\":1},"
+		   "\"agent\":\"http://");
+	sb_rep(&b, "a", n - 7);
+	sb_add(&b, "\"}");
+	return b.p;
+}
+
 static size_t generated(struct gen *g)
 {
 	size_t n = 0;
@@ -1025,6 +1071,9 @@ static size_t generated(struct gen *g)
 	g[n++] =
 	    (struct gen){MACHINE, gen_labels(33),
 			 "machine.labels: expected at most 32 labels, got 33"};
+	g[n++] = (struct gen){MACHINE, gen_agent(CS_AGENT_MAX + 1),
+			      "machine.agent: " E_AGENT
+			      ", got a string of 128 bytes"};
 	g[n++] =
 	    (struct gen){JOB, gen_long_command(4097),
 			 "job.command: expected a string of 1..4096 bytes, "
@@ -1150,6 +1199,24 @@ static void test_validate_built(void **state)
 			 -1);
 	assert_string_equal(err, "m.labels.rack: expected keys sorted and "
 				 "unique, got \"rack\" after \"zone\"");
+	m = full_machine;
+	m.agent = "http://\x01";
+	assert_int_equal(cs_machine_spec_validate(&m, "m", err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "m.agent: " E_AGENT ", got \"http://?\"");
+	char url[CS_AGENT_MAX + 2];
+	memset(url, 'a', sizeof(url) - 1);
+	memcpy(url, "https://", 8);
+	url[CS_AGENT_MAX] = 0; /* the longest accepted */
+	m.agent = url;
+	assert_int_equal(cs_machine_spec_validate(&m, "m", err, sizeof(err)),
+			 0);
+	url[CS_AGENT_MAX] = 'a';
+	url[CS_AGENT_MAX + 1] = 0;
+	assert_int_equal(cs_machine_spec_validate(&m, "m", err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "m.agent: " E_AGENT
+				 ", got a string of 128 bytes");
 	struct cs_job_spec j = full_job();
 	j.ntasks = 0;
 	assert_int_equal(cs_job_spec_validate(&j, "", err, sizeof(err)), -1);

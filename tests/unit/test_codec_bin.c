@@ -34,6 +34,9 @@ static cs_txn *every_op(void)
 	m.spec.ncapacity = 3;
 	m.spec.state = CS_MACHINE_DRAINING;
 	cs_op_expect_seq(cs_txn_machine_put(t, &m.spec), 0);
+	tl_machine_init(&m, "m10", 4000, 8192);
+	m.spec.agent = "http://127.0.0.1:7301";
+	cs_op_expect_seq(cs_txn_machine_put(t, &m.spec), 3);
 	cs_txn_machine_state(t, "m1", CS_MACHINE_DOWN);
 	cs_txn_machine_remove(t, "m2");
 	struct tl_job j;
@@ -206,6 +209,65 @@ static void test_specific_damage(void **st)
 	cs_txn_free(t);
 }
 
+/* machine_put m1 {cpu 4000, memory 8192}, as version 1 wrote it before
+ * machines had an agent: flags 0, then name, pool, labels, capacity, state
+ * (0: keep). With `flags` 4 the agent string follows. */
+#define MPUT_M1(flags)                                                         \
+	1, 0, 0, 0, 0, 1, 4, flags, 3, 'm', '1', 8, 'd', 'e', 'f', 'a', 'u',   \
+	    'l', 't', 0, 2, 4, 'c', 'p', 'u', 0xa0, 0x1f, 7, 'm', 'e', 'm',    \
+	    'o', 'r', 'y', 0x80, 0x40, 0
+
+/* The agent rides on flag bit 2 of machine_put: a put without one is
+ * written byte for byte as before (so logs written then still decode, and
+ * what older builds wrote and read is unchanged), one with it round-trips,
+ * and the flag is refused where it does not belong, or without a value,
+ * or with a value the JSON rules refuse. */
+static void test_machine_agent(void **st)
+{
+	(void)st;
+	char err[CS_ERRMSG_SIZE];
+	cs_txn *out;
+	const uint8_t old[] = {MPUT_M1(0)};
+	struct tl_machine m;
+	tl_machine_init(&m, "m1", 4000, 8192);
+	cs_txn *t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
+	cs_txn_machine_put(t, &m.spec);
+	uint8_t *buf;
+	size_t len;
+	encode(t, &buf, &len);
+	assert_int_equal(len, sizeof(old));
+	assert_memory_equal(buf, old, len);
+	free(buf);
+	cs_txn_free(t);
+	assert_int_equal(cs_txn_decode_bin(old, sizeof(old), &out, err, sizeof(err)), 0);
+	assert_null(out->ops[0].machine_spec->agent);
+	cs_txn_free(out);
+
+	const uint8_t with[] = {MPUT_M1(4), 12, 'h', 't', 't', 'p', ':', '/',
+				'/', 'a', ':', '8', '0'};
+	m.spec.agent = "http://a:80";
+	t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
+	cs_txn_machine_put(t, &m.spec);
+	encode(t, &buf, &len);
+	assert_int_equal(len, sizeof(with));
+	assert_memory_equal(buf, with, len);
+	free(buf);
+	cs_txn_free(t);
+	assert_int_equal(cs_txn_decode_bin(with, sizeof(with), &out, err, sizeof(err)), 0);
+	assert_string_equal(out->ops[0].machine_spec->agent, "http://a:80");
+	cs_txn_free(out);
+
+	const uint8_t absent[] = {MPUT_M1(4), 0};
+	assert_int_equal(cs_txn_decode_bin(absent, sizeof(absent), &out, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ops[0]: agent flag without an agent"));
+	const uint8_t bad[] = {MPUT_M1(4), 8, 'f', 't', 'p', ':', '/', '/', 'a'};
+	assert_int_equal(cs_txn_decode_bin(bad, sizeof(bad), &out, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ops[0].machine.agent: expected an agent URL"));
+	const uint8_t place[] = {1, 0, 0, 0, 0, 1, 0, 4, 2, 'a', 0, 3, 'm', '1', 2, 'x'};
+	assert_int_equal(cs_txn_decode_bin(place, sizeof(place), &out, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ops[0]: unknown op kind 0 or flags 0x4"));
+}
+
 /* Random damage never crashes or leaks; what still decodes re-encodes to
  * the same bytes (the decoder accepts only what it could have written). */
 static void test_random_byte_flips(void **st)
@@ -248,6 +310,7 @@ int main(void)
 	    cmocka_unit_test(test_no_id_no_origin),
 	    cmocka_unit_test(test_every_truncation_refused),
 	    cmocka_unit_test(test_specific_damage),
+	    cmocka_unit_test(test_machine_agent),
 	    cmocka_unit_test(test_random_byte_flips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -580,6 +580,131 @@ static void test_note_undo_and_end(void **st)
 	cs_state_free(s);
 }
 
+/* A machine created and then described again in one all_or_nothing
+ * transaction: undo frees both generations of its pool and labels, each
+ * once, and a commit keeps the second. */
+static void test_machine_created_then_changed(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	uint64_t h = cs_state_hash(s, CS_HASH_CONTENT);
+	struct tl_machine first, second;
+	tl_machine_init(&first, "m3", 1000, 1000);
+	tl_machine_label(&first, "zone", "a");
+	tl_machine_init(&second, "m3", 2000, 1000);
+	second.spec.pool = "gpu";
+	tl_machine_label(&second, "zone", "b");
+	for (int commit = 0; commit < 2; commit++) {
+		cs_txn *t = txn(CS_ALL_OR_NOTHING, CS_FINE);
+		cs_txn_machine_put(t, &first.spec);
+		cs_txn_machine_put(t, &second.spec);
+		if (!commit)
+			cs_txn_place(t, "ghost", 0, "m3", 0);
+		cs_result r = tl_apply(s, t);
+		assert_int_equal(r.committed, commit);
+		cs_result_clear(&r);
+	}
+	assert_int_not_equal(cs_state_hash(s, CS_HASH_CONTENT), h);
+	const struct cs_machine *m = cs_machine_find(s, "m3");
+	assert_string_equal(m->pool, "gpu");
+	assert_int_equal(m->nlabels, 1);
+	assert_string_equal(m->labels[0].value, "b");
+	assert_int_equal(m->capacity.v[CS_RES_CPU], 2000);
+	cs_state_free(s);
+}
+
+#define AGENT_A "http://127.0.0.1:7301"
+#define AGENT_B "https://agent-7.example:7301/cell"
+
+static void put_agent(cs_state *s, const char *machine, const char *agent)
+{
+	struct tl_machine m;
+	tl_machine_init(&m, machine, 4000, 8192);
+	m.spec.agent = (char *)agent;
+	tl_put_machine(s, &m);
+}
+
+static void agent_is(const cs_state *s, const char *machine, const char *want)
+{
+	const char *got = cs_machine_find(s, machine)->agent;
+	if (want)
+		assert_string_equal(got, want);
+	else
+		assert_null(got);
+}
+
+/* A machine's agent URL is part of its description: a put sets, replaces
+ * or (left out) clears it, bumping the machine's seq only when it changes;
+ * an aborted all_or_nothing transaction or a dry run gives every old URL
+ * back, even for a machine the transaction created and then changed. */
+static void test_machine_agent_put_and_undo(void **st)
+{
+	(void)st;
+	cs_state *s = two_machines();
+	agent_is(s, "m1", NULL);
+	put_agent(s, "m1", AGENT_A);
+	agent_is(s, "m1", AGENT_A);
+	uint64_t seq = tl_seq(s, "m1");
+	put_agent(s, "m1", AGENT_A); /* the same again: nothing changes */
+	assert_int_equal(tl_seq(s, "m1"), seq);
+	uint64_t h = cs_state_hash(s, CS_HASH_CONTENT);
+	uint64_t seq2 = tl_seq(s, "m2");
+
+	struct tl_machine m1, m2, m3, m3b;
+	tl_machine_init(&m1, "m1", 4000, 8192);
+	m1.spec.agent = AGENT_B; /* replaced */
+	tl_machine_init(&m2, "m2", 4000, 8192);
+	m2.spec.agent = AGENT_A; /* set where there was none */
+	tl_machine_init(&m3, "m3", 1000, 1000);
+	m3.spec.agent = AGENT_A; /* created with one ... */
+	tl_machine_init(&m3b, "m3", 1000, 1000);
+	m3b.spec.agent = AGENT_B; /* ... then changed in the same txn */
+	cs_txn *t = txn(CS_ALL_OR_NOTHING, CS_FINE);
+	cs_txn_machine_put(t, &m1.spec);
+	cs_txn_machine_put(t, &m2.spec);
+	cs_txn_machine_put(t, &m3.spec);
+	cs_txn_machine_put(t, &m3b.spec);
+	cs_txn_place(t, "ghost", 0, "m1", 0); /* rejected: aborts them all */
+	cs_result r = tl_apply(s, t);
+	assert_false(r.committed);
+	assert_int_equal(r.ops[0].reason, CS_R_ABORTED);
+	assert_int_equal(r.ops[4].reason, CS_R_UNKNOWN_JOB);
+	cs_result_clear(&r);
+	agent_is(s, "m1", AGENT_A);
+	agent_is(s, "m2", NULL);
+	assert_null(cs_machine_find(s, "m3"));
+	assert_int_equal(tl_seq(s, "m1"), seq);
+	assert_int_equal(tl_seq(s, "m2"), seq2);
+	assert_int_equal(cs_state_hash(s, CS_HASH_CONTENT), h);
+
+	/* a dry run of the same puts changes nothing either */
+	t = txn(CS_INCREMENTAL, CS_FINE);
+	cs_txn_machine_put(t, &m1.spec);
+	cs_txn_machine_put(t, &m3.spec);
+	cs_txn_machine_put(t, &m3b.spec);
+	cs_dry_run(s, t, &r);
+	assert_int_equal(r.accepted, 3);
+	cs_result_clear(&r);
+	cs_txn_free(t);
+	agent_is(s, "m1", AGENT_A);
+	assert_null(cs_machine_find(s, "m3"));
+	assert_int_equal(cs_state_hash(s, CS_HASH_CONTENT), h);
+
+	/* committed: replaced, then cleared by a put that leaves it out */
+	t = txn(CS_ALL_OR_NOTHING, CS_FINE);
+	cs_txn_machine_put(t, &m1.spec);
+	cs_txn_machine_put(t, &m3.spec);
+	cs_txn_machine_put(t, &m3b.spec);
+	tl_assert_ok(s, t);
+	agent_is(s, "m1", AGENT_B);
+	agent_is(s, "m3", AGENT_B);
+	assert_true(tl_seq(s, "m1") > seq);
+	assert_int_not_equal(cs_state_hash(s, CS_HASH_CONTENT), h);
+	put_agent(s, "m1", NULL);
+	agent_is(s, "m1", NULL);
+	cs_state_free(s);
+}
+
 static const struct cs_change *change(const cs_result *r, uint32_t i)
 {
 	assert_true(i < r->nchanges);
@@ -700,6 +825,8 @@ int main(void)
 	    cmocka_unit_test(test_scheduler_reregister_updates),
 	    cmocka_unit_test(test_place_clears_note),
 	    cmocka_unit_test(test_note_undo_and_end),
+	    cmocka_unit_test(test_machine_created_then_changed),
+	    cmocka_unit_test(test_machine_agent_put_and_undo),
 	    cmocka_unit_test(test_change_feed),
 	    cmocka_unit_test(test_task_lifecycle_table),
 	};

@@ -62,6 +62,8 @@ static uint64_t seen_seq(struct run *r, const struct cs_machine *m);
 static void gen_machine_put(struct run *r, cs_txn *t)
 {
 	static const char *zones[] = {"a", "b", "c"};
+	static const char *agents[] = {"http://127.0.0.1:7301",
+				       "http://127.0.0.1:7302"};
 	char name[16], rack[8];
 	struct tl_machine m;
 	machine_name(name, rnd(r, MACHINES));
@@ -76,6 +78,8 @@ static void gen_machine_put(struct run *r, cs_txn *t)
 	tl_machine_label(&m, "rack", rack);
 	if (chance(r, 5))
 		m.spec.state = (int)rnd(r, 3);
+	if (chance(r, 50)) /* set, replaced or cleared by the next put */
+		m.spec.agent = (char *)agents[rnd(r, 2)];
 	struct cs_op *op = cs_txn_machine_put(t, &m.spec);
 	const struct cs_machine *cur = cs_machine_find(r->s, name);
 	if (chance(r, 30))

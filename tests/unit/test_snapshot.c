@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* m1 holds a/0 running; b waits for a; one remembered id; a scheduler; a
- * note on a (its task 1 is pending again). */
+/* m1 (with an agent URL) holds a/0 running; b waits for a; one remembered
+ * id; a scheduler; a note on a (its task 1 is pending again). */
 static cs_state *sample(void)
 {
 	cs_state *s = cs_state_new(NULL);
@@ -16,6 +16,7 @@ static cs_state *sample(void)
 	tl_machine_label(&m, "zone", "a");
 	m.cap[2] = (struct cs_amount){"gpu", 2};
 	m.spec.ncapacity = 3;
+	m.spec.agent = "http://127.0.0.1:7301";
 	tl_put_machine(s, &m);
 	tl_machine_init(&m, "m2", 4000, 8192);
 	tl_put_machine(s, &m);
@@ -54,6 +55,10 @@ static void test_round_trip(void **st)
 	assert_string_equal(cs_job_find(r, "a")->note,
 			    "task 1: no machine has cpu 1000 free");
 	assert_null(cs_job_find(r, "b")->note);
+	assert_string_equal(cs_machine_find(r, "m1")->agent,
+			    "http://127.0.0.1:7301");
+	assert_null(cs_machine_find(r, "m2")->agent);
+	assert_non_null(strstr(text, "\"agent\":\"http://127.0.0.1:7301\""));
 	/* the restored replica answers the next entries as the original */
 	for (int i = 0; i < 2; i++) {
 		cs_state *x = i ? r : s;
@@ -254,6 +259,15 @@ static void sched_member_negative(json_t *r)
 {
 	json_object_set_new(at(r, "schedulers", 0), "member", json_integer(-1));
 }
+static void agent_bad(json_t *r)
+{
+	json_object_set_new(at(r, "machines", 0), "agent",
+			    json_string("127.0.0.1:7301"));
+}
+static void agent_null(json_t *r)
+{
+	json_object_set_new(at(r, "machines", 1), "agent", json_null());
+}
 static void config_missing(json_t *r)
 {
 	json_object_del(r, "config");
@@ -299,6 +313,10 @@ static const struct bad bads[] = {
     {sched_member_negative, "schedulers[0].member: expected a Raft member "
 			    "id: an integer 0..9223372036854775807 (0: none), "
 			    "got -1"},
+    {agent_bad, "machines[0].agent: expected an agent URL: http:// or "
+		"https:// then a host, at most 127 bytes of printable ASCII "
+		"without spaces, got \"127.0.0.1:7301\""},
+    {agent_null, "machines[1].agent: expected an agent URL"},
     {config_missing, "config: missing"},
 };
 
@@ -345,6 +363,51 @@ static void test_scheduler_without_member(void **st)
 	cs_state_free(s);
 }
 
+/* Written by the build before machines had an agent URL (two machines, one
+ * transaction), with the hashes it computed. It loads, writes itself back
+ * the same, and hashes the same: a state with no agent anywhere is what it
+ * was, so replicas of either build agree on it. */
+static const char old_snapshot[] =
+    "{\"format\":\"cell-state/1\",\"applied_index\":1,\"seq_clock\":2,"
+    "\"config\":{\"dedup_max\":262144,\"dedup_ttl_ms\":600000},"
+    "\"resources\":[\"cpu\",\"memory\",\"disk\"],\"machines\":["
+    "{\"name\":\"m1\",\"pool\":\"default\",\"labels\":{\"zone\":\"a\"},"
+    "\"state\":\"up\",\"seq\":1,\"capacity\":{\"cpu\":4000,\"memory\":8192,"
+    "\"disk\":0},\"allocated\":{\"cpu\":0,\"memory\":0,\"disk\":0},"
+    "\"tasks\":0},{\"name\":\"m2\",\"pool\":\"default\",\"labels\":{},"
+    "\"state\":\"up\",\"seq\":2,\"capacity\":{\"cpu\":4000,\"memory\":8192,"
+    "\"disk\":0},\"allocated\":{\"cpu\":0,\"memory\":0,\"disk\":0},"
+    "\"tasks\":0}],\"jobs\":[],\"schedulers\":[],\"dedup\":[{\"id\":"
+    "\"t-1\",\"index\":1,\"ms\":1000,\"committed\":true,\"reasons\":"
+    "[\"ok\",\"ok\"]}]}";
+
+static void test_snapshot_without_agents(void **st)
+{
+	(void)st;
+	cs_state *r = NULL;
+	char err[CS_ERRMSG_SIZE];
+	if (cs_state_load(old_snapshot, strlen(old_snapshot), &r, err,
+			  sizeof(err)))
+		fail_msg("load: %s", err);
+	assert_null(cs_machine_find(r, "m1")->agent);
+	assert_null(cs_machine_find(r, "m2")->agent);
+	assert_int_equal(cs_state_hash(r, 0), 0x4c54542b1673ad41ull);
+	assert_int_equal(cs_state_hash(r, CS_HASH_CONTENT),
+			 0xe0164bca4d4794f1ull);
+	char *again = cs_state_dump(r);
+	assert_string_equal(again, old_snapshot);
+	free(again);
+	/* giving m1 an agent changes the hash */
+	uint64_t content = cs_state_hash(r, CS_HASH_CONTENT);
+	struct tl_machine m;
+	tl_machine_init(&m, "m1", 4000, 8192);
+	tl_machine_label(&m, "zone", "a");
+	m.spec.agent = "http://127.0.0.1:7301";
+	tl_put_machine(r, &m);
+	assert_int_not_equal(cs_state_hash(r, CS_HASH_CONTENT), content);
+	cs_state_free(r);
+}
+
 static void test_load_text_errors(void **st)
 {
 	(void)st;
@@ -367,6 +430,7 @@ int main(void)
 	    cmocka_unit_test(test_restored_replica_agrees_on_cascades),
 	    cmocka_unit_test(test_malformed_snapshots),
 	    cmocka_unit_test(test_scheduler_without_member),
+	    cmocka_unit_test(test_snapshot_without_agents),
 	    cmocka_unit_test(test_load_text_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,32 +160,22 @@ static int fetch_task(struct ctl *c, struct logs_target *t, json_t **job,
 }
 
 /* The attempt and machine to read (t->machine borrowed from task or the
- * flags): the flags, else the task's current attempt on the machine it is
- * on. A task on no machine needs --machine;
- * a pending one also --attempt, since its current attempt has not run. */
+ * flags; NULL when nobody knows it): the flags, else the task's current
+ * attempt on the machine it is on, or for a pending task the attempt before
+ * (its current one has not run). The cell keeps a task's machine only while
+ * the task holds resources there; for an ended task the agents are asked. */
 static int pick_attempt(struct logs_target *t, const json_t *task)
 {
 	const char *state = jstr(task, "state"), *on = jstr(task, "machine");
 	long long current = jint(task, "attempt");
 	bool pending = !strcmp(state, "pending");
-	if (!T.attempt)
-		t->attempt = (uint64_t)current;
 	if (pending && current == 0 && !strcmp(jstr(task, "last_end"), "none"))
 		return ctl_fail("task %s/%" PRIu64 " is pending and has not "
 		                "run yet: there is no output to read",
 		                t->job, t->index);
-	if (pending && (!T.attempt || !T.machine))
-		return ctl_fail("task %s/%" PRIu64 " is pending and has no "
-		                "machine; pass --attempt N --machine M to read "
-		                "an earlier attempt's output",
-		                t->job, t->index);
-	if (!T.machine && !*on)
-		return ctl_fail("task %s/%" PRIu64 " has ended (%s) and the "
-		                "cell no longer records its machine; pass "
-		                "--machine M to read attempt %" PRIu64 "'s output "
-		                "from the machine it ran on",
-		                t->job, t->index, state, t->attempt);
-	t->machine = T.machine ? T.machine : on;
+	if (!T.attempt)
+		t->attempt = (uint64_t)(pending ? current - 1 : current);
+	t->machine = T.machine ? T.machine : (*on ? on : NULL);
 	return 0;
 }
 
@@ -230,11 +220,15 @@ static int agent_refused(const char *agent, const struct cc_response *r)
 	return CTL_ERR;
 }
 
+#define CTL_NOT_HERE 1000 /* a probed agent does not have the attempt */
+#define PROBE_AGENTS_MAX 64
+
 /* GETs the attempt's output from the agent and copies it to stdout as it
- * is. The cell's bearer token is not sent: it is the cell's secret, and
+ * is; with probe, an agent that does not have it (or does not answer) is
+ * CTL_NOT_HERE, silently. The cell's bearer token is not sent: it is the cell's secret, and
  * the agent URL comes from the cell state. */
 static int read_logs(struct ctl *c, const struct logs_target *t,
-                     const char *agent)
+                     const char *agent, bool probe)
 {
 	char url[1024], err[CC_ERRMSG_SIZE];
 	snprintf(url, sizeof(url), "%s/v1/logs/", agent);
@@ -258,9 +252,12 @@ static int read_logs(struct ctl *c, const struct logs_target *t,
 	} else if (rc) {
 		char why[128];
 		ctl_transport_reason(rc, err, why, sizeof(why));
-		rc = ctl_fail("agent %s: %s; is the node agent of machine %s "
-		              "running?",
-		              agent, why, t->machine);
+		rc = probe ? CTL_NOT_HERE
+		           : ctl_fail("agent %s: %s; is the node agent of "
+		                      "machine %s running?",
+		                      agent, why, t->machine);
+	} else if (probe && resp.status == 404) {
+		rc = CTL_NOT_HERE;
 	} else if (resp.status != 200) {
 		rc = agent_refused(agent, &resp);
 	} else if (fwrite(resp.body, 1, resp.len, stdout) != resp.len ||
@@ -268,6 +265,42 @@ static int read_logs(struct ctl *c, const struct logs_target *t,
 		rc = ctl_fail("writing the output: %s", strerror(errno));
 	}
 	cc_response_clear(&resp);
+	return rc;
+}
+
+/* No machine is known: ask each distinct agent the cell lists (at most
+ * PROBE_AGENTS_MAX; a hollow agent serves many machines under one URL)
+ * until one has the attempt. */
+static int probe_agents(struct ctl *c, const struct logs_target *t)
+{
+	json_t *list = NULL, *m, *seen = json_object();
+	size_t i;
+	int rc = ctl_get(c, "/v1/machines?limit=1000000", &list);
+	json_t *machines = rc ? NULL : json_object_get(list, "machines");
+	json_array_foreach(machines, i, m)
+	{
+		const char *agent = jstr(m, "agent");
+		if (!*agent || json_object_get(seen, agent))
+			continue;
+		json_object_set_new(seen, agent, json_true());
+		if (json_object_size(seen) > PROBE_AGENTS_MAX) {
+			rc = ctl_fail("the cell no longer records which machine "
+			              "ran task %s/%" PRIu64 " and it has more "
+			              "than %d agents to ask; pass --machine M",
+			              t->job, t->index, PROBE_AGENTS_MAX);
+			break;
+		}
+		rc = read_logs(c, t, agent, true);
+		if (rc != CTL_NOT_HERE)
+			break;
+	}
+	if (rc == CTL_NOT_HERE || (!rc && !json_object_size(seen)))
+		rc = ctl_fail("no agent has attempt %" PRIu64 " of task "
+		              "%s/%" PRIu64 " (asked %zu); the machine it ran on "
+		              "may be gone, or its agent down",
+		              t->attempt, t->job, t->index, json_object_size(seen));
+	json_decref(seen);
+	json_decref(list);
 	return rc;
 }
 
@@ -297,10 +330,10 @@ static int task_logs(struct ctl *c, int argc, char **argv)
 	int rc = fetch_task(c, &t, &job, &task);
 	if (!rc)
 		rc = pick_attempt(&t, task);
-	if (!rc)
-		rc = agent_of(c, t.machine, &agent);
-	if (!rc)
-		rc = read_logs(c, &t, agent);
+	if (!rc && !t.machine)
+		rc = probe_agents(c, &t);
+	else if (!rc && !(rc = agent_of(c, t.machine, &agent)))
+		rc = read_logs(c, &t, agent, false);
 	free(agent);
 	json_decref(job);
 	return rc;
@@ -356,10 +389,11 @@ static const struct ctl_cmd task_cmds[] = {
         .about = "Prints the standard output (or, with --stderr, error) of\n"
 "one attempt of task JOB/INDEX as it is, bytes and all. The\n"
 "cell says which machine the task is on and which attempt it\n"
-"is at; that machine's agent URL (machine add --agent) says\n"
-"where to ask. A task on no machine (pending, or ended: the\n"
-"cell forgets the machine) needs --machine, and a pending one\n"
-"--attempt too. Output only: --json is refused.",
+"is at (a pending task: the attempt before); that machine's\n"
+"agent URL (machine add --agent) says where to ask. The cell\n"
+"keeps a task's machine only while it runs there: for an ended\n"
+"task, the agents are asked in turn (--machine M asks one).\n"
+"Output only: --json is refused.",
         .examples = "  $ cellctl task logs web 0\n"
 "  $ cellctl task logs web 0 --stderr --tail 4KiB\n"
 "  $ cellctl task logs web 0 --attempt 1 --machine m2 > web-0.1.out\n",

@@ -83,6 +83,8 @@ static int rm_entry(const char *p, const struct stat *s, int f, struct FTW *w)
 
 void lc_stop(struct lc_cell *c)
 {
+	for (int i = 0; i < c->nagents; i++)
+		stop_pid(&c->agent_pids[i]);
 	for (int i = 0; i < c->nsched; i++)
 		stop_pid(&c->sched_pids[i]);
 	for (int i = 0; i < c->n; i++)
@@ -90,7 +92,7 @@ void lc_stop(struct lc_cell *c)
 	if (c->root[0] && !getenv("CELL_KEEP_BENCH_DATA"))
 		nftw(c->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	c->root[0] = 0;
-	c->n = c->nsched = 0;
+	c->n = c->nsched = c->nagents = 0;
 }
 
 static void at_exit(void)
@@ -184,13 +186,35 @@ struct lc_cell *lc_start(int n, const char *const *extra)
 	return c;
 }
 
+/* Polls url until its body contains `needle`, up to 60 s. */
+static void wait_for(const char *url, const char *needle, const char *what)
+{
+	for (double end = lc_now() + 60; lc_now() < end; usleep(50000)) {
+		char *body = NULL;
+		long st = lc_http("GET", url, NULL, &body);
+		bool up = st == 200 && strstr(body, needle);
+		free(body);
+		if (up)
+			return;
+	}
+	lc_die(what);
+}
+
+static void cell_list(const struct lc_cell *c, char *out, size_t len)
+{
+	out[0] = 0;
+	for (int m = 0; m < c->n; m++)
+		snprintf(out + strlen(out), len - strlen(out), "%s%s",
+			 m ? "," : "", c->urls[m]);
+}
+
 int lc_sched_start(struct lc_cell *c, const char *name,
 		   const char *class_name, const char *const *extra)
 {
 	if (c->nsched == LC_SCHEDS_MAX)
 		lc_die("too many schedulers");
 	int i = c->nsched++;
-	char path[256], raft[32], listen[32], dir[160], log[160], cells[400] = "";
+	char path[256], raft[32], listen[32], dir[160], log[160], cells[400];
 	snprintf(path, sizeof(path), "%s/cellsched", bin_dir);
 	snprintf(raft, sizeof(raft), "127.0.0.1:%d", free_port());
 	int port = free_port();
@@ -199,9 +223,7 @@ int lc_sched_start(struct lc_cell *c, const char *name,
 		 "http://127.0.0.1:%d", port);
 	snprintf(dir, sizeof(dir), "%s/sched-%s", c->root, name);
 	snprintf(log, sizeof(log), "%s/sched-%s.log", c->root, name);
-	for (int m = 0; m < c->n; m++)
-		snprintf(cells + strlen(cells), sizeof(cells) - strlen(cells),
-			 "%s%s", m ? "," : "", c->urls[m]);
+	cell_list(c, cells, sizeof(cells));
 	const char *argv[64] = {path, "--name", name, "--class", class_name,
 				"--cell", cells, "--raft-address", raft,
 				"--listen", listen, "--data-dir", dir,
@@ -211,15 +233,37 @@ int lc_sched_start(struct lc_cell *c, const char *name,
 	c->sched_pids[i] = spawn(argv);
 	char url[128];
 	snprintf(url, sizeof(url), "%s/v1/status", c->sched_urls[i]);
-	for (double end = lc_now() + 60; lc_now() < end; usleep(50000)) {
-		char *body = NULL;
-		long st = lc_http("GET", url, NULL, &body);
-		bool up = st == 200 && strstr(body, "\"phase\":\"running\"");
-		free(body);
-		if (up)
-			return i;
-	}
-	lc_die("a scheduler did not start within 60 s");
+	wait_for(url, "\"phase\":\"running\"",
+		 "a scheduler did not start within 60 s");
+	return i;
+}
+
+int lc_agent_start(struct lc_cell *c, const char *name,
+		   const char *const *extra)
+{
+	if (c->nagents == LC_AGENTS_MAX)
+		lc_die("too many agents");
+	int i = c->nagents++;
+	char path[256], listen[32], dir[160], log[160], cells[400];
+	snprintf(path, sizeof(path), "%s/cellagent", bin_dir);
+	int port = free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	snprintf(c->agent_urls[i], sizeof(c->agent_urls[i]),
+		 "http://127.0.0.1:%d", port);
+	snprintf(dir, sizeof(dir), "%s/agent-%s", c->root, name);
+	snprintf(log, sizeof(log), "%s/agent-%s.log", c->root, name);
+	cell_list(c, cells, sizeof(cells));
+	const char *argv[64] = {path, "--name", name, "--cell", cells,
+				"--listen", listen, "--data-dir", dir,
+				"--log-file", log};
+	int n = 11;
+	add_flags(argv, &n, extra);
+	c->agent_pids[i] = spawn(argv);
+	char url[128];
+	snprintf(url, sizeof(url), "%s/v1/status", c->agent_urls[i]);
+	wait_for(url, "\"phase\":\"watching\"",
+		 "an agent did not follow the cell within 60 s");
+	return i;
 }
 
 size_t lc_collect(char *d, size_t s, size_t n, void *arg)

@@ -11,6 +11,7 @@
 
 #define LC_MEMBERS_MAX 5
 #define LC_SCHEDS_MAX 16
+#define LC_AGENTS_MAX 8
 
 struct lc_cell {
 	char root[96];
@@ -20,6 +21,9 @@ struct lc_cell {
 	int nsched;
 	pid_t sched_pids[LC_SCHEDS_MAX];
 	char sched_urls[LC_SCHEDS_MAX][64];
+	int nagents;
+	pid_t agent_pids[LC_AGENTS_MAX];
+	char agent_urls[LC_AGENTS_MAX][64];
 };
 
 /* Where celld and cellsched are: dir, or (NULL) the folder of the running
@@ -33,6 +37,12 @@ struct lc_cell *lc_start(int n, const char *const *extra);
  * Waits until it reports itself running. */
 int lc_sched_start(struct lc_cell *c, const char *name,
 		   const char *class_name, const char *const *extra);
+/* Starts a cellagent named `name` (with --hollow N in extra: N simulated
+ * machines) with `extra` flags; returns its index. Waits until it follows
+ * the cell's watch stream. Benchmarks use hollow agents: a real agent's
+ * tasks would outlive lc_stop. */
+int lc_agent_start(struct lc_cell *c, const char *name,
+		   const char *const *extra);
 void lc_stop(struct lc_cell *c);
 /* URL of the trusted leader (waits up to 30 s). */
 const char *lc_leader(struct lc_cell *c);

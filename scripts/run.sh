@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# run.sh: sets up, builds and runs a local cell: three celld voters on
-# loopback, their data under one folder ($CELL_DATA, default ./data), then two
-# batch schedulers and one service scheduler (Raft standbys). It waits for a
-# leader, shows the API at work, lets the schedulers place jobs side by side,
-# and keeps the cell up until Ctrl-C, which stops every process cleanly
-# (schedulers first: they unregister and leave the membership). Running it
-# again reuses the data.
+# run.sh: sets up, builds and runs a whole local cell: three celld voters on
+# loopback, their data under one folder ($CELL_DATA, default ./data), two
+# batch schedulers and one service scheduler (Raft standbys), and three real
+# node agents with different labels. It submits a sample of jobs (a service,
+# a batch job, a gang, one that fails and is retried), shows them finishing,
+# and keeps the cell up until Ctrl-C, which kills the sample jobs (so no task
+# outlives the demo), then stops every process cleanly. Running it again
+# reuses the data.
 #   CELL_DATA=DIR      where the members keep their Raft logs and logs
 #   CELL_PORT_BASE=N   ports N+1..N+3 (Raft) and N+11..N+13 (API) for celld,
 #                      N+21..N+23 (Raft) and N+31..N+33 (status) for the
-#                      schedulers; default 7100
+#                      schedulers, N+41..N+43 for the agents; default 7100
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh build >/dev/null
@@ -17,23 +18,40 @@ cd "$(dirname "$0")/.."
 data=${CELL_DATA:-$PWD/data}
 base=${CELL_PORT_BASE:-7100}
 celld=$PWD/build/bin/celld
+cellctl=$PWD/build/bin/cellctl
 mkdir -p "$data"
 
 peers=""
 for i in 1 2 3; do
 	peers+="${peers:+,}$i=127.0.0.1:$((base + i))=http://127.0.0.1:$((base + 10 + i))"
 done
+cells="http://127.0.0.1:$((base + 11)),http://127.0.0.1:$((base + 12)),http://127.0.0.1:$((base + 13))"
+jobs=(web wordcount train flaky)
 
 pids=()
 sched_pids=()
+agent_pids=()
+stop_all() { # SIGTERM to each pid given, then wait for each
+	for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+}
 stop() {
 	trap - INT TERM EXIT
 	echo
-	echo "stopping the cell..."
-	for pid in "${sched_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for pid in "${sched_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	echo "stopping the cell: killing the sample jobs first..."
+	for j in "${jobs[@]}"; do
+		"$cellctl" --server "$cells" job kill "$j" >/dev/null 2>&1 || true
+	done
+	for i in 1 2 3; do # until each agent has stopped its tasks (10 s)
+		for _ in $(seq 1 50); do
+			curl -s --max-time 2 "http://127.0.0.1:$((base + 40 + i))/v1/status" 2>/dev/null |
+				grep -q '"running": *[1-9]' || break
+			sleep 0.2
+		done
+	done
+	stop_all "${agent_pids[@]}"
+	stop_all "${sched_pids[@]}"
+	stop_all "${pids[@]}"
 	echo "stopped; the data stays in $data (run again to resume)"
 }
 trap stop INT TERM EXIT
@@ -45,7 +63,7 @@ for i in 1 2 3; do
 	fi
 	"$celld" --id "$i" --raft-address "127.0.0.1:$((base + i))" \
 		--listen "127.0.0.1:$((base + 10 + i))" --data-dir "$data/member$i" \
-		--peers "$peers" --machine-ttl 0 --log-file "$data/celld$i.log" &
+		--peers "$peers" --log-file "$data/celld$i.log" &
 	pids+=($!)
 	echo $! >"$data/celld$i.pid"
 done
@@ -67,29 +85,11 @@ if [ -z "$leader" ]; then
 	exit 1
 fi
 
-cat <<MSG
-A cell of three celld voters is up.
-  API:     http://127.0.0.1:$((base + 11)) .. $((base + 13)) (any member; writes go to the leader, now $leader)
-  data:    $data (member1..3, celld1..3.log)
-  stop:    Ctrl-C (each member closes its Raft log cleanly)
+echo "A cell of three celld voters is up; the leader is $leader."
+api "$leader/v1/status" | head -c 400; echo
 
-A few requests (curl -L follows a follower's redirect to the leader; the
-coarse place is refused because it carries a stale machine seq):
-MSG
-show() { echo "\$ $*"; "$@" | head -c 600; echo; }
-show api "$leader/v1/status"
-show api -X PUT "$leader/v1/machines/m1" -d '{"pool":"default","labels":{"zone":"a"},"capacity":{"cpu":4000,"memory":8192}}'
-show api -X POST "$leader/v1/jobs" -d '{"name":"hello","class":"batch","tasks":2,"resources":{"cpu":1000,"memory":512},"command":"/bin/echo","args":["hello"]}'
-show api -X POST "$leader/v1/txn" -d '{"id":"demo-1","detect":"coarse","ops":[{"op":"place","job":"hello","task":0,"machine":"m1","seq":999}]}'
-follower=http://127.0.0.1:$((base + 11))
-[ "$follower" = "$leader" ] && follower=http://127.0.0.1:$((base + 12))
-show api -X POST "$follower/v1/txn" -d '{"id":"demo-2","ops":[{"op":"place","job":"hello","task":1,"machine":"m1"}]}'
-show api "$leader/v1/tasks?job=hello&state=assigned"
-echo "\$ curl -N $follower/v1/watch?from=1   (the committed changes, as NDJSON)"
-curl -sN --max-time 1 "$follower/v1/watch?from=1" || true
 # ---- the schedulers ----
 scheds=(batch-1:batch batch-2:batch service-1:service)
-cells="http://127.0.0.1:$((base + 11)),http://127.0.0.1:$((base + 12)),http://127.0.0.1:$((base + 13))"
 for i in 1 2 3; do
 	name=${scheds[$((i - 1))]%%:*}
 	class=${scheds[$((i - 1))]##*:}
@@ -107,54 +107,93 @@ for i in 1 2 3; do
 	done
 done
 
-cat <<MSG
-
-Three schedulers joined as Raft standbys and registered:
-  batch-1, batch-2 (class batch: they share the batch jobs by name hash)
-  service-1        (class service: scored placement spread across zones)
-  status:  http://127.0.0.1:$((base + 31)) .. $((base + 33))/v1/status and /metrics
-
-Now 30 machines in three zones, 20 batch jobs of 50 tasks, 3 service jobs of
-6 tasks and one job no machine can hold, all in one transaction:
-MSG
-ops=""
-for i in $(seq 0 29); do
-	ops+="{\"op\":\"machine_put\",\"machine\":{\"name\":\"node$i\",\"labels\":{\"zone\":\"z$((i % 3))\"},\"capacity\":{\"cpu\":16000,\"memory\":65536}}},"
-done
-for i in $(seq 1 20); do
-	ops+="{\"op\":\"job_put\",\"job\":{\"name\":\"batch$i\",\"class\":\"batch\",\"tasks\":50,\"resources\":{\"cpu\":200,\"memory\":256},\"duration_ms\":600000}},"
+# ---- the node agents ----
+zones=(a b c)
+for i in 1 2 3; do
+	"$PWD/build/bin/cellagent" --name "node$i" --cell "$cells" \
+		--labels "zone=${zones[$((i - 1))]},disk=$([ $i = 3 ] && echo ssd || echo hdd)" \
+		--cpu 4000 --memory 4096 --listen "127.0.0.1:$((base + 40 + i))" \
+		--data-dir "$data/agent-node$i" --log-file "$data/agent-node$i.log" &
+	agent_pids+=($!)
 done
 for i in 1 2 3; do
-	ops+="{\"op\":\"job_put\",\"job\":{\"name\":\"web$i\",\"class\":\"service\",\"priority\":100,\"tasks\":6,\"resources\":{\"cpu\":1000,\"memory\":2048},\"duration_ms\":600000}},"
-done
-ops+="{\"op\":\"job_put\",\"job\":{\"name\":\"too-big\",\"class\":\"batch\",\"tasks\":1,\"resources\":{\"cpu\":64000,\"memory\":256},\"duration_ms\":1000}}"
-answer=$(api -X POST "$leader/v1/txn" -d "{\"ops\":[$ops]}")
-echo "${answer:0:120} ..."
-index=$(grep -o '"index": *[0-9]*' <<<"$answer" | grep -o '[0-9]*$')
-for _ in $(seq 1 100); do # until every scheduler saw it and is idle (20 s)
-	busy=0
-	for i in 1 2 3; do
-		st=$(api "http://127.0.0.1:$((base + 30 + i))/v1/status")
-		applied=$(grep -o '"applied_index": *[0-9]*' <<<"$st" | grep -o '[0-9]*$')
-		[ "${applied:-0}" -ge "$index" ] || busy=1
-		grep -q '"queued": *0, *"inflight": *0' <<<"$st" || busy=1
+	for _ in $(seq 1 300); do
+		api "http://127.0.0.1:$((base + 40 + i))/v1/status" 2>/dev/null |
+			grep -q '"phase": *"watching"' && break
+		sleep 0.2
 	done
-	[ $busy = 0 ] && break
+done
+
+cat <<MSG
+Three schedulers joined as Raft standbys (batch-1, batch-2: class batch,
+sharing jobs by name hash; service-1: class service, spread across zones),
+status at http://127.0.0.1:$((base + 31)) .. $((base + 33))/v1/status.
+Three node agents registered node1..3 (zones a, b, c; node3 has disk=ssd),
+4 cores and 4 GiB each; logs, status and /metrics at
+http://127.0.0.1:$((base + 41)) .. $((base + 43)).
+
+$ cellctl machine list
+MSG
+"$cellctl" --server "$cells" machine list
+
+# ---- the sample jobs ----
+for j in "${jobs[@]}"; do # a second run starts them afresh
+	"$cellctl" --server "$cells" job kill --purge "$j" >/dev/null 2>&1 || true
+done
+cat >"$data/sample-jobs.json" <<'JSON'
+{"jobs": [
+ {"name": "web", "class": "service", "priority": 200, "tasks": 3,
+  "resources": {"cpu": 500, "memory": 256},
+  "constraints": {"distinct_machines": true},
+  "command": "/bin/sh", "args": ["-c", "echo serving on $CELL_MACHINE; while true; do sleep 5; echo still serving; done"]},
+ {"name": "wordcount", "class": "batch", "tasks": 6,
+  "resources": {"cpu": 250, "memory": 64},
+  "command": "/bin/sh", "args": ["-c", "echo task $CELL_TASK counted $(ls /usr/bin | wc -l) programs; sleep 1"]},
+ {"name": "train", "class": "batch", "tasks": 3, "gang": true,
+  "resources": {"cpu": 1000, "memory": 512},
+  "command": "/bin/sh", "args": ["-c", "echo worker $CELL_TASK of 3 on $CELL_MACHINE ready; sleep 2; echo done"]},
+ {"name": "flaky", "class": "batch", "tasks": 1, "max_retries": 3,
+  "resources": {"cpu": 100, "memory": 32},
+  "constraints": {"labels": {"disk": "ssd"}},
+  "command": "/bin/sh", "args": ["-c", "if [ $CELL_ATTEMPT -lt 2 ]; then echo attempt $CELL_ATTEMPT fails >&2; exit 1; fi; echo attempt $CELL_ATTEMPT succeeds"]}
+]}
+JSON
+echo
+echo "\$ cellctl job submit -f $data/sample-jobs.json"
+"$cellctl" --server "$cells" job submit -f "$data/sample-jobs.json"
+state() { "$cellctl" --server "$cells" --json job get "$1" | grep -o '"state": *"[a-z]*"' | head -1 | grep -o '[a-z]*"$' | tr -d '"'; }
+for _ in $(seq 1 300); do # until the three finite jobs end and web runs (60 s)
+	done=1
+	for j in wordcount train flaky; do
+		case $(state $j) in succeeded | failed) ;; *) done=0 ;; esac
+	done
+	[ "$(state web)" = running ] || done=0
+	[ $done = 1 ] && break
 	sleep 0.2
 done
-for i in 1 2 3; do show api "http://127.0.0.1:$((base + 30 + i))/v1/status"; done
-show "$PWD/build/bin/cellctl" --server "$leader" job get too-big
+echo
+echo "\$ cellctl job list"
+"$cellctl" --server "$cells" job list
+echo
+echo "\$ cellctl task list --job flaky   (attempts 0 and 1 failed, attempt 2 succeeded)"
+"$cellctl" --server "$cells" task list --job flaky
+echo
+echo "\$ cellctl task logs flaky 0"
+"$cellctl" --server "$cells" task logs flaky 0
+echo "\$ cellctl task logs train 1"
+"$cellctl" --server "$cells" task logs train 1
 
 cat <<MSG
 
 Look around with cellctl (it finds this cell by itself when the port base is
-the default 7100; else pass --server $leader):
+the default 7100; else pass --server $cells):
   ./build/bin/cellctl status
   ./build/bin/cellctl machine list
-  ./build/bin/cellctl job get hello
-  ./build/bin/cellctl job list
+  ./build/bin/cellctl job get web
+  ./build/bin/cellctl task logs web 0
   ./build/bin/cellctl watch
+  curl -s http://127.0.0.1:$((base + 41))/v1/status     (node1's agent)
 
-The cell keeps running; press Ctrl-C to stop it.
+The cell keeps running (web serves until killed); press Ctrl-C to stop it.
 MSG
 wait

@@ -447,6 +447,12 @@ void tl_cell_stop(struct tl_cell *c)
 {
 	if (!c)
 		return;
+	for (int i = 0; i < c->nagents; i++) {
+		tl_kill_wait(&c->a[i].pid, SIGTERM);
+		tl_agent_kill_tasks(&c->a[i]);
+		for (int k = 0; c->a[i].flags[k]; k++)
+			free(c->a[i].flags[k]);
+	}
 	for (int i = 0; i < c->nsched; i++)
 		tl_kill_wait(&c->s[i].pid, SIGTERM);
 	for (int i = 0; i < c->n; i++)

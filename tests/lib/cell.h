@@ -38,12 +38,28 @@ struct tl_sched {
 	char log[256];
 };
 
+#define TL_AGENT_MAX 8
+#define TL_AGENT_FLAGS_MAX 16
+
+/* A cellagent process of the cell: one real machine, or hollow ones. */
+struct tl_agent {
+	char name[32];
+	pid_t pid; /* 0 while not running */
+	int port;
+	char url[64];  /* its logs, /v1/status, /metrics */
+	char dir[256]; /* its data folder */
+	char log[256];
+	char *flags[TL_AGENT_FLAGS_MAX + 1]; /* owned copies of `extra` */
+};
+
 struct tl_cell {
 	char root[128]; /* the private folder (removed by tl_cell_stop) */
 	int n;
 	struct tl_member m[TL_CELL_MAX];
 	int nsched;
 	struct tl_sched s[TL_SCHED_MAX];
+	int nagents;
+	struct tl_agent a[TL_AGENT_MAX];
 	char peers[1024];
 	const char *const *extra; /* extra celld flags for every member */
 };
@@ -89,6 +105,45 @@ json_t *tl_sched_status(const struct tl_sched *s);
 /* Waits until it says it is registered and running (fails the test after
  * timeout_ms, naming its log). */
 void tl_sched_wait_running(const struct tl_sched *s, int timeout_ms);
+
+/* ---- node agents (cell_agent.c) ----
+ * Starts a cellagent for machine `name` (with --hollow in extra: the prefix
+ * of its hollow machines) with a fresh port and data folder, pointed at
+ * every member, heartbeating every 200 ms, SIGKILL 500 ms after SIGTERM,
+ * plus `extra` flags (NULL-terminated, may be NULL; copied, and used again
+ * by tl_agent_restart). Returns its index. tl_cell_stop stops it and kills
+ * every task its data folder records (agents leave tasks running when they
+ * stop, by design). */
+int tl_cell_agent_add(struct tl_cell *c, const char *name,
+		      const char *const *extra);
+/* Starts agent i again with the same port, folder and flags. */
+void tl_agent_restart(struct tl_cell *c, int i);
+/* GET its /v1/status; NULL when it does not answer. */
+json_t *tl_agent_status(const struct tl_agent *a);
+/* Waits until it follows the cell's watch stream (fails the test after
+ * timeout_ms, naming its log). */
+void tl_agent_wait_watching(const struct tl_agent *a, int timeout_ms);
+/* SIGKILL to the process group of every task recorded in its data folder
+ * (tasks/JOB/INDEX.ATTEMPT/pid). */
+void tl_agent_kill_tasks(const struct tl_agent *a);
+
+/* ---- jobs and tasks as a user sees them (cell_jobs.c) ----
+ * Each talks to the leader and fails the test when the cell says no. */
+/* POSTs a job spec given as printf-style JSON text. */
+void tl_job_submit(struct tl_cell *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* GET /v1/jobs/JOB (with its tasks); NULL when unknown. */
+json_t *tl_job_get(struct tl_cell *c, const char *job);
+/* One task of GET /v1/jobs/JOB; NULL when unknown. */
+json_t *tl_task_get(struct tl_cell *c, const char *job, uint32_t index);
+/* Waits until the job is in `state` (fails the test after timeout_ms,
+ * showing the job). */
+void tl_job_wait_state(struct tl_cell *c, const char *job, const char *state,
+		       int timeout_ms);
+/* Waits until the task is in `state`, on `machine` when not NULL. */
+void tl_task_wait_state(struct tl_cell *c, const char *job, uint32_t index,
+			const char *state, const char *machine,
+			int timeout_ms);
 
 /* Index of the member that reports itself the trusted leader, waiting up
  * to timeout_ms; -1 when none. */

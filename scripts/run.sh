@@ -5,8 +5,9 @@
 # node agents with different labels. It submits a sample of jobs (a service,
 # a batch job, a gang, one that fails and is retried), shows them finishing,
 # and keeps the cell up until Ctrl-C, which kills the sample jobs (so no task
-# outlives the demo), then stops every process cleanly. Running it again
-# reuses the data.
+# outlives the demo), then stops every process cleanly. The daemons run in
+# sessions of their own, so a Ctrl-C reaches only this script, which stops
+# them in order. Running it again reuses the data.
 #   CELL_DATA=DIR      where the members keep their Raft logs and logs
 #   CELL_PORT_BASE=N   ports N+1..N+3 (Raft) and N+11..N+13 (API) for celld,
 #                      N+21..N+23 (Raft) and N+31..N+33 (status) for the
@@ -61,7 +62,7 @@ for i in 1 2 3; do
 		echo "run.sh: celld $i from an earlier run is still running (pid $(cat "$data/celld$i.pid")); stop it first" >&2
 		exit 1
 	fi
-	"$celld" --id "$i" --raft-address "127.0.0.1:$((base + i))" \
+	setsid "$celld" --id "$i" --raft-address "127.0.0.1:$((base + i))" \
 		--listen "127.0.0.1:$((base + 10 + i))" --data-dir "$data/member$i" \
 		--peers "$peers" --log-file "$data/celld$i.log" &
 	pids+=($!)
@@ -93,7 +94,7 @@ scheds=(batch-1:batch batch-2:batch service-1:service)
 for i in 1 2 3; do
 	name=${scheds[$((i - 1))]%%:*}
 	class=${scheds[$((i - 1))]##*:}
-	"$PWD/build/bin/cellsched" --name "$name" --class "$class" --cell "$cells" \
+	setsid "$PWD/build/bin/cellsched" --name "$name" --class "$class" --cell "$cells" \
 		--raft-address "127.0.0.1:$((base + 20 + i))" \
 		--listen "127.0.0.1:$((base + 30 + i))" \
 		--data-dir "$data/sched-$name" --log-file "$data/sched-$name.log" &
@@ -110,7 +111,7 @@ done
 # ---- the node agents ----
 zones=(a b c)
 for i in 1 2 3; do
-	"$PWD/build/bin/cellagent" --name "node$i" --cell "$cells" \
+	setsid "$PWD/build/bin/cellagent" --name "node$i" --cell "$cells" \
 		--labels "zone=${zones[$((i - 1))]},disk=$([ $i = 3 ] && echo ssd || echo hdd)" \
 		--cpu 4000 --memory 4096 --listen "127.0.0.1:$((base + 40 + i))" \
 		--data-dir "$data/agent-node$i" --log-file "$data/agent-node$i.log" &
@@ -178,8 +179,9 @@ echo
 echo "\$ cellctl task list --job flaky   (attempts 0 and 1 failed, attempt 2 succeeded)"
 "$cellctl" --server "$cells" task list --job flaky
 echo
-echo "\$ cellctl task logs flaky 0"
+echo "\$ cellctl task logs flaky 0; cellctl task logs flaky 0 --attempt 0 --stderr"
 "$cellctl" --server "$cells" task logs flaky 0
+"$cellctl" --server "$cells" task logs flaky 0 --attempt 0 --stderr
 echo "\$ cellctl task logs train 1"
 "$cellctl" --server "$cells" task logs train 1
 

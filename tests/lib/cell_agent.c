@@ -85,16 +85,15 @@ void tl_agent_wait_watching(const struct tl_agent *a, int timeout_ms)
 			 timeout_ms, a->log);
 }
 
-/* Kills the group whose leader's pid is the first number in path. */
+/* Kills the group whose leader (the shim) the pid record at path names:
+ * {"pid": N, "start_time": ..., "boot_id": ...}. */
 static void kill_group_in(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	long pid = 0;
-	if (!f)
-		return;
-	if (fscanf(f, "%ld", &pid) == 1 && pid > 1)
+	json_t *rec = json_load_file(path, 0, NULL);
+	json_int_t pid = json_integer_value(json_object_get(rec, "pid"));
+	if (pid > 1)
 		kill((pid_t)-pid, SIGKILL);
-	fclose(f);
+	json_decref(rec);
 }
 
 void tl_agent_kill_tasks(const struct tl_agent *a)

@@ -57,6 +57,10 @@ enum cc_error {
 
 /* Static text for a code: "ok", "timed out", ... ("unknown error" else). */
 const char *cc_strerror(int code);
+/* Writes a message into errbuf if there is one; always returns `code`, so
+ * error paths read `return cc_errf(errbuf, errlen, CC_EINVAL, ...)`. */
+int cc_errf(char *errbuf, size_t errlen, int code, const char *fmt, ...)
+    CC_PRINTF(4, 5);
 
 /* ==== logging (log.c) ======================================================
  * One line per event:

@@ -24,11 +24,6 @@ char *cc_xstrndup(const char *s, size_t n);
 /* A programming error: prints "cellcommon: <message>" and aborts. */
 CC_NORETURN void cc_die(const char *fmt, ...) CC_PRINTF(1, 2);
 
-/* Writes a message into errbuf if there is one; always returns `code`, so
- * error paths read `return cc_errf(errbuf, errlen, CC_EINVAL, ...)`. */
-int cc_errf(char *errbuf, size_t errlen, int code, const char *fmt, ...)
-    CC_PRINTF(4, 5);
-
 /* ---- a growing byte buffer, always NUL-terminated (util.c) ---- */
 struct cc_buf {
 	char *p; /* owned; NULL until the first add */

@@ -32,17 +32,6 @@ char *rn_xstrdup(const char *s)
 	return memcpy(rn_xmalloc(n), s, n);
 }
 
-int rn_errf(char *errbuf, size_t errlen, int code, const char *fmt, ...)
-{
-	if (errbuf && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 bool rn_fmt(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -139,20 +128,20 @@ int rn_write_file(const char *path, const char *data, size_t len,
 	char tmp[RN_PATH_MAX], dir[RN_PATH_MAX];
 	if (!rn_fmt(tmp, sizeof(tmp), "%s.agent.tmp", path) ||
 	    !rn_fmt(dir, sizeof(dir), "%s", path))
-		return rn_errf(errbuf, errlen, CC_EIO, "%s: path too long",
+		return cc_errf(errbuf, errlen, CC_EIO, "%s: path too long",
 			       path);
 	char *slash = strrchr(dir, '/');
 	if (slash)
 		*slash = 0;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return rn_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
+		return cc_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
 			       tmp, strerror(errno));
 	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);
-		return rn_errf(errbuf, errlen, CC_EIO, "cannot write %s: %s",
+		return cc_errf(errbuf, errlen, CC_EIO, "cannot write %s: %s",
 			       tmp, strerror(e));
 	}
 	close(fd);
@@ -161,14 +150,14 @@ int rn_write_file(const char *path, const char *data, size_t len,
 	if (!replace || rc < 0)
 		unlink(tmp);
 	if (rc < 0 && !replace && e == EEXIST)
-		return rn_errf(errbuf, errlen, CC_ESTATE, "%s exists already",
+		return cc_errf(errbuf, errlen, CC_ESTATE, "%s exists already",
 			       path);
 	if (rc < 0)
-		return rn_errf(errbuf, errlen, CC_EIO, "cannot %s %s: %s",
+		return cc_errf(errbuf, errlen, CC_EIO, "cannot %s %s: %s",
 			       replace ? "rename a new file to" : "link",
 			       path, strerror(e));
 	if (slash && rn_sync_dir(dir) < 0)
-		return rn_errf(errbuf, errlen, CC_EIO, "cannot fsync %s: %s",
+		return cc_errf(errbuf, errlen, CC_EIO, "cannot fsync %s: %s",
 			       dir, strerror(errno));
 	return 0;
 }
@@ -180,7 +169,7 @@ int rn_pidrec_write(const char *att_dir, const struct rn_pidrec *p,
 {
 	char path[RN_PATH_MAX], line[160];
 	if (!rn_fmt(path, sizeof(path), "%s/pid", att_dir))
-		return rn_errf(errbuf, errlen, CC_EIO, "%s: path too long",
+		return cc_errf(errbuf, errlen, CC_EIO, "%s: path too long",
 			       att_dir);
 	int n = snprintf(line, sizeof(line),
 			 "{\"pid\":%ld,\"start_time\":%llu,"
@@ -201,14 +190,14 @@ static json_t *load_object(const char *path, int *rc, char *errbuf,
 		if (access(path, F_OK) < 0 && errno == ENOENT)
 			*rc = CC_ESTATE;
 		else
-			*rc = rn_errf(errbuf, errlen, CC_EPROTO,
+			*rc = cc_errf(errbuf, errlen, CC_EPROTO,
 				      "%s: not readable JSON: %s", path,
 				      jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		*rc = rn_errf(errbuf, errlen, CC_EPROTO,
+		*rc = cc_errf(errbuf, errlen, CC_EPROTO,
 			      "%s: expected a JSON object", path);
 		return NULL;
 	}
@@ -221,7 +210,7 @@ int rn_pidrec_read(const char *att_dir, struct rn_pidrec *p, char *errbuf,
 {
 	char path[RN_PATH_MAX];
 	if (!rn_fmt(path, sizeof(path), "%s/pid", att_dir))
-		return rn_errf(errbuf, errlen, CC_EPROTO, "%s: path too long",
+		return cc_errf(errbuf, errlen, CC_EPROTO, "%s: path too long",
 			       att_dir);
 	int rc;
 	json_t *j = load_object(path, &rc, errbuf, errlen);
@@ -234,7 +223,7 @@ int rn_pidrec_read(const char *att_dir, struct rn_pidrec *p, char *errbuf,
 	if (!json_is_integer(pid) || json_integer_value(pid) <= 0 ||
 	    json_integer_value(pid) > INT32_MAX || !json_is_integer(st) ||
 	    json_integer_value(st) < 0)
-		rc = rn_errf(errbuf, errlen, CC_EPROTO,
+		rc = cc_errf(errbuf, errlen, CC_EPROTO,
 			     "%s: expected {\"pid\": N, \"start_time\": T}",
 			     path);
 	else {
@@ -254,7 +243,7 @@ int rn_exit_read(const char *att_dir, struct rn_outcome *o, char *errbuf,
 {
 	char path[RN_PATH_MAX];
 	if (!rn_fmt(path, sizeof(path), "%s/exit", att_dir))
-		return rn_errf(errbuf, errlen, CC_EPROTO, "%s: path too long",
+		return cc_errf(errbuf, errlen, CC_EPROTO, "%s: path too long",
 			       att_dir);
 	int rc;
 	json_t *j = load_object(path, &rc, errbuf, errlen);
@@ -279,7 +268,7 @@ int rn_exit_read(const char *att_dir, struct rn_outcome *o, char *errbuf,
 	rc = 0;
 	if (!json_is_integer(num) || json_integer_value(num) < 0 ||
 	    json_integer_value(num) > 255)
-		rc = rn_errf(errbuf, errlen, CC_EPROTO,
+		rc = cc_errf(errbuf, errlen, CC_EPROTO,
 			     "%s: expected {\"how\": \"exited\"|\"signaled\"|"
 			     "\"spawn_failed\", ...} with its number",
 			     path);
@@ -294,7 +283,7 @@ int rn_exit_write(const char *att_dir, const struct rn_outcome *o,
 {
 	char path[RN_PATH_MAX];
 	if (!rn_fmt(path, sizeof(path), "%s/exit", att_dir))
-		return rn_errf(errbuf, errlen, CC_EIO, "%s: path too long",
+		return cc_errf(errbuf, errlen, CC_EIO, "%s: path too long",
 			       att_dir);
 	json_t *j = json_object();
 	switch (o->how) {

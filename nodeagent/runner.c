@@ -285,7 +285,7 @@ static int not_executable(const char *path, char *why, size_t len)
 static int make_dir(const char *path, char *errbuf, size_t errlen)
 {
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return rn_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
+		return cc_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
 			       path, strerror(errno));
 	return 0;
 }
@@ -295,11 +295,11 @@ int rn_new(struct ev_loop *loop, const struct rn_config *cfg,
 	   size_t errlen)
 {
 	if (!cfg->data_dir || !*cfg->data_dir || !cfg->shim_path)
-		return rn_errf(errbuf, errlen, CC_EINVAL,
+		return cc_errf(errbuf, errlen, CC_EINVAL,
 			       "runner: data folder and shim path are needed");
 	char tasks[RN_PATH_MAX], what[600];
 	if (!rn_fmt(tasks, sizeof(tasks), "%s/tasks", cfg->data_dir))
-		return rn_errf(errbuf, errlen, CC_EINVAL,
+		return cc_errf(errbuf, errlen, CC_EINVAL,
 			       "data folder %s: path too long", cfg->data_dir);
 	int rc = make_dir(cfg->data_dir, errbuf, errlen);
 	if (!rc)
@@ -312,7 +312,7 @@ int rn_new(struct ev_loop *loop, const struct rn_config *cfg,
 		if (!shim)
 			rn_fmt(why, sizeof(why), "%s", strerror(errno));
 		free(shim);
-		return rn_errf(errbuf, errlen, CC_EINVAL,
+		return cc_errf(errbuf, errlen, CC_EINVAL,
 			       "shim %s is not an executable file (%s)",
 			       cfg->shim_path, why);
 	}
@@ -400,7 +400,7 @@ static int resolve(const struct rn_task *t, const char *work, char *file,
 	const char *cmd = t->command;
 	*err = ENOENT;
 	if (!cmd || !*cmd)
-		return rn_errf(errbuf, errlen, CC_EINVAL, "no command given");
+		return cc_errf(errbuf, errlen, CC_EINVAL, "no command given");
 	if (strchr(cmd, '/')) {
 		bool ok = rn_fmt(file, len, "%s%s%s", cmd[0] == '/' ? "" : work,
 				 cmd[0] == '/' ? "" : "/", cmd);
@@ -408,7 +408,7 @@ static int resolve(const struct rn_task *t, const char *work, char *file,
 			  : ENAMETOOLONG;
 		if (!*err)
 			return 0;
-		return rn_errf(errbuf, errlen, CC_EINVAL,
+		return cc_errf(errbuf, errlen, CC_EINVAL,
 			       "command %s is not an executable file (%s)",
 			       file, ok ? why : "path too long");
 	}
@@ -432,7 +432,7 @@ static int resolve(const struct rn_task *t, const char *work, char *file,
 			return 0;
 		d += n + (d[n] == ':');
 	}
-	return rn_errf(errbuf, errlen, CC_EINVAL,
+	return cc_errf(errbuf, errlen, CC_EINVAL,
 		       "command \"%s\" not found in PATH (%s, %s)", cmd, path,
 		       whose);
 }
@@ -528,7 +528,7 @@ static int touch(const char *dir, const char *name, char *errbuf,
 	rn_fmt(path, sizeof(path), "%s/%s", dir, name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return rn_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
+		return cc_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
 			       path, strerror(errno));
 	close(fd);
 	return 0;
@@ -546,7 +546,7 @@ static int refuse(const struct rn_task *t, const char *dir, int code,
 	if (rn_exit_write(dir, &o, "cellagent", true, werr, sizeof(werr)) < 0)
 		CC_WARN("task %s/%u attempt %u: %s", t->job, t->index,
 			t->attempt, werr);
-	return rn_errf(errbuf, errlen, code, "task %s/%u attempt %u: %s",
+	return cc_errf(errbuf, errlen, code, "task %s/%u attempt %u: %s",
 		       t->job, t->index, t->attempt, msg);
 }
 
@@ -556,7 +556,7 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf,
 	char jobdir[RN_PATH_MAX], dir[RN_PATH_MAX], work[RN_PATH_MAX];
 	char file[RN_PATH_MAX], cg[RN_PATH_MAX], msg[CC_ERRMSG_SIZE];
 	if (!rn_job_name_ok(t->job))
-		return rn_errf(errbuf, errlen, CC_EINVAL,
+		return cc_errf(errbuf, errlen, CC_EINVAL,
 			       "task %s/%u: job name: expected 1 to %d of "
 			       "[a-z0-9._-], starting with a letter or digit",
 			       t->job ? t->job : "(null)", t->index,
@@ -567,23 +567,23 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf,
 	    !rn_fmt(work, sizeof(work), "%s/work", dir) ||
 	    /* the longest name made in dir */
 	    !rn_fmt(file, sizeof(file), "%s/exit.agent.tmp", dir))
-		return rn_errf(errbuf, errlen, CC_EINVAL,
+		return cc_errf(errbuf, errlen, CC_EINVAL,
 			       "task %s/%u attempt %u: data folder path too "
 			       "long",
 			       t->job, t->index, t->attempt);
 	bool new_job = mkdir(jobdir, 0755) == 0;
 	if (!new_job && errno != EEXIST)
-		return rn_errf(errbuf, errlen, CC_EIO,
+		return cc_errf(errbuf, errlen, CC_EIO,
 			       "task %s/%u attempt %u: cannot create %s: %s",
 			       t->job, t->index, t->attempt, jobdir,
 			       strerror(errno));
 	if (mkdir(dir, 0755) < 0) {
 		if (errno == EEXIST)
-			return rn_errf(errbuf, errlen, CC_ESTATE,
+			return cc_errf(errbuf, errlen, CC_ESTATE,
 				       "task %s/%u attempt %u was already "
 				       "started on this machine (%s exists)",
 				       t->job, t->index, t->attempt, dir);
-		return rn_errf(errbuf, errlen, CC_EIO,
+		return cc_errf(errbuf, errlen, CC_EIO,
 			       "task %s/%u attempt %u: cannot create %s: %s",
 			       t->job, t->index, t->attempt, dir,
 			       strerror(errno));
@@ -638,7 +638,7 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf,
 	char state;
 	/* the shim is our child and not reaped yet: its stat is there */
 	rc = rn_proc_stat(pid, &p->shim.start_time, &state) < 0
-		     ? rn_errf(msg, sizeof(msg), CC_EIO,
+		     ? cc_errf(msg, sizeof(msg), CC_EIO,
 			       "cannot read /proc/%ld/stat: %s", (long)pid,
 			       strerror(errno))
 		     : rn_pidrec_write(dir, &p->shim, msg, sizeof(msg));
@@ -729,7 +729,7 @@ int rn_recover(rn_runner *r, rn_found_fn fn, void *arg, char *errbuf,
 	struct dirent **jobs;
 	int njobs = scandir(r->tasks_dir, &jobs, only_dirs, alphasort);
 	if (njobs < 0)
-		return rn_errf(errbuf, errlen, CC_EIO, "cannot read %s: %s",
+		return cc_errf(errbuf, errlen, CC_EIO, "cannot read %s: %s",
 			       r->tasks_dir, strerror(errno));
 	for (int j = 0; j < njobs; j++) {
 		const char *job = jobs[j]->d_name;
@@ -819,21 +819,21 @@ int rn_log_path(const rn_runner *r, const char *job, uint32_t index,
 {
 	char dir[RN_PATH_MAX];
 	if (!stream || (strcmp(stream, "stdout") && strcmp(stream, "stderr")))
-		return rn_errf(errbuf, errlen, CC_EINVAL,
+		return cc_errf(errbuf, errlen, CC_EINVAL,
 			       "stream \"%s\": expected stdout or stderr",
 			       stream ? stream : "(null)");
 	if (!rn_job_name_ok(job))
-		return rn_errf(errbuf, errlen, CC_EINVAL,
+		return cc_errf(errbuf, errlen, CC_EINVAL,
 			       "job name \"%s\": expected [a-z0-9._-]",
 			       job ? job : "(null)");
 	if (!rn_att_path(dir, sizeof(dir), r->tasks_dir, job, index, attempt,
 			 NULL) ||
 	    access(dir, F_OK) < 0)
-		return rn_errf(errbuf, errlen, CC_ESTATE,
+		return cc_errf(errbuf, errlen, CC_ESTATE,
 			       "no attempt %u of task %s/%u on this machine",
 			       attempt, job, index);
 	if (!rn_fmt(path, pathlen, "%s/%s", dir, stream))
-		return rn_errf(errbuf, errlen, CC_EINVAL,
+		return cc_errf(errbuf, errlen, CC_EINVAL,
 			       "%s/%s: longer than the %zu bytes given", dir,
 			       stream, pathlen);
 	return 0;

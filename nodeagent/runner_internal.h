@@ -18,9 +18,6 @@
 /* ---- small helpers (attempt.c) ---- */
 void *rn_xmalloc(size_t n); /* aborts on exhaustion, as in cellcommon */
 char *rn_xstrdup(const char *s);
-/* Formats into errbuf (if any); returns code. */
-int rn_errf(char *errbuf, size_t errlen, int code, const char *fmt, ...)
-    CC_PRINTF(4, 5);
 /* snprintf that reports truncation: false when it did not fit. */
 bool rn_fmt(char *buf, size_t len, const char *fmt, ...) CC_PRINTF(3, 4);
 

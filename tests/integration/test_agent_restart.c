@@ -56,49 +56,24 @@ static int teardown(void **state)
 	return 0;
 }
 
-struct pid_file {
-	char path[512];
-	long pid;
-};
-
-static bool pid_written(void *arg)
-{
-	struct pid_file *p = arg;
-	FILE *f = fopen(p->path, "r");
-	bool ok = f && fscanf(f, "%ld", &p->pid) == 1 && p->pid > 1;
-	if (f)
-		fclose(f);
-	return ok;
-}
 
 static pid_t task_pid(struct fx *f, const char *name)
 {
-	struct pid_file p = {.pid = 0};
-	snprintf(p.path, sizeof(p.path), "%s/%s.pid", f->scratch, name);
-	if (!tl_wait_until(pid_written, &p, WAIT_MS))
-		fail_msg("no task wrote %s", p.path);
-	return (pid_t)p.pid;
-}
-
-static bool gone(void *arg)
-{
-	pid_t pid = (pid_t)(intptr_t)arg;
-	return kill(pid, 0) && errno == ESRCH;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.pid", f->scratch, name);
+	return tl_wait_pid_file(path, WAIT_MS);
 }
 
 static void wait_gone(pid_t pid, const char *what)
 {
-	if (!tl_wait_until(gone, (void *)(intptr_t)pid, WAIT_MS))
-		fail_msg("%s (pid %d) still runs", what, (int)pid);
+	tl_wait_pid_gone(pid, what, WAIT_MS);
 }
 
 static void touch(struct fx *f, const char *name)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s", f->scratch, name);
-	FILE *fp = fopen(path, "w");
-	assert_non_null(fp);
-	fclose(fp);
+	tl_touch(path);
 }
 
 static long long jint(const json_t *o, const char *key)

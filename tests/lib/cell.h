@@ -127,6 +127,15 @@ void tl_agent_wait_watching(const struct tl_agent *a, int timeout_ms);
  * (tasks/JOB/INDEX.ATTEMPT/pid). */
 void tl_agent_kill_tasks(const struct tl_agent *a);
 
+/* ---- task processes, seen from outside (cell_agent.c) ----
+ * Tests have tasks write their pid ("echo $$ > FILE") and wait on files. */
+/* Waits until path holds a pid and returns it (fails after timeout_ms). */
+pid_t tl_wait_pid_file(const char *path, int timeout_ms);
+/* Waits until no process has that pid (fails, naming `what`). */
+void tl_wait_pid_gone(pid_t pid, const char *what, int timeout_ms);
+/* Creates an empty file (a signal a task polls for). */
+void tl_touch(const char *path);
+
 /* ---- jobs and tasks as a user sees them (cell_jobs.c) ----
  * Each talks to the leader and fails the test when the cell says no. */
 /* POSTs a job spec given as printf-style JSON text. */

@@ -71,20 +71,10 @@ static void get_members(struct cc_request *r, void *arg)
 /* ?limit=N for lists; 400 on anything but a number in range. */
 static bool get_limit(struct cc_request *r, size_t *limit)
 {
-	const char *v = cc_request_query(r, "limit");
-	*limit = LIST_LIMIT_DEFAULT;
-	if (!v)
-		return true;
-	char *end;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (!*v || *end || n == 0 || n > LIST_LIMIT_MAX) {
-		cc_reply_error(r, 400, "bad_query",
-			       "limit: expected an integer 1..%d, got \"%.32s\"",
-			       LIST_LIMIT_MAX, v);
-		return false;
-	}
+	uint64_t n = LIST_LIMIT_DEFAULT;
+	bool ok = cc_request_query_u64(r, "limit", 1, LIST_LIMIT_MAX, &n);
 	*limit = (size_t)n;
-	return true;
+	return ok;
 }
 
 /* {"index": applied, KEY: items, "truncated": bool} */

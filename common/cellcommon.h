@@ -57,6 +57,13 @@ enum cc_error {
 
 /* Static text for a code: "ok", "timed out", ... ("unknown error" else). */
 const char *cc_strerror(int code);
+/* Memory that is there or the process aborts (see "Memory" above), for
+ * every binary's own code too. */
+void *cc_xmalloc(size_t n);
+void *cc_xcalloc(size_t n, size_t size);
+void *cc_xrealloc(void *p, size_t n);
+char *cc_xstrdup(const char *s); /* NULL stays NULL */
+char *cc_xstrndup(const char *s, size_t n);
 /* Writes a message into errbuf if there is one; always returns `code`, so
  * error paths read `return cc_errf(errbuf, errlen, CC_EINVAL, ...)`. */
 int cc_errf(char *errbuf, size_t errlen, int code, const char *fmt, ...)
@@ -307,6 +314,11 @@ const char *cc_request_query(const struct cc_request *r, const char *name);
  * i >= count. */
 const char *cc_request_query_at(const struct cc_request *r, size_t i,
 				const char **value);
+/* Query parameter `name` as an integer in [lo, hi] into *out (left as it
+ * is when absent). false, with 400 {"error": "bad_query", "detail":
+ * "NAME: expected an integer LO..HI, got \"...\""} sent, for anything else. */
+bool cc_request_query_u64(struct cc_request *r, const char *name, uint64_t lo,
+			  uint64_t hi, uint64_t *out);
 /* A request header, name compared without case; NULL when absent. */
 const char *cc_request_header(const struct cc_request *r, const char *name);
 /* The token of "Authorization: Bearer TOKEN", or NULL. */

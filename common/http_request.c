@@ -335,6 +335,27 @@ int cc_request_defer(struct cc_request *r, cc_abort_fn on_abort, void *arg)
 	return 0;
 }
 
+bool cc_request_query_u64(struct cc_request *r, const char *name, uint64_t lo,
+			  uint64_t hi, uint64_t *out)
+{
+	const char *v = cc_request_query(r, name);
+	if (!v)
+		return true;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (!*v || *end || *v == '-' || errno || n < lo || n > hi) {
+		cc_reply_error(r, 400, "bad_query",
+			       "%s: expected an integer %llu..%llu, got "
+			       "\"%.32s\"",
+			       name, (unsigned long long)lo,
+			       (unsigned long long)hi, v);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
 /* ---- the stages of MHD's access callback ----------------------------- */
 
 static bool header_u64(const struct cc_request *r, const char *name,

@@ -15,12 +15,6 @@
 #define CC_NORETURN
 #endif
 
-/* ---- memory (util.c): abort on exhaustion, see cellcommon.h ---- */
-void *cc_xmalloc(size_t n);
-void *cc_xcalloc(size_t n, size_t size);
-void *cc_xrealloc(void *p, size_t n);
-char *cc_xstrdup(const char *s); /* NULL stays NULL */
-char *cc_xstrndup(const char *s, size_t n);
 /* A programming error: prints "cellcommon: <message>" and aborts. */
 CC_NORETURN void cc_die(const char *fmt, ...) CC_PRINTF(1, 2);
 

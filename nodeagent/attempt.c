@@ -16,22 +16,6 @@
 
 /* ---- small helpers ---- */
 
-void *rn_xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p) {
-		fprintf(stderr, "cellagent: out of memory (%zu bytes)\n", n);
-		abort();
-	}
-	return p;
-}
-
-char *rn_xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(rn_xmalloc(n), s, n);
-}
-
 bool rn_fmt(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -307,7 +291,7 @@ int rn_exit_write(const char *att_dir, const struct rn_outcome *o,
 	char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	size_t n = strlen(text);
-	char *line = rn_xmalloc(n + 2);
+	char *line = cc_xmalloc(n + 2);
 	memcpy(line, text, n);
 	line[n] = '\n';
 	free(text);

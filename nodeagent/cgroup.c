@@ -128,7 +128,7 @@ int rn_cg_init(struct rn_cgroup *cg, const char *root, const char *data_dir,
 	step = "enable +memory +cpu in";
 	if (write_text(dir, "cgroup.subtree_control", "+memory +cpu") < 0)
 		goto fail;
-	cg->dir = rn_xstrdup(dir);
+	cg->dir = cc_xstrdup(dir);
 	rn_fmt(what, whatlen, "cgroup v2 %s (memory.max, cpu.max)", dir);
 	return 0;
 fail:

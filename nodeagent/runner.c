@@ -327,7 +327,7 @@ int rn_new(struct ev_loop *loop, const struct rn_config *cfg,
 		return rc;
 	}
 	r->loop = loop;
-	r->tasks_dir = rn_xstrdup(tasks);
+	r->tasks_dir = cc_xstrdup(tasks);
 	r->shim_path = shim;
 	r->kill_grace_ms = cfg->kill_grace_ms;
 	r->as_min_mib = cfg->as_min_mib;
@@ -461,7 +461,7 @@ static int spawn_shim(const rn_runner *r, const struct rn_task *t,
 		 (unsigned long long)as_bytes(r, t->memory_mib));
 	snprintf(cpu, sizeof(cpu), "%llu", (unsigned long long)r->cpu_seconds);
 
-	const char **argv = rn_xmalloc((t->nargs + 16) * sizeof(*argv));
+	const char **argv = cc_xmalloc((t->nargs + 16) * sizeof(*argv));
 	size_t n = 0;
 	argv[n++] = r->shim_path;
 	argv[n++] = "--dir";
@@ -481,7 +481,7 @@ static int spawn_shim(const rn_runner *r, const struct rn_task *t,
 	for (uint32_t i = 0; i < t->nargs; i++)
 		argv[n++] = t->args[i];
 	argv[n] = NULL;
-	const char **envp = rn_xmalloc((t->nenv + 1) * sizeof(*envp));
+	const char **envp = cc_xmalloc((t->nenv + 1) * sizeof(*envp));
 	for (uint32_t i = 0; i < t->nenv; i++)
 		envp[i] = t->env[i];
 	envp[t->nenv] = NULL;

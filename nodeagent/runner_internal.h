@@ -16,8 +16,6 @@
 #define RN_BOOT_ID_LEN 36 /* a UUID as /proc/sys/kernel/random/boot_id has it */
 
 /* ---- small helpers (attempt.c) ---- */
-void *rn_xmalloc(size_t n); /* aborts on exhaustion, as in cellcommon */
-char *rn_xstrdup(const char *s);
 /* snprintf that reports truncation: false when it did not fit. */
 bool rn_fmt(char *buf, size_t len, const char *fmt, ...) CC_PRINTF(3, 4);
 

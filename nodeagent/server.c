@@ -47,28 +47,6 @@ static void get_status(struct cc_request *r, void *arg)
 	cc_reply_json(r, 200, j);
 }
 
-/* ?NAME=N as a number in [lo, hi]; false with 400 sent. */
-static bool query_uint(struct cc_request *r, const char *name, uint64_t lo,
-		       uint64_t hi, uint64_t *out)
-{
-	const char *v = cc_request_query(r, name);
-	if (!v)
-		return true;
-	char *end;
-	errno = 0;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (!*v || *end || errno || n < lo || n > hi || *v == '-') {
-		cc_reply_error(r, 400, "bad_query",
-			       "%s: expected an integer %llu..%llu, got "
-			       "\"%.32s\"",
-			       name, (unsigned long long)lo,
-			       (unsigned long long)hi, v);
-		return false;
-	}
-	*out = n;
-	return true;
-}
-
 /* Up to `tail` bytes from the end of the file at path. */
 static void reply_file_tail(struct cc_request *r, const char *path,
 			    uint64_t tail)
@@ -118,8 +96,8 @@ static void get_logs(struct cc_request *r, void *arg)
 	}
 	uint64_t attempt = 0, tail = 0; /* 0: all of it, up to the max */
 	const char *stream = cc_request_query(r, "stream");
-	if (!query_uint(r, "attempt", 0, UINT32_MAX, &attempt) ||
-	    !query_uint(r, "tail", 0, LOG_TAIL_MAX, &tail))
+	if (!cc_request_query_u64(r, "attempt", 0, UINT32_MAX, &attempt) ||
+	    !cc_request_query_u64(r, "tail", 0, LOG_TAIL_MAX, &tail))
 		return;
 	if (!tail)
 		tail = LOG_TAIL_MAX;

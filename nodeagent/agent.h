@@ -58,6 +58,8 @@ struct agent {
 	unsigned phase_pending; /* registering: batches not yet answered */
 	ev_timer retry;       /* runs the phase again after trouble */
 	ev_timer heartbeat;
+	char *heartbeat_body; /* owned: every machine's name, built once */
+	bool heartbeat_busy;  /* one heartbeat in flight at most */
 	ev_prepare flush;     /* sends reports before the loop blocks */
 	ev_signal sigint, sigterm;
 	cc_astream *watch;
@@ -66,6 +68,7 @@ struct agent {
 	uint64_t watch_skip_left; /* of those, repeats still to come */
 	uint64_t boot_ms, serial;
 	unsigned posts;       /* report transactions in flight */
+	struct waiting *waiting; /* what waits to be tried again (cell.c) */
 	struct cc_counter *m_reports, *m_rejected, *m_changes, *m_reloads;
 	struct cc_counter *m_http_retries;
 };

@@ -47,7 +47,7 @@ static void learn_leader(struct agent *a, const struct cc_response *resp)
 	if (!slash)
 		return;
 	free(a->leader);
-	a->leader = strndup(u, (size_t)(slash - u));
+	a->leader = cc_xstrndup(u, (size_t)(slash - u));
 }
 
 static void retry_later(struct agent *a)
@@ -62,13 +62,12 @@ static void retry_later(struct agent *a)
  * Kept in a list so that an agent that stops frees them; what is in flight
  * instead is freed by its callback when the HTTP client closes. */
 struct waiting {
+	struct agent *a;
 	struct waiting *next, *prev;
 	ev_timer timer;
 	void (*fire)(struct waiting *w);
 	void (*drop)(struct waiting *w);
 };
-
-static struct waiting *waiting_list;
 
 static void on_wait_over(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -78,7 +77,7 @@ static void on_wait_over(struct ev_loop *loop, ev_timer *t, int revents)
 	if (w->prev)
 		w->prev->next = w->next;
 	else
-		waiting_list = w->next;
+		w->a->waiting = w->next;
 	if (w->next)
 		w->next->prev = w->prev;
 	w->fire(w);
@@ -88,19 +87,20 @@ static void wait_then(struct agent *a, struct waiting *w)
 {
 	ev_timer_init(&w->timer, on_wait_over, RETRY_SECONDS, 0);
 	w->timer.data = w;
+	w->a = a;
 	w->prev = NULL;
-	w->next = waiting_list;
-	if (waiting_list)
-		waiting_list->prev = w;
-	waiting_list = w;
+	w->next = a->waiting;
+	if (a->waiting)
+		a->waiting->prev = w;
+	a->waiting = w;
 	ev_timer_start(a->loop, &w->timer);
 }
 
 static void drop_waiting(struct agent *a)
 {
-	while (waiting_list) {
-		struct waiting *w = waiting_list;
-		waiting_list = w->next;
+	while (a->waiting) {
+		struct waiting *w = a->waiting;
+		a->waiting = w->next;
 		ev_timer_stop(a->loop, &w->timer);
 		w->drop(w);
 	}
@@ -188,9 +188,7 @@ static void post_send(struct post *p)
 static void post_txn(struct agent *a, cs_txn *txn, txn_done_fn done,
 		     void *arg)
 {
-	struct post *p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
+	struct post *p = cc_xcalloc(1, sizeof(*p));
 	size_t cap = 0;
 	*p = (struct post){.a = a, .done = done, .arg = arg};
 	cs_txn_encode_bin(txn, &p->body, &p->len, &cap);
@@ -254,9 +252,7 @@ static void get_json(struct agent *a, const char *path, get_done_fn done,
 {
 	char url[1024];
 	snprintf(url, sizeof(url), "%s%s", cell_url(a), path);
-	struct get *g = calloc(1, sizeof(*g));
-	if (!g)
-		abort();
+	struct get *g = cc_xcalloc(1, sizeof(*g));
 	*g = (struct get){a, done, arg};
 	if (cc_aclient_request(a->http, "GET", url, NULL, NULL, 0, get_answer,
 			       g)) {
@@ -337,7 +333,7 @@ static void up_if_down(struct agent *a, const json_t *m)
 	const char *name = json_string_value(json_object_get(m, "name"));
 	const char *state = json_string_value(json_object_get(m, "state"));
 	if (name && state && !strcmp(state, "down") &&
-	    ag_core_has_machine(a->core, name)) {
+	    ag_core_machine_id(a->core, name) != AG_NO_MACHINE) {
 		CC_WARN("machine %s was marked down while this agent was away: "
 			"bringing it up",
 			name);
@@ -450,7 +446,8 @@ static void watch_change(struct agent *a, uint64_t index, const json_t *c)
 		if (job)
 			ag_core_job_removed(a->core, job);
 	} else if (!strcmp(kind, "machine") && name && state &&
-		   !strcmp(state, "down") && ag_core_has_machine(a->core, name)) {
+		   !strcmp(state, "down") &&
+		   ag_core_machine_id(a->core, name) != AG_NO_MACHINE) {
 		CC_WARN("the cell marked machine %s down (silent past its TTL); "
 			"this agent is alive: bringing it up",
 			name);
@@ -575,13 +572,11 @@ static void on_retry(struct ev_loop *loop, ev_timer *t, int revents)
 
 /* ---- heartbeats ---- */
 
-static bool hb_busy;
-
 static void heartbeat_answer(void *arg, int status, struct cc_response *resp,
 			     const char *errmsg)
 {
 	struct agent *a = arg;
-	hb_busy = false;
+	a->heartbeat_busy = false;
 	if (status == CC_ESTATE)
 		return;
 	if (status || resp->status != 200) {
@@ -592,15 +587,17 @@ static void heartbeat_answer(void *arg, int status, struct cc_response *resp,
 	learn_leader(a, resp);
 	json_t *j = cc_response_json(resp, NULL, 0);
 	json_t *unknown = json_object_get(j, "unknown"), *v;
-	uint32_t *which = calloc(json_array_size(unknown) + 1, sizeof(*which));
+	uint32_t *which = cc_xcalloc(json_array_size(unknown) + 1, sizeof(*which));
 	uint32_t n = 0;
 	size_t i;
 	json_array_foreach(unknown, i, v)
 	{
+		/* the core numbers machines as a->machines does */
 		const char *name = json_string_value(v);
-		for (uint32_t k = 0; name && k < a->nmachines; k++)
-			if (!strcmp(a->machines[k]->name, name))
-				which[n++] = k;
+		uint32_t k = name ? ag_core_machine_id(a->core, name)
+				  : AG_NO_MACHINE;
+		if (k != AG_NO_MACHINE)
+			which[n++] = k;
 	}
 	/* removed by an operator, or a cell rebuilt from scratch: a living
 	 * agent registers its machine again, as a kubelet does */
@@ -624,20 +621,23 @@ static void on_heartbeat(struct ev_loop *loop, ev_timer *t, int revents)
 	struct agent *a = t->data;
 	(void)loop;
 	(void)revents;
-	if (hb_busy || a->phase == PHASE_REGISTER)
+	if (a->heartbeat_busy || a->phase == PHASE_REGISTER)
 		return;
-	json_t *names = json_array();
-	for (uint32_t i = 0; i < a->nmachines; i++)
-		json_array_append_new(names, json_string(a->machines[i]->name));
-	json_t *b = json_pack("{s:o}", "machines", names);
-	char *body = json_dumps(b, JSON_COMPACT);
-	json_decref(b);
+	if (!a->heartbeat_body) { /* our machines never change */
+		json_t *names = json_array();
+		for (uint32_t i = 0; i < a->nmachines; i++)
+			json_array_append_new(names,
+					      json_string(a->machines[i]->name));
+		json_t *b = json_pack("{s:o}", "machines", names);
+		a->heartbeat_body = json_dumps(b, JSON_COMPACT);
+		json_decref(b);
+	}
 	char url[512];
 	snprintf(url, sizeof(url), "%s/v1/heartbeat", cell_url(a));
-	hb_busy = cc_aclient_request(a->http, "POST", url, "application/json",
-				     body, strlen(body), heartbeat_answer,
-				     a) == 0;
-	free(body);
+	a->heartbeat_busy =
+	    cc_aclient_request(a->http, "POST", url, "application/json",
+			       a->heartbeat_body, strlen(a->heartbeat_body),
+			       heartbeat_answer, a) == 0;
 }
 
 /* ---- reports ---- */
@@ -745,11 +745,9 @@ static void fetch_send(struct fetch *f)
 
 void cell_fetch_job(void *arg, const char *job)
 {
-	struct fetch *f = calloc(1, sizeof(*f));
-	if (!f)
-		abort();
+	struct fetch *f = cc_xcalloc(1, sizeof(*f));
 	f->a = arg;
-	f->job = strdup(job);
+	f->job = cc_xstrdup(job);
 	fetch_send(f);
 }
 
@@ -778,4 +776,6 @@ void cell_stop(struct agent *a)
 	cc_astream_cancel(a->watch);
 	a->watch = NULL;
 	drop_waiting(a);
+	free(a->heartbeat_body);
+	a->heartbeat_body = NULL;
 }

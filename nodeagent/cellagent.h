@@ -115,9 +115,12 @@ ag_core *ag_core_new(const struct ag_exec *exec, const struct ag_io *io);
 void ag_core_free(ag_core *c); /* NULL is fine */
 
 /* ---- our machines ---- */
-/* Adds a machine this agent speaks for (copied); repeats are fine. */
+/* Adds a machine this agent speaks for (copied); repeats are fine. Ids
+ * are 0, 1, ... in the order machines were first added. */
 void ag_core_add_machine(ag_core *c, const char *name);
-bool ag_core_has_machine(const ag_core *c, const char *name);
+#define AG_NO_MACHINE UINT32_MAX
+/* The id of one of our machines, or AG_NO_MACHINE. */
+uint32_t ag_core_machine_id(const ag_core *c, const char *name);
 
 /* ---- what exists here (before the first load) ----
  * An attempt found in the data folder at start: alive (adopted by the

@@ -11,7 +11,7 @@
 #include "cellcommon.h"
 #include "hmap.h"
 
-#define NO_MACHINE UINT32_MAX
+#define NO_MACHINE AG_NO_MACHINE
 #define NOTE_SIZE 400
 #define JOBS_CACHED 4096 /* job specs kept while no task needs them */
 
@@ -135,10 +135,8 @@ static struct job *job_get(ag_core *c, const char *name)
 	struct job *j = job_find(c, name);
 	if (j)
 		return j;
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		abort();
-	j->name = strdup(name);
+	j = cc_xcalloc(1, sizeof(*j));
+	j->name = cc_xstrdup(name);
 	j->node.hash = hash_str(name);
 	hmap_add(&c->jobs, &j->node);
 	return j;
@@ -191,9 +189,7 @@ static struct slot *slot_get(ag_core *c, const char *job, uint32_t index)
 	struct slot *s = slot_find(c, j, index);
 	if (s)
 		return s;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		abort();
+	s = cc_xcalloc(1, sizeof(*s));
 	s->job = j;
 	s->index = index;
 	s->machine = NO_MACHINE;
@@ -256,12 +252,10 @@ static void report(ag_core *c, const struct slot *s, uint32_t attempt,
 		   enum cs_task_state state, int32_t exit_code,
 		   const char *note)
 {
-	struct ag_report *r = calloc(1, sizeof(*r));
-	if (!r)
-		abort();
-	r->job = strdup(s->job->name);
-	r->machine = strdup(c->machines[s->machine]);
-	r->note = note ? strdup(note) : NULL;
+	struct ag_report *r = cc_xcalloc(1, sizeof(*r));
+	r->job = cc_xstrdup(s->job->name);
+	r->machine = cc_xstrdup(c->machines[s->machine]);
+	r->note = note ? cc_xstrdup(note) : NULL;
 	r->index = s->index;
 	r->attempt = attempt;
 	r->state = state;
@@ -335,9 +329,7 @@ static void report_end(ag_core *c, struct slot *s, struct local *l)
 static struct local *local_new(struct slot *s, uint32_t attempt,
 			       enum phase phase)
 {
-	struct local *l = calloc(1, sizeof(*l));
-	if (!l)
-		abort();
+	struct local *l = cc_xcalloc(1, sizeof(*l));
 	l->attempt = attempt;
 	l->phase = phase;
 	l->next = s->locals;
@@ -567,7 +559,7 @@ static void set_end(struct local *l, const struct ag_outcome *o)
 	l->how = o->how;
 	l->code = o->code;
 	free(l->detail);
-	l->detail = o->detail ? strdup(o->detail) : NULL;
+	l->detail = o->detail ? cc_xstrdup(o->detail) : NULL;
 }
 
 void ag_core_found(ag_core *c, const char *job, uint32_t index,
@@ -609,30 +601,24 @@ void ag_core_add_machine(ag_core *c, const char *name)
 		return;
 	if (c->nmachines == c->cap_machines) {
 		c->cap_machines = c->cap_machines ? 2 * c->cap_machines : 8;
-		c->machines = realloc(c->machines,
-				      c->cap_machines * sizeof(*c->machines));
-		if (!c->machines)
-			abort();
+		c->machines = cc_xrealloc(
+		    c->machines, c->cap_machines * sizeof(*c->machines));
 	}
-	struct machine_node *n = calloc(1, sizeof(*n));
-	if (!n)
-		abort();
+	struct machine_node *n = cc_xcalloc(1, sizeof(*n));
 	n->id = c->nmachines;
-	n->name = c->machines[c->nmachines++] = strdup(name);
+	n->name = c->machines[c->nmachines++] = cc_xstrdup(name);
 	n->node.hash = hash_str(name);
 	hmap_add(&c->machine_map, &n->node);
 }
 
-bool ag_core_has_machine(const ag_core *c, const char *name)
+uint32_t ag_core_machine_id(const ag_core *c, const char *name)
 {
-	return machine_id(c, name) != NO_MACHINE;
+	return machine_id(c, name);
 }
 
 ag_core *ag_core_new(const struct ag_exec *exec, const struct ag_io *io)
 {
-	ag_core *c = calloc(1, sizeof(*c));
-	if (!c)
-		abort();
+	ag_core *c = cc_xcalloc(1, sizeof(*c));
 	c->exec = *exec;
 	c->io = *io;
 	c->reports_tail = &c->reports;

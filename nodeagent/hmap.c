@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include "cellcommon.h"
+
 static size_t bucket(const struct hmap *m, uint64_t hash)
 {
 	return (size_t)(hash ^ (hash >> 29)) & (m->nb - 1);
@@ -23,10 +25,8 @@ struct hnode *hmap_find(const struct hmap *m, uint64_t hash, hmap_eq_fn eq,
 
 static void grow(struct hmap *m)
 {
-	struct hmap bigger = {calloc(m->nb ? 2 * m->nb : 16, sizeof(*m->b)),
+	struct hmap bigger = {cc_xcalloc(m->nb ? 2 * m->nb : 16, sizeof(*m->b)),
 			      m->nb ? 2 * m->nb : 16, m->n};
-	if (!bigger.b)
-		abort();
 	for (size_t i = 0; i < m->nb; i++)
 		for (struct hnode *n = m->b[i], *next; n; n = next) {
 			next = n->next;

@@ -66,7 +66,7 @@ static void default_name(void)
 	if (C.name)
 		return;
 	if (C.hollow) {
-		C.name = strdup("hollow");
+		C.name = cc_xstrdup("hollow");
 		return;
 	}
 	gethostname(host, sizeof(host) - 1);
@@ -74,7 +74,7 @@ static void default_name(void)
 		*p = isalnum((unsigned char)*p) || *p == '.' || *p == '-'
 			 ? (char)tolower((unsigned char)*p)
 			 : '-';
-	C.name = strdup(host[0] ? host : "localhost");
+	C.name = cc_xstrdup(host[0] ? host : "localhost");
 }
 
 static void host_capacity(void)
@@ -99,8 +99,8 @@ static void host_capacity(void)
 /* "k=v,k=v" into labels (sorted by key, as the cell stores them). */
 static int parse_labels(struct cs_machine_spec *m, char *errbuf, size_t len)
 {
-	char *copy = strdup(C.labels), *save = NULL;
-	m->labels = calloc(CS_LABELS_MAX + 1, sizeof(*m->labels));
+	char *copy = cc_xstrdup(C.labels), *save = NULL;
+	m->labels = cc_xcalloc(CS_LABELS_MAX + 1, sizeof(*m->labels));
 	for (char *tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
@@ -118,7 +118,7 @@ static int parse_labels(struct cs_machine_spec *m, char *errbuf, size_t len)
 			m->labels[i] = m->labels[i - 1];
 			i--;
 		}
-		m->labels[i] = (struct cs_label){strdup(tok), strdup(eq + 1)};
+		m->labels[i] = (struct cs_label){cc_xstrdup(tok), cc_xstrdup(eq + 1)};
 	}
 	free(copy);
 	return 0;
@@ -126,20 +126,20 @@ static int parse_labels(struct cs_machine_spec *m, char *errbuf, size_t len)
 
 static int describe(struct agent *a, uint32_t i, char *errbuf, size_t len)
 {
-	struct cs_machine_spec *m = a->machines[i] = calloc(1, sizeof(*m));
+	struct cs_machine_spec *m = a->machines[i] = cc_xcalloc(1, sizeof(*m));
 	char name[CS_NAME_MAX + 16];
 	if (C.hollow)
 		snprintf(name, sizeof(name), "%s-%05u", C.name, i);
 	else
 		snprintf(name, sizeof(name), "%s", C.name);
-	m->name = strdup(name);
-	m->pool = strdup(C.pool);
+	m->name = cc_xstrdup(name);
+	m->pool = cc_xstrdup(C.pool);
 	m->state = -1; /* keep what the cell has (drained stays drained) */
-	m->agent = strdup(a->advertise);
-	m->capacity = calloc(3, sizeof(*m->capacity));
-	m->capacity[0] = (struct cs_amount){strdup("cpu"), C.cpu};
-	m->capacity[1] = (struct cs_amount){strdup("memory"), C.memory};
-	m->capacity[2] = (struct cs_amount){strdup("disk"), C.disk};
+	m->agent = cc_xstrdup(a->advertise);
+	m->capacity = cc_xcalloc(3, sizeof(*m->capacity));
+	m->capacity[0] = (struct cs_amount){cc_xstrdup("cpu"), C.cpu};
+	m->capacity[1] = (struct cs_amount){cc_xstrdup("memory"), C.memory};
+	m->capacity[2] = (struct cs_amount){cc_xstrdup("disk"), C.disk};
 	m->ncapacity = 3;
 	if (parse_labels(m, errbuf, len))
 		return -1;
@@ -149,7 +149,7 @@ static int describe(struct agent *a, uint32_t i, char *errbuf, size_t len)
 static int describe_machines(struct agent *a, char *errbuf, size_t len)
 {
 	a->nmachines = C.hollow ? (uint32_t)C.hollow : 1;
-	a->machines = calloc(a->nmachines, sizeof(*a->machines));
+	a->machines = cc_xcalloc(a->nmachines, sizeof(*a->machines));
 	for (uint32_t i = 0; i < a->nmachines; i++) {
 		if (describe(a, i, errbuf, len))
 			return -1;

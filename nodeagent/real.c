@@ -8,6 +8,7 @@
 #include "agent.h"
 
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,28 +32,38 @@ static uint64_t amount(const struct cs_job_spec *s, const char *name)
 	return 0;
 }
 
-/* env: the job's, the CELL_* names, a default PATH; strings in `store`. */
-static uint32_t build_env(const struct ag_run *run, const char **env,
-			  char (*store)[256], uint32_t max)
+/* One "NAME=VALUE" string, malloc'd. */
+static char *env_var(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *env_var(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *s = cc_xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* The task's environment: the job's, the CELL_* names, a default PATH;
+ * env has room for nenv + 5 strings (malloc'd); returns how many. */
+static uint32_t build_env(const struct ag_run *run, char **env)
 {
 	const struct cs_job_spec *s = run->spec;
 	uint32_t n = 0;
 	bool path = false;
-	for (uint32_t i = 0; i < s->nenv && n + 5 < max; i++) {
-		size_t len = strlen(s->env[i].key) + strlen(s->env[i].value) + 2;
-		char *kv = malloc(len);
-		snprintf(kv, len, "%s=%s", s->env[i].key, s->env[i].value);
-		env[n++] = kv;
+	for (uint32_t i = 0; i < s->nenv; i++) {
+		env[n++] = env_var("%s=%s", s->env[i].key, s->env[i].value);
 		path = path || !strcmp(s->env[i].key, "PATH");
 	}
-	snprintf(store[0], 256, "CELL_JOB=%s", run->job);
-	snprintf(store[1], 256, "CELL_TASK=%u", run->index);
-	snprintf(store[2], 256, "CELL_ATTEMPT=%u", run->attempt);
-	snprintf(store[3], 256, "CELL_MACHINE=%s", run->machine);
-	for (int i = 0; i < 4; i++)
-		env[n++] = strdup(store[i]);
+	env[n++] = env_var("CELL_JOB=%s", run->job);
+	env[n++] = env_var("CELL_TASK=%u", run->index);
+	env[n++] = env_var("CELL_ATTEMPT=%u", run->attempt);
+	env[n++] = env_var("CELL_MACHINE=%s", run->machine);
 	if (!path)
-		env[n++] = strdup(DEFAULT_PATH);
+		env[n++] = cc_xstrdup(DEFAULT_PATH);
 	return n;
 }
 
@@ -61,10 +72,9 @@ static int start(void *arg, const struct ag_run *run, char *errbuf,
 {
 	struct real *r = arg;
 	const struct cs_job_spec *s = run->spec;
-	const char **env = calloc(s->nenv + 6, sizeof(*env));
-	char store[4][256], secs[32];
+	char **env = cc_xcalloc(s->nenv + 5, sizeof(*env)), secs[32];
 	const char *sleep_args[1] = {secs};
-	uint32_t nenv = build_env(run, env, store, s->nenv + 6);
+	uint32_t nenv = build_env(run, env);
 	struct rn_task t = {
 	    .job = run->job,
 	    .index = run->index,
@@ -72,7 +82,7 @@ static int start(void *arg, const struct ag_run *run, char *errbuf,
 	    .command = s->command,
 	    .args = (const char *const *)s->args,
 	    .nargs = s->nargs,
-	    .env = env,
+	    .env = (const char *const *)env,
 	    .nenv = nenv,
 	    .memory_mib = amount(s, "memory"),
 	    .cpu_millicores = amount(s, "cpu"),
@@ -86,7 +96,7 @@ static int start(void *arg, const struct ag_run *run, char *errbuf,
 	}
 	int rc = rn_start(r->rn, &t, errbuf, errlen);
 	for (uint32_t i = 0; i < nenv; i++)
-		free((char *)env[i]);
+		free(env[i]);
 	free(env);
 	return rc;
 }
@@ -161,9 +171,7 @@ static void shim_path(struct real *r)
 
 int real_new(struct agent *a, struct real **out, char *errbuf, size_t errlen)
 {
-	struct real *r = calloc(1, sizeof(*r));
-	if (!r)
-		abort();
+	struct real *r = cc_xcalloc(1, sizeof(*r));
 	r->a = a;
 	shim_path(r);
 	const struct agent_config *c = &a->cfg;

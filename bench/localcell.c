@@ -208,33 +208,52 @@ static void cell_list(const struct lc_cell *c, char *out, size_t len)
 			 m ? "," : "", c->urls[m]);
 }
 
+/* A cellsched or cellagent (kind) named name, with the flags every one
+ * gets (--name, --cell, --listen, --data-dir, --log-file), then `own`
+ * (NULL-terminated), then extra; waits until its /v1/status says
+ * `phase`. Stores its status URL in url and returns its pid. */
+static pid_t start_daemon(struct lc_cell *c, const char *kind,
+			  const char *name, const char *const *own,
+			  const char *const *extra, const char *phase,
+			  char *url, size_t urllen)
+{
+	char path[256], listen[32], dir[160], log[160], cells[400], want[64];
+	snprintf(path, sizeof(path), "%s/cell%s", bin_dir, kind);
+	int port = free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	snprintf(url, urllen, "http://127.0.0.1:%d", port);
+	snprintf(dir, sizeof(dir), "%s/%s-%s", c->root, kind, name);
+	snprintf(log, sizeof(log), "%s/%s-%s.log", c->root, kind, name);
+	cell_list(c, cells, sizeof(cells));
+	const char *argv[64] = {path, "--name", name, "--cell", cells,
+				"--listen", listen, "--data-dir", dir,
+				"--log-file", log};
+	int n = 11;
+	add_flags(argv, &n, own);
+	add_flags(argv, &n, extra);
+	pid_t pid = spawn(argv);
+	char status[128], why[96];
+	snprintf(status, sizeof(status), "%s/v1/status", url);
+	snprintf(want, sizeof(want), "\"phase\":\"%s\"", phase);
+	snprintf(why, sizeof(why), "cell%s %s did not reach %s within 60 s",
+		 kind, name, phase);
+	wait_for(status, want, why);
+	return pid;
+}
+
 int lc_sched_start(struct lc_cell *c, const char *name,
 		   const char *class_name, const char *const *extra)
 {
 	if (c->nsched == LC_SCHEDS_MAX)
 		lc_die("too many schedulers");
 	int i = c->nsched++;
-	char path[256], raft[32], listen[32], dir[160], log[160], cells[400];
-	snprintf(path, sizeof(path), "%s/cellsched", bin_dir);
+	char raft[32];
 	snprintf(raft, sizeof(raft), "127.0.0.1:%d", free_port());
-	int port = free_port();
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	snprintf(c->sched_urls[i], sizeof(c->sched_urls[i]),
-		 "http://127.0.0.1:%d", port);
-	snprintf(dir, sizeof(dir), "%s/sched-%s", c->root, name);
-	snprintf(log, sizeof(log), "%s/sched-%s.log", c->root, name);
-	cell_list(c, cells, sizeof(cells));
-	const char *argv[64] = {path, "--name", name, "--class", class_name,
-				"--cell", cells, "--raft-address", raft,
-				"--listen", listen, "--data-dir", dir,
-				"--log-file", log};
-	int n = 15;
-	add_flags(argv, &n, extra);
-	c->sched_pids[i] = spawn(argv);
-	char url[128];
-	snprintf(url, sizeof(url), "%s/v1/status", c->sched_urls[i]);
-	wait_for(url, "\"phase\":\"running\"",
-		 "a scheduler did not start within 60 s");
+	const char *const own[] = {"--class", class_name, "--raft-address",
+				   raft, NULL};
+	c->sched_pids[i] =
+	    start_daemon(c, "sched", name, own, extra, "running",
+			 c->sched_urls[i], sizeof(c->sched_urls[i]));
 	return i;
 }
 
@@ -244,25 +263,9 @@ int lc_agent_start(struct lc_cell *c, const char *name,
 	if (c->nagents == LC_AGENTS_MAX)
 		lc_die("too many agents");
 	int i = c->nagents++;
-	char path[256], listen[32], dir[160], log[160], cells[400];
-	snprintf(path, sizeof(path), "%s/cellagent", bin_dir);
-	int port = free_port();
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	snprintf(c->agent_urls[i], sizeof(c->agent_urls[i]),
-		 "http://127.0.0.1:%d", port);
-	snprintf(dir, sizeof(dir), "%s/agent-%s", c->root, name);
-	snprintf(log, sizeof(log), "%s/agent-%s.log", c->root, name);
-	cell_list(c, cells, sizeof(cells));
-	const char *argv[64] = {path, "--name", name, "--cell", cells,
-				"--listen", listen, "--data-dir", dir,
-				"--log-file", log};
-	int n = 11;
-	add_flags(argv, &n, extra);
-	c->agent_pids[i] = spawn(argv);
-	char url[128];
-	snprintf(url, sizeof(url), "%s/v1/status", c->agent_urls[i]);
-	wait_for(url, "\"phase\":\"watching\"",
-		 "an agent did not follow the cell within 60 s");
+	c->agent_pids[i] =
+	    start_daemon(c, "agent", name, NULL, extra, "watching",
+			 c->agent_urls[i], sizeof(c->agent_urls[i]));
 	return i;
 }
 

@@ -100,7 +100,7 @@ static void test_hollow_machines_run_simulated_tasks(void **state)
 	assert_int_equal(jint(tasks, "refused"), 0);
 	assert_int_equal(jint(tasks, "running"), 0);
 	json_decref(st);
-	/* and the machines stayed up all along on batched heartbeats */
+	/* and the batched heartbeats still keep every machine up */
 	assert_true(listed(&up));
 }
 

@@ -119,6 +119,7 @@ void cc_vlog(enum cc_log_level level, const char *fmt, va_list ap)
  *   bool      true/false, yes/no, on/off, 1/0; on the command line `--name`
  *             alone means true and false needs `--name=false`
  *   duration  300ms, 2s, 1.5s, 5m, 1h, 1m30s, or 0   (stored in ms)
+ *   duration_us  the same, plus microseconds: 250us, 0.5ms (stored in us)
  *   size      4096, 512KiB, 64MiB, 1GiB (powers of 1024: Ki, KiB);
  *             10KB, 10k (powers of 1000); a bare number is bytes
  * `--help`/`-h` and `--config FILE` are built in. */
@@ -128,7 +129,8 @@ enum cc_flag_type {
 	CC_FLAG_UINT,     /* dest: uint64_t * */
 	CC_FLAG_BOOL,     /* dest: bool * */
 	CC_FLAG_DURATION, /* dest: uint64_t *, milliseconds */
-	CC_FLAG_SIZE      /* dest: uint64_t *, bytes */
+	CC_FLAG_SIZE,     /* dest: uint64_t *, bytes */
+	CC_FLAG_DURATION_US /* dest: uint64_t *, microseconds */
 };
 
 struct cc_flag {
@@ -167,6 +169,7 @@ void cc_flags_free(const struct cc_flag *flags);
 /* The parsers behind the flags, for values from other places (a query
  * parameter, an environment variable). 0 or CC_EINVAL. */
 int cc_parse_duration_ms(const char *s, uint64_t *ms);
+int cc_parse_duration_us(const char *s, uint64_t *us);
 int cc_parse_size(const char *s, uint64_t *bytes);
 int cc_parse_bool(const char *s, bool *v);
 

@@ -84,8 +84,8 @@ int cc_parse_bool(const char *s, bool *v)
 	return CC_EINVAL;
 }
 
-/* One "<digits>[.<digits>]<unit>" part of a duration, in ms. */
-static bool duration_part(const char **p, uint64_t *ms)
+/* One "<digits>[.<digits>]<unit>" part of a duration, in microseconds. */
+static bool duration_part(const char **p, uint64_t *us)
 {
 	uint64_t whole, frac = 0, scale = 1, unit;
 	if (!parse_digits(p, &whole))
@@ -101,26 +101,28 @@ static bool duration_part(const char **p, uint64_t *ms)
 			scale *= 10;
 		}
 	}
-	if (strncmp(*p, "ms", 2) == 0)
+	if (strncmp(*p, "us", 2) == 0)
 		unit = 1, *p += 2;
+	else if (strncmp(*p, "ms", 2) == 0)
+		unit = 1000, *p += 2;
 	else if (**p == 'h')
-		unit = 3600000, (*p)++;
+		unit = 3600000000ull, (*p)++;
 	else if (**p == 'm')
-		unit = 60000, (*p)++;
+		unit = 60000000ull, (*p)++;
 	else if (**p == 's')
-		unit = 1000, (*p)++;
+		unit = 1000000, (*p)++;
 	else
 		return false;
-	/* a fraction must come out in whole milliseconds: "0.5ms" is refused */
+	/* a fraction must come out in whole microseconds */
 	if ((frac * unit) % scale)
 		return false;
-	return mul_ok(whole, unit, ms) && add_ok(*ms, frac * unit / scale, ms);
+	return mul_ok(whole, unit, us) && add_ok(*us, frac * unit / scale, us);
 }
 
-int cc_parse_duration_ms(const char *s, uint64_t *ms)
+int cc_parse_duration_us(const char *s, uint64_t *us)
 {
 	if (strcmp(s, "0") == 0) {
-		*ms = 0;
+		*us = 0;
 		return 0;
 	}
 	uint64_t total = 0, part;
@@ -130,7 +132,17 @@ int cc_parse_duration_ms(const char *s, uint64_t *ms)
 		if (!duration_part(&s, &part) || !add_ok(total, part, &total))
 			return CC_EINVAL;
 	}
-	*ms = total;
+	*us = total;
+	return 0;
+}
+
+int cc_parse_duration_ms(const char *s, uint64_t *ms)
+{
+	uint64_t us;
+	/* "0.5ms" and "300us" are refused: the value must be whole ms */
+	if (cc_parse_duration_us(s, &us) || us % 1000)
+		return CC_EINVAL;
+	*ms = us / 1000;
 	return 0;
 }
 
@@ -170,19 +182,20 @@ int cc_parse_size(const char *s, uint64_t *bytes)
 
 /* ---- formatting values back, for messages and --help ------------------ */
 
-static void format_duration(char *out, size_t size, uint64_t ms)
+static void format_duration(char *out, size_t size, uint64_t us)
 {
 	static const struct {
-		uint64_t ms;
+		uint64_t us;
 		const char *unit;
-	} units[] = {{3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
-	if (ms == 0) {
+	} units[] = {{3600000000ull, "h"}, {60000000, "m"}, {1000000, "s"},
+		     {1000, "ms"},         {1, "us"}};
+	if (us == 0) {
 		snprintf(out, size, "0");
 		return;
 	}
 	for (size_t i = 0; i < CC_ARRAY_LEN(units); i++) {
-		if (ms % units[i].ms == 0) {
-			snprintf(out, size, "%" PRIu64 "%s", ms / units[i].ms,
+		if (us % units[i].us == 0) {
+			snprintf(out, size, "%" PRIu64 "%s", us / units[i].us,
 				 units[i].unit);
 			return;
 		}
@@ -207,6 +220,8 @@ static void format_in_unit(const struct cc_flag *f, char *out, size_t size,
 			   uint64_t v)
 {
 	if (f->type == CC_FLAG_DURATION)
+		format_duration(out, size, v * 1000);
+	else if (f->type == CC_FLAG_DURATION_US)
 		format_duration(out, size, v);
 	else if (f->type == CC_FLAG_SIZE)
 		format_size(out, size, v);
@@ -235,19 +250,23 @@ static void quote(char *out, size_t size, const char *s)
 /* ---- one value for one flag ------------------------------------------- */
 
 static const char *const type_names[] = {"TEXT", "INT",      "N",
-					 "",     "DURATION", "SIZE"};
+					 "",     "DURATION", "SIZE", "DURATION"};
+/* one name per enum cc_flag_type (so are what[] and noun[] in describe) */
+_Static_assert(CC_ARRAY_LEN(type_names) == CC_FLAG_DURATION_US + 1,
+	       "type_names: a name per flag type");
 
 /* What a value of this flag looks like, for "expected ..." messages. */
 static void describe(const struct cc_flag *f, char *out, size_t size)
 {
 	static const char *const what[] = {
 	    "text", "an integer", "a whole number", "true or false",
-	    "a duration like 300ms or 2s", "a size like 512KiB or 4MiB"};
+	    "a duration like 300ms or 2s", "a size like 512KiB or 4MiB",
+	    "a duration like 250us, 300ms or 2s"};
 	static const char *const noun[] = {"", "", "a whole number", "",
-					   "a duration", "a size"};
+					   "a duration", "a size", "a duration"};
 	char lo[32], hi[32];
 	bool ranged = f->type == CC_FLAG_UINT || f->type == CC_FLAG_DURATION ||
-		      f->type == CC_FLAG_SIZE;
+		      f->type == CC_FLAG_DURATION_US || f->type == CC_FLAG_SIZE;
 	if (!ranged || (f->min == 0 && f->max == 0)) {
 		snprintf(out, size, "%s", what[f->type]);
 		return;
@@ -289,12 +308,15 @@ static int parse_value(const struct cc_flag *f, const char *s, union value *v,
 	case CC_FLAG_DURATION:
 		rc = cc_parse_duration_ms(s, &v->u);
 		break;
+	case CC_FLAG_DURATION_US:
+		rc = cc_parse_duration_us(s, &v->u);
+		break;
 	case CC_FLAG_SIZE:
 		rc = cc_parse_size(s, &v->u);
 		break;
 	}
 	bool ranged = f->type == CC_FLAG_UINT || f->type == CC_FLAG_DURATION ||
-		      f->type == CC_FLAG_SIZE;
+		      f->type == CC_FLAG_DURATION_US || f->type == CC_FLAG_SIZE;
 	if (rc == 0 && ranged && (v->u < f->min || (f->max && v->u > f->max)))
 		rc = CC_EINVAL;
 	if (rc) {
@@ -324,6 +346,7 @@ static void store(const struct cc_flag *f, const union value *v)
 		break;
 	case CC_FLAG_UINT:
 	case CC_FLAG_DURATION:
+	case CC_FLAG_DURATION_US:
 	case CC_FLAG_SIZE:
 		*(uint64_t *)f->dest = v->u;
 		break;
@@ -374,7 +397,7 @@ static int check_table(const struct cc_flag *flags, char *errbuf,
 			return cc_errf(errbuf, errlen, CC_EINVAL,
 				       "flag table: bad or reserved name \"%s\"",
 				       f->name);
-		if ((unsigned)f->type > CC_FLAG_SIZE || !f->dest)
+		if ((unsigned)f->type > CC_FLAG_DURATION_US || !f->dest)
 			return cc_errf(errbuf, errlen, CC_EINVAL,
 				       "flag table: %s: bad type or no dest",
 				       f->name);

@@ -18,7 +18,7 @@ struct sched_config {
 	uint64_t id;
 	char *raft_address, *listen, *advertise, *cell, *data_dir, *token_file;
 	char *detect, *mode, *spread_label;
-	uint64_t think_job_ms, think_task_ms;
+	uint64_t think_job_us, think_task_us;
 	uint64_t max_inflight, max_tasks, seed;
 	uint64_t heartbeat_ms, leave_timeout_ms;
 	char *log_level, *log_file;

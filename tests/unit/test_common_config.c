@@ -157,6 +157,20 @@ static void test_value_syntax(void **state)
 	}
 	static const struct {
 		const char *text;
+		uint64_t us;
+	} micro[] = {{"250us", 250}, {"0.5ms", 500}, {"1.000001s", 1000001},
+		     {"2s3us", 2000003}, {"0", 0}};
+	for (size_t i = 0; i < sizeof(micro) / sizeof(micro[0]); i++) {
+		uint64_t us = 1;
+		assert_int_equal(cc_parse_duration_us(micro[i].text, &us), 0);
+		assert_int_equal(us, micro[i].us);
+	}
+	uint64_t us;
+	/* finer than a microsecond, and a ms flag given microseconds */
+	assert_int_equal(cc_parse_duration_us("0.5us", &us), CC_EINVAL);
+	assert_int_equal(cc_parse_duration_ms("250us", &us), CC_EINVAL);
+	static const struct {
+		const char *text;
 		uint64_t bytes;
 	} sizes[] = {{"0", 0},
 		     {"4096", 4096},

@@ -238,6 +238,13 @@ struct cc_counter *cc_counter_vec_get1(struct cc_counter_vec *v,
 struct cc_histogram *cc_histogram_new(cc_metrics *m, const char *name,
 				      const char *help, const double *bounds,
 				      size_t nbounds);
+/* Log-spaced bounds from lo up to at least hi, per_decade of them per
+ * factor of ten, each rounded to 2 significant digits (so 10 per decade
+ * gives 0.001, 0.0013, 0.0016, 0.002, ...): fine enough that a quantile read
+ * from the buckets is within one bucket ratio (26% at 10) of the truth.
+ * Writes at most max into out; returns how many. */
+size_t cc_log_bounds(double lo, double hi, unsigned per_decade, double *out,
+		     size_t max);
 void cc_histogram_observe(struct cc_histogram *h, double v);
 
 /* The Content-Type of cc_metrics_render's text, for GET /metrics. */

@@ -288,6 +288,23 @@ struct cc_histogram *cc_histogram_new(cc_metrics *m, const char *name,
 	return h;
 }
 
+size_t cc_log_bounds(double lo, double hi, unsigned per_decade, double *out,
+		     size_t max)
+{
+	size_t n = 0;
+	for (unsigned k = 0; n < max; k++) {
+		double v = lo * pow(10, (double)k / per_decade);
+		double unit = pow(10, floor(log10(v)) - 1);
+		v = round(v / unit) * unit;
+		if (n && v <= out[n - 1])
+			continue; /* rounding met the previous bound */
+		out[n++] = v;
+		if (v >= hi)
+			break;
+	}
+	return n;
+}
+
 /* ---- updates ---------------------------------------------------------- */
 
 void cc_counter_inc(struct cc_counter *c)

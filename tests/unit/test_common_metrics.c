@@ -163,6 +163,25 @@ static void test_histogram(void **state)
 	cc_metrics_free(m);
 }
 
+static void test_log_bounds(void **state)
+{
+	(void)state;
+	double b[64];
+	/* 10 per decade, 2 significant digits, up to and including hi */
+	const double want[] = {0.001, 0.0013, 0.0016, 0.002, 0.0025, 0.0032,
+			       0.004, 0.005,  0.0063, 0.0079, 0.01};
+	size_t n = cc_log_bounds(0.001, 0.01, 10, b, 32);
+	assert_int_equal(n, 11);
+	for (size_t i = 0; i < n; i++)
+		assert_true(fabs(b[i] - want[i]) < 1e-12);
+	/* never more than max; strictly increasing even when rounding meets */
+	assert_int_equal(cc_log_bounds(1e-4, 1e4, 10, b, 5), 5);
+	n = cc_log_bounds(1, 100, 30, b, 64);
+	for (size_t i = 1; i < n; i++)
+		assert_true(b[i] > b[i - 1]);
+	assert_true(b[n - 1] >= 100);
+}
+
 static void test_help_escaping_and_order(void **state)
 {
 	(void)state;
@@ -252,6 +271,7 @@ int main(void)
 	    cmocka_unit_test(test_gauge_fn),
 	    cmocka_unit_test(test_labelled_counter),
 	    cmocka_unit_test(test_histogram),
+	    cmocka_unit_test(test_log_bounds),
 	    cmocka_unit_test(test_help_escaping_and_order),
 	    cmocka_unit_test(test_programming_errors_abort),
 	};

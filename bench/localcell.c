@@ -64,13 +64,18 @@ static int free_port(void)
 	return ntohs(a.sin_port);
 }
 
-static void stop_pid(pid_t *pid)
+/* SIGTERM to every pid of a group at once, then waits for each: 32
+ * schedulers leaving the cell one after the other would take seconds. */
+static void stop_all(pid_t *pids, int n)
 {
-	if (!*pid)
-		return;
-	kill(*pid, SIGTERM);
-	waitpid(*pid, NULL, 0);
-	*pid = 0;
+	for (int i = 0; i < n; i++)
+		if (pids[i])
+			kill(pids[i], SIGTERM);
+	for (int i = 0; i < n; i++)
+		if (pids[i]) {
+			waitpid(pids[i], NULL, 0);
+			pids[i] = 0;
+		}
 }
 
 static int rm_entry(const char *p, const struct stat *s, int f, struct FTW *w)
@@ -83,12 +88,9 @@ static int rm_entry(const char *p, const struct stat *s, int f, struct FTW *w)
 
 void lc_stop(struct lc_cell *c)
 {
-	for (int i = 0; i < c->nagents; i++)
-		stop_pid(&c->agent_pids[i]);
-	for (int i = 0; i < c->nsched; i++)
-		stop_pid(&c->sched_pids[i]);
-	for (int i = 0; i < c->n; i++)
-		stop_pid(&c->pids[i]);
+	stop_all(c->agent_pids, c->nagents);
+	stop_all(c->sched_pids, c->nsched);
+	stop_all(c->pids, c->n);
 	if (c->root[0] && !getenv("CELL_KEEP_BENCH_DATA"))
 		nftw(c->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	c->root[0] = 0;

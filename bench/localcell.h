@@ -10,7 +10,7 @@
 #include <sys/types.h>
 
 #define LC_MEMBERS_MAX 5
-#define LC_SCHEDS_MAX 16
+#define LC_SCHEDS_MAX 40
 #define LC_AGENTS_MAX 8
 
 struct lc_cell {

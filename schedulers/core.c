@@ -98,6 +98,8 @@ static double g_busyness(void *arg)
 STAT_GAUGE(retries)
 STAT_GAUGE(tasks_placed)
 STAT_GAUGE(decisions)
+STAT_GAUGE(places_tried)
+STAT_GAUGE(places_rejected)
 STAT_GAUGE(notes)
 static double g_parked(void *arg)
 {
@@ -138,6 +140,12 @@ static void register_metrics(sp_core *c, cc_metrics *m)
 			"Decisions re-made after a rejection", g_retries, c);
 	cc_gauge_fn_new(m, "cellsched_tasks_placed_total",
 			"Placements this scheduler committed", g_tasks_placed, c);
+	cc_gauge_fn_new(m, "cellsched_places_tried_total",
+			"Placements sent in transactions answered so far",
+			g_places_tried, c);
+	cc_gauge_fn_new(m, "cellsched_places_rejected_total",
+			"Placements the cell rejected (conflicts)",
+			g_places_rejected, c);
 	cc_gauge_fn_new(m, "cellsched_decisions_total",
 			"Jobs decided (one transaction each at most)",
 			g_decisions, c);

@@ -190,6 +190,13 @@ static void commands(FILE *f, const struct cb_run *run)
 	fputs("```\n", f);
 }
 
+static void published(FILE *f, const struct about *ab)
+{
+	if (ab)
+		fprintf(f, "\n**Published (not measured here):** %s\n",
+			ab->published);
+}
+
 static void section(FILE *f, const struct cb_section *s, const char *links)
 {
 	const struct about *ab = about_of(s->experiment);
@@ -202,6 +209,7 @@ static void section(FILE *f, const struct cb_section *s, const char *links)
 			"\nStatus: not run yet. To run it:\n\n```sh\n"
 			"cellbench run %s\n```\n",
 			s->experiment);
+		published(f, ab);
 		return;
 	}
 	fprintf(f, "\nLatest run: %s%s%s (%zu point%s).\n",
@@ -219,7 +227,7 @@ static void section(FILE *f, const struct cb_section *s, const char *links)
 		return;
 	fputs("\n**Derived here:**\n\n", f);
 	cb_derived_write(f, s->run);
-	fprintf(f, "\n**Published (not measured here):** %s\n", ab->published);
+	published(f, ab);
 }
 
 int cb_report_write(const char *path, const char *chart_dir,

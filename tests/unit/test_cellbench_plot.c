@@ -378,6 +378,8 @@ static void test_not_run_yet(void **state)
 	char *md = in_tmp("RESULTS.md");
 	assert_non_null(md);
 	assert_int_equal(count(md, "not run yet"), 4);
+	/* what the runs will be compared with, run or not */
+	assert_int_equal(count(md, "**Published (not measured here):**"), 5);
 	assert_contains(md, "```sh\ncellbench run omega-tjob\n```");
 	assert_contains(md, "```sh\ncellbench run latency\n```");
 	assert_contains(md, "```sh\ncellbench run omega-modes\n```");

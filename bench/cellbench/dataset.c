@@ -7,8 +7,7 @@
 
 #include "cellcommon.h"
 
-const char *const cb_experiments[] = {
-    "omega-tjob", "omega-nsched", "omega-modes", "c1m", "latency", NULL};
+/* cb_experiments is defined beside the experiments (experiments.c) */
 
 static int known_rank(const char *name)
 {

@@ -29,6 +29,7 @@ struct celld_config {
 	uint64_t machine_ttl_ms; /* 0: no liveness checks */
 	uint64_t sched_ttl_ms;   /* 0: schedulers never expire */
 	uint64_t watch_window;   /* changes kept for /v1/watch?from= */
+	uint64_t watch_buffer;   /* bytes a stream may have waiting */
 	uint64_t max_body;
 	uint64_t dedup_max, dedup_ttl_ms;
 };

@@ -31,6 +31,7 @@ static const struct cc_flag flags[] = {
     {"machine-ttl", CC_FLAG_DURATION, "10s", "a machine silent this long goes down (0: never)", &C.machine_ttl_ms, 0, 0},
     {"sched-ttl", CC_FLAG_DURATION, "10s", "a scheduler silent this long is unregistered and its standby member removed (0: never)", &C.sched_ttl_ms, 0, 0},
     {"watch-window", CC_FLAG_UINT, "200000", "changes kept for /v1/watch?from=", &C.watch_window, 1, 100000000},
+    {"watch-buffer", CC_FLAG_SIZE, "64MiB", "bytes a /v1/watch stream may have waiting for a slow client before it is ended (it resumes with ?from=)", &C.watch_buffer, 64 << 10, 1ull << 32},
     {"max-body", CC_FLAG_SIZE, "64MiB", "largest request body accepted", &C.max_body, 1024, 1ull << 32},
     {"dedup-max", CC_FLAG_UINT, "262144", "transaction ids remembered (a new cell only)", &C.dedup_max, 0, UINT32_MAX},
     {"dedup-ttl", CC_FLAG_DURATION, "10m", "how long ids are remembered (a new cell only)", &C.dedup_ttl_ms, 0, 0},
@@ -274,6 +275,7 @@ static int open_server(struct celld *d, char *errbuf, size_t errlen)
 	struct cc_server_config sc = {.address = host,
 				      .port = port,
 				      .max_body = C.max_body,
+				      .max_stream_buffer = C.watch_buffer,
 				      .metrics = d->metrics};
 	if (cc_server_new(d->loop, &sc, &d->server, errbuf, errlen))
 		return -1;

@@ -2,7 +2,8 @@
  * keeps the changes of its last `window` applies (the same on every member:
  * the feed is deterministic), so a client may resume from any member with
  * ?from=INDEX after a disconnect; an INDEX older than the window answers 410
- * and the client reloads the state instead. */
+ * and the client reloads the state instead. Each change is formatted once,
+ * for every stream that wants it. */
 #include "celld.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@ struct sub {
 	struct cc_stream *stream;
 	char job[CS_NAME_MAX + 1];     /* "" = any */
 	char machine[CS_NAME_MAX + 1]; /* "" = any */
+	char agent[CS_AGENT_MAX + 1];  /* "" = any */
 	struct sub *next;
 };
 
@@ -75,21 +77,78 @@ static void unlink_sub(struct watch *w, struct sub *s)
 	free(s);
 }
 
-static bool matches(const struct sub *s, const struct cs_change *c)
+/* One change on its way to the streams: its text and the agent of its
+ * machine, each found once, when a stream first needs it. */
+struct line {
+	const struct watch *w;
+	uint64_t index;
+	const struct cs_change *c;
+	bool have_agent, have_text;
+	const char *agent; /* the machine's agent URL, or NULL */
+	size_t len;
+	char text[CS_CHANGE_TEXT_MAX + 1];
+};
+
+/* Not an initializer: that would clear the text buffer every time. */
+static void line_init(struct line *l, const struct watch *w, uint64_t index,
+		      const struct cs_change *c)
 {
-	return (!s->job[0] || !strcmp(s->job, c->job)) &&
-	       (!s->machine[0] || !strcmp(s->machine, c->machine));
+	l->w = w;
+	l->index = index;
+	l->c = c;
+	l->have_agent = l->have_text = false;
+	l->agent = NULL;
+	l->len = 0;
+}
+
+static const char *line_agent(struct line *l)
+{
+	if (!l->have_agent) {
+		const struct cs_machine *m =
+		    l->c->machine[0]
+			? cs_machine_find(cr_node_state(l->w->d->node),
+					  l->c->machine)
+			: NULL;
+		l->agent = m ? m->agent : NULL;
+		l->have_agent = true;
+	}
+	return l->agent;
+}
+
+/* ?agent=URL: the changes of the machines that name URL as their agent
+ * (as the state has them now), the tasks on or leaving them, and every
+ * job_removed, so that the agent can forget what it kept of the job. */
+static bool matches(const struct sub *s, struct line *l)
+{
+	const struct cs_change *c = l->c;
+	if ((s->job[0] && strcmp(s->job, c->job)) ||
+	    (s->machine[0] && strcmp(s->machine, c->machine)))
+		return false;
+	if (!s->agent[0] || c->kind == CS_CHANGE_JOB_REMOVED)
+		return true;
+	const char *agent = line_agent(l);
+	return agent && !strcmp(agent, s->agent);
 }
 
 /* false: the client is too slow and the stream was ended (it resumes) */
-static bool send_change(struct sub *s, uint64_t index,
-			const struct cs_change *c)
+static bool send_change(struct sub *s, struct line *l)
 {
-	if (!matches(s, c))
+	if (!matches(s, l))
 		return true;
-	json_t *j = cs_change_encode(c, index);
-	int rc = cc_stream_write_json(s->stream, j);
-	json_decref(j);
+	if (!l->have_text) {
+		l->len = cs_change_format(l->c, l->index, l->text,
+					  sizeof(l->text) - 1);
+		l->have_text = true;
+	}
+	if (l->len >= sizeof(l->text) - 1) { /* never for a valid state */
+		json_t *j = cs_change_encode(l->c, l->index);
+		int rc = cc_stream_write_json(s->stream, j);
+		json_decref(j);
+		return rc == 0;
+	}
+	l->text[l->len] = '\n'; /* NDJSON; the buffer has room for it */
+	int rc = cc_stream_write(s->stream, l->text, l->len + 1);
+	l->text[l->len] = 0;
 	return rc == 0;
 }
 
@@ -101,10 +160,12 @@ static void close_sub(struct watch *w, struct sub *s)
 
 static void fan_out(struct watch *w, uint64_t index, const struct cs_change *c)
 {
+	struct line l;
+	line_init(&l, w, index, c);
 	struct sub *s = w->subs;
 	while (s) {
 		struct sub *next = s->next;
-		if (!send_change(s, index, c))
+		if (!send_change(s, &l))
 			close_sub(w, s);
 		s = next;
 	}
@@ -181,6 +242,23 @@ static bool name_param(struct cc_request *r, const char *key, char *out)
 	return true;
 }
 
+static bool agent_param(struct cc_request *r, char *out)
+{
+	const char *v = cc_request_query(r, "agent");
+	if (!v) {
+		out[0] = 0;
+		return true;
+	}
+	if (!*v || strlen(v) > CS_AGENT_MAX) {
+		cc_reply_error(r, 400, "bad_query",
+			       "agent: expected an agent URL of 1-%u bytes",
+			       CS_AGENT_MAX);
+		return false;
+	}
+	strcpy(out, v);
+	return true;
+}
+
 static bool from_param(struct watch *w, struct cc_request *r, uint64_t *from)
 {
 	const char *v = cc_request_query(r, "from");
@@ -217,7 +295,11 @@ static bool replay(struct watch *w, struct sub *s, uint64_t from)
 {
 	for (size_t i = 0; i < w->len; i++) {
 		const struct rec *r = &w->ring[(w->head + i) % w->cap];
-		if (r->index >= from && !send_change(s, r->index, &r->c))
+		if (r->index < from)
+			continue;
+		struct line l;
+		line_init(&l, w, r->index, &r->c);
+		if (!send_change(s, &l))
 			return false;
 	}
 	return true;
@@ -225,14 +307,15 @@ static bool replay(struct watch *w, struct sub *s, uint64_t from)
 
 void watch_handle(struct celld *d, struct cc_request *r)
 {
-	static const char *const params[] = {"from", "job", "machine", NULL};
+	static const char *const params[] = {"from", "job", "machine", "agent",
+					     NULL};
 	struct watch *w = d->watch;
 	struct sub *s = calloc(1, sizeof(*s));
 	uint64_t from;
 	s->w = w;
 	if (!celld_only_params(r, params) || !from_param(w, r, &from) ||
 	    !name_param(r, "job", s->job) ||
-	    !name_param(r, "machine", s->machine)) {
+	    !name_param(r, "machine", s->machine) || !agent_param(r, s->agent)) {
 		free(s);
 		return;
 	}

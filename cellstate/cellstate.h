@@ -587,6 +587,14 @@ json_t *cs_task_encode(const cs_state *s, const struct cs_task *t);
 json_t *cs_sched_encode(const struct cs_sched *sc);
 /* One change as a watch line: {"index": ..., "kind": "task", ...}. */
 json_t *cs_change_encode(const struct cs_change *c, uint64_t index);
+/* The same line as compact JSON text (what json_dumps(cs_change_encode(c,
+ * index), JSON_COMPACT) gives, byte for byte), without building a json_t:
+ * a watch formats each change once for all its streams. Writes at most len
+ * bytes into buf, NUL-terminated; returns the text's length (>= len: it did
+ * not fit; CS_CHANGE_TEXT_MAX always does). */
+#define CS_CHANGE_TEXT_MAX 640
+size_t cs_change_format(const struct cs_change *c, uint64_t index, char *buf,
+			size_t len);
 
 /* ---- binary codec --------------------------------------------------------
  * A compact, versioned encoding of a transaction for Raft entries: about ten

@@ -2,7 +2,10 @@
  * schedulers, as the API shows them and as snapshots store them. */
 #include "json_util.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Resource vector by name; zero dimensions are left out. */
 static json_t *res_json(const cs_state *s, const cs_res *r)
@@ -127,4 +130,83 @@ json_t *cs_change_encode(const struct cs_change *c, uint64_t index)
 		cs_jset_i64(o, "exit_code", c->exit_code);
 	}
 	return o;
+}
+
+/* ---- the watch line as text ---- */
+
+struct text {
+	char *p;
+	size_t len, at; /* at may pass len: then only the length counts */
+};
+
+static void put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t room = t->at < t->len ? t->len - t->at : 0;
+	int n = vsnprintf(room ? t->p + t->at : NULL, room, fmt, ap);
+	va_end(ap);
+	t->at += n > 0 ? (size_t)n : 0;
+}
+
+static void put_raw(struct text *t, const char *s, size_t n)
+{
+	if (t->at + n < t->len) {
+		memcpy(t->p + t->at, s, n);
+		t->p[t->at + n] = 0;
+	} else if (t->at < t->len) {
+		t->p[t->at] = 0; /* did not fit: stop writing */
+		t->len = t->at;
+	}
+	t->at += n;
+}
+
+/* ,"key":"value" with the value escaped as jansson escapes it (names are
+ * [a-z0-9._-] in a valid state; escaping keeps any byte safe anyway). */
+static void put_str(struct text *t, const char *key, const char *v)
+{
+	static const char plain[] = "\"\\\b\f\n\r\t", code[] = "\"\\bfnrt";
+	put(t, ",\"%s\":\"", key);
+	for (const char *c = v; *c;) {
+		size_t run = 0;
+		while (c[run] && (unsigned char)c[run] >= 0x20 &&
+		       c[run] != '"' && c[run] != '\\')
+			run++;
+		put_raw(t, c, run);
+		c += run;
+		if (!*c)
+			break;
+		const char *esc = strchr(plain, *c);
+		if (esc)
+			put(t, "\\%c", code[esc - plain]);
+		else
+			put(t, "\\u%04X", (unsigned char)*c);
+		c++;
+	}
+	put_raw(t, "\"", 1);
+}
+
+size_t cs_change_format(const struct cs_change *c, uint64_t index, char *buf,
+			size_t len)
+{
+	struct text t = {buf, len, 0};
+	if (len)
+		buf[0] = 0;
+	put(&t, "{\"index\":%llu", (unsigned long long)index);
+	put_str(&t, "kind", cs_change_kind_name(c->kind));
+	if (c->job[0])
+		put_str(&t, "job", c->job);
+	if (c->kind == CS_CHANGE_TASK)
+		put(&t, ",\"task\":%u,\"attempt\":%u", c->task, c->attempt);
+	if (c->machine[0])
+		put_str(&t, "machine", c->machine);
+	const char *state = change_state_name(c);
+	if (state)
+		put_str(&t, "state", state);
+	if (c->kind == CS_CHANGE_TASK && c->end != CS_END_NONE) {
+		put_str(&t, "end", cs_task_end_name(c->end));
+		put(&t, ",\"exit_code\":%d", c->exit_code);
+	}
+	put(&t, "}");
+	return t.at;
 }

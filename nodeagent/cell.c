@@ -374,6 +374,31 @@ static void read_machines(struct agent *a)
 
 /* ---- phase 3: the tasks on our machines ---- */
 
+/* "&machine=NAME" for one machine, "&agent=URL" (percent-encoded) for
+ * several: the cell then sends what concerns our machines only, not every
+ * change of the cell (each machine names this agent's URL). */
+static void our_machines_query(const struct agent *a, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	if (a->nmachines == 1) {
+		snprintf(out, len, "&machine=%s", a->machines[0]->name);
+		return;
+	}
+	size_t at = (size_t)snprintf(out, len, "&agent=");
+	for (const char *c = a->advertise; *c && at + 4 < len; c++) {
+		unsigned char ch = (unsigned char)*c;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
+			out[at++] = (char)ch;
+		} else {
+			out[at++] = '%';
+			out[at++] = hex[ch >> 4];
+			out[at++] = hex[ch & 15];
+		}
+	}
+	out[at] = 0;
+}
+
 /* One task, from a listing (its place in the job under "index") or a
  * change line (under "task"). */
 static void task_news(struct agent *a, uint64_t index, const json_t *t,
@@ -419,14 +444,10 @@ static void tasks_read(struct agent *a, long status, json_t *body, void *arg)
 
 static void load_tasks(struct agent *a)
 {
-	char path[256];
-	if (a->nmachines == 1)
-		snprintf(path, sizeof(path),
-			 "/v1/tasks?state=assigned,running&machine=%s&" LIST_ALL,
-			 a->machines[0]->name);
-	else
-		snprintf(path, sizeof(path),
-			 "/v1/tasks?state=assigned,running&" LIST_ALL);
+	char path[1024], ours[800];
+	our_machines_query(a, ours, sizeof(ours));
+	snprintf(path, sizeof(path),
+		 "/v1/tasks?state=assigned,running%s&" LIST_ALL, ours);
 	get_json(a, path, tasks_read, NULL);
 }
 
@@ -504,11 +525,13 @@ static void on_watch_end(void *arg, int status, struct cc_response *resp,
 		return;
 	if (!status && resp->status == 410) {
 		CC_WARN("watch: the cell no longer keeps changes from index "
-			"%llu: reloading the tasks",
+			"%llu: reloading the machines and tasks",
 			(unsigned long long)a->watch_from);
 		if (a->m_reloads)
 			cc_counter_inc(a->m_reloads);
-		a->phase = PHASE_LOAD;
+		/* the changes missed may have marked our machines down: the
+		 * machines phase brings them up, then the tasks load */
+		a->phase = PHASE_MACHINES;
 		retry_later(a);
 		return;
 	}
@@ -524,12 +547,10 @@ static void on_watch_end(void *arg, int status, struct cc_response *resp,
 
 static void follow(struct agent *a)
 {
-	char url[1024];
-	int n = snprintf(url, sizeof(url), "%s/v1/watch?from=%llu",
-			 cell_url(a), (unsigned long long)a->watch_from);
-	if (a->nmachines == 1)
-		snprintf(url + n, sizeof(url) - (size_t)n, "&machine=%s",
-			 a->machines[0]->name);
+	char url[2048], ours[800];
+	our_machines_query(a, ours, sizeof(ours));
+	snprintf(url, sizeof(url), "%s/v1/watch?from=%llu%s", cell_url(a),
+		 (unsigned long long)a->watch_from, ours);
 	a->watch_skip_left = a->watch_skip;
 	a->watch = cc_aclient_stream(a->http, url, WATCH_IDLE_MS,
 				     on_watch_line, on_watch_end, a);

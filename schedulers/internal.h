@@ -28,6 +28,8 @@ struct sp_planner {
 	uint32_t scratch_cap;
 	struct sp_domain *domains;
 	uint32_t ndomains, domains_cap;
+	uint32_t *eligible; /* slots matching the job's pool and labels */
+	uint32_t eligible_cap;
 };
 
 /* One decision in progress. */
@@ -40,10 +42,17 @@ struct sp_ctx {
 	uint64_t *rng;
 	uint32_t nres;
 	uint32_t slots;
+	/* The machines the candidates stage draws from: eligible[0..n) when
+	 * the job has pool or label constraints (p->eligible, built once per
+	 * decision), else every slot (eligible NULL, n == slots). */
+	const uint32_t *eligible;
+	uint32_t n;
 };
 
 /* stages.c */
 void sp_planner_begin(sp_planner *p, uint32_t slots);
+/* Sets x->eligible and x->n for x->job (see struct sp_ctx). */
+void sp_candidates(struct sp_ctx *x);
 void sp_planner_touch(sp_planner *p, uint32_t slot);
 /* Room left on slot after the state's allocations, the claims in flight
  * and this decision's own places and victims. */

@@ -51,6 +51,7 @@ void sp_decide(sp_planner *p, const cs_state *s, const struct cs_job *job,
 			   .nres = cs_resource_count(s),
 			   .slots = cs_machine_slots(s)};
 	sp_planner_begin(p, x.slots);
+	sp_candidates(&x);
 	if (params->policy->spread && params->spread_label)
 		sp_domains_count(&x);
 	cs_txn *txn = cs_txn_new(txn_id, origin, mode_of(params, job),

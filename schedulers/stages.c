@@ -29,6 +29,7 @@ void sp_planner_free(sp_planner *p)
 	free(p->victims);
 	free(p->scratch);
 	free(p->domains);
+	free(p->eligible);
 	free(p);
 }
 
@@ -57,6 +58,41 @@ void sp_planner_begin(sp_planner *p, uint32_t slots)
 	}
 	p->nvictims = 0;
 	p->ndomains = 0;
+}
+
+/* A job constrained to a pool or labels may match a small part of the cell
+ * (one zone in five): drawing random machines from the whole cell would
+ * mostly find machines it can never use, and the first-fit fallback would
+ * walk past them one by one. The decision draws from the matching machines
+ * instead, found once (Nomad's feasible node set, per evaluation). */
+void sp_candidates(struct sp_ctx *x)
+{
+	const struct cs_job_spec *sp = &x->job->spec;
+	x->eligible = NULL;
+	x->n = x->slots;
+	if (!sp->pool && !sp->nlabels)
+		return;
+	sp_planner *p = x->p;
+	if (p->eligible_cap < x->slots) {
+		free(p->eligible);
+		p->eligible = malloc((size_t)x->slots * sizeof(*p->eligible));
+		if (!p->eligible)
+			abort();
+		p->eligible_cap = x->slots;
+	}
+	uint32_t n = 0;
+	for (uint32_t slot = 0; slot < x->slots; slot++) {
+		const struct cs_machine *m = cs_machine_at(x->s, slot);
+		if (m && cs_fit_constraints(m, x->job))
+			p->eligible[n++] = slot;
+	}
+	x->eligible = p->eligible;
+	x->n = n;
+}
+
+static uint32_t candidate(const struct sp_ctx *x, uint32_t k)
+{
+	return x->eligible ? x->eligible[k] : k;
 }
 
 void sp_planner_touch(sp_planner *p, uint32_t slot)
@@ -212,29 +248,30 @@ static void rank(struct sp_ctx *x, uint32_t slot, uint32_t *best,
 	}
 }
 
-/* Every machine, ranked (service). */
+/* Every candidate, ranked (service). */
 static uint32_t select_scored(struct sp_ctx *x)
 {
 	uint32_t best = SP_NO_SLOT;
 	double best_score = 0;
-	for (uint32_t slot = 0; slot < x->slots; slot++)
-		rank(x, slot, &best, &best_score);
+	for (uint32_t k = 0; k < x->n; k++)
+		rank(x, candidate(x, k), &best, &best_score);
 	return best;
 }
 
-/* Power of d choices, then first fit from a random machine (batch). */
+/* Power of d choices, then first fit from a random machine (batch), among
+ * the candidates. */
 static uint32_t select_sampled(struct sp_ctx *x)
 {
 	uint32_t best = SP_NO_SLOT;
 	double best_score = 0;
 	for (unsigned k = 0; k < x->prm->policy->choices; k++)
-		rank(x, (uint32_t)(sp_rand(x->rng) % x->slots), &best,
+		rank(x, candidate(x, (uint32_t)(sp_rand(x->rng) % x->n)), &best,
 		     &best_score);
 	if (best != SP_NO_SLOT)
 		return best;
-	uint32_t start = (uint32_t)(sp_rand(x->rng) % x->slots);
-	for (uint32_t k = 0; k < x->slots; k++) {
-		uint32_t slot = (start + k) % x->slots;
+	uint32_t start = (uint32_t)(sp_rand(x->rng) % x->n);
+	for (uint32_t k = 0; k < x->n; k++) {
+		uint32_t slot = candidate(x, (start + k) % x->n);
 		if (sp_fits(x, slot))
 			return slot;
 	}
@@ -243,7 +280,7 @@ static uint32_t select_sampled(struct sp_ctx *x)
 
 uint32_t sp_select(struct sp_ctx *x)
 {
-	if (!x->slots)
+	if (!x->n)
 		return SP_NO_SLOT;
 	return x->prm->policy->choices ? select_sampled(x) : select_scored(x);
 }

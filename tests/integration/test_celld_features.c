@@ -430,6 +430,112 @@ static void test_watch_window(void **state)
 	json_decref(must(200, "GET", u, "/v1/status", NULL));
 }
 
+/* A node agent serving several machines (a hollow agent) follows and
+ * loads them by its URL: ?agent= on /v1/watch and /v1/tasks. */
+static void put_agent_machine(const char *base, const char *name,
+			      const char *agent)
+{
+	char path[128], body[256];
+	snprintf(path, sizeof(path), "/v1/machines/%s", name);
+	snprintf(body, sizeof(body),
+		 "{\"capacity\":{\"cpu\":1000,\"memory\":1000}%s%s%s}",
+		 agent ? ",\"agent\":\"" : "", agent ? agent : "",
+		 agent ? "\"" : "");
+	must_ok(200, "PUT", base, path, body);
+}
+
+static void test_watch_and_tasks_by_agent(void **state)
+{
+	struct fx *f = fx_new(state);
+	struct tl_cell *c = f->c = tl_cell_start(1, NULL);
+	const char *u = c->m[0].url;
+	const char *a_url = "http://agent-a:7301", *enc = "http%3A%2F%2Fagent-a%3A7301";
+	json_int_t from = applied_index(&c->m[0]) + 1;
+	char url[256], file[128], path[256];
+	snprintf(file, sizeof(file), "%s/agent-a.ndjson", f->dir);
+	snprintf(url, sizeof(url), "%s/v1/watch?from=%lld&agent=%s", u,
+		 (long long)from, enc);
+	pid_t w = watch_start(f, url, file, "\"machine\":\"a3\"");
+
+	put_agent_machine(u, "a1", a_url);
+	put_agent_machine(u, "b1", "http://agent-b:7301");
+	put_agent_machine(u, "a2", a_url);
+	put_agent_machine(u, "m0", NULL);
+	post_job(u, "ja", 3);
+	post_job(u, "jb", 1);
+	json_t *res = must(200, "POST", u, "/v1/txn",
+			   "{\"id\":\"place-agent\",\"ops\":["
+			   "{\"op\":\"place\",\"job\":\"ja\",\"task\":0,\"machine\":\"a1\"},"
+			   "{\"op\":\"place\",\"job\":\"ja\",\"task\":1,\"machine\":\"b1\"},"
+			   "{\"op\":\"place\",\"job\":\"ja\",\"task\":2,\"machine\":\"a2\"},"
+			   "{\"op\":\"place\",\"job\":\"jb\",\"task\":0,\"machine\":\"m0\"}]}");
+	assert_int_equal(json_integer_value(json_object_get(res, "accepted")), 4);
+	json_decref(res);
+
+	/* the tasks on agent a's machines, and only those */
+	snprintf(path, sizeof(path),
+		 "/v1/tasks?state=assigned,running&agent=%s", enc);
+	json_t *list = must(200, "GET", u, path, NULL);
+	json_t *tasks = json_object_get(list, "tasks"), *t;
+	size_t i;
+	int seen = 0;
+	assert_int_equal(json_array_size(tasks), 2);
+	json_array_foreach(tasks, i, t) {
+		assert_string_equal(field(t, "job"), "ja");
+		json_int_t k = json_integer_value(json_object_get(t, "index"));
+		assert_true(k == 0 || k == 2);
+		assert_string_equal(field(t, "machine"), k ? "a2" : "a1");
+		seen |= 1 << k;
+	}
+	assert_int_equal(seen, 5);
+	json_decref(list);
+	/* the filters combine; a machine's list is its own */
+	snprintf(path, sizeof(path), "/v1/tasks?agent=%s&machine=a2", enc);
+	list = must(200, "GET", u, path, NULL);
+	assert_int_equal(json_array_size(json_object_get(list, "tasks")), 1);
+	json_decref(list);
+	snprintf(path, sizeof(path), "/v1/tasks?agent=%s&machine=b1", enc);
+	list = must(200, "GET", u, path, NULL);
+	assert_int_equal(json_array_size(json_object_get(list, "tasks")), 0);
+	json_decref(list);
+	list = must(200, "GET", u, "/v1/tasks?machine=b1&job=ja", NULL);
+	assert_int_equal(json_array_size(json_object_get(list, "tasks")), 1);
+	json_decref(list);
+
+	/* jb ends and is forgotten: the agent hears job_removed */
+	must_ok(200, "DELETE", u, "/v1/jobs/jb", NULL);
+	must_ok(200, "DELETE", u, "/v1/jobs/jb?purge=true", NULL);
+	put_agent_machine(u, "a3", a_url);
+
+	json_t *got = watch_finish(f, w, file);
+	const struct want want[] = {
+	    {"machine", "", "a1", -1, "up"},
+	    {"machine", "", "a2", -1, "up"},
+	    {"task", "ja", "a1", 0, "assigned"},
+	    {"task", "ja", "a2", 2, "assigned"},
+	    {"machine", "", "a3", -1, "up"},
+	};
+	expect_in_order("agent=a", got, want, sizeof(want) / sizeof(want[0]));
+	json_t *l;
+	bool removed = false;
+	json_array_foreach(got, i, l) {
+		const char *kind = field(l, "kind");
+		if (!strcmp(kind, "job_removed")) {
+			assert_string_equal(field(l, "job"), "jb");
+			removed = true;
+			continue;
+		}
+		const char *m = field(l, "machine");
+		if (strcmp(m, "a1") && strcmp(m, "a2") && strcmp(m, "a3"))
+			fail_msg("agent=a: a change of machine \"%s\": %s", m,
+				 field(l, "kind"));
+	}
+	assert_true(removed);
+	json_decref(got);
+	/* a bad value is refused */
+	must_ok(400, "GET", u, "/v1/watch?agent=", NULL);
+}
+
 /* ---- liveness ---- */
 
 static const char *machine_state(const char *base, const char *name)
@@ -1105,6 +1211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_watch_from_follower, teardown),
 	    cmocka_unit_test_teardown(test_watch_window, teardown),
+	    cmocka_unit_test_teardown(test_watch_and_tasks_by_agent, teardown),
 	    cmocka_unit_test_teardown(test_liveness, teardown),
 	    cmocka_unit_test_teardown(test_token, teardown),
 	    cmocka_unit_test_teardown(test_members, teardown),

@@ -787,6 +787,34 @@ static void test_change_feed(void **st)
 				  "\"state\":\"killed\",\"task\":1}");
 	free(text);
 	json_decref(line);
+	/* the watch formats lines as text: the same bytes jansson writes */
+	for (uint32_t i = 0; i < r.nchanges; i++) {
+		char buf[CS_CHANGE_TEXT_MAX], small[24];
+		line = cs_change_encode(change(&r, i), 1ull << 40);
+		text = json_dumps(line, JSON_COMPACT);
+		size_t n = cs_change_format(change(&r, i), 1ull << 40, buf,
+					    sizeof(buf));
+		assert_int_equal(n, strlen(text));
+		assert_string_equal(buf, text);
+		/* too small: cut short, NUL-terminated, the full length told */
+		assert_int_equal(cs_change_format(change(&r, i), 1ull << 40,
+						  small, sizeof(small)),
+				 n);
+		assert_true(strlen(small) < sizeof(small));
+		assert_memory_equal(small, text, strlen(small));
+		free(text);
+		json_decref(line);
+	}
+	struct cs_change odd = {.kind = CS_CHANGE_MACHINE,
+				.state = CS_MACHINE_DOWN};
+	strcpy(odd.machine, "q\"b\\s\n\x01");
+	line = cs_change_encode(&odd, 3);
+	text = json_dumps(line, JSON_COMPACT);
+	char buf[CS_CHANGE_TEXT_MAX];
+	cs_change_format(&odd, 3, buf, sizeof(buf));
+	assert_string_equal(buf, text);
+	free(text);
+	json_decref(line);
 	cs_result_clear(&r);
 	cs_state_free(s);
 }

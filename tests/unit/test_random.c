@@ -371,6 +371,12 @@ static char *verdict_letters(const cs_result *res)
 	for (uint32_t i = 0; i < res->nchanges; i++) {
 		json_t *j = cs_change_encode(&res->changes[i], 0);
 		char *text = json_dumps(j, JSON_COMPACT);
+		/* the watch's text form is the same line, byte for byte */
+		char line[CS_CHANGE_TEXT_MAX];
+		assert_int_equal(cs_change_format(&res->changes[i], 0, line,
+						  sizeof(line)),
+				 strlen(text));
+		assert_string_equal(line, text);
 		for (const char *p = text; *p; p++)
 			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
 		free(text);

@@ -5,6 +5,7 @@
 #include "testlib.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fake_planner.h"
@@ -489,6 +490,70 @@ static void test_service_spreads_packs_constrains(void **state)
 	fp_free(h);
 }
 
+/* batch draws its candidates from the machines that match the job's pool
+ * and labels: a job that may use 4 machines in 200 lands on those 4, its
+ * tasks spread over them by the two choices (most room), and one whose
+ * machines are full preempts or waits, never spilling elsewhere. */
+static void test_batch_candidates_match_constraints(void **state)
+{
+	(void)state;
+	fp *h = fp_new();
+	char name[32];
+	for (uint32_t i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "m%u", i);
+		put_machine(h, name, 4000, i % 50 == 7 ? "z" : "y",
+			    i == 57 ? "gpu" : NULL);
+	}
+	add_core(h, "b", "batch", CS_FINE);
+	struct tl_job j;
+	tl_job_init(&j, "zoned", 40, 100, 100);
+	j.spec.class_name = "batch";
+	j.labels[0] = (struct cs_label){"zone", "z"};
+	j.spec.labels = j.labels;
+	j.spec.nlabels = 1;
+	put_job_spec(h, &j);
+	fp_settle(h, 1000);
+	assert_int_equal(assigned(h, "zoned"), 40);
+	uint32_t per[4] = {0};
+	for (uint32_t i = 0; i < 40; i++) {
+		const struct cs_machine *m =
+		    cs_machine_find(h->s, machine_of(h, "zoned", i));
+		assert_string_equal(m->labels[0].value, "z");
+		per[(atoi(m->name + 1) - 7) / 50]++;
+	}
+	for (uint32_t k = 0; k < 4; k++) /* most room: an even spread */
+		assert_true(per[k] >= 8 && per[k] <= 12);
+	/* pool and labels together: only m57 */
+	tl_job_init(&j, "gpu-z", 3, 100, 100);
+	j.spec.class_name = "batch";
+	j.spec.pool = "gpu";
+	j.labels[0] = (struct cs_label){"zone", "z"};
+	j.spec.labels = j.labels;
+	j.spec.nlabels = 1;
+	put_job_spec(h, &j);
+	fp_settle(h, 1000);
+	assert_int_equal(assigned(h, "gpu-z"), 3);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_string_equal(machine_of(h, "gpu-z", i), "m57");
+	/* room for one task of 2,500 on each of the 4 (at most 1,500 of
+	 * 4,000 taken): 4 placed, the rest waits, none spills elsewhere */
+	tl_job_init(&j, "big", 10, 2500, 100);
+	j.spec.class_name = "batch";
+	j.labels[0] = (struct cs_label){"zone", "z"};
+	j.spec.labels = j.labels;
+	j.spec.nlabels = 1;
+	put_job_spec(h, &j);
+	fp_settle(h, 1000);
+	assert_int_equal(assigned(h, "big"), 4);
+	for (uint32_t i = 0; i < 10; i++) {
+		const char *m = machine_of(h, "big", i);
+		if (*m)
+			assert_string_equal(
+			    cs_machine_find(h->s, m)->labels[0].value, "z");
+	}
+	fp_free(h);
+}
+
 /* ---- several schedulers ---- */
 
 static void test_schedulers_share_jobs(void **state)
@@ -584,6 +649,7 @@ int main(void)
 	    cmocka_unit_test(test_gang_all_or_nothing),
 	    cmocka_unit_test(test_preempts_cheapest_victims),
 	    cmocka_unit_test(test_service_spreads_packs_constrains),
+	    cmocka_unit_test(test_batch_candidates_match_constraints),
 	    cmocka_unit_test(test_schedulers_share_jobs),
 	    cmocka_unit_test(test_think_time),
 	    cmocka_unit_test(test_submit_error_backs_off),

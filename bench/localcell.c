@@ -45,9 +45,12 @@ double lc_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static bool keep_logs; /* a failed run keeps its folder for the logs */
+
 void lc_die(const char *what)
 {
-	fprintf(stderr, "bench: %s (logs in %s)\n", what, cell.root);
+	fprintf(stderr, "bench: %s (logs kept in %s)\n", what, cell.root);
+	keep_logs = true;
 	exit(1);
 }
 
@@ -91,7 +94,7 @@ void lc_stop(struct lc_cell *c)
 	stop_all(c->agent_pids, c->nagents);
 	stop_all(c->sched_pids, c->nsched);
 	stop_all(c->pids, c->n);
-	if (c->root[0] && !getenv("CELL_KEEP_BENCH_DATA"))
+	if (c->root[0] && !keep_logs && !getenv("CELL_KEEP_BENCH_DATA"))
 		nftw(c->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	c->root[0] = 0;
 	c->n = c->nsched = c->nagents = 0;

@@ -30,11 +30,21 @@ struct plan {
 	int n;
 	/* latency: stop after the first point that saturates */
 	bool stop_at_saturation;
+	double scales[2]; /* default time scales, each point run at each */
+	size_t nscales;
 };
+
+static void scales(struct plan *pl, double a, double b)
+{
+	pl->scales[0] = a;
+	pl->scales[1] = b;
+	pl->nscales = b > 0 ? 2 : 1;
+}
 
 /* The Omega-style base: 1,000 machines prefilled to 60%, one batch
  * scheduler with t_job 0.1 s and t_task 5 ms (the paper's batch figures),
- * batch jobs of 40 tasks on average running 5 minutes. */
+ * a batch job a second of 40 tasks on average running a minute, so the
+ * cell keeps changing under a slow service scheduler. */
 static struct cb_point omega_base(const struct cb_options *o)
 {
 	struct cb_point p = {
@@ -42,13 +52,13 @@ static struct cb_point omega_base(const struct cb_options *o)
 	    .batch_scheds = 1, .detect = "fine", .batch_t_job = 0.1,
 	    .t_task = 0.005, .prefill = 0.6, .drain_min_real = 2};
 	p.load.batch = (struct cb_class){
-	    .rate = 0.2, .tasks_mean = 40, .tasks_max = 1000,
-	    .duration_mean = 300, .cpu = batch_cpu, .mem = batch_mem};
+	    .rate = 1, .tasks_mean = 40, .tasks_max = 1000,
+	    .duration_mean = 60, .cpu = batch_cpu, .mem = batch_mem};
 	p.load.service = (struct cb_class){
 	    .rate = 1.0 / 30, .tasks_mean = 8, .tasks_max = 100,
 	    .duration_mean = 1e6, .cpu = service_cpu, .mem = service_mem};
-	p.load.window = 1200;
-	p.drain = 300;
+	p.load.window = 600;
+	p.drain = 150;
 	if (o->smoke) {
 		p.voters = 1;
 		p.machines = 100;
@@ -68,14 +78,14 @@ static void add(struct plan *pl, const struct cb_point *p)
 }
 
 /* Fig. 12: the service scheduler's t_job swept, batch held fixed. */
-static void omega_tjob(struct plan *pl, const struct cb_options *o,
-		       double *scale)
+static void omega_tjob(struct plan *pl, const struct cb_options *o)
 {
 	static const double full[] = {0.1, 0.3, 1, 3, 10, 30, 100};
 	static const double smoke[] = {0.1, 10};
 	struct cb_point p = omega_base(o);
 	p.service_scheds = 1;
-	*scale = o->smoke ? 200 : 100;
+	/* two scales: the conflict fraction must not depend on it */
+	scales(pl, o->smoke ? 200 : 20, o->smoke ? 0 : 40);
 	const double *t = o->smoke ? smoke : full;
 	size_t n = o->smoke ? 2 : 7;
 	for (size_t i = 0; i < n; i++) {
@@ -98,13 +108,12 @@ static struct cb_point saturating_batch(const struct cb_options *o)
 	return p;
 }
 
-static void omega_nsched(struct plan *pl, const struct cb_options *o,
-			 double *scale)
+static void omega_nsched(struct plan *pl, const struct cb_options *o)
 {
 	static const int full[] = {1, 2, 4, 8, 16, 32};
 	static const int smoke[] = {1, 4};
 	struct cb_point p = saturating_batch(o);
-	*scale = o->smoke ? 50 : 20;
+	scales(pl, o->smoke ? 50 : 20, 0);
 	const int *k = o->smoke ? smoke : full;
 	size_t n = o->smoke ? 2 : 6;
 	for (size_t i = 0; i < n; i++) {
@@ -113,14 +122,13 @@ static void omega_nsched(struct plan *pl, const struct cb_options *o,
 	}
 }
 
-static void omega_modes(struct plan *pl, const struct cb_options *o,
-			double *scale)
+static void omega_modes(struct plan *pl, const struct cb_options *o)
 {
 	static const char *const detect[] = {"fine", "coarse"};
 	static const char *const mode[] = {"incremental", "all_or_nothing"};
 	struct cb_point p = saturating_batch(o);
 	p.batch_scheds = 4;
-	*scale = o->smoke ? 50 : 20;
+	scales(pl, o->smoke ? 50 : 20, 0);
 	for (int m = 0; m < 2; m++)
 		for (int d = 0; d < 2; d++) {
 			p.detect = detect[d];
@@ -131,7 +139,7 @@ static void omega_modes(struct plan *pl, const struct cb_options *o,
 
 /* Nomad's C1M: 1,000 jobs of 1,000 tasks on 5,000 machines, each job
  * constrained to one of five zones, four batch schedulers, no think time. */
-static void c1m(struct plan *pl, const struct cb_options *o, double *scale)
+static void c1m(struct plan *pl, const struct cb_options *o)
 {
 	struct cb_point p = {.seed = o->seed, .voters = 3, .machines = 5000,
 			     .batch_scheds = 4, .detect = "fine",
@@ -150,15 +158,14 @@ static void c1m(struct plan *pl, const struct cb_options *o, double *scale)
 		p.load.burst_tasks = 100;
 		p.drain = 30;
 	}
-	*scale = 1;
+	scales(pl, 1, 0);
 	add(pl, &p);
 }
 
 /* Offered load doubling until the cell saturates: batch jobs of 100 tiny
  * one-second tasks on 1,000 empty machines, two batch schedulers, no
  * think time, in real time. */
-static void latency(struct plan *pl, const struct cb_options *o,
-		    double *scale)
+static void latency(struct plan *pl, const struct cb_options *o)
 {
 	static const double full[] = {1000,  2000,  5000,   10000,  20000,
 				      40000, 80000, 160000, 320000};
@@ -175,7 +182,7 @@ static void latency(struct plan *pl, const struct cb_options *o,
 		p.machines = 100;
 		p.load.window = 1;
 	}
-	*scale = 1;
+	scales(pl, 1, 0);
 	const double *rate = o->smoke ? smoke : full;
 	size_t n = o->smoke ? 2 : sizeof(full) / sizeof(full[0]);
 	for (size_t i = 0; i < n; i++) {
@@ -185,7 +192,7 @@ static void latency(struct plan *pl, const struct cb_options *o,
 	pl->stop_at_saturation = true;
 }
 
-typedef void (*plan_fn)(struct plan *, const struct cb_options *, double *);
+typedef void (*plan_fn)(struct plan *, const struct cb_options *);
 
 static const struct {
 	const char *name;
@@ -320,14 +327,13 @@ int cb_experiment_run(const char *name, const struct cb_options *o)
 		if (strcmp(table[i].name, name))
 			continue;
 		static struct plan pl;
-		double scale = 1;
 		memset(&pl, 0, sizeof(pl));
-		table[i].fn(&pl, o, &scale);
+		table[i].fn(&pl, o);
 		apply_options(&pl, o);
 		struct cb_options use = *o;
 		if (!use.nscales) {
-			use.scales = &scale;
-			use.nscales = 1;
+			use.scales = pl.scales;
+			use.nscales = pl.nscales;
 		}
 		char csv[600];
 		if (make_dir(o->out_dir))

@@ -74,15 +74,7 @@ static void submit(const char *leader, int tasks)
 				   "resources", "cpu", 10, "memory", 16,
 				   "duration_ms", 3600000));
 	}
-	json_t *txn = json_pack("{s:o}", "ops", ops);
-	char *body = json_dumps(txn, JSON_COMPACT), *out = NULL, url[128];
-	json_decref(txn);
-	snprintf(url, sizeof(url), "%s/v1/txn", leader);
-	long st = lc_http("POST", url, body, &out);
-	free(body);
-	if (st != 200 || !strstr(out, "\"accepted\":100"))
-		lc_die("the jobs were not accepted");
-	free(out);
+	lc_post_txn(leader, ops, "submitting the load");
 }
 
 /* Sums the counts of every job: tasks assigned and running. */

@@ -25,22 +25,6 @@
 #define JOBS 1000
 #define TASKS 100
 
-static void post_ops(const char *leader, json_t *ops, size_t want)
-{
-	json_t *txn = json_pack("{s:o}", "ops", ops);
-	char *body = json_dumps(txn, JSON_COMPACT), *out = NULL, url[128];
-	json_decref(txn);
-	snprintf(url, sizeof(url), "%s/v1/txn", leader);
-	long st = lc_http("POST", url, body, &out);
-	free(body);
-	json_t *res = json_loads(out ? out : "", 0, NULL);
-	size_t ok = (size_t)json_integer_value(json_object_get(res, "accepted"));
-	json_decref(res);
-	free(out);
-	if (st != 200 || ok != want)
-		lc_die("a setup transaction was not accepted whole");
-}
-
 static int machine_cpu = 32000; /* 62% of the cell's cpu is asked for */
 
 static void add_machines(const char *leader)
@@ -56,7 +40,7 @@ static void add_machines(const char *leader)
 				   "labels", "zone", zones[i % 5], "capacity",
 				   "cpu", machine_cpu, "memory", 131072));
 	}
-	post_ops(leader, ops, MACHINES);
+	lc_post_txn(leader, ops, "adding machines");
 }
 
 static json_t *jobs(void)
@@ -114,7 +98,7 @@ static void point(int k)
 	add_machines(lc_leader(c));
 	json_t *ops = jobs();
 	double t0 = lc_now();
-	post_ops(lc_leader(c), ops, JOBS);
+	lc_post_txn(lc_leader(c), ops, "submitting jobs");
 	struct totals t;
 	for (;;) {
 		t = sum_status(c);

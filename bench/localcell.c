@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <jansson.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -306,4 +307,24 @@ long lc_http(const char *method, const char *url, const char *body,
 	else
 		free(b.p);
 	return status;
+}
+
+void lc_post_txn(const char *leader, json_t *ops, const char *what)
+{
+	json_t *txn = json_pack("{s:s,s:o}", "origin", "bench", "ops", ops);
+	char *body = json_dumps(txn, JSON_COMPACT), *out = NULL, url[128];
+	json_decref(txn);
+	snprintf(url, sizeof(url), "%s/v1/txn", leader);
+	long st = lc_http("POST", url, body, &out);
+	free(body);
+	json_t *res = st == 200 ? json_loads(out, 0, NULL) : NULL;
+	bool ok = res && json_is_true(json_object_get(res, "committed")) &&
+		  json_integer_value(json_object_get(res, "rejected")) == 0;
+	json_decref(res);
+	if (!ok) {
+		fprintf(stderr, "bench: %s: HTTP %ld: %.300s\n", what, st, out);
+		free(out);
+		lc_die("a transaction was not accepted whole");
+	}
+	free(out);
 }

@@ -5,6 +5,7 @@
 #ifndef CELL_BENCH_LOCALCELL_H
 #define CELL_BENCH_LOCALCELL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -51,6 +52,10 @@ const char *lc_leader(struct lc_cell *c);
  * when no answer came) and the body in *out (malloc'd; out may be NULL). */
 long lc_http(const char *method, const char *url, const char *body,
 	     char **out);
+/* Posts a transaction of ops (a jansson array; ownership moves in) to
+ * leader's /v1/txn and ends the program, naming `what`, unless it
+ * committed with every op accepted. */
+void lc_post_txn(const char *leader, json_t *ops, const char *what);
 /* A libcurl write function collecting the body into a struct lc_buf. */
 struct lc_buf {
 	char *p; /* malloc'd, NUL-terminated */

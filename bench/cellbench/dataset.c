@@ -1,5 +1,6 @@
 /* dataset.c: see dataset.h. */
 #include "dataset.h"
+#include "figures.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -144,6 +145,14 @@ double cb_num(const struct cb_row *r, enum cb_col c)
 		return NAN;
 	double v = strtod(s, &end);
 	return end != s && !*end ? v : NAN;
+}
+
+bool cb_row_saturated(const struct cb_row *r)
+{
+	/* NaN compares false: a point without the figures is not sustained */
+	return !(cb_num(r, CB_placements_per_s) >=
+		 CB_SUSTAINED_SHARE * cb_num(r, CB_offered_tasks_per_s)) ||
+	       cb_num(r, CB_jobs_never_placed) > 0;
 }
 
 bool cb_same(double a, double b)

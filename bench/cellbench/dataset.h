@@ -41,6 +41,11 @@ const struct cb_run *cb_dataset_find(const struct cb_dataset *ds,
 
 /* A field as a number: NaN when empty or not a number. */
 double cb_num(const struct cb_row *r, enum cb_col c);
+/* A latency point the cell did not keep up with: placements under
+ * CB_SUSTAINED_SHARE of the offered load, or a job never placed. `cellbench
+ * run latency` stops after the first; the report's saturation point is the
+ * last one before it. */
+bool cb_row_saturated(const struct cb_row *r);
 /* Numeric keys are equal, NaN equal to NaN (a group of "not given"). */
 bool cb_same(double a, double b);
 /* The distinct values of column c over the run, ascending, NaN first if a

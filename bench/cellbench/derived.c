@@ -218,12 +218,6 @@ static void c1m(FILE *f, const struct cb_run *run)
 
 /* ---- latency ---- */
 
-static bool sustained(const struct cb_row *r)
-{
-	return cb_num(r, CB_placements_per_s) >=
-	       CB_SUSTAINED_SHARE * cb_num(r, CB_offered_tasks_per_s);
-}
-
 static void latency_point(FILE *f, const char *lead, const struct cb_row *r)
 {
 	char a[4][CB_NUM_MAX];
@@ -249,7 +243,7 @@ static void latency(FILE *f, const struct cb_run *run)
 		    row_with(run, CB_offered_tasks_per_s, load[k]);
 		if (isnan(load[k]))
 			continue;
-		if (sustained(r))
+		if (!cb_row_saturated(r))
 			last_ok = r;
 		else
 			first_bad = r;

@@ -3,6 +3,7 @@
  * rates and sizes were chosen so that a point fits this 2-core machine
  * (the README's cellbench section gives the reasoning for each). */
 #include "cellbench.h"
+#include "dataset.h"
 #include "localcell.h"
 
 #include <errno.h>
@@ -245,14 +246,6 @@ static void progress(const char *name, int done, int total, double elapsed)
 		name, done, total, elapsed, eta);
 }
 
-static bool saturated(const struct cb_row *row)
-{
-	const char *offered = row->v[CB_offered_tasks_per_s];
-	const char *placed = row->v[CB_placements_per_s];
-	return !offered || !placed || atof(placed) < 0.9 * atof(offered) ||
-	       strcmp(row->v[CB_jobs_never_placed], "0");
-}
-
 static int make_dir(const char *dir)
 {
 	char path[512];
@@ -291,7 +284,7 @@ static int run_plan(const char *name, struct plan *pl,
 			p.run = run;
 			cb_point_run(&p, &row);
 			int rc = cb_csv_append(csv, &row, err, sizeof(err));
-			bool stop = pl->stop_at_saturation && saturated(&row);
+			bool stop = pl->stop_at_saturation && cb_row_saturated(&row);
 			cb_row_clear(&row);
 			if (rc) {
 				fprintf(stderr, "cellbench: %s\n", err);

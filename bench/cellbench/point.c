@@ -51,27 +51,6 @@ struct run {
 	struct scrape start, end, last;
 };
 
-static void post_txn(const char *leader, json_t *ops, const char *what)
-{
-	json_t *txn = json_pack("{s:s,s:o}", "origin", "cellbench", "ops", ops);
-	char *body = json_dumps(txn, JSON_COMPACT), *out = NULL, url[128];
-	json_decref(txn);
-	snprintf(url, sizeof(url), "%s/v1/txn", leader);
-	long st = lc_http("POST", url, body, &out);
-	free(body);
-	json_t *res = st == 200 ? json_loads(out, 0, NULL) : NULL;
-	bool ok = res && json_is_true(json_object_get(res, "committed")) &&
-		  json_integer_value(json_object_get(res, "rejected")) == 0;
-	json_decref(res);
-	if (!ok) {
-		fprintf(stderr, "cellbench: %s: HTTP %ld: %.300s\n", what, st,
-			out);
-		free(out);
-		lc_die("a transaction of cellbench's was not accepted");
-	}
-	free(out);
-}
-
 /* ---- the cell ---- */
 
 /* Hollow agent processes: as asked, else one per 1,000 machines. */
@@ -165,7 +144,7 @@ static void prefill(struct run *r)
 						   "task", (json_int_t)task++,
 						   "machine", name));
 		}
-		post_txn(r->leader, ops, "prefill");
+		lc_post_txn(r->leader, ops, "prefill");
 	}
 	free(counts);
 }
@@ -244,19 +223,18 @@ static void drive(struct run *r)
 	r->t0 = lc_now();
 	for (;;) {
 		double now = lc_now() - r->t0;
-		json_t *ops = json_array();
-		while (next < r->njobs && r->jobs[next].at / p->scale <= now &&
-		       json_array_size(ops) < SUBMIT_BATCH) {
-			json_array_append_new(ops,
-					      job_op(&r->jobs[next], next,
-						     p->scale));
-			next++;
-		}
-		if (json_array_size(ops)) {
-			post_txn(r->leader, ops, "submitting jobs");
+		if (next < r->njobs && r->jobs[next].at / p->scale <= now) {
+			json_t *ops = json_array();
+			while (next < r->njobs &&
+			       r->jobs[next].at / p->scale <= now &&
+			       json_array_size(ops) < SUBMIT_BATCH) {
+				json_array_append_new(
+				    ops, job_op(&r->jobs[next], next, p->scale));
+				next++;
+			}
+			lc_post_txn(r->leader, ops, "submitting jobs");
 			continue;
 		}
-		json_decref(ops);
 		if (next == r->njobs && now >= window)
 			break;
 		double due = next < r->njobs ? r->jobs[next].at / p->scale

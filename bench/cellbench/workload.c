@@ -7,21 +7,12 @@
 #include <stdlib.h>
 
 #include "cellcommon.h"
-
-static uint64_t next(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1Dull;
-}
+#include "cellsched.h" /* sp_rand, the project's xorshift64* */
 
 /* Uniform in (0, 1]: never 0, so log() below is finite. */
 static double uniform(uint64_t *s)
 {
-	return ((double)(next(s) >> 11) + 1.0) / 9007199254740992.0;
+	return ((double)(sp_rand(s) >> 11) + 1.0) / 9007199254740992.0;
 }
 
 static double exponential(uint64_t *s, double mean)
@@ -39,8 +30,8 @@ static uint32_t task_count(uint64_t *s, const struct cb_class *c)
 
 static void request(uint64_t *s, const struct cb_class *c, struct cb_job *j)
 {
-	j->cpu = c->cpu[next(s) % 4];
-	j->mem = c->mem[next(s) % 4];
+	j->cpu = c->cpu[sp_rand(s) % 4];
+	j->mem = c->mem[sp_rand(s) % 4];
 }
 
 struct jobs {
@@ -113,7 +104,7 @@ uint64_t cb_prefill_draw(uint32_t machines, double share, uint64_t seed,
 	uint64_t s = (seed ? seed : 1) ^ 0xD1B54A32D192ED03ull, total = 0;
 	for (uint32_t i = 0; i < machines; i++) {
 		double k = floor(share * CB_PREFILL_SLICES + 0.5) +
-			   (double)(next(&s) % 5) - 2;
+			   (double)(sp_rand(&s) % 5) - 2;
 		if (share <= 0)
 			k = 0;
 		counts[i] = (uint32_t)fmin(fmax(k, 0), CB_PREFILL_SLICES);

@@ -23,10 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MACHINES "5000"
+#define MACHINES  "5000"
 #define NMACHINES 5000
-#define JOBS 100
-#define IDLE_S 10
+#define JOBS      100
+#define IDLE_S    10
 
 /* utime + stime of pid in seconds; its resident and peak memory in KiB. */
 static double cpu_seconds(pid_t pid)
@@ -38,8 +38,9 @@ static double cpu_seconds(pid_t pid)
 	if (f && fgets(buf, sizeof(buf), f)) {
 		char *p = strrchr(buf, ')'); /* the name may hold spaces */
 		if (p)
-			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
-				      "%*u %lu %lu",
+			sscanf(p + 2,
+			       "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			       "%*u %lu %lu",
 			       &ut, &st);
 	}
 	if (f)
@@ -68,11 +69,11 @@ static void submit(const char *leader, int tasks)
 	for (int j = 0; j < JOBS; j++) {
 		snprintf(name, sizeof(name), "load-%03d", j);
 		json_array_append_new(
-		    ops, json_pack("{s:s,s:{s:s,s:s,s:i,s:{s:i,s:i},s:i}}",
-				   "op", "job_put", "job", "name", name,
-				   "class", "batch", "tasks", tasks,
-				   "resources", "cpu", 10, "memory", 16,
-				   "duration_ms", 3600000));
+		    ops,
+		    json_pack("{s:s,s:{s:s,s:s,s:i,s:{s:i,s:i},s:i}}", "op",
+		              "job_put", "job", "name", name, "class", "batch",
+		              "tasks", tasks, "resources", "cpu", 10, "memory",
+		              16, "duration_ms", 3600000));
 	}
 	lc_post_txn(leader, ops, "submitting the load");
 }
@@ -86,11 +87,12 @@ static void counts(const char *leader, long *assigned, long *running)
 	json_t *j = json_loads(out ? out : "", 0, NULL), *job;
 	size_t i;
 	*assigned = *running = 0;
-	json_array_foreach(json_object_get(j, "jobs"), i, job)
-	{
+	json_array_foreach (json_object_get(j, "jobs"), i, job) {
 		json_t *c = json_object_get(job, "counts");
-		*assigned += (long)json_integer_value(json_object_get(c, "assigned"));
-		*running += (long)json_integer_value(json_object_get(c, "running"));
+		*assigned +=
+		    (long)json_integer_value(json_object_get(c, "assigned"));
+		*running +=
+		    (long)json_integer_value(json_object_get(c, "running"));
 	}
 	json_decref(j);
 	free(out);
@@ -133,7 +135,8 @@ int main(int argc, char **argv)
 	if (!ran)
 		lc_die("not every task was running within 600 s");
 	double cpu = cpu_seconds(agent) - cpu1;
-	long rss = memory_kib(agent, "VmRSS:"), hwm = memory_kib(agent, "VmHWM:");
+	long rss = memory_kib(agent, "VmRSS:"),
+	     hwm = memory_kib(agent, "VmHWM:");
 	printf("hollow agent: %d machines, %d voter(s), 2 batch schedulers, "
 	       "%ld tasks in %d jobs\n",
 	       NMACHINES, voters, total, JOBS);

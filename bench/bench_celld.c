@@ -33,19 +33,20 @@ static void prefill(const char *leader, uint32_t tasks)
 	char url[256], body[512];
 	for (int m = 0; m < MACHINES; m++) {
 		snprintf(url, sizeof(url), "%s/v1/machines/m%03d", leader, m);
-		if (lc_http("PUT", url, "{\"capacity\":{\"cpu\":1000000000000,"
-				     "\"memory\":1000000000000}}",
-			 NULL) != 200)
+		if (lc_http("PUT", url,
+		            "{\"capacity\":{\"cpu\":1000000000000,"
+		            "\"memory\":1000000000000}}",
+		            NULL) != 200)
 			lc_die("machine_put failed");
 	}
 	snprintf(url, sizeof(url), "%s/v1/jobs", leader);
 	for (uint32_t j = 0; j * TASKS_PER_JOB < tasks; j++) {
 		uint32_t n = tasks - j * TASKS_PER_JOB;
 		snprintf(body, sizeof(body),
-			 "{\"name\":\"bench%u\",\"class\":\"batch\","
-			 "\"tasks\":%u,\"resources\":{\"cpu\":1,"
-			 "\"memory\":1},\"duration_ms\":1000}",
-			 j, n < TASKS_PER_JOB ? n : TASKS_PER_JOB);
+		         "{\"name\":\"bench%u\",\"class\":\"batch\","
+		         "\"tasks\":%u,\"resources\":{\"cpu\":1,"
+		         "\"memory\":1},\"duration_ms\":1000}",
+		         j, n < TASKS_PER_JOB ? n : TASKS_PER_JOB);
 		if (lc_http("POST", url, body, NULL) != 201)
 			lc_die("job_put failed");
 	}
@@ -125,10 +126,11 @@ static void finish(struct run *r, CURL *easy)
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(r->multi, easy);
 	r->lat[r->done++] = lc_now() - s->t0;
-	if (status != 200 || !s->resp.p || !strstr(s->resp.p, "\"rejected\":0")) {
+	if (status != 200 || !s->resp.p ||
+	    !strstr(s->resp.p, "\"rejected\":0")) {
 		if (!r->failed++)
 			fprintf(stderr, "txn %u: status %ld: %.200s\n", s->k,
-				status, s->resp.p ? s->resp.p : "");
+			        status, s->resp.p ? s->resp.p : "");
 	}
 	if (r->next < r->ntxns)
 		launch(r, s);
@@ -151,8 +153,9 @@ static void point(uint32_t ops, uint32_t inflight, uint32_t ntxns, bool json)
 		r.txns[k] = encode_txn(k, ops, json);
 	r.lat = calloc(ntxns, sizeof(double));
 	snprintf(r.url, sizeof(r.url), "%s/v1/txn", leader);
-	r.hdrs = curl_slist_append(NULL, json ? "Content-Type: application/json"
-					      : "Content-Type: application/x-cell-txn");
+	r.hdrs = curl_slist_append(
+	    NULL, json ? "Content-Type: application/json"
+	               : "Content-Type: application/x-cell-txn");
 	r.hdrs = curl_slist_append(r.hdrs, "Expect:");
 	struct slot *slots = calloc(inflight, sizeof(*slots));
 	double t0 = lc_now();

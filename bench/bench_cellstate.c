@@ -41,7 +41,7 @@ static void must_accept(cs_state *s, cs_txn *t, uint64_t index)
 	cs_apply(s, t, index, (int64_t)index, &r);
 	if (r.accepted != r.nops) {
 		fprintf(stderr, "setup op rejected: %s\n",
-			cs_reason_name(r.ops[0].reason));
+		        cs_reason_name(r.ops[0].reason));
 		exit(1);
 	}
 	cs_result_clear(&r);
@@ -54,8 +54,8 @@ static cs_state *build_cell(void)
 	cs_state *s = cs_state_new(NULL);
 	char n[16];
 	struct cs_amount cap[2] = {{"cpu", 64000}, {"memory", 262144}};
-	struct cs_machine_spec ms = {.pool = "default", .capacity = cap,
-				     .ncapacity = 2, .state = -1};
+	struct cs_machine_spec ms = {
+	    .pool = "default", .capacity = cap, .ncapacity = 2, .state = -1};
 	cs_txn *t = cs_txn_new(NULL, "bench", CS_INCREMENTAL, CS_FINE);
 	for (uint32_t i = 0; i < machines; i++) {
 		name(n, 'm', i);
@@ -64,9 +64,11 @@ static cs_state *build_cell(void)
 	}
 	must_accept(s, t, 1);
 	struct cs_amount req[2] = {{"cpu", 500}, {"memory", 1024}};
-	struct cs_job_spec js = {.class_name = "batch", .ntasks = per_job,
-				 .request = req, .nrequest = 2,
-				 .duration_ms = 1000};
+	struct cs_job_spec js = {.class_name = "batch",
+	                         .ntasks = per_job,
+	                         .request = req,
+	                         .nrequest = 2,
+	                         .duration_ms = 1000};
 	t = cs_txn_new(NULL, "bench", CS_INCREMENTAL, CS_FINE);
 	for (uint32_t j = 0; j < jobs; j++) {
 		name(n, 'j', j);
@@ -145,8 +147,8 @@ static double bench_places(enum cs_detect detect, size_t *bytes_per_task)
 	free_txns(txns);
 	if (accepted != (uint64_t)jobs * per_job) {
 		fprintf(stderr, "%s: only %llu of %llu places accepted\n",
-			cs_detect_name(detect), (unsigned long long)accepted,
-			(unsigned long long)jobs * per_job);
+		        cs_detect_name(detect), (unsigned long long)accepted,
+		        (unsigned long long)jobs * per_job);
 		exit(1);
 	}
 	char err[CS_ERRMSG_SIZE];
@@ -155,7 +157,8 @@ static double bench_places(enum cs_detect detect, size_t *bytes_per_task)
 		exit(1);
 	}
 	if (bytes_per_task)
-		*bytes_per_task = (heap_in_use() - heap0) / ((size_t)jobs * per_job);
+		*bytes_per_task =
+		    (heap_in_use() - heap0) / ((size_t)jobs * per_job);
 	cs_state_free(s);
 	return rate;
 }
@@ -179,8 +182,8 @@ static double bench_decode(const char *json, uint32_t n)
 
 static cs_txn *sample_txn(uint32_t nops)
 {
-	cs_txn *t = cs_txn_new("batch-1-000042", "batch-1", CS_INCREMENTAL,
-			       CS_COARSE);
+	cs_txn *t =
+	    cs_txn_new("batch-1-000042", "batch-1", CS_INCREMENTAL, CS_COARSE);
 	char mn[16];
 	for (uint32_t k = 0; k < nops; k++) {
 		name(mn, 'm', k * 37 % 10000);
@@ -232,9 +235,10 @@ int main(int argc, char **argv)
 	if (argc > 3)
 		per_job = (uint32_t)strtoul(argv[3], NULL, 10);
 	if (!machines || !jobs || !per_job || per_job > machines) {
-		fprintf(stderr, "usage: %s [MACHINES [JOBS [TASKS_PER_JOB]]] "
-				"(TASKS_PER_JOB <= MACHINES)\n",
-			argv[0]);
+		fprintf(stderr,
+		        "usage: %s [MACHINES [JOBS [TASKS_PER_JOB]]] "
+		        "(TASKS_PER_JOB <= MACHINES)\n",
+		        argv[0]);
 		return 2;
 	}
 	printf("cell: %u machines, %u jobs x %u tasks = %llu tasks, one "

@@ -74,12 +74,12 @@ static cs_txn *build_txn(unsigned serial)
 	cs_txn *t = cs_txn_new(id, "bench", CS_INCREMENTAL, CS_FINE);
 	if (B.o.ops == 1) {
 		cs_txn_machine_state(t, machine_name(serial % MACHINES),
-				     CS_MACHINE_UP);
+		                     CS_MACHINE_UP);
 		return t;
 	}
 	for (unsigned k = 0; k < B.o.ops; k++, B.next_task++)
 		cs_txn_place(t, "big", B.next_task,
-			     machine_name(B.next_task % MACHINES), 0);
+		             machine_name(B.next_task % MACHINES), 0);
 	return t;
 }
 
@@ -184,7 +184,7 @@ static void start_workload(void)
 	if (B.o.ops > 1) {
 		if (tasks > CS_JOB_TASKS_MAX) {
 			fprintf(stderr, "too many tasks: %llu > %u\n",
-				(unsigned long long)tasks, CS_JOB_TASKS_MAX);
+			        (unsigned long long)tasks, CS_JOB_TASKS_MAX);
 			exit(2);
 		}
 		struct cs_amount req[2] = {{"cpu", 1}, {"memory", 1}};
@@ -234,7 +234,7 @@ static void on_term(EV_P_ ev_signal *w, int revents)
 }
 
 static int voter(unsigned i, const unsigned *ports, const struct opts *o,
-		 int report_fd)
+                 int report_fd)
 {
 	char addr[VOTERS][32], dir[512], err[CR_ERRMSG_SIZE];
 	struct cr_peer peers[VOTERS];
@@ -308,7 +308,7 @@ static unsigned free_port(void)
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		sa.sin_port = htons((uint16_t)port);
 		int ok = fd >= 0 &&
-			 bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		         bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 		if (fd >= 0)
 			close(fd);
 		if (ok) {
@@ -334,7 +334,7 @@ static bool wait_report(int fd, pid_t *pids)
 			int st;
 			if (waitpid(pids[k], &st, WNOHANG) == pids[k]) {
 				fprintf(stderr, "voter %u exited early\n",
-					k + 1);
+				        k + 1);
 				pids[k] = 0;
 				return false;
 			}
@@ -345,7 +345,7 @@ static bool wait_report(int fd, pid_t *pids)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench-raft [-n TXNS] [-k K[,K...]] "
-			"[-o OPS_PER_TXN] [-d DIR]\n");
+	                "[-o OPS_PER_TXN] [-d DIR]\n");
 	exit(2);
 }
 

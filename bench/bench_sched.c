@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #define MACHINES 5000
-#define JOBS 1000
-#define TASKS 100
+#define JOBS     1000
+#define TASKS    100
 
 static int machine_cpu = 32000; /* 62% of the cell's cpu is asked for */
 
@@ -36,9 +36,9 @@ static void add_machines(const char *leader)
 		snprintf(name, sizeof(name), "m%04d", i);
 		json_array_append_new(
 		    ops, json_pack("{s:s,s:{s:s,s:{s:s},s:{s:i,s:i}}}", "op",
-				   "machine_put", "machine", "name", name,
-				   "labels", "zone", zones[i % 5], "capacity",
-				   "cpu", machine_cpu, "memory", 131072));
+		                   "machine_put", "machine", "name", name,
+		                   "labels", "zone", zones[i % 5], "capacity",
+		                   "cpu", machine_cpu, "memory", 131072));
 	}
 	lc_post_txn(leader, ops, "adding machines");
 }
@@ -50,10 +50,11 @@ static json_t *jobs(void)
 	for (int i = 0; i < JOBS; i++) {
 		snprintf(name, sizeof(name), "job%04d", i);
 		json_array_append_new(
-		    ops, json_pack("{s:s,s:{s:s,s:s,s:i,s:{s:i,s:i},s:i}}", "op",
-				   "job_put", "job", "name", name, "class",
-				   "batch", "tasks", TASKS, "resources", "cpu",
-				   1000, "memory", 2048, "duration_ms", 600000));
+		    ops,
+		    json_pack("{s:s,s:{s:s,s:s,s:i,s:{s:i,s:i},s:i}}", "op",
+		              "job_put", "job", "name", name, "class", "batch",
+		              "tasks", TASKS, "resources", "cpu", 1000,
+		              "memory", 2048, "duration_ms", 600000));
 	}
 	return ops;
 }
@@ -73,14 +74,16 @@ static struct totals sum_status(struct lc_cell *c)
 		json_t *j = json_loads(body, 0, NULL);
 		free(body);
 		json_t *w = json_object_get(j, "work");
-		t.placed += (double)json_integer_value(json_object_get(w, "tasks_placed"));
-		t.txns += (double)json_integer_value(json_object_get(w, "txns"));
-		t.conflicted +=
-		    (double)json_integer_value(json_object_get(w, "txns_conflicted"));
-		t.progress +=
-		    (double)json_integer_value(json_object_get(w, "txns_progress"));
-		t.rejected +=
-		    (double)json_integer_value(json_object_get(w, "places_rejected"));
+		t.placed += (double)json_integer_value(
+		    json_object_get(w, "tasks_placed"));
+		t.txns +=
+		    (double)json_integer_value(json_object_get(w, "txns"));
+		t.conflicted += (double)json_integer_value(
+		    json_object_get(w, "txns_conflicted"));
+		t.progress += (double)json_integer_value(
+		    json_object_get(w, "txns_progress"));
+		t.rejected += (double)json_integer_value(
+		    json_object_get(w, "places_rejected"));
 		t.busy += json_real_value(json_object_get(w, "busy_seconds"));
 		json_decref(j);
 	}
@@ -127,7 +130,8 @@ int main(int argc, char **argv)
 	if (argc > 2)
 		snprintf(list, sizeof(list), "%s", argv[2]);
 	if (argc > 3 && (machine_cpu = atoi(argv[3])) < 1000)
-		lc_die("MACHINE_CPU: expected an integer >= 1000 (a task's cpu)");
+		lc_die(
+		    "MACHINE_CPU: expected an integer >= 1000 (a task's cpu)");
 	printf("%d jobs x %d tasks of cpu 1000 on %d machines of cpu %d; three "
 	       "celld voters on loopback, Raft log on disk; K batch schedulers "
 	       "(standbys)\n",

@@ -4,8 +4,8 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <jansson.h>
 #include <ftw.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,8 +26,8 @@ void lc_find_bins(const char *dir)
 	if (dir) {
 		snprintf(bin_dir, sizeof(bin_dir), "%s", dir);
 	} else {
-		ssize_t n = readlink("/proc/self/exe", bin_dir,
-				     sizeof(bin_dir) - 1);
+		ssize_t n =
+		    readlink("/proc/self/exe", bin_dir, sizeof(bin_dir) - 1);
 		if (n < 0)
 			lc_die("cannot find my own folder");
 		bin_dir[n] = 0;
@@ -59,7 +59,7 @@ static int free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(a);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    getsockname(fd, (struct sockaddr *)&a, &len))
@@ -127,7 +127,7 @@ static void add_flags(const char **argv, int *n, const char *const *extra)
 }
 
 static void spawn_member(struct lc_cell *c, int i, const char *peers,
-			 int raft_port, int api_port, const char *const *extra)
+                         int raft_port, int api_port, const char *const *extra)
 {
 	char path[256], id[16], raft[32], listen[32], dir[160], log[160];
 	snprintf(path, sizeof(path), "%s/celld", bin_dir);
@@ -136,15 +136,14 @@ static void spawn_member(struct lc_cell *c, int i, const char *peers,
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", api_port);
 	snprintf(dir, sizeof(dir), "%s/member%d", c->root, i + 1);
 	snprintf(log, sizeof(log), "%s/celld%d.log", c->root, i + 1);
-	const char *argv[64] = {path, "--id", id, "--raft-address", raft,
-				"--listen", listen, "--data-dir", dir,
-				"--peers", peers, "--machine-ttl", "0",
-				"--log-file", log};
+	const char *argv[64] = {path, "--id",       id,     "--raft-address",
+	                        raft, "--listen",   listen, "--data-dir",
+	                        dir,  "--peers",    peers,  "--machine-ttl",
+	                        "0",  "--log-file", log};
 	int n = 15;
 	add_flags(argv, &n, extra);
 	c->pids[i] = spawn(argv);
 }
-
 
 const char *lc_leader(struct lc_cell *c)
 {
@@ -153,7 +152,8 @@ const char *lc_leader(struct lc_cell *c)
 			char url[256], *body = NULL;
 			snprintf(url, sizeof(url), "%s/v1/status", c->urls[i]);
 			long st = lc_http("GET", url, NULL, &body);
-			bool lead = st == 200 && strstr(body, "\"trusted\":true");
+			bool lead =
+			    st == 200 && strstr(body, "\"trusted\":true");
 			free(body);
 			if (lead)
 				return c->urls[i];
@@ -175,16 +175,16 @@ struct lc_cell *lc_start(int n, const char *const *extra)
 	lc_stop(c);
 	c->n = n;
 	snprintf(c->root, sizeof(c->root), "/tmp/bench-cell-%d-%d", getpid(),
-		 generation++);
+	         generation++);
 	mkdir(c->root, 0755);
 	for (int i = 0; i < n; i++) {
 		raft[i] = free_port();
 		api[i] = free_port();
 		snprintf(c->urls[i], sizeof(c->urls[i]), "http://127.0.0.1:%d",
-			 api[i]);
+		         api[i]);
 		snprintf(peers + strlen(peers), sizeof(peers) - strlen(peers),
-			 "%s%d=127.0.0.1:%d=%s", i ? "," : "", i + 1, raft[i],
-			 c->urls[i]);
+		         "%s%d=127.0.0.1:%d=%s", i ? "," : "", i + 1, raft[i],
+		         c->urls[i]);
 	}
 	for (int i = 0; i < n; i++)
 		spawn_member(c, i, peers, raft[i], api[i], extra);
@@ -211,17 +211,16 @@ static void cell_list(const struct lc_cell *c, char *out, size_t len)
 	out[0] = 0;
 	for (int m = 0; m < c->n; m++)
 		snprintf(out + strlen(out), len - strlen(out), "%s%s",
-			 m ? "," : "", c->urls[m]);
+		         m ? "," : "", c->urls[m]);
 }
 
 /* A cellsched or cellagent (kind) named name, with the flags every one
  * gets (--name, --cell, --listen, --data-dir, --log-file), then `own`
  * (NULL-terminated), then extra; waits until its /v1/status says
  * `phase`. Stores its status URL in url and returns its pid. */
-static pid_t start_daemon(struct lc_cell *c, const char *kind,
-			  const char *name, const char *const *own,
-			  const char *const *extra, const char *phase,
-			  char *url, size_t urllen)
+static pid_t start_daemon(struct lc_cell *c, const char *kind, const char *name,
+                          const char *const *own, const char *const *extra,
+                          const char *phase, char *url, size_t urllen)
 {
 	char path[256], listen[32], dir[160], log[160], cells[400], want[64];
 	snprintf(path, sizeof(path), "%s/cell%s", bin_dir, kind);
@@ -231,9 +230,9 @@ static pid_t start_daemon(struct lc_cell *c, const char *kind,
 	snprintf(dir, sizeof(dir), "%s/%s-%s", c->root, kind, name);
 	snprintf(log, sizeof(log), "%s/%s-%s.log", c->root, kind, name);
 	cell_list(c, cells, sizeof(cells));
-	const char *argv[64] = {path, "--name", name, "--cell", cells,
-				"--listen", listen, "--data-dir", dir,
-				"--log-file", log};
+	const char *argv[64] = {path,  "--name",     name,   "--cell",
+	                        cells, "--listen",   listen, "--data-dir",
+	                        dir,   "--log-file", log};
 	int n = 11;
 	add_flags(argv, &n, own);
 	add_flags(argv, &n, extra);
@@ -242,13 +241,13 @@ static pid_t start_daemon(struct lc_cell *c, const char *kind,
 	snprintf(status, sizeof(status), "%s/v1/status", url);
 	snprintf(want, sizeof(want), "\"phase\":\"%s\"", phase);
 	snprintf(why, sizeof(why), "cell%s %s did not reach %s within 60 s",
-		 kind, name, phase);
+	         kind, name, phase);
 	wait_for(status, want, why);
 	return pid;
 }
 
-int lc_sched_start(struct lc_cell *c, const char *name,
-		   const char *class_name, const char *const *extra)
+int lc_sched_start(struct lc_cell *c, const char *name, const char *class_name,
+                   const char *const *extra)
 {
 	if (c->nsched == LC_SCHEDS_MAX)
 		lc_die("too many schedulers");
@@ -256,22 +255,22 @@ int lc_sched_start(struct lc_cell *c, const char *name,
 	char raft[32];
 	snprintf(raft, sizeof(raft), "127.0.0.1:%d", free_port());
 	const char *const own[] = {"--class", class_name, "--raft-address",
-				   raft, NULL};
+	                           raft, NULL};
 	c->sched_pids[i] =
 	    start_daemon(c, "sched", name, own, extra, "running",
-			 c->sched_urls[i], sizeof(c->sched_urls[i]));
+	                 c->sched_urls[i], sizeof(c->sched_urls[i]));
 	return i;
 }
 
 int lc_agent_start(struct lc_cell *c, const char *name,
-		   const char *const *extra)
+                   const char *const *extra)
 {
 	if (c->nagents == LC_AGENTS_MAX)
 		lc_die("too many agents");
 	int i = c->nagents++;
 	c->agent_pids[i] =
 	    start_daemon(c, "agent", name, NULL, extra, "watching",
-			 c->agent_urls[i], sizeof(c->agent_urls[i]));
+	                 c->agent_urls[i], sizeof(c->agent_urls[i]));
 	return i;
 }
 
@@ -285,8 +284,7 @@ size_t lc_collect(char *d, size_t s, size_t n, void *arg)
 	return s * n;
 }
 
-long lc_http(const char *method, const char *url, const char *body,
-	     char **out)
+long lc_http(const char *method, const char *url, const char *body, char **out)
 {
 	CURL *c = curl_easy_init();
 	struct lc_buf b = {0};
@@ -319,7 +317,7 @@ void lc_post_txn(const char *leader, json_t *ops, const char *what)
 	free(body);
 	json_t *res = st == 200 ? json_loads(out, 0, NULL) : NULL;
 	bool ok = res && json_is_true(json_object_get(res, "committed")) &&
-		  json_integer_value(json_object_get(res, "rejected")) == 0;
+	          json_integer_value(json_object_get(res, "rejected")) == 0;
 	json_decref(res);
 	if (!ok) {
 		fprintf(stderr, "bench: %s: HTTP %ld: %.300s\n", what, st, out);

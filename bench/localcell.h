@@ -11,8 +11,8 @@
 #include <sys/types.h>
 
 #define LC_MEMBERS_MAX 5
-#define LC_SCHEDS_MAX 40
-#define LC_AGENTS_MAX 8
+#define LC_SCHEDS_MAX  40
+#define LC_AGENTS_MAX  8
 
 struct lc_cell {
 	char root[96];
@@ -36,22 +36,21 @@ void lc_find_bins(const char *dir);
 struct lc_cell *lc_start(int n, const char *const *extra);
 /* Starts a cellsched of class_name with `extra` flags; returns its index.
  * Waits until it reports itself running. */
-int lc_sched_start(struct lc_cell *c, const char *name,
-		   const char *class_name, const char *const *extra);
+int lc_sched_start(struct lc_cell *c, const char *name, const char *class_name,
+                   const char *const *extra);
 /* Starts a cellagent named `name` (with --hollow N in extra: N simulated
  * machines) with `extra` flags; returns its index. Waits until it follows
  * the cell's watch stream. Benchmarks use hollow agents: a real agent's
  * tasks would outlive lc_stop. */
 int lc_agent_start(struct lc_cell *c, const char *name,
-		   const char *const *extra);
+                   const char *const *extra);
 void lc_stop(struct lc_cell *c);
 /* URL of the trusted leader (waits up to 30 s). */
 const char *lc_leader(struct lc_cell *c);
 
 /* A blocking request with an optional body; returns the HTTP status (0
  * when no answer came) and the body in *out (malloc'd; out may be NULL). */
-long lc_http(const char *method, const char *url, const char *body,
-	     char **out);
+long lc_http(const char *method, const char *url, const char *body, char **out);
 /* Posts a transaction of ops (a jansson array; ownership moves in) to
  * leader's /v1/txn and ends the program, naming `what`, unless it
  * committed with every op accepted. */

@@ -8,10 +8,11 @@
 #include <string.h>
 
 const struct ctl_group *const ctl_groups[] = {
-    &ctl_group_status, &ctl_group_members, &ctl_group_machine,
-    &ctl_group_job,    &ctl_group_task,    &ctl_group_sched,
-    &ctl_group_txn,    &ctl_group_watch,   &ctl_group_completion,
-    NULL};
+    &ctl_group_status,     &ctl_group_members,
+    &ctl_group_machine,    &ctl_group_job,
+    &ctl_group_task,       &ctl_group_sched,
+    &ctl_group_txn,        &ctl_group_watch,
+    &ctl_group_completion, NULL};
 
 /* The flags every command takes. They are parsed twice, before the
  * command and after it, and each parse starts from the defaults: the first

@@ -173,12 +173,13 @@ static const struct ctl_cmd completion_cmds[] = {
         .summary = "print the bash completion script",
         .usage = "cellctl completion bash",
         .about = "Prints a bash completion script for cellctl's commands,\n"
-"subcommands and flags (and the values of --output, --mode,\n"
-"--detect, --role and file flags). Load it in the current\n"
-"shell, or from ~/.bashrc.",
-        .examples = "  $ source <(cellctl completion bash)\n"
-"  $ cellctl completion bash \\\n"
-"        > ~/.local/share/bash-completion/completions/cellctl\n",
+                 "subcommands and flags (and the values of --output, --mode,\n"
+                 "--detect, --role and file flags). Load it in the current\n"
+                 "shell, or from ~/.bashrc.",
+        .examples =
+            "  $ source <(cellctl completion bash)\n"
+            "  $ cellctl completion bash \\\n"
+            "        > ~/.local/share/bash-completion/completions/cellctl\n",
         .flags = no_flags,
         .run = completion_bash,
         .offline = true,

@@ -23,7 +23,7 @@ static int dry_verdicts(const struct ctl *c, const json_t *items,
 	json_t *out = json_array(), *v;
 	size_t i;
 	int rc = CTL_OK;
-	json_array_foreach(verdicts, i, v) {
+	json_array_foreach (verdicts, i, v) {
 		const char *name = jstr(json_array_get(items, i), "name");
 		const char *reason = jstr(v, "reason"),
 		           *detail = jstr(v, "detail");
@@ -52,7 +52,7 @@ static int submit_dry(struct ctl *c, const json_t *items)
 	json_t *ops = json_array(), *spec;
 	size_t i;
 	struct ctl_reply r;
-	json_array_foreach(items, i, spec) {
+	json_array_foreach (items, i, spec) {
 		json_array_append_new(
 		    ops, json_pack("{s:s,s:O}", "op", "job_put", "job", spec));
 	}
@@ -73,7 +73,7 @@ static int submit_all(struct ctl *c, const json_t *items)
 	json_t *results = json_array(), *spec, *e;
 	size_t i;
 	int rc = 0;
-	json_array_foreach(items, i, spec) {
+	json_array_foreach (items, i, spec) {
 		char what[128];
 		const char *name = jstr(spec, "name");
 		e = json_pack("{s:s}", "job", name);
@@ -152,7 +152,7 @@ static void job_row(const struct ctl *c, struct table *t, const json_t *job)
 	char deps[256] = "";
 	size_t i;
 	json_t *d;
-	json_array_foreach(json_object_get(spec, "depends_on"), i, d) {
+	json_array_foreach (json_object_get(spec, "depends_on"), i, d) {
 		snprintf(deps + strlen(deps), sizeof(deps) - strlen(deps),
 		         "%s%s", i ? "," : "", json_string_value(d));
 	}
@@ -199,7 +199,7 @@ static int job_list(struct ctl *c, int argc, char **argv)
 		return rc;
 	json_t *all = json_object_get(body, "jobs");
 	json_t **jobs = calloc(json_array_size(all) + 1, sizeof(*jobs));
-	json_array_foreach(all, i, j) {
+	json_array_foreach (all, i, j) {
 		if (listed(j))
 			jobs[n++] = j;
 	}
@@ -226,7 +226,7 @@ static void command_line(const json_t *spec)
 	size_t i;
 	json_t *a;
 	snprintf(line, sizeof(line), "%s", jstr(spec, "command"));
-	json_array_foreach(json_object_get(spec, "args"), i, a) {
+	json_array_foreach (json_object_get(spec, "args"), i, a) {
 		snprintf(line + strlen(line), sizeof(line) - strlen(line),
 		         " %s", json_string_value(a));
 	}
@@ -297,7 +297,7 @@ static void job_tasks(const struct ctl *c, const json_t *job)
 	struct table *t = table_new(c->wide ? wide : narrow);
 	size_t i;
 	json_t *k;
-	json_array_foreach(json_object_get(job, "tasks"), i, k) {
+	json_array_foreach (json_object_get(job, "tasks"), i, k) {
 		table_row(t);
 		table_cellf(t, "%lld", jint(k, "index"));
 		table_cell(t, jstr(k, "state"));
@@ -406,15 +406,16 @@ static const struct ctl_cmd job_cmds[] = {
         .name = "submit",
         .summary = "submit jobs from a JSON file",
         .usage = "cellctl job submit -f FILE [flags]",
-        .about = "Submits the job (or the {\"jobs\": [...]} list) in FILE. Every\n"
-"job is checked first, so a wrong field stops the whole file,\n"
-"named by its path (jobs[1].resources.cpu: ...); then the jobs\n"
-"are submitted one by one, each with its own transaction id so\n"
-"a retry is answered once. Exit 3 when the cell rejects one\n"
-"(exists, ...).",
+        .about =
+            "Submits the job (or the {\"jobs\": [...]} list) in FILE. Every\n"
+            "job is checked first, so a wrong field stops the whole file,\n"
+            "named by its path (jobs[1].resources.cpu: ...); then the jobs\n"
+            "are submitted one by one, each with its own transaction id so\n"
+            "a retry is answered once. Exit 3 when the cell rejects one\n"
+            "(exists, ...).",
         .examples = "  $ cellctl job submit -f cellctl/examples/web.json\n"
-"  $ cellctl job submit -f jobs.json --dry-run\n"
-"  $ generate-jobs | cellctl job submit -f -\n",
+                    "  $ cellctl job submit -f jobs.json --dry-run\n"
+                    "  $ generate-jobs | cellctl job submit -f -\n",
         .flags = submit_flags,
         .run = job_submit,
     },
@@ -422,11 +423,12 @@ static const struct ctl_cmd job_cmds[] = {
         .name = "list",
         .summary = "list jobs and their task counts",
         .usage = "cellctl job list [flags]",
-        .about = "Lists jobs sorted by name: class, priority, state and how many\n"
-"tasks are pending, assigned, running and succeeded.",
+        .about =
+            "Lists jobs sorted by name: class, priority, state and how many\n"
+            "tasks are pending, assigned, running and succeeded.",
         .examples = "  $ cellctl job list\n"
-"  $ cellctl job list --state running -o wide\n"
-"  $ cellctl job list --json | jq -r '.jobs[].spec.name'\n",
+                    "  $ cellctl job list --state running -o wide\n"
+                    "  $ cellctl job list --json | jq -r '.jobs[].spec.name'\n",
         .flags = list_flags,
         .run = job_list,
     },
@@ -434,11 +436,13 @@ static const struct ctl_cmd job_cmds[] = {
         .name = "get",
         .summary = "show one job and its tasks",
         .usage = "cellctl job get NAME [flags]",
-        .about = "Shows a job's spec, state, task counts and every task's state\n"
-"and machine; while a scheduler could not place it, its note\n"
-"says why (note: no machine has cpu 64000 ...).",
-        .examples = "  $ cellctl job get web\n"
-"  $ cellctl job get web -o wide      # failures, exit codes\n",
+        .about =
+            "Shows a job's spec, state, task counts and every task's state\n"
+            "and machine; while a scheduler could not place it, its note\n"
+            "says why (note: no machine has cpu 64000 ...).",
+        .examples =
+            "  $ cellctl job get web\n"
+            "  $ cellctl job get web -o wide      # failures, exit codes\n",
         .flags = get_flags,
         .run = job_get,
     },
@@ -446,11 +450,12 @@ static const struct ctl_cmd job_cmds[] = {
         .name = "kill",
         .summary = "kill jobs",
         .usage = "cellctl job kill NAME... [flags]",
-        .about = "Kills jobs: their tasks are killed and their resources freed;\n"
-"jobs that depend on them fail. --purge forgets an ended job\n"
-"instead.",
+        .about =
+            "Kills jobs: their tasks are killed and their resources freed;\n"
+            "jobs that depend on them fail. --purge forgets an ended job\n"
+            "instead.",
         .examples = "  $ cellctl job kill web\n"
-"  $ cellctl job kill web --purge      # after it ended\n",
+                    "  $ cellctl job kill web --purge      # after it ended\n",
         .flags = kill_flags,
         .run = job_kill,
     },

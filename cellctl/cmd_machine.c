@@ -36,7 +36,7 @@ static void extended_cell(struct table *t, const json_t *m)
 	const char *k;
 	json_t *v;
 	const json_t *alloc = json_object_get(m, "allocated");
-	json_object_foreach(json_object_get(m, "capacity"), k, v) {
+	json_object_foreach (json_object_get(m, "capacity"), k, v) {
 		if (!strcmp(k, "cpu") || !strcmp(k, "memory") ||
 		    !strcmp(k, "disk"))
 			continue;
@@ -59,8 +59,8 @@ static void machine_table(const struct ctl *c, json_t **ms, size_t n)
 	                                     "CPU(m)", "MEMORY(MiB)", "TASKS",
 	                                     "SEQ",    NULL};
 	static const char *const wide[] = {
-	    "NAME",      "POOL",  "STATE",  "CPU(m)", "MEMORY(MiB)", "TASKS",
-	    "SEQ",       "DISK(MiB)", "OTHER", "LABELS", "AGENT",    NULL};
+	    "NAME", "POOL",      "STATE", "CPU(m)", "MEMORY(MiB)", "TASKS",
+	    "SEQ",  "DISK(MiB)", "OTHER", "LABELS", "AGENT",       NULL};
 	struct table *t = table_new(c->wide ? wide : narrow);
 	for (size_t i = 0; i < n; i++) {
 		table_row(t);
@@ -79,8 +79,8 @@ static void machine_table(const struct ctl *c, json_t **ms, size_t n)
 		    ctl_join_object(json_object_get(ms[i], "labels"), ",");
 		table_cell(t, labels[0] ? labels : "-");
 		free(labels);
-		table_cell(t, *jstr(ms[i], "agent") ? jstr(ms[i], "agent")
-		                                    : "-");
+		table_cell(t,
+		           *jstr(ms[i], "agent") ? jstr(ms[i], "agent") : "-");
 	}
 	table_print(t, stdout);
 }
@@ -105,7 +105,7 @@ static int machine_list(struct ctl *c, int argc, char **argv)
 		return rc;
 	json_t *all = json_object_get(body, "machines");
 	json_t **ms = calloc(json_array_size(all) + 1, sizeof(*ms));
-	json_array_foreach(all, i, m) {
+	json_array_foreach (all, i, m) {
 		if (listed(m))
 			ms[n++] = m;
 	}
@@ -133,7 +133,7 @@ static void resources_table(const json_t *m)
 	const json_t *alloc = json_object_get(m, "allocated");
 	const char *k;
 	json_t *v;
-	json_object_foreach(json_object_get(m, "capacity"), k, v) {
+	json_object_foreach (json_object_get(m, "capacity"), k, v) {
 		long long cap = (long long)json_integer_value(v);
 		long long used = jint(alloc, k);
 		table_row(t);
@@ -156,7 +156,7 @@ static void tasks_table(const json_t *tasks)
 		return;
 	}
 	struct table *t = table_new(h);
-	json_array_foreach(tasks, i, k) {
+	json_array_foreach (tasks, i, k) {
 		table_row(t);
 		table_cell(t, jstr(k, "job"));
 		table_cellf(t, "%lld", jint(k, "index"));
@@ -265,8 +265,8 @@ static int spec_error(struct ctl *c, const char *err)
 	static const char *const flags[] = {"pool", "agent", NULL};
 	for (size_t i = 0; flags[i]; i++) {
 		char field[32];
-		size_t n = (size_t)snprintf(field, sizeof(field), "machine.%s: ",
-		                            flags[i]);
+		size_t n = (size_t)snprintf(field, sizeof(field),
+		                            "machine.%s: ", flags[i]);
 		if (!strncmp(err, field, n))
 			return ctl_usage(c, "--%s: %s", flags[i], err + n);
 	}
@@ -343,7 +343,7 @@ static int machine_add(struct ctl *c, int argc, char **argv)
 	int rc = machines_to_put(c, argc, argv, &items);
 	if (rc)
 		return json_decref(results), rc;
-	json_array_foreach(items, i, spec) {
+	json_array_foreach (items, i, spec) {
 		char path[256] = "/v1/machines/", what[128];
 		const char *name = jstr(spec, "name");
 		json_t *e = json_pack("{s:s}", "machine", name);
@@ -465,10 +465,9 @@ static const struct ctl_cmd machine_cmds[] = {
         .name = "get",
         .summary = "show one machine and its tasks",
         .usage = "cellctl machine get NAME [flags]",
-        .about =
-            "Shows a machine: pool, state, seq, labels, its agent's URL,\n"
-            "every resource's capacity, allocation and free amount, and\n"
-            "the tasks placed on it.",
+        .about = "Shows a machine: pool, state, seq, labels, its agent's URL,\n"
+                 "every resource's capacity, allocation and free amount, and\n"
+                 "the tasks placed on it.",
         .examples = "  $ cellctl machine get m1\n"
                     "  $ cellctl machine get m1 --json | jq .seq\n",
         .flags = no_flags,

@@ -32,7 +32,7 @@ static int members_list(struct ctl *c, int argc, char **argv)
 		return CTL_OK;
 	}
 	struct table *t = table_new(c->wide ? wide : narrow);
-	json_array_foreach(json_object_get(body, "members"), i, m) {
+	json_array_foreach (json_object_get(body, "members"), i, m) {
 		table_row(t);
 		table_cellf(t, "%lld", jint(m, "id"));
 		table_cell(t, jstr(m, "role"));
@@ -133,11 +133,13 @@ static const struct ctl_cmd members_cmds[] = {
         .name = "list",
         .summary = "list the members and the leader",
         .usage = "cellctl members list [flags]",
-        .about = "Lists the cell's Raft members as the answering member knows\n"
-"them: id, role (voter, standby, spare), API URL, and which one\n"
-"leads.",
-        .examples = "  $ cellctl members list\n"
-"  $ cellctl members list -o wide     # with Raft addresses\n",
+        .about =
+            "Lists the cell's Raft members as the answering member knows\n"
+            "them: id, role (voter, standby, spare), API URL, and which one\n"
+            "leads.",
+        .examples =
+            "  $ cellctl members list\n"
+            "  $ cellctl members list -o wide     # with Raft addresses\n",
         .flags = no_flags,
         .run = members_list,
     },
@@ -145,16 +147,17 @@ static const struct ctl_cmd members_cmds[] = {
         .name = "add",
         .summary = "add a member to the cell",
         .usage = "cellctl members add --id N --raft-address HOST:PORT [flags]",
-        .about = "Adds a member to the Raft configuration through the leader.\n"
-"Start the new celld with --join first (or afterwards with the\n"
-"same id and addresses). The change is not retried after a\n"
-"connection break, since it carries no transaction id: check\n"
-"with members list.",
+        .about =
+            "Adds a member to the Raft configuration through the leader.\n"
+            "Start the new celld with --join first (or afterwards with the\n"
+            "same id and addresses). The change is not retried after a\n"
+            "connection break, since it carries no transaction id: check\n"
+            "with members list.",
         .examples = "  $ cellctl members add --id 4 \\\n"
-"        --raft-address 10.0.0.4:7104 \\\n"
-"        --api-address http://10.0.0.4:7114\n"
-"  $ cellctl members add --id 9 --role standby \\\n"
-"        --raft-address 10.0.0.9:7109\n",
+                    "        --raft-address 10.0.0.4:7104 \\\n"
+                    "        --api-address http://10.0.0.4:7114\n"
+                    "  $ cellctl members add --id 9 --role standby \\\n"
+                    "        --raft-address 10.0.0.9:7109\n",
         .flags = add_flags,
         .run = members_add,
     },
@@ -163,7 +166,7 @@ static const struct ctl_cmd members_cmds[] = {
         .summary = "remove a member from the cell",
         .usage = "cellctl members remove ID [flags]",
         .about = "Removes a member from the Raft configuration through the\n"
-"leader.",
+                 "leader.",
         .examples = "  $ cellctl members remove 4\n",
         .flags = no_flags,
         .run = members_remove,

@@ -57,7 +57,7 @@ static int sched_list(struct ctl *c, int argc, char **argv)
 	/* the cell lists them sorted by name */
 	json_t *all = json_object_get(body, "schedulers");
 	json_t **scheds = calloc(json_array_size(all) + 1, sizeof(*scheds));
-	json_array_foreach(all, i, sc) {
+	json_array_foreach (all, i, sc) {
 		if (listed(sc))
 			scheds[n++] = sc;
 	}
@@ -79,13 +79,14 @@ static void sched_details(const json_t *sc)
 	kv_line("class:", "%s", jstr(sc, "class"));
 	kv_line("policy:", "%s", jstr(sc, "policy"));
 	if (jint(sc, "member"))
-		kv_line("member:", "%lld (its Raft standby; removed when the "
+		kv_line("member:",
+		        "%lld (its Raft standby; removed when the "
 		        "lease expires)",
 		        jint(sc, "member"));
 	else
 		kv_line("member:", "none");
 	kv_line("alive:", "%s",
-	        !alive              ? "unknown (only the leader can tell)"
+	        !alive                ? "unknown (only the leader can tell)"
 	        : json_is_true(alive) ? "yes"
 	                              : "no: silent past its lease, it is "
 	                                "unregistered at the next sweep");
@@ -109,10 +110,10 @@ static int sched_get(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
-static const struct cc_flag list_flags[] = {
-    {"class", CC_FLAG_STRING, NULL, "only schedulers of this class",
-     &S.class_name, 0, 0},
-    {NULL, 0, NULL, NULL, NULL, 0, 0}};
+static const struct cc_flag list_flags[] = {{"class", CC_FLAG_STRING, NULL,
+                                             "only schedulers of this class",
+                                             &S.class_name, 0, 0},
+                                            {NULL, 0, NULL, NULL, NULL, 0, 0}};
 
 static const struct cc_flag no_flags[] = {{NULL, 0, NULL, NULL, NULL, 0, 0}};
 
@@ -121,12 +122,13 @@ static const struct ctl_cmd sched_cmds[] = {
         .name = "list",
         .summary = "list the registered schedulers",
         .usage = "cellctl sched list [flags]",
-        .about = "Lists the schedulers registered in the cell, sorted by name:\n"
-"class, policy, the Raft standby member each runs its replica on,\n"
-"and whether its lease is alive (\"-\" when the member that\n"
-"answered is not the leader, which alone hears heartbeats).",
+        .about =
+            "Lists the schedulers registered in the cell, sorted by name:\n"
+            "class, policy, the Raft standby member each runs its replica on,\n"
+            "and whether its lease is alive (\"-\" when the member that\n"
+            "answered is not the leader, which alone hears heartbeats).",
         .examples = "  $ cellctl sched list\n"
-"  $ cellctl sched list --class batch --json\n",
+                    "  $ cellctl sched list --class batch --json\n",
         .flags = list_flags,
         .run = sched_list,
     },
@@ -134,9 +136,10 @@ static const struct ctl_cmd sched_cmds[] = {
         .name = "get",
         .summary = "show one scheduler",
         .usage = "cellctl sched get NAME [flags]",
-        .about = "Shows one registered scheduler: class, policy, its standby\n"
-"member and whether its lease is alive. Exit 1 when no scheduler\n"
-"of that name is registered (or its lease expired).",
+        .about =
+            "Shows one registered scheduler: class, policy, its standby\n"
+            "member and whether its lease is alive. Exit 1 when no scheduler\n"
+            "of that name is registered (or its lease expired).",
         .examples = "  $ cellctl sched get batch-1\n",
         .flags = no_flags,
         .run = sched_get,

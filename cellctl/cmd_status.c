@@ -66,8 +66,8 @@ static bool hashes_agree(const json_t *views)
 {
 	size_t i, k;
 	json_t *a, *b;
-	json_array_foreach(views, i, a) {
-		json_array_foreach(views, k, b) {
+	json_array_foreach (views, i, a) {
+		json_array_foreach (views, k, b) {
 			if (k <= i ||
 			    !json_is_true(json_object_get(a, "reachable")) ||
 			    !json_is_true(json_object_get(b, "reachable")))
@@ -128,7 +128,7 @@ static void print_table(const struct ctl *c, const json_t *out)
 		printf("leader: none (the cell is electing one, or has lost "
 		       "its majority)\n");
 	struct table *t = table_new(c->wide ? wide : narrow);
-	json_array_foreach(json_object_get(out, "members"), i, v) {
+	json_array_foreach (json_object_get(out, "members"), i, v) {
 		status_row(c, t, v);
 	}
 	table_print(t, stdout);
@@ -148,7 +148,7 @@ static int run_status(struct ctl *c, int argc, char **argv)
 	int rc = member_list(c, &members);
 	if (rc)
 		return json_decref(views), rc;
-	json_array_foreach(members, i, m) {
+	json_array_foreach (members, i, m) {
 		json_t *v = member_view(c, m);
 		if (json_is_true(json_object_get(v, "leader"))) {
 			json_decref(leader);
@@ -176,15 +176,17 @@ static const struct ctl_cmd status_cmds[] = {
     {
         .summary = "show every member's view of the cell",
         .usage = "cellctl status [flags]",
-        .about = "Lists the cell's members (from GET /v1/members) and asks each\n"
-"one directly for its status: its Raft role and term, the\n"
-"commit and applied index, and the hash of its state. Members\n"
-"that applied the same index must show the same state hash; a\n"
-"member that cannot be reached is shown as unreachable, with\n"
-"why.",
-        .examples = "  $ cellctl status\n"
-"  $ cellctl status -o wide   # last index, content hash, counts\n"
-"  $ cellctl status --json | jq '.members[].applied_index'\n",
+        .about =
+            "Lists the cell's members (from GET /v1/members) and asks each\n"
+            "one directly for its status: its Raft role and term, the\n"
+            "commit and applied index, and the hash of its state. Members\n"
+            "that applied the same index must show the same state hash; a\n"
+            "member that cannot be reached is shown as unreachable, with\n"
+            "why.",
+        .examples =
+            "  $ cellctl status\n"
+            "  $ cellctl status -o wide   # last index, content hash, counts\n"
+            "  $ cellctl status --json | jq '.members[].applied_index'\n",
         .flags = no_flags,
         .run = run_status,
     },

@@ -95,7 +95,7 @@ static int task_list(struct ctl *c, int argc, char **argv)
 	} else {
 		json_t **tasks =
 		    calloc(json_array_size(all) + 1, sizeof(*tasks));
-		json_array_foreach(all, i, k) {
+		json_array_foreach (all, i, k) {
 			tasks[n++] = k;
 		}
 		qsort(tasks, n, sizeof(*tasks), by_job_index);
@@ -220,13 +220,13 @@ static int agent_refused(const char *agent, const struct cc_response *r)
 	return CTL_ERR;
 }
 
-#define CTL_NOT_HERE 1000 /* a probed agent does not have the attempt */
+#define CTL_NOT_HERE     1000 /* a probed agent does not have the attempt */
 #define PROBE_AGENTS_MAX 64
 
 /* GETs the attempt's output from the agent and copies it to stdout as it
  * is; with probe, an agent that does not have it (or does not answer) is
- * CTL_NOT_HERE, silently. The cell's bearer token is not sent: it is the cell's secret, and
- * the agent URL comes from the cell state. */
+ * CTL_NOT_HERE, silently. The cell's bearer token is not sent: it is the cell's
+ * secret, and the agent URL comes from the cell state. */
 static int read_logs(struct ctl *c, const struct logs_target *t,
                      const char *agent, bool probe)
 {
@@ -277,17 +277,17 @@ static int probe_agents(struct ctl *c, const struct logs_target *t)
 	size_t i;
 	int rc = ctl_get(c, "/v1/machines?limit=1000000", &list);
 	json_t *machines = rc ? NULL : json_object_get(list, "machines");
-	json_array_foreach(machines, i, m)
-	{
+	json_array_foreach (machines, i, m) {
 		const char *agent = jstr(m, "agent");
 		if (!*agent || json_object_get(seen, agent))
 			continue;
 		json_object_set_new(seen, agent, json_true());
 		if (json_object_size(seen) > PROBE_AGENTS_MAX) {
-			rc = ctl_fail("the cell no longer records which machine "
-			              "ran task %s/%" PRIu64 " and it has more "
-			              "than %d agents to ask; pass --machine M",
-			              t->job, t->index, PROBE_AGENTS_MAX);
+			rc =
+			    ctl_fail("the cell no longer records which machine "
+			             "ran task %s/%" PRIu64 " and it has more "
+			             "than %d agents to ask; pass --machine M",
+			             t->job, t->index, PROBE_AGENTS_MAX);
 			break;
 		}
 		rc = read_logs(c, t, agent, true);
@@ -295,10 +295,11 @@ static int probe_agents(struct ctl *c, const struct logs_target *t)
 			break;
 	}
 	if (rc == CTL_NOT_HERE || (!rc && !json_object_size(seen)))
-		rc = ctl_fail("no agent has attempt %" PRIu64 " of task "
-		              "%s/%" PRIu64 " (asked %zu); the machine it ran on "
-		              "may be gone, or its agent down",
-		              t->attempt, t->job, t->index, json_object_size(seen));
+		rc = ctl_fail(
+		    "no agent has attempt %" PRIu64 " of task "
+		    "%s/%" PRIu64 " (asked %zu); the machine it ran on "
+		    "may be gone, or its agent down",
+		    t->attempt, t->job, t->index, json_object_size(seen));
 	json_decref(seen);
 	json_decref(list);
 	return rc;
@@ -354,16 +355,16 @@ static const struct cc_flag list_flags[] = {
 
 static const struct cc_flag logs_flags[] = {
     {"attempt", CC_FLAG_STRING, NULL,
-     "the attempt to read; without it, the task's current one", &T.attempt,
-     0, 0},
+     "the attempt to read; without it, the task's current one", &T.attempt, 0,
+     0},
     {"machine", CC_FLAG_STRING, NULL,
      "ask this machine's agent; without it, the machine the task is on",
      &T.machine, 0, 0},
     {"stderr", CC_FLAG_BOOL, NULL, "read standard error instead of output",
      &T.err_stream, 0, 0},
     {"tail", CC_FLAG_SIZE, NULL,
-     "only the last BYTES bytes (4096, 64KiB, 1MiB; 0: all of it)", &T.tail,
-     0, 0},
+     "only the last BYTES bytes (4096, 64KiB, 1MiB; 0: all of it)", &T.tail, 0,
+     0},
     {NULL, 0, NULL, NULL, NULL, 0, 0}};
 
 static const struct ctl_cmd task_cmds[] = {
@@ -371,13 +372,13 @@ static const struct ctl_cmd task_cmds[] = {
         .name = "list",
         .summary = "list tasks, filtered by job, machine or state",
         .usage = "cellctl task list [--job JOB] [--machine NAME]\n"
-"       [--state STATE] [flags]",
+                 "       [--state STATE] [flags]",
         .about = "Lists tasks sorted by job and index: state, machine and\n"
-"attempt (the attempt grows each time a task goes back to\n"
-"pending). Filters combine; the cell applies them.",
+                 "attempt (the attempt grows each time a task goes back to\n"
+                 "pending). Filters combine; the cell applies them.",
         .examples = "  $ cellctl task list --job web\n"
-"  $ cellctl task list --machine m1 --state running\n"
-"  $ cellctl task list --state pending -o wide\n",
+                    "  $ cellctl task list --machine m1 --state running\n"
+                    "  $ cellctl task list --state pending -o wide\n",
         .flags = list_flags,
         .run = task_list,
     },
@@ -385,18 +386,20 @@ static const struct ctl_cmd task_cmds[] = {
         .name = "logs",
         .summary = "print one attempt's output, from its node agent",
         .usage = "cellctl task logs JOB INDEX [--attempt N] [--machine M]\n"
-"       [--stderr] [--tail BYTES] [flags]",
-        .about = "Prints the standard output (or, with --stderr, error) of\n"
-"one attempt of task JOB/INDEX as it is, bytes and all. The\n"
-"cell says which machine the task is on and which attempt it\n"
-"is at (a pending task: the attempt before); that machine's\n"
-"agent URL (machine add --agent) says where to ask. The cell\n"
-"keeps a task's machine only while it runs there: for an ended\n"
-"task, the agents are asked in turn (--machine M asks one).\n"
-"Output only: --json is refused.",
+                 "       [--stderr] [--tail BYTES] [flags]",
+        .about =
+            "Prints the standard output (or, with --stderr, error) of\n"
+            "one attempt of task JOB/INDEX as it is, bytes and all. The\n"
+            "cell says which machine the task is on and which attempt it\n"
+            "is at (a pending task: the attempt before); that machine's\n"
+            "agent URL (machine add --agent) says where to ask. The cell\n"
+            "keeps a task's machine only while it runs there: for an ended\n"
+            "task, the agents are asked in turn (--machine M asks one).\n"
+            "Output only: --json is refused.",
         .examples = "  $ cellctl task logs web 0\n"
-"  $ cellctl task logs web 0 --stderr --tail 4KiB\n"
-"  $ cellctl task logs web 0 --attempt 1 --machine m2 > web-0.1.out\n",
+                    "  $ cellctl task logs web 0 --stderr --tail 4KiB\n"
+                    "  $ cellctl task logs web 0 --attempt 1 --machine m2 > "
+                    "web-0.1.out\n",
         .flags = logs_flags,
         .run = task_logs,
     },

@@ -254,7 +254,7 @@ static void op_table(const struct ctl *c, const json_t *ops)
 	struct table *t = table_new(c->wide ? wide : narrow);
 	size_t i;
 	json_t *op;
-	json_array_foreach(ops, i, op) {
+	json_array_foreach (ops, i, op) {
 		op_row(c, t, i, op);
 	}
 	table_print(t, stdout);
@@ -301,7 +301,7 @@ static json_t *merge_result(const json_t *sent, const json_t *answer, bool dry)
 	              json_object_get(answer, "rejected"), "ops");
 	json_t *ops = json_object_get(out, "ops"), *op;
 	size_t i;
-	json_array_foreach(json_object_get(sent, "ops"), i, op) {
+	json_array_foreach (json_object_get(sent, "ops"), i, op) {
 		json_t *m = json_copy(op);
 		json_object_update(
 		    m, json_array_get(json_object_get(answer, "ops"), i));

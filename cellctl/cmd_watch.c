@@ -159,7 +159,7 @@ static int known_members(struct watch *w)
 	int rc = ctl_get(w->c, "/v1/members", &body);
 	if (rc)
 		return rc;
-	json_array_foreach(json_object_get(body, "members"), i, m) {
+	json_array_foreach (json_object_get(body, "members"), i, m) {
 		add_url(w, jstr(m, "api_address"));
 	}
 	json_decref(body);
@@ -331,20 +331,21 @@ static const struct ctl_cmd watch_cmds[] = {
     {
         .summary = "follow the cell's changes, one line each",
         .usage = "cellctl watch [--from INDEX] [--job JOB] [--machine NAME]\n"
-"       [flags]",
-        .about = "Follows the committed changes (GET /v1/watch) and prints one\n"
-"line per change: the log index, what changed and its new\n"
-"state. When the member it streams from goes away, it resumes\n"
-"on the next member (the servers given, then every member the\n"
-"cell lists) exactly where it stopped: nothing is printed twice\n"
-"and nothing is skipped. When the cell no longer keeps the\n"
-"changes it would need (410), it prints a reload line and\n"
-"continues from the state's current index. With --json each\n"
-"line is the change as the cell sends it. Stop it with Ctrl-C.",
+                 "       [flags]",
+        .about =
+            "Follows the committed changes (GET /v1/watch) and prints one\n"
+            "line per change: the log index, what changed and its new\n"
+            "state. When the member it streams from goes away, it resumes\n"
+            "on the next member (the servers given, then every member the\n"
+            "cell lists) exactly where it stopped: nothing is printed twice\n"
+            "and nothing is skipped. When the cell no longer keeps the\n"
+            "changes it would need (410), it prints a reload line and\n"
+            "continues from the state's current index. With --json each\n"
+            "line is the change as the cell sends it. Stop it with Ctrl-C.",
         .examples = "  $ cellctl watch\n"
-"  $ cellctl watch --job web\n"
-"  $ cellctl watch --from 1 --json |\n"
-"        jq -c 'select(.kind == \"task\")'\n",
+                    "  $ cellctl watch --job web\n"
+                    "  $ cellctl watch --from 1 --json |\n"
+                    "        jq -c 'select(.kind == \"task\")'\n",
         .flags = watch_flags,
         .run = watch_run,
     },

@@ -140,12 +140,12 @@ char *ctl_join_object(const json_t *o, const char *sep)
 	size_t cap = 1, n = 0;
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)o, k, v) {
+	json_object_foreach ((json_t *)o, k, v) {
 		cap += strlen(k) + strlen(sep) + 1 +
 		       (json_is_string(v) ? json_string_length(v) : 24);
 	}
 	char *out = calloc(1, cap);
-	json_object_foreach((json_t *)o, k, v) {
+	json_object_foreach ((json_t *)o, k, v) {
 		char num[24] = "";
 		if (!json_is_string(v))
 			snprintf(num, sizeof(num), "%lld",
@@ -177,7 +177,7 @@ void ctl_print_results(const struct ctl *c, const json_t *results,
 		ctl_print_json(results);
 		return;
 	}
-	json_array_foreach(results, i, e) {
+	json_array_foreach (results, i, e) {
 		if (!json_is_true(json_object_get(e, "ok")))
 			continue; /* its rejection went to stderr */
 		printf("%s %s %s at index %lld%s\n", key, jstr(e, key), done,

@@ -22,8 +22,8 @@ bool celld_authorized(struct celld *d, struct cc_request *r)
 		return true;
 	cc_reply_header(r, "WWW-Authenticate", "Bearer");
 	cc_reply_error(r, 401, "unauthorized",
-		       "this change needs the cell's bearer token: send "
-		       "\"Authorization: Bearer TOKEN\"");
+	               "this change needs the cell's bearer token: send "
+	               "\"Authorization: Bearer TOKEN\"");
 	return false;
 }
 
@@ -38,12 +38,12 @@ bool celld_only_params(struct cc_request *r, const char *const *allowed)
 			char list[256] = "";
 			for (const char *const *a = allowed; *a; a++)
 				snprintf(list + strlen(list),
-					 sizeof(list) - strlen(list), "%s%s",
-					 a == allowed ? "" : ", ", *a);
+				         sizeof(list) - strlen(list), "%s%s",
+				         a == allowed ? "" : ", ", *a);
 			cc_reply_error(r, 400, "bad_query",
-				       "unknown parameter \"%.64s\" (expected "
-				       "one of: %s)",
-				       name, allowed[0] ? list : "none");
+			               "unknown parameter \"%.64s\" (expected "
+			               "one of: %s)",
+			               name, allowed[0] ? list : "none");
 			return false;
 		}
 	}
@@ -66,15 +66,15 @@ static void put_escaped(char *buf, size_t len, const char *s)
 }
 
 static void leader_url(struct cc_request *r, const char *api, char *buf,
-		       size_t len)
+                       size_t len)
 {
 	const char *name, *value;
 	snprintf(buf, len, "%s", api);
 	snprintf(buf + strlen(buf), len - strlen(buf), "%s",
-		 cc_request_path(r));
+	         cc_request_path(r));
 	for (size_t i = 0; (name = cc_request_query_at(r, i, &value)); i++) {
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s",
-			 i ? "&" : "?");
+		         i ? "&" : "?");
 		put_escaped(buf, len, name);
 		if (value) {
 			snprintf(buf + strlen(buf), len - strlen(buf), "=");
@@ -93,30 +93,31 @@ bool celld_leader_or_redirect(struct celld *d, struct cc_request *r)
 		char url[2048];
 		leader_url(r, leader.api_address, url, sizeof(url));
 		cc_reply_header(r, "Location", url);
-		cc_reply_error(r, 307, "not_leader",
-			       "member %llu leads; this write was redirected to %s",
-			       (unsigned long long)id, leader.api_address);
+		cc_reply_error(
+		    r, 307, "not_leader",
+		    "member %llu leads; this write was redirected to %s",
+		    (unsigned long long)id, leader.api_address);
 		return false;
 	}
 	cc_reply_header(r, "Retry-After", "1");
 	cc_reply_error(r, 503, "no_leader",
-		       "the cell is electing a leader (or the new one is "
-		       "catching up); retry in a moment");
+	               "the cell is electing a leader (or the new one is "
+	               "catching up); retry in a moment");
 	return false;
 }
 
 const char *celld_own_txn_id(struct celld *d, const char *what, char *buf,
-			     size_t len)
+                             size_t len)
 {
 	snprintf(buf, len, "%s-%llu-%llu-%llu", what,
-		 (unsigned long long)cr_node_id(d->node),
-		 (unsigned long long)d->led_from,
-		 (unsigned long long)++d->serial);
+	         (unsigned long long)cr_node_id(d->node),
+	         (unsigned long long)d->led_from,
+	         (unsigned long long)++d->serial);
 	return buf;
 }
 
 const char *celld_txn_id(struct celld *d, struct cc_request *r, char *buf,
-			 size_t len)
+                         size_t len)
 {
 	const char *given = cc_request_query(r, "txn_id");
 	if (given && *given)
@@ -164,21 +165,21 @@ static void answer(struct pending *p, const cs_result *res)
 	const struct cs_verdict *v = &res->ops[0];
 	if (v->reason == CS_R_OK) {
 		cc_reply_json(p->req, p->ok_status,
-			      json_pack("{s:I,s:b}", "index",
-					(json_int_t)res->index, "duplicate",
-					res->duplicate));
+		              json_pack("{s:I,s:b}", "index",
+		                        (json_int_t)res->index, "duplicate",
+		                        res->duplicate));
 		return;
 	}
 	cc_reply_error(p->req, status_of(v->reason), cs_reason_name(v->reason),
-		       "%s", v->detail ? v->detail : cs_reason_name(v->reason));
+	               "%s", v->detail ? v->detail : cs_reason_name(v->reason));
 }
 
 static void count(struct celld *d, int status, const cs_result *res)
 {
-	const char *outcome = status ? "unknown"
-			      : res->duplicate ? "duplicate"
-			      : res->committed ? "committed"
-					       : "rejected";
+	const char *outcome = status           ? "unknown"
+	                      : res->duplicate ? "duplicate"
+	                      : res->committed ? "committed"
+	                                       : "rejected";
 	cc_counter_inc(cc_counter_vec_get1(d->txns, outcome));
 }
 
@@ -188,25 +189,24 @@ static void on_commit(void *arg, int status, const cs_result *res)
 	struct celld *d = p->d;
 	count(d, status, res);
 	if (!status)
-		cc_histogram_observe(d->commit_seconds,
-				     ev_time() - p->t0);
+		cc_histogram_observe(d->commit_seconds, ev_time() - p->t0);
 	if (p->req && !status) {
 		answer(p, res);
 	} else if (p->req && status == CR_ELEADERSHIPLOST) {
 		cc_reply_header(p->req, "Retry-After", "1");
 		cc_reply_error(p->req, 503, "outcome_unknown",
-			       "leadership changed while the transaction was "
-			       "in flight; retry it with the same id");
+		               "leadership changed while the transaction was "
+		               "in flight; retry it with the same id");
 	} else if (p->req) {
 		cc_reply_header(p->req, "Retry-After", "1");
 		cc_reply_error(p->req, 503, "not_committed", "%s",
-			       cr_strerror(status));
+		               cr_strerror(status));
 	}
 	free(p);
 }
 
 void celld_submit(struct celld *d, struct cc_request *r, cs_txn *txn,
-		  enum celld_answer shape, unsigned ok_status)
+                  enum celld_answer shape, unsigned ok_status)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 	*p = (struct pending){d, r, shape, ok_status, ev_time()};
@@ -218,10 +218,11 @@ void celld_submit(struct celld *d, struct cc_request *r, cs_txn *txn,
 			celld_leader_or_redirect(d, r);
 			return;
 		}
-		cc_reply_error(r, rc == CR_EINVAL || rc == CR_ETOOBIG ? 400 : 503,
-			       "not_submitted", "%s",
-			       cr_node_errmsg(d->node)[0] ? cr_node_errmsg(d->node)
-							 : cr_strerror(rc));
+		cc_reply_error(
+		    r, rc == CR_EINVAL || rc == CR_ETOOBIG ? 400 : 503,
+		    "not_submitted", "%s",
+		    cr_node_errmsg(d->node)[0] ? cr_node_errmsg(d->node)
+		                               : cr_strerror(rc));
 		return;
 	}
 	cc_request_defer(r, on_abort, p);

@@ -8,16 +8,16 @@
 #include <string.h>
 
 #define LIST_LIMIT_DEFAULT 1000
-#define LIST_LIMIT_MAX 1000000
+#define LIST_LIMIT_MAX     1000000
 
 static const char *const no_params[] = {NULL};
 
 static json_t *member_json(const struct cr_member *m, uint64_t leader)
 {
 	return json_pack("{s:I,s:s,s:s,s:s,s:b}", "id", (json_int_t)m->id,
-			 "role", cr_member_role_name(m->role), "raft_address",
-			 m->raft_address, "api_address", m->api_address,
-			 "leader", m->id == leader);
+	                 "role", cr_member_role_name(m->role), "raft_address",
+	                 m->raft_address, "api_address", m->api_address,
+	                 "leader", m->id == leader);
 }
 
 static void get_status(struct cc_request *r, void *arg)
@@ -30,9 +30,9 @@ static void get_status(struct cc_request *r, void *arg)
 	uint64_t lid = cr_node_leader(d->node, &leader);
 	char hash[17], content[17];
 	snprintf(hash, sizeof(hash), "%016llx",
-		 (unsigned long long)cs_state_hash(s, 0));
+	         (unsigned long long)cs_state_hash(s, 0));
 	snprintf(content, sizeof(content), "%016llx",
-		 (unsigned long long)cs_state_hash(s, CS_HASH_CONTENT));
+	         (unsigned long long)cs_state_hash(s, CS_HASH_CONTENT));
 	json_t *o = json_pack(
 	    "{s:I,s:s,s:I,s:b,s:I,s:I,s:I,s:s,s:I,s:I}", "id",
 	    (json_int_t)cr_node_id(d->node), "role",
@@ -47,8 +47,8 @@ static void get_status(struct cc_request *r, void *arg)
 	/* what ops changed, without the applied index and remembered ids:
 	 * equal before and after a rejected write */
 	json_object_set_new(o, "content_hash", json_string(content));
-	json_object_set_new(o, "leader", lid ? member_json(&leader, lid)
-					     : json_null());
+	json_object_set_new(o, "leader",
+	                    lid ? member_json(&leader, lid) : json_null());
 	cc_reply_json(r, 200, o);
 }
 
@@ -79,17 +79,16 @@ static bool get_limit(struct cc_request *r, size_t *limit)
 
 /* {"index": applied, KEY: items, "truncated": bool} */
 static json_t *listing(struct celld *d, const char *key, json_t *items,
-		       bool truncated)
+                       bool truncated)
 {
 	return json_pack("{s:I,s:o,s:b}", "index",
-			 (json_int_t)cr_node_applied_index(d->node), key, items,
-			 "truncated", truncated);
+	                 (json_int_t)cr_node_applied_index(d->node), key, items,
+	                 "truncated", truncated);
 }
 
 /* GET /v1/KIND[/NAME]?limit=N: checks the query; *name is "" for the list,
  * or "/NAME". */
-static bool list_or_one(struct cc_request *r, const char **name,
-			size_t *limit)
+static bool list_or_one(struct cc_request *r, const char **name, size_t *limit)
 {
 	static const char *const params[] = {"limit", NULL};
 	*name = cc_request_subpath(r);
@@ -108,7 +107,8 @@ static void get_machines(struct cc_request *r, void *arg)
 		const struct cs_machine *m = cs_machine_find(s, name + 1);
 		if (!m)
 			cc_reply_error(r, 404, "unknown_machine",
-				       "machine %.64s does not exist", name + 1);
+			               "machine %.64s does not exist",
+			               name + 1);
 		else
 			cc_reply_json(r, 200, cs_machine_encode(s, m));
 		return;
@@ -131,11 +131,11 @@ static void get_machines(struct cc_request *r, void *arg)
 static int by_name(const void *x, const void *y)
 {
 	return strcmp((*(const struct cs_job *const *)x)->spec.name,
-		      (*(const struct cs_job *const *)y)->spec.name);
+	              (*(const struct cs_job *const *)y)->spec.name);
 }
 
 static json_t *job_with_tasks(const cs_state *s, const struct cs_job *job,
-			      size_t limit)
+                              size_t limit)
 {
 	json_t *o = cs_job_encode(s, job);
 	json_t *tasks = json_array();
@@ -143,7 +143,7 @@ static json_t *job_with_tasks(const cs_state *s, const struct cs_job *job,
 		json_array_append_new(tasks, cs_task_encode(s, &job->tasks[i]));
 	json_object_set_new(o, "tasks", tasks);
 	json_object_set_new(o, "tasks_truncated",
-			    json_boolean(job->spec.ntasks > limit));
+	                    json_boolean(job->spec.ntasks > limit));
 	return o;
 }
 
@@ -159,7 +159,7 @@ static void get_jobs(struct cc_request *r, void *arg)
 		const struct cs_job *job = cs_job_find(s, name + 1);
 		if (!job)
 			cc_reply_error(r, 404, "unknown_job",
-				       "job %.64s does not exist", name + 1);
+			               "job %.64s does not exist", name + 1);
 		else
 			cc_reply_json(r, 200, job_with_tasks(s, job, limit));
 		return;
@@ -201,8 +201,8 @@ static void get_schedulers(struct cc_request *r, void *arg)
 		const struct cs_sched *sc = cs_sched_find(s, name + 1);
 		if (!sc)
 			cc_reply_error(r, 404, "unknown_scheduler",
-				       "scheduler %.64s is not registered",
-				       name + 1);
+			               "scheduler %.64s is not registered",
+			               name + 1);
 		else
 			cc_reply_json(r, 200, sched_json(d, sc));
 		return;
@@ -211,8 +211,8 @@ static void get_schedulers(struct cc_request *r, void *arg)
 	for (uint32_t i = 0; i < cs_sched_count(s); i++)
 		json_array_append_new(a, sched_json(d, cs_sched_at(s, i)));
 	json_int_t index = (json_int_t)cr_node_applied_index(d->node);
-	cc_reply_json(r, 200, json_pack("{s:I,s:o}", "index", index,
-					"schedulers", a));
+	cc_reply_json(r, 200,
+	              json_pack("{s:I,s:o}", "index", index, "schedulers", a));
 }
 
 struct task_filter {
@@ -228,7 +228,7 @@ static bool task_matches(const struct cs_task *t, const struct task_filter *f)
 
 /* Appends the job's matching tasks; false once the limit is reached. */
 static bool add_tasks(const cs_state *s, const struct cs_job *job,
-		      const struct task_filter *f, json_t *a, size_t limit)
+                      const struct task_filter *f, json_t *a, size_t limit)
 {
 	for (uint32_t i = 0; i < job->spec.ntasks; i++) {
 		if (!task_matches(&job->tasks[i], f))
@@ -243,7 +243,7 @@ static bool add_tasks(const cs_state *s, const struct cs_job *job,
 /* ?state=S[,S...]: an agent asks for "assigned,running" in one answer, so
  * that both lists come from one index. */
 static bool parse_states(struct cc_request *r, const char *list,
-			 unsigned *states)
+                         unsigned *states)
 {
 	char buf[128];
 	snprintf(buf, sizeof(buf), "%s", list);
@@ -253,20 +253,20 @@ static bool parse_states(struct cc_request *r, const char *list,
 		int st = cs_task_state_parse(tok);
 		if (st < 0) {
 			cc_reply_error(r, 400, "bad_query",
-				       "state: expected pending, assigned, "
-				       "running, succeeded, failed, lost or "
-				       "killed (several separated by commas); "
-				       "got \"%.32s\"",
-				       tok);
+			               "state: expected pending, assigned, "
+			               "running, succeeded, failed, lost or "
+			               "killed (several separated by commas); "
+			               "got \"%.32s\"",
+			               tok);
 			return false;
 		}
 		*states |= 1u << st;
 	}
 	if (!*states || strlen(list) >= sizeof(buf)) {
 		cc_reply_error(r, 400, "bad_query",
-			       "state: expected one or more task states "
-			       "separated by commas, got \"%.32s\"",
-			       list);
+		               "state: expected one or more task states "
+		               "separated by commas, got \"%.32s\"",
+		               list);
 		return false;
 	}
 	return true;
@@ -285,8 +285,8 @@ static bool task_filter_parse(struct cc_request *r, struct task_filter *f)
 /* Appends the matching tasks holding resources on m; false once the limit
  * is reached. */
 static bool add_machine_tasks(const struct cs_machine *m,
-			      const struct task_filter *f, json_t *a,
-			      size_t limit, const cs_state *s)
+                              const struct task_filter *f, json_t *a,
+                              size_t limit, const cs_state *s)
 {
 	if (f->agent && (!m->agent || strcmp(m->agent, f->agent)))
 		return true;
@@ -306,7 +306,7 @@ static bool add_machine_tasks(const struct cs_machine *m,
  * what it holds, not a walk over every task of the cell (a hollow agent of
  * 1,000 machines reloads this way). Grouped by machine. */
 static bool add_placed_tasks(const cs_state *s, const struct task_filter *f,
-			     json_t *a, size_t limit)
+                             json_t *a, size_t limit)
 {
 	if (f->machine) {
 		const struct cs_machine *m = cs_machine_find(s, f->machine);
@@ -323,8 +323,8 @@ static bool add_placed_tasks(const cs_state *s, const struct task_filter *f,
 static void get_tasks(struct cc_request *r, void *arg)
 {
 	struct celld *d = arg;
-	static const char *const params[] = {"job", "machine", "agent", "state",
-					     "limit", NULL};
+	static const char *const params[] = {"job",   "machine", "agent",
+	                                     "state", "limit",   NULL};
 	const cs_state *s = cr_node_state(d->node);
 	struct task_filter f;
 	size_t limit;
@@ -386,19 +386,19 @@ static double gauge_leader(void *arg)
 void celld_gauges(struct celld *d)
 {
 	cc_gauge_fn_new(d->metrics, "cell_commit_index",
-			"highest log index known committed", gauge_commit, d);
+	                "highest log index known committed", gauge_commit, d);
 	cc_gauge_fn_new(d->metrics, "cell_applied_index",
-			"highest log index applied on this replica",
-			gauge_applied, d);
+	                "highest log index applied on this replica",
+	                gauge_applied, d);
 	cc_gauge_fn_new(d->metrics, "cell_raft_term", "current Raft term",
-			gauge_term, d);
+	                gauge_term, d);
 	cc_gauge_fn_new(d->metrics, "cell_raft_role",
-			"Raft role: 0 unavailable, 1 follower, 2 candidate, 3 "
-			"leader",
-			gauge_role, d);
+	                "Raft role: 0 unavailable, 1 follower, 2 candidate, 3 "
+	                "leader",
+	                gauge_role, d);
 	cc_gauge_fn_new(d->metrics, "cell_raft_leader",
-			"1 when this member is the trusted leader",
-			gauge_leader, d);
+	                "1 when this member is the trusted leader",
+	                gauge_leader, d);
 }
 
 void celld_routes_read(struct celld *d, char *errbuf, size_t errlen, int *rc)
@@ -407,12 +407,16 @@ void celld_routes_read(struct celld *d, char *errbuf, size_t errlen, int *rc)
 		const char *path;
 		cc_handler_fn fn;
 	} routes[] = {
-	    {"/v1/status", get_status},     {"/v1/members", get_members},
-	    {"/v1/machines/", get_machines}, {"/v1/jobs/", get_jobs},
-	    {"/v1/tasks", get_tasks},       {"/metrics", get_metrics},
-	    {"/v1/watch", get_watch},       {"/v1/schedulers/", get_schedulers},
+	    {"/v1/status", get_status},
+	    {"/v1/members", get_members},
+	    {"/v1/machines/", get_machines},
+	    {"/v1/jobs/", get_jobs},
+	    {"/v1/tasks", get_tasks},
+	    {"/metrics", get_metrics},
+	    {"/v1/watch", get_watch},
+	    {"/v1/schedulers/", get_schedulers},
 	};
 	for (size_t i = 0; !*rc && i < sizeof(routes) / sizeof(routes[0]); i++)
 		*rc = cc_server_route(d->server, "GET", routes[i].path,
-				      routes[i].fn, d, errbuf, errlen);
+		                      routes[i].fn, d, errbuf, errlen);
 }

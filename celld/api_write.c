@@ -12,7 +12,7 @@
 
 /* Auth, then leadership: what every write checks first. */
 static bool writable(struct celld *d, struct cc_request *r,
-		     const char *const *params)
+                     const char *const *params)
 {
 	return celld_authorized(d, r) && celld_only_params(r, params) &&
 	       celld_leader_or_redirect(d, r);
@@ -22,7 +22,7 @@ static cs_txn *one_op_txn(struct celld *d, struct cc_request *r)
 {
 	char id[96];
 	return cs_txn_new(celld_txn_id(d, r, id, sizeof(id)), "api",
-			  CS_INCREMENTAL, CS_FINE);
+	                  CS_INCREMENTAL, CS_FINE);
 }
 
 /* ---- POST /v1/txn ---- */
@@ -54,7 +54,7 @@ static bool dry_run_flag(struct cc_request *r, bool *dry)
 	if (cc_parse_bool(v, dry) == 0)
 		return true;
 	cc_reply_error(r, 400, "bad_query",
-		       "dry_run: expected true or false, got \"%.32s\"", v);
+	               "dry_run: expected true or false, got \"%.32s\"", v);
 	return false;
 }
 
@@ -91,14 +91,15 @@ static const char *const id_param[] = {"txn_id", NULL};
 /* "/NAME" or "/NAME/ACTION" from the subpath; false (400/404 sent) when it
  * is neither. */
 static bool split_subpath(struct cc_request *r, char *name, size_t len,
-			  const char **action)
+                          const char **action)
 {
 	const char *sub = cc_request_subpath(r);
 	const char *slash = *sub ? strchr(sub + 1, '/') : NULL;
-	size_t n = slash ? (size_t)(slash - sub - 1) : strlen(sub) - (*sub != 0);
+	size_t n =
+	    slash ? (size_t)(slash - sub - 1) : strlen(sub) - (*sub != 0);
 	if (!*sub || n == 0 || n >= len) {
-		cc_reply_error(r, 404, "not_found",
-			       "expected %s/NAME", cc_request_path(r));
+		cc_reply_error(r, 404, "not_found", "expected %s/NAME",
+		               cc_request_path(r));
 		return false;
 	}
 	memcpy(name, sub + 1, n);
@@ -112,27 +113,30 @@ static void put_machine(struct cc_request *r, void *arg)
 	struct celld *d = arg;
 	char name[CS_NAME_MAX + 2], err[CS_ERRMSG_SIZE];
 	const char *action;
-	if (!split_subpath(r, name, sizeof(name), &action) || !writable(d, r, id_param))
+	if (!split_subpath(r, name, sizeof(name), &action) ||
+	    !writable(d, r, id_param))
 		return;
 	if (*action) {
-		cc_reply_error(r, 404, "not_found", "PUT takes /v1/machines/NAME");
+		cc_reply_error(r, 404, "not_found",
+		               "PUT takes /v1/machines/NAME");
 		return;
 	}
 	json_t *body = cc_request_json(r, err, sizeof(err));
 	if (body && json_is_object(body) && !json_object_get(body, "name"))
 		json_object_set_new(body, "name", json_string(name));
 	struct cs_machine_spec *spec = NULL;
-	if (!body || cs_machine_spec_decode(body, "machine", &spec, err,
-					    sizeof(err))) {
+	if (!body ||
+	    cs_machine_spec_decode(body, "machine", &spec, err, sizeof(err))) {
 		json_decref(body);
 		cc_reply_error(r, 400, "bad_machine", "%s", err);
 		return;
 	}
 	json_decref(body);
 	if (strcmp(spec->name, name)) {
-		cc_reply_error(r, 400, "bad_machine",
-			       "machine.name: \"%s\" differs from the path's \"%s\"",
-			       spec->name, name);
+		cc_reply_error(
+		    r, 400, "bad_machine",
+		    "machine.name: \"%s\" differs from the path's \"%s\"",
+		    spec->name, name);
 		cs_machine_spec_free(spec);
 		return;
 	}
@@ -149,12 +153,13 @@ static void post_machine(struct cc_request *r, void *arg)
 		const char *action;
 		enum cs_machine_state state;
 	} actions[] = {{"drain", CS_MACHINE_DRAINING},
-		       {"undrain", CS_MACHINE_UP},
-		       {"up", CS_MACHINE_UP},
-		       {"down", CS_MACHINE_DOWN}};
+	               {"undrain", CS_MACHINE_UP},
+	               {"up", CS_MACHINE_UP},
+	               {"down", CS_MACHINE_DOWN}};
 	char name[CS_NAME_MAX + 2];
 	const char *action;
-	if (!split_subpath(r, name, sizeof(name), &action) || !writable(d, r, id_param))
+	if (!split_subpath(r, name, sizeof(name), &action) ||
+	    !writable(d, r, id_param))
 		return;
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
 		if (strcmp(action, actions[i].action))
@@ -164,8 +169,9 @@ static void post_machine(struct cc_request *r, void *arg)
 		celld_submit(d, r, t, CELLD_ONE, 200);
 		return;
 	}
-	cc_reply_error(r, 404, "not_found",
-		       "expected /v1/machines/NAME/drain, /undrain, /up or /down");
+	cc_reply_error(
+	    r, 404, "not_found",
+	    "expected /v1/machines/NAME/drain, /undrain, /up or /down");
 }
 
 static void delete_machine(struct cc_request *r, void *arg)
@@ -173,7 +179,8 @@ static void delete_machine(struct cc_request *r, void *arg)
 	struct celld *d = arg;
 	char name[CS_NAME_MAX + 2];
 	const char *action;
-	if (!split_subpath(r, name, sizeof(name), &action) || !writable(d, r, id_param))
+	if (!split_subpath(r, name, sizeof(name), &action) ||
+	    !writable(d, r, id_param))
 		return;
 	cs_txn *t = one_op_txn(d, r);
 	cs_txn_machine_remove(t, name);
@@ -213,12 +220,14 @@ static void delete_job(struct cc_request *r, void *arg)
 	char name[CS_NAME_MAX + 2];
 	const char *action;
 	bool purge = false;
-	if (!split_subpath(r, name, sizeof(name), &action) || !writable(d, r, params))
+	if (!split_subpath(r, name, sizeof(name), &action) ||
+	    !writable(d, r, params))
 		return;
 	const char *p = cc_request_query(r, "purge");
 	if (p && cc_parse_bool(p, &purge)) {
 		cc_reply_error(r, 400, "bad_query",
-			       "purge: expected true or false, got \"%.32s\"", p);
+		               "purge: expected true or false, got \"%.32s\"",
+		               p);
 		return;
 	}
 	cs_txn *t = one_op_txn(d, r);
@@ -266,23 +275,26 @@ static void member_done(void *arg, int status, const char *msg)
 		cc_reply_json(op->req, 200, json_pack("{s:b}", "ok", 1));
 	else if (op->req)
 		cc_reply_error(op->req, status == CR_EBUSY ? 409 : 503,
-			       member_error(status), "%s: %s", cr_strerror(status),
-			       msg);
+		               member_error(status), "%s: %s",
+		               cr_strerror(status), msg);
 	free(op);
 }
 
 /* Runs a membership call; answers once it completes. */
 static void member_call(struct celld *d, struct cc_request *r, int rc,
-			struct member_op *op)
+                        struct member_op *op)
 {
 	if (rc == 0) {
 		cc_request_defer(r, member_abort, op);
 		return;
 	}
 	free(op);
-	cc_reply_error(r, rc == CR_ENOTFOUND ? 404 : rc == CR_EBUSY ? 409 : 400,
-		       member_error(rc), "%s: %s", cr_strerror(rc),
-		       cr_node_errmsg(d->node));
+	cc_reply_error(r,
+	               rc == CR_ENOTFOUND ? 404
+	               : rc == CR_EBUSY   ? 409
+	                                  : 400,
+	               member_error(rc), "%s: %s", cr_strerror(rc),
+	               cr_node_errmsg(d->node));
 }
 
 static bool member_body(struct cc_request *r, json_t **body, int *role)
@@ -297,7 +309,7 @@ static bool member_body(struct cc_request *r, json_t **body, int *role)
 	*role = rname ? cr_member_role_parse(rname) : CR_MEMBER_VOTER;
 	if (*role < 0) {
 		cc_reply_error(r, 400, "bad_member",
-			       "role: expected voter, standby or spare");
+		               "role: expected voter, standby or spare");
 		json_decref(*body);
 		return false;
 	}
@@ -313,21 +325,23 @@ static void post_member(struct cc_request *r, void *arg)
 	    !member_body(r, &body, &role))
 		return;
 	json_t *id = json_object_get(body, "id");
-	const char *raft = json_string_value(json_object_get(body, "raft_address"));
-	const char *api = json_string_value(json_object_get(body, "api_address"));
+	const char *raft =
+	    json_string_value(json_object_get(body, "raft_address"));
+	const char *api =
+	    json_string_value(json_object_get(body, "api_address"));
 	if (!json_is_integer(id) || json_integer_value(id) <= 0 || !raft) {
 		json_decref(body);
 		cc_reply_error(r, 400, "bad_member",
-			       "expected {\"id\": N > 0, \"raft_address\": "
-			       "\"IP:PORT\", \"api_address\": URL, \"role\": "
-			       "voter|standby|spare}");
+		               "expected {\"id\": N > 0, \"raft_address\": "
+		               "\"IP:PORT\", \"api_address\": URL, \"role\": "
+		               "voter|standby|spare}");
 		return;
 	}
 	struct member_op *op = calloc(1, sizeof(*op));
 	*op = (struct member_op){d, r};
 	int rc = cr_node_add(d->node, (uint64_t)json_integer_value(id), raft,
-			     api ? api : "", (enum cr_member_role)role,
-			     member_done, op);
+	                     api ? api : "", (enum cr_member_role)role,
+	                     member_done, op);
 	json_decref(body);
 	member_call(d, r, rc, op);
 }
@@ -362,16 +376,17 @@ static void put_member(struct cc_request *r, void *arg)
 	uint64_t id;
 	json_t *body;
 	int role;
-	if (!member_id(r, &id) || !writable(d, r, (const char *const[]){NULL}) ||
+	if (!member_id(r, &id) ||
+	    !writable(d, r, (const char *const[]){NULL}) ||
 	    !member_body(r, &body, &role))
 		return;
 	json_decref(body);
 	struct member_op *op = calloc(1, sizeof(*op));
 	*op = (struct member_op){d, r};
 	member_call(d, r,
-		    cr_node_assign(d->node, id, (enum cr_member_role)role,
-				   member_done, op),
-		    op);
+	            cr_node_assign(d->node, id, (enum cr_member_role)role,
+	                           member_done, op),
+	            op);
 }
 
 static void post_heartbeat(struct cc_request *r, void *arg)
@@ -399,7 +414,7 @@ void celld_routes_write(struct celld *d, char *errbuf, size_t errlen, int *rc)
 	    {"POST", "/v1/heartbeat", post_heartbeat},
 	};
 	for (size_t i = 0; !*rc && i < sizeof(routes) / sizeof(routes[0]); i++)
-		*rc = cc_server_route(d->server, routes[i].method,
-				      routes[i].path, routes[i].fn, d, errbuf,
-				      errlen);
+		*rc =
+		    cc_server_route(d->server, routes[i].method, routes[i].path,
+		                    routes[i].fn, d, errbuf, errlen);
 }

@@ -14,12 +14,12 @@
  * flag parser (cc_flags_free). */
 struct celld_config {
 	uint64_t id;
-	char *raft_address;  /* "127.0.0.1:9001" */
-	char *listen;        /* API "127.0.0.1:8001" */
-	char *advertise;     /* API URL others use; default http://LISTEN */
+	char *raft_address; /* "127.0.0.1:9001" */
+	char *listen;       /* API "127.0.0.1:8001" */
+	char *advertise;    /* API URL others use; default http://LISTEN */
 	char *data_dir;
-	char *peers;         /* "1=RAFT=API,2=RAFT=API,..." bootstrap list */
-	char *join;          /* API URL of a running member to join through */
+	char *peers; /* "1=RAFT=API,2=RAFT=API,..." bootstrap list */
+	char *join;  /* API URL of a running member to join through */
 	char *token_file;
 	char *log_level;
 	char *log_file;
@@ -34,8 +34,8 @@ struct celld_config {
 	uint64_t dedup_max, dedup_ttl_ms;
 };
 
-struct watch;    /* watch.c */
-struct liveness; /* liveness.c */
+struct watch;       /* watch.c */
+struct liveness;    /* liveness.c */
 struct sched_lease; /* sched_lease.c */
 
 struct celld {
@@ -47,14 +47,15 @@ struct celld {
 	struct watch *watch;
 	struct liveness *live;
 	struct sched_lease *leases;
-	char *token;   /* NULL: mutations need no token (loopback only) */
+	char *token; /* NULL: mutations need no token (loopback only) */
 	bool stopping;
 	uint64_t serial; /* for ids of transactions celld makes itself */
-	uint64_t led_from; /* applied index when it last became trusted leader */
+	uint64_t
+	    led_from; /* applied index when it last became trusted leader */
 	ev_signal sigint, sigterm;
 	/* metrics kept by hot paths */
-	struct cc_counter_vec *txns;   /* outcome */
-	struct cc_counter_vec *ops;    /* verdict */
+	struct cc_counter_vec *txns; /* outcome */
+	struct cc_counter_vec *ops;  /* verdict */
 	struct cc_histogram *commit_seconds;
 };
 
@@ -76,12 +77,12 @@ bool celld_only_params(struct cc_request *r, const char *const *allowed);
  * ok, 404 for unknown_*, 409 for other rejections). */
 enum celld_answer { CELLD_RAW, CELLD_ONE };
 void celld_submit(struct celld *d, struct cc_request *r, cs_txn *txn,
-		  enum celld_answer shape, unsigned ok_status);
+                  enum celld_answer shape, unsigned ok_status);
 /* An id for a transaction celld builds for a REST write ("celld-2-40-17"),
  * or the client's ?txn_id= when given (so retries of REST writes are safe
  * too). */
 const char *celld_txn_id(struct celld *d, struct cc_request *r, char *buf,
-			 size_t len);
+                         size_t len);
 /* An id for a transaction this member makes as the trusted leader:
  * "WHAT-MEMBER-LEDFROM-N", LEDFROM the index of the barrier that made it
  * trusted. Each leadership begins with a new barrier entry, after every
@@ -90,7 +91,7 @@ const char *celld_txn_id(struct celld *d, struct cc_request *r, char *buf,
  * same term). A repeated id would be answered with the remembered first
  * verdict, and the new transaction would change nothing. */
 const char *celld_own_txn_id(struct celld *d, const char *what, char *buf,
-			     size_t len);
+                             size_t len);
 
 /* api_read.c / api_write.c */
 void celld_routes_read(struct celld *d, char *errbuf, size_t errlen, int *rc);
@@ -112,15 +113,15 @@ void watch_handle(struct celld *d, struct cc_request *r);
  * Machines (liveness.c) and schedulers (sched_lease.c) each keep one. */
 struct ttl_table {
 	struct ev_loop *loop;
-	uint64_t ttl_ms;       /* 0: nothing expires, and no sweeps run */
-	json_t *last;          /* name -> last sign of life (ev_now) */
-	ev_tstamp grace_from;  /* when this member became the trusted leader */
+	uint64_t ttl_ms;      /* 0: nothing expires, and no sweeps run */
+	json_t *last;         /* name -> last sign of life (ev_now) */
+	ev_tstamp grace_from; /* when this member became the trusted leader */
 	void (*sweep)(void *arg); /* every quarter TTL; checks leadership */
 	void *arg;
 	ev_timer timer;
 };
 void ttl_init(struct ttl_table *t, struct ev_loop *loop, uint64_t ttl_ms,
-	      void (*sweep)(void *arg), void *arg);
+              void (*sweep)(void *arg), void *arg);
 void ttl_destroy(struct ttl_table *t);
 /* This member became the trusted leader: everyone gets a full TTL. */
 void ttl_trusted(struct ttl_table *t);
@@ -157,7 +158,7 @@ uint64_t sched_lease_ttl_ms(const struct sched_lease *l);
 /* From the node's on_applied hook: an accepted sched_register is a sign of
  * life, an accepted sched_unregister forgets the scheduler. */
 void sched_lease_applied(struct sched_lease *l, const cs_txn *txn,
-			 const cs_result *res);
+                         const cs_result *res);
 /* 1 when name was heard from within the TTL (or there is no TTL), 0 when
  * not, -1 when this member cannot tell (it is not the trusted leader). */
 int sched_lease_alive(const struct sched_lease *l, const char *name);

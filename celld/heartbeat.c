@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#define HEARTBEAT_MAX_MACHINES 100000
+#define HEARTBEAT_MAX_MACHINES   100000
 #define HEARTBEAT_MAX_SCHEDULERS 10000
 #define HEARTBEAT_SHAPE                                                        \
 	"a heartbeat is {\"machines\": [NAME, ...], \"schedulers\": [NAME, "   \
@@ -20,14 +20,14 @@ struct beat_list {
 };
 
 static const struct beat_list machines = {"machines", "machine",
-					  HEARTBEAT_MAX_MACHINES};
+                                          HEARTBEAT_MAX_MACHINES};
 static const struct beat_list schedulers = {"schedulers", "scheduler",
-					    HEARTBEAT_MAX_SCHEDULERS};
+                                            HEARTBEAT_MAX_SCHEDULERS};
 
 /* body[key] as a list of names (NULL when absent); false with 400 sent
  * when it is anything else. */
 static bool get_list(struct cc_request *r, const json_t *body,
-		     const struct beat_list *b, json_t **out)
+                     const struct beat_list *b, json_t **out)
 {
 	json_t *v = json_object_get(body, b->key), *name;
 	size_t i;
@@ -36,24 +36,25 @@ static bool get_list(struct cc_request *r, const json_t *body,
 		return true;
 	if (!json_is_array(v)) {
 		cc_reply_error(r, 400, "bad_heartbeat",
-			       "%s: expected an array of %s names, got %s (%s)",
-			       b->key, b->noun, cs_json_type_name(v), HEARTBEAT_SHAPE);
+		               "%s: expected an array of %s names, got %s (%s)",
+		               b->key, b->noun, cs_json_type_name(v),
+		               HEARTBEAT_SHAPE);
 		return false;
 	}
 	if (json_array_size(v) > b->max) {
 		cc_reply_error(r, 400, "bad_heartbeat",
-			       "%s: expected at most %zu names, got %zu",
-			       b->key, b->max, json_array_size(v));
+		               "%s: expected at most %zu names, got %zu",
+		               b->key, b->max, json_array_size(v));
 		return false;
 	}
 	/* a name that is not a string is a malformed heartbeat, not an
 	 * unknown one: say which element, and take none of it */
-	json_array_foreach(v, i, name) {
+	json_array_foreach (v, i, name) {
 		if (json_is_string(name))
 			continue;
 		cc_reply_error(r, 400, "bad_heartbeat",
-			       "%s[%zu]: expected a %s name (a string), got %s",
-			       b->key, i, b->noun, cs_json_type_name(name));
+		               "%s[%zu]: expected a %s name (a string), got %s",
+		               b->key, i, b->noun, cs_json_type_name(name));
 		return false;
 	}
 	return true;
@@ -64,20 +65,20 @@ static bool check_fields(struct cc_request *r, const json_t *body)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)body, key, v) {
+	json_object_foreach ((json_t *)body, key, v) {
 		if (strcmp(key, machines.key) && strcmp(key, schedulers.key)) {
 			cc_reply_error(r, 400, "bad_heartbeat",
-				       "%.64s: unknown field (expected "
-				       "machines, schedulers; %s)",
-				       key, HEARTBEAT_SHAPE);
+			               "%.64s: unknown field (expected "
+			               "machines, schedulers; %s)",
+			               key, HEARTBEAT_SHAPE);
 			return false;
 		}
 	}
 	if (json_object_size(body))
 		return true;
 	cc_reply_error(r, 400, "bad_heartbeat",
-		       "expected \"machines\", \"schedulers\" or both (%s)",
-		       HEARTBEAT_SHAPE);
+	               "expected \"machines\", \"schedulers\" or both (%s)",
+	               HEARTBEAT_SHAPE);
 	return false;
 }
 
@@ -91,10 +92,10 @@ static json_t *parse(struct cc_request *r, json_t **ms, json_t **ss)
 	}
 	if (!json_is_object(body)) {
 		cc_reply_error(r, 400, "bad_heartbeat",
-			       "(root): expected an object, got %s (%s)",
-			       cs_json_type_name(body), HEARTBEAT_SHAPE);
+		               "(root): expected an object, got %s (%s)",
+		               cs_json_type_name(body), HEARTBEAT_SHAPE);
 	} else if (check_fields(r, body) && get_list(r, body, &machines, ms) &&
-		   get_list(r, body, &schedulers, ss)) {
+	           get_list(r, body, &schedulers, ss)) {
 		return body;
 	}
 	json_decref(body);
@@ -103,12 +104,12 @@ static json_t *parse(struct cc_request *r, json_t **ms, json_t **ss)
 
 /* Beats every name of list; returns the names nobody registered. */
 static json_t *beat_all(const json_t *list,
-			bool (*beat)(void *keeper, const char *name),
-			void *keeper)
+                        bool (*beat)(void *keeper, const char *name),
+                        void *keeper)
 {
 	json_t *unknown = json_array(), *v;
 	size_t i;
-	json_array_foreach(list, i, v) {
+	json_array_foreach (list, i, v) {
 		if (!beat(keeper, json_string_value(v)))
 			json_array_append(unknown, v);
 	}
@@ -134,9 +135,8 @@ void heartbeat_handle(struct celld *d, struct cc_request *r)
 	if (!body)
 		return;
 	json_t *answer = json_pack(
-	    "{s:I,s:o,s:I,s:o}", "ttl_ms",
-	    (json_int_t)liveness_ttl_ms(d->live), "unknown",
-	    beat_all(ms, beat_machine, d->live), "sched_ttl_ms",
+	    "{s:I,s:o,s:I,s:o}", "ttl_ms", (json_int_t)liveness_ttl_ms(d->live),
+	    "unknown", beat_all(ms, beat_machine, d->live), "sched_ttl_ms",
 	    (json_int_t)sched_lease_ttl_ms(d->leases), "unknown_schedulers",
 	    beat_all(ss, beat_scheduler, d->leases));
 	json_decref(body);

@@ -44,10 +44,11 @@ static void on_swept(void *arg, int status, const cs_result *res)
 	struct liveness *l = arg;
 	l->sweeping = false;
 	if (status)
-		CC_WARN("marking silent machines down: %s", cr_strerror(status));
+		CC_WARN("marking silent machines down: %s",
+		        cr_strerror(status));
 	else
 		CC_INFO("%u silent machine(s) marked down at index %llu",
-			res->accepted, (unsigned long long)res->index);
+		        res->accepted, (unsigned long long)res->index);
 }
 
 /* A machine registered, brought up or drained is alive now: it gets a full
@@ -59,7 +60,7 @@ void liveness_applied(struct liveness *l, const cs_result *res)
 		if (c->kind == CS_CHANGE_MACHINE_REMOVED)
 			ttl_forget(&l->ttl, c->machine);
 		else if (c->kind == CS_CHANGE_MACHINE &&
-			 c->state != CS_MACHINE_DOWN)
+		         c->state != CS_MACHINE_DOWN)
 			ttl_seen(&l->ttl, c->machine);
 	}
 }
@@ -74,7 +75,7 @@ static void sweep(void *arg)
 	const cs_state *s = cr_node_state(l->d->node);
 	char id[96];
 	cs_txn *txn = cs_txn_new(celld_own_txn_id(l->d, "ttl", id, sizeof(id)),
-				 "celld-liveness", CS_INCREMENTAL, CS_COARSE);
+	                         "celld-liveness", CS_INCREMENTAL, CS_COARSE);
 	for (uint32_t i = 0; i < cs_machine_slots(s); i++) {
 		const struct cs_machine *m = cs_machine_at(s, i);
 		if (!m || m->state == CS_MACHINE_DOWN)
@@ -82,11 +83,11 @@ static void sweep(void *arg)
 		if (!ttl_expired(&l->ttl, m->name))
 			continue;
 		/* coarse: a machine that changed since (re-registered) stays */
-		cs_op_expect_seq(cs_txn_machine_state(txn, m->name,
-						      CS_MACHINE_DOWN),
-				 m->seq);
-		CC_WARN("machine %s silent for %.1f s: marking it down", m->name,
-			ttl_silent(&l->ttl, m->name));
+		cs_op_expect_seq(
+		    cs_txn_machine_state(txn, m->name, CS_MACHINE_DOWN),
+		    m->seq);
+		CC_WARN("machine %s silent for %.1f s: marking it down",
+		        m->name, ttl_silent(&l->ttl, m->name));
 	}
 	if (!txn->nops || cr_node_submit(l->d->node, txn, on_swept, l)) {
 		cs_txn_free(txn);

@@ -79,7 +79,7 @@ bool sched_lease_beat(struct sched_lease *l, const char *name)
  * then heartbeats: it must not expire in between because the grace began
  * long ago); an unregistration forgets the scheduler. */
 void sched_lease_applied(struct sched_lease *l, const cs_txn *txn,
-			 const cs_result *res)
+                         const cs_result *res)
 {
 	if (res->duplicate) /* its first verdicts, and no change */
 		return;
@@ -123,26 +123,27 @@ static int member_role(const cr_node *node, uint64_t id)
  * a voter or spare that a scheduler named is an operator's business, and
  * a standby that a registered scheduler names again (it came back) stays. */
 static bool still_removable(struct sched_lease *l, uint64_t id,
-			    const char *name)
+                            const char *name)
 {
 	int role = member_role(l->d->node, id);
 	const char *again = named_by(cr_node_state(l->d->node), id);
 	if (role < 0) {
 		CC_INFO("member %" PRIu64 " of expired scheduler %s has left "
-			"the configuration already",
-			id, name);
+		        "the configuration already",
+		        id, name);
 		return false;
 	}
 	if (role != CR_MEMBER_STANDBY) {
 		CC_WARN("member %" PRIu64 " of expired scheduler %s is a %s: "
-			"left in place (expiry removes standbys only)",
-			id, name, cr_member_role_name((enum cr_member_role)role));
+		        "left in place (expiry removes standbys only)",
+		        id, name,
+		        cr_member_role_name((enum cr_member_role)role));
 		return false;
 	}
 	if (again) {
 		CC_INFO("member %" PRIu64 " of expired scheduler %s is named "
-			"by scheduler %s again: kept",
-			id, name, again);
+		        "by scheduler %s again: kept",
+		        id, name, again);
 		return false;
 	}
 	return true;
@@ -171,7 +172,7 @@ static void on_removed(void *arg, int status, const char *msg)
 		CC_INFO("standby member %" PRIu64 " removed", id);
 	else
 		CC_WARN("removing standby member %" PRIu64 ": %s%s%s", id,
-			cr_strerror(status), *msg ? ": " : "", msg);
+		        cr_strerror(status), *msg ? ": " : "", msg);
 	if (!status || !transient(status))
 		forget_standby(l, id);
 }
@@ -186,7 +187,7 @@ static void remove_next(struct sched_lease *l)
 	void *tmp;
 	if (l->removing)
 		return;
-	json_object_foreach_safe(l->standbys, tmp, key, v) {
+	json_object_foreach_safe (l->standbys, tmp, key, v) {
 		uint64_t id = strtoull(key, NULL, 10);
 		const char *name = json_string_value(v);
 		if (!still_removable(l, id, name)) {
@@ -196,17 +197,17 @@ static void remove_next(struct sched_lease *l)
 		int rc = cr_node_remove(l->d->node, id, on_removed, l);
 		if (rc == 0) {
 			CC_INFO("removing standby member %" PRIu64
-				" of expired scheduler %s",
-				id, name);
+			        " of expired scheduler %s",
+			        id, name);
 			l->removing = id;
 		} else if (rc == CR_EBUSY) {
 			CC_DEBUG("standby member %" PRIu64 " of scheduler %s: "
-				 "membership busy, again next sweep",
-				 id, name);
+			         "membership busy, again next sweep",
+			         id, name);
 		} else {
 			CC_WARN("removing standby member %" PRIu64
-				" of scheduler %s: %s",
-				id, name, cr_node_errmsg(l->d->node));
+			        " of scheduler %s: %s",
+			        id, name, cr_node_errmsg(l->d->node));
 			if (!transient(rc))
 				json_object_del(l->standbys, key);
 		}
@@ -223,12 +224,12 @@ static void on_unregistered(void *arg, int status, const cs_result *res)
 	l->expiring = NULL;
 	if (status) {
 		CC_WARN("unregistering silent schedulers: %s",
-			cr_strerror(status));
+		        cr_strerror(status));
 		json_decref(expiring);
 		return;
 	}
 	CC_INFO("%u silent scheduler(s) unregistered at index %" PRIu64,
-		res->accepted, res->index);
+	        res->accepted, res->index);
 	for (uint32_t i = 0; i < res->nops; i++) {
 		json_t *e = json_array_get(expiring, i);
 		json_int_t member = json_integer_value(json_array_get(e, 1));
@@ -252,10 +253,11 @@ static json_t *silent_schedulers(struct sched_lease *l)
 		const struct cs_sched *sc = cs_sched_at(s, i);
 		if (!ttl_expired(&l->ttl, sc->name))
 			continue;
-		json_array_append_new(silent, json_pack("[s,I]", sc->name,
-							(json_int_t)sc->member));
+		json_array_append_new(
+		    silent,
+		    json_pack("[s,I]", sc->name, (json_int_t)sc->member));
 		CC_WARN("scheduler %s silent for %.1f s: unregistering it",
-			sc->name, ttl_silent(&l->ttl, sc->name));
+		        sc->name, ttl_silent(&l->ttl, sc->name));
 	}
 	return silent;
 }
@@ -272,14 +274,14 @@ static void unregister_silent(struct sched_lease *l)
 	char id[96];
 	cs_txn *txn =
 	    cs_txn_new(celld_own_txn_id(l->d, "sched-ttl", id, sizeof(id)),
-		       "celld", CS_INCREMENTAL, CS_FINE);
-	json_array_foreach(silent, i, e) {
-		cs_txn_sched_unregister(txn,
-					json_string_value(json_array_get(e, 0)));
+	               "celld", CS_INCREMENTAL, CS_FINE);
+	json_array_foreach (silent, i, e) {
+		cs_txn_sched_unregister(
+		    txn, json_string_value(json_array_get(e, 0)));
 	}
 	if (cr_node_submit(l->d->node, txn, on_unregistered, l)) {
 		CC_WARN("unregistering silent schedulers: %s",
-			cr_node_errmsg(l->d->node));
+		        cr_node_errmsg(l->d->node));
 		cs_txn_free(txn);
 		json_decref(silent);
 		return;

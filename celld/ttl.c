@@ -13,7 +13,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 void ttl_init(struct ttl_table *t, struct ev_loop *loop, uint64_t ttl_ms,
-	      void (*sweep)(void *arg), void *arg)
+              void (*sweep)(void *arg), void *arg)
 {
 	t->loop = loop;
 	t->ttl_ms = ttl_ms;

@@ -47,7 +47,7 @@ struct watch *watch_new(struct celld *d, uint64_t window)
 	w->ring = calloc(w->cap, sizeof(*w->ring));
 	w->lo = 1;
 	ev_timer_init(&w->progress, on_progress, PROGRESS_SECONDS,
-		      PROGRESS_SECONDS);
+	              PROGRESS_SECONDS);
 	w->progress.data = w;
 	ev_timer_start(d->loop, &w->progress);
 	return w;
@@ -91,7 +91,7 @@ struct line {
 
 /* Not an initializer: that would clear the text buffer every time. */
 static void line_init(struct line *l, const struct watch *w, uint64_t index,
-		      const struct cs_change *c)
+                      const struct cs_change *c)
 {
 	l->w = w;
 	l->index = index;
@@ -106,9 +106,9 @@ static const char *line_agent(struct line *l)
 	if (!l->have_agent) {
 		const struct cs_machine *m =
 		    l->c->machine[0]
-			? cs_machine_find(cr_node_state(l->w->d->node),
-					  l->c->machine)
-			: NULL;
+		        ? cs_machine_find(cr_node_state(l->w->d->node),
+		                          l->c->machine)
+		        : NULL;
 		l->agent = m ? m->agent : NULL;
 		l->have_agent = true;
 	}
@@ -137,7 +137,7 @@ static bool send_change(struct sub *s, struct line *l)
 		return true;
 	if (!l->have_text) {
 		l->len = cs_change_format(l->c, l->index, l->text,
-					  sizeof(l->text) - 1);
+		                          sizeof(l->text) - 1);
 		l->have_text = true;
 	}
 	if (l->len >= sizeof(l->text) - 1) { /* never for a valid state */
@@ -206,7 +206,7 @@ static void on_progress(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)loop;
 	(void)revents;
 	json_t *j = json_pack("{s:s,s:I}", "kind", "progress", "index",
-			      (json_int_t)cr_node_applied_index(w->d->node));
+	                      (json_int_t)cr_node_applied_index(w->d->node));
 	struct sub *s = w->subs;
 	while (s) {
 		struct sub *next = s->next;
@@ -235,7 +235,7 @@ static bool name_param(struct cc_request *r, const char *key, char *out)
 	}
 	if (!*v || strlen(v) > CS_NAME_MAX) {
 		cc_reply_error(r, 400, "bad_query",
-			       "%s: expected a name of 1-63 characters", key);
+		               "%s: expected a name of 1-63 characters", key);
 		return false;
 	}
 	strcpy(out, v);
@@ -251,8 +251,8 @@ static bool agent_param(struct cc_request *r, char *out)
 	}
 	if (!*v || strlen(v) > CS_AGENT_MAX) {
 		cc_reply_error(r, 400, "bad_query",
-			       "agent: expected an agent URL of 1-%u bytes",
-			       CS_AGENT_MAX);
+		               "agent: expected an agent URL of 1-%u bytes",
+		               CS_AGENT_MAX);
 		return false;
 	}
 	strcpy(out, v);
@@ -272,18 +272,18 @@ static bool from_param(struct watch *w, struct cc_request *r, uint64_t *from)
 	/* errno: an index past 2^64-1 would quietly become 2^64-1 */
 	if (!*v || *end || v[0] == '-' || errno == ERANGE) {
 		cc_reply_error(r, 400, "bad_query",
-			       "from: expected a log index (an integer >= 0), "
-			       "got \"%.32s\"",
-			       v);
+		               "from: expected a log index (an integer >= 0), "
+		               "got \"%.32s\"",
+		               v);
 		return false;
 	}
 	*from = n ? n : 1;
 	if (*from < w->lo && *from <= applied) {
 		cc_reply_error(r, 410, "gone",
-			       "index %llu is older than this member's window "
-			       "(it keeps changes from index %llu): reload the "
-			       "state, then watch from its index",
-			       n, (unsigned long long)w->lo);
+		               "index %llu is older than this member's window "
+		               "(it keeps changes from index %llu): reload the "
+		               "state, then watch from its index",
+		               n, (unsigned long long)w->lo);
 		return false;
 	}
 	return true;
@@ -308,14 +308,15 @@ static bool replay(struct watch *w, struct sub *s, uint64_t from)
 void watch_handle(struct celld *d, struct cc_request *r)
 {
 	static const char *const params[] = {"from", "job", "machine", "agent",
-					     NULL};
+	                                     NULL};
 	struct watch *w = d->watch;
 	struct sub *s = calloc(1, sizeof(*s));
 	uint64_t from;
 	s->w = w;
 	if (!celld_only_params(r, params) || !from_param(w, r, &from) ||
 	    !name_param(r, "job", s->job) ||
-	    !name_param(r, "machine", s->machine) || !agent_param(r, s->agent)) {
+	    !name_param(r, "machine", s->machine) ||
+	    !agent_param(r, s->agent)) {
 		free(s);
 		return;
 	}

@@ -9,7 +9,7 @@
 #include <string.h>
 
 enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
-			 ...)
+                         ...)
 {
 	va_list ap;
 	char buf[320];
@@ -22,23 +22,23 @@ enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
 }
 
 enum cs_reason cs_find_job(struct cs_apply *a, const char *name,
-			   struct cs_job **job)
+                           struct cs_job **job)
 {
 	*job = name ? cs_map_get(&a->s->jobs, name) : NULL;
 	if (*job)
 		return CS_R_OK;
 	return cs_reject(a, CS_R_UNKNOWN_JOB, "job %s does not exist",
-			 name ? name : "(none)");
+	                 name ? name : "(none)");
 }
 
 enum cs_reason cs_find_machine(struct cs_apply *a, const char *name,
-			       uint32_t *slot)
+                               uint32_t *slot)
 {
 	*slot = name ? cs_machine_slot(a->s, name) : CS_NO_MACHINE;
 	if (*slot != CS_NO_MACHINE)
 		return CS_R_OK;
 	return cs_reject(a, CS_R_UNKNOWN_MACHINE, "machine %s does not exist",
-			 name ? name : "(none)");
+	                 name ? name : "(none)");
 }
 
 typedef enum cs_reason (*op_fn)(struct cs_apply *, const struct cs_op *);
@@ -62,8 +62,8 @@ static const op_fn op_table[CS_OP__COUNT] = {
 static enum cs_reason run_op(struct cs_apply *a, const struct cs_op *op)
 {
 	if ((unsigned)op->kind >= CS_OP__COUNT)
-		return cs_reject(a, CS_R_UNKNOWN_TASK, "op kind %d is not an op",
-				 (int)op->kind);
+		return cs_reject(a, CS_R_UNKNOWN_TASK,
+		                 "op kind %d is not an op", (int)op->kind);
 	return op_table[op->kind](a, op);
 }
 
@@ -73,21 +73,21 @@ static void abort_all(cs_result *out)
 		if (out->ops[i].reason != CS_R_OK)
 			continue;
 		out->ops[i].reason = CS_R_ABORTED;
-		out->ops[i].detail = cs_xstrdup(
-		    "valid, but another op of this all_or_nothing "
-		    "transaction was rejected");
+		out->ops[i].detail =
+		    cs_xstrdup("valid, but another op of this all_or_nothing "
+		               "transaction was rejected");
 	}
 }
 
 /* Runs every op; with keep == false the state is left as it was (dry run). */
 static void run(cs_state *s, const cs_txn *txn, int64_t now_ms, bool keep,
-		cs_result *out)
+                cs_result *out)
 {
 	bool journaled = !keep || txn->mode == CS_ALL_OR_NOTHING;
 	struct cs_apply a = {.s = s,
-			     .txn = txn,
-			     .now_ms = now_ms,
-			     .journal = journaled ? cs_journal_new() : NULL};
+	                     .txn = txn,
+	                     .now_ms = now_ms,
+	                     .journal = journaled ? cs_journal_new() : NULL};
 	uint32_t rejected = 0;
 	s->txn_serial++;
 	out->nops = txn->nops;
@@ -132,7 +132,7 @@ static void replay_verdict(const struct cs_dedup_rec *rec, cs_result *out)
 }
 
 void cs_apply(cs_state *s, const cs_txn *txn, uint64_t index, int64_t now_ms,
-	      cs_result *out)
+              cs_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	cs_dedup_expire(&s->dedup, &s->cfg, now_ms);
@@ -145,7 +145,7 @@ void cs_apply(cs_state *s, const cs_txn *txn, uint64_t index, int64_t now_ms,
 		run(s, txn, now_ms, true, out);
 		if (txn->id)
 			cs_dedup_record(&s->dedup, &s->cfg, txn->id, index,
-					now_ms, out);
+			                now_ms, out);
 	}
 	s->applied_index = index;
 }

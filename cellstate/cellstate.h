@@ -20,19 +20,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CS_NAME_MAX 63          /* machine, job, pool, scheduler names */
-#define CS_ID_MAX 128           /* transaction ids and origins */
-#define CS_ERRMSG_SIZE 256      /* every errbuf parameter should be this big */
-#define CS_RES_MAX 8            /* cpu, memory, disk + up to 5 extended */
+#define CS_NAME_MAX     63  /* machine, job, pool, scheduler names */
+#define CS_ID_MAX       128 /* transaction ids and origins */
+#define CS_ERRMSG_SIZE  256 /* every errbuf parameter should be this big */
+#define CS_RES_MAX      8   /* cpu, memory, disk + up to 5 extended */
 #define CS_RES_NAME_MAX 31
-#define CS_RES_VALUE_MAX 1000000000000000ull /* 10^15: beyond any real machine */
-#define CS_LABELS_MAX 32
+#define CS_RES_VALUE_MAX                                                       \
+	1000000000000000ull /* 10^15: beyond any real machine */
+#define CS_LABELS_MAX    32
 #define CS_JOB_TASKS_MAX 1000000u
-#define CS_PRIORITY_MAX 1000u
-#define CS_RETRIES_MAX 1000u
-#define CS_NOTE_MAX 512u         /* bytes of a job note */
-#define CS_AGENT_MAX 127u        /* bytes of a machine's agent URL */
-#define CS_NO_MACHINE UINT32_MAX
+#define CS_PRIORITY_MAX  1000u
+#define CS_RETRIES_MAX   1000u
+#define CS_NOTE_MAX      512u /* bytes of a job note */
+#define CS_AGENT_MAX     127u /* bytes of a machine's agent URL */
+#define CS_NO_MACHINE    UINT32_MAX
 
 /* Fixed resource dimensions; extended ones (gpu, ...) get the next indexes
  * in the order the log first names them, so every replica agrees. */
@@ -75,7 +76,7 @@ enum cs_reason {
 #define CS_REASON_ENUM(id, name) CS_R_##id,
 	CS_REASONS(CS_REASON_ENUM)
 #undef CS_REASON_ENUM
-	CS_REASON__COUNT
+	    CS_REASON__COUNT
 };
 
 /* Static string for a reason ("seq_changed"); "invalid" if out of range. */
@@ -200,26 +201,29 @@ struct cs_machine_spec {
 
 struct cs_job_spec {
 	char *name;
-	char *class_name; /* which scheduler class owns the job */
-	uint32_t priority; /* 0..CS_PRIORITY_MAX */
-	uint32_t ntasks;   /* 1..CS_JOB_TASKS_MAX */
+	char *class_name;          /* which scheduler class owns the job */
+	uint32_t priority;         /* 0..CS_PRIORITY_MAX */
+	uint32_t ntasks;           /* 1..CS_JOB_TASKS_MAX */
 	struct cs_amount *request; /* per task */
 	uint32_t nrequest;
 	/* constraints */
-	char *pool; /* NULL: any pool */
+	char *pool;              /* NULL: any pool */
 	struct cs_label *labels; /* required machine labels */
 	uint32_t nlabels;
 	bool distinct; /* no two tasks of the job on one machine */
-	bool gang;     /* all pending tasks are placed in one transaction, or none */
-	uint32_t max_retries; /* failures tolerated per task before the job fails */
+	bool
+	    gang; /* all pending tasks are placed in one transaction, or none */
+	uint32_t
+	    max_retries; /* failures tolerated per task before the job fails */
 	/* what an agent runs: a command, or a simulated duration, or both */
 	char *command; /* NULL when only simulated */
 	char **args;
 	uint32_t nargs;
 	struct cs_label *env;
 	uint32_t nenv;
-	uint64_t duration_ms; /* simulated run time for hollow agents; 0 = none */
-	char **deps; /* jobs that must succeed first */
+	uint64_t
+	    duration_ms; /* simulated run time for hollow agents; 0 = none */
+	char **deps;     /* jobs that must succeed first */
 	uint32_t ndeps;
 	char *cron; /* 5-field cron schedule, or NULL */
 };
@@ -228,7 +232,8 @@ struct cs_sched_spec {
 	char *name;
 	char *class_name;
 	char *policy;
-	uint64_t member; /* Raft id of the scheduler's standby replica; 0: none */
+	uint64_t
+	    member; /* Raft id of the scheduler's standby replica; 0: none */
 };
 
 /* ---- transactions ------------------------------------------------------ */
@@ -261,20 +266,20 @@ struct cs_op {
 	bool has_seq;
 	uint64_t seq;
 	char *job;     /* place, preempt, release, task_state, job_kill/remove,
-			  job_note */
+	                  job_note */
 	uint32_t task; /* task index within job */
 	char *machine; /* place, preempt, task_state, machine_state/remove;
-			  optional for release (NULL: wherever it is) */
+	                  optional for release (NULL: wherever it is) */
 	char *by_job;  /* preempt: the job the victim makes room for */
 	/* task_state: the agent's report for one attempt */
 	enum cs_task_state report; /* running, succeeded, failed or lost */
 	uint32_t attempt;
 	int32_t exit_code;
-	enum cs_machine_state machine_state;        /* machine_state */
-	struct cs_machine_spec *machine_spec;       /* machine_put */
-	struct cs_job_spec *job_spec;               /* job_put */
-	struct cs_sched_spec *sched_spec;           /* sched_register */
-	char *sched;                                /* sched_unregister */
+	enum cs_machine_state machine_state;  /* machine_state */
+	struct cs_machine_spec *machine_spec; /* machine_put */
+	struct cs_job_spec *job_spec;         /* job_put */
+	struct cs_sched_spec *sched_spec;     /* sched_register */
+	char *sched;                          /* sched_unregister */
 	char *note; /* job_note: why the job is pending; NULL or "" clears */
 };
 
@@ -296,29 +301,29 @@ typedef struct cs_txn {
  * ownership of their arguments. Builders do not validate: cs_txn_validate
  * (run by the decoder) checks names and ranges, cs_apply checks the rest. */
 cs_txn *cs_txn_new(const char *id, const char *origin, enum cs_mode mode,
-		   enum cs_detect detect);
+                   enum cs_detect detect);
 void cs_txn_free(cs_txn *txn); /* NULL is fine */
 struct cs_op *cs_txn_place(cs_txn *txn, const char *job, uint32_t task,
-			   const char *machine, uint64_t seq);
+                           const char *machine, uint64_t seq);
 struct cs_op *cs_txn_preempt(cs_txn *txn, const char *job, uint32_t task,
-			     const char *machine, uint64_t seq,
-			     const char *by_job);
+                             const char *machine, uint64_t seq,
+                             const char *by_job);
 /* machine may be NULL: release the task wherever it is. */
 struct cs_op *cs_txn_release(cs_txn *txn, const char *job, uint32_t task,
-			     const char *machine);
+                             const char *machine);
 struct cs_op *cs_txn_task_state(cs_txn *txn, const char *job, uint32_t task,
-				uint32_t attempt, const char *machine,
-				enum cs_task_state report, int32_t exit_code);
+                                uint32_t attempt, const char *machine,
+                                enum cs_task_state report, int32_t exit_code);
 struct cs_op *cs_txn_machine_put(cs_txn *txn,
-				 const struct cs_machine_spec *spec);
+                                 const struct cs_machine_spec *spec);
 struct cs_op *cs_txn_machine_state(cs_txn *txn, const char *machine,
-				   enum cs_machine_state state);
+                                   enum cs_machine_state state);
 struct cs_op *cs_txn_machine_remove(cs_txn *txn, const char *machine);
 struct cs_op *cs_txn_job_put(cs_txn *txn, const struct cs_job_spec *spec);
 struct cs_op *cs_txn_job_kill(cs_txn *txn, const char *job);
 struct cs_op *cs_txn_job_remove(cs_txn *txn, const char *job);
 struct cs_op *cs_txn_sched_register(cs_txn *txn,
-				   const struct cs_sched_spec *spec);
+                                    const struct cs_sched_spec *spec);
 struct cs_op *cs_txn_sched_unregister(cs_txn *txn, const char *name);
 /* A scheduler's word on why `job` is still pending ("no machine has cpu
  * 64000"), at most CS_NOTE_MAX bytes of UTF-8 without control characters;
@@ -334,9 +339,9 @@ void cs_op_expect_seq(struct cs_op *op, uint64_t seq);
  * the offending field ("ops[2].machine: expected ..."). */
 int cs_txn_validate(const cs_txn *txn, char *errbuf, size_t errlen);
 int cs_machine_spec_validate(const struct cs_machine_spec *spec,
-			     const char *path, char *errbuf, size_t errlen);
+                             const char *path, char *errbuf, size_t errlen);
 int cs_job_spec_validate(const struct cs_job_spec *spec, const char *path,
-			 char *errbuf, size_t errlen);
+                         char *errbuf, size_t errlen);
 
 /* ---- verdicts ----------------------------------------------------------- */
 
@@ -362,15 +367,15 @@ const char *cs_change_kind_name(enum cs_change_kind k);
 int cs_change_kind_parse(const char *name);
 
 struct cs_change {
-	uint8_t kind;     /* enum cs_change_kind */
-	uint8_t state;    /* the state after: task, job or machine state */
-	uint8_t end;      /* task: how the attempt `attempt` ended, or NONE */
-	uint32_t task;    /* task: index */
-	uint32_t attempt; /* task: the attempt this change is about */
+	uint8_t kind;      /* enum cs_change_kind */
+	uint8_t state;     /* the state after: task, job or machine state */
+	uint8_t end;       /* task: how the attempt `attempt` ended, or NONE */
+	uint32_t task;     /* task: index */
+	uint32_t attempt;  /* task: the attempt this change is about */
 	int32_t exit_code; /* task: when it ended */
 	char job[CS_NAME_MAX + 1];     /* task and job changes */
 	char machine[CS_NAME_MAX + 1]; /* task: the machine it is on or left;
-					  "" when none; machine changes */
+	                                  "" when none; machine changes */
 };
 
 /* The answer to one transaction. `committed` is false only when an
@@ -378,12 +383,13 @@ struct cs_change {
  * whatever validated. A duplicate (id seen before) carries the first verdict's
  * reasons, no details, and changed nothing. */
 typedef struct cs_result {
-	uint64_t index; /* log index that decided it (the first one, for duplicates) */
+	uint64_t index; /* log index that decided it (the first one, for
+	                   duplicates) */
 	bool duplicate;
 	bool committed;
 	uint32_t nops;
 	uint32_t accepted;
-	struct cs_verdict *ops; /* owned, nops entries */
+	struct cs_verdict *ops;    /* owned, nops entries */
 	struct cs_change *changes; /* owned; only with tracking on */
 	uint32_t nchanges;
 } cs_result;
@@ -395,11 +401,13 @@ void cs_result_clear(cs_result *res); /* frees what it owns; zeroes it */
  * pointer stays valid until the next cs_apply (machines may move then). */
 
 struct cs_task {
-	struct cs_job *job;           /* owning job (borrowed) */
+	struct cs_job *job;              /* owning job (borrowed) */
 	struct cs_task *next_on_machine; /* list of tasks holding resources */
 	struct cs_task *prev_on_machine; /* on `machine`, in placement order */
-	uint32_t machine;  /* machine slot while assigned/running, else CS_NO_MACHINE */
-	uint32_t attempt;  /* 0 for the first run; +1 each time it goes back to pending */
+	uint32_t machine;  /* machine slot while assigned/running, else
+	                      CS_NO_MACHINE */
+	uint32_t attempt;  /* 0 for the first run; +1 each time it goes back to
+	                      pending */
 	int32_t exit_code; /* of the last ended attempt */
 	uint16_t failures; /* failed or lost attempts so far */
 	uint8_t state;     /* enum cs_task_state */
@@ -412,33 +420,34 @@ struct cs_job {
 	enum cs_job_state state;
 	enum cs_job_cause cause;
 	int64_t submit_ms;
-	int64_t end_ms;          /* 0 while not ended */
+	int64_t end_ms; /* 0 while not ended */
 	/* owned; why the job is pending as its scheduler last reported, or
 	 * NULL; never "". Cleared by every accepted place of the job, kept
 	 * when the job ends (why it never ran). */
 	char *note;
-	uint32_t deps_waiting;   /* dependencies that have not succeeded yet */
+	uint32_t deps_waiting; /* dependencies that have not succeeded yet */
 	/* Invariant: count[s] is the number of tasks in state s; they sum to
 	 * spec.ntasks. */
 	uint32_t count[CS_TASK_STATE__COUNT];
-	struct cs_task *tasks;   /* spec.ntasks entries, owned */
-	struct cs_job **dependents; /* jobs listing this one in deps (borrowed) */
+	struct cs_task *tasks; /* spec.ntasks entries, owned */
+	struct cs_job *
+	    *dependents; /* jobs listing this one in deps (borrowed) */
 	uint32_t ndependents;
 	uint32_t dependents_cap;
-	uint64_t txn_serial;     /* private: last transaction that saved it */
-	uint64_t gang_serial;    /* private: gang check of that transaction */
-	uint32_t gang_expected;  /* private */
-	uint32_t gang_places;    /* private */
+	uint64_t txn_serial;    /* private: last transaction that saved it */
+	uint64_t gang_serial;   /* private: gang check of that transaction */
+	uint32_t gang_expected; /* private */
+	uint32_t gang_places;   /* private */
 };
 
 struct cs_machine {
 	char name[CS_NAME_MAX + 1];
-	char *pool;             /* owned */
+	char *pool;              /* owned */
 	struct cs_label *labels; /* owned, sorted by key */
 	uint32_t nlabels;
-	char *agent;            /* owned; the agent's base URL, or NULL */
+	char *agent; /* owned; the agent's base URL, or NULL */
 	enum cs_machine_state state;
-	bool in_use;            /* false: a free slot */
+	bool in_use; /* false: a free slot */
 	/* Version of this machine: set from a cell-wide counter on every
 	 * transaction that changes the machine (placement, release, end of a
 	 * task, state, capacity, pool, labels, agent), so it never decreases,
@@ -448,11 +457,11 @@ struct cs_machine {
 	/* Invariant: allocated == sum of the requests of `tasks`, and
 	 * allocated <= capacity in every dimension. */
 	cs_res allocated;
-	struct cs_task *tasks;  /* assigned and running tasks here (borrowed) */
+	struct cs_task *tasks; /* assigned and running tasks here (borrowed) */
 	uint32_t ntasks;
-	uint32_t next_free;     /* private: free-slot list */
-	uint64_t txn_serial;    /* private: last transaction that touched it */
-	uint64_t seq_before;    /* private: seq before that transaction */
+	uint32_t next_free;  /* private: free-slot list */
+	uint64_t txn_serial; /* private: last transaction that touched it */
+	uint64_t seq_before; /* private: seq before that transaction */
 };
 
 struct cs_sched {
@@ -488,7 +497,7 @@ uint64_t cs_state_applied_index(const cs_state *s);
  * Always succeeds: rejections are verdicts in *out (which the caller clears
  * with cs_result_clear). Deterministic in (state, txn, index, now_ms). */
 void cs_apply(cs_state *s, const cs_txn *txn, uint64_t index, int64_t now_ms,
-	      cs_result *out);
+              cs_result *out);
 
 /* Validates txn against the state without changing it: the verdicts it would
  * get if it were the next entry (the dry run of `cellctl txn --dry-run`). */
@@ -498,7 +507,7 @@ void cs_dry_run(cs_state *s, const cs_txn *txn, cs_result *out);
  * CS_R_OK when a task of job fits on m now, else machine_down,
  * machine_draining, constraint or insufficient. */
 enum cs_reason cs_fit(const cs_state *s, const struct cs_machine *m,
-		      const struct cs_job *job);
+                      const struct cs_job *job);
 /* The part of cs_fit that never changes while the machine's pool and labels
  * stay: the job's pool and label constraints (a scheduler tells "never fits"
  * from "does not fit now" with it). */
@@ -559,25 +568,25 @@ const char *cs_json_type_name(const json_t *v);
 
 int cs_txn_decode(const json_t *j, cs_txn **out, char *errbuf, size_t errlen);
 int cs_txn_parse(const char *buf, size_t len, cs_txn **out, char *errbuf,
-		 size_t errlen);
+                 size_t errlen);
 json_t *cs_txn_encode(const cs_txn *txn);
 
 /* Machine and job specs on their own (API bodies, job files). `path` prefixes
  * error messages ("" at top level). Decoded specs are freed with the
  * matching _free. */
 int cs_machine_spec_decode(const json_t *j, const char *path,
-			   struct cs_machine_spec **out, char *errbuf,
-			   size_t errlen);
+                           struct cs_machine_spec **out, char *errbuf,
+                           size_t errlen);
 json_t *cs_machine_spec_encode(const struct cs_machine_spec *spec);
 void cs_machine_spec_free(struct cs_machine_spec *spec);
 int cs_job_spec_decode(const json_t *j, const char *path,
-		       struct cs_job_spec **out, char *errbuf, size_t errlen);
+                       struct cs_job_spec **out, char *errbuf, size_t errlen);
 json_t *cs_job_spec_encode(const struct cs_job_spec *spec);
 void cs_job_spec_free(struct cs_job_spec *spec);
 
 json_t *cs_result_encode(const cs_result *res);
 int cs_result_decode(const json_t *j, cs_result *out, char *errbuf,
-		     size_t errlen);
+                     size_t errlen);
 
 /* Views of stored entities, as the API shows them. */
 json_t *cs_machine_encode(const cs_state *s, const struct cs_machine *m);
@@ -594,7 +603,7 @@ json_t *cs_change_encode(const struct cs_change *c, uint64_t index);
  * not fit; CS_CHANGE_TEXT_MAX always does). */
 #define CS_CHANGE_TEXT_MAX 640
 size_t cs_change_format(const struct cs_change *c, uint64_t index, char *buf,
-			size_t len);
+                        size_t len);
 
 /* ---- binary codec --------------------------------------------------------
  * A compact, versioned encoding of a transaction for Raft entries: about ten
@@ -602,18 +611,18 @@ size_t cs_change_format(const struct cs_change *c, uint64_t index, char *buf,
  * cs_txn_encode_bin appends to *buf (realloc'd; *len and *cap track it; the
  * caller frees *buf). cs_txn_decode_bin reads exactly len bytes. */
 int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
-		      size_t *cap);
+                      size_t *cap);
 int cs_txn_decode_bin(const uint8_t *buf, size_t len, cs_txn **out,
-		      char *errbuf, size_t errlen);
+                      char *errbuf, size_t errlen);
 
 /* Whole-state snapshots. Decoding rebuilds derived bookkeeping (allocated
  * vectors, counters, dependents) and runs cs_state_check, so a snapshot that
  * breaks an invariant is rejected, never loaded. */
 json_t *cs_state_encode(const cs_state *s);
 int cs_state_decode(const json_t *j, cs_state **out, char *errbuf,
-		    size_t errlen);
+                    size_t errlen);
 char *cs_state_dump(const cs_state *s); /* compact JSON text, malloc'd */
 int cs_state_load(const char *buf, size_t len, cs_state **out, char *errbuf,
-		  size_t errlen);
+                  size_t errlen);
 
 #endif /* CELL_CELLSTATE_H */

@@ -12,7 +12,7 @@ void cs_state_track_changes(cs_state *s, bool on)
 static struct cs_change *add(struct cs_apply *a, enum cs_change_kind kind)
 {
 	cs_grow((void **)&a->changes, &a->changes_cap, a->nchanges + 1,
-		sizeof(*a->changes));
+	        sizeof(*a->changes));
 	struct cs_change *c = &a->changes[a->nchanges++];
 	memset(c, 0, sizeof(*c));
 	c->kind = (uint8_t)kind;
@@ -28,7 +28,7 @@ static void copy_name(char *dst, const char *src)
 }
 
 void cs_note_task(struct cs_apply *a, const struct cs_task *t,
-		  enum cs_task_end end, uint32_t slot)
+                  enum cs_task_end end, uint32_t slot)
 {
 	if (!a->s->track_changes)
 		return;
@@ -63,7 +63,7 @@ void cs_note_machine(struct cs_apply *a, uint32_t slot)
 }
 
 void cs_note_removed(struct cs_apply *a, enum cs_change_kind kind,
-		     const char *name)
+                     const char *name)
 {
 	if (!a->s->track_changes)
 		return;

@@ -8,7 +8,7 @@
 #define FAIL(...) return cs_errf(errbuf, errlen, __VA_ARGS__)
 
 static int check_machine(const cs_state *s, uint32_t slot, uint64_t *walked,
-			 uint64_t live_total, char *errbuf, size_t errlen)
+                         uint64_t live_total, char *errbuf, size_t errlen)
 {
 	const struct cs_machine *m = &s->machines[slot];
 	cs_res sum = {{0}};
@@ -56,7 +56,7 @@ static int check_machine(const cs_state *s, uint32_t slot, uint64_t *walked,
 }
 
 static int check_task(const cs_state *s, const struct cs_task *t, char *errbuf,
-		      size_t errlen)
+                      size_t errlen)
 {
 	const struct cs_job *job = t->job;
 	uint32_t i = cs_task_index(t);
@@ -90,10 +90,11 @@ static enum cs_job_state derived_state(const struct cs_job *job)
 }
 
 static int check_job_state(const struct cs_job *job, char *errbuf,
-			   size_t errlen)
+                           size_t errlen)
 {
 	const char *name = job->spec.name;
-	uint32_t live = job->count[CS_TASK_ASSIGNED] + job->count[CS_TASK_RUNNING];
+	uint32_t live =
+	    job->count[CS_TASK_ASSIGNED] + job->count[CS_TASK_RUNNING];
 	switch (job->state) {
 	case CS_JOB_BLOCKED:
 		if (!job->deps_waiting ||
@@ -116,7 +117,7 @@ static int check_job_state(const struct cs_job *job, char *errbuf,
 			     cs_job_state_name(job->state),
 			     cs_job_state_name(derived_state(job)));
 		if (job->count[CS_TASK_FAILED] + job->count[CS_TASK_LOST] +
-			job->count[CS_TASK_KILLED])
+		    job->count[CS_TASK_KILLED])
 			FAIL("job %s: %s with ended tasks", name,
 			     cs_job_state_name(job->state));
 		return 0;
@@ -124,12 +125,13 @@ static int check_job_state(const struct cs_job *job, char *errbuf,
 }
 
 static int check_job(const cs_state *s, const struct cs_job *job,
-		     uint64_t *live, char *errbuf, size_t errlen)
+                     uint64_t *live, char *errbuf, size_t errlen)
 {
 	uint32_t count[CS_TASK_STATE__COUNT] = {0};
 	for (uint32_t i = 0; i < job->spec.ntasks; i++) {
 		if (job->tasks[i].job != job)
-			FAIL("job %s: task %u has a wrong owner", job->spec.name, i);
+			FAIL("job %s: task %u has a wrong owner",
+			     job->spec.name, i);
 		if (check_task(s, &job->tasks[i], errbuf, errlen))
 			return -1;
 		count[job->tasks[i].state]++;
@@ -166,12 +168,13 @@ static int check_edges(const cs_state *s, char *errbuf, size_t errlen)
 	cur = 0;
 	while (!rc && (job = cs_job_next(s, &cur))) {
 		uintptr_t n = (uintptr_t)cs_map_get(&held, job->spec.name);
-		uint32_t want = job->state == CS_JOB_BLOCKED ? job->deps_waiting : 0;
+		uint32_t want =
+		    job->state == CS_JOB_BLOCKED ? job->deps_waiting : 0;
 		if (n != want || job->deps_waiting != want)
 			rc = cs_errf(errbuf, errlen,
-				     "job %s: waits for %u dependencies, %u "
-				     "list it",
-				     job->spec.name, want, (unsigned)n);
+			             "job %s: waits for %u dependencies, %u "
+			             "list it",
+			             job->spec.name, want, (unsigned)n);
 	}
 	cs_map_destroy(&held);
 	return rc;
@@ -188,7 +191,8 @@ static int check_registry(const cs_state *s, char *errbuf, size_t errlen)
 	for (uint32_t i = 0; i < s->nres; i++)
 		for (uint32_t j = 0; j < i; j++)
 			if (!strcmp(s->res_names[i], s->res_names[j]))
-				FAIL("resources: %s named twice", s->res_names[i]);
+				FAIL("resources: %s named twice",
+				     s->res_names[i]);
 	return 0;
 }
 

@@ -23,12 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BIN_VERSION 1
-#define FLAG_SEQ 1u
-#define FLAG_MEMBER 2u /* sched_register: spec->member != 0 follows */
-#define FLAG_AGENT 4u  /* machine_put: spec->agent != NULL follows */
+#define BIN_VERSION  1
+#define FLAG_SEQ     1u
+#define FLAG_MEMBER  2u /* sched_register: spec->member != 0 follows */
+#define FLAG_AGENT   4u /* machine_put: spec->agent != NULL follows */
 #define JOB_DISTINCT 1u
-#define JOB_GANG 2u
+#define JOB_GANG     2u
 
 /* ---- writer ---- */
 
@@ -148,15 +148,15 @@ static void put_task_ref(struct wbuf *w, const struct cs_op *op)
 static uint64_t member_of(const struct cs_op *op)
 {
 	return op->kind == CS_OP_SCHED_REGISTER && op->sched_spec
-		   ? op->sched_spec->member
-		   : 0;
+	           ? op->sched_spec->member
+	           : 0;
 }
 
 static const char *agent_of(const struct cs_op *op)
 {
 	return op->kind == CS_OP_MACHINE_PUT && op->machine_spec
-		   ? op->machine_spec->agent
-		   : NULL;
+	           ? op->machine_spec->agent
+	           : NULL;
 }
 
 static void put_op(struct wbuf *w, const struct cs_op *op)
@@ -165,7 +165,7 @@ static void put_op(struct wbuf *w, const struct cs_op *op)
 	const char *agent = agent_of(op);
 	put_u8(w, op->kind);
 	put_u8(w, (op->has_seq ? FLAG_SEQ : 0) | (member ? FLAG_MEMBER : 0) |
-		      (agent ? FLAG_AGENT : 0));
+	              (agent ? FLAG_AGENT : 0));
 	switch (op->kind) {
 	case CS_OP_PLACE:
 	case CS_OP_RELEASE:
@@ -224,7 +224,7 @@ static void put_op(struct wbuf *w, const struct cs_op *op)
 }
 
 int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
-		      size_t *cap)
+                      size_t *cap)
 {
 	struct wbuf w = {buf, len, cap};
 	put_u8(&w, BIN_VERSION);
@@ -318,7 +318,8 @@ static uint32_t get_count(struct rbuf *r, size_t min_bytes)
 static struct cs_label *get_labels(struct rbuf *r, uint32_t *n)
 {
 	*n = get_count(r, 2);
-	struct cs_label *l = *n ? cs_arena_alloc(r->arena, *n * sizeof(*l)) : NULL;
+	struct cs_label *l =
+	    *n ? cs_arena_alloc(r->arena, *n * sizeof(*l)) : NULL;
 	for (uint32_t i = 0; i < *n && !r->err; i++) {
 		l[i].key = get_str(r);
 		l[i].value = get_str(r);
@@ -329,7 +330,8 @@ static struct cs_label *get_labels(struct rbuf *r, uint32_t *n)
 static struct cs_amount *get_amounts(struct rbuf *r, uint32_t *n)
 {
 	*n = get_count(r, 2);
-	struct cs_amount *a = *n ? cs_arena_alloc(r->arena, *n * sizeof(*a)) : NULL;
+	struct cs_amount *a =
+	    *n ? cs_arena_alloc(r->arena, *n * sizeof(*a)) : NULL;
 	for (uint32_t i = 0; i < *n && !r->err; i++) {
 		a[i].name = get_str(r);
 		a[i].value = get_var(r);
@@ -490,10 +492,11 @@ static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
 	for (uint32_t i = 0; i < n && !r->err; i++) {
 		uint8_t kind = get_u8(r), flags = get_u8(r);
 		if (kind >= CS_OP__COUNT || !flags_valid(kind, flags))
-			return cs_errf(errbuf, errlen,
-				       "binary txn: ops[%u]: unknown op kind %u "
-				       "or flags %#x",
-				       i, kind, flags);
+			return cs_errf(
+			    errbuf, errlen,
+			    "binary txn: ops[%u]: unknown op kind %u "
+			    "or flags %#x",
+			    i, kind, flags);
 		struct cs_op *op = cs_txn_add(t, (enum cs_op_kind)kind);
 		get_fields(r, op);
 		if (flags & FLAG_SEQ)
@@ -503,36 +506,37 @@ static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
 		if (flags & FLAG_AGENT)
 			get_agent(r, op);
 		if (r->err)
-			return cs_errf(errbuf, errlen, "binary txn: ops[%u]: %s",
-				       i, r->err);
+			return cs_errf(errbuf, errlen,
+			               "binary txn: ops[%u]: %s", i, r->err);
 	}
 	return r->err ? cs_errf(errbuf, errlen, "binary txn: %s", r->err) : 0;
 }
 
 int cs_txn_decode_bin(const uint8_t *buf, size_t len, cs_txn **out,
-		      char *errbuf, size_t errlen)
+                      char *errbuf, size_t errlen)
 {
 	if (!buf || len < 4)
-		return cs_errf(errbuf, errlen, "binary txn: %zu bytes, too short",
-			       len);
+		return cs_errf(errbuf, errlen,
+		               "binary txn: %zu bytes, too short", len);
 	if (buf[0] != BIN_VERSION)
 		return cs_errf(errbuf, errlen,
-			       "binary txn: version %u, expected %u", buf[0],
-			       BIN_VERSION);
+		               "binary txn: version %u, expected %u", buf[0],
+		               BIN_VERSION);
 	if (buf[1] > CS_ALL_OR_NOTHING || buf[2] > CS_COARSE)
 		return cs_errf(errbuf, errlen,
-			       "binary txn: mode %u / detect %u out of range",
-			       buf[1], buf[2]);
+		               "binary txn: mode %u / detect %u out of range",
+		               buf[1], buf[2]);
 	cs_txn *t = cs_txn_new(NULL, NULL, (enum cs_mode)buf[1],
-			       (enum cs_detect)buf[2]);
+	                       (enum cs_detect)buf[2]);
 	struct rbuf r = {buf + 3, buf + len, t->arena, NULL};
 	t->id = get_str(&r);
 	t->origin = get_str(&r);
 	if (get_ops(&r, t, errbuf, errlen) < 0)
 		goto fail;
 	if (r.p != r.end) {
-		cs_errf(errbuf, errlen, "binary txn: %zu bytes after the last op",
-			(size_t)(r.end - r.p));
+		cs_errf(errbuf, errlen,
+		        "binary txn: %zu bytes after the last op",
+		        (size_t)(r.end - r.p));
 		goto fail;
 	}
 	if (cs_txn_validate(t, errbuf, errlen) < 0)

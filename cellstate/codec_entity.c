@@ -40,7 +40,8 @@ static json_t *waiting_on(const cs_state *s, const struct cs_job *job)
 		const struct cs_job *dep = cs_job_find(s, job->spec.deps[i]);
 		for (uint32_t k = 0; dep && k < dep->ndependents; k++)
 			if (dep->dependents[k] == job) {
-				json_array_append_new(a, cs_jstring(dep->spec.name));
+				json_array_append_new(
+				    a, cs_jstring(dep->spec.name));
 				break;
 			}
 	}
@@ -63,7 +64,8 @@ json_t *cs_job_encode(const cs_state *s, const struct cs_job *job)
 	json_t *counts = cs_jnew(json_object());
 	for (int st = 0; st < CS_TASK_STATE__COUNT; st++)
 		if (job->count[st])
-			cs_jset_u64(counts, cs_task_state_name(st), job->count[st]);
+			cs_jset_u64(counts, cs_task_state_name(st),
+			            job->count[st]);
 	cs_jset(o, "counts", counts);
 	return o;
 }
@@ -91,9 +93,9 @@ json_t *cs_task_encode(const cs_state *s, const struct cs_task *t)
 
 json_t *cs_sched_encode(const struct cs_sched *sc)
 {
-	const struct cs_sched_spec spec = {
-	    (char *)sc->name, (char *)sc->class_name, (char *)sc->policy,
-	    sc->member};
+	const struct cs_sched_spec spec = {(char *)sc->name,
+	                                   (char *)sc->class_name,
+	                                   (char *)sc->policy, sc->member};
 	return cs_sched_spec_json(&spec);
 }
 
@@ -187,7 +189,7 @@ static void put_str(struct text *t, const char *key, const char *v)
 }
 
 size_t cs_change_format(const struct cs_change *c, uint64_t index, char *buf,
-			size_t len)
+                        size_t len)
 {
 	struct text t = {buf, len, 0};
 	if (len)

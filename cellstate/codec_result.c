@@ -19,7 +19,7 @@ static bool reason_valid(const char *s)
 }
 
 static int verdict_read(struct cs_jdec *d, const json_t *o,
-			struct cs_verdict *v)
+                        struct cs_verdict *v)
 {
 	const char *reason, *detail = NULL;
 	bool ok;
@@ -27,13 +27,13 @@ static int verdict_read(struct cs_jdec *d, const json_t *o,
 	    cs_jcheck_fields(d, o, verdict_fields) < 0 ||
 	    cs_jget_bool(d, o, "ok", CS_JREQ, &ok) < 0 ||
 	    cs_jget_str(d, o, "reason", CS_JREQ, reason_valid, EXPECT_REASON,
-			&reason) < 0 ||
+	                &reason) < 0 ||
 	    cs_jget_str(d, o, "detail", CS_JOPT, NULL, "a string", &detail) < 0)
 		return -1;
 	v->reason = (enum cs_reason)cs_reason_parse(reason);
 	if (ok != (v->reason == CS_R_OK))
 		return cs_jerr_at(d, "ok", "expected %s for reason \"%s\"",
-				  ok ? "false" : "true", reason);
+		                  ok ? "false" : "true", reason);
 	v->detail = cs_xstrdup(detail);
 	return 0;
 }
@@ -55,21 +55,21 @@ static int verdicts_read(struct cs_jdec *d, const json_t *ops, cs_result *r)
 }
 
 static int counts_check(struct cs_jdec *d, const cs_result *r,
-			uint32_t rejected)
+                        uint32_t rejected)
 {
 	uint32_t ok = 0;
 	for (uint32_t i = 0; i < r->nops; i++)
 		ok += r->ops[i].reason == CS_R_OK;
 	if (r->accepted != ok)
 		return cs_jerr_at(d, "accepted",
-				  "expected %u (the ops with \"ok\": true), "
-				  "got %u",
-				  ok, r->accepted);
+		                  "expected %u (the ops with \"ok\": true), "
+		                  "got %u",
+		                  ok, r->accepted);
 	if (rejected != r->nops - ok)
 		return cs_jerr_at(d, "rejected",
-				  "expected %u (the ops with \"ok\": false), "
-				  "got %u",
-				  r->nops - ok, rejected);
+		                  "expected %u (the ops with \"ok\": false), "
+		                  "got %u",
+		                  r->nops - ok, rejected);
 	return 0;
 }
 
@@ -80,22 +80,22 @@ static int result_read(struct cs_jdec *d, const json_t *j, cs_result *r)
 	if (cs_jv_object(d, j, "a result object") < 0 ||
 	    cs_jcheck_fields(d, j, result_fields) < 0 ||
 	    cs_jget_u64(d, j, "index", CS_JREQ, 0, CS_JSON_INT_MAX, NULL,
-			&r->index) < 0 ||
+	                &r->index) < 0 ||
 	    cs_jget_bool(d, j, "committed", CS_JREQ, &r->committed) < 0 ||
 	    cs_jget_bool(d, j, "duplicate", CS_JREQ, &r->duplicate) < 0 ||
 	    cs_jget_u32(d, j, "accepted", CS_JREQ, 0, CS_TXN_OPS_MAX, NULL,
-			&r->accepted) < 0 ||
+	                &r->accepted) < 0 ||
 	    cs_jget_u32(d, j, "rejected", CS_JREQ, 0, CS_TXN_OPS_MAX, NULL,
-			&rejected) < 0 ||
+	                &rejected) < 0 ||
 	    cs_jget_array(d, j, "ops", CS_JREQ, 0, CS_TXN_OPS_MAX,
-			  EXPECT_VERDICTS, &ops) < 0 ||
+	                  EXPECT_VERDICTS, &ops) < 0 ||
 	    verdicts_read(d, ops, r) < 0)
 		return -1;
 	return counts_check(d, r, rejected);
 }
 
 int cs_result_decode(const json_t *j, cs_result *out, char *errbuf,
-		     size_t errlen)
+                     size_t errlen)
 {
 	struct cs_jdec d;
 	cs_result r;

@@ -11,11 +11,11 @@ static const char *const job_fields[] = {
     "constraints", "gang",        "max_retries", "command", "args",
     "env",         "duration_ms", "depends_on",  "cron",    NULL};
 static const char *const constraint_fields[] = {"pool", "labels",
-						"distinct_machines", NULL};
+                                                "distinct_machines", NULL};
 /* ---- machine spec ---- */
 
 static int machine_read(struct cs_jdec *d, const json_t *j,
-			struct cs_machine_spec *s)
+                        struct cs_machine_spec *s)
 {
 	const char *states[CS_MACHINE_DOWN + 1];
 	for (int i = 0; i <= CS_MACHINE_DOWN; i++)
@@ -24,28 +24,28 @@ static int machine_read(struct cs_jdec *d, const json_t *j,
 	if (cs_jv_object(d, j, "a machine spec object") < 0 ||
 	    cs_jcheck_fields(d, j, machine_fields) < 0 ||
 	    cs_jget_str(d, j, "name", CS_JREQ, cs_name_valid, CS_EXPECT_MACHINE,
-			&name) < 0 ||
+	                &name) < 0 ||
 	    cs_jget_str(d, j, "pool", CS_JOPT, cs_name_valid, CS_EXPECT_POOL,
-			&pool) < 0 ||
+	                &pool) < 0 ||
 	    cs_jget_enum(d, j, "state", CS_JOPT, states, CS_ARRAY_LEN(states),
-			 &s->state) < 0 ||
+	                 &s->state) < 0 ||
 	    cs_jget_str(d, j, "agent", CS_JOPT, cs_agent_url_valid,
-			CS_EXPECT_AGENT, &agent) < 0)
+	                CS_EXPECT_AGENT, &agent) < 0)
 		return -1;
 	s->name = cs_xstrdup(name);
 	s->pool = cs_xstrdup(pool);
 	s->agent = cs_xstrdup(agent); /* NULL stays NULL: none */
 	if (cs_jget_labels(d, j, "labels", CS_JOPT, &cs_jlabel_rules, NULL,
-			   &s->labels, &s->nlabels) < 0 ||
+	                   &s->labels, &s->nlabels) < 0 ||
 	    cs_jget_amounts(d, j, "capacity", CS_JREQ, &cs_jcapacity_rules,
-			    NULL, &s->capacity, &s->ncapacity) < 0)
+	                    NULL, &s->capacity, &s->ncapacity) < 0)
 		return -1;
 	return 0;
 }
 
 int cs_machine_spec_decode(const json_t *j, const char *path,
-			   struct cs_machine_spec **out, char *errbuf,
-			   size_t errlen)
+                           struct cs_machine_spec **out, char *errbuf,
+                           size_t errlen)
 {
 	struct cs_jdec d;
 	cs_jdec_init(&d, path, errbuf, errlen);
@@ -78,49 +78,49 @@ json_t *cs_machine_spec_encode(const struct cs_machine_spec *spec)
 /* ---- job spec ---- */
 
 static int job_identity(struct cs_jdec *d, const json_t *j,
-			struct cs_job_spec *s)
+                        struct cs_job_spec *s)
 {
 	const char *name, *class_name;
 	if (cs_jget_str(d, j, "name", CS_JREQ, cs_name_valid, CS_EXPECT_JOB,
-			&name) < 0 ||
+	                &name) < 0 ||
 	    cs_jget_str(d, j, "class", CS_JREQ, cs_name_valid, CS_EXPECT_CLASS,
-			&class_name) < 0 ||
+	                &class_name) < 0 ||
 	    cs_jget_u32(d, j, "priority", CS_JOPT, 0, CS_PRIORITY_MAX, NULL,
-			&s->priority) < 0 ||
+	                &s->priority) < 0 ||
 	    cs_jget_u32(d, j, "tasks", CS_JREQ, 1, CS_JOB_TASKS_MAX, NULL,
-			&s->ntasks) < 0 ||
+	                &s->ntasks) < 0 ||
 	    cs_jget_u32(d, j, "max_retries", CS_JOPT, 0, CS_RETRIES_MAX, NULL,
-			&s->max_retries) < 0 ||
+	                &s->max_retries) < 0 ||
 	    cs_jget_bool(d, j, "gang", CS_JOPT, &s->gang) < 0)
 		return -1;
 	s->name = cs_xstrdup(name);
 	s->class_name = cs_xstrdup(class_name);
 	if (cs_jget_amounts(d, j, "resources", CS_JREQ, &cs_jrequest_rules,
-			    NULL, &s->request, &s->nrequest) < 0)
+	                    NULL, &s->request, &s->nrequest) < 0)
 		return -1;
 	return 0;
 }
 
 static int constraints_read(struct cs_jdec *d, const json_t *c,
-			    struct cs_job_spec *s)
+                            struct cs_job_spec *s)
 {
 	const char *pool = NULL;
 	if (cs_jcheck_fields(d, c, constraint_fields) < 0 ||
 	    cs_jget_str(d, c, "pool", CS_JOPT, cs_name_valid, CS_EXPECT_POOL,
-			&pool) < 0 ||
+	                &pool) < 0 ||
 	    cs_jget_bool(d, c, "distinct_machines", CS_JOPT, &s->distinct) < 0)
 		return -1;
 	s->pool = cs_xstrdup(pool);
 	return cs_jget_labels(d, c, "labels", CS_JOPT, &cs_jlabel_rules, NULL,
-			      &s->labels, &s->nlabels);
+	                      &s->labels, &s->nlabels);
 }
 
 static int job_constraints(struct cs_jdec *d, const json_t *j,
-			   struct cs_job_spec *s)
+                           struct cs_job_spec *s)
 {
 	const json_t *c;
 	int r = cs_jget_object(d, j, "constraints", CS_JOPT,
-			       "an object of constraints", &c);
+	                       "an object of constraints", &c);
 	if (r <= 0)
 		return r;
 	size_t saved = cs_jpath_key(&d->path, "constraints");
@@ -133,27 +133,27 @@ static int job_run(struct cs_jdec *d, const json_t *j, struct cs_job_spec *s)
 {
 	const char *command = NULL, *cron = NULL;
 	if (cs_jget_str(d, j, "command", CS_JOPT, cs_jcommand_valid,
-			CS_EXPECT_COMMAND, &command) < 0 ||
+	                CS_EXPECT_COMMAND, &command) < 0 ||
 	    cs_jget_u64(d, j, "duration_ms", CS_JOPT, 0, CS_DURATION_MAX, NULL,
-			&s->duration_ms) < 0 ||
+	                &s->duration_ms) < 0 ||
 	    /* cs_job_spec_validate words what a schedule must look like. */
 	    cs_jget_str(d, j, "cron", CS_JOPT, NULL, "a cron schedule string",
-			&cron) < 0)
+	                &cron) < 0)
 		return -1;
 	s->command = cs_xstrdup(command);
 	s->cron = cs_xstrdup(cron);
 	if (cs_jget_strings(d, j, "args", CS_JOPT, &cs_jargs_rules, NULL,
-			    &s->args, &s->nargs) < 0 ||
+	                    &s->args, &s->nargs) < 0 ||
 	    cs_jget_labels(d, j, "env", CS_JOPT, &cs_jenv_rules, NULL, &s->env,
-			   &s->nenv) < 0 ||
+	                   &s->nenv) < 0 ||
 	    cs_jget_strings(d, j, "depends_on", CS_JOPT, &cs_jdeps_rules, NULL,
-			    &s->deps, &s->ndeps) < 0)
+	                    &s->deps, &s->ndeps) < 0)
 		return -1;
 	return 0;
 }
 
 int cs_job_spec_decode(const json_t *j, const char *path,
-		       struct cs_job_spec **out, char *errbuf, size_t errlen)
+                       struct cs_job_spec **out, char *errbuf, size_t errlen)
 {
 	struct cs_jdec d;
 	cs_jdec_init(&d, path, errbuf, errlen);
@@ -203,23 +203,23 @@ json_t *cs_job_spec_encode(const struct cs_job_spec *s)
 /* ---- scheduler registrations ---- */
 
 static const char *const sched_spec_fields[] = {"name", "class", "policy",
-						"member", NULL};
+                                                "member", NULL};
 
 int cs_sched_spec_read(struct cs_jdec *d, const json_t *j,
-		       struct cs_sched_spec *s)
+                       struct cs_sched_spec *s)
 {
 	/* Borrowed strings: the builder copies them into the arena. */
 	const char *name, *class_name, *policy;
 	uint64_t member = 0;
 	if (cs_jcheck_fields(d, j, sched_spec_fields) < 0 ||
 	    cs_jget_str(d, j, "name", CS_JREQ, cs_name_valid, CS_EXPECT_SCHED,
-			&name) < 0 ||
+	                &name) < 0 ||
 	    cs_jget_str(d, j, "class", CS_JREQ, cs_name_valid, CS_EXPECT_CLASS,
-			&class_name) < 0 ||
+	                &class_name) < 0 ||
 	    cs_jget_str(d, j, "policy", CS_JREQ, cs_name_valid,
-			CS_EXPECT_POLICY, &policy) < 0 ||
+	                CS_EXPECT_POLICY, &policy) < 0 ||
 	    cs_jget_u64(d, j, "member", CS_JOPT, 0, CS_JSON_INT_MAX,
-			CS_EXPECT_MEMBER, &member) < 0)
+	                CS_EXPECT_MEMBER, &member) < 0)
 		return -1;
 	s->name = (char *)name;
 	s->class_name = (char *)class_name;

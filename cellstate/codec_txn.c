@@ -7,18 +7,18 @@
 #include <stdlib.h>
 
 static const char *const txn_fields[] = {"id",     "origin", "mode",
-					 "detect", "ops",    NULL};
+                                         "detect", "ops",    NULL};
 
 /* What one op may carry, besides "op" itself. */
 #define TASK_FIELDS "op", "job", "task"
 static const char *const place_fields[] = {TASK_FIELDS, "machine", "seq", NULL};
 static const char *const preempt_fields[] = {TASK_FIELDS, "machine", "for",
-					     "seq", NULL};
+                                             "seq", NULL};
 static const char *const task_state_fields[] = {
     TASK_FIELDS, "attempt", "machine", "state", "exit_code", NULL};
 static const char *const machine_fields[] = {"op", "machine", "seq", NULL};
 static const char *const machine_state_fields[] = {"op", "machine", "state",
-						   "seq", NULL};
+                                                   "seq", NULL};
 static const char *const job_fields[] = {"op", "job", NULL};
 static const char *const note_fields[] = {"op", "job", "note", NULL};
 static const char *const sched_fields[] = {"op", "scheduler", NULL};
@@ -38,40 +38,40 @@ struct op_in {
 static int get_task_ref(struct cs_jdec *d, const json_t *o, struct op_in *in)
 {
 	if (cs_jget_str(d, o, "job", CS_JREQ, cs_name_valid, CS_EXPECT_JOB,
-			&in->job) < 0 ||
+	                &in->job) < 0 ||
 	    cs_jget_u32(d, o, "task", CS_JREQ, 0, CS_TASK_INDEX_MAX, NULL,
-			&in->task) < 0)
+	                &in->task) < 0)
 		return -1;
 	return 0;
 }
 
 static int get_machine(struct cs_jdec *d, const json_t *o, enum cs_jneed need,
-		       struct op_in *in)
+                       struct op_in *in)
 {
 	return cs_jget_str(d, o, "machine", need, cs_name_valid,
-			   CS_EXPECT_MACHINE, &in->machine);
+	                   CS_EXPECT_MACHINE, &in->machine);
 }
 
 static int get_seq(struct cs_jdec *d, const json_t *o, struct op_in *in)
 {
 	in->has_seq = cs_jget_u64(d, o, "seq", CS_JOPT, 0, CS_JSON_INT_MAX,
-				  NULL, &in->seq);
+	                          NULL, &in->seq);
 	return in->has_seq < 0 ? -1 : 0;
 }
 
 static int get_machine_state(struct cs_jdec *d, const json_t *o,
-			     struct op_in *in)
+                             struct op_in *in)
 {
 	const char *names[CS_MACHINE_DOWN + 1];
 	for (int i = 0; i <= CS_MACHINE_DOWN; i++)
 		names[i] = cs_machine_state_name((enum cs_machine_state)i);
 	return cs_jget_enum(d, o, "state", CS_JREQ, names, CS_ARRAY_LEN(names),
-			    &in->state);
+	                    &in->state);
 }
 
 /* The states an agent may report for an attempt. */
 static const enum cs_task_state reports[] = {CS_TASK_RUNNING, CS_TASK_SUCCEEDED,
-					     CS_TASK_FAILED, CS_TASK_LOST};
+                                             CS_TASK_FAILED, CS_TASK_LOST};
 
 static int get_report(struct cs_jdec *d, const json_t *o, struct op_in *in)
 {
@@ -79,7 +79,7 @@ static int get_report(struct cs_jdec *d, const json_t *o, struct op_in *in)
 	for (size_t i = 0; i < CS_ARRAY_LEN(reports); i++)
 		names[i] = cs_task_state_name(reports[i]);
 	return cs_jget_enum(d, o, "state", CS_JREQ, names, CS_ARRAY_LEN(names),
-			    &in->state);
+	                    &in->state);
 }
 
 static void with_seq(struct cs_op *op, const struct op_in *in)
@@ -106,11 +106,11 @@ static int read_preempt(struct cs_jdec *d, const json_t *o, cs_txn *t)
 	if (get_task_ref(d, o, &in) < 0 ||
 	    get_machine(d, o, CS_JREQ, &in) < 0 ||
 	    cs_jget_str(d, o, "for", CS_JREQ, cs_name_valid, CS_EXPECT_JOB,
-			&in.by_job) < 0 ||
+	                &in.by_job) < 0 ||
 	    get_seq(d, o, &in) < 0)
 		return -1;
 	with_seq(cs_txn_preempt(t, in.job, in.task, in.machine, 0, in.by_job),
-		 &in);
+	         &in);
 	return 0;
 }
 
@@ -129,13 +129,13 @@ static int read_task_state(struct cs_jdec *d, const json_t *o, cs_txn *t)
 	struct op_in in = {0};
 	if (get_task_ref(d, o, &in) < 0 ||
 	    cs_jget_u32(d, o, "attempt", CS_JREQ, 0, UINT32_MAX, NULL,
-			&in.attempt) < 0 ||
+	                &in.attempt) < 0 ||
 	    get_machine(d, o, CS_JREQ, &in) < 0 || get_report(d, o, &in) < 0 ||
 	    cs_jget_i64(d, o, "exit_code", CS_JOPT, INT32_MIN, INT32_MAX, NULL,
-			&in.exit_code) < 0)
+	                &in.exit_code) < 0)
 		return -1;
 	cs_txn_task_state(t, in.job, in.task, in.attempt, in.machine,
-			  reports[in.state], (int32_t)in.exit_code);
+	                  reports[in.state], (int32_t)in.exit_code);
 	return 0;
 }
 
@@ -147,12 +147,12 @@ static int read_machine_put(struct cs_jdec *d, const json_t *o, cs_txn *t)
 	const json_t *j;
 	struct cs_machine_spec *spec = NULL;
 	if (cs_jget_object(d, o, "machine", CS_JREQ, "a machine spec object",
-			   &j) < 0 ||
+	                   &j) < 0 ||
 	    get_seq(d, o, &in) < 0)
 		return -1;
 	size_t saved = cs_jpath_key(&d->path, "machine");
 	int r = cs_machine_spec_decode(j, cs_jpath_str(&d->path), &spec,
-				       d->errbuf, d->errlen);
+	                               d->errbuf, d->errlen);
 	cs_jpath_pop(&d->path, saved);
 	if (r < 0)
 		return -1;
@@ -168,8 +168,8 @@ static int read_machine_state(struct cs_jdec *d, const json_t *o, cs_txn *t)
 	    get_machine_state(d, o, &in) < 0 || get_seq(d, o, &in) < 0)
 		return -1;
 	with_seq(cs_txn_machine_state(t, in.machine,
-				      (enum cs_machine_state)in.state),
-		 &in);
+	                              (enum cs_machine_state)in.state),
+	         &in);
 	return 0;
 }
 
@@ -190,7 +190,7 @@ static int read_job_put(struct cs_jdec *d, const json_t *o, cs_txn *t)
 		return -1;
 	size_t saved = cs_jpath_key(&d->path, "job");
 	int r = cs_job_spec_decode(j, cs_jpath_str(&d->path), &spec, d->errbuf,
-				   d->errlen);
+	                           d->errlen);
 	cs_jpath_pop(&d->path, saved);
 	if (r < 0)
 		return -1;
@@ -202,7 +202,7 @@ static int read_job_put(struct cs_jdec *d, const json_t *o, cs_txn *t)
 static int read_job_name(struct cs_jdec *d, const json_t *o, const char **job)
 {
 	return cs_jget_str(d, o, "job", CS_JREQ, cs_name_valid, CS_EXPECT_JOB,
-			   job);
+	                   job);
 }
 
 static int read_job_kill(struct cs_jdec *d, const json_t *o, cs_txn *t)
@@ -228,7 +228,7 @@ static int read_sched_register(struct cs_jdec *d, const json_t *o, cs_txn *t)
 	const json_t *j;
 	struct cs_sched_spec spec;
 	if (cs_jget_object(d, o, "scheduler", CS_JREQ, "a scheduler object",
-			   &j) < 0)
+	                   &j) < 0)
 		return -1;
 	size_t saved = cs_jpath_key(&d->path, "scheduler");
 	int r = cs_sched_spec_read(d, j, &spec);
@@ -243,7 +243,7 @@ static int read_sched_unregister(struct cs_jdec *d, const json_t *o, cs_txn *t)
 {
 	const char *name;
 	if (cs_jget_str(d, o, "scheduler", CS_JREQ, cs_name_valid,
-			CS_EXPECT_SCHED, &name) < 0)
+	                CS_EXPECT_SCHED, &name) < 0)
 		return -1;
 	cs_txn_sched_unregister(t, name);
 	return 0;
@@ -255,7 +255,7 @@ static int read_job_note(struct cs_jdec *d, const json_t *o, cs_txn *t)
 	const char *job, *note;
 	if (read_job_name(d, o, &job) < 0 ||
 	    cs_jget_str(d, o, "note", CS_JREQ, cs_jnote_valid, CS_EXPECT_NOTE,
-			&note) < 0)
+	                &note) < 0)
 		return -1;
 	cs_txn_job_note(t, job, note);
 	return 0;
@@ -315,22 +315,22 @@ static int ops_read(struct cs_jdec *d, const json_t *ops, cs_txn *t)
 static int txn_read(struct cs_jdec *d, const json_t *j, cs_txn **out)
 {
 	const char *modes[] = {cs_mode_name(CS_INCREMENTAL),
-			       cs_mode_name(CS_ALL_OR_NOTHING)};
+	                       cs_mode_name(CS_ALL_OR_NOTHING)};
 	const char *detects[] = {cs_detect_name(CS_FINE),
-				 cs_detect_name(CS_COARSE)};
+	                         cs_detect_name(CS_COARSE)};
 	const char *id = NULL, *origin = NULL;
 	int mode = CS_INCREMENTAL, detect = CS_FINE;
 	const json_t *ops;
 	if (cs_jv_object(d, j, "a transaction object") < 0 ||
 	    cs_jcheck_fields(d, j, txn_fields) < 0 ||
 	    cs_jget_str(d, j, "id", CS_JOPT, cs_id_valid, CS_EXPECT_ID, &id) <
-		0 ||
+	        0 ||
 	    cs_jget_str(d, j, "origin", CS_JOPT, cs_id_valid, CS_EXPECT_ORIGIN,
-			&origin) < 0 ||
+	                &origin) < 0 ||
 	    cs_jget_enum(d, j, "mode", CS_JOPT, modes, 2, &mode) < 0 ||
 	    cs_jget_enum(d, j, "detect", CS_JOPT, detects, 2, &detect) < 0 ||
 	    cs_jget_array(d, j, "ops", CS_JREQ, 1, CS_TXN_OPS_MAX,
-			  CS_EXPECT_OPS, &ops) < 0)
+	                  CS_EXPECT_OPS, &ops) < 0)
 		return -1;
 	*out =
 	    cs_txn_new(id, origin, (enum cs_mode)mode, (enum cs_detect)detect);
@@ -344,7 +344,7 @@ int cs_txn_decode(const json_t *j, cs_txn **out, char *errbuf, size_t errlen)
 	cs_jdec_init(&d, NULL, errbuf, errlen);
 	if (!j)
 		return cs_jerr(&d,
-			       "expected a transaction object, got nothing");
+		               "expected a transaction object, got nothing");
 	if (txn_read(&d, j, &txn) < 0 ||
 	    cs_txn_validate(txn, errbuf, errlen) < 0) {
 		cs_txn_free(txn);
@@ -355,7 +355,7 @@ int cs_txn_decode(const json_t *j, cs_txn **out, char *errbuf, size_t errlen)
 }
 
 int cs_txn_parse(const char *buf, size_t len, cs_txn **out, char *errbuf,
-		 size_t errlen)
+                 size_t errlen)
 {
 	json_t *j;
 	if (cs_jparse(buf, len, "a transaction object", &j, errbuf, errlen) < 0)
@@ -403,7 +403,7 @@ static void put_machine_op(json_t *o, const struct cs_op *op)
 		cs_jset_str(o, "machine", op->machine);
 		if (op->kind == CS_OP_MACHINE_STATE)
 			cs_jset_str(o, "state",
-				    cs_machine_state_name(op->machine_state));
+			            cs_machine_state_name(op->machine_state));
 	}
 	put_seq(o, op);
 }

@@ -28,7 +28,7 @@ void cs_dedup_destroy(struct cs_dedup *d)
 }
 
 const struct cs_dedup_rec *cs_dedup_find(const struct cs_dedup *d,
-					 const char *id)
+                                         const char *id)
 {
 	return cs_map_get(&d->by_id, id);
 }
@@ -65,8 +65,8 @@ void cs_dedup_add(struct cs_dedup *d, struct cs_dedup_rec *rec)
 }
 
 void cs_dedup_record(struct cs_dedup *d, const struct cs_config *cfg,
-		     const char *id, uint64_t index, int64_t ms,
-		     const cs_result *res)
+                     const char *id, uint64_t index, int64_t ms,
+                     const cs_result *res)
 {
 	struct cs_dedup_rec *r = cs_xcalloc(1, sizeof(*r));
 	r->id = cs_xstrdup(id);
@@ -82,7 +82,7 @@ void cs_dedup_record(struct cs_dedup *d, const struct cs_config *cfg,
 }
 
 void cs_dedup_expire(struct cs_dedup *d, const struct cs_config *cfg,
-		     int64_t now_ms)
+                     int64_t now_ms)
 {
 	while (d->len > cfg->dedup_max ||
 	       (d->len && now_ms - d->ring[d->head]->ms > cfg->dedup_ttl_ms))

@@ -30,11 +30,13 @@ static void commit(cs_state *s, cs_txn *t, const char *title)
 	entry++;
 	cs_apply(s, t, entry, (int64_t)entry * 1000, &r);
 	printf("  -> entry %llu: %s%s, %u of %u ops accepted\n",
-	       (unsigned long long)entry, r.committed ? "committed" : "rejected whole",
+	       (unsigned long long)entry,
+	       r.committed ? "committed" : "rejected whole",
 	       r.duplicate ? " (duplicate id: first verdict, no change)" : "",
 	       r.accepted, r.nops);
 	for (uint32_t i = 0; i < r.nops; i++)
-		printf("     op %u %-10s %-16s %s\n", i, cs_op_name(t->ops[i].kind),
+		printf("     op %u %-10s %-16s %s\n", i,
+		       cs_op_name(t->ops[i].kind),
 		       cs_reason_name(r.ops[i].reason),
 		       r.ops[i].detail ? r.ops[i].detail : "");
 	cs_result_clear(&r);
@@ -42,31 +44,37 @@ static void commit(cs_state *s, cs_txn *t, const char *title)
 }
 
 static cs_txn *txn(const char *id, const char *origin, enum cs_mode mode,
-		   enum cs_detect detect)
+                   enum cs_detect detect)
 {
 	return cs_txn_new(id, origin, mode, detect);
 }
 
 static void add_machine(cs_txn *t, const char *name, uint64_t cpu,
-			const char *zone)
+                        const char *zone)
 {
 	struct cs_amount cap[2] = {{"cpu", cpu}, {"memory", 16384}};
 	struct cs_label l = {"zone", (char *)zone};
-	struct cs_machine_spec m = {(char *)name, "default", &l, 1, cap, 2, -1,
-				    NULL};
+	struct cs_machine_spec m = {(char *)name, "default", &l, 1,
+	                            cap,          2,         -1, NULL};
 	cs_txn_machine_put(t, &m);
 }
 
 static void add_job(cs_txn *t, const char *name, uint32_t n, uint64_t cpu,
-		    uint32_t prio, bool gang, const char *dep)
+                    uint32_t prio, bool gang, const char *dep)
 {
 	struct cs_amount req[2] = {{"cpu", cpu}, {"memory", 1024}};
 	char *deps[1] = {(char *)dep};
-	struct cs_job_spec j = {.name = (char *)name, .class_name = "batch",
-				.priority = prio, .ntasks = n, .request = req,
-				.nrequest = 2, .gang = gang, .max_retries = 1,
-				.command = "/bin/true", .deps = deps,
-				.ndeps = dep ? 1 : 0};
+	struct cs_job_spec j = {.name = (char *)name,
+	                        .class_name = "batch",
+	                        .priority = prio,
+	                        .ntasks = n,
+	                        .request = req,
+	                        .nrequest = 2,
+	                        .gang = gang,
+	                        .max_retries = 1,
+	                        .command = "/bin/true",
+	                        .deps = deps,
+	                        .ndeps = dep ? 1 : 0};
 	cs_txn_job_put(t, &j);
 }
 
@@ -92,23 +100,25 @@ static void show_machines(const cs_state *s)
 }
 
 static void race(cs_state *s, enum cs_detect detect, const char *ja,
-		 const char *jb)
+                 const char *jb)
 {
 	/* both schedulers decided on the same replica, seeing the same seq */
 	uint64_t seen = seq(s, "m2");
 	char title[160];
 	cs_txn *a = txn(NULL, "batch-1", CS_INCREMENTAL, detect);
 	cs_txn_place(a, ja, 0, "m2", seen);
-	snprintf(title, sizeof(title),
-		 "[%s] scheduler batch-1 places %s/0 on m2, having seen seq %llu",
-		 cs_detect_name(detect), ja, (unsigned long long)seen);
+	snprintf(
+	    title, sizeof(title),
+	    "[%s] scheduler batch-1 places %s/0 on m2, having seen seq %llu",
+	    cs_detect_name(detect), ja, (unsigned long long)seen);
 	commit(s, a, title);
 	cs_txn *b = txn(NULL, "batch-2", CS_INCREMENTAL, detect);
 	cs_txn_place(b, jb, 0, "m2", seen);
-	snprintf(title, sizeof(title),
-		 "[%s] scheduler batch-2 places %s/0 on m2, having seen the same "
-		 "seq %llu",
-		 cs_detect_name(detect), jb, (unsigned long long)seen);
+	snprintf(
+	    title, sizeof(title),
+	    "[%s] scheduler batch-2 places %s/0 on m2, having seen the same "
+	    "seq %llu",
+	    cs_detect_name(detect), jb, (unsigned long long)seen);
 	commit(s, b, title);
 }
 
@@ -139,14 +149,16 @@ int main(void)
 	cs_txn_place(t, "train", 0, "m1", 0);
 	cs_txn_place(t, "train", 1, "m1", 0);
 	cs_txn_place(t, "train", 2, "m2", 0);
-	commit(s, t, "A gang scheduler places a 3-task gang all-or-nothing; "
-		     "one task does not fit, so none is placed");
+	commit(s, t,
+	       "A gang scheduler places a 3-task gang all-or-nothing; "
+	       "one task does not fit, so none is placed");
 
 	t = txn(NULL, "service-1", CS_ALL_OR_NOTHING, CS_COARSE);
 	cs_txn_preempt(t, "a", 0, "m2", seq(s, "m2"), "urgent");
 	cs_txn_place(t, "urgent", 0, "m2", seq(s, "m2"));
-	commit(s, t, "A priority-900 job preempts a priority-100 task and takes "
-		     "its place in the same transaction");
+	commit(s, t,
+	       "A priority-900 job preempts a priority-100 task and takes "
+	       "its place in the same transaction");
 
 	t = txn("etl-place", "batch-1", CS_INCREMENTAL, CS_FINE);
 	cs_txn_place(t, "etl", 0, "m1", 0);
@@ -158,13 +170,15 @@ int main(void)
 	cs_txn_place(t, "etl", 0, "m1", 0);
 	cs_txn_place(t, "etl", 1, "m3", 0);
 	cs_txn_place(t, "report", 0, "m3", 0);
-	commit(s, t, "The same transaction id again (a client retrying after a "
-		     "lost leader)");
+	commit(s, t,
+	       "The same transaction id again (a client retrying after a "
+	       "lost leader)");
 
 	t = txn(NULL, "agent-m3", CS_INCREMENTAL, CS_FINE);
 	cs_txn_task_state(t, "etl", 1, 0, "m3", CS_TASK_FAILED, 1);
-	commit(s, t, "An agent reports etl/1 failed: it has a retry left, so it "
-		     "is pending again as attempt 1");
+	commit(s, t,
+	       "An agent reports etl/1 failed: it has a retry left, so it "
+	       "is pending again as attempt 1");
 
 	t = txn(NULL, "agent", CS_INCREMENTAL, CS_FINE);
 	cs_txn_place(t, "etl", 1, "m3", 0);
@@ -172,8 +186,9 @@ int main(void)
 	cs_txn_task_state(t, "etl", 1, 0, "m3", CS_TASK_SUCCEEDED, 0);
 	cs_txn_task_state(t, "etl", 1, 1, "m3", CS_TASK_SUCCEEDED, 0);
 	cs_txn_place(t, "report", 0, "m3", 0);
-	commit(s, t, "etl/1 runs again and both etl tasks succeed (a late "
-		     "report for attempt 0 is stale); report is unblocked");
+	commit(s, t,
+	       "etl/1 runs again and both etl tasks succeed (a late "
+	       "report for attempt 0 is stale); report is unblocked");
 
 	show_machines(s);
 	char err[CS_ERRMSG_SIZE];

@@ -6,15 +6,15 @@
 
 #include <stdarg.h>
 
-#define CS_UNUSED(x) ((void)(x))
+#define CS_UNUSED(x)    ((void)(x))
 #define CS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #if defined(__GNUC__)
 #define CS_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define CS_LIKELY(x) __builtin_expect(!!(x), 1)
-#define CS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define CS_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define CS_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #else
 #define CS_PRINTF(f, a)
-#define CS_LIKELY(x) (x)
+#define CS_LIKELY(x)   (x)
 #define CS_UNLIKELY(x) (x)
 #endif
 
@@ -39,9 +39,9 @@ struct cs_op *cs_txn_add(cs_txn *t, enum cs_op_kind kind);
 /* Deep copies of specs, either into an arena (a != NULL) or onto the heap
  * (a == NULL, freed with cs_*_spec_free). */
 struct cs_machine_spec *cs_machine_spec_copy(struct cs_arena *a,
-					     const struct cs_machine_spec *s);
+                                             const struct cs_machine_spec *s);
 struct cs_job_spec *cs_job_spec_copy(struct cs_arena *a,
-				     const struct cs_job_spec *s);
+                                     const struct cs_job_spec *s);
 /* Sorts labels by key: the state keeps them sorted, so replicas fed by
  * builders and by decoders store the same thing. */
 void cs_labels_sort(struct cs_label *l, uint32_t n);
@@ -95,22 +95,22 @@ struct cs_dedup_rec {
 	uint8_t *reasons; /* nops entries */
 };
 struct cs_dedup {
-	struct cs_map by_id; /* id -> struct cs_dedup_rec* */
+	struct cs_map by_id;        /* id -> struct cs_dedup_rec* */
 	struct cs_dedup_rec **ring; /* FIFO, oldest at head */
 	uint32_t head, len, cap;
 };
 void cs_dedup_init(struct cs_dedup *d);
 void cs_dedup_destroy(struct cs_dedup *d);
 const struct cs_dedup_rec *cs_dedup_find(const struct cs_dedup *d,
-					 const char *id);
+                                         const char *id);
 /* Records a verdict (copying id and reasons), then expires. */
 void cs_dedup_record(struct cs_dedup *d, const struct cs_config *cfg,
-		     const char *id, uint64_t index, int64_t ms,
-		     const cs_result *res);
+                     const char *id, uint64_t index, int64_t ms,
+                     const cs_result *res);
 void cs_dedup_add(struct cs_dedup *d, struct cs_dedup_rec *rec); /* takes rec */
 /* Forgets records older than the ttl at now_ms, or beyond the limit. */
 void cs_dedup_expire(struct cs_dedup *d, const struct cs_config *cfg,
-		     int64_t now_ms);
+                     int64_t now_ms);
 /* Oldest first; i < d->len. */
 const struct cs_dedup_rec *cs_dedup_at(const struct cs_dedup *d, uint32_t i);
 
@@ -118,8 +118,9 @@ const struct cs_dedup_rec *cs_dedup_at(const struct cs_dedup *d, uint32_t i);
 struct cs_state {
 	struct cs_config cfg;
 	uint64_t applied_index;
-	uint64_t seq_clock;  /* last machine version handed out */
-	uint64_t txn_serial; /* transactions applied by this process (not state) */
+	uint64_t seq_clock; /* last machine version handed out */
+	uint64_t
+	    txn_serial; /* transactions applied by this process (not state) */
 	/* Machine slots. Invariant: nmachines == slots with in_use; free slots
 	 * are chained through next_free from free_head (CS_NO_MACHINE ends). */
 	struct cs_machine *machines;
@@ -148,7 +149,7 @@ static inline struct cs_machine *cs_slot(cs_state *s, uint32_t slot)
  * CS_R_RESOURCE_LIMIT when the names would overflow CS_RES_MAX; `registered`
  * (may be NULL) gets how many names were added. */
 enum cs_reason cs_res_resolve(cs_state *s, const struct cs_amount *a,
-			      uint32_t n, cs_res *out, uint32_t *registered);
+                              uint32_t n, cs_res *out, uint32_t *registered);
 bool cs_res_fits(const cs_res *free_, const cs_res *req, uint32_t nres);
 void cs_res_add(cs_res *a, const cs_res *b, uint32_t nres);
 void cs_res_sub(cs_res *a, const cs_res *b, uint32_t nres);
@@ -159,7 +160,7 @@ void cs_machine_slot_release(cs_state *s, uint32_t slot);
 /* Job creation/destruction used by apply and by the snapshot decoder. The
  * job takes a heap copy of spec. */
 struct cs_job *cs_job_create(const struct cs_job_spec *spec, const cs_res *req,
-			     int64_t now_ms);
+                             int64_t now_ms);
 void cs_job_destroy(struct cs_job *job);
 void cs_job_add_dependent(struct cs_job *dep, struct cs_job *job);
 /* Removes job from dep's dependents; returns its position or -1. */
@@ -181,7 +182,7 @@ struct cs_apply {
 	const cs_txn *txn;
 	int64_t now_ms;
 	struct cs_journal *journal; /* NULL: changes are final at once */
-	char *detail;               /* set by cs_reject, moved into the verdict */
+	char *detail; /* set by cs_reject, moved into the verdict */
 	/* the change feed of this transaction, when tracking (changes.c) */
 	struct cs_change *changes;
 	uint32_t nchanges, changes_cap;
@@ -191,20 +192,20 @@ struct cs_apply {
  * change names the machine it is on, or `slot` (the one it just left) when
  * it is on none. */
 void cs_note_task(struct cs_apply *a, const struct cs_task *t,
-		  enum cs_task_end end, uint32_t slot);
+                  enum cs_task_end end, uint32_t slot);
 void cs_note_job(struct cs_apply *a, const struct cs_job *job);
 void cs_note_machine(struct cs_apply *a, uint32_t slot);
 void cs_note_removed(struct cs_apply *a, enum cs_change_kind kind,
-		     const char *name);
+                     const char *name);
 
 enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
-			 ...) CS_PRINTF(3, 4);
+                         ...) CS_PRINTF(3, 4);
 
 /* Lookups by name: CS_R_OK, or unknown_job / unknown_machine with a detail. */
 enum cs_reason cs_find_job(struct cs_apply *a, const char *name,
-			   struct cs_job **job);
+                           struct cs_job **job);
 enum cs_reason cs_find_machine(struct cs_apply *a, const char *name,
-			       uint32_t *slot);
+                               uint32_t *slot);
 
 /* Mutators. Each records what it is about to change, then changes it. */
 /* Before any change to a machine: saves its image once per transaction and
@@ -215,7 +216,7 @@ void cs_save_job(struct cs_apply *a, struct cs_job *job); /* once per txn */
 /* Replaces a job's note with a copy of note (NULL or "" clears it); the old
  * one is freed on commit, the new one on undo. */
 void cs_set_job_note(struct cs_apply *a, struct cs_job *job, const char *note);
-void cs_save_state(struct cs_apply *a); /* scalars; once per txn */
+void cs_save_state(struct cs_apply *a);  /* scalars; once per txn */
 void cs_save_scheds(struct cs_apply *a); /* once per txn */
 /* Links t (already saved) into / out of a machine's list (machine already
  * touched), saving the neighbours whose links change. */
@@ -230,9 +231,9 @@ void cs_drop_machine(struct cs_apply *a, uint32_t slot); /* no tasks left */
 void cs_add_job(struct cs_apply *a, struct cs_job *job);
 void cs_drop_job(struct cs_apply *a, struct cs_job *job);
 void cs_add_dependent(struct cs_apply *a, struct cs_job *dep,
-		      struct cs_job *job);
+                      struct cs_job *job);
 void cs_drop_dependent(struct cs_apply *a, struct cs_job *dep,
-		       struct cs_job *job);
+                       struct cs_job *job);
 /* p (heap) is garbage once the txn commits; kept until then for undo. */
 void cs_free_on_commit(struct cs_apply *a, void *p);
 /* p (heap) was allocated by this txn; freed if the txn is undone. */
@@ -245,14 +246,13 @@ void cs_journal_undo(struct cs_journal *j, cs_state *s);   /* frees j */
 /* Coarse detection: rejects (seq_changed) an op carrying a seq that differs
  * from the machine's seq before this transaction; CS_R_OK in fine mode. */
 enum cs_reason cs_check_seq(struct cs_apply *a, const struct cs_op *op,
-			    const struct cs_machine *m);
+                            const struct cs_machine *m);
 /* The coarse-detection view: the machine's seq before this transaction. */
 uint64_t cs_seq_seen(const struct cs_apply *a, const struct cs_machine *m);
 
 /* Task moves (task.c): every state change of a task goes through here,
  * checked against the lifecycle table, keeping job counters exact. */
-void cs_task_move(struct cs_apply *a, struct cs_task *t,
-		  enum cs_task_state to);
+void cs_task_move(struct cs_apply *a, struct cs_task *t, enum cs_task_state to);
 /* Assigned or running: holding resources on a machine. */
 bool cs_task_is_live(const struct cs_task *t);
 /* Takes an assigned/running task off its machine, freeing its resources. */
@@ -260,13 +260,13 @@ void cs_task_detach(struct cs_apply *a, struct cs_task *t);
 /* Ends an assigned/running task's attempt: detach, then retry (failed, lost,
  * preempted, released go back to pending) or finish it. */
 void cs_task_end(struct cs_apply *a, struct cs_task *t, enum cs_task_end how,
-		 int32_t exit_code);
+                 int32_t exit_code);
 /* Recomputes a job's state from its counters after task moves, and runs the
  * consequences (dependents unblocked or failed). */
 void cs_job_refresh(struct cs_apply *a, struct cs_job *job);
 /* Fails or kills a job: its live tasks are killed, dependents fail. */
 void cs_job_finish(struct cs_apply *a, struct cs_job *job,
-		   enum cs_job_state state, enum cs_job_cause cause);
+                   enum cs_job_state state, enum cs_job_cause cause);
 
 /* One function per op kind; each returns CS_R_OK or a rejection reason. */
 enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op);
@@ -281,7 +281,7 @@ enum cs_reason cs_op_job_kill(struct cs_apply *a, const struct cs_op *op);
 enum cs_reason cs_op_job_remove(struct cs_apply *a, const struct cs_op *op);
 enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op);
 enum cs_reason cs_op_sched_unregister(struct cs_apply *a,
-				      const struct cs_op *op);
+                                      const struct cs_op *op);
 enum cs_reason cs_op_job_note(struct cs_apply *a, const struct cs_op *op);
 
 /* ---- state views (codec_entity.c) ---- */

@@ -119,7 +119,7 @@ void cs_set_job_note(struct cs_apply *a, struct cs_job *job, const char *note)
 	if (note && !*note)
 		note = NULL;
 	if (note ? job->note && !strcmp(job->note, note) : !job->note)
-		return; /* the same words again: nothing to record */
+		return;      /* the same words again: nothing to record */
 	cs_save_job(a, job); /* its image keeps the old pointer for undo */
 	cs_free_on_commit(a, job->note);
 	job->note = cs_xstrdup(note);
@@ -172,7 +172,8 @@ uint32_t cs_add_machine(struct cs_apply *a, const char *name)
 {
 	cs_state *s = a->s;
 	cs_save_state(a);
-	uint32_t slot = s->free_head != CS_NO_MACHINE ? s->free_head : s->nslots;
+	uint32_t slot =
+	    s->free_head != CS_NO_MACHINE ? s->free_head : s->nslots;
 	if (a->journal) {
 		struct entry *e = push(a->journal, E_MACHINE_CREATED);
 		e->slot = slot;
@@ -231,7 +232,7 @@ void cs_drop_job(struct cs_apply *a, struct cs_job *job)
 }
 
 void cs_add_dependent(struct cs_apply *a, struct cs_job *dep,
-		      struct cs_job *job)
+                      struct cs_job *job)
 {
 	cs_job_add_dependent(dep, job);
 	if (a->journal) {
@@ -242,7 +243,7 @@ void cs_add_dependent(struct cs_apply *a, struct cs_job *dep,
 }
 
 void cs_drop_dependent(struct cs_apply *a, struct cs_job *dep,
-		       struct cs_job *job)
+                       struct cs_job *job)
 {
 	int pos = cs_job_remove_dependent(dep, job);
 	if (pos < 0 || !a->journal)
@@ -304,17 +305,18 @@ static void restore_job(struct cs_job *job, const struct cs_job *img)
 }
 
 static void insert_dependent(struct cs_job *dep, struct cs_job *job,
-			     uint32_t pos)
+                             uint32_t pos)
 {
 	cs_job_add_dependent(dep, job); /* grows; then shift into place */
 	memmove(&dep->dependents[pos + 1], &dep->dependents[pos],
-		(dep->ndependents - 1 - pos) * sizeof(*dep->dependents));
+	        (dep->ndependents - 1 - pos) * sizeof(*dep->dependents));
 	dep->dependents[pos] = job;
 }
 
 static void undo_entry(struct entry *e, cs_state *s)
 {
-	struct cs_machine *m = e->slot < s->nslots ? &s->machines[e->slot] : NULL;
+	struct cs_machine *m =
+	    e->slot < s->nslots ? &s->machines[e->slot] : NULL;
 	switch (e->kind) {
 	case E_TASK:
 		*(struct cs_task *)e->ptr = e->img.task;
@@ -336,7 +338,7 @@ static void undo_entry(struct entry *e, cs_state *s)
 		break;
 	case E_SCHEDS:
 		cs_grow((void **)&s->scheds, &s->scheds_cap, e->n,
-			sizeof(*s->scheds));
+		        sizeof(*s->scheds));
 		if (e->n)
 			memcpy(s->scheds, e->ptr, e->n * sizeof(*s->scheds));
 		s->nscheds = e->n;
@@ -353,7 +355,7 @@ static void undo_entry(struct entry *e, cs_state *s)
 	case E_MACHINE_REMOVED:
 		*m = e->img.machine;
 		cs_map_put(&s->machine_by_name, m->name,
-			   (void *)(uintptr_t)(e->slot + 1));
+		           (void *)(uintptr_t)(e->slot + 1));
 		break;
 	case E_JOB_CREATED:
 		cs_map_del(&s->jobs, ((struct cs_job *)e->ptr)->spec.name);

@@ -97,7 +97,7 @@ const char *cs_jpath_str(const struct cs_jpath *p)
 /* ---- errors ---- */
 
 void cs_jdec_init(struct cs_jdec *d, const char *prefix, char *errbuf,
-		  size_t errlen)
+                  size_t errlen)
 {
 	cs_jpath_init(&d->path, prefix);
 	d->errbuf = errbuf;
@@ -109,7 +109,7 @@ static int CS_PRINTF(2, 0) verr(struct cs_jdec *d, const char *fmt, va_list ap)
 	char msg[CS_ERRMSG_SIZE];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	return cs_errf(d->errbuf, d->errlen, "%s: %s", cs_jpath_str(&d->path),
-		       msg);
+	               msg);
 }
 
 int cs_jerr(struct cs_jdec *d, const char *fmt, ...)
@@ -224,24 +224,24 @@ static const char *show_str(char *buf, size_t n, const char *s)
 		snprintf(buf, n, "a string of %zu bytes", len);
 	else
 		snprintf(buf, n, "\"%s\"",
-			 cs_jclip(clipped, sizeof(clipped), s));
+		         cs_jclip(clipped, sizeof(clipped), s));
 	return buf;
 }
 
 int cs_jcheck_str(struct cs_jdec *d, const char *s, bool (*valid)(const char *),
-		  const char *expect)
+                  const char *expect)
 {
 	char shown[CLIP_VALUE + 32];
 	if (!s)
 		return cs_jerr(d, CS_MISSING);
 	if (valid && !valid(s))
 		return cs_jerr(d, "expected %s, got %s", expect,
-			       show_str(shown, sizeof(shown), s));
+		               show_str(shown, sizeof(shown), s));
 	return 0;
 }
 
 static const char *urange(char *buf, size_t n, uint64_t lo, uint64_t hi,
-			  const char *expect)
+                          const char *expect)
 {
 	if (expect)
 		return expect;
@@ -250,7 +250,7 @@ static const char *urange(char *buf, size_t n, uint64_t lo, uint64_t hi,
 }
 
 static const char *irange(char *buf, size_t n, int64_t lo, int64_t hi,
-			  const char *expect)
+                          const char *expect)
 {
 	if (expect)
 		return expect;
@@ -259,23 +259,23 @@ static const char *irange(char *buf, size_t n, int64_t lo, int64_t hi,
 }
 
 int cs_jcheck_u64(struct cs_jdec *d, uint64_t v, uint64_t lo, uint64_t hi,
-		  const char *expect)
+                  const char *expect)
 {
 	char buf[64];
 	if (v >= lo && v <= hi)
 		return 0;
 	return cs_jerr(d, "expected %s, got %" PRIu64,
-		       urange(buf, sizeof(buf), lo, hi, expect), v);
+	               urange(buf, sizeof(buf), lo, hi, expect), v);
 }
 
 int cs_jcheck_i64(struct cs_jdec *d, int64_t v, int64_t lo, int64_t hi,
-		  const char *expect)
+                  const char *expect)
 {
 	char buf[64];
 	if (v >= lo && v <= hi)
 		return 0;
 	return cs_jerr(d, "expected %s, got %" PRId64,
-		       irange(buf, sizeof(buf), lo, hi, expect), v);
+	               irange(buf, sizeof(buf), lo, hi, expect), v);
 }
 
 /* ---- value-level getters ---- */
@@ -312,20 +312,20 @@ int cs_jv_object(struct cs_jdec *d, const json_t *v, const char *what)
 }
 
 int cs_jv_str(struct cs_jdec *d, const json_t *v, bool (*valid)(const char *),
-	      const char *expect, const char **out)
+              const char *expect, const char **out)
 {
 	if (!json_is_string(v))
 		return cs_jerr(d, "expected %s, got %s", expect,
-			       cs_json_type_name(v));
+		               cs_json_type_name(v));
 	const char *s = json_string_value(v);
 	size_t n = json_string_length(v);
 	/* jansson can hold both (json_stringn, _nocheck); C strings cannot. */
 	if (strlen(s) != n)
 		return cs_jerr(d, "expected %s, got a string with a NUL byte",
-			       expect);
+		               expect);
 	if (!cs_jutf8_valid(s, n))
 		return cs_jerr(d, "expected %s, got a string that is not UTF-8",
-			       expect);
+		               expect);
 	if (cs_jcheck_str(d, s, valid, expect) < 0)
 		return -1;
 	*out = s;
@@ -333,17 +333,17 @@ int cs_jv_str(struct cs_jdec *d, const json_t *v, bool (*valid)(const char *),
 }
 
 int cs_jv_u64(struct cs_jdec *d, const json_t *v, uint64_t lo, uint64_t hi,
-	      const char *expect, uint64_t *out)
+              const char *expect, uint64_t *out)
 {
 	char buf[64];
 	expect = urange(buf, sizeof(buf), lo, hi, expect);
 	if (!json_is_integer(v))
 		return cs_jerr(d, "expected %s, got %s", expect,
-			       cs_json_type_name(v));
+		               cs_json_type_name(v));
 	json_int_t i = json_integer_value(v);
 	if (i < 0)
 		return cs_jerr(d, "expected %s, got %" JSON_INTEGER_FORMAT,
-			       expect, i);
+		               expect, i);
 	if (cs_jcheck_u64(d, (uint64_t)i, lo, hi, expect) < 0)
 		return -1;
 	*out = (uint64_t)i;
@@ -351,13 +351,13 @@ int cs_jv_u64(struct cs_jdec *d, const json_t *v, uint64_t lo, uint64_t hi,
 }
 
 int cs_jv_i64(struct cs_jdec *d, const json_t *v, int64_t lo, int64_t hi,
-	      const char *expect, int64_t *out)
+              const char *expect, int64_t *out)
 {
 	char buf[64];
 	expect = irange(buf, sizeof(buf), lo, hi, expect);
 	if (!json_is_integer(v))
 		return cs_jerr(d, "expected %s, got %s", expect,
-			       cs_json_type_name(v));
+		               cs_json_type_name(v));
 	int64_t i = json_integer_value(v);
 	if (cs_jcheck_i64(d, i, lo, hi, expect) < 0)
 		return -1;
@@ -369,27 +369,27 @@ static int jv_bool(struct cs_jdec *d, const json_t *v, bool *out)
 {
 	if (!json_is_boolean(v))
 		return cs_jerr(d, "expected true or false, got %s",
-			       cs_json_type_name(v));
+		               cs_json_type_name(v));
 	*out = json_is_true(v);
 	return 0;
 }
 
 /* "a, b, c" into buf (cut when it does not fit). */
 static const char *join(char *buf, size_t size, const char *const *names,
-			size_t n)
+                        size_t n)
 {
 	size_t len = 0;
 	buf[0] = 0;
 	for (size_t i = 0; i < n && len < size; i++) {
 		int w = snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
-				 names[i]);
+		                 names[i]);
 		len += w > 0 ? (size_t)w : 0;
 	}
 	return buf;
 }
 
 static int jv_enum(struct cs_jdec *d, const json_t *v, const char *const *names,
-		   size_t n, int *out)
+                   size_t n, int *out)
 {
 	char list[CS_ERRMSG_SIZE], shown[CLIP_VALUE + 32];
 	const char *got = cs_json_type_name(v);
@@ -408,13 +408,13 @@ static int jv_enum(struct cs_jdec *d, const json_t *v, const char *const *names,
 	/* The list is built only here: ops decode this field a million times.
 	 */
 	return cs_jerr(d, "expected one of: %s, got %s",
-		       join(list, sizeof(list), names, n), got);
+	               join(list, sizeof(list), names, n), got);
 }
 
 /* ---- keyed getters: look the key up, check the value at PATH.key ---- */
 
 static int enter(struct cs_jdec *d, const json_t *obj, const char *key,
-		 enum cs_jneed need, const json_t **v, size_t *saved)
+                 enum cs_jneed need, const json_t **v, size_t *saved)
 {
 	*saved = d->path.len;
 	*v = json_object_get(obj, key);
@@ -431,7 +431,7 @@ static int leave(struct cs_jdec *d, size_t saved, int r)
 }
 
 int cs_jget_object(struct cs_jdec *d, const json_t *obj, const char *key,
-		   enum cs_jneed need, const char *what, const json_t **out)
+                   enum cs_jneed need, const char *what, const json_t **out)
 {
 	const json_t *v;
 	size_t saved;
@@ -445,11 +445,11 @@ int cs_jget_object(struct cs_jdec *d, const json_t *obj, const char *key,
 }
 
 static int jv_array(struct cs_jdec *d, const json_t *v, size_t lo, size_t hi,
-		    const char *expect)
+                    const char *expect)
 {
 	if (!json_is_array(v))
 		return cs_jerr(d, "expected %s, got %s", expect,
-			       cs_json_type_name(v));
+		               cs_json_type_name(v));
 	size_t n = json_array_size(v);
 	if (n == 0 && lo > 0)
 		return cs_jerr(d, "expected %s, got an empty array", expect);
@@ -459,8 +459,8 @@ static int jv_array(struct cs_jdec *d, const json_t *v, size_t lo, size_t hi,
 }
 
 int cs_jget_array(struct cs_jdec *d, const json_t *obj, const char *key,
-		  enum cs_jneed need, size_t lo, size_t hi, const char *expect,
-		  const json_t **out)
+                  enum cs_jneed need, size_t lo, size_t hi, const char *expect,
+                  const json_t **out)
 {
 	const json_t *v;
 	size_t saved;
@@ -474,8 +474,8 @@ int cs_jget_array(struct cs_jdec *d, const json_t *obj, const char *key,
 }
 
 int cs_jget_str(struct cs_jdec *d, const json_t *obj, const char *key,
-		enum cs_jneed need, bool (*valid)(const char *),
-		const char *expect, const char **out)
+                enum cs_jneed need, bool (*valid)(const char *),
+                const char *expect, const char **out)
 {
 	const json_t *v;
 	size_t saved;
@@ -486,8 +486,8 @@ int cs_jget_str(struct cs_jdec *d, const json_t *obj, const char *key,
 }
 
 int cs_jget_u64(struct cs_jdec *d, const json_t *obj, const char *key,
-		enum cs_jneed need, uint64_t lo, uint64_t hi,
-		const char *expect, uint64_t *out)
+                enum cs_jneed need, uint64_t lo, uint64_t hi,
+                const char *expect, uint64_t *out)
 {
 	const json_t *v;
 	size_t saved;
@@ -498,8 +498,8 @@ int cs_jget_u64(struct cs_jdec *d, const json_t *obj, const char *key,
 }
 
 int cs_jget_u32(struct cs_jdec *d, const json_t *obj, const char *key,
-		enum cs_jneed need, uint32_t lo, uint32_t hi,
-		const char *expect, uint32_t *out)
+                enum cs_jneed need, uint32_t lo, uint32_t hi,
+                const char *expect, uint32_t *out)
 {
 	uint64_t v;
 	int r = cs_jget_u64(d, obj, key, need, lo, hi, expect, &v);
@@ -509,8 +509,8 @@ int cs_jget_u32(struct cs_jdec *d, const json_t *obj, const char *key,
 }
 
 int cs_jget_i64(struct cs_jdec *d, const json_t *obj, const char *key,
-		enum cs_jneed need, int64_t lo, int64_t hi, const char *expect,
-		int64_t *out)
+                enum cs_jneed need, int64_t lo, int64_t hi, const char *expect,
+                int64_t *out)
 {
 	const json_t *v;
 	size_t saved;
@@ -521,7 +521,7 @@ int cs_jget_i64(struct cs_jdec *d, const json_t *obj, const char *key,
 }
 
 int cs_jget_bool(struct cs_jdec *d, const json_t *obj, const char *key,
-		 enum cs_jneed need, bool *out)
+                 enum cs_jneed need, bool *out)
 {
 	const json_t *v;
 	size_t saved;
@@ -532,8 +532,8 @@ int cs_jget_bool(struct cs_jdec *d, const json_t *obj, const char *key,
 }
 
 int cs_jget_enum(struct cs_jdec *d, const json_t *obj, const char *key,
-		 enum cs_jneed need, const char *const *names, size_t n,
-		 int *out)
+                 enum cs_jneed need, const char *const *names, size_t n,
+                 int *out)
 {
 	const json_t *v;
 	size_t saved;
@@ -560,18 +560,18 @@ static bool listed(const char *key, const char *const *names)
 }
 
 int cs_jcheck_fields(struct cs_jdec *d, const json_t *obj,
-		     const char *const *allowed)
+                     const char *const *allowed)
 {
 	char list[CS_ERRMSG_SIZE];
 	const char *key;
 	json_t *v;
 	/* jansson's iteration macro is not const-correct; it only reads. */
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach ((json_t *)obj, key, v) {
 		if (listed(key, allowed))
 			continue;
 		join(list, sizeof(list), allowed, count_names(allowed));
 		return cs_jerr_at(d, key, "unknown field (expected one of: %s)",
-				  list);
+		                  list);
 	}
 	return 0;
 }
@@ -601,17 +601,17 @@ const struct cs_jmap_rules cs_jenv_rules = {
 
 /* Checks every key and value of a map object before anything is copied. */
 static int map_check(struct cs_jdec *d, const json_t *v,
-		     const struct cs_jmap_rules *r)
+                     const struct cs_jmap_rules *r)
 {
 	const char *key, *s;
 	json_t *val;
 	if (!json_is_object(v))
 		return cs_jerr(d, "expected an object of %s, got %s", r->noun,
-			       cs_json_type_name(v));
+		               cs_json_type_name(v));
 	if (json_object_size(v) > r->max)
 		return cs_jerr(d, "expected at most %u %s, got %zu", r->max,
-			       r->noun, json_object_size(v));
-	json_object_foreach((json_t *)v, key, val) {
+		               r->noun, json_object_size(v));
+	json_object_foreach ((json_t *)v, key, val) {
 		size_t saved = cs_jpath_key(&d->path, key);
 		int bad =
 		    cs_jcheck_str(d, key, r->key_ok, r->key_expect) < 0 ||
@@ -624,8 +624,8 @@ static int map_check(struct cs_jdec *d, const json_t *v,
 }
 
 int cs_jget_labels(struct cs_jdec *d, const json_t *obj, const char *key,
-		   enum cs_jneed need, const struct cs_jmap_rules *rules,
-		   struct cs_arena *a, struct cs_label **out, uint32_t *n)
+                   enum cs_jneed need, const struct cs_jmap_rules *rules,
+                   struct cs_arena *a, struct cs_label **out, uint32_t *n)
 {
 	const json_t *v;
 	size_t saved;
@@ -638,7 +638,7 @@ int cs_jget_labels(struct cs_jdec *d, const json_t *obj, const char *key,
 	struct cs_label *l = count ? jalloc(a, count * sizeof(*l)) : NULL;
 	const char *k;
 	json_t *val;
-	json_object_foreach((json_t *)v, k, val) {
+	json_object_foreach ((json_t *)v, k, val) {
 		l[i].key = jdup(a, k);
 		l[i++].value = jdup(a, json_string_value(val));
 	}
@@ -658,26 +658,26 @@ static bool required_amount(const struct cs_jamount_rules *r, const char *name)
 }
 
 static int amounts_check(struct cs_jdec *d, const json_t *v,
-			 const struct cs_jamount_rules *r)
+                         const struct cs_jamount_rules *r)
 {
 	const char *key;
 	json_t *val;
 	uint64_t x;
 	if (!json_is_object(v))
 		return cs_jerr(d,
-			       "expected an object of resource amounts, got %s",
-			       cs_json_type_name(v));
+		               "expected an object of resource amounts, got %s",
+		               cs_json_type_name(v));
 	if (json_object_size(v) > CS_RES_MAX)
 		return cs_jerr(d, "expected at most %d resources, got %zu",
-			       CS_RES_MAX, json_object_size(v));
-	json_object_foreach((json_t *)v, key, val) {
+		               CS_RES_MAX, json_object_size(v));
+	json_object_foreach ((json_t *)v, key, val) {
 		bool pos = required_amount(r, key) && r->required_min > 0;
 		size_t saved = cs_jpath_key(&d->path, key);
 		int bad = cs_jcheck_str(d, key, cs_res_name_valid,
-					CS_EXPECT_RES_NAME) < 0 ||
-			  cs_jv_u64(d, val, pos ? r->required_min : 0,
-				    CS_RES_VALUE_MAX,
-				    pos ? CS_EXPECT_POSITIVE : NULL, &x) < 0;
+		                        CS_EXPECT_RES_NAME) < 0 ||
+		          cs_jv_u64(d, val, pos ? r->required_min : 0,
+		                    CS_RES_VALUE_MAX,
+		                    pos ? CS_EXPECT_POSITIVE : NULL, &x) < 0;
 		cs_jpath_pop(&d->path, saved);
 		if (bad)
 			return -1;
@@ -707,8 +707,8 @@ static int amount_cmp(const void *a, const void *b)
 }
 
 int cs_jget_amounts(struct cs_jdec *d, const json_t *obj, const char *key,
-		    enum cs_jneed need, const struct cs_jamount_rules *rules,
-		    struct cs_arena *a, struct cs_amount **out, uint32_t *n)
+                    enum cs_jneed need, const struct cs_jamount_rules *rules,
+                    struct cs_arena *a, struct cs_amount **out, uint32_t *n)
 {
 	const json_t *v;
 	size_t saved;
@@ -721,7 +721,7 @@ int cs_jget_amounts(struct cs_jdec *d, const json_t *obj, const char *key,
 	struct cs_amount *am = count ? jalloc(a, count * sizeof(*am)) : NULL;
 	const char *k;
 	json_t *val;
-	json_object_foreach((json_t *)v, k, val) {
+	json_object_foreach ((json_t *)v, k, val) {
 		am[i].name = jdup(a, k);
 		am[i++].value = (uint64_t)json_integer_value(val);
 	}
@@ -735,22 +735,22 @@ int cs_jget_amounts(struct cs_jdec *d, const json_t *obj, const char *key,
 const struct cs_jlist_rules cs_jargs_rules = {
     CS_ARGS_MAX, "arguments", cs_jstring_valid, CS_EXPECT_STRING};
 const struct cs_jlist_rules cs_jdeps_rules = {CS_DEPS_MAX, "jobs",
-					      cs_name_valid, CS_EXPECT_JOB};
+                                              cs_name_valid, CS_EXPECT_JOB};
 
 static int strings_check(struct cs_jdec *d, const json_t *v,
-			 const struct cs_jlist_rules *r)
+                         const struct cs_jlist_rules *r)
 {
 	const char *s;
 	if (!json_is_array(v))
 		return cs_jerr(d, "expected an array of %s, got %s", r->noun,
-			       cs_json_type_name(v));
+		               cs_json_type_name(v));
 	if (json_array_size(v) > r->max)
 		return cs_jerr(d, "expected at most %u %s, got %zu", r->max,
-			       r->noun, json_array_size(v));
+		               r->noun, json_array_size(v));
 	for (size_t i = 0; i < json_array_size(v); i++) {
 		size_t saved = cs_jpath_index(&d->path, i);
 		int bad = cs_jv_str(d, json_array_get(v, i), r->valid,
-				    r->expect, &s) < 0;
+		                    r->expect, &s) < 0;
 		cs_jpath_pop(&d->path, saved);
 		if (bad)
 			return -1;
@@ -759,8 +759,8 @@ static int strings_check(struct cs_jdec *d, const json_t *v,
 }
 
 int cs_jget_strings(struct cs_jdec *d, const json_t *obj, const char *key,
-		    enum cs_jneed need, const struct cs_jlist_rules *rules,
-		    struct cs_arena *a, char ***out, uint32_t *n)
+                    enum cs_jneed need, const struct cs_jlist_rules *rules,
+                    struct cs_arena *a, char ***out, uint32_t *n)
 {
 	const json_t *v;
 	size_t saved;
@@ -798,21 +798,21 @@ static void printable_msg(char *s)
 }
 
 int cs_jparse(const char *buf, size_t len, const char *what, json_t **out,
-	      char *errbuf, size_t errlen)
+              char *errbuf, size_t errlen)
 {
 	json_error_t e;
 	if (!buf || blank(buf, len))
 		return cs_errf(errbuf, errlen,
-			       "(root): expected %s, got empty "
-			       "input",
-			       what);
+		               "(root): expected %s, got empty "
+		               "input",
+		               what);
 	/* DECODE_ANY: a scalar at the top gets our "expected an object"
 	 * message instead of jansson's. */
 	json_t *j =
 	    json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
 	if (!j) {
 		cs_errf(errbuf, errlen, "line %d, column %d: %s", e.line,
-			e.column, e.text);
+		        e.column, e.text);
 		if (errbuf && errlen)
 			printable_msg(errbuf);
 		return -1;
@@ -901,7 +901,7 @@ json_t *cs_jlabels(const struct cs_label *l, uint32_t n)
 	json_t *o = cs_jnew(json_object());
 	for (uint32_t i = 0; i < n; i++)
 		cs_jset_str(o, l[i].key ? l[i].key : "",
-			    l[i].value ? l[i].value : "");
+		            l[i].value ? l[i].value : "");
 	return o;
 }
 

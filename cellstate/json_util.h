@@ -32,8 +32,8 @@
 #define CS_EXPECT_POLICY  "a policy name: " CS_NAME_RULE
 #define CS_EXPECT_MEMBER                                                       \
 	"a Raft member id: an integer 0..9223372036854775807 (0: none)"
-#define CS_EXPECT_ID      "a transaction id: " CS_ID_RULE
-#define CS_EXPECT_ORIGIN  "an origin: " CS_ID_RULE
+#define CS_EXPECT_ID     "a transaction id: " CS_ID_RULE
+#define CS_EXPECT_ORIGIN "an origin: " CS_ID_RULE
 #define CS_EXPECT_LABEL_KEY                                                    \
 	"a label key: 1-63 characters [a-z0-9._/-] starting with a letter or " \
 	"digit"
@@ -43,8 +43,8 @@
 #define CS_EXPECT_ENV_NAME                                                     \
 	"a variable name: 1-128 characters [A-Za-z0-9_] not starting with a "  \
 	"digit"
-#define CS_EXPECT_COMMAND       "a string of 1..4096 bytes"
-#define CS_EXPECT_STRING        "a string of at most 4096 bytes"
+#define CS_EXPECT_COMMAND "a string of 1..4096 bytes"
+#define CS_EXPECT_STRING  "a string of at most 4096 bytes"
 #define CS_EXPECT_NOTE                                                         \
 	"a note: at most 512 bytes of UTF-8 text without control characters"
 #define CS_EXPECT_AGENT                                                        \
@@ -84,7 +84,7 @@ struct cs_jdec {
 };
 
 void cs_jdec_init(struct cs_jdec *d, const char *prefix, char *errbuf,
-		  size_t errlen);
+                  size_t errlen);
 /* Writes "PATH: message" and returns -1. */
 int cs_jerr(struct cs_jdec *d, const char *fmt, ...) CS_PRINTF(2, 3);
 /* The same with ".key" appended to the path for this message only. */
@@ -101,13 +101,13 @@ bool cs_jutf8_valid(const char *s, size_t n);
 /* s NULL: "missing: required"; valid(s) false (valid NULL: never):
  * "expected EXPECT, got \"s\"". */
 int cs_jcheck_str(struct cs_jdec *d, const char *s, bool (*valid)(const char *),
-		  const char *expect);
+                  const char *expect);
 /* v outside [lo, hi]: "expected EXPECT, got v"; expect NULL means
  * "an integer LO..HI". */
 int cs_jcheck_u64(struct cs_jdec *d, uint64_t v, uint64_t lo, uint64_t hi,
-		  const char *expect);
+                  const char *expect);
 int cs_jcheck_i64(struct cs_jdec *d, int64_t v, int64_t lo, int64_t hi,
-		  const char *expect);
+                  const char *expect);
 
 /* Validators for free-form strings (UTF-8, no NUL, length in bytes). */
 bool cs_jcommand_valid(const char *s); /* 1..CS_STRING_MAX */
@@ -130,44 +130,44 @@ enum cs_jneed { CS_JOPT, CS_JREQ };
  * The value must be an object: "expected WHAT, got an array". */
 int cs_jv_object(struct cs_jdec *d, const json_t *v, const char *what);
 int cs_jv_str(struct cs_jdec *d, const json_t *v, bool (*valid)(const char *),
-	      const char *expect, const char **out);
+              const char *expect, const char **out);
 int cs_jv_u64(struct cs_jdec *d, const json_t *v, uint64_t lo, uint64_t hi,
-	      const char *expect, uint64_t *out);
+              const char *expect, uint64_t *out);
 int cs_jv_i64(struct cs_jdec *d, const json_t *v, int64_t lo, int64_t hi,
-	      const char *expect, int64_t *out);
+              const char *expect, int64_t *out);
 
 /* Object-valued field; *out borrowed from obj. */
 int cs_jget_object(struct cs_jdec *d, const json_t *obj, const char *key,
-		   enum cs_jneed need, const char *what, const json_t **out);
+                   enum cs_jneed need, const char *what, const json_t **out);
 /* Array-valued field with lo..hi entries; expect describes it in messages
  * ("an array of 1..1000000 ops"). *out borrowed from obj. */
 int cs_jget_array(struct cs_jdec *d, const json_t *obj, const char *key,
-		  enum cs_jneed need, size_t lo, size_t hi, const char *expect,
-		  const json_t **out);
+                  enum cs_jneed need, size_t lo, size_t hi, const char *expect,
+                  const json_t **out);
 int cs_jget_str(struct cs_jdec *d, const json_t *obj, const char *key,
-		enum cs_jneed need, bool (*valid)(const char *),
-		const char *expect, const char **out);
+                enum cs_jneed need, bool (*valid)(const char *),
+                const char *expect, const char **out);
 int cs_jget_u64(struct cs_jdec *d, const json_t *obj, const char *key,
-		enum cs_jneed need, uint64_t lo, uint64_t hi,
-		const char *expect, uint64_t *out);
+                enum cs_jneed need, uint64_t lo, uint64_t hi,
+                const char *expect, uint64_t *out);
 int cs_jget_u32(struct cs_jdec *d, const json_t *obj, const char *key,
-		enum cs_jneed need, uint32_t lo, uint32_t hi,
-		const char *expect, uint32_t *out);
+                enum cs_jneed need, uint32_t lo, uint32_t hi,
+                const char *expect, uint32_t *out);
 int cs_jget_i64(struct cs_jdec *d, const json_t *obj, const char *key,
-		enum cs_jneed need, int64_t lo, int64_t hi, const char *expect,
-		int64_t *out);
+                enum cs_jneed need, int64_t lo, int64_t hi, const char *expect,
+                int64_t *out);
 int cs_jget_bool(struct cs_jdec *d, const json_t *obj, const char *key,
-		 enum cs_jneed need, bool *out);
+                 enum cs_jneed need, bool *out);
 /* A string among names[0..n); *out gets its index. The message lists them
  * all: "expected one of: up, draining, down, got \"sideways\"". */
 int cs_jget_enum(struct cs_jdec *d, const json_t *obj, const char *key,
-		 enum cs_jneed need, const char *const *names, size_t n,
-		 int *out);
+                 enum cs_jneed need, const char *const *names, size_t n,
+                 int *out);
 
 /* Rejects any key of obj not in allowed (NULL-terminated):
  * "ops[0].sq: unknown field (expected one of: op, job, task, ...)". */
 int cs_jcheck_fields(struct cs_jdec *d, const json_t *obj,
-		     const char *const *allowed);
+                     const char *const *allowed);
 
 /* ---- collections, keyed getters as above ----
  * On success (1) *out and *n are set: the array and every string in it are
@@ -187,8 +187,8 @@ struct cs_jmap_rules {
 };
 extern const struct cs_jmap_rules cs_jlabel_rules, cs_jenv_rules;
 int cs_jget_labels(struct cs_jdec *d, const json_t *obj, const char *key,
-		   enum cs_jneed need, const struct cs_jmap_rules *rules,
-		   struct cs_arena *a, struct cs_label **out, uint32_t *n);
+                   enum cs_jneed need, const struct cs_jmap_rules *rules,
+                   struct cs_arena *a, struct cs_label **out, uint32_t *n);
 
 /* Object of resource name to amount, in canonical order: cpu, memory, disk,
  * then the others by name. A JSON object has no order (and a client or a
@@ -204,8 +204,8 @@ struct cs_jamount_rules {
  * task): cpu and memory required, > 0. */
 extern const struct cs_jamount_rules cs_jcapacity_rules, cs_jrequest_rules;
 int cs_jget_amounts(struct cs_jdec *d, const json_t *obj, const char *key,
-		    enum cs_jneed need, const struct cs_jamount_rules *rules,
-		    struct cs_arena *a, struct cs_amount **out, uint32_t *n);
+                    enum cs_jneed need, const struct cs_jamount_rules *rules,
+                    struct cs_arena *a, struct cs_amount **out, uint32_t *n);
 
 /* Array of at most max strings each passing valid; noun names the entries
  * in the count message ("arguments"). */
@@ -218,8 +218,8 @@ struct cs_jlist_rules {
 /* A job's args and depends_on. */
 extern const struct cs_jlist_rules cs_jargs_rules, cs_jdeps_rules;
 int cs_jget_strings(struct cs_jdec *d, const json_t *obj, const char *key,
-		    enum cs_jneed need, const struct cs_jlist_rules *rules,
-		    struct cs_arena *a, char ***out, uint32_t *n);
+                    enum cs_jneed need, const struct cs_jlist_rules *rules,
+                    struct cs_arena *a, char ***out, uint32_t *n);
 
 /* ---- parsing ----
  * Parses JSON text (duplicate keys rejected, nothing after the value).
@@ -227,7 +227,7 @@ int cs_jget_strings(struct cs_jdec *d, const json_t *obj, const char *key,
  * "line L, column C: <jansson's text>" (or "(root): expected WHAT, got empty
  * input") in errbuf and *out untouched. */
 int cs_jparse(const char *buf, size_t len, const char *what, json_t **out,
-	      char *errbuf, size_t errlen);
+              char *errbuf, size_t errlen);
 
 /* ---- encoding ----
  * Encoders build from validated structs; these never return NULL (jansson
@@ -251,7 +251,7 @@ json_t *cs_jstrings(char *const *s, uint32_t n);
 /* A scheduler registration {"name", "class", "policy", "member"?}: read
  * with strings borrowed from j (codec_spec.c), and written. */
 int cs_sched_spec_read(struct cs_jdec *d, const json_t *j,
-		       struct cs_sched_spec *s);
+                       struct cs_sched_spec *s);
 json_t *cs_sched_spec_json(const struct cs_sched_spec *s);
 
 #endif /* CELL_CELLSTATE_JSON_UTIL_H */

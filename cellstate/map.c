@@ -20,7 +20,7 @@ void cs_map_destroy(struct cs_map *m)
 }
 
 static struct cs_map_entry *probe(const struct cs_map *m, const char *key,
-				  uint64_t h)
+                                  uint64_t h)
 {
 	uint32_t mask = m->cap - 1;
 	for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
@@ -41,7 +41,7 @@ void *cs_map_get(const struct cs_map *m, const char *key)
 }
 
 static void insert_fresh(struct cs_map *m, const char *key, void *value,
-			 uint64_t h)
+                         uint64_t h)
 {
 	uint32_t mask = m->cap - 1;
 	uint32_t i = (uint32_t)h & mask;

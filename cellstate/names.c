@@ -16,7 +16,7 @@ static bool alnum(char c)
 }
 
 static bool all_of(const char *s, size_t max, const char *extra,
-		   bool (*cls)(char))
+                   bool (*cls)(char))
 {
 	size_t n = 0;
 	for (; s[n]; n++) {
@@ -30,7 +30,8 @@ static bool all_of(const char *s, size_t max, const char *extra,
 
 bool cs_name_valid(const char *s)
 {
-	return s && lower_alnum(s[0]) && all_of(s, CS_NAME_MAX, "._-", lower_alnum);
+	return s && lower_alnum(s[0]) &&
+	       all_of(s, CS_NAME_MAX, "._-", lower_alnum);
 }
 
 bool cs_id_valid(const char *s)
@@ -40,7 +41,8 @@ bool cs_id_valid(const char *s)
 
 bool cs_label_key_valid(const char *s)
 {
-	return s && lower_alnum(s[0]) && all_of(s, CS_NAME_MAX, "._/-", lower_alnum);
+	return s && lower_alnum(s[0]) &&
+	       all_of(s, CS_NAME_MAX, "._/-", lower_alnum);
 }
 
 bool cs_label_value_valid(const char *s)
@@ -61,7 +63,9 @@ static bool env_char(char c)
 
 bool cs_env_name_valid(const char *s)
 {
-	return s && (s[0] == '_' || (alnum(s[0]) && !(s[0] >= '0' && s[0] <= '9'))) &&
+	return s &&
+	       (s[0] == '_' ||
+	        (alnum(s[0]) && !(s[0] >= '0' && s[0] <= '9'))) &&
 	       all_of(s, 128, "", env_char);
 }
 

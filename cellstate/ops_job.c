@@ -5,20 +5,20 @@
 #include <string.h>
 
 static enum cs_reason check_deps(struct cs_apply *a,
-				 const struct cs_job_spec *sp)
+                                 const struct cs_job_spec *sp)
 {
 	for (uint32_t i = 0; i < sp->ndeps; i++) {
 		const struct cs_job *dep = cs_map_get(&a->s->jobs, sp->deps[i]);
 		if (!dep)
 			return cs_reject(a, CS_R_UNKNOWN_JOB,
-					 "dependency %s of job %s does not "
-					 "exist",
-					 sp->deps[i], sp->name);
+			                 "dependency %s of job %s does not "
+			                 "exist",
+			                 sp->deps[i], sp->name);
 		if (dep->state == CS_JOB_FAILED || dep->state == CS_JOB_KILLED)
 			return cs_reject(a, CS_R_DEPENDENCY_FAILED,
-					 "dependency %s of job %s has %s",
-					 sp->deps[i], sp->name,
-					 cs_job_state_name(dep->state));
+			                 "dependency %s of job %s has %s",
+			                 sp->deps[i], sp->name,
+			                 cs_job_state_name(dep->state));
 	}
 	return CS_R_OK;
 }
@@ -32,15 +32,15 @@ enum cs_reason cs_op_job_put(struct cs_apply *a, const struct cs_op *op)
 		return cs_reject(a, CS_R_UNKNOWN_JOB, "job_put without a spec");
 	if (cs_map_get(&a->s->jobs, sp->name))
 		return cs_reject(a, CS_R_EXISTS, "job %s already exists",
-				 sp->name);
+		                 sp->name);
 	if ((r = check_deps(a, sp)))
 		return r;
 	cs_save_state(a);
 	if (cs_res_resolve(a->s, sp->request, sp->nrequest, &req, NULL))
 		return cs_reject(a, CS_R_RESOURCE_LIMIT,
-				 "job %s names more than %d resource kinds in "
-				 "the cell",
-				 sp->name, CS_RES_MAX);
+		                 "job %s names more than %d resource kinds in "
+		                 "the cell",
+		                 sp->name, CS_RES_MAX);
 	struct cs_job *job = cs_job_create(sp, &req, a->now_ms);
 	cs_add_job(a, job);
 	for (uint32_t i = 0; i < sp->ndeps; i++) {
@@ -58,13 +58,13 @@ enum cs_reason cs_op_job_put(struct cs_apply *a, const struct cs_op *op)
 
 /* The job named, if it has not ended: unknown_job or job_finished else. */
 static enum cs_reason find_active(struct cs_apply *a, const char *name,
-				  struct cs_job **job)
+                                  struct cs_job **job)
 {
 	enum cs_reason r = cs_find_job(a, name, job);
 	if (r || (*job)->state < CS_JOB_SUCCEEDED)
 		return r;
 	return cs_reject(a, CS_R_JOB_FINISHED, "job %s has already ended (%s)",
-			 (*job)->spec.name, cs_job_state_name((*job)->state));
+	                 (*job)->spec.name, cs_job_state_name((*job)->state));
 }
 
 enum cs_reason cs_op_job_kill(struct cs_apply *a, const struct cs_op *op)
@@ -87,8 +87,8 @@ enum cs_reason cs_op_job_remove(struct cs_apply *a, const struct cs_op *op)
 		return r;
 	if (job->state < CS_JOB_SUCCEEDED)
 		return cs_reject(a, CS_R_JOB_ACTIVE,
-				 "job %s is %s; kill it before removing it",
-				 job->spec.name, cs_job_state_name(job->state));
+		                 "job %s is %s; kill it before removing it",
+		                 job->spec.name, cs_job_state_name(job->state));
 	cs_note_removed(a, CS_CHANGE_JOB_REMOVED, job->spec.name);
 	cs_drop_job(a, job);
 	return CS_R_OK;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static enum cs_reason find(struct cs_apply *a, const struct cs_op *op,
-			   uint32_t *slot)
+                           uint32_t *slot)
 {
 	enum cs_reason r = cs_find_machine(a, op->machine, slot);
 	return r ? r : cs_check_seq(a, op, cs_slot(a->s, *slot));
@@ -44,7 +44,7 @@ static void lose_tasks(struct cs_apply *a, uint32_t slot)
 }
 
 static void set_state(struct cs_apply *a, uint32_t slot,
-		      enum cs_machine_state st)
+                      enum cs_machine_state st)
 {
 	cs_touch_machine(a, slot)->state = st;
 	cs_note_machine(a, slot);
@@ -65,25 +65,27 @@ static struct cs_label *labels_dup(const struct cs_label *l, uint32_t n)
 
 /* m's labels are sorted; the spec's may come in any order. */
 static bool labels_equal(const struct cs_machine *m,
-			 const struct cs_machine_spec *sp)
+                         const struct cs_machine_spec *sp)
 {
 	if (m->nlabels != sp->nlabels)
 		return false;
 	for (uint32_t i = 0; i < sp->nlabels; i++) {
 		uint32_t k = 0;
-		while (k < m->nlabels && strcmp(m->labels[k].key, sp->labels[i].key))
+		while (k < m->nlabels &&
+		       strcmp(m->labels[k].key, sp->labels[i].key))
 			k++;
-		if (k == m->nlabels || strcmp(m->labels[k].value, sp->labels[i].value))
+		if (k == m->nlabels ||
+		    strcmp(m->labels[k].value, sp->labels[i].value))
 			return false;
 	}
 	return true;
 }
 
 static bool same_agent(const struct cs_machine *m,
-		       const struct cs_machine_spec *sp)
+                       const struct cs_machine_spec *sp)
 {
 	return m->agent ? sp->agent && !strcmp(m->agent, sp->agent)
-			: !sp->agent;
+	                : !sp->agent;
 }
 
 /* Pool, labels and agent just allocated by this transaction: freed if it
@@ -103,7 +105,7 @@ static void free_attrs_on_undo(struct cs_apply *a, struct cs_machine *m)
 /* Replaces pool, labels and agent; the old ones stay alive until commit
  * (the machine's before-image in the journal points at them). */
 static void set_attrs(struct cs_apply *a, struct cs_machine *m,
-		      const struct cs_machine_spec *sp)
+                      const struct cs_machine_spec *sp)
 {
 	cs_free_on_commit(a, m->pool);
 	for (uint32_t i = 0; i < m->nlabels; i++) {
@@ -120,20 +122,20 @@ static void set_attrs(struct cs_apply *a, struct cs_machine *m,
 }
 
 static enum cs_reason update(struct cs_apply *a, uint32_t slot,
-			     const struct cs_machine_spec *sp,
-			     const cs_res *cap)
+                             const struct cs_machine_spec *sp,
+                             const cs_res *cap)
 {
 	struct cs_machine *m = cs_slot(a->s, slot);
 	for (uint32_t i = 0; i < a->s->nres; i++)
 		if (cap->v[i] < m->allocated.v[i])
 			return cs_reject(a, CS_R_BELOW_ALLOCATED,
-					 "machine %s has %s %llu allocated, "
-					 "above the new capacity %llu",
-					 m->name, a->s->res_names[i],
-					 (unsigned long long)m->allocated.v[i],
-					 (unsigned long long)cap->v[i]);
+			                 "machine %s has %s %llu allocated, "
+			                 "above the new capacity %llu",
+			                 m->name, a->s->res_names[i],
+			                 (unsigned long long)m->allocated.v[i],
+			                 (unsigned long long)cap->v[i]);
 	bool attrs = strcmp(m->pool, sp->pool ? sp->pool : "default") ||
-		     !labels_equal(m, sp) || !same_agent(m, sp);
+	             !labels_equal(m, sp) || !same_agent(m, sp);
 	bool capa = memcmp(&m->capacity, cap, sizeof(*cap)) != 0;
 	if (attrs || capa)
 		m = cs_touch_machine(a, slot);
@@ -154,12 +156,13 @@ enum cs_reason cs_op_machine_put(struct cs_apply *a, const struct cs_op *op)
 	uint32_t added;
 	cs_save_state(a); /* resource names may be registered */
 	if (!sp || !sp->name)
-		return cs_reject(a, CS_R_UNKNOWN_MACHINE, "machine_put without a spec");
+		return cs_reject(a, CS_R_UNKNOWN_MACHINE,
+		                 "machine_put without a spec");
 	if (cs_res_resolve(a->s, sp->capacity, sp->ncapacity, &cap, &added))
 		return cs_reject(a, CS_R_RESOURCE_LIMIT,
-				 "machine %s names more than %d resource kinds "
-				 "in the cell",
-				 sp->name, CS_RES_MAX);
+		                 "machine %s names more than %d resource kinds "
+		                 "in the cell",
+		                 sp->name, CS_RES_MAX);
 	uint32_t slot = cs_machine_slot(a->s, sp->name);
 	if (slot != CS_NO_MACHINE) {
 		enum cs_reason r = cs_check_seq(a, op, cs_slot(a->s, slot));
@@ -171,9 +174,9 @@ enum cs_reason cs_op_machine_put(struct cs_apply *a, const struct cs_op *op)
 	}
 	if (a->txn->detect == CS_COARSE && op->has_seq && op->seq != 0)
 		return cs_reject(a, CS_R_SEQ_CHANGED,
-				 "machine %s does not exist (seq 0), the op "
-				 "expected seq %llu",
-				 sp->name, (unsigned long long)op->seq);
+		                 "machine %s does not exist (seq 0), the op "
+		                 "expected seq %llu",
+		                 sp->name, (unsigned long long)op->seq);
 	slot = cs_add_machine(a, sp->name);
 	struct cs_machine *m = cs_slot(a->s, slot);
 	m->pool = cs_xstrdup(sp->pool ? sp->pool : "default");
@@ -182,8 +185,8 @@ enum cs_reason cs_op_machine_put(struct cs_apply *a, const struct cs_op *op)
 	m->agent = cs_xstrdup(sp->agent);
 	free_attrs_on_undo(a, m);
 	m->capacity = cap;
-	m->state = sp->state >= 0 ? (enum cs_machine_state)sp->state
-				  : CS_MACHINE_UP;
+	m->state =
+	    sp->state >= 0 ? (enum cs_machine_state)sp->state : CS_MACHINE_UP;
 	cs_note_machine(a, slot);
 	return CS_R_OK;
 }

@@ -10,7 +10,8 @@ static void fill(struct cs_sched *d, const struct cs_sched_spec *sp)
 {
 	memset(d, 0, sizeof(*d));
 	strncpy(d->name, sp->name, CS_NAME_MAX);
-	strncpy(d->class_name, sp->class_name ? sp->class_name : "", CS_NAME_MAX);
+	strncpy(d->class_name, sp->class_name ? sp->class_name : "",
+	        CS_NAME_MAX);
 	strncpy(d->policy, sp->policy ? sp->policy : "", CS_NAME_MAX);
 	d->member = sp->member;
 }
@@ -22,7 +23,7 @@ enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op)
 	bool found;
 	if (!sp || !sp->name)
 		return cs_reject(a, CS_R_UNKNOWN_SCHEDULER,
-				 "sched_register without a spec");
+		                 "sched_register without a spec");
 	uint32_t at = cs_sched_search(s, sp->name, &found);
 	struct cs_sched want;
 	fill(&want, sp);
@@ -34,9 +35,9 @@ enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op)
 	cs_save_scheds(a);
 	if (!found) {
 		cs_grow((void **)&s->scheds, &s->scheds_cap, s->nscheds + 1,
-			sizeof(*s->scheds));
+		        sizeof(*s->scheds));
 		memmove(&s->scheds[at + 1], &s->scheds[at],
-			(s->nscheds - at) * sizeof(*s->scheds));
+		        (s->nscheds - at) * sizeof(*s->scheds));
 		s->nscheds++;
 	}
 	s->scheds[at] = want;
@@ -44,18 +45,18 @@ enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op)
 }
 
 enum cs_reason cs_op_sched_unregister(struct cs_apply *a,
-				      const struct cs_op *op)
+                                      const struct cs_op *op)
 {
 	cs_state *s = a->s;
 	bool found;
 	uint32_t at = op->sched ? cs_sched_search(s, op->sched, &found) : 0;
 	if (!op->sched || !found)
 		return cs_reject(a, CS_R_UNKNOWN_SCHEDULER,
-				 "scheduler %s is not registered",
-				 op->sched ? op->sched : "(none)");
+		                 "scheduler %s is not registered",
+		                 op->sched ? op->sched : "(none)");
 	cs_save_scheds(a);
 	memmove(&s->scheds[at], &s->scheds[at + 1],
-		(s->nscheds - at - 1) * sizeof(*s->scheds));
+	        (s->nscheds - at - 1) * sizeof(*s->scheds));
 	s->nscheds--;
 	return CS_R_OK;
 }

@@ -5,21 +5,21 @@
 #include <string.h>
 
 static enum cs_reason find_task(struct cs_apply *a, const struct cs_op *op,
-				struct cs_job **job, struct cs_task **t)
+                                struct cs_job **job, struct cs_task **t)
 {
 	enum cs_reason r = cs_find_job(a, op->job, job);
 	if (r)
 		return r;
 	if (op->task >= (*job)->spec.ntasks)
 		return cs_reject(a, CS_R_UNKNOWN_TASK,
-				 "job %s has tasks 0..%u, not %u", op->job,
-				 (*job)->spec.ntasks - 1, op->task);
+		                 "job %s has tasks 0..%u, not %u", op->job,
+		                 (*job)->spec.ntasks - 1, op->task);
 	*t = &(*job)->tasks[op->task];
 	return CS_R_OK;
 }
 
 enum cs_reason cs_check_seq(struct cs_apply *a, const struct cs_op *op,
-				const struct cs_machine *m)
+                            const struct cs_machine *m)
 {
 	if (a->txn->detect != CS_COARSE || !op->has_seq)
 		return CS_R_OK;
@@ -27,14 +27,14 @@ enum cs_reason cs_check_seq(struct cs_apply *a, const struct cs_op *op,
 	if (seen == op->seq)
 		return CS_R_OK;
 	return cs_reject(a, CS_R_SEQ_CHANGED,
-			 "machine %s is at seq %llu, the op expected %llu",
-			 m->name, (unsigned long long)seen,
-			 (unsigned long long)op->seq);
+	                 "machine %s is at seq %llu, the op expected %llu",
+	                 m->name, (unsigned long long)seen,
+	                 (unsigned long long)op->seq);
 }
 
 static enum cs_reason explain_fit(struct cs_apply *a, enum cs_reason r,
-				  const struct cs_machine *m,
-				  const struct cs_job *job)
+                                  const struct cs_machine *m,
+                                  const struct cs_job *job)
 {
 	switch (r) {
 	case CS_R_MACHINE_DOWN:
@@ -43,16 +43,17 @@ static enum cs_reason explain_fit(struct cs_apply *a, enum cs_reason r,
 		return cs_reject(a, r, "machine %s is draining", m->name);
 	case CS_R_CONSTRAINT:
 		return cs_reject(a, r,
-				 "machine %s (pool %s) does not meet the "
-				 "constraints of job %s",
-				 m->name, m->pool, job->spec.name);
+		                 "machine %s (pool %s) does not meet the "
+		                 "constraints of job %s",
+		                 m->name, m->pool, job->spec.name);
 	case CS_R_INSUFFICIENT:
 		for (uint32_t i = 0; i < a->s->nres; i++) {
 			uint64_t free_ = m->capacity.v[i] - m->allocated.v[i];
 			if (job->request.v[i] > free_)
 				return cs_reject(
-				    a, r, "machine %s has %s %llu free, "
-					  "a task of %s needs %llu",
+				    a, r,
+				    "machine %s has %s %llu free, "
+				    "a task of %s needs %llu",
 				    m->name, a->s->res_names[i],
 				    (unsigned long long)free_, job->spec.name,
 				    (unsigned long long)job->request.v[i]);
@@ -78,9 +79,9 @@ static enum cs_reason check_gang(struct cs_apply *a, struct cs_job *job)
 {
 	if (a->txn->mode != CS_ALL_OR_NOTHING)
 		return cs_reject(a, CS_R_GANG_PARTIAL,
-				 "gang job %s must be placed by an "
-				 "all_or_nothing transaction",
-				 job->spec.name);
+		                 "gang job %s must be placed by an "
+		                 "all_or_nothing transaction",
+		                 job->spec.name);
 	if (job->gang_serial != a->s->txn_serial) {
 		job->gang_serial = a->s->txn_serial;
 		job->gang_expected = job->count[CS_TASK_PENDING];
@@ -89,25 +90,25 @@ static enum cs_reason check_gang(struct cs_apply *a, struct cs_job *job)
 	if (job->gang_places == job->gang_expected)
 		return CS_R_OK;
 	return cs_reject(a, CS_R_GANG_PARTIAL,
-			 "gang job %s has %u pending tasks, the transaction "
-			 "places %u",
-			 job->spec.name, job->gang_expected, job->gang_places);
+	                 "gang job %s has %u pending tasks, the transaction "
+	                 "places %u",
+	                 job->spec.name, job->gang_expected, job->gang_places);
 }
 
 static enum cs_reason check_placeable(struct cs_apply *a, struct cs_job *job,
-				      const struct cs_task *t)
+                                      const struct cs_task *t)
 {
 	if (job->state == CS_JOB_BLOCKED)
 		return cs_reject(a, CS_R_JOB_BLOCKED,
-				 "job %s waits for %u dependencies",
-				 job->spec.name, job->deps_waiting);
+		                 "job %s waits for %u dependencies",
+		                 job->spec.name, job->deps_waiting);
 	if (job->state >= CS_JOB_SUCCEEDED)
 		return cs_reject(a, CS_R_JOB_FINISHED, "job %s has %s",
-				 job->spec.name, cs_job_state_name(job->state));
+		                 job->spec.name, cs_job_state_name(job->state));
 	if (t->state != CS_TASK_PENDING)
 		return cs_reject(a, CS_R_TASK_NOT_PENDING, "task %s/%u is %s",
-				 job->spec.name, cs_task_index(t),
-				 cs_task_state_name(t->state));
+		                 job->spec.name, cs_task_index(t),
+		                 cs_task_state_name(t->state));
 	return CS_R_OK;
 }
 
@@ -148,20 +149,20 @@ static enum cs_reason check_live(struct cs_apply *a, const struct cs_task *t)
 	if (cs_task_is_live(t))
 		return CS_R_OK;
 	return cs_reject(a, CS_R_TASK_NOT_ACTIVE,
-			 "task %s/%u is %s, not assigned or running",
-			 t->job->spec.name, cs_task_index(t),
-			 cs_task_state_name(t->state));
+	                 "task %s/%u is %s, not assigned or running",
+	                 t->job->spec.name, cs_task_index(t),
+	                 cs_task_state_name(t->state));
 }
 
 static enum cs_reason check_on(struct cs_apply *a, const struct cs_task *t,
-			       uint32_t slot)
+                               uint32_t slot)
 {
 	if (t->machine == slot)
 		return CS_R_OK;
 	return cs_reject(a, CS_R_WRONG_MACHINE, "task %s/%u is on %s, not %s",
-			 t->job->spec.name, cs_task_index(t),
-			 cs_slot(a->s, t->machine)->name,
-			 cs_slot(a->s, slot)->name);
+	                 t->job->spec.name, cs_task_index(t),
+	                 cs_slot(a->s, t->machine)->name,
+	                 cs_slot(a->s, slot)->name);
 }
 
 enum cs_reason cs_op_preempt(struct cs_apply *a, const struct cs_op *op)
@@ -180,10 +181,10 @@ enum cs_reason cs_op_preempt(struct cs_apply *a, const struct cs_op *op)
 		return r;
 	if (by->spec.priority <= job->spec.priority)
 		return cs_reject(a, CS_R_PRIORITY,
-				 "job %s has priority %u, not above the %u of "
-				 "%s",
-				 by->spec.name, by->spec.priority,
-				 job->spec.priority, job->spec.name);
+		                 "job %s has priority %u, not above the %u of "
+		                 "%s",
+		                 by->spec.name, by->spec.priority,
+		                 job->spec.priority, job->spec.name);
 	cs_task_end(a, t, CS_END_PREEMPTED, t->exit_code);
 	return CS_R_OK;
 }
@@ -197,8 +198,8 @@ enum cs_reason cs_op_release(struct cs_apply *a, const struct cs_op *op)
 	if ((r = find_task(a, op, &job, &t)) || (r = check_live(a, t)))
 		return r;
 	if (op->machine && ((r = cs_find_machine(a, op->machine, &slot)) ||
-			    (r = check_on(a, t, slot)) ||
-			    (r = cs_check_seq(a, op, cs_slot(a->s, slot)))))
+	                    (r = check_on(a, t, slot)) ||
+	                    (r = cs_check_seq(a, op, cs_slot(a->s, slot)))))
 		return r;
 	cs_task_end(a, t, CS_END_RELEASED, t->exit_code);
 	return CS_R_OK;
@@ -227,10 +228,10 @@ enum cs_reason cs_op_task_state(struct cs_apply *a, const struct cs_op *op)
 		return r;
 	if (op->attempt != t->attempt)
 		return cs_reject(a, CS_R_STALE_ATTEMPT,
-				 "task %s/%u is at attempt %u, the report is "
-				 "for attempt %u",
-				 job->spec.name, op->task, t->attempt,
-				 op->attempt);
+		                 "task %s/%u is at attempt %u, the report is "
+		                 "for attempt %u",
+		                 job->spec.name, op->task, t->attempt,
+		                 op->attempt);
 	if ((r = check_live(a, t)) || (r = check_on(a, t, slot)))
 		return r;
 	switch (op->report) {
@@ -247,8 +248,8 @@ enum cs_reason cs_op_task_state(struct cs_apply *a, const struct cs_op *op)
 		return CS_R_OK;
 	default:
 		return cs_reject(a, CS_R_TASK_NOT_ACTIVE,
-				 "a report can say running, succeeded, failed "
-				 "or lost, not %s",
-				 cs_task_state_name(op->report));
+		                 "a report can say running, succeeded, failed "
+		                 "or lost, not %s",
+		                 cs_task_state_name(op->report));
 	}
 }

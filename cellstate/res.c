@@ -5,7 +5,7 @@
 #include <string.h>
 
 enum cs_reason cs_res_resolve(cs_state *s, const struct cs_amount *a,
-			      uint32_t n, cs_res *out, uint32_t *registered)
+                              uint32_t n, cs_res *out, uint32_t *registered)
 {
 	uint32_t added = 0;
 	memset(out, 0, sizeof(*out));
@@ -68,7 +68,7 @@ static bool holds_task_of(const struct cs_machine *m, const struct cs_job *job)
 }
 
 static bool room_for(const struct cs_machine *m, const cs_res *req,
-		     uint32_t nres)
+                     uint32_t nres)
 {
 	for (uint32_t i = 0; i < nres; i++)
 		if (req->v[i] > m->capacity.v[i] - m->allocated.v[i])
@@ -88,7 +88,7 @@ bool cs_fit_constraints(const struct cs_machine *m, const struct cs_job *job)
 }
 
 enum cs_reason cs_fit(const cs_state *s, const struct cs_machine *m,
-		      const struct cs_job *job)
+                      const struct cs_job *job)
 {
 	if (m->state == CS_MACHINE_DOWN)
 		return CS_R_MACHINE_DOWN;
@@ -98,5 +98,6 @@ enum cs_reason cs_fit(const cs_state *s, const struct cs_machine *m,
 		return CS_R_CONSTRAINT;
 	if (job->spec.distinct && holds_task_of(m, job))
 		return CS_R_CONSTRAINT;
-	return room_for(m, &job->request, s->nres) ? CS_R_OK : CS_R_INSUFFICIENT;
+	return room_for(m, &job->request, s->nres) ? CS_R_OK
+	                                           : CS_R_INSUFFICIENT;
 }

@@ -16,7 +16,7 @@ static char *dup(struct cs_arena *a, const char *s)
 }
 
 static struct cs_label *labels_copy(struct cs_arena *a,
-				    const struct cs_label *l, uint32_t n)
+                                    const struct cs_label *l, uint32_t n)
 {
 	if (!n)
 		return NULL;
@@ -29,7 +29,7 @@ static struct cs_label *labels_copy(struct cs_arena *a,
 }
 
 static struct cs_amount *amounts_copy(struct cs_arena *a,
-				      const struct cs_amount *x, uint32_t n)
+                                      const struct cs_amount *x, uint32_t n)
 {
 	if (!n)
 		return NULL;
@@ -52,7 +52,7 @@ static char **strings_copy(struct cs_arena *a, char *const *s, uint32_t n)
 }
 
 struct cs_machine_spec *cs_machine_spec_copy(struct cs_arena *a,
-					     const struct cs_machine_spec *s)
+                                             const struct cs_machine_spec *s)
 {
 	struct cs_machine_spec *c = alloc(a, sizeof(*c));
 	c->name = dup(a, s->name);
@@ -67,7 +67,7 @@ struct cs_machine_spec *cs_machine_spec_copy(struct cs_arena *a,
 }
 
 static void job_spec_fill(struct cs_arena *a, struct cs_job_spec *c,
-			  const struct cs_job_spec *s)
+                          const struct cs_job_spec *s)
 {
 	*c = *s;
 	c->name = dup(a, s->name);
@@ -83,7 +83,7 @@ static void job_spec_fill(struct cs_arena *a, struct cs_job_spec *c,
 }
 
 struct cs_job_spec *cs_job_spec_copy(struct cs_arena *a,
-				     const struct cs_job_spec *s)
+                                     const struct cs_job_spec *s)
 {
 	struct cs_job_spec *c = alloc(a, sizeof(*c));
 	job_spec_fill(a, c, s);
@@ -93,7 +93,7 @@ struct cs_job_spec *cs_job_spec_copy(struct cs_arena *a,
 static int label_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct cs_label *)a)->key,
-		      ((const struct cs_label *)b)->key);
+	              ((const struct cs_label *)b)->key);
 }
 
 void cs_labels_sort(struct cs_label *l, uint32_t n)

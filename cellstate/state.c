@@ -84,7 +84,7 @@ uint32_t cs_machine_slot_alloc(cs_state *s, const char *name)
 	} else {
 		struct cs_machine *old = s->machines;
 		cs_grow((void **)&s->machines, &s->slots_cap, s->nslots + 1,
-			sizeof(*s->machines));
+		        sizeof(*s->machines));
 		if (s->machines != old)
 			rekey_machines(s);
 		slot = s->nslots++;
@@ -165,7 +165,7 @@ void cs_machine_unlink(struct cs_machine *m, struct cs_task *t)
 /* ---- jobs ---- */
 
 struct cs_job *cs_job_create(const struct cs_job_spec *spec, const cs_res *req,
-			     int64_t now_ms)
+                             int64_t now_ms)
 {
 	struct cs_job *job = cs_xcalloc(1, sizeof(*job));
 	struct cs_job_spec *copy = cs_job_spec_copy(NULL, spec);
@@ -199,7 +199,7 @@ void cs_job_destroy(struct cs_job *job)
 void cs_job_add_dependent(struct cs_job *dep, struct cs_job *job)
 {
 	cs_grow((void **)&dep->dependents, &dep->dependents_cap,
-		dep->ndependents + 1, sizeof(*dep->dependents));
+	        dep->ndependents + 1, sizeof(*dep->dependents));
 	dep->dependents[dep->ndependents++] = job;
 }
 
@@ -209,7 +209,7 @@ int cs_job_remove_dependent(struct cs_job *dep, const struct cs_job *job)
 		if (dep->dependents[i] != job)
 			continue;
 		memmove(&dep->dependents[i], &dep->dependents[i + 1],
-			(dep->ndependents - i - 1) * sizeof(*dep->dependents));
+		        (dep->ndependents - i - 1) * sizeof(*dep->dependents));
 		dep->ndependents--;
 		return (int)i;
 	}

@@ -47,7 +47,7 @@ static uint64_t hash_machine(const cs_state *s, const struct cs_machine *m)
 }
 
 static uint64_t hash_spec(const struct cs_job_spec *sp, const cs_res *req,
-			  uint32_t nres)
+                          uint32_t nres)
 {
 	uint64_t h = add_str(0x6a, sp->name);
 	h = add_str(h, sp->class_name);
@@ -70,7 +70,7 @@ static uint64_t hash_spec(const struct cs_job_spec *sp, const cs_res *req,
 }
 
 static uint64_t hash_job(const cs_state *s, const struct cs_job *job,
-			 const uint64_t *machine_hash)
+                         const uint64_t *machine_hash)
 {
 	uint64_t h = hash_spec(&job->spec, &job->request, s->nres);
 	h = add_u64(h, job->state);
@@ -83,9 +83,11 @@ static uint64_t hash_job(const cs_state *s, const struct cs_job *job,
 	for (uint32_t i = 0; i < job->spec.ntasks; i++) {
 		const struct cs_task *t = &job->tasks[i];
 		uint64_t th = add_u64(h, i);
-		th = add_u64(th, (uint64_t)t->state | (uint64_t)t->last_end << 8 |
-				     (uint64_t)t->failures << 16);
-		th = add_u64(th, (uint64_t)t->attempt << 32 | (uint32_t)t->exit_code);
+		th = add_u64(th, (uint64_t)t->state |
+		                     (uint64_t)t->last_end << 8 |
+		                     (uint64_t)t->failures << 16);
+		th = add_u64(th, (uint64_t)t->attempt << 32 |
+		                     (uint32_t)t->exit_code);
 		if (t->machine != CS_NO_MACHINE)
 			th = add_u64(th, machine_hash[t->machine]);
 		tasks += th;
@@ -108,11 +110,11 @@ static uint64_t hash_dedup(const struct cs_dedup *d)
 
 uint64_t cs_state_hash(const cs_state *s, unsigned flags)
 {
-	uint64_t h = add_u64(0x63656c6c, flags & CS_HASH_CONTENT
-					      ? 0
-					      : s->applied_index);
+	uint64_t h =
+	    add_u64(0x63656c6c, flags & CS_HASH_CONTENT ? 0 : s->applied_index);
 	h = add_u64(h, s->seq_clock);
-	h = add_u64(add_u64(h, s->cfg.dedup_max), (uint64_t)s->cfg.dedup_ttl_ms);
+	h = add_u64(add_u64(h, s->cfg.dedup_max),
+	            (uint64_t)s->cfg.dedup_ttl_ms);
 	for (uint32_t i = 0; i < s->nres; i++)
 		h = add_str(h, s->res_names[i]);
 	uint64_t *mh = cs_xcalloc(s->nslots, sizeof(*mh));

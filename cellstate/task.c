@@ -7,20 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define P CS_TASK_PENDING
-#define A CS_TASK_ASSIGNED
-#define R CS_TASK_RUNNING
+#define P      CS_TASK_PENDING
+#define A      CS_TASK_ASSIGNED
+#define R      CS_TASK_RUNNING
 #define BIT(s) (1u << (s))
 
 /* allowed[from] = set of states `from` may move to */
 static const unsigned allowed[CS_TASK_STATE__COUNT] = {
     [CS_TASK_PENDING] = BIT(A) | BIT(CS_TASK_KILLED),
-    [CS_TASK_ASSIGNED] = BIT(R) | BIT(CS_TASK_SUCCEEDED) |
-			 BIT(CS_TASK_FAILED) | BIT(CS_TASK_LOST) |
-			 BIT(CS_TASK_PREEMPTED) | BIT(CS_TASK_KILLED) | BIT(P),
+    [CS_TASK_ASSIGNED] = BIT(R) | BIT(CS_TASK_SUCCEEDED) | BIT(CS_TASK_FAILED) |
+                         BIT(CS_TASK_LOST) | BIT(CS_TASK_PREEMPTED) |
+                         BIT(CS_TASK_KILLED) | BIT(P),
     [CS_TASK_RUNNING] = BIT(CS_TASK_SUCCEEDED) | BIT(CS_TASK_FAILED) |
-			BIT(CS_TASK_LOST) | BIT(CS_TASK_PREEMPTED) |
-			BIT(CS_TASK_KILLED) | BIT(P),
+                        BIT(CS_TASK_LOST) | BIT(CS_TASK_PREEMPTED) |
+                        BIT(CS_TASK_KILLED) | BIT(P),
     [CS_TASK_SUCCEEDED] = 0,
     [CS_TASK_FAILED] = BIT(P),    /* retry */
     [CS_TASK_LOST] = BIT(P),      /* retry */
@@ -40,9 +40,10 @@ void cs_task_move(struct cs_apply *a, struct cs_task *t, enum cs_task_state to)
 	if (!cs_task_transition_allowed(from, to)) {
 		/* a bug in cellstate, never in the input: stop before the
 		 * replicas diverge */
-		fprintf(stderr, "cellstate: illegal task move %s -> %s (%s/%u)\n",
-			cs_task_state_name(from), cs_task_state_name(to),
-			t->job->spec.name, cs_task_index(t));
+		fprintf(stderr,
+		        "cellstate: illegal task move %s -> %s (%s/%u)\n",
+		        cs_task_state_name(from), cs_task_state_name(to),
+		        t->job->spec.name, cs_task_index(t));
 		abort();
 	}
 	cs_save_task(a, t);
@@ -80,7 +81,7 @@ static bool job_terminal(const struct cs_job *job)
 /* One change per ended attempt: the task as it is now (pending again as
  * the next attempt, or ended), the machine it left, and how it ended. */
 void cs_task_end(struct cs_apply *a, struct cs_task *t, enum cs_task_end how,
-		 int32_t exit_code)
+                 int32_t exit_code)
 {
 	struct cs_job *job = t->job;
 	uint32_t left = t->machine;
@@ -94,8 +95,8 @@ void cs_task_end(struct cs_apply *a, struct cs_task *t, enum cs_task_end how,
 		break;
 	case CS_END_FAILED:
 	case CS_END_LOST:
-		cs_task_move(a, t, how == CS_END_FAILED ? CS_TASK_FAILED
-						       : CS_TASK_LOST);
+		cs_task_move(
+		    a, t, how == CS_END_FAILED ? CS_TASK_FAILED : CS_TASK_LOST);
 		t->failures++;
 		exhausted = t->failures > job->spec.max_retries;
 		if (!exhausted)
@@ -201,7 +202,7 @@ static void stop_waiting(struct cs_apply *a, struct cs_job *job)
 }
 
 void cs_job_finish(struct cs_apply *a, struct cs_job *job,
-		   enum cs_job_state state, enum cs_job_cause cause)
+                   enum cs_job_state state, enum cs_job_cause cause)
 {
 	/* iterative over the dependency DAG: chains may be long */
 	struct cs_job **todo = NULL;

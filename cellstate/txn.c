@@ -6,7 +6,7 @@
 #include <string.h>
 
 cs_txn *cs_txn_new(const char *id, const char *origin, enum cs_mode mode,
-		   enum cs_detect detect)
+                   enum cs_detect detect)
 {
 	cs_txn *t = cs_xcalloc(1, sizeof(*t));
 	t->arena = cs_arena_new();
@@ -36,7 +36,7 @@ struct cs_op *cs_txn_add(cs_txn *t, enum cs_op_kind kind)
 }
 
 static struct cs_op *task_op(cs_txn *t, enum cs_op_kind kind, const char *job,
-			     uint32_t task, const char *machine)
+                             uint32_t task, const char *machine)
 {
 	struct cs_op *op = cs_txn_add(t, kind);
 	op->job = cs_arena_strdup(t->arena, job);
@@ -52,7 +52,7 @@ void cs_op_expect_seq(struct cs_op *op, uint64_t seq)
 }
 
 struct cs_op *cs_txn_place(cs_txn *txn, const char *job, uint32_t task,
-			   const char *machine, uint64_t seq)
+                           const char *machine, uint64_t seq)
 {
 	struct cs_op *op = task_op(txn, CS_OP_PLACE, job, task, machine);
 	cs_op_expect_seq(op, seq);
@@ -60,8 +60,8 @@ struct cs_op *cs_txn_place(cs_txn *txn, const char *job, uint32_t task,
 }
 
 struct cs_op *cs_txn_preempt(cs_txn *txn, const char *job, uint32_t task,
-			     const char *machine, uint64_t seq,
-			     const char *by_job)
+                             const char *machine, uint64_t seq,
+                             const char *by_job)
 {
 	struct cs_op *op = task_op(txn, CS_OP_PREEMPT, job, task, machine);
 	cs_op_expect_seq(op, seq);
@@ -70,14 +70,14 @@ struct cs_op *cs_txn_preempt(cs_txn *txn, const char *job, uint32_t task,
 }
 
 struct cs_op *cs_txn_release(cs_txn *txn, const char *job, uint32_t task,
-			     const char *machine)
+                             const char *machine)
 {
 	return task_op(txn, CS_OP_RELEASE, job, task, machine);
 }
 
 struct cs_op *cs_txn_task_state(cs_txn *txn, const char *job, uint32_t task,
-				uint32_t attempt, const char *machine,
-				enum cs_task_state report, int32_t exit_code)
+                                uint32_t attempt, const char *machine,
+                                enum cs_task_state report, int32_t exit_code)
 {
 	struct cs_op *op = task_op(txn, CS_OP_TASK_STATE, job, task, machine);
 	op->attempt = attempt;
@@ -87,7 +87,7 @@ struct cs_op *cs_txn_task_state(cs_txn *txn, const char *job, uint32_t task,
 }
 
 struct cs_op *cs_txn_machine_put(cs_txn *txn,
-				 const struct cs_machine_spec *spec)
+                                 const struct cs_machine_spec *spec)
 {
 	struct cs_op *op = cs_txn_add(txn, CS_OP_MACHINE_PUT);
 	op->machine_spec = cs_machine_spec_copy(txn->arena, spec);
@@ -96,7 +96,7 @@ struct cs_op *cs_txn_machine_put(cs_txn *txn,
 }
 
 struct cs_op *cs_txn_machine_state(cs_txn *txn, const char *machine,
-				   enum cs_machine_state state)
+                                   enum cs_machine_state state)
 {
 	struct cs_op *op = cs_txn_add(txn, CS_OP_MACHINE_STATE);
 	op->machine = cs_arena_strdup(txn->arena, machine);
@@ -134,7 +134,7 @@ struct cs_op *cs_txn_job_remove(cs_txn *txn, const char *job)
 }
 
 struct cs_op *cs_txn_sched_register(cs_txn *txn,
-				   const struct cs_sched_spec *spec)
+                                    const struct cs_sched_spec *spec)
 {
 	struct cs_op *op = cs_txn_add(txn, CS_OP_SCHED_REGISTER);
 	struct cs_sched_spec *c = cs_arena_alloc(txn->arena, sizeof(*c));

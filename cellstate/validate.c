@@ -9,7 +9,7 @@
 /* ---- fields at PATH.key ---- */
 
 static int str_at(struct cs_jdec *d, const char *key, const char *s,
-		  bool (*valid)(const char *), const char *expect)
+                  bool (*valid)(const char *), const char *expect)
 {
 	size_t saved = cs_jpath_key(&d->path, key);
 	int r = cs_jcheck_str(d, s, valid, expect);
@@ -18,20 +18,20 @@ static int str_at(struct cs_jdec *d, const char *key, const char *s,
 }
 
 static int name_at(struct cs_jdec *d, const char *key, const char *s,
-		   const char *expect)
+                   const char *expect)
 {
 	return str_at(d, key, s, cs_name_valid, expect);
 }
 
 /* An optional field: NULL means absent. */
 static int opt_at(struct cs_jdec *d, const char *key, const char *s,
-		  bool (*valid)(const char *), const char *expect)
+                  bool (*valid)(const char *), const char *expect)
 {
 	return s ? str_at(d, key, s, valid, expect) : 0;
 }
 
 static int u64_at(struct cs_jdec *d, const char *key, uint64_t v, uint64_t lo,
-		  uint64_t hi, const char *expect)
+                  uint64_t hi, const char *expect)
 {
 	size_t saved = cs_jpath_key(&d->path, key);
 	int r = cs_jcheck_u64(d, v, lo, hi, expect);
@@ -42,8 +42,8 @@ static int u64_at(struct cs_jdec *d, const char *key, uint64_t v, uint64_t lo,
 /* ---- collections ---- */
 
 static int label_check(struct cs_jdec *d, const struct cs_label *l,
-		       const struct cs_label *prev,
-		       const struct cs_jmap_rules *r)
+                       const struct cs_label *prev,
+                       const struct cs_jmap_rules *r)
 {
 	if (!l->key)
 		return cs_jerr(d, "expected %s, got a NULL key", r->key_expect);
@@ -55,22 +55,22 @@ static int label_check(struct cs_jdec *d, const struct cs_label *l,
 	 * rely on it, and it rules out duplicate keys. */
 	if (rc == 0 && prev && strcmp(prev->key, l->key) >= 0)
 		rc = cs_jerr(d,
-			     "expected keys sorted and unique, got \"%s\" "
-			     "after \"%s\"",
-			     l->key, prev->key);
+		             "expected keys sorted and unique, got \"%s\" "
+		             "after \"%s\"",
+		             l->key, prev->key);
 	cs_jpath_pop(&d->path, saved);
 	return rc;
 }
 
 static int labels_at(struct cs_jdec *d, const char *key,
-		     const struct cs_label *l, uint32_t n,
-		     const struct cs_jmap_rules *r)
+                     const struct cs_label *l, uint32_t n,
+                     const struct cs_jmap_rules *r)
 {
 	size_t saved = cs_jpath_key(&d->path, key);
 	int rc = 0;
 	if (n > r->max)
 		rc = cs_jerr(d, "expected at most %u %s, got %u", r->max,
-			     r->noun, n);
+		             r->noun, n);
 	for (uint32_t i = 0; i < n && rc == 0; i++)
 		rc = label_check(d, &l[i], i ? &l[i - 1] : NULL, r);
 	cs_jpath_pop(&d->path, saved);
@@ -86,11 +86,11 @@ static bool has_name(const char *const *names, const char *name)
 }
 
 static int amount_check(struct cs_jdec *d, const struct cs_amount *a,
-			uint32_t i, const struct cs_jamount_rules *r)
+                        uint32_t i, const struct cs_jamount_rules *r)
 {
 	if (!a[i].name)
 		return cs_jerr(d, "expected %s, got a NULL name",
-			       CS_EXPECT_RES_NAME);
+		               CS_EXPECT_RES_NAME);
 	size_t saved = cs_jpath_key(&d->path, a[i].name);
 	bool pos = r->required_min > 0 && has_name(r->required, a[i].name);
 	int rc =
@@ -98,11 +98,11 @@ static int amount_check(struct cs_jdec *d, const struct cs_amount *a,
 	for (uint32_t j = 0; j < i && rc == 0; j++)
 		if (!strcmp(a[j].name, a[i].name))
 			rc = cs_jerr(d, "expected each resource once, got it "
-					"twice");
+			                "twice");
 	if (rc == 0)
 		rc = cs_jcheck_u64(d, a[i].value, pos ? r->required_min : 0,
-				   CS_RES_VALUE_MAX,
-				   pos ? CS_EXPECT_POSITIVE : NULL);
+		                   CS_RES_VALUE_MAX,
+		                   pos ? CS_EXPECT_POSITIVE : NULL);
 	cs_jpath_pop(&d->path, saved);
 	return rc;
 }
@@ -117,14 +117,14 @@ static bool has_amount(const struct cs_amount *a, uint32_t n, const char *name)
 
 /* The same rules as the decoder's (json_util.c). */
 static int amounts_at(struct cs_jdec *d, const char *key,
-		      const struct cs_amount *a, uint32_t n,
-		      const struct cs_jamount_rules *r)
+                      const struct cs_amount *a, uint32_t n,
+                      const struct cs_jamount_rules *r)
 {
 	size_t saved = cs_jpath_key(&d->path, key);
 	int rc = 0;
 	if (n > CS_RES_MAX)
 		rc = cs_jerr(d, "expected at most %d resources, got %u",
-			     CS_RES_MAX, n);
+		             CS_RES_MAX, n);
 	for (uint32_t i = 0; i < n && rc == 0; i++)
 		rc = amount_check(d, a, i, r);
 	for (const char *const *req = r->required; req && *req && rc == 0;
@@ -136,13 +136,13 @@ static int amounts_at(struct cs_jdec *d, const char *key,
 }
 
 static int strings_at(struct cs_jdec *d, const char *key, char *const *s,
-		      uint32_t n, const struct cs_jlist_rules *r)
+                      uint32_t n, const struct cs_jlist_rules *r)
 {
 	size_t saved = cs_jpath_key(&d->path, key);
 	int rc = 0;
 	if (n > r->max)
 		rc = cs_jerr(d, "expected at most %u %s, got %u", r->max,
-			     r->noun, n);
+		             r->noun, n);
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		size_t at = cs_jpath_index(&d->path, i);
 		rc = cs_jcheck_str(d, s[i], r->valid, r->expect);
@@ -160,26 +160,27 @@ static int spec_state_check(struct cs_jdec *d, int state)
 	if (state >= -1 && state <= CS_MACHINE_DOWN)
 		return 0;
 	return cs_jerr_at(d, "state", "expected %s, got %d",
-			  CS_EXPECT_MACHINE_STATE, state);
+	                  CS_EXPECT_MACHINE_STATE, state);
 }
 
 static int machine_spec_check(struct cs_jdec *d,
-			      const struct cs_machine_spec *s)
+                              const struct cs_machine_spec *s)
 {
 	const struct cs_jmap_rules *lr = &cs_jlabel_rules;
 	if (name_at(d, "name", s->name, CS_EXPECT_MACHINE) < 0 ||
 	    opt_at(d, "pool", s->pool, cs_name_valid, CS_EXPECT_POOL) < 0 ||
 	    labels_at(d, "labels", s->labels, s->nlabels, lr) < 0 ||
 	    amounts_at(d, "capacity", s->capacity, s->ncapacity,
-		       &cs_jcapacity_rules) < 0 ||
+	               &cs_jcapacity_rules) < 0 ||
 	    spec_state_check(d, s->state) < 0 ||
-	    opt_at(d, "agent", s->agent, cs_agent_url_valid, CS_EXPECT_AGENT) < 0)
+	    opt_at(d, "agent", s->agent, cs_agent_url_valid, CS_EXPECT_AGENT) <
+	        0)
 		return -1;
 	return 0;
 }
 
 int cs_machine_spec_validate(const struct cs_machine_spec *spec,
-			     const char *path, char *errbuf, size_t errlen)
+                             const char *path, char *errbuf, size_t errlen)
 {
 	struct cs_jdec d;
 	cs_jdec_init(&d, path, errbuf, errlen);
@@ -198,7 +199,7 @@ static int job_identity(struct cs_jdec *d, const struct cs_job_spec *s)
 	    u64_at(d, "tasks", s->ntasks, 1, CS_JOB_TASKS_MAX, NULL) < 0)
 		return -1;
 	return u64_at(d, "max_retries", s->max_retries, 0, CS_RETRIES_MAX,
-		      NULL);
+	              NULL);
 }
 
 static int job_constraints(struct cs_jdec *d, const struct cs_job_spec *s)
@@ -207,7 +208,7 @@ static int job_constraints(struct cs_jdec *d, const struct cs_job_spec *s)
 	int rc = opt_at(d, "pool", s->pool, cs_name_valid, CS_EXPECT_POOL);
 	if (rc == 0)
 		rc = labels_at(d, "labels", s->labels, s->nlabels,
-			       &cs_jlabel_rules);
+		               &cs_jlabel_rules);
 	cs_jpath_pop(&d->path, saved);
 	return rc;
 }
@@ -217,14 +218,14 @@ static int job_run(struct cs_jdec *d, const struct cs_job_spec *s)
 {
 	uint64_t ms = s->duration_ms;
 	if (opt_at(d, "command", s->command, cs_jcommand_valid,
-		   CS_EXPECT_COMMAND) < 0 ||
+	           CS_EXPECT_COMMAND) < 0 ||
 	    strings_at(d, "args", s->args, s->nargs, &cs_jargs_rules) < 0 ||
 	    labels_at(d, "env", s->env, s->nenv, &cs_jenv_rules) < 0 ||
 	    u64_at(d, "duration_ms", ms, 0, CS_DURATION_MAX, NULL) < 0)
 		return -1;
 	if (!s->command && s->duration_ms == 0)
 		return cs_jerr(d, "expected \"command\" or a positive "
-				  "\"duration_ms\"");
+		                  "\"duration_ms\"");
 	return 0;
 }
 
@@ -235,13 +236,13 @@ static int dep_check(struct cs_jdec *d, const struct cs_job_spec *s, uint32_t i)
 		return -1;
 	if (s->name && !strcmp(dep, s->name))
 		return cs_jerr(d, "expected another job's name, got the job "
-				  "itself");
+		                  "itself");
 	for (uint32_t j = 0; j < i; j++)
 		if (!strcmp(s->deps[j], dep))
 			return cs_jerr(d,
-				       "expected each job once, got \"%s\" "
-				       "again",
-				       dep);
+			               "expected each job once, got \"%s\" "
+			               "again",
+			               dep);
 	return 0;
 }
 
@@ -253,7 +254,7 @@ static int job_deps(struct cs_jdec *d, const struct cs_job_spec *s)
 	int rc = 0;
 	if (s->ndeps > CS_DEPS_MAX)
 		rc = cs_jerr(d, "expected at most %u jobs, got %u", CS_DEPS_MAX,
-			     s->ndeps);
+		             s->ndeps);
 	for (uint32_t i = 0; i < s->ndeps && rc == 0; i++) {
 		size_t at = cs_jpath_index(&d->path, i);
 		rc = dep_check(d, s, i);
@@ -273,7 +274,7 @@ static int job_spec_check(struct cs_jdec *d, const struct cs_job_spec *s)
 {
 	if (job_identity(d, s) < 0 ||
 	    amounts_at(d, "resources", s->request, s->nrequest,
-		       &cs_jrequest_rules) < 0 ||
+	               &cs_jrequest_rules) < 0 ||
 	    job_constraints(d, s) < 0 || job_run(d, s) < 0 ||
 	    job_deps(d, s) < 0 || job_cron(d, s) < 0)
 		return -1;
@@ -281,7 +282,7 @@ static int job_spec_check(struct cs_jdec *d, const struct cs_job_spec *s)
 }
 
 int cs_job_spec_validate(const struct cs_job_spec *spec, const char *path,
-			 char *errbuf, size_t errlen)
+                         char *errbuf, size_t errlen)
 {
 	struct cs_jdec d;
 	cs_jdec_init(&d, path, errbuf, errlen);
@@ -295,13 +296,13 @@ int cs_job_spec_validate(const struct cs_job_spec *spec, const char *path,
 /* The spec an op carries, at PATH.key, whose name the op also points to
  * (the builders' invariant: op->machine == machine_spec->name, ...). */
 static int same_name(struct cs_jdec *d, const char *key, const char *op_name,
-		     const char *spec_name)
+                     const char *spec_name)
 {
 	if (op_name && spec_name && !strcmp(op_name, spec_name))
 		return 0;
 	return cs_jerr_at(d, key,
-			  "expected the op's own name to match the "
-			  "spec's name");
+	                  "expected the op's own name to match the "
+	                  "spec's name");
 }
 
 static int task_ref(struct cs_jdec *d, const struct cs_op *op)
@@ -331,7 +332,7 @@ static int check_preempt(struct cs_jdec *d, const struct cs_op *op)
 static int check_release(struct cs_jdec *d, const struct cs_op *op)
 {
 	if (task_ref(d, op) < 0 || opt_at(d, "machine", op->machine,
-					  cs_name_valid, CS_EXPECT_MACHINE) < 0)
+	                                  cs_name_valid, CS_EXPECT_MACHINE) < 0)
 		return -1;
 	return 0;
 }
@@ -348,9 +349,9 @@ static int check_task_state(struct cs_jdec *d, const struct cs_op *op)
 		return 0;
 	default:
 		return cs_jerr_at(d, "state",
-				  "expected one of: running, "
-				  "succeeded, failed, lost, got \"%s\"",
-				  cs_task_state_name(op->report));
+		                  "expected one of: running, "
+		                  "succeeded, failed, lost, got \"%s\"",
+		                  cs_task_state_name(op->report));
 	}
 }
 
@@ -372,8 +373,8 @@ static int check_machine_state(struct cs_jdec *d, const struct cs_op *op)
 		return -1;
 	if ((unsigned)op->machine_state > CS_MACHINE_DOWN)
 		return cs_jerr_at(d, "state", "expected %s, got %d",
-				  CS_EXPECT_MACHINE_STATE,
-				  (int)op->machine_state);
+		                  CS_EXPECT_MACHINE_STATE,
+		                  (int)op->machine_state);
 	return 0;
 }
 
@@ -406,7 +407,7 @@ static int sched_spec_check(struct cs_jdec *d, const struct cs_sched_spec *s)
 	    name_at(d, "policy", s->policy, CS_EXPECT_POLICY) < 0 ||
 	    /* JSON carries int64 integers: a bigger id could not be encoded */
 	    u64_at(d, "member", s->member, 0, CS_JSON_INT_MAX,
-		   CS_EXPECT_MEMBER) < 0)
+	           CS_EXPECT_MEMBER) < 0)
 		return -1;
 	return 0;
 }
@@ -438,7 +439,7 @@ static int check_job_note(struct cs_jdec *d, const struct cs_op *op)
 }
 
 static int (*const op_checks[CS_OP__COUNT])(struct cs_jdec *,
-					    const struct cs_op *) = {
+                                            const struct cs_op *) = {
     [CS_OP_PLACE] = check_place,
     [CS_OP_PREEMPT] = check_preempt,
     [CS_OP_RELEASE] = check_release,
@@ -472,7 +473,7 @@ static int seq_check(struct cs_jdec *d, const cs_txn *t, const struct cs_op *op)
 	}
 	if (!takes_seq(op->kind))
 		return cs_jerr_at(d, "seq", "expected no seq on a \"%s\" op",
-				  cs_op_name(op->kind));
+		                  cs_op_name(op->kind));
 	/* JSON carries int64 integers: a bigger seq could not be encoded. */
 	return u64_at(d, "seq", op->seq, 0, CS_JSON_INT_MAX, NULL);
 }
@@ -481,7 +482,7 @@ static int op_check(struct cs_jdec *d, const cs_txn *t, const struct cs_op *op)
 {
 	if ((unsigned)op->kind >= CS_OP__COUNT)
 		return cs_jerr_at(d, "op", "expected a known op kind, got %d",
-				  (int)op->kind);
+		                  (int)op->kind);
 	if (op_checks[op->kind](d, op) < 0 || seq_check(d, t, op) < 0)
 		return -1;
 	return 0;
@@ -494,19 +495,19 @@ static int txn_header(struct cs_jdec *d, const cs_txn *t)
 		return -1;
 	if ((unsigned)t->mode > CS_ALL_OR_NOTHING)
 		return cs_jerr_at(d, "mode",
-				  "expected one of: incremental, "
-				  "all_or_nothing, got %d",
-				  (int)t->mode);
+		                  "expected one of: incremental, "
+		                  "all_or_nothing, got %d",
+		                  (int)t->mode);
 	if ((unsigned)t->detect > CS_COARSE)
 		return cs_jerr_at(d, "detect",
-				  "expected one of: fine, coarse, got %d",
-				  (int)t->detect);
+		                  "expected one of: fine, coarse, got %d",
+		                  (int)t->detect);
 	if (t->nops == 0)
 		return cs_jerr_at(d, "ops", "expected %s, got an empty array",
-				  CS_EXPECT_OPS);
+		                  CS_EXPECT_OPS);
 	if (t->nops > CS_TXN_OPS_MAX)
 		return cs_jerr_at(d, "ops", "expected %s, got %u entries",
-				  CS_EXPECT_OPS, t->nops);
+		                  CS_EXPECT_OPS, t->nops);
 	return 0;
 }
 

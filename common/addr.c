@@ -41,20 +41,21 @@ char *cc_read_token(const char *path, char *errbuf, size_t errlen)
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		snprintf(errbuf, errlen, "--token-file %s: %s", path,
-			 strerror(errno));
+		         strerror(errno));
 		return NULL;
 	}
 	char buf[512] = "";
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+	while (n &&
+	       (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		n--;
 	buf[n] = 0;
 	if (n < 16 || strpbrk(buf, " \t\r\n")) {
 		snprintf(errbuf, errlen,
-			 "--token-file %s: expected one token of 16 to 511 "
-			 "characters without spaces",
-			 path);
+		         "--token-file %s: expected one token of 16 to 511 "
+		         "characters without spaces",
+		         path);
 		return NULL;
 	}
 	return strdup(buf);

@@ -96,14 +96,14 @@ int cc_log_open(const char *path, char *errbuf, size_t errlen);
  * tag, parses the level (a message naming --log-level when it is unknown)
  * and opens the file. 0 or CC_EINVAL / CC_EIO with errbuf filled. */
 int cc_log_configure(const char *tag, const char *level, const char *path,
-		     char *errbuf, size_t errlen);
+                     char *errbuf, size_t errlen);
 
 void cc_log(enum cc_log_level level, const char *fmt, ...) CC_PRINTF(2, 3);
 void cc_vlog(enum cc_log_level level, const char *fmt, va_list ap)
     CC_PRINTF(2, 0);
 #define CC_DEBUG(...) cc_log(CC_LOG_DEBUG, __VA_ARGS__)
-#define CC_INFO(...) cc_log(CC_LOG_INFO, __VA_ARGS__)
-#define CC_WARN(...) cc_log(CC_LOG_WARN, __VA_ARGS__)
+#define CC_INFO(...)  cc_log(CC_LOG_INFO, __VA_ARGS__)
+#define CC_WARN(...)  cc_log(CC_LOG_WARN, __VA_ARGS__)
 #define CC_ERROR(...) cc_log(CC_LOG_ERROR, __VA_ARGS__)
 
 /* ==== flags and config files (config.c) ====================================
@@ -124,24 +124,24 @@ void cc_vlog(enum cc_log_level level, const char *fmt, va_list ap)
  *             10KB, 10k (powers of 1000); a bare number is bytes
  * `--help`/`-h` and `--config FILE` are built in. */
 enum cc_flag_type {
-	CC_FLAG_STRING,   /* dest: char **, a malloc'd copy (cc_flags_free) */
-	CC_FLAG_INT,      /* dest: int64_t * */
-	CC_FLAG_UINT,     /* dest: uint64_t * */
-	CC_FLAG_BOOL,     /* dest: bool * */
-	CC_FLAG_DURATION, /* dest: uint64_t *, milliseconds */
-	CC_FLAG_SIZE,     /* dest: uint64_t *, bytes */
+	CC_FLAG_STRING,     /* dest: char **, a malloc'd copy (cc_flags_free) */
+	CC_FLAG_INT,        /* dest: int64_t * */
+	CC_FLAG_UINT,       /* dest: uint64_t * */
+	CC_FLAG_BOOL,       /* dest: bool * */
+	CC_FLAG_DURATION,   /* dest: uint64_t *, milliseconds */
+	CC_FLAG_SIZE,       /* dest: uint64_t *, bytes */
 	CC_FLAG_DURATION_US /* dest: uint64_t *, microseconds */
 };
 
 struct cc_flag {
 	const char *name; /* "election-timeout"; NULL ends the table */
 	enum cc_flag_type type;
-	const char *def;  /* the default as a user would write it ("300ms");
-			     parsed like any value; NULL: "", 0 or false */
-	const char *help; /* one line for --help */
-	void *dest;       /* borrowed; see enum cc_flag_type */
+	const char *def;   /* the default as a user would write it ("300ms");
+	                      parsed like any value; NULL: "", 0 or false */
+	const char *help;  /* one line for --help */
+	void *dest;        /* borrowed; see enum cc_flag_type */
 	uint64_t min, max; /* uint, duration, size: accepted range in the
-			      stored unit; max == 0 means no upper bound */
+	                      stored unit; max == 0 means no upper bound */
 };
 
 #define CC_HELP 1 /* cc_flags_parse: --help was given */
@@ -157,12 +157,12 @@ struct cc_flag {
  *   cell.conf:7: unknown setting "colour"
  * Strings from earlier parses are not freed: call cc_flags_free first. */
 int cc_flags_parse(const struct cc_flag *flags, int argc, char *const argv[],
-		   int *next, char *errbuf, size_t errlen);
+                   int *next, char *errbuf, size_t errlen);
 /* The --help text: `usage` ("celld [flags]"), `about` (a paragraph, may be
  * NULL), then every flag with its value type, help and default. Returns a
  * malloc'd string the caller frees. */
 char *cc_flags_help(const struct cc_flag *flags, const char *usage,
-		    const char *about);
+                    const char *about);
 /* Frees the strings cc_flags_parse stored and sets them to NULL. */
 void cc_flags_free(const struct cc_flag *flags);
 
@@ -205,46 +205,45 @@ cc_metrics *cc_metrics_new(void);
 void cc_metrics_free(cc_metrics *m); /* NULL is fine */
 
 struct cc_counter *cc_counter_new(cc_metrics *m, const char *name,
-				  const char *help);
+                                  const char *help);
 void cc_counter_inc(struct cc_counter *c);
 void cc_counter_add(struct cc_counter *c, uint64_t n);
 uint64_t cc_counter_value(const struct cc_counter *c);
 
 struct cc_gauge *cc_gauge_new(cc_metrics *m, const char *name,
-			      const char *help);
+                              const char *help);
 void cc_gauge_set(struct cc_gauge *g, double v);
 void cc_gauge_add(struct cc_gauge *g, double delta);
 double cc_gauge_value(const struct cc_gauge *g);
 /* A gauge whose value fn(arg) computes at render time (an applied index, a
  * queue length): nothing to keep up to date. */
 void cc_gauge_fn_new(cc_metrics *m, const char *name, const char *help,
-		     double (*fn)(void *arg), void *arg);
+                     double (*fn)(void *arg), void *arg);
 
 /* A counter family with one set of label names, e.g. "code" or
  * "verdict,reason" (comma-separated, at most 4). Each distinct combination
  * of values is its own counter, created on first use. */
 struct cc_counter_vec *cc_counter_vec_new(cc_metrics *m, const char *name,
-					  const char *help,
-					  const char *labels);
+                                          const char *help, const char *labels);
 /* values: one per label name, in order (copied). */
 struct cc_counter *cc_counter_vec_get(struct cc_counter_vec *v,
-				      const char *const values[]);
+                                      const char *const values[]);
 /* The same for a family with exactly one label. */
 struct cc_counter *cc_counter_vec_get1(struct cc_counter_vec *v,
-				       const char *value);
+                                       const char *value);
 
 /* bounds: the buckets' upper bounds, finite and strictly increasing
  * (copied); the +Inf bucket is implied. */
 struct cc_histogram *cc_histogram_new(cc_metrics *m, const char *name,
-				      const char *help, const double *bounds,
-				      size_t nbounds);
+                                      const char *help, const double *bounds,
+                                      size_t nbounds);
 /* Log-spaced bounds from lo up to at least hi, per_decade of them per
  * factor of ten, each rounded to 2 significant digits (so 10 per decade
  * gives 0.001, 0.0013, 0.0016, 0.002, ...): fine enough that a quantile read
  * from the buckets is within one bucket ratio (26% at 10) of the truth.
  * Writes at most max into out; returns how many. */
 size_t cc_log_bounds(double lo, double hi, unsigned per_decade, double *out,
-		     size_t max);
+                     size_t max);
 void cc_histogram_observe(struct cc_histogram *h, double v);
 
 /* The Content-Type of cc_metrics_render's text, for GET /metrics. */
@@ -274,7 +273,7 @@ struct cc_server_config {
 	uint16_t port;            /* 0: any free port (see cc_server_port) */
 	size_t max_body;          /* larger request bodies get 413; 0: 1 MiB */
 	size_t max_stream_buffer; /* per stream, see cc_stream_write;
-				     0: 8 MiB */
+	                             0: 8 MiB */
 	unsigned idle_timeout_s;  /* idle connections close; 0: 60 s */
 	unsigned max_connections; /* 0: libmicrohttpd's default */
 	/* borrowed, may be NULL; if set, the server counts every answer in
@@ -286,7 +285,7 @@ struct cc_server_config {
  * server). Errors (CC_EINVAL for a bad address, CC_EIO for bind and the
  * like) say which address failed and why. */
 int cc_server_new(struct ev_loop *loop, const struct cc_server_config *cfg,
-		  cc_server **out, char *errbuf, size_t errlen);
+                  cc_server **out, char *errbuf, size_t errlen);
 uint16_t cc_server_port(const cc_server *s); /* the bound port */
 /* Stops serving. Deferred requests not yet answered and streams not yet
  * closed get their abort callbacks first; then every connection closes.
@@ -306,7 +305,7 @@ typedef void (*cc_handler_fn)(struct cc_request *req, void *arg);
  * method wins (an exact one over a prefix); HEAD falls back to GET.
  * CC_EINVAL for a bad method or path or a route registered twice. */
 int cc_server_route(cc_server *s, const char *method, const char *path,
-		    cc_handler_fn fn, void *arg, char *errbuf, size_t errlen);
+                    cc_handler_fn fn, void *arg, char *errbuf, size_t errlen);
 
 /* ---- the request: everything borrowed from the server; strings live as
  * long as the request ---- */
@@ -323,12 +322,12 @@ const char *cc_request_query(const struct cc_request *r, const char *name);
  * returns the i-th name and stores its value (NULL for "?a"); NULL when
  * i >= count. */
 const char *cc_request_query_at(const struct cc_request *r, size_t i,
-				const char **value);
+                                const char **value);
 /* Query parameter `name` as an integer in [lo, hi] into *out (left as it
  * is when absent). false, with 400 {"error": "bad_query", "detail":
  * "NAME: expected an integer LO..HI, got \"...\""} sent, for anything else. */
 bool cc_request_query_u64(struct cc_request *r, const char *name, uint64_t lo,
-			  uint64_t hi, uint64_t *out);
+                          uint64_t hi, uint64_t *out);
 /* A request header, name compared without case; NULL when absent. */
 const char *cc_request_header(const struct cc_request *r, const char *name);
 /* The token of "Authorization: Bearer TOKEN", or NULL. */
@@ -344,7 +343,7 @@ const char *cc_request_body(const struct cc_request *r, size_t *len);
  * "body: invalid JSON at line 1, column 9: ..." (an empty body is an error
  * too). */
 json_t *cc_request_json(const struct cc_request *r, char *errbuf,
-			size_t errlen);
+                        size_t errlen);
 
 /* ---- answers ----
  * Each returns 0, or CC_ESTATE when the request was already answered or is
@@ -361,13 +360,13 @@ int cc_reply_json(struct cc_request *r, unsigned status, json_t *body);
 /* `body` (len bytes) is copied; content_type e.g. "text/plain;
  * version=0.0.4" for /metrics. */
 int cc_reply_text(struct cc_request *r, unsigned status,
-		  const char *content_type, const char *body, size_t len);
+                  const char *content_type, const char *body, size_t len);
 /* 200 with every metric of m in the Prometheus text format: a GET
  * /metrics handler's whole answer. */
 int cc_reply_metrics(struct cc_request *r, const cc_metrics *m);
 /* {"error": error, "detail": <formatted>}; detail may be NULL (omitted). */
 int cc_reply_error(struct cc_request *r, unsigned status, const char *error,
-		   const char *detail_fmt, ...) CC_PRINTF(4, 5);
+                   const char *detail_fmt, ...) CC_PRINTF(4, 5);
 
 /* ---- deferred answers ----
  * The handler returns without answering and answers later with cc_reply_*
@@ -396,8 +395,8 @@ typedef void (*cc_stream_gone_fn)(struct cc_stream *s, void *arg);
  * (and nothing happens) if the request was already answered or deferred.
  * on_gone may be NULL. */
 struct cc_stream *cc_stream_open(struct cc_request *r, unsigned status,
-				 const char *content_type,
-				 cc_stream_gone_fn on_gone, void *arg);
+                                 const char *content_type,
+                                 cc_stream_gone_fn on_gone, void *arg);
 /* Queues len bytes (copied). CC_ETOOBIG, and nothing is queued, when the
  * client is so slow that more than max_stream_buffer bytes would wait: the
  * owner usually closes the stream then, and the client resumes from where
@@ -431,18 +430,18 @@ cc_client *cc_client_new(const struct cc_client_config *cfg);
 void cc_client_free(cc_client *c); /* NULL is fine */
 
 struct cc_response {
-	long status;        /* the HTTP status of the last answer */
-	char *body;         /* owned, NUL-terminated, never NULL after a
-			       successful call */
+	long status; /* the HTTP status of the last answer */
+	char *body;  /* owned, NUL-terminated, never NULL after a
+	                successful call */
 	size_t len;
 	char *content_type; /* owned; NULL when the server sent none */
 	char *url;          /* owned; where the answer came from (after
-			       redirects) */
+	                       redirects) */
 };
 void cc_response_clear(struct cc_response *r); /* frees; zeroes it */
 /* The body parsed as JSON: a new reference or NULL with a message. */
 json_t *cc_response_json(const struct cc_response *r, char *errbuf,
-			 size_t errlen);
+                         size_t errlen);
 
 /* Sends method (GET, POST, PUT, DELETE, ...) to url with `body` (len bytes,
  * copied; NULL for none) and stores the answer in *resp (cleared first).
@@ -451,13 +450,13 @@ json_t *cc_response_json(const struct cc_response *r, char *errbuf,
  * CC_ECONNECT (refused, unknown host), CC_ETIMEOUT, CC_EPROTO (not HTTP,
  * too many redirects), CC_ETOOBIG, CC_EINVAL (a bad URL), CC_EIO. */
 int cc_client_request(cc_client *c, const char *method, const char *url,
-		      const char *body, size_t len, struct cc_response *resp,
-		      char *errbuf, size_t errlen);
+                      const char *body, size_t len, struct cc_response *resp,
+                      char *errbuf, size_t errlen);
 /* The same with a JSON body (borrowed; NULL for none) and Content-Type:
  * application/json. */
 int cc_client_json(cc_client *c, const char *method, const char *url,
-		   const json_t *body, struct cc_response *resp, char *errbuf,
-		   size_t errlen);
+                   const json_t *body, struct cc_response *resp, char *errbuf,
+                   size_t errlen);
 
 /* Called for each line of a streaming answer, without its "\n" (or "\r\n");
  * `line` is NUL-terminated and valid during the call only. Return 0 to go
@@ -471,7 +470,7 @@ typedef int (*cc_line_fn)(const char *line, size_t len, void *arg);
  * broke mid-stream; CC_ETOOBIG for a line longer than max_body (the lines
  * before it are handed out); otherwise as cc_client_request. */
 int cc_client_stream(cc_client *c, const char *url, cc_line_fn fn, void *arg,
-		     struct cc_response *resp, char *errbuf, size_t errlen);
+                     struct cc_response *resp, char *errbuf, size_t errlen);
 
 /* ==== asynchronous HTTP client (http_async.c) ==============================
  * libcurl multi on the caller's libev loop: many requests in flight over
@@ -485,7 +484,7 @@ typedef struct cc_aclient cc_aclient;
  * in the blocking client. loop is borrowed and must outlive the client.
  * Never NULL. */
 cc_aclient *cc_aclient_new(struct ev_loop *loop,
-			   const struct cc_client_config *cfg);
+                           const struct cc_client_config *cfg);
 /* Cancels what is in flight, requests and streams: each pending callback
  * (a stream's on_end) runs once, now, with CC_ESTATE ("client closed");
  * then frees. NULL is fine. Safe from inside one of the client's own
@@ -505,7 +504,7 @@ void cc_aclient_free(cc_aclient *c);
  * may take resp->body (and set it to NULL). errmsg is "" on success. The
  * callback may start requests and may free the client. */
 typedef void (*cc_aclient_cb)(void *arg, int status, struct cc_response *resp,
-			      const char *errmsg);
+                              const char *errmsg);
 
 /* Starts method to url with `body` (len bytes, copied; NULL for none) and
  * Content-Type content_type (NULL: none; "application/json" typical).
@@ -514,8 +513,8 @@ typedef void (*cc_aclient_cb)(void *arg, int status, struct cc_response *resp,
  * (CC_ESTATE once cc_aclient_free has begun; cc_aclient_errmsg says why).
  * GET and HEAD send no body, as in the blocking client. */
 int cc_aclient_request(cc_aclient *c, const char *method, const char *url,
-		       const char *content_type, const void *body, size_t len,
-		       cc_aclient_cb cb, void *arg);
+                       const char *content_type, const void *body, size_t len,
+                       cc_aclient_cb cb, void *arg);
 /* Requests not yet answered. Streams do not count: one may last as long as
  * the process, and a caller that waits for its requests to drain, or
  * bounds how many are in flight, should not wait on it. */
@@ -561,22 +560,21 @@ typedef int (*cc_astream_line_fn)(void *arg, const char *line, size_t len);
  *   naming the URL and what happened. resp and errmsg as for cc_aclient_cb.
  * The stream handle is gone when on_end returns: it may start a new one. */
 typedef void (*cc_astream_end_fn)(void *arg, int status,
-				  struct cc_response *resp,
-				  const char *errmsg);
+                                  struct cc_response *resp, const char *errmsg);
 
 /* Starts GET url (with the client's token) and returns the stream: the
  * client owns it until on_end runs or cc_astream_cancel. Neither callback
  * runs from inside this call. idle_ms: the stream fails with CC_ETIMEOUT
  * when no byte arrives for that long, connecting included (0: no limit;
  * for /v1/watch, which sends a progress line every 5 s, 15000 notices a
- * connection that died without a word). No overall timeout: the client's timeout_ms does not apply, connect_timeout_ms does.
- * 307/308 are followed as for requests. NULL, with cc_aclient_errmsg saying
- * why and no callback ever run, for a bad URL or callback (CC_EINVAL's
- * cases) or once cc_aclient_free has begun. on_line and on_end never NULL;
- * arg is passed to both. */
+ * connection that died without a word). No overall timeout: the client's
+ * timeout_ms does not apply, connect_timeout_ms does. 307/308 are followed as
+ * for requests. NULL, with cc_aclient_errmsg saying why and no callback ever
+ * run, for a bad URL or callback (CC_EINVAL's cases) or once cc_aclient_free
+ * has begun. on_line and on_end never NULL; arg is passed to both. */
 cc_astream *cc_aclient_stream(cc_aclient *c, const char *url, unsigned idle_ms,
-			      cc_astream_line_fn on_line,
-			      cc_astream_end_fn on_end, void *arg);
+                              cc_astream_line_fn on_line,
+                              cc_astream_end_fn on_end, void *arg);
 /* Hangs up now: no callback of s runs any more (on_end neither). NULL is
  * fine. Not on a stream that is over (its handle is gone once on_end
  * returns), and not from s's own on_line (return nonzero there; this

@@ -187,8 +187,11 @@ static void format_duration(char *out, size_t size, uint64_t us)
 	static const struct {
 		uint64_t us;
 		const char *unit;
-	} units[] = {{3600000000ull, "h"}, {60000000, "m"}, {1000000, "s"},
-		     {1000, "ms"},         {1, "us"}};
+	} units[] = {{3600000000ull, "h"},
+	             {60000000, "m"},
+	             {1000000, "s"},
+	             {1000, "ms"},
+	             {1, "us"}};
 	if (us == 0) {
 		snprintf(out, size, "0");
 		return;
@@ -196,7 +199,7 @@ static void format_duration(char *out, size_t size, uint64_t us)
 	for (size_t i = 0; i < CC_ARRAY_LEN(units); i++) {
 		if (us % units[i].us == 0) {
 			snprintf(out, size, "%" PRIu64 "%s", us / units[i].us,
-				 units[i].unit);
+			         units[i].unit);
 			return;
 		}
 	}
@@ -209,7 +212,7 @@ static void format_size(char *out, size_t size, uint64_t bytes)
 		unsigned shift = 40 - 10 * (unsigned)i;
 		if (bytes && bytes % (1ull << shift) == 0) {
 			snprintf(out, size, "%" PRIu64 "%s", bytes >> shift,
-				 units[i]);
+			         units[i]);
 			return;
 		}
 	}
@@ -217,7 +220,7 @@ static void format_size(char *out, size_t size, uint64_t bytes)
 }
 
 static void format_in_unit(const struct cc_flag *f, char *out, size_t size,
-			   uint64_t v)
+                           uint64_t v)
 {
 	if (f->type == CC_FLAG_DURATION)
 		format_duration(out, size, v * 1000);
@@ -235,7 +238,8 @@ static void quote(char *out, size_t size, const char *s)
 	size_t n = 0;
 	out[n++] = '"';
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (n + 8 >= size || p - (const unsigned char *)s >= QUOTE_MAX) {
+		if (n + 8 >= size ||
+		    p - (const unsigned char *)s >= QUOTE_MAX) {
 			n += (size_t)snprintf(out + n, size - n, "...");
 			break;
 		}
@@ -249,24 +253,28 @@ static void quote(char *out, size_t size, const char *s)
 
 /* ---- one value for one flag ------------------------------------------- */
 
-static const char *const type_names[] = {"TEXT", "INT",      "N",
-					 "",     "DURATION", "SIZE", "DURATION"};
+static const char *const type_names[] = {"TEXT",     "INT",  "N",       "",
+                                         "DURATION", "SIZE", "DURATION"};
 /* one name per enum cc_flag_type (so are what[] and noun[] in describe) */
 _Static_assert(CC_ARRAY_LEN(type_names) == CC_FLAG_DURATION_US + 1,
-	       "type_names: a name per flag type");
+               "type_names: a name per flag type");
 
 /* What a value of this flag looks like, for "expected ..." messages. */
 static void describe(const struct cc_flag *f, char *out, size_t size)
 {
 	static const char *const what[] = {
-	    "text", "an integer", "a whole number", "true or false",
-	    "a duration like 300ms or 2s", "a size like 512KiB or 4MiB",
+	    "text",
+	    "an integer",
+	    "a whole number",
+	    "true or false",
+	    "a duration like 300ms or 2s",
+	    "a size like 512KiB or 4MiB",
 	    "a duration like 250us, 300ms or 2s"};
-	static const char *const noun[] = {"", "", "a whole number", "",
-					   "a duration", "a size", "a duration"};
+	static const char *const noun[] = {
+	    "", "", "a whole number", "", "a duration", "a size", "a duration"};
 	char lo[32], hi[32];
 	bool ranged = f->type == CC_FLAG_UINT || f->type == CC_FLAG_DURATION ||
-		      f->type == CC_FLAG_DURATION_US || f->type == CC_FLAG_SIZE;
+	              f->type == CC_FLAG_DURATION_US || f->type == CC_FLAG_SIZE;
 	if (!ranged || (f->min == 0 && f->max == 0)) {
 		snprintf(out, size, "%s", what[f->type]);
 		return;
@@ -289,7 +297,7 @@ union value {
 /* Parses s for flag f into *v; on failure writes "expected ..., got ..."
  * into why. */
 static int parse_value(const struct cc_flag *f, const char *s, union value *v,
-		       char *why, size_t whylen)
+                       char *why, size_t whylen)
 {
 	int rc = 0;
 	switch (f->type) {
@@ -316,7 +324,7 @@ static int parse_value(const struct cc_flag *f, const char *s, union value *v,
 		break;
 	}
 	bool ranged = f->type == CC_FLAG_UINT || f->type == CC_FLAG_DURATION ||
-		      f->type == CC_FLAG_DURATION_US || f->type == CC_FLAG_SIZE;
+	              f->type == CC_FLAG_DURATION_US || f->type == CC_FLAG_SIZE;
 	if (rc == 0 && ranged && (v->u < f->min || (f->max && v->u > f->max)))
 		rc = CC_EINVAL;
 	if (rc) {
@@ -324,7 +332,7 @@ static int parse_value(const struct cc_flag *f, const char *s, union value *v,
 		describe(f, expected, sizeof(expected));
 		quote(got, sizeof(got), s);
 		return cc_errf(why, whylen, CC_EINVAL, "expected %s, got %s",
-			       expected, got);
+		               expected, got);
 	}
 	return 0;
 }
@@ -356,7 +364,7 @@ static void store(const struct cc_flag *f, const union value *v)
 /* Parses and stores; the message names the flag the way the user wrote it
  * (`where`: "--port" or "cell.conf:3: port"). */
 static int set_value(const struct cc_flag *f, const char *s, const char *where,
-		     char *errbuf, size_t errlen)
+                     char *errbuf, size_t errlen)
 {
 	union value v;
 	char why[CC_ERRMSG_SIZE];
@@ -368,8 +376,8 @@ static int set_value(const struct cc_flag *f, const char *s, const char *where,
 
 /* ---- the table itself ------------------------------------------------- */
 
-static const struct cc_flag *find(const struct cc_flag *flags,
-				  const char *name, size_t len)
+static const struct cc_flag *find(const struct cc_flag *flags, const char *name,
+                                  size_t len)
 {
 	for (const struct cc_flag *f = flags; f->name; f++)
 		if (strlen(f->name) == len && memcmp(f->name, name, len) == 0)
@@ -382,35 +390,34 @@ static bool name_ok(const char *name)
 	if (!islower((unsigned char)name[0]))
 		return false;
 	for (const char *p = name; *p; p++)
-		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&
-		    *p != '-' && *p != '_')
+		if (!islower((unsigned char)*p) &&
+		    !isdigit((unsigned char)*p) && *p != '-' && *p != '_')
 			return false;
 	return strcmp(name, "help") != 0 && strcmp(name, "config") != 0;
 }
 
 /* The table is code, but a mistake in it should say which entry. */
-static int check_table(const struct cc_flag *flags, char *errbuf,
-		       size_t errlen)
+static int check_table(const struct cc_flag *flags, char *errbuf, size_t errlen)
 {
 	for (const struct cc_flag *f = flags; f->name; f++) {
 		if (!name_ok(f->name))
-			return cc_errf(errbuf, errlen, CC_EINVAL,
-				       "flag table: bad or reserved name \"%s\"",
-				       f->name);
+			return cc_errf(
+			    errbuf, errlen, CC_EINVAL,
+			    "flag table: bad or reserved name \"%s\"", f->name);
 		if ((unsigned)f->type > CC_FLAG_DURATION_US || !f->dest)
 			return cc_errf(errbuf, errlen, CC_EINVAL,
-				       "flag table: %s: bad type or no dest",
-				       f->name);
+			               "flag table: %s: bad type or no dest",
+			               f->name);
 		if (find(flags, f->name, strlen(f->name)) != f)
 			return cc_errf(errbuf, errlen, CC_EINVAL,
-				       "flag table: %s: declared twice",
-				       f->name);
+			               "flag table: %s: declared twice",
+			               f->name);
 	}
 	return 0;
 }
 
 static int set_defaults(const struct cc_flag *flags, char *errbuf,
-			size_t errlen)
+                        size_t errlen)
 {
 	for (const struct cc_flag *f = flags; f->name; f++) {
 		if (f->type == CC_FLAG_STRING) {
@@ -423,7 +430,7 @@ static int set_defaults(const struct cc_flag *flags, char *errbuf,
 			def = f->type == CC_FLAG_BOOL ? "false" : "0";
 		char where[128];
 		snprintf(where, sizeof(where), "flag table: default of %s",
-			 f->name);
+		         f->name);
 		int rc = set_value(f, def, where, errbuf, errlen);
 		if (rc)
 			return rc;
@@ -452,8 +459,7 @@ static char *trim(char *s)
 	return s;
 }
 
-static int file_err(struct file_ctx *c, const char *fmt, ...)
-    CC_PRINTF(2, 3);
+static int file_err(struct file_ctx *c, const char *fmt, ...) CC_PRINTF(2, 3);
 
 static int file_err(struct file_ctx *c, const char *fmt, ...)
 {
@@ -463,7 +469,7 @@ static int file_err(struct file_ctx *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return cc_errf(c->errbuf, c->errlen, CC_EINVAL, "%s:%u: %s", c->path,
-		       c->lineno, msg);
+	               c->lineno, msg);
 }
 
 /* A "double-quoted" value in place: \" and \\ are the only escapes. Returns
@@ -529,17 +535,18 @@ static int file_line(struct file_ctx *c, char *line)
 }
 
 static int load_file(const struct cc_flag *flags, const char *path,
-		     char *errbuf, size_t errlen)
+                     char *errbuf, size_t errlen)
 {
 	FILE *fp = fopen(path, "r");
 	if (!fp)
 		return cc_errf(errbuf, errlen, CC_EINVAL, "%s: cannot read: %s",
-			       path, strerror(errno));
+		               path, strerror(errno));
 	size_t n = 0;
 	while (flags[n].name)
 		n++;
-	struct file_ctx c = {flags, path, 0, cc_xcalloc(n + 1, sizeof(unsigned)),
-			     errbuf, errlen};
+	struct file_ctx c = {flags,  path,
+	                     0,      cc_xcalloc(n + 1, sizeof(unsigned)),
+	                     errbuf, errlen};
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -553,7 +560,7 @@ static int load_file(const struct cc_flag *flags, const char *path,
 	}
 	if (rc == 0 && ferror(fp))
 		rc = cc_errf(errbuf, errlen, CC_EINVAL, "%s: cannot read: %s",
-			     path, strerror(errno));
+		             path, strerror(errno));
 	free(line);
 	free(c.set_on);
 	fclose(fp);
@@ -576,8 +583,7 @@ struct argv_scan {
 
 /* One argument at argv[*i] that starts with "-". */
 static int scan_flag(const struct cc_flag *flags, int argc, char *const argv[],
-		     int *i, struct argv_scan *out, char *errbuf,
-		     size_t errlen)
+                     int *i, struct argv_scan *out, char *errbuf, size_t errlen)
 {
 	const char *arg = argv[*i];
 	char q[QUOTE_MAX * 4 + 8];
@@ -585,8 +591,7 @@ static int scan_flag(const struct cc_flag *flags, int argc, char *const argv[],
 	if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
 		return CC_HELP;
 	if (strncmp(arg, "--", 2) != 0)
-		return cc_errf(errbuf, errlen, CC_EINVAL, "unknown flag %s",
-			       q);
+		return cc_errf(errbuf, errlen, CC_EINVAL, "unknown flag %s", q);
 	const char *name = arg + 2, *eq = strchr(name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);
 	const char *value = eq ? eq + 1 : NULL;
@@ -594,26 +599,25 @@ static int scan_flag(const struct cc_flag *flags, int argc, char *const argv[],
 	const struct cc_flag *f = is_config ? NULL : find(flags, name, len);
 	if (len == 4 && memcmp(name, "help", 4) == 0)
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "--help: takes no value");
+		               "--help: takes no value");
 	if (!f && !is_config)
-		return cc_errf(errbuf, errlen, CC_EINVAL, "unknown flag %s",
-			       q);
+		return cc_errf(errbuf, errlen, CC_EINVAL, "unknown flag %s", q);
 	if (!value && f && f->type == CC_FLAG_BOOL)
 		value = "true";
 	if (!value) {
 		if (*i + 1 >= argc)
 			return cc_errf(errbuf, errlen, CC_EINVAL,
-				       "--%.*s: expected a value after it",
-				       (int)len, name);
+			               "--%.*s: expected a value after it",
+			               (int)len, name);
 		value = argv[++*i];
 	}
 	if (is_config) {
 		if (out->config)
 			return cc_errf(errbuf, errlen, CC_EINVAL,
-				       "--config: given more than once");
+			               "--config: given more than once");
 		if (!*value)
 			return cc_errf(errbuf, errlen, CC_EINVAL,
-				       "--config: expected a file name");
+			               "--config: expected a file name");
 		out->config = value;
 		return 0;
 	}
@@ -622,7 +626,7 @@ static int scan_flag(const struct cc_flag *flags, int argc, char *const argv[],
 }
 
 static int scan_argv(const struct cc_flag *flags, int argc, char *const argv[],
-		     struct argv_scan *out, char *errbuf, size_t errlen)
+                     struct argv_scan *out, char *errbuf, size_t errlen)
 {
 	int i;
 	for (i = 1; i < argc; i++) {
@@ -644,7 +648,7 @@ static int scan_argv(const struct cc_flag *flags, int argc, char *const argv[],
 /* Command-line values are checked before the file is read, so a typo on
  * the command line is reported even when the file is broken too. */
 static int check_settings(const struct argv_scan *sc, char *errbuf,
-			  size_t errlen)
+                          size_t errlen)
 {
 	for (size_t k = 0; k < sc->n; k++) {
 		union value v;
@@ -652,23 +656,24 @@ static int check_settings(const struct argv_scan *sc, char *errbuf,
 		const struct setting *s = &sc->settings[k];
 		if (parse_value(s->flag, s->value, &v, why, sizeof(why)))
 			return cc_errf(errbuf, errlen, CC_EINVAL, "--%s: %s",
-				       s->flag->name, why);
+			               s->flag->name, why);
 	}
 	return 0;
 }
 
 static int apply(const struct cc_flag *flags, const struct argv_scan *sc,
-		 int argc, char *const argv[], int *next, char *errbuf,
-		 size_t errlen)
+                 int argc, char *const argv[], int *next, char *errbuf,
+                 size_t errlen)
 {
 	int rc = check_settings(sc, errbuf, errlen);
 	if (rc == 0 && sc->config)
 		rc = load_file(flags, sc->config, errbuf, errlen);
 	for (size_t k = 0; rc == 0 && k < sc->n; k++) {
 		char where[128];
-		snprintf(where, sizeof(where), "--%s", sc->settings[k].flag->name);
+		snprintf(where, sizeof(where), "--%s",
+		         sc->settings[k].flag->name);
 		rc = set_value(sc->settings[k].flag, sc->settings[k].value,
-			       where, errbuf, errlen);
+		               where, errbuf, errlen);
 	}
 	if (rc)
 		return rc;
@@ -678,13 +683,13 @@ static int apply(const struct cc_flag *flags, const struct argv_scan *sc,
 		char q[QUOTE_MAX * 4 + 8];
 		quote(q, sizeof(q), argv[sc->next]);
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "unexpected argument %s", q);
+		               "unexpected argument %s", q);
 	}
 	return 0;
 }
 
 int cc_flags_parse(const struct cc_flag *flags, int argc, char *const argv[],
-		   int *next, char *errbuf, size_t errlen)
+                   int *next, char *errbuf, size_t errlen)
 {
 	int rc = check_table(flags, errbuf, errlen);
 	if (rc)
@@ -693,8 +698,8 @@ int cc_flags_parse(const struct cc_flag *flags, int argc, char *const argv[],
 	if (rc)
 		return rc;
 	struct argv_scan sc = {0};
-	sc.settings = cc_xcalloc(argc > 0 ? (size_t)argc : 1,
-				 sizeof(*sc.settings));
+	sc.settings =
+	    cc_xcalloc(argc > 0 ? (size_t)argc : 1, sizeof(*sc.settings));
 	rc = scan_argv(flags, argc, argv, &sc, errbuf, errlen);
 	if (rc == 0)
 		rc = apply(flags, &sc, argc, argv, next, errbuf, errlen);
@@ -731,14 +736,14 @@ static void help_default(struct cc_buf *b, const struct cc_flag *f)
 }
 
 static void help_entry(struct cc_buf *b, const char *name, const char *type,
-		       const char *help)
+                       const char *help)
 {
 	cc_buf_addf(b, "  --%s%s%s\n        %s", name, *type ? " " : "", type,
-		    help ? help : "");
+	            help ? help : "");
 }
 
 char *cc_flags_help(const struct cc_flag *flags, const char *usage,
-		    const char *about)
+                    const char *about)
 {
 	struct cc_buf b = {0};
 	cc_buf_addf(&b, "Usage: %s\n", usage);
@@ -746,8 +751,8 @@ char *cc_flags_help(const struct cc_flag *flags, const char *usage,
 		cc_buf_addf(&b, "\n%s\n", about);
 	cc_buf_adds(&b, "\nFlags:\n");
 	help_entry(&b, "config", "FILE",
-		   "read settings from FILE, one \"name = value\" per line "
-		   "(names as below, without --; flags given here win)\n");
+	           "read settings from FILE, one \"name = value\" per line "
+	           "(names as below, without --; flags given here win)\n");
 	for (const struct cc_flag *f = flags; f->name; f++) {
 		help_entry(&b, f->name, type_names[f->type], f->help);
 		help_default(&b, f);

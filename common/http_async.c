@@ -59,19 +59,19 @@ struct cc_aclient {
 	struct ev_loop *loop; /* borrowed */
 	CURLM *multi;
 	struct cc_http_opts o;
-	ev_timer timer;           /* curl's one timeout (TIMERFUNCTION) */
-	LIST_HEAD(, areq) live;   /* in flight: the callback has yet to run */
-	size_t inflight;          /* the requests in live that are not streams */
+	ev_timer timer;         /* curl's one timeout (TIMERFUNCTION) */
+	LIST_HEAD(, areq) live; /* in flight: the callback has yet to run */
+	size_t inflight;        /* the requests in live that are not streams */
 	TAILQ_HEAD(, cc_astream) ready; /* streams with lines to hand out */
 	struct cc_astream *in_line;     /* the one whose on_line runs, or NULL:
-					   it stays live until on_line returns */
-	LIST_HEAD(, areq) pool;   /* idle, at most POOL_MAX */
+	                                   it stays live until on_line returns */
+	LIST_HEAD(, areq) pool;         /* idle, at most POOL_MAX */
 	size_t npool;
 	LIST_HEAD(, asock) socks; /* every watcher, so freeing finds them all */
 	/* act() frames on the stack; while > 0 a cc_aclient_free from a
 	 * callback leaves the memory to the outermost frame */
 	unsigned depth;
-	bool closing; /* cc_aclient_free has begun */
+	bool closing;                /* cc_aclient_free has begun */
 	char errmsg[CC_ERRMSG_SIZE]; /* the last failed cc_aclient_request */
 };
 
@@ -141,7 +141,7 @@ static const char *req_hop_url(const struct areq *r)
 /* Runs the callback once, with r already released, so that it sees the
  * client as it is without r and may start requests or free the client. */
 static void req_answer(struct areq *r, int status, struct cc_response *resp,
-		       const char *errmsg)
+                       const char *errmsg)
 {
 	cc_aclient_cb cb = r->cb;
 	void *arg = r->arg;
@@ -156,8 +156,8 @@ static void req_closed(struct areq *r)
 	char err[CC_ERRMSG_SIZE];
 	struct cc_response resp = {0};
 	cc_errf(err, sizeof(err), CC_ESTATE,
-		"%s %s: client closed before the %s", r->method, r->url,
-		r->stream ? "stream ended" : "answer came");
+	        "%s %s: client closed before the %s", r->method, r->url,
+	        r->stream ? "stream ended" : "answer came");
 	req_answer(r, CC_ESTATE, &resp, err);
 }
 
@@ -169,7 +169,7 @@ static void req_start_hop(struct areq *r)
 {
 	cc_aclient *c = r->c;
 	cc_curl_prepare(r->easy, &c->o, r->method, req_hop_url(r), r->body,
-			r->len, r->headers, &r->sink, r->curl_err);
+	                r->len, r->headers, &r->sink, r->curl_err);
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 	if (r->stream)
 		stream_hop(r->stream);
@@ -189,10 +189,10 @@ static void req_finish(struct areq *r, CURLcode result)
 	int rc;
 	if (result != CURLE_OK) {
 		rc = cc_curl_error(r->easy, result, r->curl_err, &r->sink,
-				   r->method, req_hop_url(r), err, sizeof(err));
+		                   r->method, req_hop_url(r), err, sizeof(err));
 	} else {
 		rc = cc_curl_next_hop(r->easy, &r->c->o, &r->hops, r->method,
-				      r->url, &next, err, sizeof(err));
+		                      r->url, &next, err, sizeof(err));
 		if (rc == 1) {
 			free(r->hop_url);
 			r->hop_url = next;
@@ -208,7 +208,7 @@ static void req_finish(struct areq *r, CURLcode result)
 		}
 		if (rc == 0)
 			cc_curl_response(r->easy, &r->sink, req_hop_url(r),
-					 &resp);
+			                 &resp);
 	}
 	req_answer(r, rc, &resp, err);
 }
@@ -250,8 +250,7 @@ static void idle_restart(struct cc_astream *s)
 
 /* curl's write callback for streams: any byte counts against the idle
  * limit; whole lines make the stream ready for deliver(). */
-static size_t stream_on_write(char *data, size_t size, size_t nmemb,
-			      void *arg)
+static size_t stream_on_write(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct cc_astream *s = arg;
 	struct areq *r = s->r;
@@ -265,7 +264,7 @@ static size_t stream_on_write(char *data, size_t size, size_t nmemb,
 }
 
 static size_t stream_on_header(char *data, size_t size, size_t nitems,
-			       void *arg)
+                               void *arg)
 {
 	CC_UNUSED(data);
 	idle_restart(arg);
@@ -308,9 +307,8 @@ static void on_idle(struct ev_loop *loop, ev_timer *w, int revents)
 	struct cc_response resp = {0};
 	c->depth++;
 	curl_multi_remove_handle(c->multi, r->easy);
-	cc_errf(err, sizeof(err), CC_ETIMEOUT,
-		"%s %s: nothing came for %u ms", r->method, req_hop_url(r),
-		s->idle_ms);
+	cc_errf(err, sizeof(err), CC_ETIMEOUT, "%s %s: nothing came for %u ms",
+	        r->method, req_hop_url(r), s->idle_ms);
 	req_answer(r, CC_ETIMEOUT, &resp, err);
 	if (--c->depth == 0 && c->closing)
 		destroy(c);
@@ -348,7 +346,7 @@ static void act(cc_aclient *c, curl_socket_t fd, int flags)
 	CURLMcode mc = curl_multi_socket_action(c->multi, fd, flags, &running);
 	if (mc != CURLM_OK)
 		CC_WARN("http async: curl_multi_socket_action: %s",
-			curl_multi_strerror(mc));
+		        curl_multi_strerror(mc));
 	deliver(c);
 	drain(c);
 	if (--c->depth == 0 && c->closing)
@@ -359,7 +357,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	CC_UNUSED(loop);
 	int flags = (revents & EV_READ ? CURL_CSELECT_IN : 0) |
-		    (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	            (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
 	act(w->data, w->fd, flags);
 }
 
@@ -392,7 +390,7 @@ static void sock_drop(cc_aclient *c, struct asock *k)
 /* curl calls this before it closes a socket (CURL_POLL_REMOVE), so a
  * watcher never outlives its descriptor. */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg,
-		     void *sockp)
+                     void *sockp)
 {
 	CC_UNUSED(easy);
 	cc_aclient *c = arg;
@@ -410,7 +408,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg,
 		curl_multi_assign(c->multi, fd, k);
 	}
 	int events = (what & CURL_POLL_IN ? EV_READ : 0) |
-		     (what & CURL_POLL_OUT ? EV_WRITE : 0);
+	             (what & CURL_POLL_OUT ? EV_WRITE : 0);
 	ev_io_init(&k->io, on_io, fd, events);
 	k->io.data = c;
 	ev_io_start(c->loop, &k->io);
@@ -420,7 +418,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg,
 /* ---- the client ------------------------------------------------------ */
 
 cc_aclient *cc_aclient_new(struct ev_loop *loop,
-			   const struct cc_client_config *cfg)
+                           const struct cc_client_config *cfg)
 {
 	cc_aclient *c = cc_xcalloc(1, sizeof(*c));
 	c->loop = loop;
@@ -529,36 +527,36 @@ static const char *url_problem(const char *url, char *why, size_t n)
 }
 
 static int check_request(cc_aclient *c, const char *method, const char *url,
-			 const char *content_type, cc_aclient_cb cb)
+                         const char *content_type, cc_aclient_cb cb)
 {
 	char why[128] = "";
 	if (!method || !url || !cb)
 		return cc_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
-			       "%s %s: a request needs a method, a URL and a "
-			       "callback",
-			       method ? method : "(no method)",
-			       url ? url : "(no URL)");
+		               "%s %s: a request needs a method, a URL and a "
+		               "callback",
+		               method ? method : "(no method)",
+		               url ? url : "(no URL)");
 	if (!is_token(method))
 		return cc_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
-			       "\"%s\" %s: not a valid HTTP method", method,
-			       url);
+		               "\"%s\" %s: not a valid HTTP method", method,
+		               url);
 	if (url_problem(url, why, sizeof(why)))
 		return cc_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
-			       "%s %s: not a valid http:// URL (%s)", method,
-			       url, why);
+		               "%s %s: not a valid http:// URL (%s)", method,
+		               url, why);
 	if (content_type && strpbrk(content_type, "\r\n"))
 		return cc_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
-			       "%s %s: the content type has a line break",
-			       method, url);
+		               "%s %s: the content type has a line break",
+		               method, url);
 	if (c->closing)
 		return cc_errf(c->errmsg, sizeof(c->errmsg), CC_ESTATE,
-			       "%s %s: client closed", method, url);
+		               "%s %s: client closed", method, url);
 	return 0;
 }
 
 /* Method, URL and body in one allocation: fewer mallocs a request. */
 static void req_copy(struct areq *r, const char *method, const char *url,
-		     const void *body, size_t len)
+                     const void *body, size_t len)
 {
 	size_t m = strlen(method) + 1, u = strlen(url) + 1;
 	r->mem = cc_xmalloc(m + u + (body ? len + 1 : 0));
@@ -576,7 +574,7 @@ static void req_copy(struct areq *r, const char *method, const char *url,
 }
 
 static struct curl_slist *make_headers(const cc_aclient *c,
-				       const char *content_type)
+                                       const char *content_type)
 {
 	if (!content_type)
 		return cc_curl_headers(&c->o, NULL);
@@ -588,8 +586,8 @@ static struct curl_slist *make_headers(const cc_aclient *c,
 }
 
 int cc_aclient_request(cc_aclient *c, const char *method, const char *url,
-		       const char *content_type, const void *body, size_t len,
-		       cc_aclient_cb cb, void *arg)
+                       const char *content_type, const void *body, size_t len,
+                       cc_aclient_cb cb, void *arg)
 {
 	int rc = check_request(c, method, url, content_type, cb);
 	if (rc)
@@ -609,14 +607,14 @@ int cc_aclient_request(cc_aclient *c, const char *method, const char *url,
 /* ---- starting a stream ----------------------------------------------- */
 
 cc_astream *cc_aclient_stream(cc_aclient *c, const char *url, unsigned idle_ms,
-			      cc_astream_line_fn on_line,
-			      cc_astream_end_fn on_end, void *arg)
+                              cc_astream_line_fn on_line,
+                              cc_astream_end_fn on_end, void *arg)
 {
 	if (check_request(c, "GET", url, NULL, on_end))
 		return NULL;
 	if (!on_line) {
 		cc_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
-			"GET %s: a stream needs a line callback", url);
+		        "GET %s: a stream needs a line callback", url);
 		return NULL;
 	}
 	struct areq *r = req_take(c);
@@ -645,9 +643,10 @@ void cc_astream_cancel(cc_astream *s)
 		return;
 	struct areq *r = s->r;
 	if (r->c->in_line == s)
-		cc_die("http async: cc_astream_cancel(GET %s) from the stream's "
-		       "own on_line; return nonzero instead",
-		       r->url);
+		cc_die(
+		    "http async: cc_astream_cancel(GET %s) from the stream's "
+		    "own on_line; return nonzero instead",
+		    r->url);
 	curl_multi_remove_handle(r->c->multi, r->easy);
 	req_release(r);
 }

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_TIMEOUT_MS 10000u
+#define DEFAULT_TIMEOUT_MS         10000u
 #define DEFAULT_CONNECT_TIMEOUT_MS 3000u
-#define DEFAULT_MAX_REDIRECTS 5u
-#define DEFAULT_MAX_BODY ((size_t)256 << 20)
+#define DEFAULT_MAX_REDIRECTS      5u
+#define DEFAULT_MAX_BODY           ((size_t)256 << 20)
 
 struct cc_client {
 	CURL *curl; /* kept between requests: it keeps connections open */
@@ -28,7 +28,7 @@ static void curl_init_once(void)
 }
 
 void cc_http_opts_init(struct cc_http_opts *o,
-		       const struct cc_client_config *cfg)
+                       const struct cc_client_config *cfg)
 {
 	static const struct cc_client_config defaults;
 	if (!cfg)
@@ -42,8 +42,8 @@ void cc_http_opts_init(struct cc_http_opts *o,
 	}
 	o->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
 	o->connect_timeout_ms = cfg->connect_timeout_ms
-				    ? cfg->connect_timeout_ms
-				    : DEFAULT_CONNECT_TIMEOUT_MS;
+	                            ? cfg->connect_timeout_ms
+	                            : DEFAULT_CONNECT_TIMEOUT_MS;
 	o->max_redirects =
 	    cfg->max_redirects ? cfg->max_redirects : DEFAULT_MAX_REDIRECTS;
 	o->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
@@ -83,15 +83,16 @@ void cc_response_clear(struct cc_response *r)
 }
 
 json_t *cc_response_json(const struct cc_response *r, char *errbuf,
-			 size_t errlen)
+                         size_t errlen)
 {
 	json_error_t e;
 	json_t *j = r->body ? json_loadb(r->body, r->len, 0, &e) : NULL;
 	if (!j)
-		cc_errf(errbuf, errlen, CC_EPROTO,
-			"answer from %s: invalid JSON at line %d, column %d: %s",
-			r->url ? r->url : "?", r->body ? e.line : 0,
-			r->body ? e.column : 0, r->body ? e.text : "no body");
+		cc_errf(
+		    errbuf, errlen, CC_EPROTO,
+		    "answer from %s: invalid JSON at line %d, column %d: %s",
+		    r->url ? r->url : "?", r->body ? e.line : 0,
+		    r->body ? e.column : 0, r->body ? e.text : "no body");
 	return j;
 }
 
@@ -205,7 +206,7 @@ size_t cc_curl_on_write(char *data, size_t size, size_t nmemb, void *arg)
 /* ---- one exchange ---------------------------------------------------- */
 
 struct curl_slist *cc_curl_headers(const struct cc_http_opts *o,
-				   const char *content_type)
+                                   const char *content_type)
 {
 	struct curl_slist *h = NULL;
 	if (o->auth)
@@ -218,7 +219,7 @@ struct curl_slist *cc_curl_headers(const struct cc_http_opts *o,
 }
 
 static void set_method(CURL *h, const char *method, const char *body,
-		       size_t len)
+                       size_t len)
 {
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
@@ -232,14 +233,14 @@ static void set_method(CURL *h, const char *method, const char *body,
 	 * method named as given, kept the same across redirects */
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-			 (curl_off_t)(body ? len : 0));
+	                 (curl_off_t)(body ? len : 0));
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 }
 
 void cc_curl_prepare(CURL *h, const struct cc_http_opts *o, const char *method,
-		     const char *url, const char *body, size_t len,
-		     struct curl_slist *headers, struct cc_sink *sink,
-		     char *curl_err)
+                     const char *url, const char *body, size_t len,
+                     struct curl_slist *headers, struct cc_sink *sink,
+                     char *curl_err)
 {
 	curl_easy_reset(h); /* options only: open connections stay */
 	curl_err[0] = '\0';
@@ -248,9 +249,9 @@ void cc_curl_prepare(CURL *h, const struct cc_http_opts *o, const char *method,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)o->connect_timeout_ms);
+	                 (long)o->connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-			 sink->fn ? 0L : (long)o->timeout_ms);
+	                 sink->fn ? 0L : (long)o->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cc_curl_on_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
@@ -263,8 +264,8 @@ void cc_curl_prepare(CURL *h, const struct cc_http_opts *o, const char *method,
 
 /* What went wrong, in words, with curl's own detail in parentheses. */
 int cc_curl_error(CURL *h, CURLcode rc, const char *curl_err,
-		  const struct cc_sink *sink, const char *method,
-		  const char *url, char *errbuf, size_t errlen)
+                  const struct cc_sink *sink, const char *method,
+                  const char *url, char *errbuf, size_t errlen)
 {
 	const char *detail = curl_err[0] ? curl_err : curl_easy_strerror(rc);
 	int code = CC_EIO;
@@ -298,16 +299,16 @@ int cc_curl_error(CURL *h, CURLcode rc, const char *curl_err,
 	case CURLE_WRITE_ERROR:
 		if (sink->too_big)
 			return cc_errf(errbuf, errlen, CC_ETOOBIG,
-				       "%s %s: the answer is larger than the "
-				       "limit of %zu bytes",
-				       method, url, sink->max);
+			               "%s %s: the answer is larger than the "
+			               "limit of %zu bytes",
+			               method, url, sink->max);
 		if (sink->line_too_long)
 			return cc_errf(errbuf, errlen, CC_ETOOBIG,
-				       "%s %s: a line of the answer is longer "
-				       "than the limit of %zu bytes",
-				       method, url,
-				       sink->max_line ? sink->max_line
-						      : sink->max);
+			               "%s %s: a line of the answer is longer "
+			               "than the limit of %zu bytes",
+			               method, url,
+			               sink->max_line ? sink->max_line
+			                              : sink->max);
 		break;
 	default:
 		break;
@@ -319,12 +320,12 @@ int cc_curl_error(CURL *h, CURLcode rc, const char *curl_err,
 	if (rc == CURLE_COULDNT_CONNECT)
 		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
 	return cc_errf(errbuf, errlen, code, "%s %s: %s (%s%s%s)", method, url,
-		       what, detail, os_errno ? "; " : "",
-		       os_errno ? strerror((int)os_errno) : "");
+	               what, detail, os_errno ? "; " : "",
+	               os_errno ? strerror((int)os_errno) : "");
 }
 
 void cc_curl_response(CURL *h, struct cc_sink *sink, const char *url,
-		      struct cc_response *resp)
+                      struct cc_response *resp)
 {
 	char *ct = NULL;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -339,8 +340,8 @@ void cc_curl_response(CURL *h, struct cc_sink *sink, const char *url,
  * keep a custom method on 301-303 too, and would drop the token on the way
  * to another host, which is exactly where a follower sends a write. */
 int cc_curl_next_hop(CURL *h, const struct cc_http_opts *o, unsigned *hops,
-		     const char *method, const char *url, char **next,
-		     char *errbuf, size_t errlen)
+                     const char *method, const char *url, char **next,
+                     char *errbuf, size_t errlen)
 {
 	long status = 0;
 	char *loc = NULL;
@@ -353,16 +354,16 @@ int cc_curl_next_hop(CURL *h, const struct cc_http_opts *o, unsigned *hops,
 		return 0;
 	if (++*hops > o->max_redirects)
 		return cc_errf(errbuf, errlen, CC_EPROTO,
-			       "%s %s: more than %u redirects, the last to %s",
-			       method, url, o->max_redirects, loc);
+		               "%s %s: more than %u redirects, the last to %s",
+		               method, url, o->max_redirects, loc);
 	*next = cc_xstrdup(loc);
 	return 1;
 }
 
 static int exchange(cc_client *c, const char *method, const char *url,
-		    const char *body, size_t len, const char *content_type,
-		    struct cc_sink *sink, struct cc_response *resp, char *errbuf,
-		    size_t errlen)
+                    const char *body, size_t len, const char *content_type,
+                    struct cc_sink *sink, struct cc_response *resp,
+                    char *errbuf, size_t errlen)
 {
 	cc_response_clear(resp);
 	struct curl_slist *headers = cc_curl_headers(&c->o, content_type);
@@ -370,18 +371,18 @@ static int exchange(cc_client *c, const char *method, const char *url,
 	unsigned hops = 0;
 	int rc;
 	for (;;) {
-		cc_curl_prepare(c->curl, &c->o, method, cur, body, len,
-				headers, sink, c->curl_err);
+		cc_curl_prepare(c->curl, &c->o, method, cur, body, len, headers,
+		                sink, c->curl_err);
 		CURLcode cr = curl_easy_perform(c->curl);
 		if (cr != CURLE_OK && !sink->stopped) {
 			rc = cc_curl_error(c->curl, cr, c->curl_err, sink,
-					   method, cur, errbuf, errlen);
+			                   method, cur, errbuf, errlen);
 			break;
 		}
-		rc = sink->stopped ? 0
-				   : cc_curl_next_hop(c->curl, &c->o, &hops,
-						      method, url, &next,
-						      errbuf, errlen);
+		rc = sink->stopped
+		         ? 0
+		         : cc_curl_next_hop(c->curl, &c->o, &hops, method, url,
+		                            &next, errbuf, errlen);
 		if (rc != 1)
 			break;
 		free(cur);
@@ -399,36 +400,36 @@ static int exchange(cc_client *c, const char *method, const char *url,
 }
 
 int cc_client_request(cc_client *c, const char *method, const char *url,
-		      const char *body, size_t len, struct cc_response *resp,
-		      char *errbuf, size_t errlen)
+                      const char *body, size_t len, struct cc_response *resp,
+                      char *errbuf, size_t errlen)
 {
 	struct cc_sink sink = {.curl = c->curl, .max = c->o.max_body};
 	return exchange(c, method, url, body, len, NULL, &sink, resp, errbuf,
-			errlen);
+	                errlen);
 }
 
 int cc_client_json(cc_client *c, const char *method, const char *url,
-		   const json_t *body, struct cc_response *resp, char *errbuf,
-		   size_t errlen)
+                   const json_t *body, struct cc_response *resp, char *errbuf,
+                   size_t errlen)
 {
 	char *text = NULL;
 	if (body && !(text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY)))
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "%s %s: the body cannot be encoded as JSON",
-			       method, url);
+		               "%s %s: the body cannot be encoded as JSON",
+		               method, url);
 	struct cc_sink sink = {.curl = c->curl, .max = c->o.max_body};
 	int rc = exchange(c, method, url, text, text ? strlen(text) : 0,
-			  "Content-Type: application/json", &sink, resp,
-			  errbuf, errlen);
+	                  "Content-Type: application/json", &sink, resp, errbuf,
+	                  errlen);
 	free(text);
 	return rc;
 }
 
 int cc_client_stream(cc_client *c, const char *url, cc_line_fn fn, void *arg,
-		     struct cc_response *resp, char *errbuf, size_t errlen)
+                     struct cc_response *resp, char *errbuf, size_t errlen)
 {
 	struct cc_sink sink = {
 	    .curl = c->curl, .max = c->o.max_body, .fn = fn, .arg = arg};
 	return exchange(c, "GET", url, NULL, 0, NULL, &sink, resp, errbuf,
-			errlen);
+	                errlen);
 }

@@ -63,15 +63,15 @@ struct cc_request {
 	enum req_phase phase;
 	bool suspended; /* MHD_suspend_connection in force */
 	ev_io hangup;   /* while suspended: notices the client leaving, which
-			   MHD cannot see for a suspended connection */
+	                   MHD cannot see for a suspended connection */
 	double started; /* ev_time() at the headers, for the access log */
 
 	char *method, *path;
 	const char *subpath; /* inside path */
 	cc_handler_fn fn;    /* the route's, copied: routes may move */
 	void *fn_arg;
-	unsigned early;      /* 404/405/413 to answer once the body is in */
-	char *allow;         /* the Allow header of a 405 */
+	unsigned early; /* 404/405/413 to answer once the body is in */
+	char *allow;    /* the Allow header of a 405 */
 	struct query_param *query;
 	size_t nquery;
 
@@ -110,17 +110,17 @@ struct cc_server {
  * before anything it already knows about changes on the wire. */
 void cc_server_kick(cc_server *s);
 const struct route *cc_route_find(const cc_server *s, const char *method,
-				  const char *path, const char **subpath,
-				  struct cc_buf *allow);
+                                  const char *path, const char **subpath,
+                                  struct cc_buf *allow);
 
 /* http_request.c */
 struct cc_request *cc_request_new(cc_server *s, struct MHD_Connection *conn,
-				  const char *url, const char *method);
+                                  const char *url, const char *method);
 void cc_request_free(struct cc_request *r);
 /* MHD's access callback, split by stage. */
 enum MHD_Result cc_request_begin(struct cc_request *r);
 enum MHD_Result cc_request_upload(struct cc_request *r, const char *data,
-				  size_t len);
+                                  size_t len);
 enum MHD_Result cc_request_ready(struct cc_request *r);
 /* The request ended (MHD completion): tells the owner if it still held the
  * request. */
@@ -131,7 +131,7 @@ void cc_request_suspend(struct cc_request *r);
 void cc_request_resume(struct cc_request *r);
 /* Queues a response made by the stream code, with the reply headers. */
 enum MHD_Result cc_request_queue(struct cc_request *r, unsigned status,
-				 struct MHD_Response *resp);
+                                 struct MHD_Response *resp);
 
 /* http_stream.c */
 void cc_stream_release(struct cc_stream *st);
@@ -149,7 +149,7 @@ struct cc_http_opts {
 };
 /* Also initialises libcurl once per process. cfg may be NULL. */
 void cc_http_opts_init(struct cc_http_opts *o,
-		       const struct cc_client_config *cfg);
+                       const struct cc_client_config *cfg);
 void cc_http_opts_free(struct cc_http_opts *o);
 
 /* Where an answer's body goes (CURLOPT_WRITEFUNCTION cc_curl_on_write).
@@ -158,11 +158,11 @@ void cc_http_opts_free(struct cc_http_opts *o);
  * complete) is whole lines, each ending in "\n", none longer than the
  * limit; line.p[complete, line.len) is the start of the next one. */
 struct cc_sink {
-	CURL *curl; /* borrowed: the transfer writing here */
-	size_t max; /* body's limit; also a line's when max_line is 0 */
+	CURL *curl;         /* borrowed: the transfer writing here */
+	size_t max;         /* body's limit; also a line's when max_line is 0 */
 	struct cc_buf body; /* the whole body, or a stream's error answer */
 	bool too_big;       /* body passed max */
-	cc_line_fn fn;      /* streaming: lines go here when the status is 2xx */
+	cc_line_fn fn; /* streaming: lines go here when the status is 2xx */
 	void *arg;
 	/* false: the write callback calls fn itself (the blocking client);
 	 * true: it only collects, and the owner calls cc_sink_lines outside
@@ -185,31 +185,31 @@ bool cc_sink_lines(struct cc_sink *s, bool end);
  * or NULL for none). The caller frees the list (curl_slist_free_all) after
  * the last transfer using it. */
 struct curl_slist *cc_curl_headers(const struct cc_http_opts *o,
-				   const char *content_type);
+                                   const char *content_type);
 /* Resets h (options only: the connections it or its multi handle keep stay
  * open) and sets it up for one hop of method to url. Everything passed is
  * borrowed until the transfer ends; curl_err is CURL_ERROR_SIZE bytes.
  * The sink is emptied. A sink with a line function gets no overall
  * timeout. */
 void cc_curl_prepare(CURL *h, const struct cc_http_opts *o, const char *method,
-		     const char *url, const char *body, size_t len,
-		     struct curl_slist *headers, struct cc_sink *sink,
-		     char *curl_err);
+                     const char *url, const char *body, size_t len,
+                     struct curl_slist *headers, struct cc_sink *sink,
+                     char *curl_err);
 /* A failed transfer of h (rc, with curl_err as filled by it) as a CC_E*
  * code and a message naming method and url. */
 int cc_curl_error(CURL *h, CURLcode rc, const char *curl_err,
-		  const struct cc_sink *sink, const char *method,
-		  const char *url, char *errbuf, size_t errlen);
+                  const struct cc_sink *sink, const char *method,
+                  const char *url, char *errbuf, size_t errlen);
 /* After an answer arrived on h: 0 when it is final; 1 with *next (malloc'd)
  * for a 307/308 with a Location, counted in *hops; CC_EPROTO when that
  * redirect would pass o->max_redirects (url: the first URL, for the
  * message). */
 int cc_curl_next_hop(CURL *h, const struct cc_http_opts *o, unsigned *hops,
-		     const char *method, const char *url, char **next,
-		     char *errbuf, size_t errlen);
+                     const char *method, const char *url, char **next,
+                     char *errbuf, size_t errlen);
 /* Moves the answer on h into resp: status, content type, the sink's body
  * (the sink is left empty) and url, where it came from. */
 void cc_curl_response(CURL *h, struct cc_sink *sink, const char *url,
-		      struct cc_response *resp);
+                      struct cc_response *resp);
 
 #endif

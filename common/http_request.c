@@ -17,7 +17,7 @@
 /* ---- birth and death ------------------------------------------------- */
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind,
-				     const char *key, const char *value)
+                                     const char *key, const char *value)
 {
 	CC_UNUSED(kind);
 	struct cc_request *r = cls;
@@ -28,7 +28,7 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind,
 }
 
 struct cc_request *cc_request_new(cc_server *s, struct MHD_Connection *conn,
-				  const char *url, const char *method)
+                                  const char *url, const char *method)
 {
 	struct cc_request *r = cc_xcalloc(1, sizeof(*r));
 	r->srv = s;
@@ -43,7 +43,7 @@ struct cc_request *cc_request_new(cc_server *s, struct MHD_Connection *conn,
 		s->live->prev = r;
 	s->live = r;
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query,
-				  r);
+	                          r);
 	return r;
 }
 
@@ -114,14 +114,14 @@ static void on_hangup(struct ev_loop *loop, ev_io *w, int revents)
 	struct cc_request *r = w->data;
 	char c;
 	ssize_t n = recv(w->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n > 0) {
 		ev_io_stop(loop, w);
 		return;
 	}
-	CC_DEBUG("http: client left %s %s while it waited", r->method,
-		 r->path);
+	CC_DEBUG("http: client left %s %s while it waited", r->method, r->path);
 	cc_request_gone(r);
 }
 
@@ -164,20 +164,20 @@ static void count(struct cc_request *r, unsigned status)
 	}
 	if (cc_log_enabled(CC_LOG_DEBUG))
 		CC_DEBUG("http: %s %s %u %.1fms", r->method, r->path, status,
-			 (ev_time() - r->started) * 1000.0);
+		         (ev_time() - r->started) * 1000.0);
 }
 
 enum MHD_Result cc_request_queue(struct cc_request *r, unsigned status,
-				 struct MHD_Response *resp)
+                                 struct MHD_Response *resp)
 {
 	for (size_t i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].name,
-					r->headers[i].value);
+		                        r->headers[i].value);
 	enum MHD_Result rc = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp); /* MHD holds its own reference */
 	if (rc != MHD_YES)
 		CC_WARN("http: %s %s: libmicrohttpd refused the %u answer",
-			r->method, r->path, status);
+		        r->method, r->path, status);
 	else
 		count(r, status);
 	return rc;
@@ -206,7 +206,7 @@ static void check_status(unsigned status)
 /* Takes resp as the answer; a deferred request's connection wakes up and
  * MHD calls cc_request_ready, which queues it. */
 static int answer(struct cc_request *r, unsigned status,
-		  struct MHD_Response *resp)
+                  struct MHD_Response *resp)
 {
 	if (!resp)
 		cc_die("http: out of memory making a response");
@@ -222,7 +222,8 @@ static bool header_ok(const char *s, bool name)
 	if (name && !*s)
 		return false;
 	for (; *s; s++)
-		if (*s == '\r' || *s == '\n' || (name && (*s == ':' || *s <= ' ')))
+		if (*s == '\r' || *s == '\n' ||
+		    (name && (*s == ':' || *s <= ' ')))
 			return false;
 	return true;
 }
@@ -233,15 +234,15 @@ int cc_reply_header(struct cc_request *r, const char *name, const char *value)
 		return CC_ESTATE;
 	if (!header_ok(name, true) || !header_ok(value, false))
 		return CC_EINVAL;
-	r->headers = cc_xrealloc(r->headers,
-				 (r->nheaders + 1) * sizeof(*r->headers));
+	r->headers =
+	    cc_xrealloc(r->headers, (r->nheaders + 1) * sizeof(*r->headers));
 	r->headers[r->nheaders++] =
 	    (struct reply_header){cc_xstrdup(name), cc_xstrdup(value)};
 	return 0;
 }
 
 int cc_reply_text(struct cc_request *r, unsigned status,
-		  const char *content_type, const char *body, size_t len)
+                  const char *content_type, const char *body, size_t len)
 {
 	check_status(status);
 	if (!can_answer(r))
@@ -251,7 +252,7 @@ int cc_reply_text(struct cc_request *r, unsigned status,
 	    len ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
 	if (resp && content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-					content_type);
+		                        content_type);
 	return answer(r, status, resp);
 }
 
@@ -285,11 +286,11 @@ int cc_reply_json(struct cc_request *r, unsigned status, json_t *body)
 		    len + 1, text, free);
 	} else {
 		resp = MHD_create_response_from_buffer(0, NULL,
-						       MHD_RESPMEM_PERSISTENT);
+		                                       MHD_RESPMEM_PERSISTENT);
 	}
 	if (resp)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-					"application/json");
+		                        "application/json");
 	return answer(r, status, resp);
 }
 
@@ -310,7 +311,7 @@ static json_t *lenient_string(const char *s)
 }
 
 int cc_reply_error(struct cc_request *r, unsigned status, const char *error,
-		   const char *detail_fmt, ...)
+                   const char *detail_fmt, ...)
 {
 	json_t *body = json_object();
 	json_object_set_new(body, "error", lenient_string(error));
@@ -336,7 +337,7 @@ int cc_request_defer(struct cc_request *r, cc_abort_fn on_abort, void *arg)
 }
 
 bool cc_request_query_u64(struct cc_request *r, const char *name, uint64_t lo,
-			  uint64_t hi, uint64_t *out)
+                          uint64_t hi, uint64_t *out)
 {
 	const char *v = cc_request_query(r, name);
 	if (!v)
@@ -346,10 +347,10 @@ bool cc_request_query_u64(struct cc_request *r, const char *name, uint64_t lo,
 	unsigned long long n = strtoull(v, &end, 10);
 	if (!*v || *end || *v == '-' || errno || n < lo || n > hi) {
 		cc_reply_error(r, 400, "bad_query",
-			       "%s: expected an integer %llu..%llu, got "
-			       "\"%.32s\"",
-			       name, (unsigned long long)lo,
-			       (unsigned long long)hi, v);
+		               "%s: expected an integer %llu..%llu, got "
+		               "\"%.32s\"",
+		               name, (unsigned long long)lo,
+		               (unsigned long long)hi, v);
 		return false;
 	}
 	*out = n;
@@ -359,7 +360,7 @@ bool cc_request_query_u64(struct cc_request *r, const char *name, uint64_t lo,
 /* ---- the stages of MHD's access callback ----------------------------- */
 
 static bool header_u64(const struct cc_request *r, const char *name,
-		       uint64_t *v)
+                       uint64_t *v)
 {
 	const char *s = cc_request_header(r, name);
 	char *end;
@@ -386,17 +387,17 @@ static void answer_early(struct cc_request *r)
 	r->phase = PH_HANDLER;
 	if (r->early == 404) {
 		cc_reply_error(r, 404, "not_found", "no such path: %s",
-			       r->path);
+		               r->path);
 	} else if (r->early == 405) {
 		cc_reply_header(r, "Allow", r->allow);
 		cc_reply_error(r, 405, "method_not_allowed",
-			       "%s is not allowed on %s; allowed: %s",
-			       r->method, r->path, r->allow);
+		               "%s is not allowed on %s; allowed: %s",
+		               r->method, r->path, r->allow);
 	} else {
 		cc_reply_error(r, 413, "body_too_large",
-			       "the request body is larger than the limit of "
-			       "%zu bytes",
-			       r->srv->max_body);
+		               "the request body is larger than the limit of "
+		               "%zu bytes",
+		               r->srv->max_body);
 	}
 }
 
@@ -429,7 +430,7 @@ enum MHD_Result cc_request_begin(struct cc_request *r)
 }
 
 enum MHD_Result cc_request_upload(struct cc_request *r, const char *data,
-				  size_t len)
+                                  size_t len)
 {
 	cc_server *s = r->srv;
 	if (!r->early && r->body.len + len > s->max_body) {
@@ -440,8 +441,8 @@ enum MHD_Result cc_request_upload(struct cc_request *r, const char *data,
 		r->discarded += len;
 		if (r->discarded > DISCARD_MAX) {
 			CC_DEBUG("http: %s %s: dropped after %llu body bytes",
-				 r->method, r->path,
-				 (unsigned long long)r->discarded);
+			         r->method, r->path,
+			         (unsigned long long)r->discarded);
 			return MHD_NO;
 		}
 		return MHD_YES;
@@ -454,9 +455,10 @@ static enum MHD_Result after_handler(struct cc_request *r)
 {
 	switch (r->phase) {
 	case PH_HANDLER:
-		CC_ERROR("http: the handler of %s %s gave no answer",
-			 r->method, r->path);
-		cc_reply_error(r, 500, "internal", "the handler gave no answer");
+		CC_ERROR("http: the handler of %s %s gave no answer", r->method,
+		         r->path);
+		cc_reply_error(r, 500, "internal",
+		               "the handler gave no answer");
 		return queue_answer(r);
 	case PH_ANSWERED:
 	case PH_STREAM:
@@ -519,7 +521,7 @@ const char *cc_request_query(const struct cc_request *r, const char *name)
 }
 
 const char *cc_request_query_at(const struct cc_request *r, size_t i,
-				const char **value)
+                                const char **value)
 {
 	if (i >= r->nquery)
 		return NULL;
@@ -564,20 +566,19 @@ const char *cc_request_body(const struct cc_request *r, size_t *len)
 	return r->body.p ? r->body.p : "";
 }
 
-json_t *cc_request_json(const struct cc_request *r, char *errbuf,
-			size_t errlen)
+json_t *cc_request_json(const struct cc_request *r, char *errbuf, size_t errlen)
 {
 	if (r->body.len == 0) {
 		cc_errf(errbuf, errlen, CC_EINVAL,
-			"body: expected a JSON document, got an empty body");
+		        "body: expected a JSON document, got an empty body");
 		return NULL;
 	}
 	json_error_t e;
-	json_t *j = json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES,
-			       &e);
+	json_t *j =
+	    json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES, &e);
 	if (!j)
 		cc_errf(errbuf, errlen, CC_EINVAL,
-			"body: invalid JSON at line %d, column %d: %s", e.line,
-			e.column, e.text);
+		        "body: invalid JSON at line %d, column %d: %s", e.line,
+		        e.column, e.text);
 	return j;
 }

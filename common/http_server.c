@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define DEFAULT_ADDRESS "127.0.0.1"
-#define DEFAULT_MAX_BODY (1u << 20)
-#define DEFAULT_STREAM_BUFFER (8u << 20)
+#define DEFAULT_ADDRESS        "127.0.0.1"
+#define DEFAULT_MAX_BODY       (1u << 20)
+#define DEFAULT_STREAM_BUFFER  (8u << 20)
 #define DEFAULT_IDLE_TIMEOUT_S 60u
 
 /* ---- the libev bridge ------------------------------------------------
@@ -72,9 +72,9 @@ void cc_server_kick(cc_server *s)
  * until an answer is queued or the connection suspended) once the request
  * is complete. */
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
-				 const char *url, const char *method,
-				 const char *version, const char *upload_data,
-				 size_t *upload_data_size, void **con_cls)
+                                 const char *url, const char *method,
+                                 const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
 	CC_UNUSED(version);
 	struct cc_request *r = *con_cls;
@@ -91,8 +91,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 	return cc_request_ready(r);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-			 void **con_cls, enum MHD_RequestTerminationCode why)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
 {
 	CC_UNUSED(cls);
 	CC_UNUSED(conn);
@@ -101,7 +101,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 		return;
 	if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		CC_DEBUG("http: %s %s ended early (MHD reason %d)", r->method,
-			 r->path, (int)why);
+		         r->path, (int)why);
 	cc_request_ended(r);
 	cc_request_free(r);
 	*con_cls = NULL;
@@ -110,8 +110,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 /* MHD reports client mistakes and network trouble here; they are not the
  * server's problems, so they go to DEBUG. The last one is kept for a failed
  * start, where it is the only explanation there is. */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-    CC_PRINTF(2, 0);
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) CC_PRINTF(2, 0);
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -132,8 +131,8 @@ union sockaddr_any {
 };
 
 static int parse_address(const char *address, uint16_t port,
-			 union sockaddr_any *sa, socklen_t *len, char *errbuf,
-			 size_t errlen)
+                         union sockaddr_any *sa, socklen_t *len, char *errbuf,
+                         size_t errlen)
 {
 	memset(sa, 0, sizeof(*sa));
 	if (inet_pton(AF_INET, address, &sa->in.sin_addr) == 1) {
@@ -149,15 +148,15 @@ static int parse_address(const char *address, uint16_t port,
 		return 0;
 	}
 	return cc_errf(errbuf, errlen, CC_EINVAL,
-		       "listen address \"%s\": expected an IP address such as "
-		       "127.0.0.1 or ::1",
-		       address);
+	               "listen address \"%s\": expected an IP address such as "
+	               "127.0.0.1 or ::1",
+	               address);
 }
 
 /* The server makes its own listening socket so that a failure can say
  * exactly what went wrong (MHD_start_daemon only returns NULL). */
 static int open_listener(cc_server *s, const char *address, uint16_t port,
-			 int *out, char *errbuf, size_t errlen)
+                         int *out, char *errbuf, size_t errlen)
 {
 	union sockaddr_any sa;
 	socklen_t len;
@@ -166,32 +165,32 @@ static int open_listener(cc_server *s, const char *address, uint16_t port,
 		return rc;
 	bool v6 = sa.sa.sa_family == AF_INET6;
 	snprintf(s->addr, sizeof(s->addr), v6 ? "[%s]:%u" : "%s:%u", address,
-		 port);
-	int fd = socket(sa.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
-					     SOCK_CLOEXEC, 0);
+	         port);
+	int fd = socket(sa.sa.sa_family,
+	                SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, &sa.sa, len) || listen(fd, SOMAXCONN) ||
 	    getsockname(fd, &sa.sa, &len)) {
 		rc = cc_errf(errbuf, errlen, CC_EIO, "listen on %s: %s",
-			     s->addr, strerror(errno));
+		             s->addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return rc;
 	}
 	s->port = ntohs(v6 ? sa.in6.sin6_port : sa.in.sin_port);
 	snprintf(s->addr, sizeof(s->addr), v6 ? "[%s]:%u" : "%s:%u", address,
-		 s->port);
+	         s->port);
 	*out = fd;
 	return 0;
 }
 
 static int start_mhd(cc_server *s, const struct cc_server_config *cfg, int fd,
-		     char *errbuf, size_t errlen)
+                     char *errbuf, size_t errlen)
 {
-	unsigned idle = cfg->idle_timeout_s ? cfg->idle_timeout_s
-					    : DEFAULT_IDLE_TIMEOUT_S;
+	unsigned idle =
+	    cfg->idle_timeout_s ? cfg->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
 	struct MHD_OptionItem ops[] = {
 	    /* first, so MHD never logs on its own to stderr */
 	    {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, s},
@@ -201,21 +200,21 @@ static int start_mhd(cc_server *s, const struct cc_server_config *cfg, int fd,
 	    /* refuse what HTTP/1.1 forbids (no Host, folded headers) */
 	    {MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL},
 	    {cfg->max_connections ? MHD_OPTION_CONNECTION_LIMIT
-				  : MHD_OPTION_END,
+	                          : MHD_OPTION_END,
 	     (intptr_t)cfg->max_connections, NULL},
 	    {MHD_OPTION_END, 0, NULL},
 	};
 	/* no internal thread: MHD only runs inside MHD_run, on our loop */
-	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG;
+	unsigned flags =
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s,
-				  MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	                          MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (!s->mhd) {
 		close(fd); /* MHD owns the socket only once it started */
 		return cc_errf(errbuf, errlen, CC_EIO,
-			       "listen on %s: libmicrohttpd did not start: %s",
-			       s->addr,
-			       s->mhd_error[0] ? s->mhd_error : "no reason");
+		               "listen on %s: libmicrohttpd did not start: %s",
+		               s->addr,
+		               s->mhd_error[0] ? s->mhd_error : "no reason");
 	}
 	return 0;
 }
@@ -233,7 +232,7 @@ static void start_watchers(cc_server *s)
 }
 
 int cc_server_new(struct ev_loop *loop, const struct cc_server_config *cfg,
-		  cc_server **out, char *errbuf, size_t errlen)
+                  cc_server **out, char *errbuf, size_t errlen)
 {
 	static const struct cc_server_config defaults;
 	if (!cfg)
@@ -242,10 +241,10 @@ int cc_server_new(struct ev_loop *loop, const struct cc_server_config *cfg,
 	s->loop = loop;
 	s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
 	s->max_stream_buffer = cfg->max_stream_buffer ? cfg->max_stream_buffer
-						      : DEFAULT_STREAM_BUFFER;
+	                                              : DEFAULT_STREAM_BUFFER;
 	int fd = -1;
 	int rc = open_listener(s, cfg->address ? cfg->address : DEFAULT_ADDRESS,
-			       cfg->port, &fd, errbuf, errlen);
+	                       cfg->port, &fd, errbuf, errlen);
 	if (rc == 0)
 		rc = start_mhd(s, cfg, fd, errbuf, errlen);
 	if (rc) {
@@ -310,14 +309,14 @@ static bool path_ok(const char *path)
 }
 
 int cc_server_route(cc_server *s, const char *method, const char *path,
-		    cc_handler_fn fn, void *arg, char *errbuf, size_t errlen)
+                    cc_handler_fn fn, void *arg, char *errbuf, size_t errlen)
 {
 	if (!method || !method_ok(method) || !path || !path_ok(path) || !fn)
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "route %s %s: expected a method such as GET and "
-			       "a path such as /v1/status or /v1/jobs/",
-			       method ? method : "(null)",
-			       path ? path : "(null)");
+		               "route %s %s: expected a method such as GET and "
+		               "a path such as /v1/status or /v1/jobs/",
+		               method ? method : "(null)",
+		               path ? path : "(null)");
 	size_t len = strlen(path);
 	bool prefix = path[len - 1] == '/';
 	if (prefix)
@@ -327,11 +326,11 @@ int cc_server_route(cc_server *s, const char *method, const char *path,
 		if (strcmp(o->method, method) == 0 && o->prefix == prefix &&
 		    strlen(o->path) == len && memcmp(o->path, path, len) == 0)
 			return cc_errf(errbuf, errlen, CC_EINVAL,
-				       "route %s %s: registered twice", method,
-				       path);
+			               "route %s %s: registered twice", method,
+			               path);
 	}
-	s->routes = cc_xrealloc(s->routes, (s->nroutes + 1) *
-					       sizeof(*s->routes));
+	s->routes =
+	    cc_xrealloc(s->routes, (s->nroutes + 1) * sizeof(*s->routes));
 	s->routes[s->nroutes++] = (struct route){
 	    cc_xstrdup(method), cc_xstrndup(path, len), prefix, fn, arg};
 	return 0;
@@ -351,7 +350,7 @@ static long match(const struct route *r, const char *path)
 }
 
 static const struct route *best(const cc_server *s, const char *method,
-				const char *path)
+                                const char *path)
 {
 	const struct route *found = NULL;
 	long score = -1;
@@ -382,8 +381,8 @@ static void allow_add(struct cc_buf *allow, const char *method)
 /* NULL when nothing matches; then allow lists the methods the path does
  * have (empty: the path is unknown). */
 const struct route *cc_route_find(const cc_server *s, const char *method,
-				  const char *path, const char **subpath,
-				  struct cc_buf *allow)
+                                  const char *path, const char **subpath,
+                                  struct cc_buf *allow)
 {
 	const struct route *r = best(s, method, path);
 	if (!r && strcmp(method, "HEAD") == 0)

@@ -49,8 +49,8 @@ static ssize_t on_read(void *cls, uint64_t pos, char *out, size_t max)
 }
 
 struct cc_stream *cc_stream_open(struct cc_request *r, unsigned status,
-				 const char *content_type,
-				 cc_stream_gone_fn on_gone, void *arg)
+                                 const char *content_type,
+                                 cc_stream_gone_fn on_gone, void *arg)
 {
 	if (r->phase != PH_HANDLER)
 		return NULL;
@@ -62,10 +62,10 @@ struct cc_stream *cc_stream_open(struct cc_request *r, unsigned status,
 	if (!resp)
 		cc_die("http: out of memory making a stream");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				content_type ? content_type
-					     : "application/x-ndjson");
+	                        content_type ? content_type
+	                                     : "application/x-ndjson");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-				"no-cache");
+	                        "no-cache");
 	struct cc_stream *st = &r->stream;
 	st->req = r;
 	st->on_gone = on_gone;

@@ -7,7 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#define CC_UNUSED(x) ((void)(x))
+#define CC_UNUSED(x)    ((void)(x))
 #define CC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #if defined(__GNUC__)
 #define CC_NORETURN __attribute__((noreturn))

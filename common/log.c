@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #define LINE_MAX_BYTES 8192
-#define TAG_MAX 63
+#define TAG_MAX        63
 
 /* Process-wide: set up before threads start (cellcommon.h), read after. */
 static struct {
@@ -65,12 +65,12 @@ int cc_log_open(const char *path, char *errbuf, size_t errlen)
 {
 	int fd = 2;
 	if (path && strcmp(path, "-") != 0) {
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-			  0644);
+		fd =
+		    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return cc_errf(errbuf, errlen, CC_EIO,
-				       "log file %s: cannot open: %s", path,
-				       strerror(errno));
+			               "log file %s: cannot open: %s", path,
+			               strerror(errno));
 	}
 	if (logger.owned)
 		close(logger.fd);
@@ -80,14 +80,14 @@ int cc_log_open(const char *path, char *errbuf, size_t errlen)
 }
 
 int cc_log_configure(const char *tag, const char *level, const char *path,
-		     char *errbuf, size_t errlen)
+                     char *errbuf, size_t errlen)
 {
 	int l = cc_log_level_parse(level);
 	if (l < 0)
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "--log-level: expected debug, info, warn or "
-			       "error, got \"%s\"",
-			       level);
+		               "--log-level: expected debug, info, warn or "
+		               "error, got \"%s\"",
+		               level);
 	cc_log_set_tag(tag);
 	cc_log_set_level((enum cc_log_level)l);
 	return cc_log_open(path, errbuf, errlen);
@@ -162,8 +162,8 @@ void cc_vlog(enum cc_log_level level, const char *fmt, va_list ap)
 	char line[LINE_MAX_BYTES + 128];
 	size_t n = format_time(line, sizeof(line));
 	n += (size_t)snprintf(line + n, sizeof(line) - n, " %s%s%s%s ",
-			      level_names[level], logger.tag[0] ? " " : "",
-			      logger.tag, logger.tag[0] ? ":" : "");
+	                      level_names[level], logger.tag[0] ? " " : "",
+	                      logger.tag, logger.tag[0] ? ":" : "");
 	n += escape_into(line + n, sizeof(line) - n - 1, msg, cut);
 	line[n++] = '\n';
 	write_all(logger.fd, line, n);

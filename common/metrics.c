@@ -154,7 +154,7 @@ static bool clashes(const cc_metrics *m, const char *name, enum kind kind)
 }
 
 static struct family *add_family(cc_metrics *m, const char *name,
-				 const char *help, enum kind kind)
+                                 const char *help, enum kind kind)
 {
 	if (!m || !name)
 		cc_die("metrics: NULL registry or name");
@@ -172,19 +172,18 @@ static struct family *add_family(cc_metrics *m, const char *name,
 }
 
 struct cc_counter *cc_counter_new(cc_metrics *m, const char *name,
-				  const char *help)
+                                  const char *help)
 {
 	return &add_family(m, name, help, K_COUNTER)->u.counter;
 }
 
-struct cc_gauge *cc_gauge_new(cc_metrics *m, const char *name,
-			      const char *help)
+struct cc_gauge *cc_gauge_new(cc_metrics *m, const char *name, const char *help)
 {
 	return &add_family(m, name, help, K_GAUGE)->u.gauge;
 }
 
 void cc_gauge_fn_new(cc_metrics *m, const char *name, const char *help,
-		     double (*fn)(void *arg), void *arg)
+                     double (*fn)(void *arg), void *arg)
 {
 	if (!fn)
 		cc_die("metrics: %s: NULL function", name);
@@ -195,7 +194,7 @@ void cc_gauge_fn_new(cc_metrics *m, const char *name, const char *help,
 
 /* "verdict, reason" into v->labels. */
 static void parse_labels(struct cc_counter_vec *v, const char *name,
-			 const char *labels)
+                         const char *labels)
 {
 	const char *p = labels ? labels : "";
 	do {
@@ -222,7 +221,7 @@ static void parse_labels(struct cc_counter_vec *v, const char *name,
 }
 
 struct cc_counter_vec *cc_counter_vec_new(cc_metrics *m, const char *name,
-					  const char *help, const char *labels)
+                                          const char *help, const char *labels)
 {
 	struct family *f = add_family(m, name, help, K_COUNTER_VEC);
 	struct cc_counter_vec *v = &f->u.vec;
@@ -232,7 +231,7 @@ struct cc_counter_vec *cc_counter_vec_new(cc_metrics *m, const char *name,
 }
 
 static bool child_is(const struct cc_counter_vec *v, const struct child *c,
-		     const char *const values[])
+                     const char *const values[])
 {
 	for (size_t i = 0; i < v->nlabels; i++)
 		if (strcmp(c->values[i], values[i]) != 0)
@@ -241,7 +240,7 @@ static bool child_is(const struct cc_counter_vec *v, const struct child *c,
 }
 
 struct cc_counter *cc_counter_vec_get(struct cc_counter_vec *v,
-				      const char *const values[])
+                                      const char *const values[])
 {
 	for (size_t i = 0; i < v->nlabels; i++)
 		if (!values[i])
@@ -259,7 +258,7 @@ struct cc_counter *cc_counter_vec_get(struct cc_counter_vec *v,
 }
 
 struct cc_counter *cc_counter_vec_get1(struct cc_counter_vec *v,
-				       const char *value)
+                                       const char *value)
 {
 	if (v->nlabels != 1)
 		cc_die("metrics: cc_counter_vec_get1 on a family with %zu "
@@ -270,8 +269,8 @@ struct cc_counter *cc_counter_vec_get1(struct cc_counter_vec *v,
 }
 
 struct cc_histogram *cc_histogram_new(cc_metrics *m, const char *name,
-				      const char *help, const double *bounds,
-				      size_t nbounds)
+                                      const char *help, const double *bounds,
+                                      size_t nbounds)
 {
 	for (size_t i = 0; i < nbounds; i++)
 		if (!isfinite(bounds[i]) || (i && bounds[i] <= bounds[i - 1]))
@@ -289,7 +288,7 @@ struct cc_histogram *cc_histogram_new(cc_metrics *m, const char *name,
 }
 
 size_t cc_log_bounds(double lo, double hi, unsigned per_decade, double *out,
-		     size_t max)
+                     size_t max)
 {
 	size_t n = 0;
 	for (unsigned k = 0; n < max; k++) {
@@ -392,7 +391,7 @@ static void add_escaped(struct cc_buf *b, const char *s, bool quote)
 static void render_header(struct cc_buf *b, const struct family *f)
 {
 	static const char *const types[] = {"counter", "gauge", "gauge",
-					    "counter", "histogram"};
+	                                    "counter", "histogram"};
 	cc_buf_addf(b, "# HELP %s ", f->name);
 	add_escaped(b, f->help, false);
 	cc_buf_addf(b, "\n# TYPE %s %s\n", f->name, types[f->kind]);
@@ -424,7 +423,7 @@ static void render_histogram(struct cc_buf *b, const struct family *f)
 		else
 			snprintf(num, sizeof(num), "+Inf");
 		cc_buf_addf(b, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", f->name,
-			    num, cumulative);
+		            num, cumulative);
 	}
 	format_double(num, sizeof(num), h->sum);
 	cc_buf_addf(b, "%s_sum %s\n", f->name, num);

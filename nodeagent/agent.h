@@ -39,10 +39,10 @@ struct real;
 struct agent {
 	struct agent_config cfg;
 	struct ev_loop *loop;
-	char *token;          /* owned; NULL: none */
-	char **cell_urls;     /* owned; ncell_urls entries (--cell) */
+	char *token;      /* owned; NULL: none */
+	char **cell_urls; /* owned; ncell_urls entries (--cell) */
 	unsigned ncell_urls, next_url;
-	char *leader;         /* owned; where the last write was answered */
+	char *leader; /* owned; where the last write was answered */
 	struct cs_machine_spec **machines; /* owned; nmachines specs */
 	uint32_t nmachines;
 	ag_core *core;
@@ -54,20 +54,20 @@ struct agent {
 	char advertise[256];
 
 	enum agent_phase phase;
-	bool phase_busy;      /* the phase's request is in flight */
+	bool phase_busy;        /* the phase's request is in flight */
 	unsigned phase_pending; /* registering: batches not yet answered */
-	ev_timer retry;       /* runs the phase again after trouble */
+	ev_timer retry;         /* runs the phase again after trouble */
 	ev_timer heartbeat;
 	char *heartbeat_body; /* owned: every machine's name, built once */
 	bool heartbeat_busy;  /* one heartbeat in flight at most */
 	ev_prepare flush;     /* sends reports before the loop blocks */
 	ev_signal sigint, sigterm;
 	cc_astream *watch;
-	uint64_t watch_from;  /* resume point: the index of the last change */
-	uint64_t watch_skip;  /* changes of watch_from already handled */
+	uint64_t watch_from; /* resume point: the index of the last change */
+	uint64_t watch_skip; /* changes of watch_from already handled */
 	uint64_t watch_skip_left; /* of those, repeats still to come */
 	uint64_t boot_ms, serial;
-	unsigned posts;       /* report transactions in flight */
+	unsigned posts;          /* report transactions in flight */
 	struct waiting *waiting; /* what waits to be tried again (cell.c) */
 	struct cc_counter *m_reports, *m_rejected, *m_changes, *m_reloads;
 	struct cc_counter *m_http_retries;
@@ -75,7 +75,7 @@ struct agent {
 
 /* cell.c */
 void cell_start(struct agent *a);
-void cell_stop(struct agent *a); /* cancels the watch */
+void cell_stop(struct agent *a);                 /* cancels the watch */
 void cell_fetch_job(void *arg, const char *job); /* ag_io */
 /* A base URL of the cell for reads and the watch. */
 const char *cell_url(struct agent *a);
@@ -93,8 +93,8 @@ void real_exec(struct real *r, struct ag_exec *out);
 /* Hands what the data folder holds to the core (before the first load). */
 int real_recover(struct real *r, char *errbuf, size_t errlen);
 int real_log_path(const struct real *r, const char *job, uint32_t index,
-		  uint32_t attempt, const char *stream, char *path,
-		  size_t pathlen, char *errbuf, size_t errlen);
+                  uint32_t attempt, const char *stream, char *path,
+                  size_t pathlen, char *errbuf, size_t errlen);
 
 /* server.c */
 int server_start(struct agent *a, char *errbuf, size_t errlen);

@@ -44,15 +44,13 @@ bool rn_job_name_ok(const char *job)
 	return true;
 }
 
-bool rn_att_path(char *buf, size_t len, const char *tasks_dir,
-		 const char *job, uint32_t index, uint32_t attempt,
-		 const char *name)
+bool rn_att_path(char *buf, size_t len, const char *tasks_dir, const char *job,
+                 uint32_t index, uint32_t attempt, const char *name)
 {
 	if (name)
-		return rn_fmt(buf, len, "%s/%s/%u.%u/%s", tasks_dir, job,
-			      index, attempt, name);
-	return rn_fmt(buf, len, "%s/%s/%u.%u", tasks_dir, job, index,
-		      attempt);
+		return rn_fmt(buf, len, "%s/%s/%u.%u/%s", tasks_dir, job, index,
+		              attempt, name);
+	return rn_fmt(buf, len, "%s/%s/%u.%u", tasks_dir, job, index, attempt);
 }
 
 static bool parse_u32(const char *s, size_t n, uint32_t *out)
@@ -106,27 +104,27 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int rn_write_file(const char *path, const char *data, size_t len,
-		  bool replace, char *errbuf, size_t errlen)
+int rn_write_file(const char *path, const char *data, size_t len, bool replace,
+                  char *errbuf, size_t errlen)
 {
 	char tmp[RN_PATH_MAX], dir[RN_PATH_MAX];
 	if (!rn_fmt(tmp, sizeof(tmp), "%s.agent.tmp", path) ||
 	    !rn_fmt(dir, sizeof(dir), "%s", path))
 		return cc_errf(errbuf, errlen, CC_EIO, "%s: path too long",
-			       path);
+		               path);
 	char *slash = strrchr(dir, '/');
 	if (slash)
 		*slash = 0;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return cc_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
-			       tmp, strerror(errno));
+		               tmp, strerror(errno));
 	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);
 		return cc_errf(errbuf, errlen, CC_EIO, "cannot write %s: %s",
-			       tmp, strerror(e));
+		               tmp, strerror(e));
 	}
 	close(fd);
 	int rc = replace ? rename(tmp, path) : link(tmp, path);
@@ -135,38 +133,38 @@ int rn_write_file(const char *path, const char *data, size_t len,
 		unlink(tmp);
 	if (rc < 0 && !replace && e == EEXIST)
 		return cc_errf(errbuf, errlen, CC_ESTATE, "%s exists already",
-			       path);
+		               path);
 	if (rc < 0)
 		return cc_errf(errbuf, errlen, CC_EIO, "cannot %s %s: %s",
-			       replace ? "rename a new file to" : "link",
-			       path, strerror(e));
+		               replace ? "rename a new file to" : "link", path,
+		               strerror(e));
 	if (slash && rn_sync_dir(dir) < 0)
 		return cc_errf(errbuf, errlen, CC_EIO, "cannot fsync %s: %s",
-			       dir, strerror(errno));
+		               dir, strerror(errno));
 	return 0;
 }
 
 /* ---- the pid file ---- */
 
 int rn_pidrec_write(const char *att_dir, const struct rn_pidrec *p,
-		    char *errbuf, size_t errlen)
+                    char *errbuf, size_t errlen)
 {
 	char path[RN_PATH_MAX], line[160];
 	if (!rn_fmt(path, sizeof(path), "%s/pid", att_dir))
 		return cc_errf(errbuf, errlen, CC_EIO, "%s: path too long",
-			       att_dir);
+		               att_dir);
 	int n = snprintf(line, sizeof(line),
-			 "{\"pid\":%ld,\"start_time\":%llu,"
-			 "\"boot_id\":\"%s\"}\n",
-			 (long)p->pid, (unsigned long long)p->start_time,
-			 p->boot_id);
+	                 "{\"pid\":%ld,\"start_time\":%llu,"
+	                 "\"boot_id\":\"%s\"}\n",
+	                 (long)p->pid, (unsigned long long)p->start_time,
+	                 p->boot_id);
 	return rn_write_file(path, line, (size_t)n, true, errbuf, errlen);
 }
 
 /* Loads a small JSON object file: NULL with CC_ESTATE (no file) or
  * CC_EPROTO in *rc. */
 static json_t *load_object(const char *path, int *rc, char *errbuf,
-			   size_t errlen)
+                           size_t errlen)
 {
 	json_error_t jerr;
 	json_t *j = json_load_file(path, 0, &jerr);
@@ -175,14 +173,14 @@ static json_t *load_object(const char *path, int *rc, char *errbuf,
 			*rc = CC_ESTATE;
 		else
 			*rc = cc_errf(errbuf, errlen, CC_EPROTO,
-				      "%s: not readable JSON: %s", path,
-				      jerr.text);
+			              "%s: not readable JSON: %s", path,
+			              jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
 		*rc = cc_errf(errbuf, errlen, CC_EPROTO,
-			      "%s: expected a JSON object", path);
+		              "%s: expected a JSON object", path);
 		return NULL;
 	}
 	*rc = 0;
@@ -190,12 +188,12 @@ static json_t *load_object(const char *path, int *rc, char *errbuf,
 }
 
 int rn_pidrec_read(const char *att_dir, struct rn_pidrec *p, char *errbuf,
-		   size_t errlen)
+                   size_t errlen)
 {
 	char path[RN_PATH_MAX];
 	if (!rn_fmt(path, sizeof(path), "%s/pid", att_dir))
 		return cc_errf(errbuf, errlen, CC_EPROTO, "%s: path too long",
-			       att_dir);
+		               att_dir);
 	int rc;
 	json_t *j = load_object(path, &rc, errbuf, errlen);
 	if (!j)
@@ -208,13 +206,12 @@ int rn_pidrec_read(const char *att_dir, struct rn_pidrec *p, char *errbuf,
 	    json_integer_value(pid) > INT32_MAX || !json_is_integer(st) ||
 	    json_integer_value(st) < 0)
 		rc = cc_errf(errbuf, errlen, CC_EPROTO,
-			     "%s: expected {\"pid\": N, \"start_time\": T}",
-			     path);
+		             "%s: expected {\"pid\": N, \"start_time\": T}",
+		             path);
 	else {
 		p->pid = (pid_t)json_integer_value(pid);
 		p->start_time = (uint64_t)json_integer_value(st);
-		rn_fmt(p->boot_id, sizeof(p->boot_id), "%s",
-		       boot ? boot : "");
+		rn_fmt(p->boot_id, sizeof(p->boot_id), "%s", boot ? boot : "");
 	}
 	json_decref(j);
 	return rc;
@@ -223,12 +220,12 @@ int rn_pidrec_read(const char *att_dir, struct rn_pidrec *p, char *errbuf,
 /* ---- the exit file ---- */
 
 int rn_exit_read(const char *att_dir, struct rn_outcome *o, char *errbuf,
-		 size_t errlen)
+                 size_t errlen)
 {
 	char path[RN_PATH_MAX];
 	if (!rn_fmt(path, sizeof(path), "%s/exit", att_dir))
 		return cc_errf(errbuf, errlen, CC_EPROTO, "%s: path too long",
-			       att_dir);
+		               att_dir);
 	int rc;
 	json_t *j = load_object(path, &rc, errbuf, errlen);
 	if (!j)
@@ -253,9 +250,9 @@ int rn_exit_read(const char *att_dir, struct rn_outcome *o, char *errbuf,
 	if (!json_is_integer(num) || json_integer_value(num) < 0 ||
 	    json_integer_value(num) > 255)
 		rc = cc_errf(errbuf, errlen, CC_EPROTO,
-			     "%s: expected {\"how\": \"exited\"|\"signaled\"|"
-			     "\"spawn_failed\", ...} with its number",
-			     path);
+		             "%s: expected {\"how\": \"exited\"|\"signaled\"|"
+		             "\"spawn_failed\", ...} with its number",
+		             path);
 	else
 		o->code = (int)json_integer_value(num);
 	json_decref(j);
@@ -263,12 +260,12 @@ int rn_exit_read(const char *att_dir, struct rn_outcome *o, char *errbuf,
 }
 
 int rn_exit_write(const char *att_dir, const struct rn_outcome *o,
-		  const char *by, bool replace, char *errbuf, size_t errlen)
+                  const char *by, bool replace, char *errbuf, size_t errlen)
 {
 	char path[RN_PATH_MAX];
 	if (!rn_fmt(path, sizeof(path), "%s/exit", att_dir))
 		return cc_errf(errbuf, errlen, CC_EIO, "%s: path too long",
-			       att_dir);
+		               att_dir);
 	json_t *j = json_object();
 	switch (o->how) {
 	case RN_EXITED:
@@ -316,11 +313,11 @@ static int rm_at(int parent, const char *name, dev_t dev, int depth)
 		return -1;
 	}
 	int fd = openat(parent, name,
-			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == EACCES &&
 	    fchmodat(parent, name, 0700, AT_SYMLINK_NOFOLLOW) == 0)
 		fd = openat(parent, name,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOTDIR || errno == ELOOP) /* a file or link */
 			return unlinkat(parent, name, 0);
@@ -345,8 +342,7 @@ static int rm_at(int parent, const char *name, dev_t dev, int depth)
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (rm_at(dirfd(d), e->d_name, dev, depth + 1) < 0 &&
-		    !first)
+		if (rm_at(dirfd(d), e->d_name, dev, depth + 1) < 0 && !first)
 			first = errno, rc = -1;
 	}
 	closedir(d);

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BINARY_TXN "application/x-cell-txn"
+#define BINARY_TXN    "application/x-cell-txn"
 #define RETRY_SECONDS 0.5
 #define WATCH_IDLE_MS 15000 /* celld sends progress every 5 s */
-#define LIST_ALL "limit=1000000"
+#define LIST_ALL      "limit=1000000"
 
 static void run_phase(struct agent *a);
 
@@ -144,7 +144,7 @@ static void post_again(struct post *p, const char *why)
 }
 
 static void post_answer(void *arg, int status, struct cc_response *resp,
-			const char *errmsg)
+                        const char *errmsg)
 {
 	struct post *p = arg;
 	if (status == CC_ESTATE) { /* the client closed: we are exiting */
@@ -156,13 +156,14 @@ static void post_answer(void *arg, int status, struct cc_response *resp,
 		return;
 	}
 	char err[CS_ERRMSG_SIZE] = "";
-	json_t *j = resp->status == 200 ? cc_response_json(resp, err, sizeof(err))
-					 : NULL;
+	json_t *j = resp->status == 200
+	                ? cc_response_json(resp, err, sizeof(err))
+	                : NULL;
 	cs_result res;
 	if (!j || cs_result_decode(j, &res, err, sizeof(err))) {
 		/* the cell refused the transaction itself: a bug here */
 		CC_ERROR("the cell refused a transaction: HTTP %ld: %s",
-			 resp->status, err[0] ? err : resp->body);
+		         resp->status, err[0] ? err : resp->body);
 		json_decref(j);
 		p->done(p->a, p->arg, NULL);
 	} else {
@@ -179,14 +180,13 @@ static void post_send(struct post *p)
 	char url[512];
 	snprintf(url, sizeof(url), "%s/v1/txn", cell_url(p->a));
 	if (cc_aclient_request(p->a->http, "POST", url, BINARY_TXN, p->body,
-			       p->len, post_answer, p))
+	                       p->len, post_answer, p))
 		post_again(p, cc_aclient_errmsg(p->a->http));
 }
 
 /* Takes txn (freed here); done runs once with the verdicts, or NULL when
  * the cell refused the transaction as malformed. */
-static void post_txn(struct agent *a, cs_txn *txn, txn_done_fn done,
-		     void *arg)
+static void post_txn(struct agent *a, cs_txn *txn, txn_done_fn done, void *arg)
 {
 	struct post *p = cc_xcalloc(1, sizeof(*p));
 	size_t cap = 0;
@@ -200,8 +200,8 @@ static cs_txn *new_txn(struct agent *a, const char *what)
 {
 	char id[CS_ID_MAX];
 	snprintf(id, sizeof(id), "agent.%s.%s.%llx.%llu", a->cfg.name, what,
-		 (unsigned long long)a->boot_ms,
-		 (unsigned long long)++a->serial);
+	         (unsigned long long)a->boot_ms,
+	         (unsigned long long)++a->serial);
 	return cs_txn_new(id, a->cfg.name, CS_INCREMENTAL, CS_FINE);
 }
 
@@ -210,7 +210,7 @@ static cs_txn *new_txn(struct agent *a, const char *what)
 /* status: the HTTP status, 0 on trouble (try again), -1 when the agent is
  * stopping (only free what arg holds). */
 typedef void (*get_done_fn)(struct agent *a, long status, json_t *body,
-			    void *arg);
+                            void *arg);
 
 struct get {
 	struct agent *a;
@@ -219,7 +219,7 @@ struct get {
 };
 
 static void get_answer(void *arg, int status, struct cc_response *resp,
-		       const char *errmsg)
+                       const char *errmsg)
 {
 	struct get *g = arg;
 	struct agent *a = g->a;
@@ -230,7 +230,7 @@ static void get_answer(void *arg, int status, struct cc_response *resp,
 	}
 	if (status || resp->status >= 500) {
 		CC_DEBUG("reading from the cell: %s",
-			 status ? errmsg : resp->body);
+		         status ? errmsg : resp->body);
 		rotate(a);
 		g->done(a, 0, NULL, g->arg);
 		free(g);
@@ -240,7 +240,7 @@ static void get_answer(void *arg, int status, struct cc_response *resp,
 	json_t *j = cc_response_json(resp, err, sizeof(err));
 	if (!j)
 		CC_WARN("reading from the cell: HTTP %ld: %s", resp->status,
-			err);
+		        err);
 	g->done(a, j ? resp->status : 0, j, g->arg);
 	json_decref(j);
 	free(g);
@@ -248,14 +248,14 @@ static void get_answer(void *arg, int status, struct cc_response *resp,
 
 /* GETs base+path; done(status, body) with status 0 on trouble (retry). */
 static void get_json(struct agent *a, const char *path, get_done_fn done,
-		     void *arg)
+                     void *arg)
 {
 	char url[1024];
 	snprintf(url, sizeof(url), "%s%s", cell_url(a), path);
 	struct get *g = cc_xcalloc(1, sizeof(*g));
 	*g = (struct get){a, done, arg};
 	if (cc_aclient_request(a->http, "GET", url, NULL, NULL, 0, get_answer,
-			       g)) {
+	                       g)) {
 		CC_WARN("%s", cc_aclient_errmsg(a->http));
 		free(g);
 		done(a, 0, NULL, arg);
@@ -267,7 +267,7 @@ static void get_json(struct agent *a, const char *path, get_done_fn done,
 /* machine_put replaces a machine's description but keeps its state, so a
  * machine an operator drained stays drained across agent restarts. */
 static void put_machines(struct agent *a, const uint32_t *which, uint32_t n,
-			 txn_done_fn done);
+                         txn_done_fn done);
 
 static void registered(struct agent *a, void *arg, const cs_result *res)
 {
@@ -276,8 +276,8 @@ static void registered(struct agent *a, void *arg, const cs_result *res)
 	for (uint32_t i = 0; res && i < res->nops; i++)
 		if (res->ops[i].reason != CS_R_OK && bad++ < 3)
 			CC_ERROR("registering a machine: %s: %s",
-				 cs_reason_name(res->ops[i].reason),
-				 res->ops[i].detail ? res->ops[i].detail : "");
+			         cs_reason_name(res->ops[i].reason),
+			         res->ops[i].detail ? res->ops[i].detail : "");
 	if (!res || bad) {
 		retry_later(a); /* and again, until the cell takes them */
 		return;
@@ -293,12 +293,13 @@ static void registered(struct agent *a, void *arg, const cs_result *res)
 #define PUT_BATCH 1000
 
 static void put_machines(struct agent *a, const uint32_t *which, uint32_t n,
-			 txn_done_fn done)
+                         txn_done_fn done)
 {
 	for (uint32_t i = 0; i < n; i += PUT_BATCH) {
 		cs_txn *t = new_txn(a, "register");
 		for (uint32_t k = i; k < n && k < i + PUT_BATCH; k++)
-			cs_txn_machine_put(t, a->machines[which ? which[k] : k]);
+			cs_txn_machine_put(t,
+			                   a->machines[which ? which[k] : k]);
 		a->phase_pending += done == registered;
 		post_txn(a, t, done, NULL);
 	}
@@ -335,14 +336,13 @@ static void up_if_down(struct agent *a, const json_t *m)
 	if (name && state && !strcmp(state, "down") &&
 	    ag_core_machine_id(a->core, name) != AG_NO_MACHINE) {
 		CC_WARN("machine %s was marked down while this agent was away: "
-			"bringing it up",
-			name);
+		        "bringing it up",
+		        name);
 		machine_up(a, name);
 	}
 }
 
-static void machines_read(struct agent *a, long status, json_t *body,
-			  void *arg)
+static void machines_read(struct agent *a, long status, json_t *body, void *arg)
 {
 	(void)arg;
 	if (status != 200) {
@@ -353,7 +353,8 @@ static void machines_read(struct agent *a, long status, json_t *body,
 	json_t *list = json_object_get(body, "machines"), *m;
 	size_t i;
 	if (list)
-		json_array_foreach(list, i, m) up_if_down(a, m);
+		json_array_foreach (list, i, m)
+			up_if_down(a, m);
 	else
 		up_if_down(a, body);
 	a->phase = PHASE_LOAD;
@@ -366,7 +367,7 @@ static void read_machines(struct agent *a)
 	char path[256];
 	if (a->nmachines == 1)
 		snprintf(path, sizeof(path), "/v1/machines/%s",
-			 a->machines[0]->name);
+		         a->machines[0]->name);
 	else
 		snprintf(path, sizeof(path), "/v1/machines?" LIST_ALL);
 	get_json(a, path, machines_read, NULL);
@@ -402,7 +403,7 @@ static void our_machines_query(const struct agent *a, char *out, size_t len)
 /* One task, from a listing (its place in the job under "index") or a
  * change line (under "task"). */
 static void task_news(struct agent *a, uint64_t index, const json_t *t,
-		      const char *index_key)
+                      const char *index_key)
 {
 	const char *job = json_string_value(json_object_get(t, "job"));
 	const char *machine = json_string_value(json_object_get(t, "machine"));
@@ -411,11 +412,10 @@ static void task_news(struct agent *a, uint64_t index, const json_t *t,
 	int st = state ? cs_task_state_parse(state) : -1;
 	if (!job || st < 0 || !json_is_integer(idx))
 		return;
-	ag_core_cell_task(a->core, index, job,
-			  (uint32_t)json_integer_value(idx),
-			  (uint32_t)json_integer_value(
-			      json_object_get(t, "attempt")),
-			  machine ? machine : "", (enum cs_task_state)st);
+	ag_core_cell_task(
+	    a->core, index, job, (uint32_t)json_integer_value(idx),
+	    (uint32_t)json_integer_value(json_object_get(t, "attempt")),
+	    machine ? machine : "", (enum cs_task_state)st);
 }
 
 static void tasks_read(struct agent *a, long status, json_t *body, void *arg)
@@ -431,10 +431,11 @@ static void tasks_read(struct agent *a, long status, json_t *body, void *arg)
 	uint64_t at = (uint64_t)json_integer_value(index);
 	size_t i;
 	ag_core_load_begin(a->core);
-	json_array_foreach(tasks, i, t) task_news(a, at, t, "index");
+	json_array_foreach (tasks, i, t)
+		task_news(a, at, t, "index");
 	ag_core_load_end(a->core);
 	CC_INFO("loaded %zu task(s) on our machines at index %llu",
-		json_array_size(tasks), (unsigned long long)at);
+	        json_array_size(tasks), (unsigned long long)at);
 	a->watch_from = at + 1;
 	a->watch_skip = 0;
 	a->phase = PHASE_WATCH;
@@ -447,7 +448,7 @@ static void load_tasks(struct agent *a)
 	char path[1024], ours[800];
 	our_machines_query(a, ours, sizeof(ours));
 	snprintf(path, sizeof(path),
-		 "/v1/tasks?state=assigned,running%s&" LIST_ALL, ours);
+	         "/v1/tasks?state=assigned,running%s&" LIST_ALL, ours);
 	get_json(a, path, tasks_read, NULL);
 }
 
@@ -467,11 +468,12 @@ static void watch_change(struct agent *a, uint64_t index, const json_t *c)
 		if (job)
 			ag_core_job_removed(a->core, job);
 	} else if (!strcmp(kind, "machine") && name && state &&
-		   !strcmp(state, "down") &&
-		   ag_core_machine_id(a->core, name) != AG_NO_MACHINE) {
-		CC_WARN("the cell marked machine %s down (silent past its TTL); "
-			"this agent is alive: bringing it up",
-			name);
+	           !strcmp(state, "down") &&
+	           ag_core_machine_id(a->core, name) != AG_NO_MACHINE) {
+		CC_WARN(
+		    "the cell marked machine %s down (silent past its TTL); "
+		    "this agent is alive: bringing it up",
+		    name);
 		machine_up(a, name);
 	}
 }
@@ -517,7 +519,7 @@ static int on_watch_line(void *arg, const char *line, size_t len)
 }
 
 static void on_watch_end(void *arg, int status, struct cc_response *resp,
-			 const char *errmsg)
+                         const char *errmsg)
 {
 	struct agent *a = arg;
 	a->watch = NULL;
@@ -525,8 +527,8 @@ static void on_watch_end(void *arg, int status, struct cc_response *resp,
 		return;
 	if (!status && resp->status == 410) {
 		CC_WARN("watch: the cell no longer keeps changes from index "
-			"%llu: reloading the machines and tasks",
-			(unsigned long long)a->watch_from);
+		        "%llu: reloading the machines and tasks",
+		        (unsigned long long)a->watch_from);
 		if (a->m_reloads)
 			cc_counter_inc(a->m_reloads);
 		/* the changes missed may have marked our machines down: the
@@ -536,11 +538,11 @@ static void on_watch_end(void *arg, int status, struct cc_response *resp,
 		return;
 	}
 	CC_INFO("watch through %s ended: %s; resuming from index %llu",
-		cell_url(a),
-		status ? errmsg
-		       : (resp->status == 200 ? "the member closed it"
-					      : (resp->body ? resp->body : "")),
-		(unsigned long long)a->watch_from);
+	        cell_url(a),
+	        status ? errmsg
+	               : (resp->status == 200 ? "the member closed it"
+	                                      : (resp->body ? resp->body : "")),
+	        (unsigned long long)a->watch_from);
 	rotate(a);
 	retry_later(a);
 }
@@ -550,10 +552,10 @@ static void follow(struct agent *a)
 	char url[2048], ours[800];
 	our_machines_query(a, ours, sizeof(ours));
 	snprintf(url, sizeof(url), "%s/v1/watch?from=%llu%s", cell_url(a),
-		 (unsigned long long)a->watch_from, ours);
+	         (unsigned long long)a->watch_from, ours);
 	a->watch_skip_left = a->watch_skip;
-	a->watch = cc_aclient_stream(a->http, url, WATCH_IDLE_MS,
-				     on_watch_line, on_watch_end, a);
+	a->watch = cc_aclient_stream(a->http, url, WATCH_IDLE_MS, on_watch_line,
+	                             on_watch_end, a);
 	if (!a->watch) {
 		CC_WARN("watch: %s", cc_aclient_errmsg(a->http));
 		rotate(a);
@@ -594,7 +596,7 @@ static void on_retry(struct ev_loop *loop, ev_timer *t, int revents)
 /* ---- heartbeats ---- */
 
 static void heartbeat_answer(void *arg, int status, struct cc_response *resp,
-			     const char *errmsg)
+                             const char *errmsg)
 {
 	struct agent *a = arg;
 	a->heartbeat_busy = false;
@@ -608,15 +610,15 @@ static void heartbeat_answer(void *arg, int status, struct cc_response *resp,
 	learn_leader(a, resp);
 	json_t *j = cc_response_json(resp, NULL, 0);
 	json_t *unknown = json_object_get(j, "unknown"), *v;
-	uint32_t *which = cc_xcalloc(json_array_size(unknown) + 1, sizeof(*which));
+	uint32_t *which =
+	    cc_xcalloc(json_array_size(unknown) + 1, sizeof(*which));
 	uint32_t n = 0;
 	size_t i;
-	json_array_foreach(unknown, i, v)
-	{
+	json_array_foreach (unknown, i, v) {
 		/* the core numbers machines as a->machines does */
 		const char *name = json_string_value(v);
-		uint32_t k = name ? ag_core_machine_id(a->core, name)
-				  : AG_NO_MACHINE;
+		uint32_t k =
+		    name ? ag_core_machine_id(a->core, name) : AG_NO_MACHINE;
 		if (k != AG_NO_MACHINE)
 			which[n++] = k;
 	}
@@ -624,8 +626,8 @@ static void heartbeat_answer(void *arg, int status, struct cc_response *resp,
 	 * agent registers its machine again, as a kubelet does */
 	if (n && a->phase == PHASE_WATCH) {
 		CC_WARN("the cell does not know %u of our machine(s) (e.g. "
-			"%s): registering them again",
-			n, a->machines[which[0]]->name);
+		        "%s): registering them again",
+		        n, a->machines[which[0]]->name);
 		put_machines(a, which, n, machines_changed);
 	}
 	free(which);
@@ -647,8 +649,8 @@ static void on_heartbeat(struct ev_loop *loop, ev_timer *t, int revents)
 	if (!a->heartbeat_body) { /* our machines never change */
 		json_t *names = json_array();
 		for (uint32_t i = 0; i < a->nmachines; i++)
-			json_array_append_new(names,
-					      json_string(a->machines[i]->name));
+			json_array_append_new(
+			    names, json_string(a->machines[i]->name));
 		json_t *b = json_pack("{s:o}", "machines", names);
 		a->heartbeat_body = json_dumps(b, JSON_COMPACT);
 		json_decref(b);
@@ -657,8 +659,8 @@ static void on_heartbeat(struct ev_loop *loop, ev_timer *t, int revents)
 	snprintf(url, sizeof(url), "%s/v1/heartbeat", cell_url(a));
 	a->heartbeat_busy =
 	    cc_aclient_request(a->http, "POST", url, "application/json",
-			       a->heartbeat_body, strlen(a->heartbeat_body),
-			       heartbeat_answer, a) == 0;
+	                       a->heartbeat_body, strlen(a->heartbeat_body),
+	                       heartbeat_answer, a) == 0;
 }
 
 /* ---- reports ---- */
@@ -676,8 +678,8 @@ static void reported(struct agent *a, void *arg, const cs_result *res)
 		if (a->m_rejected)
 			cc_counter_inc(a->m_rejected);
 		CC_DEBUG("a report was not taken: %s: %s",
-			 cs_reason_name(res->ops[i].reason),
-			 res->ops[i].detail ? res->ops[i].detail : "");
+		         cs_reason_name(res->ops[i].reason),
+		         res->ops[i].detail ? res->ops[i].detail : "");
 	}
 }
 
@@ -689,7 +691,7 @@ static void send_reports(struct agent *a, struct ag_report *list)
 		if (r->note) /* before the report, while the job is live */
 			cs_txn_job_note(t, r->job, r->note);
 		cs_txn_task_state(t, r->job, r->index, r->attempt, r->machine,
-				  r->state, r->exit_code);
+		                  r->state, r->exit_code);
 		if (r->note)
 			CC_WARN("job %s: %s", r->job, r->note);
 		if (a->m_reports)
@@ -741,9 +743,9 @@ static void job_read(struct agent *a, long status, json_t *body, void *arg)
 	char err[CS_ERRMSG_SIZE];
 	if (status == 200 &&
 	    cs_job_spec_decode(json_object_get(body, "spec"), "spec", &spec,
-			       err, sizeof(err))) {
+	                       err, sizeof(err))) {
 		CC_ERROR("job %s: the cell's spec does not decode: %s", f->job,
-			 err);
+		         err);
 		status = 0;
 	}
 	if (status == 200 || status == 404)
@@ -779,7 +781,7 @@ void cell_start(struct agent *a)
 	ev_timer_init(&a->retry, on_retry, RETRY_SECONDS, 0);
 	a->retry.data = a;
 	ev_timer_init(&a->heartbeat, on_heartbeat, 0,
-		      (double)a->cfg.heartbeat_ms / 1000);
+	              (double)a->cfg.heartbeat_ms / 1000);
 	a->heartbeat.data = a;
 	ev_timer_again(a->loop, &a->heartbeat);
 	ev_prepare_init(&a->flush, on_flush);

@@ -44,7 +44,8 @@ struct ag_run {
 	const char *machine;
 	const char *job;
 	uint32_t index, attempt;
-	const struct cs_job_spec *spec; /* command, args, env, duration, request */
+	const struct cs_job_spec
+	    *spec; /* command, args, env, duration, request */
 };
 
 /* How an attempt ended, as the executor saw it. */
@@ -53,13 +54,13 @@ enum ag_how {
 	AG_SIGNALED,     /* code: the signal */
 	AG_SPAWN_FAILED, /* it never ran: detail says why */
 	AG_VANISHED      /* no outcome was recorded (killed with its
-			    supervisor, machine rebooted): detail says why */
+	                    supervisor, machine rebooted): detail says why */
 };
 
 struct ag_outcome {
 	enum ag_how how;
 	int code;
-	bool stopped;     /* it ended after the core asked to stop it */
+	bool stopped;       /* it ended after the core asked to stop it */
 	const char *detail; /* borrowed; NULL or a sentence */
 };
 
@@ -73,14 +74,14 @@ struct ag_exec {
 	 * the command cannot be run (not found, not executable), another
 	 * code for trouble of the machine (a folder it cannot make). */
 	int (*start)(void *arg, const struct ag_run *run, char *errbuf,
-		     size_t errlen);
+	             size_t errlen);
 	/* Asks a started attempt to end (SIGTERM, then SIGKILL after a
 	 * grace); its end comes through ag_core_ended with stopped set. */
 	void (*stop)(void *arg, const char *job, uint32_t index,
-		     uint32_t attempt);
+	             uint32_t attempt);
 	/* The highest attempt of job/index ever started here; false if none. */
 	bool (*last_attempt)(void *arg, const char *job, uint32_t index,
-			     uint32_t *attempt);
+	                     uint32_t *attempt);
 	/* The job was removed from the cell: its records may go. May be
 	 * NULL. */
 	void (*forget_job)(void *arg, const char *job);
@@ -126,7 +127,7 @@ uint32_t ag_core_machine_id(const ag_core *c, const char *name);
  * An attempt found in the data folder at start: alive (adopted by the
  * executor; its end comes through ag_core_ended) or ended with `o`. */
 void ag_core_found(ag_core *c, const char *job, uint32_t index,
-		   uint32_t attempt, bool alive, const struct ag_outcome *o);
+                   uint32_t attempt, bool alive, const struct ag_outcome *o);
 
 /* ---- what the cell says ----
  * A load replaces the whole view: ag_core_load_begin, one ag_core_cell_task
@@ -138,8 +139,8 @@ void ag_core_found(ag_core *c, const char *job, uint32_t index,
  * ignored. Nothing is started before the first load ends. */
 void ag_core_load_begin(ag_core *c);
 void ag_core_cell_task(ag_core *c, uint64_t index, const char *job,
-		       uint32_t task, uint32_t attempt, const char *machine,
-		       enum cs_task_state state);
+                       uint32_t task, uint32_t attempt, const char *machine,
+                       enum cs_task_state state);
 void ag_core_load_end(ag_core *c);
 /* The job was removed from the cell (a job_removed change). */
 void ag_core_job_removed(ag_core *c, const char *job);
@@ -149,7 +150,7 @@ void ag_core_job_spec(ag_core *c, const char *job, struct cs_job_spec *spec);
 
 /* ---- what the executor says ---- */
 void ag_core_ended(ag_core *c, const char *job, uint32_t index,
-		   uint32_t attempt, const struct ag_outcome *o);
+                   uint32_t attempt, const struct ag_outcome *o);
 
 /* ---- reports ----
  * Takes up to max waiting reports, oldest first, as a list the caller owns
@@ -158,13 +159,13 @@ struct ag_report *ag_core_take_reports(ag_core *c, size_t max);
 
 /* ---- counts, for /v1/status and /metrics ---- */
 struct ag_counts {
-	uint64_t wanted;    /* attempts the cell wants on our machines */
-	uint64_t running;   /* started here and not yet ended */
-	uint64_t waiting;   /* wanted, waiting for the job's spec */
-	uint64_t reports;   /* reports not yet taken */
+	uint64_t wanted;  /* attempts the cell wants on our machines */
+	uint64_t running; /* started here and not yet ended */
+	uint64_t waiting; /* wanted, waiting for the job's spec */
+	uint64_t reports; /* reports not yet taken */
 	uint64_t started, ended, stopped, refused; /* totals */
-	uint64_t jobs;      /* job specs cached */
-	bool loaded;        /* a load has ended */
+	uint64_t jobs;                             /* job specs cached */
+	bool loaded;                               /* a load has ended */
 };
 void ag_core_counts(const ag_core *c, struct ag_counts *out);
 

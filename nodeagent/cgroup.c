@@ -72,12 +72,11 @@ static bool usable(const char *root, char *why, size_t len)
 		rn_fmt(why, len,
 		       "%s is not a cgroup2 mount (cgroup v1 or hybrid)", root);
 	else if (!list_has(root, "cgroup.controllers", "memory") ||
-		 !list_has(root, "cgroup.controllers", "cpu"))
+	         !list_has(root, "cgroup.controllers", "cpu"))
 		rn_fmt(why, len, "%s/cgroup.controllers lacks memory or cpu",
 		       root);
-	else if (!rn_fmt(sub, sizeof(sub), "%s/cgroup.subtree_control",
-			 root) ||
-		 access(sub, W_OK) < 0)
+	else if (!rn_fmt(sub, sizeof(sub), "%s/cgroup.subtree_control", root) ||
+	         access(sub, W_OK) < 0)
 		rn_fmt(why, len, "%s is not writable: %s", sub,
 		       strerror(errno));
 	else
@@ -95,7 +94,7 @@ static uint32_t fnv1a(const char *s)
 }
 
 int rn_cg_init(struct rn_cgroup *cg, const char *root, const char *data_dir,
-	       char *what, size_t whatlen, char *errbuf, size_t errlen)
+               char *what, size_t whatlen, char *errbuf, size_t errlen)
 {
 	cg->dir = NULL;
 	if (root && (!*root || !strcmp(root, "off"))) {
@@ -109,7 +108,7 @@ int rn_cg_init(struct rn_cgroup *cg, const char *root, const char *data_dir,
 	if (!usable(root, why, sizeof(why))) {
 		if (explicit)
 			return cc_errf(errbuf, errlen, CC_EINVAL,
-				       "cgroup root: %s", why);
+			               "cgroup root: %s", why);
 		rn_fmt(what, whatlen, "cgroup v2 not available: %s", why);
 		return 0;
 	}
@@ -132,11 +131,10 @@ int rn_cg_init(struct rn_cgroup *cg, const char *root, const char *data_dir,
 	rn_fmt(what, whatlen, "cgroup v2 %s (memory.max, cpu.max)", dir);
 	return 0;
 fail:
-	rn_fmt(why, sizeof(why), "cannot %s %s: %s", step, at,
-	       strerror(errno));
+	rn_fmt(why, sizeof(why), "cannot %s %s: %s", step, at, strerror(errno));
 	if (explicit)
 		return cc_errf(errbuf, errlen, CC_EINVAL, "cgroup root: %s",
-			       why);
+		               why);
 	rn_fmt(what, whatlen, "cgroup v2 not available: %s", why);
 	return 0;
 }
@@ -148,36 +146,36 @@ void rn_cg_free(struct rn_cgroup *cg)
 }
 
 bool rn_cg_path(const struct rn_cgroup *cg, const char *job, uint32_t index,
-		uint32_t attempt, char *path, size_t len)
+                uint32_t attempt, char *path, size_t len)
 {
 	return cg->dir &&
 	       rn_fmt(path, len, "%s/%s.%u.%u", cg->dir, job, index, attempt);
 }
 
 int rn_cg_make(const struct rn_cgroup *cg, const char *path,
-	       uint64_t memory_mib, uint64_t cpu_millicores, char *errbuf,
-	       size_t errlen)
+               uint64_t memory_mib, uint64_t cpu_millicores, char *errbuf,
+               size_t errlen)
 {
 	(void)cg;
 	char v[64];
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return cc_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
-			       path, strerror(errno));
+		               path, strerror(errno));
 	if (memory_mib && memory_mib < (UINT64_MAX >> 20)) {
 		snprintf(v, sizeof(v), "%llu",
-			 (unsigned long long)(memory_mib << 20));
+		         (unsigned long long)(memory_mib << 20));
 		if (write_text(path, "memory.max", v) < 0)
 			return cc_errf(errbuf, errlen, CC_EIO,
-				       "cannot write %s/memory.max: %s", path,
-				       strerror(errno));
+			               "cannot write %s/memory.max: %s", path,
+			               strerror(errno));
 	}
 	if (cpu_millicores && cpu_millicores < UINT64_MAX / 100) {
 		snprintf(v, sizeof(v), "%llu 100000",
-			 (unsigned long long)(cpu_millicores * 100));
+		         (unsigned long long)(cpu_millicores * 100));
 		if (write_text(path, "cpu.max", v) < 0)
 			return cc_errf(errbuf, errlen, CC_EIO,
-				       "cannot write %s/cpu.max: %s", path,
-				       strerror(errno));
+			               "cannot write %s/cpu.max: %s", path,
+			               strerror(errno));
 	}
 	return 0;
 }

@@ -11,14 +11,14 @@
 #include "cellcommon.h"
 #include "hmap.h"
 
-#define NO_MACHINE AG_NO_MACHINE
-#define NOTE_SIZE 400
+#define NO_MACHINE  AG_NO_MACHINE
+#define NOTE_SIZE   400
 #define JOBS_CACHED 4096 /* job specs kept while no task needs them */
 
 /* A job some slot refers to, with its spec once fetched. */
 struct job {
-	struct hnode node; /* in c->jobs, by name */
-	char *name;        /* owned */
+	struct hnode node;        /* in c->jobs, by name */
+	char *name;               /* owned */
 	struct cs_job_spec *spec; /* owned; NULL until fetched */
 	bool fetching;
 	uint32_t refs;        /* slots that point here */
@@ -31,7 +31,7 @@ enum phase {
 	L_STOPPING, /* stop asked; its end is not reported */
 	L_ENDED,    /* ended; the report waits for the cell's view */
 	L_DONE      /* reported (its end, a refusal), or given up: nothing
-		       more to do for this attempt, ever */
+	               more to do for this attempt, ever */
 };
 
 /* One attempt of a task that exists here. */
@@ -176,11 +176,11 @@ static void job_release(ag_core *c, struct job *j)
 }
 
 static struct slot *slot_find(const ag_core *c, const struct job *j,
-			      uint32_t index)
+                              uint32_t index)
 {
 	struct slot_key k = {j, index};
-	return (struct slot *)hmap_find(&c->slots, hash_slot(j, index),
-					slot_is, &k);
+	return (struct slot *)hmap_find(&c->slots, hash_slot(j, index), slot_is,
+	                                &k);
 }
 
 static struct slot *slot_get(ag_core *c, const char *job, uint32_t index)
@@ -249,8 +249,8 @@ void ag_report_free(struct ag_report *r)
 }
 
 static void report(ag_core *c, const struct slot *s, uint32_t attempt,
-		   enum cs_task_state state, int32_t exit_code,
-		   const char *note)
+                   enum cs_task_state state, int32_t exit_code,
+                   const char *note)
 {
 	struct ag_report *r = cc_xcalloc(1, sizeof(*r));
 	r->job = cc_xstrdup(s->job->name);
@@ -285,12 +285,11 @@ struct ag_report *ag_core_take_reports(ag_core *c, size_t max)
 /* An attempt that was refused or found missing: reported once, with a
  * note on the job saying why. */
 static void refuse(ag_core *c, struct slot *s, struct local *l,
-		   enum cs_task_state state, int32_t exit_code,
-		   const char *why)
+                   enum cs_task_state state, int32_t exit_code, const char *why)
 {
 	char note[NOTE_SIZE];
 	snprintf(note, sizeof(note), "task %u attempt %u on %s: %s", s->index,
-		 l->attempt, c->machines[s->machine], why);
+	         l->attempt, c->machines[s->machine], why);
 	l->phase = L_DONE;
 	c->refused++;
 	report(c, s, l->attempt, state, exit_code, note);
@@ -313,12 +312,12 @@ static void report_end(ag_core *c, struct slot *s, struct local *l)
 		break;
 	case AG_SPAWN_FAILED:
 		snprintf(why, sizeof(why), "could not start: %s",
-			 l->detail ? l->detail : "no reason given");
+		         l->detail ? l->detail : "no reason given");
 		refuse(c, s, l, CS_TASK_FAILED, 127, why);
 		break;
 	case AG_VANISHED:
 		snprintf(why, sizeof(why), "ended without an outcome: %s",
-			 l->detail ? l->detail : "no reason given");
+		         l->detail ? l->detail : "no reason given");
 		refuse(c, s, l, CS_TASK_LOST, -1, why);
 		break;
 	}
@@ -327,7 +326,7 @@ static void report_end(ag_core *c, struct slot *s, struct local *l)
 /* ---- starting ---- */
 
 static struct local *local_new(struct slot *s, uint32_t attempt,
-			       enum phase phase)
+                               enum phase phase)
 {
 	struct local *l = cc_xcalloc(1, sizeof(*l));
 	l->attempt = attempt;
@@ -341,7 +340,7 @@ static void start(ag_core *c, struct slot *s, struct local *l)
 {
 	char err[NOTE_SIZE] = "";
 	struct ag_run run = {c->machines[s->machine], s->job->name, s->index,
-			     l->attempt, s->job->spec};
+	                     l->attempt, s->job->spec};
 	int rc = c->exec.start(c->exec.arg, &run, err, sizeof(err));
 	if (rc == 0) {
 		l->phase = L_RUNNING;
@@ -365,16 +364,16 @@ static void start(ag_core *c, struct slot *s, struct local *l)
 static void begin(ag_core *c, struct slot *s, uint32_t want)
 {
 	uint32_t last;
-	bool ran = c->exec.last_attempt(c->exec.arg, s->job->name, s->index,
-					&last) &&
-		   last >= want;
+	bool ran =
+	    c->exec.last_attempt(c->exec.arg, s->job->name, s->index, &last) &&
+	    last >= want;
 	struct local *l = local_new(s, want, L_WAITING);
 	char why[NOTE_SIZE];
 	if (ran && last > want) {
 		snprintf(why, sizeof(why),
-			 "refused: this machine already ran attempt %u, a "
-			 "later one",
-			 last);
+		         "refused: this machine already ran attempt %u, a "
+		         "later one",
+		         last);
 		refuse(c, s, l, CS_TASK_LOST, -1, why);
 	} else if (ran) {
 		refuse(c, s, l, CS_TASK_LOST, -1,
@@ -462,8 +461,8 @@ void ag_core_load_begin(ag_core *c)
 }
 
 void ag_core_cell_task(ag_core *c, uint64_t index, const char *job,
-		       uint32_t task, uint32_t attempt, const char *machine,
-		       enum cs_task_state state)
+                       uint32_t task, uint32_t attempt, const char *machine,
+                       enum cs_task_state state)
 {
 	uint32_t m = machine_id(c, machine);
 	struct job *j = job_find(c, job);
@@ -541,8 +540,8 @@ void ag_core_job_spec(ag_core *c, const char *job, struct cs_job_spec *spec)
 		if (*p && spec) {
 			start(c, s, *p);
 		} else if (*p) { /* the cell forgot the job: nothing to run
-				    and no one to tell; the watch will say
-				    what became of the task */
+			            and no one to tell; the watch will say
+			            what became of the task */
 			(*p)->phase = L_DONE;
 		}
 		reconcile(c, s);
@@ -563,7 +562,7 @@ static void set_end(struct local *l, const struct ag_outcome *o)
 }
 
 void ag_core_found(ag_core *c, const char *job, uint32_t index,
-		   uint32_t attempt, bool alive, const struct ag_outcome *o)
+                   uint32_t attempt, bool alive, const struct ag_outcome *o)
 {
 	struct slot *s = slot_get(c, job, index);
 	struct local *l = local_new(s, attempt, L_RUNNING);
@@ -573,7 +572,7 @@ void ag_core_found(ag_core *c, const char *job, uint32_t index,
 }
 
 void ag_core_ended(ag_core *c, const char *job, uint32_t index,
-		   uint32_t attempt, const struct ag_outcome *o)
+                   uint32_t attempt, const struct ag_outcome *o)
 {
 	struct job *j = job_find(c, job);
 	struct slot *s = j ? slot_find(c, j, index) : NULL;

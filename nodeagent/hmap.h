@@ -15,14 +15,15 @@ struct hnode {
 };
 
 struct hmap {
-	struct hnode **b; /* nb buckets, a power of two (0 before the first add) */
+	struct hnode *
+	    *b; /* nb buckets, a power of two (0 before the first add) */
 	size_t nb, n;
 };
 
 typedef bool (*hmap_eq_fn)(const struct hnode *n, const void *key);
 
 struct hnode *hmap_find(const struct hmap *m, uint64_t hash, hmap_eq_fn eq,
-			const void *key);
+                        const void *key);
 void hmap_add(struct hmap *m, struct hnode *n); /* n must not be in m */
 void hmap_del(struct hmap *m, struct hnode *n); /* n must be in m */
 void hmap_destroy(struct hmap *m); /* frees the buckets, not the entries */

@@ -21,7 +21,7 @@ struct run {
 	bool stopped;
 };
 
-struct started { /* the highest attempt started, per task */
+struct started {           /* the highest attempt started, per task */
 	struct hnode node; /* in h->started, by (job, index) */
 	char *job;         /* owned */
 	uint32_t index, attempt;
@@ -62,19 +62,19 @@ static bool started_is(const struct hnode *n, const void *key)
 }
 
 static struct run *run_find(const struct hollow *h, const char *job,
-			    uint32_t index, uint32_t attempt)
+                            uint32_t index, uint32_t attempt)
 {
 	struct key k = {job, index, attempt};
 	return (struct run *)hmap_find(&h->runs, hash_key(job, index, attempt),
-				       run_is, &k);
+	                               run_is, &k);
 }
 
 static struct started *started_find(const struct hollow *h, const char *job,
-				    uint32_t index)
+                                    uint32_t index)
 {
 	struct key k = {job, index, 0};
-	return (struct started *)hmap_find(
-	    &h->started, hash_key(job, index, 0), started_is, &k);
+	return (struct started *)hmap_find(&h->started, hash_key(job, index, 0),
+	                                   started_is, &k);
 }
 
 static void run_free(struct hollow *h, struct run *r)
@@ -92,8 +92,8 @@ static void on_done(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)loop;
 	(void)revents;
 	struct ag_outcome o = {.how = r->stopped ? AG_SIGNALED : AG_EXITED,
-			       .code = r->stopped ? 15 : 0,
-			       .stopped = r->stopped};
+	                       .code = r->stopped ? 15 : 0,
+	                       .stopped = r->stopped};
 	char *job = cc_xstrdup(r->job);
 	uint32_t index = r->index, attempt = r->attempt;
 	run_free(h, r);
@@ -102,7 +102,7 @@ static void on_done(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 static bool last_attempt(void *arg, const char *job, uint32_t index,
-			 uint32_t *attempt)
+                         uint32_t *attempt)
 {
 	struct started *s = started_find(arg, job, index);
 	if (s)
@@ -111,7 +111,7 @@ static bool last_attempt(void *arg, const char *job, uint32_t index,
 }
 
 static void remember(struct hollow *h, const char *job, uint32_t index,
-		     uint32_t attempt)
+                     uint32_t attempt)
 {
 	struct started *s = started_find(h, job, index);
 	if (!s) {
@@ -125,15 +125,15 @@ static void remember(struct hollow *h, const char *job, uint32_t index,
 }
 
 static int start(void *arg, const struct ag_run *run, char *errbuf,
-		 size_t errlen)
+                 size_t errlen)
 {
 	struct hollow *h = arg;
 	uint32_t last;
 	if (last_attempt(h, run->job, run->index, &last) &&
 	    last >= run->attempt) {
 		snprintf(errbuf, errlen,
-			 "attempt %u of task %s/%u was already started here",
-			 run->attempt, run->job, run->index);
+		         "attempt %u of task %s/%u was already started here",
+		         run->attempt, run->job, run->index);
 		return CC_ESTATE;
 	}
 	remember(h, run->job, run->index, run->attempt);
@@ -145,7 +145,7 @@ static int start(void *arg, const struct ag_run *run, char *errbuf,
 	r->node.hash = hash_key(run->job, run->index, run->attempt);
 	hmap_add(&h->runs, &r->node);
 	ev_timer_init(&r->timer, on_done, (double)run->spec->duration_ms / 1000,
-		      0);
+	              0);
 	r->timer.data = r;
 	ev_timer_start(h->a->loop, &r->timer);
 	return 0;

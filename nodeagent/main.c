@@ -18,29 +18,64 @@
 static struct agent_config C;
 
 static const struct cc_flag flags[] = {
-    {"name", CC_FLAG_STRING, NULL, "machine name (default: the host name); with --hollow, the prefix of NAME-00000 ...", &C.name, 0, 0},
-    {"cell", CC_FLAG_STRING, "http://127.0.0.1:8001", "API URLs of celld members, comma-separated", &C.cell, 0, 0},
-    {"listen", CC_FLAG_STRING, "127.0.0.1:0", "HOST:PORT for task logs, /v1/status and /metrics (port 0: any)", &C.listen, 0, 0},
-    {"advertise", CC_FLAG_STRING, NULL, "URL the cell lists as this machine's agent (default http://LISTEN)", &C.advertise, 0, 0},
-    {"data-dir", CC_FLAG_STRING, NULL, "folder for task working folders, logs and pid records (required unless --hollow)", &C.data_dir, 0, 0},
-    {"token-file", CC_FLAG_STRING, NULL, "file with the bearer token of the cell's API", &C.token_file, 0, 0},
+    {"name", CC_FLAG_STRING, NULL,
+     "machine name (default: the host name); with --hollow, the prefix of "
+     "NAME-00000 ...",
+     &C.name, 0, 0},
+    {"cell", CC_FLAG_STRING, "http://127.0.0.1:8001",
+     "API URLs of celld members, comma-separated", &C.cell, 0, 0},
+    {"listen", CC_FLAG_STRING, "127.0.0.1:0",
+     "HOST:PORT for task logs, /v1/status and /metrics (port 0: any)",
+     &C.listen, 0, 0},
+    {"advertise", CC_FLAG_STRING, NULL,
+     "URL the cell lists as this machine's agent (default http://LISTEN)",
+     &C.advertise, 0, 0},
+    {"data-dir", CC_FLAG_STRING, NULL,
+     "folder for task working folders, logs and pid records (required unless "
+     "--hollow)",
+     &C.data_dir, 0, 0},
+    {"token-file", CC_FLAG_STRING, NULL,
+     "file with the bearer token of the cell's API", &C.token_file, 0, 0},
     {"pool", CC_FLAG_STRING, "default", "the machine's pool", &C.pool, 0, 0},
-    {"labels", CC_FLAG_STRING, "", "machine labels, KEY=VALUE[,KEY=VALUE...]", &C.labels, 0, 0},
-    {"cpu", CC_FLAG_UINT, "0", "cpu capacity in millicores (0: the host's cores; hollow: 4000)", &C.cpu, 0, 0},
-    {"memory", CC_FLAG_UINT, "0", "memory capacity in MiB (0: the host's; hollow: 16384)", &C.memory, 0, 0},
-    {"disk", CC_FLAG_UINT, "0", "disk capacity in MiB (0: the data folder's file system; hollow: 102400)", &C.disk, 0, 0},
-    {"hollow", CC_FLAG_UINT, "0", "simulate this many machines; no process is started", &C.hollow, 0, 100000},
-    {"heartbeat", CC_FLAG_DURATION, "1s", "heartbeat interval (at most a third of the cell's machine TTL is used)", &C.heartbeat_ms, 50, 600000},
-    {"kill-grace", CC_FLAG_DURATION, "10s", "between SIGTERM and SIGKILL when a task is stopped", &C.kill_grace_ms, 0, 3600000},
-    {"task-cpu-seconds", CC_FLAG_UINT, "0", "RLIMIT_CPU of every task (0: none)", &C.task_cpu_seconds, 0, 0},
-    {"task-as-factor", CC_FLAG_UINT, "4", "RLIMIT_AS of a task: its memory request times this (0: no limit)", &C.task_as_factor, 0, 1024},
-    {"task-as-min", CC_FLAG_UINT, "256", "RLIMIT_AS of a task at least this many MiB", &C.task_as_min_mib, 0, 0},
-    {"cgroup", CC_FLAG_STRING, NULL, "cgroup v2 folder for task cgroups (default: detect; off: none)", &C.cgroup, 0, 0},
-    {"shim", CC_FLAG_STRING, NULL, "path of cellagent-shim (default: next to cellagent)", &C.shim, 0, 0},
-    {"report-batch", CC_FLAG_UINT, "2000", "task reports per transaction, at most", &C.report_batch, 1, 100000},
-    {"max-inflight", CC_FLAG_UINT, "4", "report transactions in flight at once", &C.max_inflight, 1, 256},
-    {"log-level", CC_FLAG_STRING, "info", "debug, info, warn or error", &C.log_level, 0, 0},
-    {"log-file", CC_FLAG_STRING, "-", "where log lines go (- for stderr)", &C.log_file, 0, 0},
+    {"labels", CC_FLAG_STRING, "", "machine labels, KEY=VALUE[,KEY=VALUE...]",
+     &C.labels, 0, 0},
+    {"cpu", CC_FLAG_UINT, "0",
+     "cpu capacity in millicores (0: the host's cores; hollow: 4000)", &C.cpu,
+     0, 0},
+    {"memory", CC_FLAG_UINT, "0",
+     "memory capacity in MiB (0: the host's; hollow: 16384)", &C.memory, 0, 0},
+    {"disk", CC_FLAG_UINT, "0",
+     "disk capacity in MiB (0: the data folder's file system; hollow: 102400)",
+     &C.disk, 0, 0},
+    {"hollow", CC_FLAG_UINT, "0",
+     "simulate this many machines; no process is started", &C.hollow, 0,
+     100000},
+    {"heartbeat", CC_FLAG_DURATION, "1s",
+     "heartbeat interval (at most a third of the cell's machine TTL is used)",
+     &C.heartbeat_ms, 50, 600000},
+    {"kill-grace", CC_FLAG_DURATION, "10s",
+     "between SIGTERM and SIGKILL when a task is stopped", &C.kill_grace_ms, 0,
+     3600000},
+    {"task-cpu-seconds", CC_FLAG_UINT, "0",
+     "RLIMIT_CPU of every task (0: none)", &C.task_cpu_seconds, 0, 0},
+    {"task-as-factor", CC_FLAG_UINT, "4",
+     "RLIMIT_AS of a task: its memory request times this (0: no limit)",
+     &C.task_as_factor, 0, 1024},
+    {"task-as-min", CC_FLAG_UINT, "256",
+     "RLIMIT_AS of a task at least this many MiB", &C.task_as_min_mib, 0, 0},
+    {"cgroup", CC_FLAG_STRING, NULL,
+     "cgroup v2 folder for task cgroups (default: detect; off: none)",
+     &C.cgroup, 0, 0},
+    {"shim", CC_FLAG_STRING, NULL,
+     "path of cellagent-shim (default: next to cellagent)", &C.shim, 0, 0},
+    {"report-batch", CC_FLAG_UINT, "2000",
+     "task reports per transaction, at most", &C.report_batch, 1, 100000},
+    {"max-inflight", CC_FLAG_UINT, "4", "report transactions in flight at once",
+     &C.max_inflight, 1, 256},
+    {"log-level", CC_FLAG_STRING, "info", "debug, info, warn or error",
+     &C.log_level, 0, 0},
+    {"log-file", CC_FLAG_STRING, "-", "where log lines go (- for stderr)",
+     &C.log_file, 0, 0},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -72,8 +107,8 @@ static void default_name(void)
 	gethostname(host, sizeof(host) - 1);
 	for (char *p = host; *p; p++) /* machine names are [a-z0-9._-] */
 		*p = isalnum((unsigned char)*p) || *p == '.' || *p == '-'
-			 ? (char)tolower((unsigned char)*p)
-			 : '-';
+		         ? (char)tolower((unsigned char)*p)
+		         : '-';
 	C.name = cc_xstrdup(host[0] ? host : "localhost");
 }
 
@@ -106,9 +141,9 @@ static int parse_labels(struct cs_machine_spec *m, char *errbuf, size_t len)
 		char *eq = strchr(tok, '=');
 		if (!eq || m->nlabels == CS_LABELS_MAX) {
 			snprintf(errbuf, len,
-				 "--labels: expected KEY=VALUE[,KEY=VALUE...] "
-				 "(at most %d), got \"%s\"",
-				 CS_LABELS_MAX, C.labels);
+			         "--labels: expected KEY=VALUE[,KEY=VALUE...] "
+			         "(at most %d), got \"%s\"",
+			         CS_LABELS_MAX, C.labels);
 			free(copy);
 			return -1;
 		}
@@ -118,7 +153,8 @@ static int parse_labels(struct cs_machine_spec *m, char *errbuf, size_t len)
 			m->labels[i] = m->labels[i - 1];
 			i--;
 		}
-		m->labels[i] = (struct cs_label){cc_xstrdup(tok), cc_xstrdup(eq + 1)};
+		m->labels[i] =
+		    (struct cs_label){cc_xstrdup(tok), cc_xstrdup(eq + 1)};
 	}
 	free(copy);
 	return 0;
@@ -170,14 +206,15 @@ static uint64_t wall_ms(void)
 static int check_settings(struct agent *a, char *errbuf, size_t len)
 {
 	if (!C.hollow && !C.data_dir) {
-		snprintf(errbuf, len, "--data-dir is required (unless --hollow)");
+		snprintf(errbuf, len,
+		         "--data-dir is required (unless --hollow)");
 		return -1;
 	}
 	a->cell_urls = cc_split_urls(C.cell, &a->ncell_urls);
 	if (!a->ncell_urls || strncmp(a->cell_urls[0], "http", 4)) {
 		snprintf(errbuf, len,
-			 "--cell: expected http://HOST:PORT[,...], got \"%s\"",
-			 C.cell);
+		         "--cell: expected http://HOST:PORT[,...], got \"%s\"",
+		         C.cell);
 		return -1;
 	}
 	if (C.token_file &&
@@ -258,7 +295,7 @@ static int open_http(struct agent *a, char *errbuf, size_t len)
 		uint16_t port;
 		cc_split_hostport(C.listen, host, sizeof(host), &port);
 		snprintf(a->advertise, sizeof(a->advertise), "http://%s:%u",
-			 host, cc_server_port(a->server));
+		         host, cc_server_port(a->server));
 	}
 	return 0;
 }
@@ -294,7 +331,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	CC_INFO("agent for %u machine(s) (%s%s) serving on %s", a.nmachines,
-		a.machines[0]->name, a.nmachines > 1 ? ", ..." : "", a.advertise);
+	        a.machines[0]->name, a.nmachines > 1 ? ", ..." : "",
+	        a.advertise);
 	start_watchers(&a);
 	ev_run(a.loop, 0);
 	shut_down(&a);

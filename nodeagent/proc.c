@@ -115,12 +115,12 @@ bool rn_reap(pid_t pid, int pidfd, int *status)
 		siginfo_t si;
 		memset(&si, 0, sizeof(si));
 		if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si,
-			   WEXITED | WNOHANG) == 0) {
+		           WEXITED | WNOHANG) == 0) {
 			if (si.si_pid == 0)
 				return false; /* not ended yet */
 			*status = si.si_code == CLD_EXITED
-					  ? W_EXITCODE(si.si_status, 0)
-					  : W_EXITCODE(0, si.si_status);
+			              ? W_EXITCODE(si.si_status, 0)
+			              : W_EXITCODE(0, si.si_status);
 			return true;
 		}
 		if (errno != EINVAL) /* EINVAL: a kernel before 5.4 */

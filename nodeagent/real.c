@@ -33,7 +33,8 @@ static uint64_t amount(const struct cs_job_spec *s, const char *name)
 }
 
 /* One "NAME=VALUE" string, malloc'd. */
-static char *env_var(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *env_var(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static char *env_var(const char *fmt, ...)
 {
 	va_list ap;
@@ -68,7 +69,7 @@ static uint32_t build_env(const struct ag_run *run, char **env)
 }
 
 static int start(void *arg, const struct ag_run *run, char *errbuf,
-		 size_t errlen)
+                 size_t errlen)
 {
 	struct real *r = arg;
 	const struct cs_job_spec *s = run->spec;
@@ -89,7 +90,7 @@ static int start(void *arg, const struct ag_run *run, char *errbuf,
 	};
 	if (!s->command) { /* simulated: sleep for the duration */
 		snprintf(secs, sizeof(secs), "%.3f",
-			 (double)s->duration_ms / 1000);
+		         (double)s->duration_ms / 1000);
 		t.command = "sleep";
 		t.args = sleep_args;
 		t.nargs = 1;
@@ -107,7 +108,7 @@ static void stop(void *arg, const char *job, uint32_t index, uint32_t attempt)
 }
 
 static bool last_attempt(void *arg, const char *job, uint32_t index,
-			 uint32_t *attempt)
+                         uint32_t *attempt)
 {
 	return rn_last_attempt(((struct real *)arg)->rn, job, index, attempt);
 }
@@ -126,21 +127,21 @@ static void outcome_of(const struct rn_outcome *o, struct ag_outcome *out)
 	    [RN_VANISHED] = AG_VANISHED,
 	};
 	*out = (struct ag_outcome){how[o->how], o->code, o->stopped,
-				   o->detail[0] ? o->detail : NULL};
+	                           o->detail[0] ? o->detail : NULL};
 }
 
-static void ended(void *arg, const char *job, uint32_t index,
-		  uint32_t attempt, const struct rn_outcome *o)
+static void ended(void *arg, const char *job, uint32_t index, uint32_t attempt,
+                  const struct rn_outcome *o)
 {
 	struct real *r = arg;
 	struct ag_outcome out;
 	outcome_of(o, &out);
 	CC_INFO("task %s/%u attempt %u ended: %s %d%s%s", job, index, attempt,
-		o->how == RN_EXITED     ? "exit"
-		: o->how == RN_SIGNALED ? "signal"
-					: "not run",
-		o->code, o->stopped ? " (stopped)" : "",
-		o->detail[0] ? o->detail : "");
+	        o->how == RN_EXITED     ? "exit"
+	        : o->how == RN_SIGNALED ? "signal"
+	                                : "not run",
+	        o->code, o->stopped ? " (stopped)" : "",
+	        o->detail[0] ? o->detail : "");
 	ag_core_ended(r->a->core, job, index, attempt, &out);
 }
 
@@ -150,9 +151,8 @@ static void found(void *arg, const struct rn_found *f)
 	struct ag_outcome out;
 	outcome_of(&f->outcome, &out);
 	CC_INFO("found task %s/%u attempt %u %s", f->job, f->index, f->attempt,
-		f->alive ? "still running: adopting it" : "ended while away");
-	ag_core_found(r->a->core, f->job, f->index, f->attempt, f->alive,
-		      &out);
+	        f->alive ? "still running: adopting it" : "ended while away");
+	ag_core_found(r->a->core, f->job, f->index, f->attempt, f->alive, &out);
 }
 
 /* cellagent-shim lives next to cellagent unless --shim says otherwise. */
@@ -166,7 +166,7 @@ static void shim_path(struct real *r)
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	self[n > 0 ? n : 0] = 0;
 	snprintf(r->shim, sizeof(r->shim), "%s/cellagent-shim",
-		 n > 0 ? dirname(self) : ".");
+	         n > 0 ? dirname(self) : ".");
 }
 
 int real_new(struct agent *a, struct real **out, char *errbuf, size_t errlen)
@@ -211,9 +211,9 @@ int real_recover(struct real *r, char *errbuf, size_t errlen)
 }
 
 int real_log_path(const struct real *r, const char *job, uint32_t index,
-		  uint32_t attempt, const char *stream, char *path,
-		  size_t pathlen, char *errbuf, size_t errlen)
+                  uint32_t attempt, const char *stream, char *path,
+                  size_t pathlen, char *errbuf, size_t errlen)
 {
 	return rn_log_path(r->rn, job, index, attempt, stream, path, pathlen,
-			   errbuf, errlen);
+	                   errbuf, errlen);
 }

@@ -51,7 +51,7 @@ struct rn_runner {
 /* ---- lookups ---- */
 
 static struct run *find(const rn_runner *r, const char *job, uint32_t index,
-			uint32_t attempt)
+                        uint32_t attempt)
 {
 	for (struct run *p = r->runs; p; p = p->next)
 		if (p->index == index && p->attempt == attempt &&
@@ -64,7 +64,7 @@ static void run_dir(const struct run *p, char *buf, size_t len)
 {
 	/* fits: checked when the run was made */
 	rn_att_path(buf, len, p->r->tasks_dir, p->job, p->index, p->attempt,
-		    NULL);
+	            NULL);
 }
 
 static bool has_file(const char *dir, const char *name)
@@ -98,7 +98,7 @@ static void on_poll(struct ev_loop *loop, ev_timer *w, int revents)
 static bool shim_ended(const struct run *p)
 {
 	return p->pidfd >= 0 ? rn_pidfd_ended(p->pidfd)
-			     : !rn_proc_alive(&p->shim, p->r->boot_id);
+	                     : !rn_proc_alive(&p->shim, p->r->boot_id);
 }
 
 /* Sends sig to the attempt's process group, unless the shim has ended
@@ -110,8 +110,8 @@ static void signal_group(struct run *p, int sig)
 		return;
 	if (kill(-p->shim.pid, sig) < 0 && errno != ESRCH)
 		CC_WARN("task %s/%u attempt %u: kill(-%ld, %d): %s", p->job,
-			p->index, p->attempt, (long)p->shim.pid, sig,
-			strerror(errno));
+		        p->index, p->attempt, (long)p->shim.pid, sig,
+		        strerror(errno));
 }
 
 static void on_kill(struct ev_loop *loop, ev_timer *w, int revents)
@@ -130,14 +130,13 @@ static void on_kill(struct ev_loop *loop, ev_timer *w, int revents)
 	int rc = rn_exit_write(dir, &o, "cellagent", false, err, sizeof(err));
 	if (rc && rc != CC_ESTATE)
 		CC_WARN("task %s/%u attempt %u: %s", p->job, p->index,
-			p->attempt, err);
+		        p->attempt, err);
 	CC_INFO("task %s/%u attempt %u still runs %llu ms after SIGTERM: "
-		"SIGKILL",
-		p->job, p->index, p->attempt,
-		(unsigned long long)p->r->kill_grace_ms);
+	        "SIGKILL",
+	        p->job, p->index, p->attempt,
+	        (unsigned long long)p->r->kill_grace_ms);
 	char cg[RN_PATH_MAX];
-	if (rn_cg_path(&p->r->cg, p->job, p->index, p->attempt, cg,
-		       sizeof(cg)))
+	if (rn_cg_path(&p->r->cg, p->job, p->index, p->attempt, cg, sizeof(cg)))
 		rn_cg_kill(cg);
 	signal_group(p, SIGKILL);
 }
@@ -151,7 +150,7 @@ static void begin_stop(struct run *p)
 	if (rn_fmt(path, sizeof(path), "%s/stop", dir) &&
 	    rn_write_file(path, "", 0, true, err, sizeof(err)) < 0)
 		CC_WARN("task %s/%u attempt %u: %s", p->job, p->index,
-			p->attempt, err);
+		        p->attempt, err);
 	signal_group(p, SIGTERM);
 	ev_timer_set(&p->kill, (double)p->r->kill_grace_ms / 1000.0, 0.0);
 	ev_timer_start(p->r->loop, &p->kill);
@@ -198,7 +197,7 @@ static void unwatch(struct run *p)
 
 /* The outcome of an attempt whose shim has ended, from its folder. */
 static void outcome_of(const char *dir, const struct rn_pidrec *shim,
-		       struct rn_outcome *o)
+                       struct rn_outcome *o)
 {
 	char err[CC_ERRMSG_SIZE];
 	memset(o, 0, sizeof(*o));
@@ -253,9 +252,8 @@ static void finish(struct run *p)
 	memcpy(job, p->job, sizeof(job));
 	unwatch(p);
 	free(p);
-	CC_DEBUG("task %s/%u attempt %u ended (how %d, code %d%s)", job,
-		 index, attempt, (int)o.how, o.code,
-		 o.stopped ? ", stopped" : "");
+	CC_DEBUG("task %s/%u attempt %u ended (how %d, code %d%s)", job, index,
+	         attempt, (int)o.how, o.code, o.stopped ? ", stopped" : "");
 	if (r->ended)
 		r->ended(r->arg, job, index, attempt, &o);
 }
@@ -286,21 +284,20 @@ static int make_dir(const char *path, char *errbuf, size_t errlen)
 {
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return cc_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
-			       path, strerror(errno));
+		               path, strerror(errno));
 	return 0;
 }
 
-int rn_new(struct ev_loop *loop, const struct rn_config *cfg,
-	   rn_ended_fn ended, void *arg, rn_runner **out, char *errbuf,
-	   size_t errlen)
+int rn_new(struct ev_loop *loop, const struct rn_config *cfg, rn_ended_fn ended,
+           void *arg, rn_runner **out, char *errbuf, size_t errlen)
 {
 	if (!cfg->data_dir || !*cfg->data_dir || !cfg->shim_path)
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "runner: data folder and shim path are needed");
+		               "runner: data folder and shim path are needed");
 	char tasks[RN_PATH_MAX], what[600];
 	if (!rn_fmt(tasks, sizeof(tasks), "%s/tasks", cfg->data_dir))
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "data folder %s: path too long", cfg->data_dir);
+		               "data folder %s: path too long", cfg->data_dir);
 	int rc = make_dir(cfg->data_dir, errbuf, errlen);
 	if (!rc)
 		rc = make_dir(tasks, errbuf, errlen);
@@ -313,14 +310,14 @@ int rn_new(struct ev_loop *loop, const struct rn_config *cfg,
 			rn_fmt(why, sizeof(why), "%s", strerror(errno));
 		free(shim);
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "shim %s is not an executable file (%s)",
-			       cfg->shim_path, why);
+		               "shim %s is not an executable file (%s)",
+		               cfg->shim_path, why);
 	}
 	rn_runner *r = calloc(1, sizeof(*r));
 	if (!r)
 		abort();
 	rc = rn_cg_init(&r->cg, cfg->cgroup_root, cfg->data_dir, what,
-			sizeof(what), errbuf, errlen);
+	                sizeof(what), errbuf, errlen);
 	if (rc) {
 		free(shim);
 		free(r);
@@ -340,17 +337,16 @@ int rn_new(struct ev_loop *loop, const struct rn_config *cfg,
 	char as[96], cpu[48];
 	if (r->as_factor)
 		snprintf(as, sizeof(as), "max(memory x %llu, %llu MiB)",
-			 (unsigned long long)r->as_factor,
-			 (unsigned long long)r->as_min_mib);
+		         (unsigned long long)r->as_factor,
+		         (unsigned long long)r->as_min_mib);
 	else
 		snprintf(as, sizeof(as), "none");
 	if (r->cpu_seconds)
 		snprintf(cpu, sizeof(cpu), "%llu s",
-			 (unsigned long long)r->cpu_seconds);
+		         (unsigned long long)r->cpu_seconds);
 	else
 		snprintf(cpu, sizeof(cpu), "none");
-	CC_INFO("task limits: RLIMIT_AS %s, RLIMIT_CPU %s; %s", as, cpu,
-		what);
+	CC_INFO("task limits: RLIMIT_AS %s, RLIMIT_CPU %s; %s", as, cpu, what);
 	*out = r;
 	return 0;
 }
@@ -371,7 +367,7 @@ void rn_free(rn_runner *r)
 }
 
 bool rn_running(const rn_runner *r, const char *job, uint32_t index,
-		uint32_t attempt)
+                uint32_t attempt)
 {
 	return job && find(r, job, index, attempt) != NULL;
 }
@@ -394,7 +390,7 @@ void rn_stop(rn_runner *r, const char *job, uint32_t index, uint32_t attempt)
  * (relative to the work folder), a name in PATH of the task's environment,
  * else in the agent's. 0 and file, or CC_EINVAL with *err an errno. */
 static int resolve(const struct rn_task *t, const char *work, char *file,
-		   size_t len, int *err, char *errbuf, size_t errlen)
+                   size_t len, int *err, char *errbuf, size_t errlen)
 {
 	char why[128];
 	const char *cmd = t->command;
@@ -403,14 +399,14 @@ static int resolve(const struct rn_task *t, const char *work, char *file,
 		return cc_errf(errbuf, errlen, CC_EINVAL, "no command given");
 	if (strchr(cmd, '/')) {
 		bool ok = rn_fmt(file, len, "%s%s%s", cmd[0] == '/' ? "" : work,
-				 cmd[0] == '/' ? "" : "/", cmd);
-		*err = ok ? not_executable(file, why, sizeof(why))
-			  : ENAMETOOLONG;
+		                 cmd[0] == '/' ? "" : "/", cmd);
+		*err =
+		    ok ? not_executable(file, why, sizeof(why)) : ENAMETOOLONG;
 		if (!*err)
 			return 0;
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "command %s is not an executable file (%s)",
-			       file, ok ? why : "path too long");
+		               "command %s is not an executable file (%s)",
+		               file, ok ? why : "path too long");
 	}
 	const char *path = NULL, *whose = "the task's";
 	for (uint32_t i = 0; i < t->nenv && !path; i++)
@@ -433,8 +429,8 @@ static int resolve(const struct rn_task *t, const char *work, char *file,
 		d += n + (d[n] == ':');
 	}
 	return cc_errf(errbuf, errlen, CC_EINVAL,
-		       "command \"%s\" not found in PATH (%s, %s)", cmd, path,
-		       whose);
+	               "command \"%s\" not found in PATH (%s, %s)", cmd, path,
+	               whose);
 }
 
 /* RLIMIT_AS for a request of mem MiB, in bytes; 0: none. */
@@ -442,8 +438,8 @@ static uint64_t as_bytes(const rn_runner *r, uint64_t mem)
 {
 	if (!r->as_factor || !mem)
 		return 0;
-	uint64_t mib = mem > UINT64_MAX / r->as_factor ? UINT64_MAX
-						       : mem * r->as_factor;
+	uint64_t mib =
+	    mem > UINT64_MAX / r->as_factor ? UINT64_MAX : mem * r->as_factor;
 	if (mib < r->as_min_mib)
 		mib = r->as_min_mib;
 	return mib >= (UINT64_MAX >> 20) ? 0 : mib << 20;
@@ -451,14 +447,14 @@ static uint64_t as_bytes(const rn_runner *r, uint64_t mem)
 
 /* Spawns the shim for t in dir; 0 and *pid, or an errno. */
 static int spawn_shim(const rn_runner *r, const struct rn_task *t,
-		      const char *dir, const char *file, const char *cg,
-		      pid_t *pid)
+                      const char *dir, const char *file, const char *cg,
+                      pid_t *pid)
 {
 	char out[RN_PATH_MAX], err[RN_PATH_MAX], as[24], cpu[24];
 	rn_fmt(out, sizeof(out), "%s/stdout", dir);
 	rn_fmt(err, sizeof(err), "%s/stderr", dir);
 	snprintf(as, sizeof(as), "%llu",
-		 (unsigned long long)as_bytes(r, t->memory_mib));
+	         (unsigned long long)as_bytes(r, t->memory_mib));
 	snprintf(cpu, sizeof(cpu), "%llu", (unsigned long long)r->cpu_seconds);
 
 	const char **argv = cc_xmalloc((t->nargs + 16) * sizeof(*argv));
@@ -499,20 +495,20 @@ static int spawn_shim(const rn_runner *r, const struct rn_task *t,
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, out,
-					 O_WRONLY | O_CREAT | O_APPEND, 0644);
+	                                 O_WRONLY | O_CREAT | O_APPEND, 0644);
 	posix_spawn_file_actions_addopen(&fa, 2, err,
-					 O_WRONLY | O_CREAT | O_APPEND, 0644);
+	                                 O_WRONLY | O_CREAT | O_APPEND, 0644);
 	posix_spawnattr_init(&at);
 	/* its own process group (pgid 0: its pid), so a stop reaches the
 	 * task and everything it forked with one kill(-pgid) */
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-					      POSIX_SPAWN_SETSIGMASK |
-					      POSIX_SPAWN_SETSIGDEF);
+	                                  POSIX_SPAWN_SETSIGMASK |
+	                                  POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setsigmask(&at, &stops);
 	posix_spawnattr_setsigdefault(&at, &all);
 	int rc = posix_spawn(pid, r->shim_path, &fa, &at, (char **)argv,
-			     (char **)envp);
+	                     (char **)envp);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	free(argv);
@@ -521,15 +517,14 @@ static int spawn_shim(const rn_runner *r, const struct rn_task *t,
 }
 
 /* Creates the (empty) log files, so a failure names the file. */
-static int touch(const char *dir, const char *name, char *errbuf,
-		 size_t errlen)
+static int touch(const char *dir, const char *name, char *errbuf, size_t errlen)
 {
 	char path[RN_PATH_MAX];
 	rn_fmt(path, sizeof(path), "%s/%s", dir, name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return cc_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
-			       path, strerror(errno));
+		               path, strerror(errno));
 	close(fd);
 	return 0;
 }
@@ -537,62 +532,61 @@ static int touch(const char *dir, const char *name, char *errbuf,
 /* An attempt that will not run: its exit file says why, so rn_recover
  * finds a SPAWN_FAILED rather than a vanished attempt. Returns code with
  * the message "task J/I attempt A: MSG" in errbuf. */
-static int refuse(const struct rn_task *t, const char *dir, int code,
-		  int err, const char *msg, char *errbuf, size_t errlen)
+static int refuse(const struct rn_task *t, const char *dir, int code, int err,
+                  const char *msg, char *errbuf, size_t errlen)
 {
 	struct rn_outcome o = {.how = RN_SPAWN_FAILED, .code = err};
 	char werr[CC_ERRMSG_SIZE];
 	rn_fmt(o.detail, sizeof(o.detail), "%s", msg);
 	if (rn_exit_write(dir, &o, "cellagent", true, werr, sizeof(werr)) < 0)
 		CC_WARN("task %s/%u attempt %u: %s", t->job, t->index,
-			t->attempt, werr);
+		        t->attempt, werr);
 	return cc_errf(errbuf, errlen, code, "task %s/%u attempt %u: %s",
-		       t->job, t->index, t->attempt, msg);
+	               t->job, t->index, t->attempt, msg);
 }
 
-int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf,
-	     size_t errlen)
+int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf, size_t errlen)
 {
 	char jobdir[RN_PATH_MAX], dir[RN_PATH_MAX], work[RN_PATH_MAX];
 	char file[RN_PATH_MAX], cg[RN_PATH_MAX], msg[CC_ERRMSG_SIZE];
 	if (!rn_job_name_ok(t->job))
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "task %s/%u: job name: expected 1 to %d of "
-			       "[a-z0-9._-], starting with a letter or digit",
-			       t->job ? t->job : "(null)", t->index,
-			       RN_JOB_MAX);
+		               "task %s/%u: job name: expected 1 to %d of "
+		               "[a-z0-9._-], starting with a letter or digit",
+		               t->job ? t->job : "(null)", t->index,
+		               RN_JOB_MAX);
 	if (!rn_fmt(jobdir, sizeof(jobdir), "%s/%s", r->tasks_dir, t->job) ||
 	    !rn_att_path(dir, sizeof(dir), r->tasks_dir, t->job, t->index,
-			 t->attempt, NULL) ||
+	                 t->attempt, NULL) ||
 	    !rn_fmt(work, sizeof(work), "%s/work", dir) ||
 	    /* the longest name made in dir */
 	    !rn_fmt(file, sizeof(file), "%s/exit.agent.tmp", dir))
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "task %s/%u attempt %u: data folder path too "
-			       "long",
-			       t->job, t->index, t->attempt);
+		               "task %s/%u attempt %u: data folder path too "
+		               "long",
+		               t->job, t->index, t->attempt);
 	bool new_job = mkdir(jobdir, 0755) == 0;
 	if (!new_job && errno != EEXIST)
 		return cc_errf(errbuf, errlen, CC_EIO,
-			       "task %s/%u attempt %u: cannot create %s: %s",
-			       t->job, t->index, t->attempt, jobdir,
-			       strerror(errno));
+		               "task %s/%u attempt %u: cannot create %s: %s",
+		               t->job, t->index, t->attempt, jobdir,
+		               strerror(errno));
 	if (mkdir(dir, 0755) < 0) {
 		if (errno == EEXIST)
 			return cc_errf(errbuf, errlen, CC_ESTATE,
-				       "task %s/%u attempt %u was already "
-				       "started on this machine (%s exists)",
-				       t->job, t->index, t->attempt, dir);
+			               "task %s/%u attempt %u was already "
+			               "started on this machine (%s exists)",
+			               t->job, t->index, t->attempt, dir);
 		return cc_errf(errbuf, errlen, CC_EIO,
-			       "task %s/%u attempt %u: cannot create %s: %s",
-			       t->job, t->index, t->attempt, dir,
-			       strerror(errno));
+		               "task %s/%u attempt %u: cannot create %s: %s",
+		               t->job, t->index, t->attempt, dir,
+		               strerror(errno));
 	}
 	/* From here on the attempt counts as tried, crash or not. */
 	if (rn_sync_dir(jobdir) < 0 ||
 	    (new_job && rn_sync_dir(r->tasks_dir) < 0))
 		CC_WARN("task %s/%u attempt %u: cannot fsync %s: %s", t->job,
-			t->index, t->attempt, jobdir, strerror(errno));
+		        t->index, t->attempt, jobdir, strerror(errno));
 	if (mkdir(work, 0755) < 0) {
 		int e = errno;
 		rn_fmt(msg, sizeof(msg),
@@ -610,12 +604,12 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf,
 	const char *cgp = NULL;
 	if (rn_cg_path(&r->cg, t->job, t->index, t->attempt, cg, sizeof(cg))) {
 		if (rn_cg_make(&r->cg, cg, t->memory_mib, t->cpu_millicores,
-			       msg, sizeof(msg)) == 0)
+		               msg, sizeof(msg)) == 0)
 			cgp = cg;
 		else
 			CC_WARN("task %s/%u attempt %u runs without its "
-				"cgroup: %s",
-				t->job, t->index, t->attempt, msg);
+			        "cgroup: %s",
+			        t->job, t->index, t->attempt, msg);
 	}
 	pid_t pid;
 	err = spawn_shim(r, t, dir, file, cgp, &pid);
@@ -638,10 +632,10 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf,
 	char state;
 	/* the shim is our child and not reaped yet: its stat is there */
 	rc = rn_proc_stat(pid, &p->shim.start_time, &state) < 0
-		     ? cc_errf(msg, sizeof(msg), CC_EIO,
-			       "cannot read /proc/%ld/stat: %s", (long)pid,
-			       strerror(errno))
-		     : rn_pidrec_write(dir, &p->shim, msg, sizeof(msg));
+	         ? cc_errf(msg, sizeof(msg), CC_EIO,
+	                   "cannot read /proc/%ld/stat: %s", (long)pid,
+	                   strerror(errno))
+	         : rn_pidrec_write(dir, &p->shim, msg, sizeof(msg));
 	if (rc) {
 		/* Untracked after a restart, it must not run at all. */
 		int status;
@@ -654,8 +648,8 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf,
 		return refuse(t, dir, CC_EIO, EIO, msg, errbuf, errlen);
 	}
 	watch(r, p, rn_pidfd_open(pid));
-	CC_DEBUG("task %s/%u attempt %u: started %s under shim pid %ld",
-		 t->job, t->index, t->attempt, file, (long)pid);
+	CC_DEBUG("task %s/%u attempt %u: started %s under shim pid %ld", t->job,
+	         t->index, t->attempt, file, (long)pid);
 	return 0;
 }
 
@@ -663,7 +657,7 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf,
 
 /* Looks at one attempt folder: adopts a live shim or reads the outcome. */
 static void inspect(rn_runner *r, const char *job, uint32_t index,
-		    uint32_t attempt, struct rn_found *f)
+                    uint32_t attempt, struct rn_found *f)
 {
 	char dir[RN_PATH_MAX], err[CC_ERRMSG_SIZE];
 	memset(f, 0, sizeof(*f));
@@ -696,9 +690,9 @@ static void inspect(rn_runner *r, const char *job, uint32_t index,
 			if (has_file(dir, "stop"))
 				begin_stop(p); /* finish what was asked */
 			CC_INFO("task %s/%u attempt %u: adopted its shim "
-				"(pid %ld)%s",
-				job, index, attempt, (long)shim.pid,
-				p->stopping ? ", stopping it" : "");
+			        "(pid %ld)%s",
+			        job, index, attempt, (long)shim.pid,
+			        p->stopping ? ", stopping it" : "");
 			return;
 		}
 		/* our own zombie (an agent restarted in-process): reap it */
@@ -724,13 +718,13 @@ static int only_dirs(const struct dirent *e)
 }
 
 int rn_recover(rn_runner *r, rn_found_fn fn, void *arg, char *errbuf,
-	       size_t errlen)
+               size_t errlen)
 {
 	struct dirent **jobs;
 	int njobs = scandir(r->tasks_dir, &jobs, only_dirs, alphasort);
 	if (njobs < 0)
 		return cc_errf(errbuf, errlen, CC_EIO, "cannot read %s: %s",
-			       r->tasks_dir, strerror(errno));
+		               r->tasks_dir, strerror(errno));
 	for (int j = 0; j < njobs; j++) {
 		const char *job = jobs[j]->d_name;
 		char jobdir[RN_PATH_MAX];
@@ -741,18 +735,18 @@ int rn_recover(rn_runner *r, rn_found_fn fn, void *arg, char *errbuf,
 			natts = scandir(jobdir, &atts, only_dirs, alphasort);
 		if (natts < 0)
 			CC_WARN("recovery: skipping %s/%s: not a job folder",
-				r->tasks_dir, job);
+			        r->tasks_dir, job);
 		for (int a = 0; a < natts; a++) {
 			uint32_t index, attempt;
 			struct rn_found f;
 			if (rn_att_name_parse(atts[a]->d_name, &index,
-					      &attempt)) {
+			                      &attempt)) {
 				inspect(r, job, index, attempt, &f);
 				fn(arg, &f);
 			} else {
 				CC_WARN("recovery: skipping %s/%s: not an "
-					"attempt folder (INDEX.ATTEMPT)",
-					jobdir, atts[a]->d_name);
+				        "attempt folder (INDEX.ATTEMPT)",
+				        jobdir, atts[a]->d_name);
 			}
 			free(atts[a]);
 		}
@@ -765,7 +759,7 @@ int rn_recover(rn_runner *r, rn_found_fn fn, void *arg, char *errbuf,
 }
 
 bool rn_last_attempt(const rn_runner *r, const char *job, uint32_t index,
-		     uint32_t *attempt)
+                     uint32_t *attempt)
 {
 	char jobdir[RN_PATH_MAX];
 	if (!rn_job_name_ok(job) ||
@@ -814,27 +808,27 @@ void rn_forget_job(rn_runner *r, const char *job)
 }
 
 int rn_log_path(const rn_runner *r, const char *job, uint32_t index,
-		uint32_t attempt, const char *stream, char *path,
-		size_t pathlen, char *errbuf, size_t errlen)
+                uint32_t attempt, const char *stream, char *path,
+                size_t pathlen, char *errbuf, size_t errlen)
 {
 	char dir[RN_PATH_MAX];
 	if (!stream || (strcmp(stream, "stdout") && strcmp(stream, "stderr")))
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "stream \"%s\": expected stdout or stderr",
-			       stream ? stream : "(null)");
+		               "stream \"%s\": expected stdout or stderr",
+		               stream ? stream : "(null)");
 	if (!rn_job_name_ok(job))
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "job name \"%s\": expected [a-z0-9._-]",
-			       job ? job : "(null)");
+		               "job name \"%s\": expected [a-z0-9._-]",
+		               job ? job : "(null)");
 	if (!rn_att_path(dir, sizeof(dir), r->tasks_dir, job, index, attempt,
-			 NULL) ||
+	                 NULL) ||
 	    access(dir, F_OK) < 0)
 		return cc_errf(errbuf, errlen, CC_ESTATE,
-			       "no attempt %u of task %s/%u on this machine",
-			       attempt, job, index);
+		               "no attempt %u of task %s/%u on this machine",
+		               attempt, job, index);
 	if (!rn_fmt(path, pathlen, "%s/%s", dir, stream))
 		return cc_errf(errbuf, errlen, CC_EINVAL,
-			       "%s/%s: longer than the %zu bytes given", dir,
-			       stream, pathlen);
+		               "%s/%s: longer than the %zu bytes given", dir,
+		               stream, pathlen);
 	return 0;
 }

@@ -49,16 +49,16 @@
 typedef struct rn_runner rn_runner;
 
 struct rn_config {
-	const char *data_dir;  /* borrowed; tasks/ is made under it */
-	const char *shim_path; /* borrowed; path of cellagent-shim */
+	const char *data_dir;   /* borrowed; tasks/ is made under it */
+	const char *shim_path;  /* borrowed; path of cellagent-shim */
 	uint64_t kill_grace_ms; /* SIGTERM, then SIGKILL after this */
 	/* RLIMIT_AS = max(memory request * as_factor, as_min_mib) MiB; no AS
 	 * limit when as_factor is 0 or the task requests no memory */
 	uint64_t as_min_mib;
 	uint64_t as_factor;
 	uint64_t cpu_seconds; /* RLIMIT_CPU per task (soft; hard is one
-				 second more, so SIGXCPU comes first); 0:
-				 none */
+	                         second more, so SIGXCPU comes first); 0:
+	                         none */
 	/* NULL: use cgroup v2 at /sys/fs/cgroup when the host allows (else
 	 * rlimits only, said in one INFO line); "" or "off": no cgroups; a
 	 * path: cgroup v2 there, and rn_new fails when it is not usable */
@@ -81,7 +81,7 @@ struct rn_task {
 	uint32_t nenv;
 	uint64_t memory_mib;     /* the task's request, for limits (0: none) */
 	uint64_t cpu_millicores; /* the task's request, for cgroup cpu.max
-				    (0: none) */
+	                            (0: none) */
 };
 
 enum rn_how {
@@ -89,17 +89,17 @@ enum rn_how {
 	RN_SIGNALED,
 	RN_SPAWN_FAILED, /* it never ran: not found, not executable, ... */
 	RN_VANISHED      /* no exit file: the shim was SIGKILLed by someone
-			    else, the machine rebooted, or it never started */
+	                    else, the machine rebooted, or it never started */
 };
 
 struct rn_outcome {
 	enum rn_how how;
 	int code;         /* EXITED: exit code; SIGNALED: signal number;
-			     SPAWN_FAILED: errno; VANISHED: 0 */
+	                     SPAWN_FAILED: errno; VANISHED: 0 */
 	bool stopped;     /* it ended after rn_stop asked it to */
 	char detail[256]; /* SPAWN_FAILED / VANISHED: a sentence, e.g.
-			     "execve /bin/nope: No such file or directory";
-			     "" otherwise */
+	                     "execve /bin/nope: No such file or directory";
+	                     "" otherwise */
 };
 
 /* Called on the loop when an attempt's shim is gone and its outcome known;
@@ -108,15 +108,14 @@ struct rn_outcome {
  * when this runs: the callback may call any rn_* function, rn_free
  * included. */
 typedef void (*rn_ended_fn)(void *arg, const char *job, uint32_t index,
-			    uint32_t attempt, const struct rn_outcome *o);
+                            uint32_t attempt, const struct rn_outcome *o);
 
 /* Makes data_dir/tasks, checks that the shim is an executable file, detects
  * cgroups and logs (CC_INFO) which limits apply. loop is borrowed and must
  * outlive the runner. 0 and *out (free with rn_free), or CC_EINVAL (a bad
  * shim path, an unusable explicit cgroup_root) / CC_EIO. */
-int rn_new(struct ev_loop *loop, const struct rn_config *cfg,
-	   rn_ended_fn ended, void *arg, rn_runner **out, char *errbuf,
-	   size_t errlen);
+int rn_new(struct ev_loop *loop, const struct rn_config *cfg, rn_ended_fn ended,
+           void *arg, rn_runner **out, char *errbuf, size_t errlen);
 /* Stops watching and frees. Does NOT kill tasks: they survive an agent
  * restart, and the next runner's rn_recover finds them (a stop in progress
  * resumes there). NULL is fine. */
@@ -138,16 +137,15 @@ void rn_free(rn_runner *r);
  * interpreter line, a binary for another machine) is not an error here: the
  * shim reports it, and the outcome is RN_SPAWN_FAILED. */
 int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf,
-	     size_t errlen);
+             size_t errlen);
 /* SIGTERM to the attempt's process group now, and SIGKILL to the group
  * after kill_grace_ms if the shim still lives; `ended` comes later with
  * stopped=true. No-op when not running, or when a stop is already under
  * way (the grace is not restarted). A task that leaves its process group
  * escapes this; with cgroups, the SIGKILL goes to its cgroup as well. */
-void rn_stop(rn_runner *r, const char *job, uint32_t index,
-	     uint32_t attempt);
+void rn_stop(rn_runner *r, const char *job, uint32_t index, uint32_t attempt);
 bool rn_running(const rn_runner *r, const char *job, uint32_t index,
-		uint32_t attempt);
+                uint32_t attempt);
 size_t rn_count(const rn_runner *r); /* attempts running (being watched) */
 
 /* What rn_recover found for one attempt folder; borrowed for the call. */
@@ -172,11 +170,11 @@ typedef void (*rn_found_fn)(void *arg, const struct rn_found *f);
  * twice. Names under tasks/ that are not attempt folders are skipped with a
  * warning. 0, or CC_EIO when tasks/ cannot be read. */
 int rn_recover(rn_runner *r, rn_found_fn fn, void *arg, char *errbuf,
-	       size_t errlen);
+               size_t errlen);
 /* The highest attempt of (job, index) that has a folder here; false when
  * none (or the job name is invalid). */
 bool rn_last_attempt(const rn_runner *r, const char *job, uint32_t index,
-		     uint32_t *attempt);
+                     uint32_t *attempt);
 /* Removes every folder of the job's attempts that are not running, and the
  * job's folder once empty (the cell removed the job). Failures are logged
  * (CC_WARN). */
@@ -187,7 +185,7 @@ void rn_forget_job(rn_runner *r, const char *job);
  * job name, or pathlen too small) / CC_ESTATE ("no attempt A of task J/I on
  * this machine"). */
 int rn_log_path(const rn_runner *r, const char *job, uint32_t index,
-		uint32_t attempt, const char *stream, char *path,
-		size_t pathlen, char *errbuf, size_t errlen);
+                uint32_t attempt, const char *stream, char *path,
+                size_t pathlen, char *errbuf, size_t errlen);
 
 #endif /* CELL_NODEAGENT_RUNNER_H */

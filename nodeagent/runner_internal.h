@@ -13,7 +13,8 @@
 
 #define RN_PATH_MAX 4096
 #define RN_JOB_MAX  63
-#define RN_BOOT_ID_LEN 36 /* a UUID as /proc/sys/kernel/random/boot_id has it */
+/* a UUID as /proc/sys/kernel/random/boot_id has it */
+#define RN_BOOT_ID_LEN 36
 
 /* ---- small helpers (attempt.c) ---- */
 /* snprintf that reports truncation: false when it did not fit. */
@@ -25,39 +26,38 @@ bool rn_fmt(char *buf, size_t len, const char *fmt, ...) CC_PRINTF(3, 4);
 bool rn_job_name_ok(const char *job);
 /* "TASKS/JOB/INDEX.ATTEMPT" (name NULL) or ".../NAME"; false when it does
  * not fit in len. */
-bool rn_att_path(char *buf, size_t len, const char *tasks_dir,
-		 const char *job, uint32_t index, uint32_t attempt,
-		 const char *name);
+bool rn_att_path(char *buf, size_t len, const char *tasks_dir, const char *job,
+                 uint32_t index, uint32_t attempt, const char *name);
 /* Parses "INDEX.ATTEMPT" (plain decimals, no leading zeros). */
 bool rn_att_name_parse(const char *name, uint32_t *index, uint32_t *attempt);
 
 /* Writes a file atomically: PATH.agent.tmp, fsync, then rename over path
  * (replace) or link to it (!replace: CC_ESTATE if path exists), then fsync
  * of the folder. 0, CC_ESTATE or CC_EIO with the path and reason. */
-int rn_write_file(const char *path, const char *data, size_t len,
-		  bool replace, char *errbuf, size_t errlen);
+int rn_write_file(const char *path, const char *data, size_t len, bool replace,
+                  char *errbuf, size_t errlen);
 /* fsync of a folder, so an entry made in it survives a crash. */
 int rn_sync_dir(const char *dir);
 
 /* The pid file: which process is the attempt's shim. */
 struct rn_pidrec {
 	pid_t pid;
-	uint64_t start_time;               /* /proc/PID/stat field 22 */
+	uint64_t start_time;              /* /proc/PID/stat field 22 */
 	char boot_id[RN_BOOT_ID_LEN + 1]; /* "" when unknown */
 };
 int rn_pidrec_write(const char *att_dir, const struct rn_pidrec *p,
-		    char *errbuf, size_t errlen);
+                    char *errbuf, size_t errlen);
 /* 0; CC_ESTATE when there is none; CC_EPROTO when it is not one (message). */
 int rn_pidrec_read(const char *att_dir, struct rn_pidrec *p, char *errbuf,
-		   size_t errlen);
+                   size_t errlen);
 
 /* The exit file. Read: 0 with how, code and detail set (stopped is left
  * alone); CC_ESTATE when there is none; CC_EPROTO / CC_EIO when it cannot
  * be read (message). Write: as rn_write_file. */
 int rn_exit_read(const char *att_dir, struct rn_outcome *o, char *errbuf,
-		 size_t errlen);
+                 size_t errlen);
 int rn_exit_write(const char *att_dir, const struct rn_outcome *o,
-		  const char *by, bool replace, char *errbuf, size_t errlen);
+                  const char *by, bool replace, char *errbuf, size_t errlen);
 
 /* Removes path and everything under it without following symlinks or
  * crossing into other mounts; folders a task made unreadable are opened up
@@ -94,15 +94,15 @@ struct rn_cgroup {
  * agent's group. 0 with cg->dir set or NULL, and `what` (a phrase for the
  * INFO line) saying which; CC_EINVAL when an explicit root is unusable. */
 int rn_cg_init(struct rn_cgroup *cg, const char *root, const char *data_dir,
-	       char *what, size_t whatlen, char *errbuf, size_t errlen);
+               char *what, size_t whatlen, char *errbuf, size_t errlen);
 void rn_cg_free(struct rn_cgroup *cg);
 /* The attempt's group "DIR/JOB.INDEX.ATTEMPT" into path. */
 bool rn_cg_path(const struct rn_cgroup *cg, const char *job, uint32_t index,
-		uint32_t attempt, char *path, size_t len);
+                uint32_t attempt, char *path, size_t len);
 /* Makes the attempt's group with memory.max and cpu.max (0: unset). */
 int rn_cg_make(const struct rn_cgroup *cg, const char *path,
-	       uint64_t memory_mib, uint64_t cpu_millicores, char *errbuf,
-	       size_t errlen);
+               uint64_t memory_mib, uint64_t cpu_millicores, char *errbuf,
+               size_t errlen);
 /* cgroup.kill (Linux 5.14+): SIGKILL to every process in the group. */
 void rn_cg_kill(const char *path);
 /* Removes the group once its processes are gone (best effort). */

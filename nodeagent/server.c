@@ -24,7 +24,7 @@ static void get_metrics(struct cc_request *r, void *arg)
 static const char *phase_name(enum agent_phase p)
 {
 	static const char *const names[] = {"registering", "machines",
-					    "loading", "watching"};
+	                                    "loading", "watching"};
 	return names[p];
 }
 
@@ -49,12 +49,13 @@ static void get_status(struct cc_request *r, void *arg)
 
 /* Up to `tail` bytes from the end of the file at path. */
 static void reply_file_tail(struct cc_request *r, const char *path,
-			    uint64_t tail)
+                            uint64_t tail)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st)) {
-		cc_reply_error(r, 404, "no_log", "%s: %s", path, strerror(errno));
+		cc_reply_error(r, 404, "no_log", "%s: %s", path,
+		               strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return;
@@ -84,14 +85,14 @@ static void get_logs(struct cc_request *r, void *arg)
 	if (sscanf(sub, "/%64[^/]/%u%n", job, &index, &used) != 2 ||
 	    sub[used] || job[0] == '.') {
 		cc_reply_error(r, 400, "bad_path",
-			       "expected /v1/logs/JOB/INDEX, got /v1/logs%.80s",
-			       sub);
+		               "expected /v1/logs/JOB/INDEX, got /v1/logs%.80s",
+		               sub);
 		return;
 	}
 	if (!a->real) {
 		cc_reply_error(r, 404, "no_log",
-			       "hollow machines run no process and keep no "
-			       "output");
+		               "hollow machines run no process and keep no "
+		               "output");
 		return;
 	}
 	uint64_t attempt = 0, tail = 0; /* 0: all of it, up to the max */
@@ -103,8 +104,8 @@ static void get_logs(struct cc_request *r, void *arg)
 		tail = LOG_TAIL_MAX;
 	char path[4096], err[CC_ERRMSG_SIZE];
 	int rc = real_log_path(a->real, job, index, (uint32_t)attempt,
-			       stream ? stream : "stdout", path, sizeof(path),
-			       err, sizeof(err));
+	                       stream ? stream : "stdout", path, sizeof(path),
+	                       err, sizeof(err));
 	if (rc == CC_EINVAL)
 		cc_reply_error(r, 400, "bad_query", "%s", err);
 	else if (rc)
@@ -129,23 +130,23 @@ static void add_metrics(struct agent *a)
 {
 	cc_metrics *m = a->metrics;
 	cc_gauge_fn_new(m, "cellagent_machines", "Machines this agent serves",
-			gauge_machines, a);
+	                gauge_machines, a);
 	cc_gauge_fn_new(m, "cellagent_tasks_running",
-			"Attempts started here and not yet ended",
-			gauge_running, a);
+	                "Attempts started here and not yet ended",
+	                gauge_running, a);
 	a->m_reports = cc_counter_new(m, "cellagent_reports_total",
-				      "Task reports sent to the cell");
+	                              "Task reports sent to the cell");
 	a->m_rejected = cc_counter_new(
 	    m, "cellagent_reports_rejected_total",
 	    "Task reports the cell did not take (it had moved on)");
 	a->m_changes = cc_counter_new(m, "cellagent_watch_changes_total",
-				      "Changes read from the watch stream");
-	a->m_reloads = cc_counter_new(
-	    m, "cellagent_reloads_total",
-	    "Task reloads after the watch window moved past us");
-	a->m_http_retries = cc_counter_new(
-	    m, "cellagent_http_retries_total",
-	    "Requests tried again through another member");
+	                              "Changes read from the watch stream");
+	a->m_reloads =
+	    cc_counter_new(m, "cellagent_reloads_total",
+	                   "Task reloads after the watch window moved past us");
+	a->m_http_retries =
+	    cc_counter_new(m, "cellagent_http_retries_total",
+	                   "Requests tried again through another member");
 }
 
 int server_start(struct agent *a, char *errbuf, size_t errlen)
@@ -153,19 +154,20 @@ int server_start(struct agent *a, char *errbuf, size_t errlen)
 	char host[128];
 	uint16_t port;
 	if (cc_split_hostport(a->cfg.listen, host, sizeof(host), &port)) {
-		snprintf(errbuf, errlen, "--listen: expected HOST:PORT, got \"%s\"",
-			 a->cfg.listen);
+		snprintf(errbuf, errlen,
+		         "--listen: expected HOST:PORT, got \"%s\"",
+		         a->cfg.listen);
 		return -1;
 	}
-	struct cc_server_config sc = {.address = host, .port = port,
-				      .metrics = a->metrics};
+	struct cc_server_config sc = {
+	    .address = host, .port = port, .metrics = a->metrics};
 	if (cc_server_new(a->loop, &sc, &a->server, errbuf, errlen) ||
 	    cc_server_route(a->server, "GET", "/v1/logs/", get_logs, a, errbuf,
-			    errlen) ||
+	                    errlen) ||
 	    cc_server_route(a->server, "GET", "/v1/status", get_status, a,
-			    errbuf, errlen) ||
+	                    errbuf, errlen) ||
 	    cc_server_route(a->server, "GET", "/metrics", get_metrics, a,
-			    errbuf, errlen))
+	                    errbuf, errlen))
 		return -1;
 	add_metrics(a);
 	return 0;

@@ -44,8 +44,8 @@ struct opts {
 	const char *exec;   /* the file to execute; NULL: argv[0] via PATH */
 	const char *cgroup; /* the attempt's cgroup v2 folder, or NULL */
 	unsigned long long as, cpu; /* RLIMIT_AS bytes, RLIMIT_CPU s; 0:
-				       none */
-	char **argv;        /* the task's argv, NULL-terminated */
+	                               none */
+	char **argv;                /* the task's argv, NULL-terminated */
 };
 
 __attribute__((format(printf, 1, 2), noreturn)) static void
@@ -57,9 +57,9 @@ usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr,
-		"\nusage: cellagent-shim --dir DIR [--as BYTES] "
-		"[--cpu SECONDS] [--cgroup PATH] [--exec FILE] -- ARGV0 "
-		"[ARGS...]\n");
+	        "\nusage: cellagent-shim --dir DIR [--as BYTES] "
+	        "[--cpu SECONDS] [--cgroup PATH] [--exec FILE] -- ARGV0 "
+	        "[ARGS...]\n");
 	exit(2);
 }
 
@@ -186,11 +186,11 @@ static void json_str(char *out, size_t len, const char *s)
 	size_t n = strlen(out);
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p && n + 8 < len) {
-		size_t seq = *p < 0x80 ? 1
-			     : (*p & 0xe0) == 0xc0 ? 2
-			     : (*p & 0xf0) == 0xe0 ? 3
-			     : (*p & 0xf8) == 0xf0 ? 4
-						   : 0;
+		size_t seq = *p < 0x80             ? 1
+		             : (*p & 0xe0) == 0xc0 ? 2
+		             : (*p & 0xf0) == 0xe0 ? 3
+		             : (*p & 0xf8) == 0xf0 ? 4
+		                                   : 0;
 		for (size_t k = 1; k < seq; k++)
 			if ((p[k] & 0xc0) != 0x80)
 				seq = 0;
@@ -205,8 +205,8 @@ static void json_str(char *out, size_t len, const char *s)
 			out[n++] = '\\';
 			out[n++] = (char)*p++;
 		} else if (*p < 0x20) {
-			n += (size_t)snprintf(out + n, len - n, "\\u%04x",
-					      *p++);
+			n +=
+			    (size_t)snprintf(out + n, len - n, "\\u%04x", *p++);
 		} else {
 			out[n++] = (char)*p++;
 		}
@@ -274,10 +274,10 @@ int main(int argc, char **argv)
 	pid_t pid = -1;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		snprintf(report, sizeof(report), "%d pipe: %s", errno,
-			 strerror(errno));
+		         strerror(errno));
 	else if ((pid = fork()) < 0)
 		snprintf(report, sizeof(report), "%d fork: %s", errno,
-			 strerror(errno));
+		         strerror(errno));
 	else if (pid == 0) {
 		close(p[0]);
 		child(&o, p[1]);
@@ -289,8 +289,8 @@ int main(int argc, char **argv)
 		close(p[1]);
 		size_t got = 0;
 		for (;;) {
-			ssize_t n = read(p[0], report + got,
-					 sizeof(report) - 1 - got);
+			ssize_t n =
+			    read(p[0], report + got, sizeof(report) - 1 - got);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0 || (got += (size_t)n) == sizeof(report) - 1)
@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 			/* no status is better than a made-up "exited 0": the
 			 * agent reports the attempt as vanished */
 			fprintf(stderr, "cellagent-shim: waitpid %ld: %s\n",
-				(long)pid, strerror(errno));
+			        (long)pid, strerror(errno));
 			return 1;
 		}
 	}
@@ -315,22 +315,22 @@ int main(int argc, char **argv)
 		msg = msg ? msg + 1 : report;
 		fprintf(stderr, "cellagent-shim: %s\n", msg);
 		snprintf(line, sizeof(line),
-			 "{\"how\":\"spawn_failed\",\"errno\":%d,\"error\":\"",
-			 atoi(report));
+		         "{\"how\":\"spawn_failed\",\"errno\":%d,\"error\":\"",
+		         atoi(report));
 		json_str(line, sizeof(line) - 3, msg);
 		strcat(line, "\"}\n");
 	} else if (WIFSIGNALED(status)) {
 		snprintf(line, sizeof(line),
-			 "{\"how\":\"signaled\",\"signal\":%d}\n",
-			 WTERMSIG(status));
+		         "{\"how\":\"signaled\",\"signal\":%d}\n",
+		         WTERMSIG(status));
 	} else {
 		snprintf(line, sizeof(line),
-			 "{\"how\":\"exited\",\"code\":%d}\n",
-			 WEXITSTATUS(status));
+		         "{\"how\":\"exited\",\"code\":%d}\n",
+		         WEXITSTATUS(status));
 	}
 	if (write_exit(o.dir, line) < 0) {
 		fprintf(stderr, "cellagent-shim: cannot write %s/exit: %s\n",
-			o.dir, strerror(errno));
+		        o.dir, strerror(errno));
 		return 1;
 	}
 	return 0;

@@ -19,7 +19,7 @@ struct cr_barrier {
 /* ---- lists --------------------------------------------------------------- */
 
 static void list_append(struct cr_batch **head, struct cr_batch **tail,
-			struct cr_batch *b)
+                        struct cr_batch *b)
 {
 	b->next = NULL;
 	b->prev = *tail;
@@ -31,7 +31,7 @@ static void list_append(struct cr_batch **head, struct cr_batch **tail,
 }
 
 static void list_remove(struct cr_batch **head, struct cr_batch **tail,
-			struct cr_batch *b)
+                        struct cr_batch *b)
 {
 	if (b->prev)
 		b->prev->next = b->next;
@@ -106,18 +106,18 @@ static int check_writable(struct cr_node *n)
 {
 	if (n->close_requested) {
 		cr_node_seterr(n, "node %llu is shutting down",
-			       (unsigned long long)n->id);
+		               (unsigned long long)n->id);
 		return CR_ESHUTDOWN;
 	}
 	if (!cr_node_trusted(n)) {
 		struct cr_member leader;
 		uint64_t id = cr_node_leader(n, &leader);
 		cr_node_seterr(n,
-			       "node %llu is not a trusted leader; leader: "
-			       "%llu %s",
-			       (unsigned long long)n->id,
-			       (unsigned long long)id,
-			       id ? leader.api_address : "unknown");
+		               "node %llu is not a trusted leader; leader: "
+		               "%llu %s",
+		               (unsigned long long)n->id,
+		               (unsigned long long)id,
+		               id ? leader.api_address : "unknown");
 		return CR_ENOTLEADER;
 	}
 	return 0;
@@ -131,16 +131,15 @@ int cr_node_submit(cr_node *n, cs_txn *txn, cr_submit_cb cb, void *arg)
 		return rv;
 	if (cs_txn_validate(txn, err, sizeof(err)) != 0) {
 		cr_node_seterr(n, "transaction %s: %s",
-			       txn->id ? txn->id : "(no id)", err);
+		               txn->id ? txn->id : "(no id)", err);
 		return CR_EINVAL;
 	}
 	rv = cr_entry_add_txn(&n->queue.entry, txn);
 	if (rv != 0) {
-		cr_node_seterr(n, "transaction %s: %s",
-			       txn->id ? txn->id : "(no id)",
-			       rv == CR_ETOOBIG
-				   ? "encodes to more than CR_TXN_MAX_BYTES"
-				   : "the binary codec refused it");
+		cr_node_seterr(
+		    n, "transaction %s: %s", txn->id ? txn->id : "(no id)",
+		    rv == CR_ETOOBIG ? "encodes to more than CR_TXN_MAX_BYTES"
+		                     : "the binary codec refused it");
 		return rv;
 	}
 	cs_txn_free(txn); /* encoded: ownership ends here */
@@ -150,19 +149,19 @@ int cr_node_submit(cr_node *n, cs_txn *txn, cr_submit_cb cb, void *arg)
 }
 
 int cr_batch_member_put(struct cr_node *n, const struct cr_member_meta *m,
-			cr_submit_cb cb, void *arg)
+                        cr_submit_cb cb, void *arg)
 {
 	int rv = check_writable(n);
 	if (rv != 0)
 		return rv;
 	cr_entry_add_member_put(&n->queue.entry, m->id, m->raft_address,
-				m->api_address);
+	                        m->api_address);
 	after_add(n, cb, arg);
 	return 0;
 }
 
 int cr_batch_member_del(struct cr_node *n, uint64_t id, cr_submit_cb cb,
-			void *arg)
+                        void *arg)
 {
 	int rv = check_writable(n);
 	if (rv != 0)
@@ -186,7 +185,7 @@ static void fail_batch(struct cr_batch *b, int status)
  * waiting; entries apply in proposal order, so it is almost always the
  * first in-flight batch. */
 struct cr_fsm_sink *cr_batch_claim(void *arg, uint64_t proposer,
-				   uint64_t batch_id)
+                                   uint64_t batch_id)
 {
 	struct cr_node *n = arg;
 	if (proposer != n->id)
@@ -205,21 +204,21 @@ static void on_batch_applied(struct raft_apply *req, int status, void *result)
 	n->inflight--;
 	if (status != 0) {
 		fail_batch(b, n->closing ? CR_ESHUTDOWN
-					 : cr_error_from_raft(status));
+		                         : cr_error_from_raft(status));
 		return;
 	}
 	if (result != &b->sink || !b->sink.applied) {
 		cr_node_log(n, CR_LOG_ERROR,
-			    "entry %llu: results of batch %llx lost",
-			    (unsigned long long)req->index,
-			    (unsigned long long)b->batch_id);
+		            "entry %llu: results of batch %llx lost",
+		            (unsigned long long)req->index,
+		            (unsigned long long)b->batch_id);
 		fail_batch(b, CR_EIO);
 		return;
 	}
 	for (uint32_t i = 0; i < b->sink.n; i++) {
 		int st = b->sink.status[i];
 		b->waiters[i].cb(b->waiters[i].arg, st,
-				 st == 0 ? &b->sink.results[i] : NULL);
+		                 st == 0 ? &b->sink.results[i] : NULL);
 	}
 	batch_free(b);
 }
@@ -247,7 +246,7 @@ static void propose(struct cr_node *n, struct cr_batch *b)
 	raft_free(b->buf.base); /* still ours: raft_apply failed */
 	if (rv != RAFT_NOTLEADER)
 		cr_node_log(n, CR_LOG_WARN, "raft_apply of %u records: %s",
-			    b->sink.n, raft_errmsg(&n->raft));
+		            b->sink.n, raft_errmsg(&n->raft));
 	fail_batch(b, cr_error_from_raft(rv));
 }
 
@@ -255,9 +254,9 @@ static void on_barrier(struct raft_barrier *req, int status)
 {
 	struct cr_barrier *b = req->data;
 	struct cr_node *n = b->node;
-	int st = status == 0 ? 0
-		 : n->closing ? CR_ESHUTDOWN
-			      : cr_error_from_raft(status);
+	int st = status == 0  ? 0
+	         : n->closing ? CR_ESHUTDOWN
+	                      : cr_error_from_raft(status);
 	b->cb(b->arg, st, st ? cr_strerror(st) : "");
 	free(b);
 }
@@ -316,12 +315,12 @@ int cr_node_barrier(cr_node *n, cr_done_cb cb, void *arg)
 {
 	if (n->close_requested) {
 		cr_node_seterr(n, "node %llu is shutting down",
-			       (unsigned long long)n->id);
+		               (unsigned long long)n->id);
 		return CR_ESHUTDOWN;
 	}
 	if (raft_state(&n->raft) != RAFT_LEADER) {
 		cr_node_seterr(n, "node %llu is not the leader",
-			       (unsigned long long)n->id);
+		               (unsigned long long)n->id);
 		return CR_ENOTLEADER;
 	}
 	struct cr_barrier *b = calloc(1, sizeof(*b));

@@ -25,9 +25,9 @@
 
 struct ev_loop;
 
-#define CR_ERRMSG_SIZE 256
-#define CR_RAFT_ADDR_MAX 48 /* "255.255.255.255:65535" and then some */
-#define CR_API_ADDR_MAX 256 /* "http://host:port", advertised verbatim */
+#define CR_ERRMSG_SIZE   256
+#define CR_RAFT_ADDR_MAX 48  /* "255.255.255.255:65535" and then some */
+#define CR_API_ADDR_MAX  256 /* "http://host:port", advertised verbatim */
 
 /* ---- error codes ---------------------------------------------------------
  * One table generates the enum and cr_strerror(). */
@@ -36,7 +36,7 @@ struct ev_loop;
 	X(EINVAL, "invalid argument")                                          \
 	X(ENOTLEADER, "not the leader (or leader not yet trusted)")            \
 	X(ELEADERSHIPLOST, "leadership lost: outcome unknown, retry with the " \
-			   "same transaction id")                              \
+	                   "same transaction id")                              \
 	X(ESHUTDOWN, "node shutting down")                                     \
 	X(EMALFORMED, "record malformed: rejected by every replica")           \
 	X(EBUSY, "another membership change is in progress")                   \
@@ -49,7 +49,7 @@ enum cr_error {
 #define CR_ERROR_ENUM(id, text) CR_##id,
 	CR_ERRORS(CR_ERROR_ENUM)
 #undef CR_ERROR_ENUM
-	CR_ERROR__COUNT
+	    CR_ERROR__COUNT
 };
 
 /* Static text for a code; "unknown error" when out of range. */
@@ -71,7 +71,7 @@ enum cr_member_role {
 };
 const char *cr_role_name(enum cr_role r);               /* "leader" */
 const char *cr_member_role_name(enum cr_member_role r); /* "voter" */
-int cr_member_role_parse(const char *name); /* -1 when unknown */
+int cr_member_role_parse(const char *name);             /* -1 when unknown */
 
 /* A member as every replica knows it. The API address travels through the
  * replicated state (a member record written by the leader), so it is known
@@ -97,17 +97,17 @@ struct cr_peer {
 
 struct cr_hooks; /* below */
 
-#define CR_ELECTION_TIMEOUT_DEFAULT 1000u  /* ms; raft randomises 1x..2x */
+#define CR_ELECTION_TIMEOUT_DEFAULT  1000u /* ms; raft randomises 1x..2x */
 #define CR_HEARTBEAT_TIMEOUT_DEFAULT 100u  /* ms; also raft's tick */
 /* notes §7: each snapshot stalls the leader 30-50 ms, so take them rarely;
  * the trailing entries let a briefly lagging follower catch up from the log
  * instead of a whole snapshot. */
 #define CR_SNAPSHOT_THRESHOLD_DEFAULT 16384u
-#define CR_SNAPSHOT_TRAILING_DEFAULT 8192u
-#define CR_SEGMENT_SIZE_DEFAULT (64u << 20) /* p99 6.9 ms vs 27 ms at 1 MiB */
-#define CR_BATCH_MAX_TXNS_DEFAULT 1024u
-#define CR_BATCH_MAX_BYTES_DEFAULT (1u << 20)
-#define CR_TXN_MAX_BYTES (16u << 20) /* one encoded transaction, at most */
+#define CR_SNAPSHOT_TRAILING_DEFAULT  8192u
+#define CR_SEGMENT_SIZE_DEFAULT       (64u << 20) /* p99 6.9 ms vs 27 ms at 1 MiB */
+#define CR_BATCH_MAX_TXNS_DEFAULT     1024u
+#define CR_BATCH_MAX_BYTES_DEFAULT    (1u << 20)
+#define CR_TXN_MAX_BYTES              (16u << 20) /* one encoded transaction, at most */
 
 struct cr_config {
 	uint64_t id;              /* > 0, unique in the cell */
@@ -147,7 +147,7 @@ struct cr_hooks {
 	/* Raft state changed (polled on every loop iteration: raft 0.15 has
 	 * no state callback). */
 	void (*on_role)(cr_node *node, enum cr_role old_role,
-			enum cr_role new_role, void *arg);
+	                enum cr_role new_role, void *arg);
 	/* This node is leader of `term` and the barrier it issued after
 	 * winning has been applied: its state now includes every committed
 	 * entry, it accepts writes and may serve reads it trusts. */
@@ -158,7 +158,7 @@ struct cr_hooks {
 	 * again for the entries replayed past the local snapshot. Not called
 	 * for records that failed to decode (see cr_stats.malformed). */
 	void (*on_applied)(cr_node *node, uint64_t index, const cs_txn *txn,
-			   const cs_result *res, void *arg);
+	                   const cs_result *res, void *arg);
 	/* The local state was replaced by a snapshot (the local one during
 	 * cr_node_start, or the leader's when too far behind): incremental
 	 * consumers (watch streams) must reload. */
@@ -180,7 +180,7 @@ struct cr_hooks {
  * *out is a new node the caller must eventually cr_node_close. On error,
  * *out is NULL and errbuf names what was wrong. */
 int cr_node_init(cr_node **out, struct ev_loop *loop,
-		 const struct cr_config *config, char *errbuf, size_t errlen);
+                 const struct cr_config *config, char *errbuf, size_t errlen);
 /* Loads the snapshot and log, re-applies committed entries, and starts
  * talking to peers. On error the node must still be closed. */
 int cr_node_start(cr_node *node, char *errbuf, size_t errlen);
@@ -246,7 +246,7 @@ enum cr_role cr_node_role(const cr_node *node);
 /* Leader whose post-election barrier has applied, in its current term. */
 bool cr_node_trusted(const cr_node *node);
 uint64_t cr_node_term(const cr_node *node);
-uint64_t cr_node_commit_index(const cr_node *node); /* known committed */
+uint64_t cr_node_commit_index(const cr_node *node);  /* known committed */
 uint64_t cr_node_applied_index(const cr_node *node); /* applied locally */
 uint64_t cr_node_last_index(const cr_node *node);    /* appended locally */
 
@@ -259,21 +259,20 @@ uint64_t cr_node_leader(const cr_node *node, struct cr_member *out);
 /* The members of the current configuration (possibly not yet committed),
  * with roles and API addresses. *out is malloc'd and the caller frees it;
  * it is NULL when *n is 0. */
-void cr_node_members(const cr_node *node, struct cr_member **out,
-		     unsigned *n);
+void cr_node_members(const cr_node *node, struct cr_member **out, unsigned *n);
 
 /* Last synchronous error message of this node ("" if none). */
 const char *cr_node_errmsg(const cr_node *node);
 
 struct cr_stats {
-	uint64_t submitted;   /* transactions accepted by cr_node_submit */
-	uint64_t queued;      /* ... waiting for the next flush, now */
-	uint64_t batches;     /* entries proposed by this node */
-	uint64_t inflight;    /* ... whose callback has not fired yet, now */
-	uint64_t applied;     /* transactions applied on this replica */
-	uint64_t malformed;   /* records rejected as malformed, this replica */
-	uint64_t snapshots;   /* snapshots taken by this replica */
-	uint64_t restores;    /* snapshots restored (startup or install) */
+	uint64_t submitted; /* transactions accepted by cr_node_submit */
+	uint64_t queued;    /* ... waiting for the next flush, now */
+	uint64_t batches;   /* entries proposed by this node */
+	uint64_t inflight;  /* ... whose callback has not fired yet, now */
+	uint64_t applied;   /* transactions applied on this replica */
+	uint64_t malformed; /* records rejected as malformed, this replica */
+	uint64_t snapshots; /* snapshots taken by this replica */
+	uint64_t restores;  /* snapshots restored (startup or install) */
 };
 void cr_node_stats(const cr_node *node, struct cr_stats *out);
 
@@ -282,11 +281,11 @@ void cr_node_stats(const cr_node *node, struct cr_stats *out);
  * committed, then raft_assign to `role` (VOTER promotion waits for the new
  * server to catch up). The new node must run with npeers == 0. */
 int cr_node_add(cr_node *node, uint64_t id, const char *raft_address,
-		const char *api_address, enum cr_member_role role,
-		cr_done_cb cb, void *arg);
+                const char *api_address, enum cr_member_role role,
+                cr_done_cb cb, void *arg);
 /* Changes a member's role (e.g. promote a standby to voter). */
 int cr_node_assign(cr_node *node, uint64_t id, enum cr_member_role role,
-		   cr_done_cb cb, void *arg);
+                   cr_done_cb cb, void *arg);
 /* raft_remove, then its member record is dropped. */
 int cr_node_remove(cr_node *node, uint64_t id, cr_done_cb cb, void *arg);
 /* Hands leadership to voter `id` (0: raft picks one). cb gets 0 when the

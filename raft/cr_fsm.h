@@ -30,11 +30,11 @@
 
 #include "cellraft.h"
 
-#define CR_ENTRY_MAGIC 0x424c4543u /* "CELB" read as little-endian u32 */
-#define CR_ENTRY_VERSION 1u
-#define CR_ENTRY_HEADER_SIZE 40u
+#define CR_ENTRY_MAGIC        0x424c4543u /* "CELB" read as little-endian u32 */
+#define CR_ENTRY_VERSION      1u
+#define CR_ENTRY_HEADER_SIZE  40u
 #define CR_RECORD_HEADER_SIZE 8u
-#define CR_PAD8(n) (((n) + 7u) & ~(size_t)7u)
+#define CR_PAD8(n)            (((n) + 7u) & ~(size_t)7u)
 
 enum cr_record_kind {
 	CR_REC_TXN = 1,
@@ -60,16 +60,16 @@ void cr_entry_reset(struct cr_entry *e); /* empty again, keeps the buffer */
 /* Appends txn's binary encoding; CR_EINVAL if the codec refuses it. */
 int cr_entry_add_txn(struct cr_entry *e, const cs_txn *txn);
 void cr_entry_add_member_put(struct cr_entry *e, uint64_t id,
-			     const char *raft_address, const char *api_address);
+                             const char *raft_address, const char *api_address);
 void cr_entry_add_member_del(struct cr_entry *e, uint64_t id);
 /* Any record, as is (tests use it to inject malformed payloads). */
 void cr_entry_add_record(struct cr_entry *e, uint8_t kind, const void *payload,
-			 size_t len);
+                         size_t len);
 /* Writes the header and copies the entry into out->base (raft_malloc'd; the
  * caller passes it to raft_apply or raft_free's it). The builder keeps its
  * content; reset it to start another. */
 void cr_entry_finish(struct cr_entry *e, int64_t now_ms, uint64_t proposer,
-		     uint64_t batch_id, struct raft_buffer *out);
+                     uint64_t batch_id, struct raft_buffer *out);
 
 /* ---- the FSM ------------------------------------------------------------- */
 
@@ -77,11 +77,11 @@ void cr_entry_finish(struct cr_entry *e, int64_t now_ms, uint64_t proposer,
  * still waits for. status[i] is 0 (results[i] holds the verdicts) or
  * CR_EMALFORMED. Filled by apply; the claimer owns results (clear them). */
 struct cr_fsm_sink {
-	uint32_t n;          /* records the proposer put in the entry */
-	cs_result *results;  /* n entries */
-	int *status;         /* n entries */
-	bool applied;        /* apply() filled it */
-	uint64_t index;      /* entry index */
+	uint32_t n;         /* records the proposer put in the entry */
+	cs_result *results; /* n entries */
+	int *status;        /* n entries */
+	bool applied;       /* apply() filled it */
+	uint64_t index;     /* entry index */
 };
 
 /* Member metadata as replicated (roles live in the Raft configuration). */
@@ -95,9 +95,9 @@ struct cr_fsm_hooks {
 	/* Returns the sink of an entry this node proposed and still waits
 	 * for, or NULL. Must not change anything the FSM reads. */
 	struct cr_fsm_sink *(*claim)(void *arg, uint64_t proposer,
-				     uint64_t batch_id);
+	                             uint64_t batch_id);
 	void (*on_applied)(void *arg, uint64_t index, const cs_txn *txn,
-			   const cs_result *res);
+	                   const cs_result *res);
 	void (*on_restore)(void *arg, uint64_t applied_index);
 	void (*log)(void *arg, enum cr_log_level level, const char *msg);
 	void *arg;
@@ -128,13 +128,12 @@ struct cr_fsm {
 
 /* cfg: the cell settings for a fresh state (NULL: defaults). */
 void cr_fsm_init(struct cr_fsm *f, const struct cs_config *cfg,
-		 const struct cr_fsm_hooks *hooks);
+                 const struct cr_fsm_hooks *hooks);
 void cr_fsm_bind(struct cr_fsm *f, struct raft *raft);
 void cr_fsm_close(struct cr_fsm *f);
 
 /* Member metadata by id, or NULL (valid until the next apply/restore). */
-const struct cr_member_meta *cr_fsm_member(const struct cr_fsm *f,
-					   uint64_t id);
+const struct cr_member_meta *cr_fsm_member(const struct cr_fsm *f, uint64_t id);
 
 /* The snapshot the FSM would take now, in a raft_malloc'd buffer (tests use
  * it with raft_fixture_set_snapshot). */
@@ -142,6 +141,6 @@ void cr_fsm_encode_snapshot(const struct cr_fsm *f, struct raft_buffer *out);
 
 /* Small helpers shared by the library's files. */
 void cr_log(const struct cr_fsm_hooks *h, enum cr_log_level level,
-	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+            const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif /* CELL_CR_FSM_H */

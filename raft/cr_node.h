@@ -20,10 +20,10 @@
 struct cr_bridge {
 	struct ev_loop *ev;
 	uv_loop_t uv;
-	ev_io io;         /* readable backend fd: libuv has events */
-	ev_timer timer;   /* libuv's next timer is due */
+	ev_io io;       /* readable backend fd: libuv has events */
+	ev_timer timer; /* libuv's next timer is due */
 	ev_prepare prepare;
-	ev_idle kick;     /* keeps libev from blocking until the next prepare */
+	ev_idle kick; /* keeps libev from blocking until the next prepare */
 	void (*pre)(void *arg);
 	void (*drained)(void *arg);
 	void *arg;
@@ -32,7 +32,7 @@ struct cr_bridge {
 };
 
 int cr_bridge_init(struct cr_bridge *b, struct ev_loop *ev, char *errbuf,
-		   size_t errlen);
+                   size_t errlen);
 void cr_bridge_start(struct cr_bridge *b);
 /* Makes sure the prepare (and so `pre`) runs before libev blocks again. */
 void cr_bridge_kick(struct cr_bridge *b);
@@ -69,7 +69,7 @@ struct cr_batch {
 	struct cr_fsm_sink sink;
 	struct raft_buffer buf; /* the entry, until raft_apply owns it */
 	int status;             /* failed before proposal: the status */
-	struct cr_batch *next; /* sealed list, then in-flight list */
+	struct cr_batch *next;  /* sealed list, then in-flight list */
 	struct cr_batch *prev;
 };
 
@@ -116,7 +116,7 @@ struct cr_node {
 	 * of queue, sealed or inflight until its callback runs. */
 	struct cr_queue queue;
 	struct cr_batch *sealed_head, *sealed_tail; /* waiting for the flush */
-	struct cr_batch *inflight_head, *inflight_tail; /* raft_apply'd */
+	struct cr_batch *inflight_head, *inflight_tail;   /* raft_apply'd */
 	struct cr_barrier *barriers_head, *barriers_tail; /* not yet issued */
 	uint64_t next_batch_id;
 	uint64_t submitted;
@@ -139,23 +139,23 @@ struct cr_node {
 void cr_batch_flush(struct cr_node *n);
 void cr_batch_fail_queued(struct cr_node *n, int status);
 struct cr_fsm_sink *cr_batch_claim(void *arg, uint64_t proposer,
-				   uint64_t batch_id);
+                                   uint64_t batch_id);
 /* Queues a member record (the leader's metadata writes); cb as submit's. */
 int cr_batch_member_put(struct cr_node *n, const struct cr_member_meta *m,
-			cr_submit_cb cb, void *arg);
+                        cr_submit_cb cb, void *arg);
 int cr_batch_member_del(struct cr_node *n, uint64_t id, cr_submit_cb cb,
-			void *arg);
+                        void *arg);
 
 /* node.c */
 void cr_node_log(struct cr_node *n, enum cr_log_level level, const char *fmt,
-		 ...) __attribute__((format(printf, 3, 4)));
+                 ...) __attribute__((format(printf, 3, 4)));
 void cr_node_seterr(struct cr_node *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int cr_error_from_raft(int rv);
 int64_t cr_wall_ms(void);
 
 int cr_check_raft_address(const char *field, const char *addr, char *errbuf,
-			  size_t errlen);
+                          size_t errlen);
 
 /* membership.c */
 /* After winning: queues member records the table lacks or has wrong. */

@@ -84,7 +84,7 @@ static void put_str(struct cr_entry *e, const char *s)
 }
 
 void cr_entry_add_member_put(struct cr_entry *e, uint64_t id,
-			     const char *raft_address, const char *api_address)
+                             const char *raft_address, const char *api_address)
 {
 	size_t at = record_begin(e, CR_REC_MEMBER_PUT);
 	reserve(e, 8);
@@ -105,7 +105,7 @@ void cr_entry_add_member_del(struct cr_entry *e, uint64_t id)
 }
 
 void cr_entry_add_record(struct cr_entry *e, uint8_t kind, const void *payload,
-			 size_t len)
+                         size_t len)
 {
 	size_t at = record_begin(e, kind);
 	reserve(e, len);
@@ -116,7 +116,7 @@ void cr_entry_add_record(struct cr_entry *e, uint8_t kind, const void *payload,
 }
 
 void cr_entry_finish(struct cr_entry *e, int64_t now_ms, uint64_t proposer,
-		     uint64_t batch_id, struct raft_buffer *out)
+                     uint64_t batch_id, struct raft_buffer *out)
 {
 	uint8_t *h = e->buf;
 	cr_put_u32(h, CR_ENTRY_MAGIC);

@@ -10,13 +10,13 @@
 #include "cr_bytes.h"
 #include "cr_fsm.h"
 
-#define SNAPSHOT_MAGIC 0x534c4543u /* "CELS" */
+#define SNAPSHOT_MAGIC   0x534c4543u /* "CELS" */
 #define SNAPSHOT_VERSION 1u
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void cr_log(const struct cr_fsm_hooks *h, enum cr_log_level level,
-	    const char *fmt, ...)
+            const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -49,7 +49,7 @@ const struct cr_member_meta *cr_fsm_member(const struct cr_fsm *f, uint64_t id)
 {
 	uint32_t i = member_pos(f, id);
 	return i < f->nmembers && f->members[i].id == id ? &f->members[i]
-							  : NULL;
+	                                                 : NULL;
 }
 
 static void member_put(struct cr_fsm *f, const struct cr_member_meta *m)
@@ -61,13 +61,13 @@ static void member_put(struct cr_fsm *f, const struct cr_member_meta *m)
 	}
 	if (f->nmembers == f->members_cap) {
 		f->members_cap = f->members_cap ? f->members_cap * 2 : 8;
-		f->members = realloc(f->members,
-				     f->members_cap * sizeof(*f->members));
+		f->members =
+		    realloc(f->members, f->members_cap * sizeof(*f->members));
 		if (!f->members)
 			abort();
 	}
 	memmove(&f->members[i + 1], &f->members[i],
-		(f->nmembers - i) * sizeof(*f->members));
+	        (f->nmembers - i) * sizeof(*f->members));
 	f->members[i] = *m;
 	f->nmembers++;
 }
@@ -78,7 +78,7 @@ static void member_del(struct cr_fsm *f, uint64_t id)
 	if (i == f->nmembers || f->members[i].id != id)
 		return;
 	memmove(&f->members[i], &f->members[i + 1],
-		(f->nmembers - i - 1) * sizeof(*f->members));
+	        (f->nmembers - i - 1) * sizeof(*f->members));
 	f->nmembers--;
 }
 
@@ -86,7 +86,7 @@ static void member_del(struct cr_fsm *f, uint64_t id)
 
 /* Decodes a member-put payload; false when malformed. */
 static bool decode_member(const uint8_t *p, size_t len,
-			  struct cr_member_meta *m)
+                          struct cr_member_meta *m)
 {
 	struct cr_reader r = {p, len, 0, false};
 	memset(m, 0, sizeof(*m));
@@ -97,8 +97,7 @@ static bool decode_member(const uint8_t *p, size_t len,
 }
 
 static int apply_txn(struct cr_fsm *f, uint64_t index, int64_t now,
-		     uint32_t rec, const uint8_t *p, size_t len,
-		     cs_result *out)
+                     uint32_t rec, const uint8_t *p, size_t len, cs_result *out)
 {
 	char err[CS_ERRMSG_SIZE];
 	cs_txn *txn = NULL;
@@ -123,8 +122,8 @@ static int apply_txn(struct cr_fsm *f, uint64_t index, int64_t now,
 }
 
 static int apply_member(struct cr_fsm *f, uint64_t index, uint8_t kind,
-			uint32_t rec, const uint8_t *p, size_t len,
-			cs_result *out)
+                        uint32_t rec, const uint8_t *p, size_t len,
+                        cs_result *out)
 {
 	struct cr_member_meta m;
 	if (kind == CR_REC_MEMBER_PUT && decode_member(p, len, &m)) {
@@ -147,8 +146,8 @@ static int apply_member(struct cr_fsm *f, uint64_t index, uint8_t kind,
 }
 
 static int apply_record(struct cr_fsm *f, uint64_t index, int64_t now,
-			uint32_t rec, uint8_t kind, const uint8_t *p,
-			size_t len, cs_result *out)
+                        uint32_t rec, uint8_t kind, const uint8_t *p,
+                        size_t len, cs_result *out)
 {
 	switch (kind) {
 	case CR_REC_TXN:
@@ -186,8 +185,8 @@ static bool read_header(struct cr_reader *r, struct entry_header *h)
 }
 
 static void apply_records(struct cr_fsm *f, uint64_t index, int64_t now,
-			  struct cr_reader *r, uint32_t count,
-			  struct cr_fsm_sink *sink)
+                          struct cr_reader *r, uint32_t count,
+                          struct cr_fsm_sink *sink)
 {
 	for (uint32_t i = 0; i < count; i++) {
 		cs_result *out = sink && i < sink->n ? &sink->results[i] : NULL;
@@ -219,7 +218,7 @@ static void apply_records(struct cr_fsm *f, uint64_t index, int64_t now,
 /* Never returns an error: a non-zero return would stall raft at this index
  * forever (notes §2); outcomes go to the sink and the log instead. */
 static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf,
-		     void **result)
+                     void **result)
 {
 	struct cr_fsm *f = rf->data;
 	uint64_t index = raft_last_applied(f->raft) + 1;
@@ -235,9 +234,9 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf,
 		return 0;
 	}
 	struct cr_fsm_sink *sink =
-	    f->hooks.claim ? f->hooks.claim(f->hooks.arg, h.proposer,
-					    h.batch_id)
-			   : NULL;
+	    f->hooks.claim
+	        ? f->hooks.claim(f->hooks.arg, h.proposer, h.batch_id)
+	        : NULL;
 	if (sink) {
 		/* Records the entry does not reach stay malformed. */
 		for (uint32_t i = 0; i < sink->n; i++)
@@ -307,7 +306,7 @@ void cr_fsm_encode_snapshot(const struct cr_fsm *f, struct raft_buffer *out)
 
 /* raft frees the array and the buffer (v2 FSM, snapshot_finalize NULL). */
 static int fsm_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[],
-			unsigned *n_bufs)
+                        unsigned *n_bufs)
 {
 	struct cr_fsm *f = rf->data;
 	*bufs = raft_malloc(sizeof(**bufs));
@@ -331,8 +330,8 @@ struct snapshot_content {
 };
 
 static bool decode_snapshot(const struct raft_buffer *buf,
-			    struct snapshot_content *c, char *err,
-			    size_t errlen)
+                            struct snapshot_content *c, char *err,
+                            size_t errlen)
 {
 	struct cr_reader r = {buf->base, buf->len, 0, false};
 	memset(c, 0, sizeof(*c));
@@ -344,7 +343,7 @@ static bool decode_snapshot(const struct raft_buffer *buf,
 	if (r.bad || magic != SNAPSHOT_MAGIC || version != SNAPSHOT_VERSION ||
 	    n > (buf->len - r.pos) / 12) {
 		snprintf(err, errlen, "not a version %u Cell snapshot",
-			 SNAPSHOT_VERSION);
+		         SNAPSHOT_VERSION);
 		return false;
 	}
 	c->members = calloc(n ? n : 1, sizeof(*c->members));
@@ -353,9 +352,9 @@ static bool decode_snapshot(const struct raft_buffer *buf,
 	for (uint32_t i = 0; i < n && !r.bad; i++) {
 		c->members[i].id = cr_read_u64(&r);
 		cr_read_str(&r, c->members[i].raft_address,
-			    sizeof(c->members[i].raft_address));
+		            sizeof(c->members[i].raft_address));
 		cr_read_str(&r, c->members[i].api_address,
-			    sizeof(c->members[i].api_address));
+		            sizeof(c->members[i].api_address));
 		if (i > 0 && c->members[i].id <= c->members[i - 1].id)
 			r.bad = true; /* the table invariant: sorted, unique */
 	}
@@ -369,7 +368,7 @@ static bool decode_snapshot(const struct raft_buffer *buf,
 	}
 	char why[CS_ERRMSG_SIZE];
 	if (cs_state_load((const char *)json, json_len, &c->state, why,
-			  sizeof(why)) != 0) {
+	                  sizeof(why)) != 0) {
 		snprintf(err, errlen, "state: %s", why);
 		free(c->members);
 		return false;
@@ -400,14 +399,14 @@ static int fsm_restore(struct raft_fsm *rf, struct raft_buffer *buf)
 	f->restores++;
 	if (f->hooks.on_restore)
 		f->hooks.on_restore(f->hooks.arg,
-				    cs_state_applied_index(f->state));
+		                    cs_state_applied_index(f->state));
 	return 0;
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
 void cr_fsm_init(struct cr_fsm *f, const struct cs_config *cfg,
-		 const struct cr_fsm_hooks *hooks)
+                 const struct cr_fsm_hooks *hooks)
 {
 	memset(f, 0, sizeof(*f));
 	f->fsm.version = 2; /* snapshot_finalize NULL: raft frees buffers */

@@ -73,7 +73,7 @@ static void change_done(struct cr_change *c, int status, const char *fmt, ...)
 static int change_status(struct cr_change *c, int raft_status)
 {
 	return c->node->closing ? CR_ESHUTDOWN
-				: cr_error_from_raft(raft_status);
+	                        : cr_error_from_raft(raft_status);
 }
 
 /* The last raft step of a change (assign), or any failed one. */
@@ -82,7 +82,7 @@ static void on_raft_step(struct raft_change *req, int status)
 	struct cr_change *c = req->data;
 	if (status != 0)
 		change_done(c, change_status(c, status), "member %llu: %s",
-			    (unsigned long long)c->meta.id, raft_text(status));
+		            (unsigned long long)c->meta.id, raft_text(status));
 	else
 		change_done(c, 0, "%s", "");
 }
@@ -115,10 +115,10 @@ static void on_meta(void *arg, int status, const cs_result *res)
 	(void)res;
 	if (status != 0) {
 		change_done(c, status,
-			    "member %llu: configuration changed but its "
-			    "member record did not commit: %s",
-			    (unsigned long long)c->meta.id,
-			    cr_strerror(status));
+		            "member %llu: configuration changed but its "
+		            "member record did not commit: %s",
+		            (unsigned long long)c->meta.id,
+		            cr_strerror(status));
 		return;
 	}
 	if (c->next == STEP_WAIT && c->role != -1)
@@ -132,24 +132,24 @@ static void start_meta(struct cr_change *c, bool put)
 {
 	struct cr_node *n = c->node;
 	int rv = put ? cr_batch_member_put(n, &c->meta, on_meta, c)
-		     : cr_batch_member_del(n, c->meta.id, on_meta, c);
+	             : cr_batch_member_del(n, c->meta.id, on_meta, c);
 	if (rv != 0)
 		change_done(c, rv, "member %llu: member record: %s",
-			    (unsigned long long)c->meta.id, n->errmsg);
+		            (unsigned long long)c->meta.id, n->errmsg);
 }
 
 static void start_assign(struct cr_change *c)
 {
 	struct cr_node *n = c->node;
 	c->next = STEP_WAIT;
-	int rv = raft_assign(&n->raft, &c->req, c->meta.id, c->role,
-			     on_raft_step);
+	int rv =
+	    raft_assign(&n->raft, &c->req, c->meta.id, c->role, on_raft_step);
 	if (rv != 0)
 		change_done(c, cr_error_from_raft(rv),
-			    "member %llu: assign %s: %s",
-			    (unsigned long long)c->meta.id,
-			    cr_member_role_name((enum cr_member_role)c->role),
-			    raft_errmsg(&n->raft));
+		            "member %llu: assign %s: %s",
+		            (unsigned long long)c->meta.id,
+		            cr_member_role_name((enum cr_member_role)c->role),
+		            raft_errmsg(&n->raft));
 }
 
 void cr_members_step(struct cr_node *n)
@@ -192,11 +192,12 @@ void cr_members_abort(struct cr_node *n)
 	if (!c)
 		return;
 	n->change = NULL;
-	int status = c->next == STEP_DONE && c->status ? c->status
-						       : CR_ESHUTDOWN;
-	c->cb(c->arg, status, c->next == STEP_DONE && c->status
-				  ? c->msg
-				  : "node closed during the change");
+	int status =
+	    c->next == STEP_DONE && c->status ? c->status : CR_ESHUTDOWN;
+	c->cb(c->arg, status,
+	      c->next == STEP_DONE && c->status
+	          ? c->msg
+	          : "node closed during the change");
 	free(c);
 }
 
@@ -206,24 +207,24 @@ static int check_change(struct cr_node *n)
 {
 	if (n->close_requested) {
 		cr_node_seterr(n, "node %llu is shutting down",
-			       (unsigned long long)n->id);
+		               (unsigned long long)n->id);
 		return CR_ESHUTDOWN;
 	}
 	if (!cr_node_trusted(n)) {
 		cr_node_seterr(n, "node %llu is not a trusted leader",
-			       (unsigned long long)n->id);
+		               (unsigned long long)n->id);
 		return CR_ENOTLEADER;
 	}
 	if (n->change) {
 		cr_node_seterr(n, "member %llu: change in progress",
-			       (unsigned long long)n->change->meta.id);
+		               (unsigned long long)n->change->meta.id);
 		return CR_EBUSY;
 	}
 	return 0;
 }
 
 static struct cr_change *new_change(struct cr_node *n, uint64_t id,
-				    cr_done_cb cb, void *arg)
+                                    cr_done_cb cb, void *arg)
 {
 	struct cr_change *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -238,12 +239,12 @@ static struct cr_change *new_change(struct cr_node *n, uint64_t id,
 }
 
 static int started(struct cr_node *n, struct cr_change *c, int rv,
-		   const char *what)
+                   const char *what)
 {
 	if (rv != 0) {
 		cr_node_seterr(n, "member %llu: %s: %s",
-			       (unsigned long long)c->meta.id, what,
-			       raft_errmsg(&n->raft));
+		               (unsigned long long)c->meta.id, what,
+		               raft_errmsg(&n->raft));
 		free(c);
 		return cr_error_from_raft(rv);
 	}
@@ -252,34 +253,35 @@ static int started(struct cr_node *n, struct cr_change *c, int rv,
 }
 
 int cr_node_add(cr_node *n, uint64_t id, const char *raft_address,
-		const char *api_address, enum cr_member_role role,
-		cr_done_cb cb, void *arg)
+                const char *api_address, enum cr_member_role role,
+                cr_done_cb cb, void *arg)
 {
 	int rv = check_change(n);
 	if (rv != 0)
 		return rv;
 	if (id == 0 || (unsigned)role > CR_MEMBER_SPARE ||
 	    (api_address && strlen(api_address) >= CR_API_ADDR_MAX)) {
-		cr_node_seterr(n, "member %llu: id must be > 0, role valid, "
-				  "api_address shorter than %d",
-			       (unsigned long long)id, CR_API_ADDR_MAX);
+		cr_node_seterr(n,
+		               "member %llu: id must be > 0, role valid, "
+		               "api_address shorter than %d",
+		               (unsigned long long)id, CR_API_ADDR_MAX);
 		return CR_EINVAL;
 	}
 	if (cr_check_raft_address("raft_address", raft_address, n->errmsg,
-				  sizeof(n->errmsg)))
+	                          sizeof(n->errmsg)))
 		return CR_EINVAL;
 	struct cr_change *c = new_change(n, id, cb, arg);
 	c->role = raft_role(role);
 	snprintf(c->meta.raft_address, sizeof(c->meta.raft_address), "%s",
-		 raft_address);
+	         raft_address);
 	snprintf(c->meta.api_address, sizeof(c->meta.api_address), "%s",
-		 api_address ? api_address : "");
+	         api_address ? api_address : "");
 	rv = raft_add(&n->raft, &c->req, id, raft_address, on_added);
 	return started(n, c, rv, "add");
 }
 
 int cr_node_assign(cr_node *n, uint64_t id, enum cr_member_role role,
-		   cr_done_cb cb, void *arg)
+                   cr_done_cb cb, void *arg)
 {
 	int rv = check_change(n);
 	if (rv != 0)
@@ -308,13 +310,13 @@ static void on_refresh(void *arg, int status, const cs_result *res)
 	(void)res;
 	if (status != 0 && !n->closing)
 		cr_node_log(n, CR_LOG_WARN, "member record: %s",
-			    cr_strerror(status));
+		            cr_strerror(status));
 }
 
 /* What this node knows a member's record should say, or false if it knows
  * nothing (members added later carry their record from cr_node_add). */
 static bool wanted_meta(struct cr_node *n, const struct raft_server *s,
-			struct cr_member_meta *m)
+                        struct cr_member_meta *m)
 {
 	const char *api = NULL;
 	if (s->id == n->id)
@@ -369,9 +371,8 @@ static void on_transfer(struct raft_transfer *req)
 	bool ok = t->target ? id == t->target : id != 0 && id != n->id;
 	if (!ok)
 		snprintf(msg, sizeof(msg),
-			 "transfer to %llu: leader is now %llu",
-			 (unsigned long long)t->target,
-			 (unsigned long long)id);
+		         "transfer to %llu: leader is now %llu",
+		         (unsigned long long)t->target, (unsigned long long)id);
 	t->cb(t->arg, ok ? 0 : CR_ETRANSFER, msg);
 	free(t);
 }
@@ -391,7 +392,7 @@ int cr_node_transfer(cr_node *n, uint64_t id, cr_done_cb cb, void *arg)
 	int rv = raft_transfer(&n->raft, &t->req, id, on_transfer);
 	if (rv != 0) {
 		cr_node_seterr(n, "transfer to %llu: %s",
-			       (unsigned long long)id, raft_text(rv));
+		               (unsigned long long)id, raft_text(rv));
 		free(t);
 		return cr_error_from_raft(rv);
 	}

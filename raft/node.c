@@ -29,8 +29,8 @@ const char *cr_strerror(int code)
 	return error_text[code];
 }
 
-static const char *const role_names[] = {"unavailable", "follower",
-					 "candidate", "leader"};
+static const char *const role_names[] = {"unavailable", "follower", "candidate",
+                                         "leader"};
 static const char *const member_role_names[] = {"standby", "voter", "spare"};
 
 const char *cr_role_name(enum cr_role r)
@@ -90,17 +90,17 @@ int64_t cr_wall_ms(void)
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 static void log_line(struct cr_node *n, enum cr_log_level level,
-		     const char *msg)
+                     const char *msg)
 {
 	if (n->hooks.log)
 		n->hooks.log(n->hooks.arg, level, msg);
 	else
 		fprintf(stderr, "cellraft[%llu] %s: %s\n",
-			(unsigned long long)n->id, level_names[level], msg);
+		        (unsigned long long)n->id, level_names[level], msg);
 }
 
 void cr_node_log(struct cr_node *n, enum cr_log_level level, const char *fmt,
-		 ...)
+                 ...)
 {
 	char msg[512];
 	va_list ap;
@@ -123,7 +123,7 @@ void cr_node_seterr(struct cr_node *n, const char *fmt, ...)
 /* raft accepts IPv4 literals only: "localhost:..." fails at start (notes
  * §2), so say so at init, naming the field. */
 int cr_check_raft_address(const char *field, const char *addr, char *errbuf,
-			  size_t errlen)
+                          size_t errlen)
 {
 	char host[INET_ADDRSTRLEN];
 	const char *colon = addr ? strrchr(addr, ':') : NULL;
@@ -141,14 +141,13 @@ int cr_check_raft_address(const char *field, const char *addr, char *errbuf,
 	return 0;
 bad:
 	snprintf(errbuf, errlen,
-		 "%s: expected an IPv4 literal with a port like "
-		 "127.0.0.1:9001, got '%s'",
-		 field, addr ? addr : "(null)");
+	         "%s: expected an IPv4 literal with a port like "
+	         "127.0.0.1:9001, got '%s'",
+	         field, addr ? addr : "(null)");
 	return CR_EINVAL;
 }
 
-static int check_peers(const struct cr_config *c, char *errbuf,
-		       size_t errlen)
+static int check_peers(const struct cr_config *c, char *errbuf, size_t errlen)
 {
 	bool self = false;
 	char field[64];
@@ -157,39 +156,39 @@ static int check_peers(const struct cr_config *c, char *errbuf,
 		snprintf(field, sizeof(field), "peers[%u].raft_address", i);
 		if (p->id == 0) {
 			snprintf(errbuf, errlen, "peers[%u].id: must be > 0",
-				 i);
+			         i);
 			return CR_EINVAL;
 		}
 		if (cr_check_raft_address(field, p->raft_address, errbuf,
-					  errlen))
+		                          errlen))
 			return CR_EINVAL;
-		if (p->api_address && strlen(p->api_address) >=
-					  CR_API_ADDR_MAX) {
+		if (p->api_address &&
+		    strlen(p->api_address) >= CR_API_ADDR_MAX) {
 			snprintf(errbuf, errlen,
-				 "peers[%u].api_address: longer than %d", i,
-				 CR_API_ADDR_MAX - 1);
+			         "peers[%u].api_address: longer than %d", i,
+			         CR_API_ADDR_MAX - 1);
 			return CR_EINVAL;
 		}
 		for (unsigned j = 0; j < i; j++) {
 			if (c->peers[j].id == p->id ||
-			    strcmp(c->peers[j].raft_address,
-				   p->raft_address) == 0) {
+			    strcmp(c->peers[j].raft_address, p->raft_address) ==
+			        0) {
 				snprintf(errbuf, errlen,
-					 "peers[%u]: id %llu or address %s "
-					 "already used by peers[%u]",
-					 i, (unsigned long long)p->id,
-					 p->raft_address, j);
+				         "peers[%u]: id %llu or address %s "
+				         "already used by peers[%u]",
+				         i, (unsigned long long)p->id,
+				         p->raft_address, j);
 				return CR_EINVAL;
 			}
 		}
 		if (p->id == c->id) {
 			if (strcmp(p->raft_address, c->raft_address) != 0) {
 				snprintf(errbuf, errlen,
-					 "peers[%u].raft_address: '%s' but "
-					 "this node (id %llu) is at '%s'",
-					 i, p->raft_address,
-					 (unsigned long long)c->id,
-					 c->raft_address);
+				         "peers[%u].raft_address: '%s' but "
+				         "this node (id %llu) is at '%s'",
+				         i, p->raft_address,
+				         (unsigned long long)c->id,
+				         c->raft_address);
 				return CR_EINVAL;
 			}
 			self = true;
@@ -197,27 +196,26 @@ static int check_peers(const struct cr_config *c, char *errbuf,
 	}
 	if (c->npeers && !self) {
 		snprintf(errbuf, errlen,
-			 "peers: this node (id %llu) is not in the bootstrap "
-			 "list",
-			 (unsigned long long)c->id);
+		         "peers: this node (id %llu) is not in the bootstrap "
+		         "list",
+		         (unsigned long long)c->id);
 		return CR_EINVAL;
 	}
 	return 0;
 }
 
-static int check_config(const struct cr_config *c, char *errbuf,
-			size_t errlen)
+static int check_config(const struct cr_config *c, char *errbuf, size_t errlen)
 {
 	if (c->id == 0) {
 		snprintf(errbuf, errlen, "id: must be > 0");
 		return CR_EINVAL;
 	}
 	if (cr_check_raft_address("raft_address", c->raft_address, errbuf,
-				  errlen))
+	                          errlen))
 		return CR_EINVAL;
 	if (c->api_address && strlen(c->api_address) >= CR_API_ADDR_MAX) {
 		snprintf(errbuf, errlen, "api_address: longer than %d",
-			 CR_API_ADDR_MAX - 1);
+		         CR_API_ADDR_MAX - 1);
 		return CR_EINVAL;
 	}
 	if (!c->data_dir || !*c->data_dir) {
@@ -225,21 +223,21 @@ static int check_config(const struct cr_config *c, char *errbuf,
 		return CR_EINVAL;
 	}
 	unsigned election = c->election_timeout_ms
-				? c->election_timeout_ms
-				: CR_ELECTION_TIMEOUT_DEFAULT;
+	                        ? c->election_timeout_ms
+	                        : CR_ELECTION_TIMEOUT_DEFAULT;
 	unsigned heartbeat = c->heartbeat_timeout_ms
-				 ? c->heartbeat_timeout_ms
-				 : CR_HEARTBEAT_TIMEOUT_DEFAULT;
+	                         ? c->heartbeat_timeout_ms
+	                         : CR_HEARTBEAT_TIMEOUT_DEFAULT;
 	if (heartbeat >= election) {
 		snprintf(errbuf, errlen,
-			 "heartbeat_timeout_ms: %u must be below "
-			 "election_timeout_ms %u",
-			 heartbeat, election);
+		         "heartbeat_timeout_ms: %u must be below "
+		         "election_timeout_ms %u",
+		         heartbeat, election);
 		return CR_EINVAL;
 	}
 	if (c->npeers && !c->peers) {
 		snprintf(errbuf, errlen, "peers: NULL with npeers %u",
-			 c->npeers);
+		         c->npeers);
 		return CR_EINVAL;
 	}
 	return check_peers(c, errbuf, errlen);
@@ -250,12 +248,12 @@ static int make_dir(const char *dir, char *errbuf, size_t errlen)
 	struct stat st;
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
 		snprintf(errbuf, errlen, "data_dir: mkdir %s: %s", dir,
-			 strerror(errno));
+		         strerror(errno));
 		return CR_EIO;
 	}
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(errbuf, errlen, "data_dir: %s is not a directory",
-			 dir);
+		         dir);
 		return CR_EIO;
 	}
 	return 0;
@@ -264,7 +262,7 @@ static int make_dir(const char *dir, char *errbuf, size_t errlen)
 /* ---- FSM hooks: adapt the FSM's to the node's ---------------------------- */
 
 static void fsm_on_applied(void *arg, uint64_t index, const cs_txn *txn,
-			   const cs_result *res)
+                           const cs_result *res)
 {
 	struct cr_node *n = arg;
 	if (n->hooks.on_applied)
@@ -275,7 +273,7 @@ static void fsm_on_restore(void *arg, uint64_t applied_index)
 {
 	struct cr_node *n = arg;
 	cr_node_log(n, CR_LOG_INFO, "state restored from a snapshot at %llu",
-		    (unsigned long long)applied_index);
+	            (unsigned long long)applied_index);
 	if (n->hooks.on_restore)
 		n->hooks.on_restore(n, applied_index, n->hooks.arg);
 }
@@ -291,9 +289,9 @@ static void copy_config(struct cr_node *n, const struct cr_config *c)
 {
 	n->id = c->id;
 	snprintf(n->raft_address, sizeof(n->raft_address), "%s",
-		 c->raft_address);
+	         c->raft_address);
 	snprintf(n->api_address, sizeof(n->api_address), "%s",
-		 c->api_address ? c->api_address : "");
+	         c->api_address ? c->api_address : "");
 	n->data_dir = strdup(c->data_dir);
 	n->npeers = c->npeers;
 	n->peers = calloc(c->npeers ? c->npeers : 1, sizeof(*n->peers));
@@ -302,19 +300,19 @@ static void copy_config(struct cr_node *n, const struct cr_config *c)
 	for (unsigned i = 0; i < c->npeers; i++) {
 		n->peers[i].id = c->peers[i].id;
 		snprintf(n->peers[i].raft_address,
-			 sizeof(n->peers[i].raft_address), "%s",
-			 c->peers[i].raft_address);
+		         sizeof(n->peers[i].raft_address), "%s",
+		         c->peers[i].raft_address);
 		snprintf(n->peers[i].api_address,
-			 sizeof(n->peers[i].api_address), "%s",
-			 c->peers[i].api_address ? c->peers[i].api_address
-						 : "");
+		         sizeof(n->peers[i].api_address), "%s",
+		         c->peers[i].api_address ? c->peers[i].api_address
+		                                 : "");
 	}
 	if (c->hooks)
 		n->hooks = *c->hooks;
 	n->batch_max_txns =
 	    c->batch_max_txns ? c->batch_max_txns : CR_BATCH_MAX_TXNS_DEFAULT;
 	n->batch_max_bytes = c->batch_max_bytes ? c->batch_max_bytes
-						: CR_BATCH_MAX_BYTES_DEFAULT;
+	                                        : CR_BATCH_MAX_BYTES_DEFAULT;
 	/* Batch ids: a random start per incarnation, so an old entry
 	 * replayed after a restart never matches a batch waiting now. */
 	if (getrandom(&n->next_batch_id, sizeof(n->next_batch_id), 0) !=
@@ -371,8 +369,8 @@ static int bootstrap(struct cr_node *n, char *errbuf, size_t errlen)
 	raft_configuration_init(&conf);
 	for (unsigned i = 0; i < n->npeers && rv == 0; i++)
 		rv = raft_configuration_add(&conf, n->peers[i].id,
-					    n->peers[i].raft_address,
-					    RAFT_VOTER);
+		                            n->peers[i].raft_address,
+		                            RAFT_VOTER);
 	if (rv == 0)
 		rv = raft_bootstrap(&n->raft, &conf);
 	raft_configuration_close(&conf);
@@ -380,7 +378,7 @@ static int bootstrap(struct cr_node *n, char *errbuf, size_t errlen)
 		return 0; /* already has state: a restart */
 	if (rv != 0) {
 		snprintf(errbuf, errlen, "bootstrap %u voters in %s: %s",
-			 n->npeers, n->data_dir, raft_errmsg(&n->raft));
+		         n->npeers, n->data_dir, raft_errmsg(&n->raft));
 		return cr_error_from_raft(rv);
 	}
 	cr_node_log(n, CR_LOG_INFO, "bootstrapped %u voters", n->npeers);
@@ -391,29 +389,29 @@ static void apply_settings(struct cr_node *n, const struct cr_config *c)
 {
 	struct raft *r = &n->raft;
 	raft_set_election_timeout(r, c->election_timeout_ms
-					 ? c->election_timeout_ms
-					 : CR_ELECTION_TIMEOUT_DEFAULT);
+	                                 ? c->election_timeout_ms
+	                                 : CR_ELECTION_TIMEOUT_DEFAULT);
 	raft_set_heartbeat_timeout(r, c->heartbeat_timeout_ms
-					  ? c->heartbeat_timeout_ms
-					  : CR_HEARTBEAT_TIMEOUT_DEFAULT);
+	                                  ? c->heartbeat_timeout_ms
+	                                  : CR_HEARTBEAT_TIMEOUT_DEFAULT);
 	raft_set_snapshot_threshold(r, c->snapshot_threshold
-					   ? c->snapshot_threshold
-					   : CR_SNAPSHOT_THRESHOLD_DEFAULT);
+	                                   ? c->snapshot_threshold
+	                                   : CR_SNAPSHOT_THRESHOLD_DEFAULT);
 	raft_set_snapshot_trailing(r, c->snapshot_trailing
-					  ? c->snapshot_trailing
-					  : CR_SNAPSHOT_TRAILING_DEFAULT);
+	                                  ? c->snapshot_trailing
+	                                  : CR_SNAPSHOT_TRAILING_DEFAULT);
 	raft_set_pre_vote(r, !c->no_pre_vote);
 	/* After raft_init, which resets I/O sizes (notes §2). */
 	raft_uv_set_segment_size(&n->io, c->segment_size
-					     ? c->segment_size
-					     : CR_SEGMENT_SIZE_DEFAULT);
+	                                     ? c->segment_size
+	                                     : CR_SEGMENT_SIZE_DEFAULT);
 }
 
 static void node_pre(void *arg);
 static void node_drained(void *arg);
 
-int cr_node_init(cr_node **out, struct ev_loop *loop,
-		 const struct cr_config *c, char *errbuf, size_t errlen)
+int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
+                 char *errbuf, size_t errlen)
 {
 	*out = NULL;
 	int rv = check_config(c, errbuf, errlen);
@@ -428,7 +426,7 @@ int cr_node_init(cr_node **out, struct ev_loop *loop,
 	copy_config(n, c);
 	cr_entry_init(&n->queue.entry);
 	struct cr_fsm_hooks fh = {cr_batch_claim, fsm_on_applied,
-				  fsm_on_restore, fsm_log, n};
+	                          fsm_on_restore, fsm_log, n};
 	cr_fsm_init(&n->fsm, &c->state, &fh);
 	if (cr_bridge_init(&n->bridge, loop, errbuf, errlen) != 0) {
 		free_node(n);
@@ -439,25 +437,24 @@ int cr_node_init(cr_node **out, struct ev_loop *loop,
 	n->bridge.arg = n;
 	if ((rv = cr_transport_init(&n->transport, &n->bridge.uv)) != 0) {
 		snprintf(errbuf, errlen, "raft tcp transport: %s",
-			 raft_strerror(rv));
+		         raft_strerror(rv));
 		teardown_before_raft(n, false, false);
 		return CR_EIO;
 	}
 	if ((rv = raft_uv_init(&n->io, &n->bridge.uv, n->data_dir,
-			       &n->transport.iface)) != 0) {
+	                       &n->transport.iface)) != 0) {
 		snprintf(errbuf, errlen, "raft io in %s: %s", n->data_dir,
-			 n->io.errmsg);
+		         n->io.errmsg);
 		teardown_before_raft(n, false, true);
 		return CR_EIO;
 	}
 	if ((rv = raft_init(&n->raft, &n->io, &n->fsm.fsm, n->id,
-			    n->raft_address)) != 0) {
+	                    n->raft_address)) != 0) {
 		snprintf(errbuf, errlen, "raft init (id %llu, %s, %s): %s",
-			 (unsigned long long)n->id, n->raft_address,
-			 n->data_dir, raft_errmsg(&n->raft));
+		         (unsigned long long)n->id, n->raft_address,
+		         n->data_dir, raft_errmsg(&n->raft));
 		teardown_before_raft(n, true, true);
-		return cr_error_from_raft(rv) == CR_EINVAL ? CR_EINVAL
-							   : CR_EIO;
+		return cr_error_from_raft(rv) == CR_EINVAL ? CR_EINVAL : CR_EIO;
 	}
 	cr_fsm_bind(&n->fsm, &n->raft);
 	if ((rv = bootstrap(n, errbuf, errlen)) != 0) {
@@ -475,12 +472,12 @@ int cr_node_start(cr_node *n, char *errbuf, size_t errlen)
 {
 	if (n->close_requested) {
 		snprintf(errbuf, errlen, "node %llu is closing",
-			 (unsigned long long)n->id);
+		         (unsigned long long)n->id);
 		return CR_ESHUTDOWN;
 	}
 	if (n->started) {
 		snprintf(errbuf, errlen, "node %llu already started",
-			 (unsigned long long)n->id);
+		         (unsigned long long)n->id);
 		return CR_EINVAL;
 	}
 	int rv = raft_start(&n->raft);
@@ -493,18 +490,18 @@ int cr_node_start(cr_node *n, char *errbuf, size_t errlen)
 		if (!*msg)
 			msg = n->transport.iface.errmsg;
 		snprintf(errbuf, errlen, "raft start (id %llu, %s, %s): %s",
-			 (unsigned long long)n->id, n->raft_address,
-			 n->data_dir,
-			 *msg ? msg
-			      : "I/O error (is the raft address free to "
-				"listen on, the data dir readable?)");
+		         (unsigned long long)n->id, n->raft_address,
+		         n->data_dir,
+		         *msg ? msg
+		              : "I/O error (is the raft address free to "
+		                "listen on, the data dir readable?)");
 		return CR_EIO;
 	}
 	n->started = true;
 	cr_node_log(n, CR_LOG_INFO,
-		    "started at %s, data in %s, applied index %llu",
-		    n->raft_address, n->data_dir,
-		    (unsigned long long)raft_last_applied(&n->raft));
+	            "started at %s, data in %s, applied index %llu",
+	            n->raft_address, n->data_dir,
+	            (unsigned long long)raft_last_applied(&n->raft));
 	cr_bridge_kick(&n->bridge);
 	return 0;
 }
@@ -530,13 +527,12 @@ static void on_election_barrier(struct raft_barrier *req, int status)
 		n->barrier_term = 0; /* the next poll retries if still leader */
 		return;
 	}
-	if (raft_state(&n->raft) != RAFT_LEADER ||
-	    n->raft.current_term != term)
+	if (raft_state(&n->raft) != RAFT_LEADER || n->raft.current_term != term)
 		return;
 	n->trusted = true;
 	cr_node_log(n, CR_LOG_INFO, "leader of term %llu, trusted at %llu",
-		    (unsigned long long)term,
-		    (unsigned long long)raft_last_applied(&n->raft));
+	            (unsigned long long)term,
+	            (unsigned long long)raft_last_applied(&n->raft));
 	cr_members_refresh(n);
 	if (n->hooks.on_trusted)
 		n->hooks.on_trusted(n, term, n->hooks.arg);
@@ -572,8 +568,8 @@ static void poll_role(struct cr_node *n)
 		enum cr_role old = n->role;
 		n->role = now;
 		cr_node_log(n, CR_LOG_INFO, "role %s -> %s (term %llu)",
-			    cr_role_name(old), cr_role_name(now),
-			    (unsigned long long)term);
+		            cr_role_name(old), cr_role_name(now),
+		            (unsigned long long)term);
 		if (n->hooks.on_role)
 			n->hooks.on_role(n, old, now, n->hooks.arg);
 	}
@@ -721,15 +717,15 @@ static const char *api_address_of(const struct cr_node *n, uint64_t id)
 }
 
 static void fill_member(const struct cr_node *n, const struct raft_server *s,
-			struct cr_member *out)
+                        struct cr_member *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->id = s->id;
 	out->role = member_role(s->role);
 	snprintf(out->raft_address, sizeof(out->raft_address), "%s",
-		 s->address);
+	         s->address);
 	snprintf(out->api_address, sizeof(out->api_address), "%s",
-		 api_address_of(n, s->id));
+	         api_address_of(n, s->id));
 }
 
 uint64_t cr_node_leader(const cr_node *n, struct cr_member *out)
@@ -747,10 +743,10 @@ uint64_t cr_node_leader(const cr_node *n, struct cr_member *out)
 			fill_member(n, &conf->servers[i], out);
 	out->id = id;
 	snprintf(out->raft_address, sizeof(out->raft_address), "%s",
-		 addr ? addr : "");
+	         addr ? addr : "");
 	if (!out->api_address[0])
 		snprintf(out->api_address, sizeof(out->api_address), "%s",
-			 api_address_of(n, id));
+		         api_address_of(n, id));
 	return id;
 }
 

@@ -8,7 +8,7 @@
 #include "cr_node.h"
 
 #define CONTAINER(ptr, type, field)                                            \
-	((type *)(void *)((char *)(ptr) - offsetof(type, field)))
+	((type *)(void *)((char *)(ptr)-offsetof(type, field)))
 
 /* A connect request of ours wrapping raft's, so we see the stream first. */
 struct connect_req {
@@ -23,18 +23,18 @@ static void nodelay(struct uv_stream_s *stream)
 }
 
 static int t_init(struct raft_uv_transport *iface, raft_id id,
-		  const char *address)
+                  const char *address)
 {
 	struct cr_transport *t = CONTAINER(iface, struct cr_transport, iface);
 	int rv = t->tcp.init(&t->tcp, id, address);
 	if (rv != 0)
 		snprintf(iface->errmsg, sizeof(iface->errmsg), "%s",
-			 t->tcp.errmsg);
+		         t->tcp.errmsg);
 	return rv;
 }
 
 static void on_accept(struct raft_uv_transport *tcp, raft_id id,
-		      const char *address, struct uv_stream_s *stream)
+                      const char *address, struct uv_stream_s *stream)
 {
 	struct cr_transport *t = CONTAINER(tcp, struct cr_transport, tcp);
 	nodelay(stream);
@@ -48,12 +48,12 @@ static int t_listen(struct raft_uv_transport *iface, raft_uv_accept_cb cb)
 	int rv = t->tcp.listen(&t->tcp, on_accept);
 	if (rv != 0)
 		snprintf(iface->errmsg, sizeof(iface->errmsg), "%s",
-			 t->tcp.errmsg);
+		         t->tcp.errmsg);
 	return rv;
 }
 
 static void on_connect(struct raft_uv_connect *inner,
-		       struct uv_stream_s *stream, int status)
+                       struct uv_stream_s *stream, int status)
 {
 	struct connect_req *req = inner->data;
 	struct raft_uv_connect *outer = req->outer;
@@ -64,8 +64,8 @@ static void on_connect(struct raft_uv_connect *inner,
 }
 
 static int t_connect(struct raft_uv_transport *iface,
-		     struct raft_uv_connect *outer, raft_id id,
-		     const char *address, raft_uv_connect_cb cb)
+                     struct raft_uv_connect *outer, raft_id id,
+                     const char *address, raft_uv_connect_cb cb)
 {
 	struct cr_transport *t = CONTAINER(iface, struct cr_transport, iface);
 	struct connect_req *req = malloc(sizeof(*req));
@@ -78,7 +78,7 @@ static int t_connect(struct raft_uv_transport *iface,
 	if (rv != 0) {
 		free(req); /* its callback never runs */
 		snprintf(iface->errmsg, sizeof(iface->errmsg), "%s",
-			 t->tcp.errmsg);
+		         t->tcp.errmsg);
 	}
 	return rv;
 }
@@ -91,7 +91,7 @@ static void on_close(struct raft_uv_transport *tcp)
 }
 
 static void t_close(struct raft_uv_transport *iface,
-		    raft_uv_transport_close_cb cb)
+                    raft_uv_transport_close_cb cb)
 {
 	struct cr_transport *t = CONTAINER(iface, struct cr_transport, iface);
 	t->close_cb = cb;

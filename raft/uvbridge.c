@@ -75,7 +75,7 @@ static void on_prepare(EV_P_ ev_prepare *w, int revents)
 }
 
 int cr_bridge_init(struct cr_bridge *b, struct ev_loop *ev, char *errbuf,
-		   size_t errlen)
+                   size_t errlen)
 {
 	memset(b, 0, sizeof(*b));
 	b->ev = ev;

@@ -10,13 +10,16 @@
 #include <string.h>
 
 #define BINARY_TXN "application/x-cell-txn"
-#define RESEND_DELAY 0.25 /* s between attempts while the cell has no leader */
-#define RESEND_MAX 40     /* about ten seconds of them */
+/* seconds between attempts while the cell has no leader, and how many:
+ * about ten seconds of them */
+#define RESEND_DELAY 0.25
+#define RESEND_MAX   40
 
 const char *cell_url(struct sched *s)
 {
 	struct cr_member leader;
-	if (s->node && cr_node_leader(s->node, &leader) && leader.api_address[0]) {
+	if (s->node && cr_node_leader(s->node, &leader) &&
+	    leader.api_address[0]) {
 		static char url[CR_API_ADDR_MAX];
 		snprintf(url, sizeof(url), "%s", leader.api_address);
 		return url;
@@ -27,7 +30,7 @@ const char *cell_url(struct sched *s)
 /* ---- posting a transaction, with resends ---- */
 
 typedef void (*txn_done_fn)(struct sched *s, void *arg, int status,
-			    const cs_result *res, const char *err);
+                            const cs_result *res, const char *err);
 
 struct post {
 	struct sched *s;
@@ -53,7 +56,7 @@ static void post_unlink(struct post *p)
 }
 
 static void post_end(struct post *p, int status, const cs_result *res,
-		     const char *err)
+                     const char *err)
 {
 	post_unlink(p);
 	p->done(p->s, p->arg, status, res, err);
@@ -97,7 +100,7 @@ static void post_retry(struct post *p, const char *why)
 }
 
 static void post_answer(void *arg, int status, struct cc_response *resp,
-			const char *errmsg)
+                        const char *errmsg)
 {
 	struct post *p = arg;
 	if (status == CC_ESTATE) { /* the client closed: we are exiting */
@@ -113,13 +116,14 @@ static void post_answer(void *arg, int status, struct cc_response *resp,
 		return;
 	}
 	char err[CS_ERRMSG_SIZE] = "";
-	json_t *j = resp->status == 200 ? cc_response_json(resp, err, sizeof(err))
-					 : NULL;
+	json_t *j = resp->status == 200
+	                ? cc_response_json(resp, err, sizeof(err))
+	                : NULL;
 	cs_result res;
 	if (!j || cs_result_decode(j, &res, err, sizeof(err))) {
 		char why[CS_ERRMSG_SIZE + 64];
 		snprintf(why, sizeof(why), "HTTP %ld: %s", resp->status,
-			 err[0] ? err : resp->body);
+		         err[0] ? err : resp->body);
 		json_decref(j);
 		post_end(p, CC_EPROTO, NULL, why);
 		return;
@@ -134,14 +138,13 @@ static void post_send(struct post *p)
 	char url[CR_API_ADDR_MAX + 16];
 	snprintf(url, sizeof(url), "%s/v1/txn", cell_url(p->s));
 	int rc = cc_aclient_request(p->s->http, "POST", url, BINARY_TXN,
-				    p->body, p->len, post_answer, p);
+	                            p->body, p->len, post_answer, p);
 	if (rc)
 		post_end(p, rc, NULL, "the transaction could not be sent");
 }
 
 /* Takes txn (freed here). */
-static void post_txn(struct sched *s, cs_txn *txn, txn_done_fn done,
-		     void *arg)
+static void post_txn(struct sched *s, cs_txn *txn, txn_done_fn done, void *arg)
 {
 	struct post *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -160,15 +163,15 @@ static cs_txn *new_txn(struct sched *s, const char *what)
 {
 	char id[CS_ID_MAX];
 	snprintf(id, sizeof(id), "%s.%s.%llx.%llu", s->cfg.name, what,
-		 (unsigned long long)s->boot_ms,
-		 (unsigned long long)++s->txn_serial);
+	         (unsigned long long)s->boot_ms,
+	         (unsigned long long)++s->txn_serial);
 	return cs_txn_new(id, s->cfg.name, CS_INCREMENTAL, CS_FINE);
 }
 
 /* ---- the core's transactions ---- */
 
 static void core_done(struct sched *s, void *arg, int status,
-		      const cs_result *res, const char *err)
+                      const cs_result *res, const char *err)
 {
 	uint64_t ticket = (uint64_t)(uintptr_t)arg;
 	if (status && status != CC_ESTATE)
@@ -187,7 +190,7 @@ void cell_submit(void *arg, cs_txn *txn, uint64_t ticket)
 static bool in_flight; /* a join, register or heartbeat request */
 
 static void register_done(struct sched *s, void *arg, int status,
-			  const cs_result *res, const char *err)
+                          const cs_result *res, const char *err)
 {
 	(void)arg;
 	in_flight = false;
@@ -195,8 +198,9 @@ static void register_done(struct sched *s, void *arg, int status,
 		CC_WARN("registering: %s (trying again)", err);
 	else if (!res->accepted)
 		CC_WARN("registering: rejected: %s",
-			res->ops[0].detail ? res->ops[0].detail
-					   : cs_reason_name(res->ops[0].reason));
+		        res->ops[0].detail
+		            ? res->ops[0].detail
+		            : cs_reason_name(res->ops[0].reason));
 	(void)s; /* the replica's registry says when it took effect */
 }
 
@@ -204,9 +208,9 @@ static void send_register(struct sched *s)
 {
 	cs_txn *t = new_txn(s, "register");
 	struct cs_sched_spec spec = {.name = s->cfg.name,
-				     .class_name = s->cfg.class_name,
-				     .policy = s->cfg.policy,
-				     .member = s->cfg.id};
+	                             .class_name = s->cfg.class_name,
+	                             .policy = s->cfg.policy,
+	                             .member = s->cfg.id};
 	cs_txn_sched_register(t, &spec);
 	in_flight = true;
 	post_txn(s, t, register_done, NULL);
@@ -225,7 +229,7 @@ static bool am_member(struct sched *s)
 }
 
 static void join_answer(void *arg, int status, struct cc_response *resp,
-			const char *errmsg)
+                        const char *errmsg)
 {
 	struct sched *s = arg;
 	in_flight = false;
@@ -233,13 +237,13 @@ static void join_answer(void *arg, int status, struct cc_response *resp,
 		return;
 	if (!status && resp->status == 200) {
 		CC_INFO("joined the cell as standby %llu",
-			(unsigned long long)s->cfg.id);
+		        (unsigned long long)s->cfg.id);
 		s->phase = PHASE_REGISTERING;
 		send_register(s);
 		return;
 	}
 	CC_WARN("joining through %s: %s (trying again)", cell_url(s),
-		status ? errmsg : resp->body);
+	        status ? errmsg : resp->body);
 	s->next_url++;
 }
 
@@ -250,16 +254,16 @@ void cell_join(struct sched *s)
 		send_register(s);
 		return;
 	}
-	json_t *b = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)s->cfg.id,
-			      "raft_address", s->cfg.raft_address,
-			      "api_address", s->cfg.advertise, "role",
-			      "standby");
+	json_t *b =
+	    json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)s->cfg.id,
+	              "raft_address", s->cfg.raft_address, "api_address",
+	              s->cfg.advertise, "role", "standby");
 	char *body = json_dumps(b, JSON_COMPACT);
 	json_decref(b);
 	char url[CR_API_ADDR_MAX + 16];
 	snprintf(url, sizeof(url), "%s/v1/members", cell_url(s));
 	in_flight = cc_aclient_request(s->http, "POST", url, "application/json",
-				       body, strlen(body), join_answer, s) == 0;
+	                               body, strlen(body), join_answer, s) == 0;
 	free(body);
 }
 
@@ -269,8 +273,7 @@ static bool listed(const json_t *a, const char *name)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(a, i, v)
-	{
+	json_array_foreach (a, i, v) {
 		if (json_is_string(v) && !strcmp(json_string_value(v), name))
 			return true;
 	}
@@ -278,7 +281,7 @@ static bool listed(const json_t *a, const char *name)
 }
 
 static void heartbeat_answer(void *arg, int status, struct cc_response *resp,
-			     const char *errmsg)
+                             const char *errmsg)
 {
 	struct sched *s = arg;
 	in_flight = false;
@@ -307,9 +310,9 @@ static void send_heartbeat(struct sched *s)
 	json_decref(b);
 	char url[CR_API_ADDR_MAX + 16];
 	snprintf(url, sizeof(url), "%s/v1/heartbeat", cell_url(s));
-	in_flight = cc_aclient_request(s->http, "POST", url, "application/json",
-				       body, strlen(body), heartbeat_answer,
-				       s) == 0;
+	in_flight =
+	    cc_aclient_request(s->http, "POST", url, "application/json", body,
+	                       strlen(body), heartbeat_answer, s) == 0;
 	free(body);
 }
 
@@ -356,13 +359,13 @@ static void close_now(struct sched *s)
 }
 
 static void left_answer(void *arg, int status, struct cc_response *resp,
-			const char *errmsg)
+                        const char *errmsg)
 {
 	struct sched *s = arg;
 	if (status != CC_ESTATE) {
 		if (status || resp->status != 200)
 			CC_WARN("leaving the membership: %s",
-				status ? errmsg : resp->body);
+			        status ? errmsg : resp->body);
 		else
 			CC_INFO("left the membership");
 	}
@@ -370,7 +373,7 @@ static void left_answer(void *arg, int status, struct cc_response *resp,
 }
 
 static void unregister_done(struct sched *s, void *arg, int status,
-			    const cs_result *res, const char *err)
+                            const cs_result *res, const char *err)
 {
 	(void)arg;
 	if (status == CC_ESTATE)
@@ -379,12 +382,12 @@ static void unregister_done(struct sched *s, void *arg, int status,
 		CC_WARN("unregistering: %s", err);
 	else
 		CC_INFO("unregistered at index %llu",
-			(unsigned long long)res->index);
+		        (unsigned long long)res->index);
 	char url[CR_API_ADDR_MAX + 48];
 	snprintf(url, sizeof(url), "%s/v1/members/%llu", cell_url(s),
-		 (unsigned long long)s->cfg.id);
+	         (unsigned long long)s->cfg.id);
 	if (cc_aclient_request(s->http, "DELETE", url, NULL, NULL, 0,
-			       left_answer, s))
+	                       left_answer, s))
 		close_now(s);
 }
 
@@ -393,7 +396,7 @@ static void on_leave_deadline(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)loop;
 	(void)revents;
 	CC_WARN("could not leave the cell in time: closing anyway (the "
-		"leader drops this scheduler when its lease expires)");
+	        "leader drops this scheduler when its lease expires)");
 	close_now(t->data);
 }
 

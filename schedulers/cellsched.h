@@ -41,12 +41,12 @@ enum sp_rank { SP_RANK_MOST_ROOM, SP_RANK_BEST_FIT };
 
 struct sp_policy {
 	const char *name;
-	enum cs_mode mode;      /* for non-gang jobs; gangs are all_or_nothing */
-	unsigned choices;       /* sample size d; 0: consider every machine */
+	enum cs_mode mode; /* for non-gang jobs; gangs are all_or_nothing */
+	unsigned choices;  /* sample size d; 0: consider every machine */
 	enum sp_rank rank;
-	bool spread;            /* penalise failure domains the job uses */
-	bool preempt;           /* may evict strictly lower priorities */
-	unsigned retry_budget;  /* conflict rounds without progress, then park */
+	bool spread;           /* penalise failure domains the job uses */
+	bool preempt;          /* may evict strictly lower priorities */
+	unsigned retry_budget; /* conflict rounds without progress, then park */
 };
 
 /* The built-in policies ("batch", "service"), or NULL. Static storage. */
@@ -75,11 +75,11 @@ uint32_t sp_claims_count(const sp_claims *c, uint32_t slot);
 /* ---- one decision ---------------------------------------------------------*/
 struct sp_params {
 	const struct sp_policy *policy; /* required */
-	int mode;              /* a cs_mode overriding the policy's, or -1 */
-	enum cs_detect detect; /* coarse: place ops must not race in-flight
-				  ones on a machine, so those are skipped */
+	int mode;                 /* a cs_mode overriding the policy's, or -1 */
+	enum cs_detect detect;    /* coarse: place ops must not race in-flight
+	                             ones on a machine, so those are skipped */
 	const char *spread_label; /* failure-domain label key, e.g. "zone" */
-	uint32_t max_tasks;    /* places per transaction (gangs: all) */
+	uint32_t max_tasks;       /* places per transaction (gangs: all) */
 };
 
 struct sp_claim {
@@ -88,11 +88,11 @@ struct sp_claim {
 };
 
 struct sp_decision {
-	cs_txn *txn;           /* owned; NULL when nothing is to be committed */
-	uint32_t places;       /* place ops in txn */
-	uint32_t unplaced;     /* pending tasks left without a machine now */
+	cs_txn *txn;       /* owned; NULL when nothing is to be committed */
+	uint32_t places;   /* place ops in txn */
+	uint32_t unplaced; /* pending tasks left without a machine now */
 	struct sp_claim *claims; /* owned; places entries: what each place op
-				    asks for, in op order */
+	                            asks for, in op order */
 };
 void sp_decision_clear(struct sp_decision *d); /* frees; zeroes it */
 
@@ -106,16 +106,16 @@ void sp_planner_free(sp_planner *p); /* NULL is fine */
  * txn_id and origin go on the transaction (copied). A gang job gets all of
  * its pending tasks placed or no transaction at all. *out is overwritten. */
 void sp_decide(sp_planner *p, const cs_state *s, const struct cs_job *job,
-	       const sp_claims *claims, const struct sp_params *params,
-	       uint64_t *rng, const char *txn_id, const char *origin,
-	       struct sp_decision *out);
+               const sp_claims *claims, const struct sp_params *params,
+               uint64_t *rng, const char *txn_id, const char *origin,
+               struct sp_decision *out);
 
 /* True when no pending task of job can ever fit as the cell is now, even
  * with every machine empty and up: no machine passes its pool and label
  * constraints, none is big enough, or a distinct job has more tasks than
  * such machines. why gets a sentence for the job's note. */
 bool sp_never_fits(const cs_state *s, const struct cs_job *job, char *why,
-		   size_t len);
+                   size_t len);
 
 /* xorshift64*: the one generator of the library (deterministic per seed). */
 uint64_t sp_rand(uint64_t *state);
@@ -142,33 +142,33 @@ struct sp_io {
 };
 
 struct sp_core_config {
-	const char *name;       /* this scheduler's registered name (copied) */
-	const char *class_name; /* the job class it serves (copied) */
+	const char *name;        /* this scheduler's registered name (copied) */
+	const char *class_name;  /* the job class it serves (copied) */
 	struct sp_params params; /* policy etc.; strings copied */
-	uint32_t max_inflight;  /* transactions in flight at once; 0: 8 */
-	uint64_t think_job_us;  /* Omega's t_job */
-	uint64_t think_task_us; /* and t_task, per task placed */
-	uint64_t seed;          /* randomness of the batch sampler */
-	cc_metrics *metrics;    /* borrowed; NULL: none exported */
+	uint32_t max_inflight;   /* transactions in flight at once; 0: 8 */
+	uint64_t think_job_us;   /* Omega's t_job */
+	uint64_t think_task_us;  /* and t_task, per task placed */
+	uint64_t seed;           /* randomness of the batch sampler */
+	cc_metrics *metrics;     /* borrowed; NULL: none exported */
 };
 
 typedef struct sp_core sp_core;
 sp_core *sp_core_new(const struct sp_core_config *cfg, const struct sp_io *io);
 void sp_core_free(sp_core *c); /* NULL is fine; in-flight tickets are
-				  forgotten (their answers are ignored) */
+                                  forgotten (their answers are ignored) */
 
 /* The replica applied txn as entry index with result res (borrowed; its
  * change list must be on: cs_state_track_changes). Returns true when it
  * changed the scheduler registry. */
 bool sp_core_applied(sp_core *c, uint64_t index, const cs_txn *txn,
-		     const cs_result *res);
+                     const cs_result *res);
 /* The replica was replaced by a snapshot, or this scheduler's registration
  * changed: forget claims and what was known, and look at every job again. */
 void sp_core_reset(sp_core *c);
 /* The answer to ticket: status 0 and the verdicts in res (borrowed), or an
  * error (outcome unknown; res NULL). */
 void sp_core_committed(sp_core *c, uint64_t ticket, int status,
-		       const cs_result *res);
+                       const cs_result *res);
 /* Decides and submits what it can now. Returns microseconds until it wants
  * to run again (think time running out), or -1 when only news (an apply,
  * an answer) can give it work. */
@@ -182,11 +182,11 @@ struct sp_stats {
 	uint64_t txns_progress;   /* ... with at least one op accepted */
 	uint64_t places_tried, places_rejected;
 	uint64_t tasks_placed;
-	uint64_t retries;         /* decisions re-made after a rejection */
+	uint64_t retries; /* decisions re-made after a rejection */
 	uint64_t decisions;
-	uint64_t notes;           /* job notes written */
+	uint64_t notes; /* job notes written */
 	uint32_t owned, queued, inflight, parked;
-	double busy_seconds;      /* deciding and thinking */
+	double busy_seconds; /* deciding and thinking */
 };
 void sp_core_stats(const sp_core *c, struct sp_stats *out);
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 struct sp_claims {
-	cs_res *res;      /* cap entries */
-	uint32_t *count;  /* cap entries: claims on the slot */
+	cs_res *res;     /* cap entries */
+	uint32_t *count; /* cap entries: claims on the slot */
 	uint32_t cap;
 };
 
@@ -59,9 +59,8 @@ void sp_claims_drop(sp_claims *c, uint32_t slot, const cs_res *r)
 	if (slot >= c->cap)
 		return;
 	for (int i = 0; i < CS_RES_MAX; i++)
-		c->res[slot].v[i] -= r->v[i] < c->res[slot].v[i]
-					 ? r->v[i]
-					 : c->res[slot].v[i];
+		c->res[slot].v[i] -=
+		    r->v[i] < c->res[slot].v[i] ? r->v[i] : c->res[slot].v[i];
 	if (c->count[slot])
 		c->count[slot]--;
 }

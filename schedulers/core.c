@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ERROR_BACKOFF_US 500000 /* after a failed submit, before deciding */
-#define COOL_DOWN_US 1000000    /* after the retry budget is spent */
+#define ERROR_BACKOFF_US 500000  /* after a failed submit, before deciding */
+#define COOL_DOWN_US     1000000 /* after the retry budget is spent */
 
 /* A transaction this core submitted, until its entry is applied. */
 struct flight {
@@ -23,10 +23,10 @@ struct flight {
 	struct sjob *job;        /* NULL for a note */
 	struct sp_claim *claims; /* owned; dropped once applied */
 	uint32_t nclaims;
-	uint8_t *kinds;          /* owned: the op kinds, for the verdicts */
+	uint8_t *kinds; /* owned: the op kinds, for the verdicts */
 	uint32_t nops;
 	bool answered;
-	uint64_t index;          /* the entry that decided it, once answered */
+	uint64_t index; /* the entry that decided it, once answered */
 };
 
 struct sp_core {
@@ -128,43 +128,46 @@ static void register_metrics(sp_core *c, cc_metrics *m)
 	    "outcome");
 	c->m_conflicts = cc_counter_vec_new(
 	    m, "cellsched_conflicts_total",
-	    "Rejected ops of this scheduler's transactions, by reason", "reason");
+	    "Rejected ops of this scheduler's transactions, by reason",
+	    "reason");
 	cc_gauge_fn_new(m, "cellsched_conflict_fraction",
-			"Transactions with a rejected op per transaction that "
-			"committed something (Omega's conflict fraction)",
-			g_conflict_fraction, c);
+	                "Transactions with a rejected op per transaction that "
+	                "committed something (Omega's conflict fraction)",
+	                g_conflict_fraction, c);
 	cc_gauge_fn_new(m, "cellsched_task_conflict_fraction",
-			"Rejected placements per attempted placement",
-			g_task_conflict_fraction, c);
+	                "Rejected placements per attempted placement",
+	                g_task_conflict_fraction, c);
 	cc_gauge_fn_new(m, "cellsched_retries_total",
-			"Decisions re-made after a rejection", g_retries, c);
+	                "Decisions re-made after a rejection", g_retries, c);
 	cc_gauge_fn_new(m, "cellsched_tasks_placed_total",
-			"Placements this scheduler committed", g_tasks_placed, c);
+	                "Placements this scheduler committed", g_tasks_placed,
+	                c);
 	cc_gauge_fn_new(m, "cellsched_places_tried_total",
-			"Placements sent in transactions answered so far",
-			g_places_tried, c);
+	                "Placements sent in transactions answered so far",
+	                g_places_tried, c);
 	cc_gauge_fn_new(m, "cellsched_places_rejected_total",
-			"Placements the cell rejected (conflicts)",
-			g_places_rejected, c);
+	                "Placements the cell rejected (conflicts)",
+	                g_places_rejected, c);
 	cc_gauge_fn_new(m, "cellsched_decisions_total",
-			"Jobs decided (one transaction each at most)",
-			g_decisions, c);
+	                "Jobs decided (one transaction each at most)",
+	                g_decisions, c);
 	cc_gauge_fn_new(m, "cellsched_notes_total",
-			"Job notes written (why a job is pending)", g_notes, c);
-	cc_gauge_fn_new(m, "cellsched_parked_jobs",
-			"Jobs waiting for capacity or for a machine they fit on",
-			g_parked, c);
-	cc_gauge_fn_new(m, "cellsched_queued_jobs", "Jobs waiting for a decision",
-			g_queued, c);
+	                "Job notes written (why a job is pending)", g_notes, c);
+	cc_gauge_fn_new(
+	    m, "cellsched_parked_jobs",
+	    "Jobs waiting for capacity or for a machine they fit on", g_parked,
+	    c);
+	cc_gauge_fn_new(m, "cellsched_queued_jobs",
+	                "Jobs waiting for a decision", g_queued, c);
 	cc_gauge_fn_new(m, "cellsched_inflight_txns",
-			"Transactions submitted and not yet applied locally",
-			g_inflight, c);
+	                "Transactions submitted and not yet applied locally",
+	                g_inflight, c);
 	cc_gauge_fn_new(m, "cellsched_busy_seconds_total",
-			"Time spent deciding and thinking", g_busy_seconds, c);
+	                "Time spent deciding and thinking", g_busy_seconds, c);
 	cc_gauge_fn_new(m, "cellsched_busyness",
-			"Fraction of the time since start spent deciding and "
-			"thinking (Omega's scheduler busyness)",
-			g_busyness, c);
+	                "Fraction of the time since start spent deciding and "
+	                "thinking (Omega's scheduler busyness)",
+	                g_busyness, c);
 	c->m_wait = cc_histogram_new(
 	    m, "cellsched_job_wait_seconds",
 	    "From a job's submission to this scheduler's first attempt at it",
@@ -325,7 +328,7 @@ static void drop_ended(sp_core *c, const char *name)
 {
 	struct sjob *j = sj_find(&c->jobs, name);
 	if (j && (j->where == SJ_PARKED || j->where == SJ_NEVER ||
-		  j->where == SJ_COOLING))
+	          j->where == SJ_COOLING))
 		forget(c, j);
 }
 
@@ -358,16 +361,16 @@ static void note_change(sp_core *c, const struct cs_change *ch)
 }
 
 bool sp_core_applied(sp_core *c, uint64_t index, const cs_txn *txn,
-		     const cs_result *res)
+                     const cs_result *res)
 {
 	bool registry = false;
 	for (uint32_t i = 0; i < res->nchanges; i++)
 		note_change(c, &res->changes[i]);
 	for (uint32_t i = 0; txn && i < txn->nops && i < res->nops; i++)
-		registry = registry ||
-			   ((txn->ops[i].kind == CS_OP_SCHED_REGISTER ||
-			     txn->ops[i].kind == CS_OP_SCHED_UNREGISTER) &&
-			    res->ops[i].reason == CS_R_OK);
+		registry =
+		    registry || ((txn->ops[i].kind == CS_OP_SCHED_REGISTER ||
+		                  txn->ops[i].kind == CS_OP_SCHED_UNREGISTER) &&
+		                 res->ops[i].reason == CS_R_OK);
 	c->rescan = c->rescan || registry;
 	/* one entry holds many transactions: flights end once per index */
 	if (index == c->flights_checked)
@@ -398,8 +401,8 @@ static struct flight *flight_new(sp_core *c, struct sjob *j)
 {
 	if (c->nflights == c->flights_cap) {
 		c->flights_cap = c->flights_cap ? 2 * c->flights_cap : 16;
-		c->flights = realloc(c->flights,
-				     c->flights_cap * sizeof(*c->flights));
+		c->flights =
+		    realloc(c->flights, c->flights_cap * sizeof(*c->flights));
 		if (!c->flights)
 			abort();
 	}
@@ -413,8 +416,8 @@ static struct flight *flight_new(sp_core *c, struct sjob *j)
 static void txn_id(const sp_core *c, uint64_t ticket, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s.%llx.%llu", c->name,
-		 (unsigned long long)(c->cfg.seed & 0xffffffffffull),
-		 (unsigned long long)ticket);
+	         (unsigned long long)(c->cfg.seed & 0xffffffffffull),
+	         (unsigned long long)ticket);
 }
 
 /* The job's transaction is decided: the rest of the cell's news can come
@@ -482,8 +485,9 @@ static void take_verdicts(sp_core *c, struct flight *f, const cs_result *res)
 	c->st.txns++;
 	c->st.txns_conflicted += rejected > 0;
 	c->st.txns_progress += res->accepted > 0;
-	count_txn(c, !rejected ? "committed"
-		     : res->accepted ? "partial" : "rejected");
+	count_txn(c, !rejected       ? "committed"
+	             : res->accepted ? "partial"
+	                             : "rejected");
 	for (uint32_t i = 0; i < res->nops; i++) {
 		enum cs_reason r = res->ops[i].reason;
 		bool place = i < f->nops && f->kinds[i] == CS_OP_PLACE;
@@ -492,7 +496,7 @@ static void take_verdicts(sp_core *c, struct flight *f, const cs_result *res)
 		places_ok += place && r == CS_R_OK;
 		if (r != CS_R_OK && c->m_conflicts)
 			cc_counter_inc(cc_counter_vec_get1(c->m_conflicts,
-							   cs_reason_name(r)));
+			                                   cs_reason_name(r)));
 	}
 	c->st.tasks_placed += places_ok;
 	if (!f->job)
@@ -506,11 +510,11 @@ static void take_verdicts(sp_core *c, struct flight *f, const cs_result *res)
 	int64_t now = c->io.wall_ms(c->io.arg);
 	for (uint32_t i = 0; job && c->m_placement && i < places_ok; i++)
 		cc_histogram_observe(c->m_placement,
-				     (double)(now - job->submit_ms) / 1e3);
+		                     (double)(now - job->submit_ms) / 1e3);
 }
 
 void sp_core_committed(sp_core *c, uint64_t ticket, int status,
-		       const cs_result *res)
+                       const cs_result *res)
 {
 	int i = find_flight(c, ticket);
 	if (i < 0)
@@ -566,13 +570,14 @@ static void park(sp_core *c, struct sjob *j, const struct cs_job *job)
 	char why[CS_NOTE_MAX];
 	bool never = sp_never_fits(state(c), job, why, sizeof(why));
 	if (!never && job->spec.gang)
-		snprintf(why, sizeof(why),
-			 "waiting for capacity: the gang's pending tasks do not "
-			 "all fit at once");
+		snprintf(
+		    why, sizeof(why),
+		    "waiting for capacity: the gang's pending tasks do not "
+		    "all fit at once");
 	else if (!never)
 		snprintf(why, sizeof(why),
-			 "waiting for capacity: its pending tasks fit on no "
-			 "machine now");
+		         "waiting for capacity: its pending tasks fit on no "
+		         "machine now");
 	move_to(c, j, never ? SJ_NEVER : SJ_PARKED);
 	c->parked_under_claims = c->parked_under_claims || c->nflights > 0;
 	write_note(c, job, why);
@@ -602,8 +607,8 @@ static void decide_one(sp_core *c, struct sjob *j)
 	char id[CS_ID_MAX];
 	txn_id(c, f->ticket, id, sizeof(id));
 	struct sp_decision d;
-	sp_decide(c->planner, state(c), job, c->claims, &c->cfg.params,
-		  &c->rng, id, c->name, &d);
+	sp_decide(c->planner, state(c), job, c->claims, &c->cfg.params, &c->rng,
+	          id, c->name, &d);
 	c->st.decisions++;
 	int64_t t1 = c->io.mono_us(c->io.arg);
 	c->busy_us += (uint64_t)(t1 - t0);

@@ -29,15 +29,15 @@ enum sched_phase {
 	PHASE_JOINING,     /* asking the cell to add our standby */
 	PHASE_REGISTERING, /* our sched_register in flight */
 	PHASE_RUNNING,
-	PHASE_LEAVING,     /* unregister, then leave the membership */
+	PHASE_LEAVING, /* unregister, then leave the membership */
 	PHASE_CLOSING
 };
 
 struct sched {
 	struct sched_config cfg;
 	struct ev_loop *loop;
-	char *token;             /* owned; NULL: none */
-	char **cell_urls;        /* owned; ncell_urls entries */
+	char *token;      /* owned; NULL: none */
+	char **cell_urls; /* owned; ncell_urls entries */
 	unsigned ncell_urls, next_url;
 	cr_node *node;
 	sp_core *core;
@@ -45,16 +45,16 @@ struct sched {
 	cc_server *server;
 	cc_metrics *metrics;
 	enum sched_phase phase;
-	bool registered;         /* our registration is in the replica */
-	ev_prepare decide;       /* runs the core before the loop blocks */
-	ev_timer wake;           /* think time / backoff ends */
-	ev_timer heartbeat;      /* lease renewals and join retries */
+	bool registered;    /* our registration is in the replica */
+	ev_prepare decide;  /* runs the core before the loop blocks */
+	ev_timer wake;      /* think time / backoff ends */
+	ev_timer heartbeat; /* lease renewals and join retries */
 	ev_timer leave_deadline;
 	ev_signal sigint, sigterm;
-	uint64_t boot_ms;        /* makes transaction ids unique per run */
+	uint64_t boot_ms; /* makes transaction ids unique per run */
 	uint64_t txn_serial;
 	struct cc_counter *m_http_retries;
-	struct post *posts;      /* transactions not yet answered (cell.c) */
+	struct post *posts; /* transactions not yet answered (cell.c) */
 };
 
 /* replica.c */
@@ -65,10 +65,10 @@ int replica_open(struct sched *s, char *errbuf, size_t errlen);
 int replica_wipe(const char *dir, char *errbuf, size_t errlen);
 
 /* cell.c: the conversations with celld */
-void cell_join(struct sched *s);           /* add standby, then register */
+void cell_join(struct sched *s); /* add standby, then register */
 void cell_heartbeat_start(struct sched *s);
 void cell_submit(void *arg, cs_txn *txn, uint64_t ticket); /* sp_io */
-void cell_leave(struct sched *s);          /* unregister, leave, close */
+void cell_leave(struct sched *s); /* unregister, leave, close */
 /* Frees what is still waiting for a resend (at exit, after the HTTP client
  * has answered everything in flight with CC_ESTATE). */
 void cell_forget_posts(struct sched *s);

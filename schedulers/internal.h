@@ -18,10 +18,10 @@ struct sp_domain {
 struct sp_planner {
 	uint32_t cap;
 	uint32_t stamp;
-	uint32_t *seen;   /* cap entries: stamp of the last write */
-	cs_res *add;      /* placed on the slot by this decision */
-	cs_res *freed;    /* freed there by this decision's victims */
-	bool *job_here;   /* this decision put a task of the job there */
+	uint32_t *seen; /* cap entries: stamp of the last write */
+	cs_res *add;    /* placed on the slot by this decision */
+	cs_res *freed;  /* freed there by this decision's victims */
+	bool *job_here; /* this decision put a task of the job there */
 	const struct cs_task **victims; /* chosen by this decision */
 	uint32_t nvictims, victims_cap;
 	const struct cs_task **scratch; /* candidate victims on one machine */
@@ -56,17 +56,17 @@ void sp_candidates(struct sp_ctx *x);
 void sp_planner_touch(sp_planner *p, uint32_t slot);
 /* Room left on slot after the state's allocations, the claims in flight
  * and this decision's own places and victims. */
-void sp_room(const struct sp_ctx *x, const struct cs_machine *m,
-	     uint32_t slot, cs_res *out);
+void sp_room(const struct sp_ctx *x, const struct cs_machine *m, uint32_t slot,
+             cs_res *out);
 bool sp_res_fits(const cs_res *need, const cs_res *room, uint32_t nres);
 /* Feasibility apart from room: up, constraints, distinct, coarse races.
  * Returns CS_R_OK or CS_R_INSUFFICIENT when room decides, else the reason. */
 enum cs_reason sp_feasible(const struct sp_ctx *x, const struct cs_machine *m,
-			   uint32_t slot);
+                           uint32_t slot);
 bool sp_fits(const struct sp_ctx *x, uint32_t slot);
 /* The ranking stage: higher is better. */
 double sp_score(const struct sp_ctx *x, const struct cs_machine *m,
-		uint32_t slot);
+                uint32_t slot);
 /* The selection stage: the machine for the next task, or SP_NO_SLOT. */
 uint32_t sp_select(struct sp_ctx *x);
 /* Bookkeeping after a place on slot. */

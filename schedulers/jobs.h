@@ -18,9 +18,9 @@ enum sj_where { SJ_QUEUED, SJ_FLIGHT, SJ_PARKED, SJ_NEVER, SJ_COOLING };
 struct sjob {
 	char name[CS_NAME_MAX + 1];
 	enum sj_where where;
-	bool attempted;   /* its first decision was made (wait time seen) */
-	bool rejected;    /* its last answer rejected something */
-	uint32_t rounds;  /* answers in a row with rejections, none accepted */
+	bool attempted;  /* its first decision was made (wait time seen) */
+	bool rejected;   /* its last answer rejected something */
+	uint32_t rounds; /* answers in a row with rejections, none accepted */
 	int64_t cool_until; /* SJ_COOLING: mono us when it may be tried again */
 	struct sjob *next, *prev; /* list links */
 	struct sjob *hnext;       /* hash chain */

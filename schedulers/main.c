@@ -15,28 +15,61 @@
 static struct sched_config C;
 
 static const struct cc_flag flags[] = {
-    {"name", CC_FLAG_STRING, NULL, "scheduler name, unique in the cell (default: CLASS-ID)", &C.name, 0, 0},
-    {"class", CC_FLAG_STRING, "batch", "the job class it schedules", &C.class_name, 0, 0},
-    {"policy", CC_FLAG_STRING, NULL, "batch or service (default: the class, if it names a policy)", &C.policy, 0, 0},
-    {"id", CC_FLAG_UINT, NULL, "Raft id of its standby replica (default: from the name)", &C.id, 0, 0},
-    {"cell", CC_FLAG_STRING, "http://127.0.0.1:8001", "API URLs of celld members, comma-separated", &C.cell, 0, 0},
-    {"raft-address", CC_FLAG_STRING, NULL, "Raft address of the standby replica, IPv4 HOST:PORT", &C.raft_address, 0, 0},
-    {"listen", CC_FLAG_STRING, "127.0.0.1:0", "HOST:PORT for /metrics and /v1/status (port 0: any)", &C.listen, 0, 0},
-    {"advertise", CC_FLAG_STRING, NULL, "URL the cell lists for this member (default http://LISTEN)", &C.advertise, 0, 0},
-    {"data-dir", CC_FLAG_STRING, NULL, "folder for the standby replica (emptied at start)", &C.data_dir, 0, 0},
-    {"token-file", CC_FLAG_STRING, NULL, "file with the bearer token of the cell's API", &C.token_file, 0, 0},
-    {"detect", CC_FLAG_STRING, "fine", "conflict detection of its transactions: fine or coarse", &C.detect, 0, 0},
-    {"mode", CC_FLAG_STRING, NULL, "commit mode override: incremental or all_or_nothing (gangs: always all_or_nothing)", &C.mode, 0, 0},
-    {"think-job", CC_FLAG_DURATION_US, "0", "added decision time per job (Omega's t_job), e.g. 100ms or 250us", &C.think_job_us, 0, 0},
-    {"think-task", CC_FLAG_DURATION_US, "0", "added decision time per task placed (Omega's t_task), e.g. 5ms or 50us", &C.think_task_us, 0, 0},
-    {"max-inflight", CC_FLAG_UINT, "64", "transactions in flight at once", &C.max_inflight, 1, 1024},
-    {"max-tasks", CC_FLAG_UINT, "1000", "placements per transaction, at most (gangs: all)", &C.max_tasks, 1, 1000000},
-    {"spread-label", CC_FLAG_STRING, "zone", "machine label naming failure domains (service policy)", &C.spread_label, 0, 0},
-    {"seed", CC_FLAG_UINT, "0", "randomness of the batch sampler (0: from the clock)", &C.seed, 0, 0},
-    {"heartbeat", CC_FLAG_DURATION, "1s", "lease renewal interval (keep it well under celld's --sched-ttl)", &C.heartbeat_ms, 50, 600000},
-    {"leave-timeout", CC_FLAG_DURATION, "5s", "how long a clean shutdown waits for the cell", &C.leave_timeout_ms, 100, 600000},
-    {"log-level", CC_FLAG_STRING, "info", "debug, info, warn or error", &C.log_level, 0, 0},
-    {"log-file", CC_FLAG_STRING, "-", "where log lines go (- for stderr)", &C.log_file, 0, 0},
+    {"name", CC_FLAG_STRING, NULL,
+     "scheduler name, unique in the cell (default: CLASS-ID)", &C.name, 0, 0},
+    {"class", CC_FLAG_STRING, "batch", "the job class it schedules",
+     &C.class_name, 0, 0},
+    {"policy", CC_FLAG_STRING, NULL,
+     "batch or service (default: the class, if it names a policy)", &C.policy,
+     0, 0},
+    {"id", CC_FLAG_UINT, NULL,
+     "Raft id of its standby replica (default: from the name)", &C.id, 0, 0},
+    {"cell", CC_FLAG_STRING, "http://127.0.0.1:8001",
+     "API URLs of celld members, comma-separated", &C.cell, 0, 0},
+    {"raft-address", CC_FLAG_STRING, NULL,
+     "Raft address of the standby replica, IPv4 HOST:PORT", &C.raft_address, 0,
+     0},
+    {"listen", CC_FLAG_STRING, "127.0.0.1:0",
+     "HOST:PORT for /metrics and /v1/status (port 0: any)", &C.listen, 0, 0},
+    {"advertise", CC_FLAG_STRING, NULL,
+     "URL the cell lists for this member (default http://LISTEN)", &C.advertise,
+     0, 0},
+    {"data-dir", CC_FLAG_STRING, NULL,
+     "folder for the standby replica (emptied at start)", &C.data_dir, 0, 0},
+    {"token-file", CC_FLAG_STRING, NULL,
+     "file with the bearer token of the cell's API", &C.token_file, 0, 0},
+    {"detect", CC_FLAG_STRING, "fine",
+     "conflict detection of its transactions: fine or coarse", &C.detect, 0, 0},
+    {"mode", CC_FLAG_STRING, NULL,
+     "commit mode override: incremental or all_or_nothing (gangs: always "
+     "all_or_nothing)",
+     &C.mode, 0, 0},
+    {"think-job", CC_FLAG_DURATION_US, "0",
+     "added decision time per job (Omega's t_job), e.g. 100ms or 250us",
+     &C.think_job_us, 0, 0},
+    {"think-task", CC_FLAG_DURATION_US, "0",
+     "added decision time per task placed (Omega's t_task), e.g. 5ms or 50us",
+     &C.think_task_us, 0, 0},
+    {"max-inflight", CC_FLAG_UINT, "64", "transactions in flight at once",
+     &C.max_inflight, 1, 1024},
+    {"max-tasks", CC_FLAG_UINT, "1000",
+     "placements per transaction, at most (gangs: all)", &C.max_tasks, 1,
+     1000000},
+    {"spread-label", CC_FLAG_STRING, "zone",
+     "machine label naming failure domains (service policy)", &C.spread_label,
+     0, 0},
+    {"seed", CC_FLAG_UINT, "0",
+     "randomness of the batch sampler (0: from the clock)", &C.seed, 0, 0},
+    {"heartbeat", CC_FLAG_DURATION, "1s",
+     "lease renewal interval (keep it well under celld's --sched-ttl)",
+     &C.heartbeat_ms, 50, 600000},
+    {"leave-timeout", CC_FLAG_DURATION, "5s",
+     "how long a clean shutdown waits for the cell", &C.leave_timeout_ms, 100,
+     600000},
+    {"log-level", CC_FLAG_STRING, "info", "debug, info, warn or error",
+     &C.log_level, 0, 0},
+    {"log-file", CC_FLAG_STRING, "-", "where log lines go (- for stderr)",
+     &C.log_file, 0, 0},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -113,34 +146,37 @@ static int parse_modes(struct sp_params *p, char *errbuf, size_t errlen)
 	int d = cs_detect_parse(C.detect);
 	if (d < 0) {
 		snprintf(errbuf, errlen,
-			 "--detect: expected fine or coarse, got \"%s\"", C.detect);
+		         "--detect: expected fine or coarse, got \"%s\"",
+		         C.detect);
 		return -1;
 	}
 	p->detect = (enum cs_detect)d;
 	p->mode = C.mode ? cs_mode_parse(C.mode) : -1;
 	if (C.mode && p->mode < 0) {
 		snprintf(errbuf, errlen,
-			 "--mode: expected incremental or all_or_nothing, got "
-			 "\"%s\"",
-			 C.mode);
+		         "--mode: expected incremental or all_or_nothing, got "
+		         "\"%s\"",
+		         C.mode);
 		return -1;
 	}
 	return 0;
 }
 
 static int check_settings(struct sched *s, struct sp_params *p, char *errbuf,
-			  size_t errlen)
+                          size_t errlen)
 {
 	if (!C.raft_address || !C.data_dir) {
-		snprintf(errbuf, errlen, "--raft-address and --data-dir are required");
+		snprintf(errbuf, errlen,
+		         "--raft-address and --data-dir are required");
 		return -1;
 	}
 	if (!C.policy)
 		C.policy = strdup(C.class_name);
 	p->policy = sp_policy_find(C.policy);
 	if (!p->policy) {
-		snprintf(errbuf, errlen, "--policy: expected one of %s, got \"%s\"",
-			 sp_policy_names(), C.policy);
+		snprintf(errbuf, errlen,
+		         "--policy: expected one of %s, got \"%s\"",
+		         sp_policy_names(), C.policy);
 		return -1;
 	}
 	if (parse_modes(p, errbuf, errlen))
@@ -148,8 +184,8 @@ static int check_settings(struct sched *s, struct sp_params *p, char *errbuf,
 	s->cell_urls = cc_split_urls(C.cell, &s->ncell_urls);
 	if (!s->ncell_urls || strncmp(s->cell_urls[0], "http", 4)) {
 		snprintf(errbuf, errlen,
-			 "--cell: expected http://HOST:PORT[,...], got \"%s\"",
-			 C.cell);
+		         "--cell: expected http://HOST:PORT[,...], got \"%s\"",
+		         C.cell);
 		return -1;
 	}
 	if (C.token_file &&
@@ -163,8 +199,9 @@ static void default_identity(void)
 {
 	if (!C.name) {
 		char buf[CS_NAME_MAX + 1];
-		snprintf(buf, sizeof(buf), "%s-%llu", C.class_name,
-			 (unsigned long long)(C.id ? C.id : (uint64_t)getpid()));
+		snprintf(
+		    buf, sizeof(buf), "%s-%llu", C.class_name,
+		    (unsigned long long)(C.id ? C.id : (uint64_t)getpid()));
 		C.name = strdup(buf);
 	}
 	if (!C.id)
@@ -203,7 +240,7 @@ static int open_http(struct sched *s, char *errbuf, size_t errlen)
 		uint16_t port;
 		cc_split_hostport(C.listen, host, sizeof(host), &port);
 		snprintf(buf, sizeof(buf), "http://%s:%u", host,
-			 cc_server_port(s->server));
+		         cc_server_port(s->server));
 		C.advertise = strdup(buf);
 	}
 	s->cfg.advertise = C.advertise;
@@ -219,7 +256,8 @@ static sp_core *open_core(struct sched *s, const struct sp_params *p)
 	    .max_inflight = (uint32_t)C.max_inflight,
 	    .think_job_us = C.think_job_us,
 	    .think_task_us = C.think_task_us,
-	    .seed = C.seed ? C.seed : (uint64_t)mono_us(NULL) ^ (uint64_t)getpid(),
+	    .seed =
+	        C.seed ? C.seed : (uint64_t)mono_us(NULL) ^ (uint64_t)getpid(),
 	    .metrics = s->metrics,
 	};
 	cc.params.spread_label = C.spread_label;
@@ -293,9 +331,10 @@ int main(int argc, char **argv)
 		CC_ERROR("%s", err);
 		return 1;
 	}
-	CC_INFO("scheduler %s (class %s, policy %s, standby %llu) serving on %s",
-		C.name, C.class_name, C.policy, (unsigned long long)C.id,
-		C.advertise);
+	CC_INFO(
+	    "scheduler %s (class %s, policy %s, standby %llu) serving on %s",
+	    C.name, C.class_name, C.policy, (unsigned long long)C.id,
+	    C.advertise);
 	start_watchers(&s);
 	cell_join(&s);
 	ev_run(s.loop, 0);

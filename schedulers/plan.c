@@ -15,7 +15,7 @@ void sp_decision_clear(struct sp_decision *d)
 
 /* Records the claim of the next place op (cap: places at most). */
 static void add_claim(struct sp_decision *d, uint32_t slot, const cs_res *r,
-		      uint32_t cap)
+                      uint32_t cap)
 {
 	if (!d->claims) {
 		d->claims = malloc(cap * sizeof(*d->claims));
@@ -27,7 +27,7 @@ static void add_claim(struct sp_decision *d, uint32_t slot, const cs_res *r,
 }
 
 static enum cs_mode mode_of(const struct sp_params *prm,
-			    const struct cs_job *job)
+                            const struct cs_job *job)
 {
 	if (job->spec.gang) /* cellstate checks the gang as a whole */
 		return CS_ALL_OR_NOTHING;
@@ -35,9 +35,9 @@ static enum cs_mode mode_of(const struct sp_params *prm,
 }
 
 void sp_decide(sp_planner *p, const cs_state *s, const struct cs_job *job,
-	       const sp_claims *claims, const struct sp_params *params,
-	       uint64_t *rng, const char *txn_id, const char *origin,
-	       struct sp_decision *out)
+               const sp_claims *claims, const struct sp_params *params,
+               uint64_t *rng, const char *txn_id, const char *origin,
+               struct sp_decision *out)
 {
 	memset(out, 0, sizeof(*out));
 	uint32_t pending = job->count[CS_TASK_PENDING];
@@ -46,16 +46,20 @@ void sp_decide(sp_planner *p, const cs_state *s, const struct cs_job *job,
 	uint32_t limit = pending;
 	if (!job->spec.gang && params->max_tasks && limit > params->max_tasks)
 		limit = params->max_tasks;
-	struct sp_ctx x = {.p = p, .s = s, .job = job, .claims = claims,
-			   .prm = params, .rng = rng,
-			   .nres = cs_resource_count(s),
-			   .slots = cs_machine_slots(s)};
+	struct sp_ctx x = {.p = p,
+	                   .s = s,
+	                   .job = job,
+	                   .claims = claims,
+	                   .prm = params,
+	                   .rng = rng,
+	                   .nres = cs_resource_count(s),
+	                   .slots = cs_machine_slots(s)};
 	sp_planner_begin(p, x.slots);
 	sp_candidates(&x);
 	if (params->policy->spread && params->spread_label)
 		sp_domains_count(&x);
-	cs_txn *txn = cs_txn_new(txn_id, origin, mode_of(params, job),
-				 params->detect);
+	cs_txn *txn =
+	    cs_txn_new(txn_id, origin, mode_of(params, job), params->detect);
 	for (uint32_t i = 0; i < job->spec.ntasks && out->places < limit; i++) {
 		if (job->tasks[i].state != CS_TASK_PENDING)
 			continue;
@@ -85,7 +89,7 @@ void sp_decide(sp_planner *p, const cs_state *s, const struct cs_job *job,
 
 /* "cpu=64000 memory=100" for the dimensions the job asks for. */
 static void format_res(const cs_state *s, const cs_res *r, const cs_res *mask,
-		       char *buf, size_t len)
+                       char *buf, size_t len)
 {
 	size_t at = 0;
 	buf[0] = 0;
@@ -93,14 +97,14 @@ static void format_res(const cs_state *s, const cs_res *r, const cs_res *mask,
 		if (!mask->v[i])
 			continue;
 		int n = snprintf(buf + at, len - at, "%s%s=%llu", at ? " " : "",
-				 cs_resource_name(s, i),
-				 (unsigned long long)r->v[i]);
+		                 cs_resource_name(s, i),
+		                 (unsigned long long)r->v[i]);
 		at += n > 0 ? (size_t)n : 0;
 	}
 }
 
 bool sp_never_fits(const cs_state *s, const struct cs_job *job, char *why,
-		   size_t len)
+                   size_t len)
 {
 	uint32_t matching = 0, big = 0, nres = cs_resource_count(s);
 	cs_res largest = {{0}};
@@ -119,10 +123,11 @@ bool sp_never_fits(const cs_state *s, const struct cs_job *job, char *why,
 	}
 	const struct cs_job_spec *sp = &job->spec;
 	if (!matching) {
-		snprintf(why, len,
-			 "unplaceable: no machine matches the job's constraints "
-			 "(pool %s, %u required label(s))",
-			 sp->pool ? sp->pool : "any", sp->nlabels);
+		snprintf(
+		    why, len,
+		    "unplaceable: no machine matches the job's constraints "
+		    "(pool %s, %u required label(s))",
+		    sp->pool ? sp->pool : "any", sp->nlabels);
 		return true;
 	}
 	if (!big) {
@@ -130,16 +135,17 @@ bool sp_never_fits(const cs_state *s, const struct cs_job *job, char *why,
 		format_res(s, &job->request, &job->request, need, sizeof(need));
 		format_res(s, &largest, &job->request, has, sizeof(has));
 		snprintf(why, len,
-			 "unplaceable: each task needs %s; no machine matching "
-			 "its constraints is that big (largest: %s)",
-			 need, has);
+		         "unplaceable: each task needs %s; no machine matching "
+		         "its constraints is that big (largest: %s)",
+		         need, has);
 		return true;
 	}
 	if (sp->distinct && sp->ntasks > big) {
-		snprintf(why, len,
-			 "unplaceable: %u distinct tasks need as many machines; "
-			 "only %u match and are big enough",
-			 sp->ntasks, big);
+		snprintf(
+		    why, len,
+		    "unplaceable: %u distinct tasks need as many machines; "
+		    "only %u match and are big enough",
+		    sp->ntasks, big);
 		return true;
 	}
 	return false;

@@ -60,12 +60,13 @@ static int victim_order(const void *a, const void *b)
 /* The victims on m that make room, in p->scratch[0..*n); false when even
  * all lower-priority tasks there are not enough. */
 static bool victims_on(struct sp_ctx *x, const struct cs_machine *m,
-		       uint32_t slot, uint32_t *n, struct cost *cost)
+                       uint32_t slot, uint32_t *n, struct cost *cost)
 {
 	sp_planner *p = x->p;
 	uint32_t prio = x->job->spec.priority, k = 0;
 	if (p->scratch_cap < m->ntasks) {
-		p->scratch = realloc(p->scratch, m->ntasks * sizeof(*p->scratch));
+		p->scratch =
+		    realloc(p->scratch, m->ntasks * sizeof(*p->scratch));
 		if (!p->scratch)
 			abort();
 		p->scratch_cap = m->ntasks;
@@ -129,8 +130,8 @@ uint32_t sp_preempt(struct sp_ctx *x, cs_txn *txn)
 	sp_planner *p = x->p;
 	if (p->victims_cap < p->nvictims + n) {
 		p->victims_cap = 2 * (p->nvictims + n);
-		p->victims = realloc(p->victims,
-				     p->victims_cap * sizeof(*p->victims));
+		p->victims =
+		    realloc(p->victims, p->victims_cap * sizeof(*p->victims));
 		if (!p->victims)
 			abort();
 	}
@@ -138,7 +139,7 @@ uint32_t sp_preempt(struct sp_ctx *x, cs_txn *txn)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct cs_task *t = p->scratch[i];
 		cs_txn_preempt(txn, t->job->spec.name, cs_task_index(t),
-			       m->name, m->seq, x->job->spec.name);
+		               m->name, m->seq, x->job->spec.name);
 		for (uint32_t d = 0; d < x->nres; d++)
 			p->freed[slot].v[d] += t->job->request.v[d];
 		p->victims[p->nvictims++] = t;

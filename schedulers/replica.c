@@ -17,7 +17,7 @@ int replica_wipe(const char *dir, char *errbuf, size_t errlen)
 		if (errno == ENOENT)
 			return 0;
 		snprintf(errbuf, errlen, "--data-dir %s: %s", dir,
-			 strerror(errno));
+		         strerror(errno));
 		return -1;
 	}
 	char path[4096];
@@ -27,9 +27,9 @@ int replica_wipe(const char *dir, char *errbuf, size_t errlen)
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (unlink(path) && errno != ENOENT) {
 			snprintf(errbuf, errlen,
-				 "--data-dir %s: cannot remove %s: %s (the "
-				 "folder should hold only a standby replica)",
-				 dir, e->d_name, strerror(errno));
+			         "--data-dir %s: cannot remove %s: %s (the "
+			         "folder should hold only a standby replica)",
+			         dir, e->d_name, strerror(errno));
 			closedir(d);
 			return -1;
 		}
@@ -56,14 +56,14 @@ static void check_registration(struct sched *s)
 		return;
 	s->registered = now;
 	CC_INFO("%s in the cell's scheduler registry at index %llu",
-		now ? "registered" : "no longer",
-		(unsigned long long)cr_node_applied_index(s->node));
+	        now ? "registered" : "no longer",
+	        (unsigned long long)cr_node_applied_index(s->node));
 	if (now && s->phase == PHASE_REGISTERING)
 		s->phase = PHASE_RUNNING;
 }
 
 static void on_applied(cr_node *n, uint64_t index, const cs_txn *txn,
-		       const cs_result *res, void *arg)
+                       const cs_result *res, void *arg)
 {
 	struct sched *s = arg;
 	(void)n;
@@ -80,7 +80,7 @@ static void on_restore(cr_node *n, uint64_t index, void *arg)
 {
 	struct sched *s = arg;
 	CC_INFO("replica replaced by a snapshot at index %llu",
-		(unsigned long long)index);
+	        (unsigned long long)index);
 	track_changes(n);
 	sp_core_reset(s->core);
 	check_registration(s);
@@ -101,12 +101,12 @@ static void on_log(void *arg, enum cr_log_level level, const char *msg)
 
 int replica_open(struct sched *s, char *errbuf, size_t errlen)
 {
-	static struct cr_hooks hooks = {on_role, NULL, on_applied, on_restore,
-					on_log, NULL};
+	static struct cr_hooks hooks = {on_role,    NULL,   on_applied,
+	                                on_restore, on_log, NULL};
 	hooks.arg = s;
 	if (mkdir(s->cfg.data_dir, 0755) && errno != EEXIST) {
 		snprintf(errbuf, errlen, "--data-dir %s: %s", s->cfg.data_dir,
-			 strerror(errno));
+		         strerror(errno));
 		return -1;
 	}
 	if (replica_wipe(s->cfg.data_dir, errbuf, errlen))

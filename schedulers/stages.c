@@ -47,9 +47,10 @@ void sp_planner_begin(sp_planner *p, uint32_t slots)
 	if (slots > p->cap) {
 		p->seen = grow_array(p->seen, sizeof(*p->seen), p->cap, slots);
 		p->add = grow_array(p->add, sizeof(*p->add), p->cap, slots);
-		p->freed = grow_array(p->freed, sizeof(*p->freed), p->cap, slots);
+		p->freed =
+		    grow_array(p->freed, sizeof(*p->freed), p->cap, slots);
 		p->job_here = grow_array(p->job_here, sizeof(*p->job_here),
-					 p->cap, slots);
+		                         p->cap, slots);
 		p->cap = slots;
 	}
 	if (++p->stamp == 0) { /* wrapped: every stale stamp could match */
@@ -110,8 +111,8 @@ static bool touched(const sp_planner *p, uint32_t slot)
 	return p->seen[slot] == p->stamp;
 }
 
-void sp_room(const struct sp_ctx *x, const struct cs_machine *m,
-	     uint32_t slot, cs_res *out)
+void sp_room(const struct sp_ctx *x, const struct cs_machine *m, uint32_t slot,
+             cs_res *out)
 {
 	const cs_res *claim = sp_claims_at(x->claims, slot);
 	bool local = touched(x->p, slot);
@@ -121,8 +122,8 @@ void sp_room(const struct sp_ctx *x, const struct cs_machine *m,
 		if (local) {
 			used += x->p->add[slot].v[i];
 			used -= x->p->freed[slot].v[i] < used
-				    ? x->p->freed[slot].v[i]
-				    : used;
+			            ? x->p->freed[slot].v[i]
+			            : used;
 		}
 		out->v[i] = used < cap ? cap - used : 0;
 	}
@@ -137,7 +138,7 @@ bool sp_res_fits(const cs_res *need, const cs_res *room, uint32_t nres)
 }
 
 enum cs_reason sp_feasible(const struct sp_ctx *x, const struct cs_machine *m,
-			   uint32_t slot)
+                           uint32_t slot)
 {
 	enum cs_reason r = cs_fit(x->s, m, x->job);
 	if (r != CS_R_OK && r != CS_R_INSUFFICIENT)
@@ -175,7 +176,7 @@ const char *sp_domain_of(const struct cs_machine *m, const char *label)
 }
 
 static struct sp_domain *domain_find(sp_planner *p, const char *value,
-				     bool create)
+                                     bool create)
 {
 	for (uint32_t i = 0; i < p->ndomains; i++)
 		if (!strcmp(p->domains[i].value, value))
@@ -185,7 +186,7 @@ static struct sp_domain *domain_find(sp_planner *p, const char *value,
 	if (p->ndomains == p->domains_cap) {
 		uint32_t cap = p->domains_cap ? 2 * p->domains_cap : 16;
 		p->domains = grow_array(p->domains, sizeof(*p->domains),
-					p->domains_cap, cap);
+		                        p->domains_cap, cap);
 		p->domains_cap = cap;
 	}
 	p->domains[p->ndomains] = (struct sp_domain){value, 0};
@@ -201,14 +202,15 @@ void sp_domains_count(struct sp_ctx *x)
 		if (t->machine == CS_NO_MACHINE)
 			continue;
 		const struct cs_machine *m = cs_machine_at(x->s, t->machine);
-		const char *d = m ? sp_domain_of(m, x->prm->spread_label) : NULL;
+		const char *d =
+		    m ? sp_domain_of(m, x->prm->spread_label) : NULL;
 		if (d)
 			domain_find(x->p, d, true)->tasks++;
 	}
 }
 
 double sp_score(const struct sp_ctx *x, const struct cs_machine *m,
-		uint32_t slot)
+                uint32_t slot)
 {
 	cs_res room;
 	sp_room(x, m, slot, &room);
@@ -217,15 +219,16 @@ double sp_score(const struct sp_ctx *x, const struct cs_machine *m,
 	for (uint32_t i = 0; i < x->nres; i++) {
 		if (!m->capacity.v[i] || !x->job->request.v[i])
 			continue;
-		double after = 1.0 - (double)(room.v[i] - x->job->request.v[i]) /
-					 (double)m->capacity.v[i];
+		double after =
+		    1.0 - (double)(room.v[i] - x->job->request.v[i]) /
+		              (double)m->capacity.v[i];
 		worst = after > worst ? after : worst;
 		sum += after;
 		dims++;
 	}
 	double score = x->prm->policy->rank == SP_RANK_BEST_FIT
-			   ? (dims ? sum / dims : 0)
-			   : -worst;
+	                   ? (dims ? sum / dims : 0)
+	                   : -worst;
 	if (x->prm->policy->spread && x->prm->spread_label) {
 		const char *d = sp_domain_of(m, x->prm->spread_label);
 		struct sp_domain *dom = d ? domain_find(x->p, d, false) : NULL;
@@ -237,7 +240,7 @@ double sp_score(const struct sp_ctx *x, const struct cs_machine *m,
 
 /* The ranking stage's running best: slot if it fits and outranks *best. */
 static void rank(struct sp_ctx *x, uint32_t slot, uint32_t *best,
-		 double *best_score)
+                 double *best_score)
 {
 	if (!sp_fits(x, slot))
 		return;

@@ -16,7 +16,7 @@ static void get_metrics(struct cc_request *r, void *arg)
 static const char *phase_name(enum sched_phase p)
 {
 	static const char *const names[] = {"joining", "registering", "running",
-					    "leaving", "closing"};
+	                                    "leaving", "closing"};
 	return names[p];
 }
 
@@ -39,7 +39,7 @@ static json_t *work_json(const struct sp_stats *st)
 static void hash_hex(const cs_state *st, unsigned flags, char out[17])
 {
 	snprintf(out, 17, "%016llx",
-		 (unsigned long long)cs_state_hash(st, flags));
+	         (unsigned long long)cs_state_hash(st, flags));
 }
 
 static void get_status(struct cc_request *r, void *arg)
@@ -80,24 +80,25 @@ int status_serve(struct sched *s, char *errbuf, size_t errlen)
 	char host[128];
 	uint16_t port;
 	if (cc_split_hostport(s->cfg.listen, host, sizeof(host), &port)) {
-		snprintf(errbuf, errlen, "--listen: expected HOST:PORT, got \"%s\"",
-			 s->cfg.listen);
+		snprintf(errbuf, errlen,
+		         "--listen: expected HOST:PORT, got \"%s\"",
+		         s->cfg.listen);
 		return -1;
 	}
 	cc_gauge_fn_new(s->metrics, "cellsched_applied_index",
-			"Last log entry applied to this scheduler's replica",
-			g_applied, s);
+	                "Last log entry applied to this scheduler's replica",
+	                g_applied, s);
 	cc_gauge_fn_new(s->metrics, "cellsched_replica_lag_entries",
-			"Entries known committed and not yet applied locally",
-			g_lag, s);
-	struct cc_server_config sc = {.address = host, .port = port,
-				      .metrics = s->metrics};
+	                "Entries known committed and not yet applied locally",
+	                g_lag, s);
+	struct cc_server_config sc = {
+	    .address = host, .port = port, .metrics = s->metrics};
 	if (cc_server_new(s->loop, &sc, &s->server, errbuf, errlen))
 		return -1;
 	if (cc_server_route(s->server, "GET", "/metrics", get_metrics, s,
-			    errbuf, errlen) ||
+	                    errbuf, errlen) ||
 	    cc_server_route(s->server, "GET", "/v1/status", get_status, s,
-			    errbuf, errlen))
+	                    errbuf, errlen))
 		return -1;
 	return 0;
 }

@@ -40,27 +40,27 @@ struct cb_class {
 
 struct cb_workload {
 	struct cb_class batch, service;
-	double window;   /* arrivals happen in [0, window) cell seconds */
+	double window; /* arrivals happen in [0, window) cell seconds */
 	/* A burst instead of arrivals (c1m): burst_jobs batch jobs of
 	 * burst_tasks tasks each, all at time 0, with batch's requests and
 	 * duration_mean as a fixed runtime. */
 	uint32_t burst_jobs, burst_tasks;
-	uint32_t zones;  /* >0: job i is constrained to zone (i % zones) + 1 */
+	uint32_t zones; /* >0: job i is constrained to zone (i % zones) + 1 */
 };
 
 struct cb_job {
-	double at;          /* arrival, cell seconds from the window's start */
+	double at; /* arrival, cell seconds from the window's start */
 	bool service;
 	uint32_t tasks;
-	uint32_t cpu, mem;  /* per task: millicores, MiB */
-	double duration;    /* per task, cell seconds */
-	uint32_t zone;      /* 0: no constraint; else labels zone=zK */
+	uint32_t cpu, mem; /* per task: millicores, MiB */
+	double duration;   /* per task, cell seconds */
+	uint32_t zone;     /* 0: no constraint; else labels zone=zK */
 };
 
 /* The jobs of w drawn from seed, in arrival order. *jobs is malloc'd.
  * The same w and seed give the same jobs on every machine. */
 size_t cb_workload_draw(const struct cb_workload *w, uint64_t seed,
-			struct cb_job **jobs);
+                        struct cb_job **jobs);
 
 /* Prefill: how many tasks of 1/CB_PREFILL_SLICES of a machine (cpu and
  * memory) each of `machines` machines gets so that on average `share` of
@@ -68,7 +68,7 @@ size_t cb_workload_draw(const struct cb_workload *w, uint64_t seed,
  * 0..slices. counts has machines entries. Returns the total. */
 #define CB_PREFILL_SLICES 16
 uint64_t cb_prefill_draw(uint32_t machines, double share, uint64_t seed,
-			 uint32_t *counts);
+                         uint32_t *counts);
 
 /* ---- Prometheus text ------------------------------------------------------*/
 /* The sum of the samples named `name` (exactly: "x" does not match
@@ -100,25 +100,25 @@ struct cb_point {
 	const char *experiment;
 	int index;
 	uint64_t seed;
-	double scale;          /* time scale: cell seconds per real second */
+	double scale; /* time scale: cell seconds per real second */
 	int voters, machines;
-	int agents;            /* hollow agent processes, machine i going to
-				  agent i / (machines / agents) with labels
-				  zone=z(agent+1); 0: one per 1,000 machines */
+	int agents; /* hollow agent processes, machine i going to
+	               agent i / (machines / agents) with labels
+	               zone=z(agent+1); 0: one per 1,000 machines */
 	int batch_scheds, service_scheds;
-	const char *detect;    /* "fine" or "coarse" */
-	const char *mode;      /* "incremental", "all_or_nothing" or NULL:
-				  the policy's */
+	const char *detect; /* "fine" or "coarse" */
+	const char *mode;   /* "incremental", "all_or_nothing" or NULL:
+	                       the policy's */
 	double batch_t_job, service_t_job, t_task; /* cell seconds */
 	double prefill;        /* cpu and memory share of every machine taken
-				  before the window (Omega: about 0.6) */
+	                          before the window (Omega: about 0.6) */
 	double drain;          /* after the window, cell seconds at most to
-				  wait for the backlog to be placed */
+	                          wait for the backlog to be placed */
 	double drain_min_real; /* ... and at least this many real seconds */
 	struct cb_workload load;
 	const char *raft_heartbeat; /* celld's --heartbeat-timeout */
-	const char *command;   /* the command line, for the CSV */
-	const char *run;       /* the run's start time, for the CSV */
+	const char *command;        /* the command line, for the CSV */
+	const char *run;            /* the run's start time, for the CSV */
 };
 
 /* Runs p on a fresh local cell and fills row (cleared first). Ends the
@@ -128,15 +128,15 @@ void cb_point_run(const struct cb_point *p, struct cb_row *row);
 /* ---- experiments ----------------------------------------------------------*/
 struct cb_options {
 	uint64_t seed;
-	const double *scales;  /* time scales to run every point at */
-	size_t nscales;        /* 0: the experiment's default */
-	int voters;            /* 0: the experiment's default */
-	int machines;          /* 0: the experiment's default */
-	double window;         /* cell seconds; 0: the experiment's default */
-	bool smoke;            /* tiny sizes: seconds per point, for tests */
-	const char *out_dir;   /* where EXPERIMENT.csv is appended */
-	const char *command;   /* the command line */
-	const char *bin_dir;   /* celld and friends; NULL: beside cellbench */
+	const double *scales; /* time scales to run every point at */
+	size_t nscales;       /* 0: the experiment's default */
+	int voters;           /* 0: the experiment's default */
+	int machines;         /* 0: the experiment's default */
+	double window;        /* cell seconds; 0: the experiment's default */
+	bool smoke;           /* tiny sizes: seconds per point, for tests */
+	const char *out_dir;  /* where EXPERIMENT.csv is appended */
+	const char *command;  /* the command line */
+	const char *bin_dir;  /* celld and friends; NULL: beside cellbench */
 	const char *raft_heartbeat; /* celld's --heartbeat-timeout, "10ms" */
 };
 

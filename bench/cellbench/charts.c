@@ -23,7 +23,7 @@ struct yspec {
 
 struct spec;
 typedef int draw_fn(const struct cb_run *run, const struct spec *s,
-		    const char *path, char *errbuf, size_t errlen);
+                    const char *path, char *errbuf, size_t errlen);
 
 /* One chart. Line charts use every field; bar charts the value column
  * ys[0].y and the y axis title. */
@@ -61,8 +61,8 @@ static const struct spec specs[] = {
      TJOB_X,
      BUSY_Y,
      .ys = {{CB_busy_service, NONE, NONE, "busyness", false},
-	    {CB_busy_service_estimate, NONE, NONE, "no-conflict estimate",
-	     true}},
+            {CB_busy_service_estimate, NONE, NONE, "no-conflict estimate",
+             true}},
      .ny = 2},
     {"omega-tjob",
      {"omega-tjob-conflicts.svg",
@@ -71,7 +71,7 @@ static const struct spec specs[] = {
      TJOB_X,
      CONFLICT_Y,
      .ys = {{CB_conflict_fraction_service, NONE, NONE, "conflict fraction",
-	     false}},
+             false}},
      .ny = 1,
      .ref = {"1 conflict per commit", false, 1},
      .nrefs = 1},
@@ -82,7 +82,7 @@ static const struct spec specs[] = {
      NSCHED_X,
      BUSY_Y,
      .ys = {{CB_busy_batch_median, CB_busy_batch_min, CB_busy_batch_max,
-	     "median (bars: min to max)", false}},
+             "median (bars: min to max)", false}},
      .ny = 1},
     {"omega-nsched",
      {"omega-nsched-conflicts.svg",
@@ -110,7 +110,7 @@ static const struct spec specs[] = {
      .ya = {"tasks running per second (cell time)", SVG_LINEAR},
      .ys = {{.y = CB_running_tasks_per_s}},
      .ref = {"target: 1,000,000 tasks running in 60 s", false,
-	     CB_C1M_TASKS / CB_C1M_TARGET_S},
+             CB_C1M_TASKS / CB_C1M_TARGET_S},
      .nrefs = 1},
     {"latency",
      {"latency-commit.svg", "Commit latency vs offered load"},
@@ -118,7 +118,7 @@ static const struct spec specs[] = {
      OFFERED_X,
      .ya = {"commit latency (ms, wall clock, log scale)", SVG_LOG10},
      .ys = {{CB_commit_p50_ms, NONE, NONE, "p50", false},
-	    {CB_commit_p99_ms, NONE, NONE, "p99", true}},
+            {CB_commit_p99_ms, NONE, NONE, "p99", true}},
      .ny = 2},
     {"latency",
      {"latency-throughput.svg", "Placements vs offered load"},
@@ -145,7 +145,7 @@ static double num_or_nan(const struct cb_row *r, enum cb_col c)
 }
 
 static size_t collect(const struct cb_run *run, const struct spec *s,
-		      const struct yspec *ys, double key, struct points *p)
+                      const struct yspec *ys, double key, struct points *p)
 {
 	size_t cap = run->nrows + 1, n = 0;
 	p->x = cc_xmalloc(4 * cap * sizeof(double));
@@ -169,7 +169,7 @@ static size_t collect(const struct cb_run *run, const struct spec *s,
 }
 
 static int line_chart(const struct cb_run *run, const struct spec *s,
-		      const char *path, char *errbuf, size_t errlen)
+                      const char *path, char *errbuf, size_t errlen)
 {
 	double keys[MAX_GROUPS];
 	size_t ng = cb_groups(run, CB_time_scale, keys, MAX_GROUPS), ns = 0;
@@ -182,24 +182,24 @@ static int line_chart(const struct cb_run *run, const struct spec *s,
 			char ts[CB_NUM_MAX];
 			size_t n = collect(run, s, ys, keys[g], p);
 			snprintf(p->name, sizeof(p->name), "%s%s%s", ys->name,
-				 ng > 1 ? ", time scale " : "",
-				 ng > 1 ? cb_fmt(keys[g], ts, sizeof(ts)) : "");
+			         ng > 1 ? ", time scale " : "",
+			         ng > 1 ? cb_fmt(keys[g], ts, sizeof(ts)) : "");
 			ser[ns] =
 			    (struct svg_series){p->name,
-						p->x,
-						p->y,
-						ys->lo == NONE ? NULL : p->lo,
-						ys->hi == NONE ? NULL : p->hi,
-						n,
-						ys->dashed};
+			                        p->x,
+			                        p->y,
+			                        ys->lo == NONE ? NULL : p->lo,
+			                        ys->hi == NONE ? NULL : p->hi,
+			                        n,
+			                        ys->dashed};
 		}
 	struct svg_chart c = {.title = s->chart.title,
-			      .x = s->xa,
-			      .y = s->ya,
-			      .series = ser,
-			      .nseries = ns,
-			      .refs = &s->ref,
-			      .nrefs = s->nrefs};
+	                      .x = s->xa,
+	                      .y = s->ya,
+	                      .series = ser,
+	                      .nseries = ns,
+	                      .refs = &s->ref,
+	                      .nrefs = s->nrefs};
 	int rc = svg_line_chart(path, &c, errbuf, errlen);
 	for (size_t i = 0; i < ns; i++)
 		free(pts[i].x);
@@ -210,12 +210,12 @@ static int line_chart(const struct cb_run *run, const struct spec *s,
 
 /* omega-modes: one group per detection, one bar per commit mode. */
 static int modes_chart(const struct cb_run *run, const struct spec *s,
-		       const char *path, char *errbuf, size_t errlen)
+                       const char *path, char *errbuf, size_t errlen)
 {
 	static const char *const detect[] = {"fine", "coarse"};
 	static const char *const mode[] = {"incremental", "all_or_nothing"};
 	static const char *const groups[] = {"fine-grained detection",
-					     "coarse-grained detection"};
+	                                     "coarse-grained detection"};
 	double v[4];
 	for (size_t g = 0; g < 2; g++)
 		for (size_t m = 0; m < 2; m++) {
@@ -224,41 +224,41 @@ static int modes_chart(const struct cb_run *run, const struct spec *s,
 			v[g * 2 + m] = r ? cb_num(r, s->ys[0].y) : NAN;
 		}
 	struct svg_bars b = {.title = s->chart.title,
-			     .ytitle = s->ya.title,
-			     .groups = groups,
-			     .ngroups = 2,
-			     .names = mode,
-			     .nseries = 2,
-			     .v = v};
+	                     .ytitle = s->ya.title,
+	                     .groups = groups,
+	                     .ngroups = 2,
+	                     .names = mode,
+	                     .nseries = 2,
+	                     .v = v};
 	return svg_bar_chart(path, &b, errbuf, errlen);
 }
 
 /* c1m: our rate next to Nomad's published one, with the target. */
 static int c1m_chart(const struct cb_run *run, const struct spec *s,
-		     const char *path, char *errbuf, size_t errlen)
+                     const char *path, char *errbuf, size_t errlen)
 {
 	static const char *const groups[] = {"Cell (measured)",
-					     "Nomad C1M (published)"};
+	                                     "Nomad C1M (published)"};
 	double v[2] = {NAN, CB_NOMAD_C1M_TASKS_PER_S};
 	for (size_t i = 0; i < run->nrows && isnan(v[0]); i++)
 		v[0] = cb_num(&run->rows[i], s->ys[0].y);
 	if (isnan(v[0]))
 		return SVG_EMPTY; /* Nomad's bar alone measures nothing */
 	struct svg_bars b = {.title = s->chart.title,
-			     .ytitle = s->ya.title,
-			     .groups = groups,
-			     .ngroups = 2,
-			     .names = &s->chart.title,
-			     .nseries = 1,
-			     .v = v,
-			     .refs = &s->ref,
-			     .nrefs = s->nrefs};
+	                     .ytitle = s->ya.title,
+	                     .groups = groups,
+	                     .ngroups = 2,
+	                     .names = &s->chart.title,
+	                     .nseries = 1,
+	                     .v = v,
+	                     .refs = &s->ref,
+	                     .nrefs = s->nrefs};
 	return svg_bar_chart(path, &b, errbuf, errlen);
 }
 
 int cb_charts_write(const struct cb_run *run, const char *dir,
-		    struct cb_chart *out, size_t *n, char *errbuf,
-		    size_t errlen)
+                    struct cb_chart *out, size_t *n, char *errbuf,
+                    size_t errlen)
 {
 	*n = 0;
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {

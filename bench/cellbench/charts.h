@@ -19,7 +19,7 @@ struct cb_chart {
  * The charts written go to out (CB_MAX_CHARTS entries), their count to
  * *n. 0 or -1 with a message naming the file. */
 int cb_charts_write(const struct cb_run *run, const char *dir,
-		    struct cb_chart *out, size_t *n, char *errbuf,
-		    size_t errlen);
+                    struct cb_chart *out, size_t *n, char *errbuf,
+                    size_t errlen);
 
 #endif

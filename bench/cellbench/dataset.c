@@ -31,7 +31,7 @@ static struct cb_run *find_or_add(struct cb_dataset *ds, const char *name)
 	ds->runs = cc_xrealloc(ds->runs, (ds->nruns + 1) * sizeof(*ds->runs));
 	struct cb_run *r = &ds->runs[ds->nruns++];
 	*r = (struct cb_run){.experiment = cc_xstrdup(name),
-			     .run = cc_xstrdup("")};
+	                     .run = cc_xstrdup("")};
 	return r;
 }
 
@@ -59,7 +59,7 @@ static void take_row(struct cb_dataset *ds, struct cb_row *row)
 }
 
 static int load_file(struct cb_dataset *ds, const char *path, char *errbuf,
-		     size_t errlen)
+                     size_t errlen)
 {
 	struct cb_row *rows;
 	size_t n;
@@ -69,9 +69,9 @@ static int load_file(struct cb_dataset *ds, const char *path, char *errbuf,
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (!rows[i].v[CB_experiment])
 			rc = cc_errf(errbuf, errlen, -1,
-				     "%s: data row %zu: the experiment field "
-				     "is empty, expected an experiment name",
-				     path, i + 1);
+			             "%s: data row %zu: the experiment field "
+			             "is empty, expected an experiment name",
+			             path, i + 1);
 		else
 			take_row(ds, &rows[i]);
 	}
@@ -102,7 +102,7 @@ static int run_order(const void *a, const void *b)
 }
 
 int cb_dataset_load(struct cb_dataset *ds, char *const *paths, size_t npaths,
-		    char *errbuf, size_t errlen)
+                    char *errbuf, size_t errlen)
 {
 	*ds = (struct cb_dataset){0};
 	for (size_t i = 0; i < npaths; i++)
@@ -129,7 +129,7 @@ void cb_dataset_free(struct cb_dataset *ds)
 }
 
 const struct cb_run *cb_dataset_find(const struct cb_dataset *ds,
-				     const char *experiment)
+                                     const char *experiment)
 {
 	for (size_t i = 0; i < ds->nruns; i++)
 		if (!strcmp(ds->runs[i].experiment, experiment))
@@ -151,7 +151,7 @@ bool cb_row_saturated(const struct cb_row *r)
 {
 	/* NaN compares false: a point without the figures is not sustained */
 	return !(cb_num(r, CB_placements_per_s) >=
-		 CB_SUSTAINED_SHARE * cb_num(r, CB_offered_tasks_per_s)) ||
+	         CB_SUSTAINED_SHARE * cb_num(r, CB_offered_tasks_per_s)) ||
 	       cb_num(r, CB_jobs_never_placed) > 0;
 }
 
@@ -161,7 +161,7 @@ bool cb_same(double a, double b)
 }
 
 size_t cb_groups(const struct cb_run *run, enum cb_col c, double *keys,
-		 size_t max)
+                 size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < run->nrows; i++) {
@@ -186,7 +186,7 @@ static bool field_is(const struct cb_row *r, enum cb_col c, const char *v)
 }
 
 const struct cb_row *cb_find_row(const struct cb_run *run, enum cb_col c1,
-				 const char *v1, enum cb_col c2, const char *v2)
+                                 const char *v1, enum cb_col c2, const char *v2)
 {
 	for (size_t i = 0; i < run->nrows; i++)
 		if (field_is(&run->rows[i], c1, v1) &&

@@ -33,11 +33,11 @@ struct cb_dataset {
  * file and row whose experiment is empty; *ds is then empty. Free with
  * cb_dataset_free either way. */
 int cb_dataset_load(struct cb_dataset *ds, char *const *paths, size_t npaths,
-		    char *errbuf, size_t errlen);
+                    char *errbuf, size_t errlen);
 void cb_dataset_free(struct cb_dataset *ds);
 /* The run of that experiment, or NULL (borrowed from ds). */
 const struct cb_run *cb_dataset_find(const struct cb_dataset *ds,
-				     const char *experiment);
+                                     const char *experiment);
 
 /* A field as a number: NaN when empty or not a number. */
 double cb_num(const struct cb_row *r, enum cb_col c);
@@ -52,11 +52,11 @@ bool cb_same(double a, double b);
  * row leaves it empty; at most max (the rest are dropped). Returns how
  * many were stored in keys. */
 size_t cb_groups(const struct cb_run *run, enum cb_col c, double *keys,
-		 size_t max);
+                 size_t max);
 /* The first row (in point order) whose field c1 is v1 and, unless v2 is
  * NULL, whose field c2 is v2; NULL if none (borrowed from run). */
 const struct cb_row *cb_find_row(const struct cb_run *run, enum cb_col c1,
-				 const char *v1, enum cb_col c2,
-				 const char *v2);
+                                 const char *v1, enum cb_col c2,
+                                 const char *v2);
 
 #endif

@@ -12,7 +12,7 @@
 
 /* The first row whose numeric fields c1 and c2 are v1 and v2. */
 static const struct cb_row *row_at(const struct cb_run *run, enum cb_col c1,
-				   double v1, enum cb_col c2, double v2)
+                                   double v1, enum cb_col c2, double v2)
 {
 	for (size_t i = 0; i < run->nrows; i++)
 		if (cb_same(cb_num(&run->rows[i], c1), v1) &&
@@ -23,7 +23,7 @@ static const struct cb_row *row_at(const struct cb_run *run, enum cb_col c1,
 
 /* The first row whose numeric field c is v. */
 static const struct cb_row *row_with(const struct cb_run *run, enum cb_col c,
-				     double v)
+                                     double v)
 {
 	return row_at(run, c, v, c, v);
 }
@@ -49,7 +49,7 @@ static const char *ratio(double a, double b, char *buf, size_t len)
 
 /* The side-by-side table: one row per t_job, one column per time scale. */
 static void tjob_agreement(FILE *f, const struct cb_run *run, const double *ts,
-			   size_t nts)
+                           size_t nts)
 {
 	double tj[MAXK];
 	char a[CB_NUM_MAX];
@@ -68,10 +68,10 @@ static void tjob_agreement(FILE *f, const struct cb_run *run, const double *ts,
 		for (size_t k = 0; k < nts; k++) {
 			const struct cb_row *r =
 			    row_at(run, CB_time_scale, ts[k],
-				   CB_service_t_job_s, tj[j]);
+			           CB_service_t_job_s, tj[j]);
 			fprintf(f, "| %s ",
-				cb_fmt(num_at(r, CB_conflict_fraction_service),
-				       a, sizeof(a)));
+			        cb_fmt(num_at(r, CB_conflict_fraction_service),
+			               a, sizeof(a)));
 		}
 		fputs("|\n", f);
 	}
@@ -94,7 +94,7 @@ static void tjob(FILE *f, const struct cb_run *run)
 		}
 		if (nts > 1)
 			fprintf(f, "- Time scale %s: the",
-				cb_fmt(ts[k], a, sizeof(a)));
+			        cb_fmt(ts[k], a, sizeof(a)));
 		else
 			fputs("- The", f);
 		fputs(" service scheduler's conflict fraction ", f);
@@ -102,7 +102,7 @@ static void tjob(FILE *f, const struct cb_run *run)
 			fputs("never exceeds 1 (not reached).\n", f);
 		else
 			fprintf(f, "first exceeds 1 at t_job = %s s.\n",
-				cb_fmt(first, b, sizeof(b)));
+			        cb_fmt(first, b, sizeof(b)));
 	}
 	if (nts > 1)
 		tjob_agreement(f, run, ts, nts);
@@ -139,36 +139,36 @@ static void nsched(FILE *f, const struct cb_run *run)
 	double b3 =
 	    num_at(row_with(run, CB_batch_scheds, three), CB_busy_batch_median);
 	fprintf(f,
-		"- Headroom: busyness (median) at %s scheduler(s) divided "
-		"by that at %s%s: **%s** (%s / %s).\n",
-		cb_fmt(one, a[0], CB_NUM_MAX), cb_fmt(three, a[1], CB_NUM_MAX),
-		one != 1 || three != 3 ? ", the counts nearest to 1 and 3 in "
-					 "this run"
-				       : "",
-		ratio(b1, b3, r, sizeof(r)), cb_fmt(b1, a[2], CB_NUM_MAX),
-		cb_fmt(b3, a[3], CB_NUM_MAX));
+	        "- Headroom: busyness (median) at %s scheduler(s) divided "
+	        "by that at %s%s: **%s** (%s / %s).\n",
+	        cb_fmt(one, a[0], CB_NUM_MAX), cb_fmt(three, a[1], CB_NUM_MAX),
+	        one != 1 || three != 3 ? ", the counts nearest to 1 and 3 in "
+	                                 "this run"
+	                               : "",
+	        ratio(b1, b3, r, sizeof(r)), cb_fmt(b1, a[2], CB_NUM_MAX),
+	        cb_fmt(b3, a[3], CB_NUM_MAX));
 	double top = n[len - 1];
 	fprintf(f,
-		"- Conflict fraction at %s schedulers (the largest count): "
-		"**%s**.\n",
-		cb_fmt(top, a[0], CB_NUM_MAX),
-		cb_fmt(num_at(row_with(run, CB_batch_scheds, top),
-			      CB_conflict_fraction),
-		       a[1], CB_NUM_MAX));
+	        "- Conflict fraction at %s schedulers (the largest count): "
+	        "**%s**.\n",
+	        cb_fmt(top, a[0], CB_NUM_MAX),
+	        cb_fmt(num_at(row_with(run, CB_batch_scheds, top),
+	                      CB_conflict_fraction),
+	               a[1], CB_NUM_MAX));
 }
 
 /* ---- omega-modes ---- */
 
 static void modes_ratio(FILE *f, const struct cb_run *run, enum cb_col c,
-			const char *what, const char *d1, const char *m1,
-			const char *d2, const char *m2, const char *label)
+                        const char *what, const char *d1, const char *m1,
+                        const char *d2, const char *m2, const char *label)
 {
 	char a[3][CB_NUM_MAX];
 	double x = num_at(cb_find_row(run, CB_detect, d1, CB_mode, m1), c);
 	double y = num_at(cb_find_row(run, CB_detect, d2, CB_mode, m2), c);
 	fprintf(f, "- %s, %s: **%s** (%s vs %s).\n", what, label,
-		ratio(x, y, a[0], CB_NUM_MAX), cb_fmt(x, a[1], CB_NUM_MAX),
-		cb_fmt(y, a[2], CB_NUM_MAX));
+	        ratio(x, y, a[0], CB_NUM_MAX), cb_fmt(x, a[1], CB_NUM_MAX),
+	        cb_fmt(y, a[2], CB_NUM_MAX));
 }
 
 static void modes(FILE *f, const struct cb_run *run)
@@ -177,14 +177,14 @@ static void modes(FILE *f, const struct cb_run *run)
 		enum cb_col c;
 		const char *what;
 	} cols[] = {{CB_conflict_fraction, "Conflict fraction"},
-		    {CB_busy_batch_median, "Busyness (batch, median)"}};
+	            {CB_busy_batch_median, "Busyness (batch, median)"}};
 	for (size_t k = 0; k < 2; k++) {
 		modes_ratio(f, run, cols[k].c, cols[k].what, "coarse",
-			    "incremental", "fine", "incremental",
-			    "coarse / fine detection (incremental commits)");
+		            "incremental", "fine", "incremental",
+		            "coarse / fine detection (incremental commits)");
 		modes_ratio(f, run, cols[k].c, cols[k].what, "fine",
-			    "all_or_nothing", "fine", "incremental",
-			    "all-or-nothing / incremental (fine detection)");
+		            "all_or_nothing", "fine", "incremental",
+		            "all-or-nothing / incremental (fine detection)");
 	}
 }
 
@@ -198,22 +198,22 @@ static void c1m(FILE *f, const struct cb_run *run)
 	double running = num_at(r, CB_all_running_s);
 	double rate = num_at(r, CB_running_tasks_per_s);
 	fprintf(f,
-		"- Every task placed after **%s s**, every task running "
-		"after **%s s**: **%s tasks running per second**.\n",
-		cb_fmt(placed, a[0], CB_NUM_MAX),
-		cb_fmt(running, a[1], CB_NUM_MAX),
-		cb_fmt(rate, a[2], CB_NUM_MAX));
+	        "- Every task placed after **%s s**, every task running "
+	        "after **%s s**: **%s tasks running per second**.\n",
+	        cb_fmt(placed, a[0], CB_NUM_MAX),
+	        cb_fmt(running, a[1], CB_NUM_MAX),
+	        cb_fmt(rate, a[2], CB_NUM_MAX));
 	fprintf(f, "- Ratio to Nomad's published %s tasks/s: **%s**.\n",
-		cb_fmt(CB_NOMAD_C1M_TASKS_PER_S, a[0], CB_NUM_MAX),
-		ratio(rate, CB_NOMAD_C1M_TASKS_PER_S, a[1], CB_NUM_MAX));
+	        cb_fmt(CB_NOMAD_C1M_TASKS_PER_S, a[0], CB_NUM_MAX),
+	        ratio(rate, CB_NOMAD_C1M_TASKS_PER_S, a[1], CB_NUM_MAX));
 	fprintf(f,
-		"- Issue 7's target, every task running within %s s (%s "
-		"tasks/s): **%s**.\n",
-		cb_fmt(CB_C1M_TARGET_S, a[0], CB_NUM_MAX),
-		cb_fmt(CB_C1M_TASKS / CB_C1M_TARGET_S, a[1], CB_NUM_MAX),
-		isnan(running)               ? "not measured"
-		: running <= CB_C1M_TARGET_S ? "met"
-					     : "not met");
+	        "- Issue 7's target, every task running within %s s (%s "
+	        "tasks/s): **%s**.\n",
+	        cb_fmt(CB_C1M_TARGET_S, a[0], CB_NUM_MAX),
+	        cb_fmt(CB_C1M_TASKS / CB_C1M_TARGET_S, a[1], CB_NUM_MAX),
+	        isnan(running)               ? "not measured"
+	        : running <= CB_C1M_TARGET_S ? "met"
+	                                     : "not met");
 }
 
 /* ---- latency ---- */
@@ -222,13 +222,13 @@ static void latency_point(FILE *f, const char *lead, const struct cb_row *r)
 {
 	char a[4][CB_NUM_MAX];
 	fprintf(f,
-		"- %s **%s tasks/s** offered (placements %s/s): commit "
-		"latency p50 **%s ms**, p99 **%s ms**.\n",
-		lead,
-		cb_fmt(cb_num(r, CB_offered_tasks_per_s), a[0], CB_NUM_MAX),
-		cb_fmt(cb_num(r, CB_placements_per_s), a[1], CB_NUM_MAX),
-		cb_fmt(cb_num(r, CB_commit_p50_ms), a[2], CB_NUM_MAX),
-		cb_fmt(cb_num(r, CB_commit_p99_ms), a[3], CB_NUM_MAX));
+	        "- %s **%s tasks/s** offered (placements %s/s): commit "
+	        "latency p50 **%s ms**, p99 **%s ms**.\n",
+	        lead,
+	        cb_fmt(cb_num(r, CB_offered_tasks_per_s), a[0], CB_NUM_MAX),
+	        cb_fmt(cb_num(r, CB_placements_per_s), a[1], CB_NUM_MAX),
+	        cb_fmt(cb_num(r, CB_commit_p50_ms), a[2], CB_NUM_MAX),
+	        cb_fmt(cb_num(r, CB_commit_p99_ms), a[3], CB_NUM_MAX));
 }
 
 /* Saturation: walking up the offered load, the last point whose
@@ -254,14 +254,14 @@ static void latency(FILE *f, const struct cb_run *run)
 		    f);
 	else if (!last_ok)
 		latency_point(f, "Saturated already at the lowest load tried,",
-			      first_bad);
+		              first_bad);
 	else
 		latency_point(f,
-			      first_bad ? "Saturation point (highest load "
-					  "sustained within 10%):"
-					: "Not saturated: sustained within "
-					  "10% up to the highest load tried,",
-			      last_ok);
+		              first_bad ? "Saturation point (highest load "
+		                          "sustained within 10%):"
+		                        : "Not saturated: sustained within "
+		                          "10% up to the highest load tried,",
+		              last_ok);
 	if (last_ok && first_bad)
 		latency_point(f, "The next load falls behind:", first_bad);
 }
@@ -272,10 +272,10 @@ void cb_derived_write(FILE *f, const struct cb_run *run)
 		const char *experiment;
 		void (*write)(FILE *, const struct cb_run *);
 	} by_name[] = {{"omega-tjob", tjob},
-		       {"omega-nsched", nsched},
-		       {"omega-modes", modes},
-		       {"c1m", c1m},
-		       {"latency", latency}};
+	               {"omega-nsched", nsched},
+	               {"omega-modes", modes},
+	               {"c1m", c1m},
+	               {"latency", latency}};
 	for (size_t i = 0; i < sizeof(by_name) / sizeof(by_name[0]); i++)
 		if (!strcmp(by_name[i].experiment, run->experiment))
 			by_name[i].write(f, run);

@@ -48,16 +48,27 @@ static void scales(struct plan *pl, double a, double b)
  * cell keeps changing under a slow service scheduler. */
 static struct cb_point omega_base(const struct cb_options *o)
 {
-	struct cb_point p = {
-	    .seed = o->seed, .voters = 3, .machines = 1000,
-	    .batch_scheds = 1, .detect = "fine", .batch_t_job = 0.1,
-	    .t_task = 0.005, .prefill = 0.6, .drain_min_real = 2};
-	p.load.batch = (struct cb_class){
-	    .rate = 1, .tasks_mean = 40, .tasks_max = 1000,
-	    .duration_mean = 60, .cpu = batch_cpu, .mem = batch_mem};
-	p.load.service = (struct cb_class){
-	    .rate = 1.0 / 30, .tasks_mean = 8, .tasks_max = 100,
-	    .duration_mean = 1e6, .cpu = service_cpu, .mem = service_mem};
+	struct cb_point p = {.seed = o->seed,
+	                     .voters = 3,
+	                     .machines = 1000,
+	                     .batch_scheds = 1,
+	                     .detect = "fine",
+	                     .batch_t_job = 0.1,
+	                     .t_task = 0.005,
+	                     .prefill = 0.6,
+	                     .drain_min_real = 2};
+	p.load.batch = (struct cb_class){.rate = 1,
+	                                 .tasks_mean = 40,
+	                                 .tasks_max = 1000,
+	                                 .duration_mean = 60,
+	                                 .cpu = batch_cpu,
+	                                 .mem = batch_mem};
+	p.load.service = (struct cb_class){.rate = 1.0 / 30,
+	                                   .tasks_mean = 8,
+	                                   .tasks_max = 100,
+	                                   .duration_mean = 1e6,
+	                                   .cpu = service_cpu,
+	                                   .mem = service_mem};
 	p.load.window = 600;
 	p.drain = 150;
 	if (o->smoke) {
@@ -142,11 +153,15 @@ static void omega_modes(struct plan *pl, const struct cb_options *o)
  * constrained to one of five zones, four batch schedulers, no think time. */
 static void c1m(struct plan *pl, const struct cb_options *o)
 {
-	struct cb_point p = {.seed = o->seed, .voters = 3, .machines = 5000,
-			     .batch_scheds = 4, .detect = "fine",
-			     .drain = 600, .drain_min_real = 0};
-	p.load.batch = (struct cb_class){.duration_mean = 3600,
-					 .cpu = tiny_cpu, .mem = tiny_mem};
+	struct cb_point p = {.seed = o->seed,
+	                     .voters = 3,
+	                     .machines = 5000,
+	                     .batch_scheds = 4,
+	                     .detect = "fine",
+	                     .drain = 600,
+	                     .drain_min_real = 0};
+	p.load.batch = (struct cb_class){
+	    .duration_mean = 3600, .cpu = tiny_cpu, .mem = tiny_mem};
 	p.load.burst_jobs = 1000;
 	p.load.burst_tasks = 1000;
 	p.load.zones = 5;
@@ -168,15 +183,21 @@ static void c1m(struct plan *pl, const struct cb_options *o)
  * think time, in real time. */
 static void latency(struct plan *pl, const struct cb_options *o)
 {
-	static const double full[] = {1000,  2000,  5000,   10000,  20000,
-				      40000, 80000, 160000, 320000};
+	static const double full[] = {1000,  2000,  5000,   10000, 20000,
+	                              40000, 80000, 160000, 320000};
 	static const double smoke[] = {1000, 2000};
-	struct cb_point p = {.seed = o->seed, .voters = 3, .machines = 1000,
-			     .batch_scheds = 2, .detect = "fine",
-			     .drain = 5, .drain_min_real = 1};
-	p.load.batch = (struct cb_class){.tasks_mean = 100, .tasks_max = 1000,
-					 .duration_mean = 1, .cpu = tiny_cpu,
-					 .mem = tiny_mem};
+	struct cb_point p = {.seed = o->seed,
+	                     .voters = 3,
+	                     .machines = 1000,
+	                     .batch_scheds = 2,
+	                     .detect = "fine",
+	                     .drain = 5,
+	                     .drain_min_real = 1};
+	p.load.batch = (struct cb_class){.tasks_mean = 100,
+	                                 .tasks_max = 1000,
+	                                 .duration_mean = 1,
+	                                 .cpu = tiny_cpu,
+	                                 .mem = tiny_mem};
 	p.load.window = 5;
 	if (o->smoke) {
 		p.voters = 1;
@@ -212,8 +233,8 @@ static const struct {
      "commit latency at doubling offered load until saturation"},
 };
 
-const char *const cb_experiments[] = {"omega-tjob", "omega-nsched",
-				      "omega-modes", "c1m", "latency", NULL};
+const char *const cb_experiments[] = {
+    "omega-tjob", "omega-nsched", "omega-modes", "c1m", "latency", NULL};
 
 const char *cb_experiments_help(void)
 {
@@ -221,7 +242,7 @@ const char *cb_experiments_help(void)
 	buf[0] = 0;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
-			 "  %-13s %s\n", table[i].name, table[i].what);
+		         "  %-13s %s\n", table[i].name, table[i].what);
 	return buf;
 }
 
@@ -241,9 +262,10 @@ static void progress(const char *name, int done, int total, double elapsed)
 	char eta[32] = "?";
 	if (isfinite(left))
 		snprintf(eta, sizeof(eta), "%.0f s", left);
-	fprintf(stderr, "cellbench %s: %d/%d points done, %.0f s elapsed, "
-			"about %s left\n",
-		name, done, total, elapsed, eta);
+	fprintf(stderr,
+	        "cellbench %s: %d/%d points done, %.0f s elapsed, "
+	        "about %s left\n",
+	        name, done, total, elapsed, eta);
 }
 
 static int make_dir(const char *dir)
@@ -258,14 +280,14 @@ static int make_dir(const char *dir)
 		}
 	if (mkdir(path, 0755) && errno != EEXIST) {
 		fprintf(stderr, "cellbench: --out %s: %s\n", dir,
-			strerror(errno));
+		        strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
 static int run_plan(const char *name, struct plan *pl,
-		    const struct cb_options *o, const char *csv)
+                    const struct cb_options *o, const char *csv)
 {
 	char run[32], err[CC_ERRMSG_SIZE];
 	iso_now(run, sizeof(run));
@@ -284,7 +306,8 @@ static int run_plan(const char *name, struct plan *pl,
 			p.run = run;
 			cb_point_run(&p, &row);
 			int rc = cb_csv_append(csv, &row, err, sizeof(err));
-			bool stop = pl->stop_at_saturation && cb_row_saturated(&row);
+			bool stop =
+			    pl->stop_at_saturation && cb_row_saturated(&row);
 			cb_row_clear(&row);
 			if (rc) {
 				fprintf(stderr, "cellbench: %s\n", err);
@@ -292,9 +315,10 @@ static int run_plan(const char *name, struct plan *pl,
 			}
 			progress(name, ++done, total, lc_now() - t0);
 			if (stop && s + 1 == o->nscales) {
-				fprintf(stderr, "cellbench %s: saturated at "
-						"point %d; stopping\n",
-					name, i);
+				fprintf(stderr,
+				        "cellbench %s: saturated at "
+				        "point %d; stopping\n",
+				        name, i);
 				return 0;
 			}
 		}
@@ -336,7 +360,7 @@ int cb_experiment_run(const char *name, const struct cb_options *o)
 		return run_plan(name, &pl, &use, csv);
 	}
 	fprintf(stderr,
-		"cellbench: unknown experiment \"%s\"; expected one of:\n%s",
-		name, cb_experiments_help());
+	        "cellbench: unknown experiment \"%s\"; expected one of:\n%s",
+	        name, cb_experiments_help());
 	return 1;
 }

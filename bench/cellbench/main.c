@@ -18,15 +18,29 @@ static struct {
 } F;
 
 static const struct cc_flag run_flags[] = {
-    {"seed", CC_FLAG_UINT, "1", "workload seed: the same seed, the same jobs", &F.seed, 1, 0},
-    {"time-scale", CC_FLAG_STRING, NULL, "factor(s) dividing every workload duration, comma-separated (default: the experiment's)", &F.scales, 0, 0},
-    {"voters", CC_FLAG_UINT, "0", "celld voters (0: the experiment's default)", &F.voters, 0, 5},
-    {"machines", CC_FLAG_UINT, "0", "hollow machines (0: the experiment's default)", &F.machines, 0, 8000},
-    {"window", CC_FLAG_DURATION, "0", "arrival window in cell time (0: the experiment's default)", &F.window_ms, 0, 0},
-    {"smoke", CC_FLAG_BOOL, "false", "tiny sizes, seconds per point (for tests)", &F.smoke, 0, 0},
-    {"out", CC_FLAG_STRING, "bench/results", "folder of the CSV files (EXPERIMENT.csv, appended)", &F.out, 0, 0},
-    {"raft-heartbeat", CC_FLAG_STRING, "10ms", "celld's --heartbeat-timeout: how stale an idle replica may be", &F.heartbeat, 0, 0},
-    {"bin-dir", CC_FLAG_STRING, NULL, "folder of celld, cellsched and cellagent (default: beside cellbench)", &F.bin_dir, 0, 0},
+    {"seed", CC_FLAG_UINT, "1", "workload seed: the same seed, the same jobs",
+     &F.seed, 1, 0},
+    {"time-scale", CC_FLAG_STRING, NULL,
+     "factor(s) dividing every workload duration, comma-separated (default: "
+     "the experiment's)",
+     &F.scales, 0, 0},
+    {"voters", CC_FLAG_UINT, "0", "celld voters (0: the experiment's default)",
+     &F.voters, 0, 5},
+    {"machines", CC_FLAG_UINT, "0",
+     "hollow machines (0: the experiment's default)", &F.machines, 0, 8000},
+    {"window", CC_FLAG_DURATION, "0",
+     "arrival window in cell time (0: the experiment's default)", &F.window_ms,
+     0, 0},
+    {"smoke", CC_FLAG_BOOL, "false",
+     "tiny sizes, seconds per point (for tests)", &F.smoke, 0, 0},
+    {"out", CC_FLAG_STRING, "bench/results",
+     "folder of the CSV files (EXPERIMENT.csv, appended)", &F.out, 0, 0},
+    {"raft-heartbeat", CC_FLAG_STRING, "10ms",
+     "celld's --heartbeat-timeout: how stale an idle replica may be",
+     &F.heartbeat, 0, 0},
+    {"bin-dir", CC_FLAG_STRING, NULL,
+     "folder of celld, cellsched and cellagent (default: beside cellbench)",
+     &F.bin_dir, 0, 0},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -49,7 +63,8 @@ static char *command_line(int argc, char **argv)
 		len += strlen(argv[i]) * 4 + 3;
 	char *s = cc_xmalloc(len), *p = s;
 	for (int i = 0; i < argc; i++) {
-		bool plain = argv[i][0] && !strpbrk(argv[i], " \t'\"\\$`*?;&|<>()");
+		bool plain =
+		    argv[i][0] && !strpbrk(argv[i], " \t'\"\\$`*?;&|<>()");
 		p += sprintf(p, "%s", i ? " " : "");
 		if (plain) {
 			p += sprintf(p, "%s", argv[i]);
@@ -57,7 +72,8 @@ static char *command_line(int argc, char **argv)
 		}
 		*p++ = '\'';
 		for (const char *c = argv[i]; *c; c++)
-			p += *c == '\'' ? sprintf(p, "'\\''") : sprintf(p, "%c", *c);
+			p += *c == '\'' ? sprintf(p, "'\\''")
+			                : sprintf(p, "%c", *c);
 		*p++ = '\'';
 		*p = 0;
 	}
@@ -65,8 +81,7 @@ static char *command_line(int argc, char **argv)
 }
 
 /* "100,50" into scales; false on anything but positive numbers. */
-static bool parse_scales(const char *text, double *out, size_t max,
-			 size_t *n)
+static bool parse_scales(const char *text, double *out, size_t max, size_t *n)
 {
 	*n = 0;
 	char *copy = cc_xstrdup(text), *save = NULL;
@@ -90,11 +105,11 @@ static int cmd_run(int argc, char **argv)
 		return bad_usage("run: which experiment?");
 	/* argv + 2: the experiment stands where a program name would */
 	int rc = cc_flags_parse(run_flags, argc - 2, argv + 2, NULL, err,
-				sizeof(err));
+	                        sizeof(err));
 	if (rc == CC_HELP) {
-		char *help = cc_flags_help(run_flags,
-					   "cellbench run EXPERIMENT [flags]",
-					   cb_experiments_help());
+		char *help =
+		    cc_flags_help(run_flags, "cellbench run EXPERIMENT [flags]",
+		                  cb_experiments_help());
 		fputs(help, stdout);
 		free(help);
 		cc_flags_free(run_flags);
@@ -104,19 +119,19 @@ static int cmd_run(int argc, char **argv)
 		return bad_usage(err);
 	double scales[16];
 	struct cb_options o = {.seed = F.seed,
-			       .voters = (int)F.voters,
-			       .machines = (int)F.machines,
-			       .window = (double)F.window_ms / 1e3,
-			       .smoke = F.smoke,
-			       .out_dir = F.out,
-			       .bin_dir = F.bin_dir,
-			       .raft_heartbeat = F.heartbeat,
-			       .scales = scales};
+	                       .voters = (int)F.voters,
+	                       .machines = (int)F.machines,
+	                       .window = (double)F.window_ms / 1e3,
+	                       .smoke = F.smoke,
+	                       .out_dir = F.out,
+	                       .bin_dir = F.bin_dir,
+	                       .raft_heartbeat = F.heartbeat,
+	                       .scales = scales};
 	if (F.scales && !parse_scales(F.scales, scales, 16, &o.nscales)) {
 		snprintf(err, sizeof(err),
-			 "--time-scale: expected up to 16 positive factors "
-			 "like 100 or 100,50, got \"%s\"",
-			 F.scales);
+		         "--time-scale: expected up to 16 positive factors "
+		         "like 100 or 100,50, got \"%s\"",
+		         F.scales);
 		cc_flags_free(run_flags);
 		return bad_usage(err);
 	}

@@ -27,7 +27,7 @@ int cb_out_open(struct cb_out *o, const char *path, char *errbuf, size_t errlen)
 	o->f = fopen(o->tmp, "w");
 	if (!o->f) {
 		int rc = cc_errf(errbuf, errlen, -1, "%s: %s", o->tmp,
-				 strerror(errno));
+		                 strerror(errno));
 		release(o);
 		return rc;
 	}
@@ -47,10 +47,10 @@ int cb_out_commit(struct cb_out *o, char *errbuf, size_t errlen)
 	}
 	if (failed)
 		rc = cc_errf(errbuf, errlen, -1, "%s: write failed: %s", o->tmp,
-			     strerror(why));
+		             strerror(why));
 	else if (rename(o->tmp, o->path))
 		rc = cc_errf(errbuf, errlen, -1, "%s: cannot rename to %s: %s",
-			     o->tmp, o->path, strerror(errno));
+		             o->tmp, o->path, strerror(errno));
 	if (rc)
 		unlink(o->tmp);
 	release(o);

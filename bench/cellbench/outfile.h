@@ -14,7 +14,7 @@ struct cb_out {
 
 /* Opens PATH.tmp for writing. 0, or -1 with a message naming the file. */
 int cb_out_open(struct cb_out *o, const char *path, char *errbuf,
-		size_t errlen);
+                size_t errlen);
 /* Closes the temp file and renames it over path; if any write failed, the
  * temp file is removed and path is left as it was. Releases o either way.
  * 0 or -1 with a message. */

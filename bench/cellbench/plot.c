@@ -38,15 +38,15 @@ static bool is_csv(const char *name)
 /* Every DIR/NAME.csv, by name so the output does not depend on the folder's
  * order. *paths is malloc'd, each path too. 0 or -1 with a message. */
 static int list_csvs(const char *dir, char ***paths, size_t *n, char *errbuf,
-		     size_t errlen)
+                     size_t errlen)
 {
 	*paths = NULL;
 	*n = 0;
 	DIR *d = opendir(dir);
 	if (!d)
 		return cc_errf(errbuf, errlen, -1,
-			       "%s: %s (give --dir DIR, or CSV files)", dir,
-			       strerror(errno));
+		               "%s: %s (give --dir DIR, or CSV files)", dir,
+		               strerror(errno));
 	for (struct dirent *e; (e = readdir(d));) {
 		if (!is_csv(e->d_name))
 			continue;
@@ -91,7 +91,7 @@ static void print_tables(const struct cb_dataset *ds)
 }
 
 static int plot(const char *dir, const char *results, char *const *csvs,
-		size_t ncsvs)
+                size_t ncsvs)
 {
 	char err[CC_ERRMSG_SIZE];
 	struct cb_dataset ds;
@@ -108,7 +108,7 @@ static int plot(const char *dir, const char *results, char *const *csvs,
 	for (size_t i = 0; i < nsec && !rc; i++) {
 		if (sec[i].run)
 			rc = cb_charts_write(sec[i].run, dir, sec[i].charts,
-					     &sec[i].ncharts, err, sizeof(err));
+			                     &sec[i].ncharts, err, sizeof(err));
 		ncharts += sec[i].ncharts;
 	}
 	if (!rc) {
@@ -119,9 +119,9 @@ static int plot(const char *dir, const char *results, char *const *csvs,
 		fprintf(stderr, "cellbench plot: %s\n", err);
 	else
 		fprintf(stderr,
-			"cellbench plot: %zu experiment(s) found, %zu "
-			"chart(s) in %s, report in %s\n",
-			ds.nruns, ncharts, dir, results);
+		        "cellbench plot: %zu experiment(s) found, %zu "
+		        "chart(s) in %s, report in %s\n",
+		        ds.nruns, ncharts, dir, results);
 	free(sec);
 	cb_dataset_free(&ds);
 	return rc ? 1 : 0;
@@ -129,7 +129,7 @@ static int plot(const char *dir, const char *results, char *const *csvs,
 
 /* 0 to go on, or the exit code: 0 after --help, 2 on bad usage. */
 static int parse(const struct cc_flag *flags, int argc, char **argv, int *next,
-		 int *exit_code)
+                 int *exit_code)
 {
 	char err[CC_ERRMSG_SIZE];
 	int rc = cc_flags_parse(flags, argc, argv, next, err, sizeof(err));
@@ -144,8 +144,8 @@ static int parse(const struct cc_flag *flags, int argc, char **argv, int *next,
 	for (int i = *next; !rc && !after_dashes && i < argc; i++)
 		if (argv[i][0] == '-' && argv[i][1])
 			rc = cc_errf(err, sizeof(err), CC_EINVAL,
-				     "%s: flags go before the CSV files",
-				     argv[i]);
+			             "%s: flags go before the CSV files",
+			             argv[i]);
 	if (rc) {
 		fprintf(stderr, "cellbench plot: %s\nusage: %s\n", err, usage);
 		*exit_code = 2;
@@ -176,9 +176,9 @@ int cb_plot_main(int argc, char **argv)
 	size_t nfound = 0;
 	if (!*dir || !*results) {
 		fprintf(stderr,
-			"cellbench plot: --%s: expected a path, got "
-			"\"\"\nusage: %s\n",
-			*dir ? "results" : "dir", usage);
+		        "cellbench plot: --%s: expected a path, got "
+		        "\"\"\nusage: %s\n",
+		        *dir ? "results" : "dir", usage);
 		code = 2;
 	} else if (next < argc) {
 		code = plot(dir, results, argv + next, (size_t)(argc - next));

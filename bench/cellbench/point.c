@@ -25,11 +25,11 @@
 #include "cellcommon.h"
 
 #define AGENT_MACHINES 1000
-#define SUBMIT_BATCH 100      /* job_put ops per transaction, at most */
-#define POLL_S 0.1            /* drain: job counts read this often */
-#define PREFILL_CPU 250       /* 4000m / CB_PREFILL_SLICES */
-#define PREFILL_MEM 1024      /* 16384 MiB / CB_PREFILL_SLICES */
-#define LONG_MS 86400000      /* runs longer than any point */
+#define SUBMIT_BATCH   100      /* job_put ops per transaction, at most */
+#define POLL_S         0.1      /* drain: job counts read this often */
+#define PREFILL_CPU    250      /* 4000m / CB_PREFILL_SLICES */
+#define PREFILL_MEM    1024     /* 16384 MiB / CB_PREFILL_SLICES */
+#define LONG_MS        86400000 /* runs longer than any point */
 
 /* /metrics of every scheduler (batch ones first) and of the leader. */
 struct scrape {
@@ -44,8 +44,8 @@ struct run {
 	struct cb_job *jobs;
 	size_t njobs;
 	uint64_t tasks;
-	double t0;              /* real time the window started */
-	double window_real;     /* the window as it really lasted */
+	double t0;                    /* real time the window started */
+	double window_real;           /* the window as it really lasted */
 	double placed_at, running_at; /* real seconds after t0; <0: never */
 	uint64_t jobs_placed, tasks_unplaced;
 	struct scrape start, end, last;
@@ -57,7 +57,7 @@ struct run {
 static int agent_count(const struct cb_point *p)
 {
 	return p->agents ? p->agents
-			 : (p->machines + AGENT_MACHINES - 1) / AGENT_MACHINES;
+	                 : (p->machines + AGENT_MACHINES - 1) / AGENT_MACHINES;
 }
 
 static void start_agents(struct run *r)
@@ -72,27 +72,27 @@ static void start_agents(struct run *r)
 		snprintf(count, sizeof(count), "%d", share);
 		snprintf(labels, sizeof(labels), "zone=z%d", k + 1);
 		const char *const extra[] = {"--hollow", count, "--labels",
-					     labels, NULL};
+		                             labels, NULL};
 		lc_agent_start(r->cell, name, extra);
 	}
 }
 
 static void start_sched(struct run *r, const char *class_name, int i,
-			double t_job)
+                        double t_job)
 {
 	const struct cb_point *p = r->p;
 	char name[32], think_job[32], think_task[32], seed[32];
 	snprintf(name, sizeof(name), "%s-%d", class_name, i + 1);
 	snprintf(think_job, sizeof(think_job), "%.0fus",
-		 floor(t_job / p->scale * 1e6 + 0.5));
+	         floor(t_job / p->scale * 1e6 + 0.5));
 	snprintf(think_task, sizeof(think_task), "%.0fus",
-		 floor(p->t_task / p->scale * 1e6 + 0.5));
+	         floor(p->t_task / p->scale * 1e6 + 0.5));
 	snprintf(seed, sizeof(seed), "%llu",
-		 (unsigned long long)(p->seed * 1000 + (uint64_t)i + 1 +
-				      (class_name[0] == 's' ? 500u : 0u)));
-	const char *extra[16] = {"--think-job", think_job, "--think-task",
-				 think_task,    "--detect",  p->detect,
-				 "--seed",      seed};
+	         (unsigned long long)(p->seed * 1000 + (uint64_t)i + 1 +
+	                              (class_name[0] == 's' ? 500u : 0u)));
+	const char *extra[16] = {"--think-job", think_job,  "--think-task",
+	                         think_task,    "--detect", p->detect,
+	                         "--seed",      seed};
 	int n = 8;
 	if (p->mode) {
 		extra[n++] = "--mode";
@@ -104,13 +104,13 @@ static void start_sched(struct run *r, const char *class_name, int i,
 
 /* Machine names as a hollow agent makes them: NAME-00000 ... */
 static void machine_name(const struct cb_point *p, uint32_t i, char *out,
-			 size_t len)
+                         size_t len)
 {
 	int n = agent_count(p);
 	uint32_t k = 0, base = 0;
 	for (;; k++) {
 		uint32_t share = (uint32_t)(p->machines / n) +
-				 (k < (uint32_t)(p->machines % n));
+		                 (k < (uint32_t)(p->machines % n));
 		if (i < base + share)
 			break;
 		base += share;
@@ -122,17 +122,17 @@ static void prefill(struct run *r)
 {
 	const struct cb_point *p = r->p;
 	uint32_t *counts = cc_xcalloc((size_t)p->machines, sizeof(*counts));
-	uint64_t total = cb_prefill_draw((uint32_t)p->machines, p->prefill,
-					 p->seed, counts);
+	uint64_t total =
+	    cb_prefill_draw((uint32_t)p->machines, p->prefill, p->seed, counts);
 	if (total) {
 		json_t *ops = json_array();
 		json_array_append_new(
-		    ops, json_pack("{s:s,s:{s:s,s:s,s:I,s:{s:i,s:i},s:I}}",
-				   "op", "job_put", "job", "name", "prefill",
-				   "class", "prefill", "tasks", (json_int_t)total,
-				   "resources", "cpu", PREFILL_CPU, "memory",
-				   PREFILL_MEM, "duration_ms",
-				   (json_int_t)LONG_MS));
+		    ops,
+		    json_pack("{s:s,s:{s:s,s:s,s:I,s:{s:i,s:i},s:I}}", "op",
+		              "job_put", "job", "name", "prefill", "class",
+		              "prefill", "tasks", (json_int_t)total,
+		              "resources", "cpu", PREFILL_CPU, "memory",
+		              PREFILL_MEM, "duration_ms", (json_int_t)LONG_MS));
 		uint64_t task = 0;
 		char name[32];
 		for (uint32_t m = 0; m < (uint32_t)p->machines; m++) {
@@ -140,9 +140,9 @@ static void prefill(struct run *r)
 			for (uint32_t k = 0; k < counts[m]; k++)
 				json_array_append_new(
 				    ops, json_pack("{s:s,s:s,s:I,s:s}", "op",
-						   "place", "job", "prefill",
-						   "task", (json_int_t)task++,
-						   "machine", name));
+				                   "place", "job", "prefill",
+				                   "task", (json_int_t)task++,
+				                   "machine", name));
 		}
 		lc_post_txn(r->leader, ops, "prefill");
 	}
@@ -175,13 +175,13 @@ static void scrape_free(const struct run *r, struct scrape *s)
 }
 
 static double delta(const char *a, const char *b, const char *name,
-		    const char *label)
+                    const char *label)
 {
 	return cb_prom_sum(b, name, label) - cb_prom_sum(a, name, label);
 }
 
 static void hist_delta(struct cb_hist *sum, const char *a, const char *b,
-		       const char *name)
+                       const char *name)
 {
 	struct cb_hist ha, hb;
 	if (!cb_prom_hist(a, name, &ha) || !cb_prom_hist(b, name, &hb))
@@ -197,17 +197,17 @@ static json_t *job_op(const struct cb_job *j, size_t i, double scale)
 	char name[32];
 	snprintf(name, sizeof(name), "%c-%06zu", j->service ? 's' : 'b', i);
 	double ms = j->duration / scale * 1e3;
-	json_t *spec = json_pack(
-	    "{s:s,s:s,s:i,s:{s:i,s:i},s:I}", "name", name, "class",
-	    j->service ? "service" : "batch", "tasks", (int)j->tasks,
-	    "resources", "cpu", (int)j->cpu, "memory", (int)j->mem,
-	    "duration_ms", (json_int_t)(ms < 1 ? 1 : ms));
+	json_t *spec =
+	    json_pack("{s:s,s:s,s:i,s:{s:i,s:i},s:I}", "name", name, "class",
+	              j->service ? "service" : "batch", "tasks", (int)j->tasks,
+	              "resources", "cpu", (int)j->cpu, "memory", (int)j->mem,
+	              "duration_ms", (json_int_t)(ms < 1 ? 1 : ms));
 	if (j->zone) {
 		char zone[16];
 		snprintf(zone, sizeof(zone), "z%u", j->zone);
-		json_object_set_new(spec, "constraints",
-				    json_pack("{s:{s:s}}", "labels", "zone",
-					      zone));
+		json_object_set_new(
+		    spec, "constraints",
+		    json_pack("{s:{s:s}}", "labels", "zone", zone));
 	}
 	return json_pack("{s:s,s:o}", "op", "job_put", "job", spec);
 }
@@ -229,7 +229,8 @@ static void drive(struct run *r)
 			       r->jobs[next].at / p->scale <= now &&
 			       json_array_size(ops) < SUBMIT_BATCH) {
 				json_array_append_new(
-				    ops, job_op(&r->jobs[next], next, p->scale));
+				    ops,
+				    job_op(&r->jobs[next], next, p->scale));
 				next++;
 			}
 			lc_post_txn(r->leader, ops, "submitting jobs");
@@ -237,8 +238,8 @@ static void drive(struct run *r)
 		}
 		if (next == r->njobs && now >= window)
 			break;
-		double due = next < r->njobs ? r->jobs[next].at / p->scale
-					     : window;
+		double due =
+		    next < r->njobs ? r->jobs[next].at / p->scale : window;
 		double nap = fmin(due - now, 0.02);
 		if (nap > 0)
 			usleep((useconds_t)(nap * 1e6));
@@ -259,12 +260,9 @@ static void count_jobs(struct run *r, uint64_t *waiting)
 	json_t *jobs = json_object_get(all, "jobs");
 	size_t i;
 	r->jobs_placed = r->tasks_unplaced = *waiting = 0;
-	json_array_foreach(jobs, i, job)
-	{
-		const char *name =
-		    json_string_value(json_object_get(json_object_get(job,
-								      "spec"),
-						      "name"));
+	json_array_foreach (jobs, i, job) {
+		const char *name = json_string_value(
+		    json_object_get(json_object_get(job, "spec"), "name"));
 		if (!name || !strcmp(name, "prefill"))
 			continue;
 		json_t *counts = json_object_get(job, "counts");
@@ -320,12 +318,12 @@ static void busyness(struct run *r, struct cb_row *row)
 	int nb = p->batch_scheds;
 	for (int i = 0; i < r->cell->nsched; i++)
 		busy[i] = delta(r->start.sched[i], r->end.sched[i],
-				"cellsched_busy_seconds_total", NULL) /
-			  r->window_real;
+		                "cellsched_busy_seconds_total", NULL) /
+		          r->window_real;
 	if (nb) {
 		qsort(busy, (size_t)nb, sizeof(double), by_value);
 		double med = nb % 2 ? busy[nb / 2]
-				    : (busy[nb / 2 - 1] + busy[nb / 2]) / 2;
+		                    : (busy[nb / 2 - 1] + busy[nb / 2]) / 2;
 		cb_row_setd(row, CB_busy_batch_median, med);
 		cb_row_setd(row, CB_busy_batch_min, busy[0]);
 		cb_row_setd(row, CB_busy_batch_max, busy[nb - 1]);
@@ -340,13 +338,13 @@ static void busyness(struct run *r, struct cb_row *row)
 				est += p->service_t_job +
 				       r->jobs[i].tasks * p->t_task;
 		cb_row_setd(row, CB_busy_service_estimate,
-			    est / p->load.window / p->service_scheds);
+		            est / p->load.window / p->service_scheds);
 	}
 }
 
 /* Conflicted and successful transactions of schedulers [from, to). */
 static void txn_counts(struct run *r, int from, int to, double *txns,
-		       double *conflicted, double *progress)
+                       double *conflicted, double *progress)
 {
 	*txns = *conflicted = *progress = 0;
 	for (int i = from; i < to; i++) {
@@ -356,7 +354,7 @@ static void txn_counts(struct run *r, int from, int to, double *txns,
 		double partial = delta(a, b, n, "outcome=\"partial\"");
 		double rejected = delta(a, b, n, "outcome=\"rejected\"");
 		*txns += committed + partial + rejected +
-			 delta(a, b, n, "outcome=\"error\"");
+		         delta(a, b, n, "outcome=\"error\"");
 		*conflicted += partial + rejected;
 		*progress += committed + partial;
 	}
@@ -373,18 +371,18 @@ static void conflicts(struct run *r, struct cb_row *row)
 	if (nb) {
 		txn_counts(r, 0, nb, &txns, &conflicted, &progress);
 		cb_row_setd(row, CB_conflict_fraction_batch,
-			    ratio(conflicted, progress));
+		            ratio(conflicted, progress));
 	}
 	if (all > nb) {
 		txn_counts(r, nb, all, &txns, &conflicted, &progress);
 		cb_row_setd(row, CB_conflict_fraction_service,
-			    ratio(conflicted, progress));
+		            ratio(conflicted, progress));
 	}
 	for (int i = 0; i < all; i++) {
 		tried += delta(r->start.sched[i], r->last.sched[i],
-			       "cellsched_places_tried_total", NULL);
+		               "cellsched_places_tried_total", NULL);
 		rejected += delta(r->start.sched[i], r->last.sched[i],
-				  "cellsched_places_rejected_total", NULL);
+		                  "cellsched_places_rejected_total", NULL);
 	}
 	cb_row_setd(row, CB_task_conflict_fraction, ratio(rejected, tried));
 }
@@ -395,16 +393,18 @@ static void latencies(struct run *r, struct cb_row *row)
 	struct cb_hist wait = {0}, commit = {0};
 	for (int i = 0; i < r->cell->nsched; i++)
 		hist_delta(&wait, r->start.sched[i], r->last.sched[i],
-			   "cellsched_job_wait_seconds");
+		           "cellsched_job_wait_seconds");
 	if (wait.count > 0) {
 		cb_row_setd(row, CB_wait_mean_s, wait.sum / wait.count * scale);
 		cb_row_setd(row, CB_wait_p90_s,
-			    cb_hist_quantile(&wait, 0.9) * scale);
+		            cb_hist_quantile(&wait, 0.9) * scale);
 	}
 	hist_delta(&commit, r->start.leader, r->last.leader,
-		   "cell_commit_latency_seconds");
-	cb_row_setd(row, CB_commit_p50_ms, cb_hist_quantile(&commit, 0.5) * 1e3);
-	cb_row_setd(row, CB_commit_p99_ms, cb_hist_quantile(&commit, 0.99) * 1e3);
+	           "cell_commit_latency_seconds");
+	cb_row_setd(row, CB_commit_p50_ms,
+	            cb_hist_quantile(&commit, 0.5) * 1e3);
+	cb_row_setd(row, CB_commit_p99_ms,
+	            cb_hist_quantile(&commit, 0.99) * 1e3);
 }
 
 static void counts(struct run *r, struct cb_row *row)
@@ -413,36 +413,36 @@ static void counts(struct run *r, struct cb_row *row)
 	double placed = 0, window_placed = 0;
 	for (int i = 0; i < r->cell->nsched; i++) {
 		placed += delta(r->start.sched[i], r->last.sched[i],
-				"cellsched_tasks_placed_total", NULL);
+		                "cellsched_tasks_placed_total", NULL);
 		window_placed += delta(r->start.sched[i], r->end.sched[i],
-				       "cellsched_tasks_placed_total", NULL);
+		                       "cellsched_tasks_placed_total", NULL);
 	}
 	cb_row_setf(row, CB_jobs_submitted, "%zu", r->njobs);
 	cb_row_setf(row, CB_tasks_submitted, "%llu",
-		    (unsigned long long)r->tasks);
+	            (unsigned long long)r->tasks);
 	cb_row_setf(row, CB_jobs_placed, "%llu",
-		    (unsigned long long)r->jobs_placed);
+	            (unsigned long long)r->jobs_placed);
 	cb_row_setf(row, CB_jobs_never_placed, "%llu",
-		    (unsigned long long)(r->njobs - r->jobs_placed));
+	            (unsigned long long)(r->njobs - r->jobs_placed));
 	cb_row_setf(row, CB_tasks_placed, "%llu",
-		    (unsigned long long)(r->tasks - r->tasks_unplaced));
+	            (unsigned long long)(r->tasks - r->tasks_unplaced));
 	cb_row_setf(row, CB_tasks_never_placed, "%llu",
-		    (unsigned long long)r->tasks_unplaced);
+	            (unsigned long long)r->tasks_unplaced);
 	if (p->load.window > 0) {
 		cb_row_setd(row, CB_offered_tasks_per_s,
-			    (double)r->tasks / p->load.window);
+		            (double)r->tasks / p->load.window);
 		cb_row_setd(row, CB_placements_per_s,
-			    window_placed / r->window_real / p->scale);
+		            window_placed / r->window_real / p->scale);
 	} else if (r->placed_at > 0) {
 		cb_row_setd(row, CB_placements_per_s,
-			    placed / r->placed_at / p->scale);
+		            placed / r->placed_at / p->scale);
 	}
 	if (p->load.burst_jobs && r->placed_at >= 0)
 		cb_row_setd(row, CB_all_placed_s, r->placed_at * p->scale);
 	if (p->load.burst_jobs && r->running_at >= 0) {
 		cb_row_setd(row, CB_all_running_s, r->running_at * p->scale);
 		cb_row_setd(row, CB_running_tasks_per_s,
-			    (double)r->tasks / (r->running_at * p->scale));
+		            (double)r->tasks / (r->running_at * p->scale));
 	}
 }
 
@@ -480,7 +480,7 @@ void cb_point_run(const struct cb_point *p, struct cb_row *row)
 	/* a replica learns of a commit from the leader's next message, so
 	 * the heartbeat bounds how stale a scheduler's view is when idle */
 	const char *const celld[] = {"--heartbeat-timeout", p->raft_heartbeat,
-				     NULL};
+	                             NULL};
 	r.cell = lc_start(p->voters, celld);
 	r.leader = lc_leader(r.cell);
 	start_agents(&r);

@@ -11,10 +11,10 @@
 /* Calls fn for every sample line whose name is exactly `name`; stops early
  * when fn returns false. labels points at "{...}" or is "" when absent. */
 typedef bool (*sample_fn)(const char *labels, size_t labels_len, double v,
-			  void *arg);
+                          void *arg);
 
 static void each_sample(const char *text, const char *name, sample_fn fn,
-			void *arg)
+                        void *arg)
 {
 	size_t len = strlen(name);
 	for (const char *p = text; p && *p; p = strchr(p, '\n'), p += !!p) {
@@ -128,7 +128,8 @@ double cb_hist_quantile(const struct cb_hist *h, double q)
 			return i ? h->le[i - 1] : NAN;
 		double lo = i ? h->le[i - 1] : 0, below = i ? h->cum[i - 1] : 0;
 		double in = h->cum[i] - below;
-		return lo + (h->le[i] - lo) * (in > 0 ? (rank - below) / in : 1);
+		return lo +
+		       (h->le[i] - lo) * (in > 0 ? (rank - below) / in : 1);
 	}
 	return h->le[h->n - 1];
 }

@@ -105,17 +105,17 @@ static void machine(FILE *f)
 	proc_field("/proc/cpuinfo", "model name", model, sizeof(model));
 	if (proc_field("/proc/meminfo", "MemTotal", kib, sizeof(kib)))
 		snprintf(mem, sizeof(mem), "%.1f GiB",
-			 strtod(kib, NULL) / (1024 * 1024));
+		         strtod(kib, NULL) / (1024 * 1024));
 	else
 		snprintf(mem, sizeof(mem), "unknown");
 	struct utsname u = {0};
 	if (uname(&u))
 		snprintf(u.sysname, sizeof(u.sysname), "unknown");
 	fprintf(f,
-		"\n## Machine\n\nThe one `cellbench plot` ran on, taken to "
-		"be the one the runs were made on.\n\n"
-		"- CPU: %s × %d\n- Memory: %s\n- Kernel: %s %s (%s)\n",
-		model, cpus, mem, u.sysname, u.release, u.machine);
+	        "\n## Machine\n\nThe one `cellbench plot` ran on, taken to "
+	        "be the one the runs were made on.\n\n"
+	        "- CPU: %s × %d\n- Memory: %s\n- Kernel: %s %s (%s)\n",
+	        model, cpus, mem, u.sysname, u.release, u.machine);
 }
 
 /* ---- chart links ---- */
@@ -134,17 +134,17 @@ static size_t components(char *path, char **part, size_t max)
 /* chart_dir as a prefix for links from the folder holding the report:
  * "results/" for bench/RESULTS.md and bench/results. */
 static int link_prefix(const char *report, const char *chart_dir, char *out,
-		       size_t len, char *errbuf, size_t errlen)
+                       size_t len, char *errbuf, size_t errlen)
 {
 	char from[PATH_MAX], to[PATH_MAX], *a[256], *b[256];
 	char *copy = cc_xstrdup(report);
 	const char *rdir = dirname(copy);
 	const char *bad = !realpath(rdir, from)      ? rdir
-			  : !realpath(chart_dir, to) ? chart_dir
-						     : NULL;
+	                  : !realpath(chart_dir, to) ? chart_dir
+	                                             : NULL;
 	int rc =
 	    bad ? cc_errf(errbuf, errlen, -1, "%s: %s", bad, strerror(errno))
-		: 0;
+	        : 0;
 	free(copy);
 	if (rc)
 		return rc;
@@ -172,19 +172,19 @@ static void commands(FILE *f, const struct cb_run *run)
 	for (size_t i = 0; i < run->nrows; i++) {
 		const char *c = run->rows[i].v[CB_command];
 		distinct += c && cb_find_row(run, CB_command, c, CB_command,
-					     NULL) == &run->rows[i];
+		                             NULL) == &run->rows[i];
 	}
 	if (!distinct) {
 		fputs("\nThe rows record no command.\n", f);
 		return;
 	}
 	fputs(distinct > 1 ? "\nThe rows carry several commands:\n\n```sh\n"
-			   : "\nCommand:\n\n```sh\n",
+	                   : "\nCommand:\n\n```sh\n",
 	      f);
 	for (size_t i = 0; i < run->nrows; i++) {
 		const char *c = run->rows[i].v[CB_command];
 		if (c && cb_find_row(run, CB_command, c, CB_command, NULL) ==
-			     &run->rows[i])
+		             &run->rows[i])
 			fprintf(f, "%s\n", c);
 	}
 	fputs("```\n", f);
@@ -194,35 +194,35 @@ static void published(FILE *f, const struct about *ab)
 {
 	if (ab)
 		fprintf(f, "\n**Published (not measured here):** %s\n",
-			ab->published);
+		        ab->published);
 }
 
 static void section(FILE *f, const struct cb_section *s, const char *links)
 {
 	const struct about *ab = about_of(s->experiment);
 	fprintf(f, "\n## %s\n\n%s\n", s->experiment,
-		ab ? ab->measures
-		   : "An experiment this version of `cellbench plot` does not "
-		     "describe: its table shows every column its rows fill.");
+	        ab ? ab->measures
+	           : "An experiment this version of `cellbench plot` does not "
+	             "describe: its table shows every column its rows fill.");
 	if (!s->run) {
 		fprintf(f,
-			"\nStatus: not run yet. To run it:\n\n```sh\n"
-			"cellbench run %s\n```\n",
-			s->experiment);
+		        "\nStatus: not run yet. To run it:\n\n```sh\n"
+		        "cellbench run %s\n```\n",
+		        s->experiment);
 		published(f, ab);
 		return;
 	}
 	fprintf(f, "\nLatest run: %s%s%s (%zu point%s).\n",
-		*s->run->run ? "`" : "",
-		*s->run->run ? s->run->run : "not recorded",
-		*s->run->run ? "`" : "", s->run->nrows,
-		s->run->nrows == 1 ? "" : "s");
+	        *s->run->run ? "`" : "",
+	        *s->run->run ? s->run->run : "not recorded",
+	        *s->run->run ? "`" : "", s->run->nrows,
+	        s->run->nrows == 1 ? "" : "s");
 	commands(f, s->run);
 	fputc('\n', f);
 	cb_table_write(f, s->run);
 	for (size_t i = 0; i < s->ncharts; i++)
 		fprintf(f, "\n![%s](%s%s)\n", s->charts[i].title, links,
-			s->charts[i].file);
+		        s->charts[i].file);
 	if (!ab)
 		return;
 	fputs("\n**Derived here:**\n\n", f);
@@ -231,8 +231,8 @@ static void section(FILE *f, const struct cb_section *s, const char *links)
 }
 
 int cb_report_write(const char *path, const char *chart_dir,
-		    const struct cb_section *sections, size_t n, char *errbuf,
-		    size_t errlen)
+                    const struct cb_section *sections, size_t n, char *errbuf,
+                    size_t errlen)
 {
 	char links[PATH_MAX] = "";
 	bool any_chart = false;

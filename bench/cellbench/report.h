@@ -21,7 +21,7 @@ struct cb_section {
  * old one whole. Chart links are relative to path's folder; the charts
  * are in chart_dir. 0 or -1 with a message naming the file. */
 int cb_report_write(const char *path, const char *chart_dir,
-		    const struct cb_section *sections, size_t n, char *errbuf,
-		    size_t errlen);
+                    const struct cb_section *sections, size_t n, char *errbuf,
+                    size_t errlen);
 
 #endif

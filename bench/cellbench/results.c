@@ -96,7 +96,7 @@ static int split_record(const char **p, char **fields, int max)
 				s++;
 				continue;
 			} else if (!quoted && (*s == ',' || *s == '\n' ||
-					       *s == '\r' || !*s))
+			                       *s == '\r' || !*s))
 				break;
 			else if (!*s) {
 				free(v);
@@ -145,21 +145,21 @@ static char *slurp(const char *path, char *errbuf, size_t errlen)
 	return buf;
 }
 
-static int check_header(const char *path, char **fields, int n,
-			char *errbuf, size_t errlen)
+static int check_header(const char *path, char **fields, int n, char *errbuf,
+                        size_t errlen)
 {
 	for (int i = 0; i < CB_NCOLS; i++)
 		if (i >= n || strcmp(fields[i], cb_col_names[i]))
 			return cc_errf(errbuf, errlen, -1,
-				       "%s:1: column %d is \"%s\", expected "
-				       "\"%s\" (a CSV from another version "
-				       "of cellbench?)",
-				       path, i + 1, i < n ? fields[i] : "",
-				       cb_col_names[i]);
+			               "%s:1: column %d is \"%s\", expected "
+			               "\"%s\" (a CSV from another version "
+			               "of cellbench?)",
+			               path, i + 1, i < n ? fields[i] : "",
+			               cb_col_names[i]);
 	if (n != CB_NCOLS)
 		return cc_errf(errbuf, errlen, -1,
-			       "%s:1: %d columns, expected %d", path, n,
-			       CB_NCOLS);
+		               "%s:1: %d columns, expected %d", path, n,
+		               CB_NCOLS);
 	return 0;
 }
 
@@ -170,7 +170,7 @@ static void free_fields(char **fields, int n)
 }
 
 int cb_csv_read(const char *path, struct cb_row **rows, size_t *nrows,
-		char *errbuf, size_t errlen)
+                char *errbuf, size_t errlen)
 {
 	*rows = NULL;
 	*nrows = 0;
@@ -183,8 +183,8 @@ int cb_csv_read(const char *path, struct cb_row **rows, size_t *nrows,
 	int n = split_record(&p, fields, CB_NCOLS);
 	if (n < 0 || check_header(path, fields, n, errbuf, errlen))
 		rc = n < 0 ? cc_errf(errbuf, errlen, -1,
-				     "%s:1: unterminated quote", path)
-			   : -1;
+		                     "%s:1: unterminated quote", path)
+		           : -1;
 	if (n > 0)
 		free_fields(fields, n);
 	size_t cap = 0;
@@ -195,13 +195,13 @@ int cb_csv_read(const char *path, struct cb_row **rows, size_t *nrows,
 			if (n > 0)
 				free_fields(fields, n);
 			rc = cc_errf(errbuf, errlen, -1,
-				     "%s:%d: %d fields, expected %d", path, line,
-				     n, CB_NCOLS);
+			             "%s:%d: %d fields, expected %d", path,
+			             line, n, CB_NCOLS);
 			break;
 		}
 		if (*nrows == cap)
 			*rows = cc_xrealloc(*rows, (cap = cap ? cap * 2 : 16) *
-							sizeof(**rows));
+			                               sizeof(**rows));
 		struct cb_row *r = &(*rows)[(*nrows)++];
 		for (int i = 0; i < CB_NCOLS; i++) {
 			r->v[i] = *fields[i] ? fields[i] : NULL;
@@ -241,16 +241,16 @@ static int header_state(const char *path, char *errbuf, size_t errlen)
 	const char *p = first;
 	char *fields[CB_NCOLS];
 	int n = split_record(&p, fields, CB_NCOLS);
-	int rc = n < 0 ? cc_errf(errbuf, errlen, -1, "%s:1: unreadable header",
-				 path)
-		       : check_header(path, fields, n, errbuf, errlen);
+	int rc =
+	    n < 0 ? cc_errf(errbuf, errlen, -1, "%s:1: unreadable header", path)
+	          : check_header(path, fields, n, errbuf, errlen);
 	if (n > 0)
 		free_fields(fields, n);
 	return rc ? -1 : 1;
 }
 
 int cb_csv_append(const char *path, const struct cb_row *row, char *errbuf,
-		  size_t errlen)
+                  size_t errlen)
 {
 	int have = header_state(path, errbuf, errlen);
 	if (have < 0)
@@ -258,12 +258,12 @@ int cb_csv_append(const char *path, const struct cb_row *row, char *errbuf,
 	FILE *f = fopen(path, "ab");
 	if (!f)
 		return cc_errf(errbuf, errlen, -1, "%s: %s", path,
-			       strerror(errno));
+		               strerror(errno));
 	if (!have)
 		put_line(f, cb_col_names);
 	put_line(f, (const char *const *)row->v);
 	if (fclose(f))
 		return cc_errf(errbuf, errlen, -1, "%s: %s", path,
-			       strerror(errno));
+		               strerror(errno));
 	return 0;
 }

@@ -57,18 +57,51 @@
 #include <stddef.h>
 
 #define CB_COLUMNS(X)                                                          \
-	X(run) X(experiment) X(point) X(seed) X(time_scale) X(voters)          \
-	X(machines) X(batch_scheds) X(service_scheds) X(detect) X(mode)        \
-	X(batch_t_job_s) X(service_t_job_s) X(t_task_s) X(batch_jobs_per_s)    \
-	X(service_jobs_per_s) X(offered_tasks_per_s) X(window_s)               \
-	X(jobs_submitted) X(tasks_submitted) X(jobs_placed)                    \
-	X(jobs_never_placed) X(tasks_placed) X(tasks_never_placed) X(txns)     \
-	X(txns_conflicted) X(conflict_fraction) X(conflict_fraction_batch)     \
-	X(conflict_fraction_service) X(task_conflict_fraction)                 \
-	X(busy_batch_median) X(busy_batch_min) X(busy_batch_max)               \
-	X(busy_service) X(busy_service_estimate) X(wait_mean_s) X(wait_p90_s)  \
-	X(placements_per_s) X(commit_p50_ms) X(commit_p99_ms) X(all_placed_s)  \
-	X(all_running_s) X(running_tasks_per_s) X(wall_s) X(command)
+	X(run)                                                                 \
+	X(experiment)                                                          \
+	X(point)                                                               \
+	X(seed)                                                                \
+	X(time_scale)                                                          \
+	X(voters)                                                              \
+	X(machines)                                                            \
+	X(batch_scheds)                                                        \
+	X(service_scheds)                                                      \
+	X(detect)                                                              \
+	X(mode)                                                                \
+	X(batch_t_job_s)                                                       \
+	X(service_t_job_s)                                                     \
+	X(t_task_s)                                                            \
+	X(batch_jobs_per_s)                                                    \
+	X(service_jobs_per_s)                                                  \
+	X(offered_tasks_per_s)                                                 \
+	X(window_s)                                                            \
+	X(jobs_submitted)                                                      \
+	X(tasks_submitted)                                                     \
+	X(jobs_placed)                                                         \
+	X(jobs_never_placed)                                                   \
+	X(tasks_placed)                                                        \
+	X(tasks_never_placed)                                                  \
+	X(txns)                                                                \
+	X(txns_conflicted)                                                     \
+	X(conflict_fraction)                                                   \
+	X(conflict_fraction_batch)                                             \
+	X(conflict_fraction_service)                                           \
+	X(task_conflict_fraction)                                              \
+	X(busy_batch_median)                                                   \
+	X(busy_batch_min)                                                      \
+	X(busy_batch_max)                                                      \
+	X(busy_service)                                                        \
+	X(busy_service_estimate)                                               \
+	X(wait_mean_s)                                                         \
+	X(wait_p90_s)                                                          \
+	X(placements_per_s)                                                    \
+	X(commit_p50_ms)                                                       \
+	X(commit_p99_ms)                                                       \
+	X(all_placed_s)                                                        \
+	X(all_running_s)                                                       \
+	X(running_tasks_per_s)                                                 \
+	X(wall_s)                                                              \
+	X(command)
 
 #define CB_COL_ENUM(name) CB_##name,
 enum cb_col { CB_COLUMNS(CB_COL_ENUM) CB_NCOLS };
@@ -94,12 +127,12 @@ void cb_row_clear(struct cb_row *r); /* frees the fields */
  * errbuf) rather than mixed. Fields with a comma, quote or newline are
  * quoted, quotes doubled (RFC 4180). */
 int cb_csv_append(const char *path, const struct cb_row *row, char *errbuf,
-		  size_t errlen);
+                  size_t errlen);
 /* Reads every row of path. The header must name exactly these columns in
  * this order. *rows is malloc'd (free with cb_rows_free). 0 or -1 with a
  * message naming the file, line and what was wrong. */
 int cb_csv_read(const char *path, struct cb_row **rows, size_t *nrows,
-		char *errbuf, size_t errlen);
+                char *errbuf, size_t errlen);
 void cb_rows_free(struct cb_row *rows, size_t nrows);
 
 #endif

@@ -10,14 +10,14 @@
 /* ---- line charts ---- */
 
 static bool point_ok(const struct svg_chart *c, const struct svg_series *s,
-		     size_t i)
+                     size_t i)
 {
 	return svgc_plottable(c->x.scale, s->x[i]) &&
 	       svgc_plottable(c->y.scale, s->y[i]);
 }
 
 static bool errorbar_ok(const struct svg_chart *c, const struct svg_series *s,
-		   size_t i)
+                        size_t i)
 {
 	return s->lo && s->hi && svgc_plottable(c->y.scale, s->lo[i]) &&
 	       svgc_plottable(c->y.scale, s->hi[i]);
@@ -34,7 +34,7 @@ static size_t npoints(const struct svg_chart *c, const struct svg_series *s)
 /* The axes' ranges over every plotted point, error bar and horizontal
  * reference line; false when there is no point to plot. */
 static bool line_extent(const struct svg_chart *c, struct svgc_range *x,
-			struct svgc_range *y)
+                        struct svgc_range *y)
 {
 	double xmn = INFINITY, xmx = -INFINITY, ymn = INFINITY, ymx = -INFINITY;
 	for (size_t k = 0; k < c->nseries; k++) {
@@ -63,19 +63,19 @@ static bool line_extent(const struct svg_chart *c, struct svgc_range *x,
 }
 
 static void draw_series(FILE *f, const struct svg_chart *c,
-			const struct svgc_range *x, const struct svgc_range *y,
-			size_t style)
+                        const struct svgc_range *x, const struct svgc_range *y,
+                        size_t style)
 {
 	const struct svg_series *s = &c->series[style];
 	fprintf(f,
-		"<polyline class=\"series\" fill=\"none\" stroke=\"%s\" "
-		"stroke-width=\"2\"%s points=\"",
-		svgc_colour(style), svgc_dash(s->dashed));
+	        "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" "
+	        "stroke-width=\"2\"%s points=\"",
+	        svgc_colour(style), svgc_dash(s->dashed));
 	const char *sep = "";
 	for (size_t i = 0; i < s->n; i++)
 		if (point_ok(c, s, i)) {
 			fprintf(f, "%s%.1f,%.1f", sep, svgc_px(x, s->x[i]),
-				svgc_py(y, s->y[i]));
+			        svgc_py(y, s->y[i]));
 			sep = " ";
 		}
 	fputs("\"/>\n", f);
@@ -85,22 +85,22 @@ static void draw_series(FILE *f, const struct svg_chart *c,
 		double X = svgc_px(x, s->x[i]), lo = svgc_py(y, s->lo[i]),
 		       hi = svgc_py(y, s->hi[i]);
 		fprintf(f,
-			"<path class=\"errorbar\" d=\"M %.1f %.1f V %.1f "
-			"M %.1f %.1f H %.1f M %.1f %.1f H %.1f\" "
-			"stroke=\"%s\"/>\n",
-			X, lo, hi, X - 4, lo, X + 4, X - 4, hi, X + 4,
-			svgc_colour(style));
+		        "<path class=\"errorbar\" d=\"M %.1f %.1f V %.1f "
+		        "M %.1f %.1f H %.1f M %.1f %.1f H %.1f\" "
+		        "stroke=\"%s\"/>\n",
+		        X, lo, hi, X - 4, lo, X + 4, X - 4, hi, X + 4,
+		        svgc_colour(style));
 	}
 	for (size_t i = 0; i < s->n; i++)
 		if (point_ok(c, s, i))
 			svgc_marker(f, "marker", style, s->dashed,
-				    svgc_px(x, s->x[i]), svgc_py(y, s->y[i]));
+			            svgc_px(x, s->x[i]), svgc_py(y, s->y[i]));
 }
 
 /* Where a reference line runs, in pixels: y = value across the plot, or
  * y = x where both axes share a scale. False when it is not drawn. */
 static bool ref_span(const struct svg_ref *r, const struct svgc_range *x,
-		     const struct svgc_range *y, double *p)
+                     const struct svgc_range *y, double *p)
 {
 	if (!r->diagonal) {
 		if (!svgc_plottable(y->s, r->value))
@@ -141,16 +141,16 @@ static void draw_line_chart(FILE *f, const void *chart)
 			continue;
 		draw_series(f, c, &x, &y, k);
 		svgc_legend_entry(f, slot++, (long)k, c->series[k].dashed,
-				  c->series[k].name);
+		                  c->series[k].name);
 	}
 	for (size_t k = 0; k < c->nrefs; k++)
 		if (ref_span(&c->refs[k], &x, &y, p))
 			svgc_legend_entry(f, slot++, -1, false,
-					  c->refs[k].name);
+			                  c->refs[k].name);
 }
 
 int svg_line_chart(const char *path, const struct svg_chart *c, char *errbuf,
-		   size_t errlen)
+                   size_t errlen)
 {
 	struct svgc_range x, y;
 	if (!line_extent(c, &x, &y))
@@ -176,16 +176,16 @@ static bool bar_extent(const struct svg_bars *b, struct svgc_range *y)
 }
 
 static void draw_bar(FILE *f, const struct svgc_range *y, size_t s, double x0,
-		     double w, double v)
+                     double w, double v)
 {
 	char num[CB_NUM_MAX];
 	double top = svgc_py(y, fmax(v, 0)), bottom = svgc_py(y, fmin(v, 0));
 	fprintf(f,
-		"<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-		"height=\"%.1f\" fill=\"%s\"/>\n",
-		x0, top, w, bottom - top, svgc_colour(s));
+	        "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+	        "height=\"%.1f\" fill=\"%s\"/>\n",
+	        x0, top, w, bottom - top, svgc_colour(s));
 	svgc_text(f, x0 + w / 2, top - 5, "middle", "",
-		  cb_fmt(v, num, sizeof(num)));
+	          cb_fmt(v, num, sizeof(num)));
 }
 
 static void draw_bar_chart(FILE *f, const void *chart)
@@ -205,12 +205,12 @@ static void draw_bar_chart(FILE *f, const void *chart)
 	for (size_t g = 0; g < b->ngroups; g++) {
 		double g0 = SVGC_L + gw * (double)g;
 		svgc_text(f, g0 + gw / 2, SVGC_B + 18, "middle", "",
-			  b->groups[g]);
+		          b->groups[g]);
 		for (size_t s = 0; s < b->nseries; s++)
 			if (isfinite(b->v[g * b->nseries + s]))
 				draw_bar(f, &y, s,
-					 g0 + gw * 0.15 + bw * (double)s, bw,
-					 b->v[g * b->nseries + s]);
+				         g0 + gw * 0.15 + bw * (double)s, bw,
+				         b->v[g * b->nseries + s]);
 	}
 	size_t slot = 0;
 	for (size_t s = 0; s < b->nseries && b->nseries > 1; s++)
@@ -220,12 +220,12 @@ static void draw_bar_chart(FILE *f, const void *chart)
 		if (!b->refs[k].diagonal && ref_span(&b->refs[k], &y, &y, p)) {
 			svgc_ref_line(f, p);
 			svgc_legend_entry(f, slot++, -1, false,
-					  b->refs[k].name);
+			                  b->refs[k].name);
 		}
 }
 
 int svg_bar_chart(const char *path, const struct svg_bars *b, char *errbuf,
-		  size_t errlen)
+                  size_t errlen)
 {
 	struct svgc_range y;
 	if (!b->ngroups || !b->nseries || !bar_extent(b, &y))

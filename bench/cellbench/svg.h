@@ -29,7 +29,7 @@ struct svg_series {
 	const double *lo, *hi; /* error bar ends per point, or NULL */
 	size_t n;
 	bool dashed; /* dashed line, hollow markers: a second measure of the
-			same thing (an estimate, a p99) */
+	                same thing (an estimate, a p99) */
 };
 
 /* A reference line: y = value across the chart, or y = x. */
@@ -68,8 +68,8 @@ struct svg_bars {
 /* Write the chart to path (through a temp file). 0, SVG_EMPTY, or -1 with a
  * message naming the file. */
 int svg_line_chart(const char *path, const struct svg_chart *c, char *errbuf,
-		   size_t errlen);
+                   size_t errlen);
 int svg_bar_chart(const char *path, const struct svg_bars *b, char *errbuf,
-		  size_t errlen);
+                  size_t errlen);
 
 #endif

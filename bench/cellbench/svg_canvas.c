@@ -12,7 +12,7 @@ enum { LEGEND_X = 620, LEGEND_TEXT = LEGEND_X + 36 };
 
 /* Okabe-Ito colours: told apart with the common colour-vision deficits. */
 static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73",
-				      "#CC79A7", "#E69F00", "#56B4E9"};
+                                      "#CC79A7", "#E69F00", "#56B4E9"};
 #define NPALETTE (sizeof(palette) / sizeof(palette[0]))
 
 const char *svgc_colour(size_t style)
@@ -139,10 +139,10 @@ static void put_text(FILE *f, const char *s)
 }
 
 void svgc_text(FILE *f, double x, double y, const char *anchor,
-	       const char *extra, const char *s)
+               const char *extra, const char *s)
 {
 	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\"%s>", x, y,
-		anchor, extra);
+	        anchor, extra);
 	put_text(f, s);
 	fputs("</text>\n", f);
 }
@@ -159,14 +159,14 @@ void svgc_fit_label(int *w, const char *label)
 void svgc_open(FILE *f, const char *title, int w)
 {
 	fprintf(f,
-		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-		"height=\"%d\" viewBox=\"0 0 %d %d\" "
-		"font-family=\"sans-serif\" font-size=\"12\">\n"
-		"<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
-		w, SVGC_H, w, SVGC_H, w, SVGC_H);
+	        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+	        "height=\"%d\" viewBox=\"0 0 %d %d\" "
+	        "font-family=\"sans-serif\" font-size=\"12\">\n"
+	        "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
+	        w, SVGC_H, w, SVGC_H, w, SVGC_H);
 	svgc_text(f, (SVGC_L + SVGC_R) / 2.0, 28, "middle",
-		  " font-size=\"16\" font-weight=\"bold\"", title);
+	          " font-size=\"16\" font-weight=\"bold\"", title);
 }
 
 /* A tick label: 1,000 and up as 1k, 20k, 1M, so long labels do not run
@@ -187,7 +187,7 @@ static const char *tick_label(double v, char *buf, size_t len)
 /* Grid lines and labelled ticks; the x axis only when x is not NULL (bar
  * charts label their groups instead). */
 void svgc_axes(FILE *f, const struct svgc_range *x, const char *xtitle,
-	       const struct svgc_range *y, const char *ytitle)
+               const struct svgc_range *y, const char *ytitle)
 {
 	double t[64];
 	char num[CB_NUM_MAX];
@@ -195,68 +195,68 @@ void svgc_axes(FILE *f, const struct svgc_range *x, const char *xtitle,
 	for (size_t i = 0; i < n; i++) {
 		double v = svgc_py(y, t[i]);
 		fprintf(f,
-			"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
-			"stroke=\"#ddd\"/>\n",
-			SVGC_L, v, SVGC_R, v);
+		        "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+		        "stroke=\"#ddd\"/>\n",
+		        SVGC_L, v, SVGC_R, v);
 		svgc_text(f, SVGC_L - 6, v + 4, "end", "",
-			  tick_label(t[i], num, sizeof(num)));
+		          tick_label(t[i], num, sizeof(num)));
 	}
 	n = x ? ticks(x, t, 64) : 0;
 	for (size_t i = 0; i < n; i++) {
 		double v = svgc_px(x, t[i]);
 		fprintf(f,
-			"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
-			"stroke=\"#ddd\"/>\n",
-			v, SVGC_T, v, SVGC_B + 5);
+		        "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+		        "stroke=\"#ddd\"/>\n",
+		        v, SVGC_T, v, SVGC_B + 5);
 		svgc_text(f, v, SVGC_B + 18, "middle", "",
-			  tick_label(t[i], num, sizeof(num)));
+		          tick_label(t[i], num, sizeof(num)));
 	}
 	fprintf(f,
-		"<path d=\"M %d %d V %d H %d\" fill=\"none\" "
-		"stroke=\"black\"/>\n",
-		SVGC_L, SVGC_T, SVGC_B, SVGC_R);
+	        "<path d=\"M %d %d V %d H %d\" fill=\"none\" "
+	        "stroke=\"black\"/>\n",
+	        SVGC_L, SVGC_T, SVGC_B, SVGC_R);
 	if (xtitle)
 		svgc_text(f, (SVGC_L + SVGC_R) / 2.0, SVGC_B + 42, "middle", "",
-			  xtitle);
+		          xtitle);
 	char rot[64];
 	snprintf(rot, sizeof(rot), " transform=\"rotate(-90 22 %d)\"",
-		 (SVGC_T + SVGC_B) / 2);
+	         (SVGC_T + SVGC_B) / 2);
 	svgc_text(f, 22, (SVGC_T + SVGC_B) / 2.0, "middle", rot, ytitle);
 }
 
 /* One marker; its shape and colour follow the style index. */
 void svgc_marker(FILE *f, const char *cls, size_t style, bool hollow, double x,
-		 double y)
+                 double y)
 {
 	const char *c = svgc_colour(style);
 	const char *fill = hollow ? "white" : c;
 	switch (style % 4) {
 	case 0:
 		fprintf(f,
-			"<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" "
-			"r=\"4\"",
-			cls, x, y);
+		        "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" "
+		        "r=\"4\"",
+		        cls, x, y);
 		break;
 	case 1:
 		fprintf(f,
-			"<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" "
-			"width=\"8\" height=\"8\"",
-			cls, x - 4, y - 4);
+		        "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" "
+		        "width=\"8\" height=\"8\"",
+		        cls, x - 4, y - 4);
 		break;
 	case 2:
 		fprintf(f,
-			"<polygon class=\"%s\" points=\"%.1f,%.1f %.1f,%.1f "
-			"%.1f,%.1f\"",
-			cls, x, y - 5, x + 5, y + 4, x - 5, y + 4);
+		        "<polygon class=\"%s\" points=\"%.1f,%.1f %.1f,%.1f "
+		        "%.1f,%.1f\"",
+		        cls, x, y - 5, x + 5, y + 4, x - 5, y + 4);
 		break;
 	default:
 		fprintf(f,
-			"<polygon class=\"%s\" points=\"%.1f,%.1f %.1f,%.1f "
-			"%.1f,%.1f %.1f,%.1f\"",
-			cls, x, y - 5, x + 5, y, x, y + 5, x - 5, y);
+		        "<polygon class=\"%s\" points=\"%.1f,%.1f %.1f,%.1f "
+		        "%.1f,%.1f %.1f,%.1f\"",
+		        cls, x, y - 5, x + 5, y, x, y + 5, x - 5, y);
 	}
 	fprintf(f, " fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"/>\n", fill,
-		c);
+	        c);
 }
 
 const char *svgc_dash(bool dashed)
@@ -267,18 +267,18 @@ const char *svgc_dash(bool dashed)
 /* A legend entry: a line sample (with a marker unless style is -1, a
  * reference line) and the label. */
 void svgc_legend_entry(FILE *f, size_t slot, long style, bool dashed,
-		       const char *label)
+                       const char *label)
 {
 	double y = SVGC_T + 10 + 22.0 * (double)slot;
 	const char *c = style < 0 ? "#555" : svgc_colour((size_t)style);
 	fprintf(f,
-		"<line class=\"legend-line\" x1=\"%d\" y1=\"%.1f\" "
-		"x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
-		LEGEND_X, y, LEGEND_X + 28, y, c,
-		style < 0 ? " stroke-dasharray=\"2 3\"" : svgc_dash(dashed));
+	        "<line class=\"legend-line\" x1=\"%d\" y1=\"%.1f\" "
+	        "x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+	        LEGEND_X, y, LEGEND_X + 28, y, c,
+	        style < 0 ? " stroke-dasharray=\"2 3\"" : svgc_dash(dashed));
 	if (style >= 0)
 		svgc_marker(f, "legend-marker", (size_t)style, dashed,
-			    LEGEND_X + 14, y);
+		            LEGEND_X + 14, y);
 	svgc_text(f, LEGEND_TEXT, y + 4, "start", "", label);
 }
 
@@ -286,15 +286,15 @@ void svgc_legend_entry(FILE *f, size_t slot, long style, bool dashed,
 void svgc_ref_line(FILE *f, const double *p)
 {
 	fprintf(f,
-		"<line class=\"ref\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-		"y2=\"%.1f\" stroke=\"#555\" stroke-width=\"1.5\" "
-		"stroke-dasharray=\"2 3\"/>\n",
-		p[0], p[1], p[2], p[3]);
+	        "<line class=\"ref\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+	        "y2=\"%.1f\" stroke=\"#555\" stroke-width=\"1.5\" "
+	        "stroke-dasharray=\"2 3\"/>\n",
+	        p[0], p[1], p[2], p[3]);
 }
 
 /* Writes the chart body through draw into a temp file renamed to path. */
 int svgc_write(const char *path, void (*draw)(FILE *, const void *),
-	       const void *chart, char *errbuf, size_t errlen)
+               const void *chart, char *errbuf, size_t errlen)
 {
 	struct cb_out o;
 	if (cb_out_open(&o, path, errbuf, errlen))
@@ -308,8 +308,8 @@ void svgc_legend_swatch(FILE *f, size_t slot, size_t style, const char *label)
 {
 	double y = SVGC_T + 10 + 22.0 * (double)slot;
 	fprintf(f,
-		"<rect class=\"legend-swatch\" x=\"%d\" y=\"%.1f\" "
-		"width=\"28\" height=\"10\" fill=\"%s\"/>\n",
-		LEGEND_X, y - 5, svgc_colour(style));
+	        "<rect class=\"legend-swatch\" x=\"%d\" y=\"%.1f\" "
+	        "width=\"28\" height=\"10\" fill=\"%s\"/>\n",
+	        LEGEND_X, y - 5, svgc_colour(style));
 	svgc_text(f, LEGEND_TEXT, y + 4, "start", "", label);
 }

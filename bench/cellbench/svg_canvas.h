@@ -29,7 +29,7 @@ struct svgc_range {
 	enum svg_scale s;
 	double lo, hi, step; /* step: linear tick spacing */
 	double pad;          /* pixels kept free at both ends, so points at
-				the ends do not sit on the axes */
+	                        the ends do not sit on the axes */
 };
 
 /* Whole decades (or powers of 2) on a log axis; round steps from 0 on a
@@ -47,7 +47,7 @@ const char *svgc_colour(size_t style);
 const char *svgc_dash(bool dashed);
 /* A <text> element; extra: more attributes (" font-size=..."), or "". */
 void svgc_text(FILE *f, double x, double y, const char *anchor,
-	       const char *extra, const char *s);
+               const char *extra, const char *s);
 /* Widens *w to fit a legend label. */
 void svgc_fit_label(int *w, const char *label);
 /* The <svg> element (w pixels wide), a white background and the title. */
@@ -55,14 +55,14 @@ void svgc_open(FILE *f, const char *title, int w);
 /* Grid lines, labelled ticks and axis titles; no x axis when x is NULL
  * (bar charts label their groups instead). */
 void svgc_axes(FILE *f, const struct svgc_range *x, const char *xtitle,
-	       const struct svgc_range *y, const char *ytitle);
+               const struct svgc_range *y, const char *ytitle);
 /* A marker of class cls; its shape and colour follow the style. */
 void svgc_marker(FILE *f, const char *cls, size_t style, bool hollow, double x,
-		 double y);
+                 double y);
 /* Legend entry number slot: a line sample with the style's marker, or a
  * reference line's dotted sample when style is -1; then the label. */
 void svgc_legend_entry(FILE *f, size_t slot, long style, bool dashed,
-		       const char *label);
+                       const char *label);
 /* Legend entry for a bar series: a swatch of its colour. */
 void svgc_legend_swatch(FILE *f, size_t slot, size_t style, const char *label);
 /* A reference line of class "ref"; p: x1, y1, x2, y2 in pixels. */
@@ -70,6 +70,6 @@ void svgc_ref_line(FILE *f, const double *p);
 /* Writes a whole SVG file through draw (which writes all but the closing
  * tag) into a temp file renamed to path. 0 or -1 with a message. */
 int svgc_write(const char *path, void (*draw)(FILE *, const void *),
-	       const void *chart, char *errbuf, size_t errlen);
+               const void *chart, char *errbuf, size_t errlen);
 
 #endif

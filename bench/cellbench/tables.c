@@ -88,7 +88,7 @@ static bool is_text(enum cb_col c)
 }
 
 static void write_table(FILE *f, const struct cb_run *run,
-			const struct column *cols, size_t n)
+                        const struct column *cols, size_t n)
 {
 	char cell[256];
 	for (size_t k = 0; k < n; k++)
@@ -100,8 +100,8 @@ static void write_table(FILE *f, const struct cb_run *run,
 	for (size_t i = 0; i < run->nrows; i++) {
 		for (size_t k = 0; k < n; k++)
 			fprintf(f, "| %s ",
-				cb_cell(&run->rows[i], cols[k].c, cell,
-					sizeof(cell)));
+			        cb_cell(&run->rows[i], cols[k].c, cell,
+			                sizeof(cell)));
 		fputs("|\n", f);
 	}
 }

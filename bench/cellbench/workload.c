@@ -23,7 +23,8 @@ static double exponential(uint64_t *s, double mean)
 static uint32_t task_count(uint64_t *s, const struct cb_class *c)
 {
 	/* 1 + exponential(mean - 1), rounded, so the mean is tasks_mean */
-	double extra = c->tasks_mean > 1 ? exponential(s, c->tasks_mean - 1) : 0;
+	double extra =
+	    c->tasks_mean > 1 ? exponential(s, c->tasks_mean - 1) : 0;
 	double n = 1 + floor(extra + 0.5);
 	return n > c->tasks_max ? c->tasks_max : (uint32_t)n;
 }
@@ -42,8 +43,9 @@ struct jobs {
 static struct cb_job *add(struct jobs *js)
 {
 	if (js->n == js->cap)
-		js->v = cc_xrealloc(js->v, (js->cap = js->cap ? js->cap * 2 : 64) *
-					       sizeof(*js->v));
+		js->v =
+		    cc_xrealloc(js->v, (js->cap = js->cap ? js->cap * 2 : 64) *
+		                           sizeof(*js->v));
 	struct cb_job *j = &js->v[js->n++];
 	*j = (struct cb_job){0};
 	return j;
@@ -51,7 +53,7 @@ static struct cb_job *add(struct jobs *js)
 
 /* One class's Poisson arrivals over the window. */
 static void arrivals(struct jobs *js, uint64_t *s, const struct cb_class *c,
-		     double window, bool service)
+                     double window, bool service)
 {
 	if (c->rate <= 0)
 		return;
@@ -73,7 +75,7 @@ static int by_arrival(const void *a, const void *b)
 }
 
 size_t cb_workload_draw(const struct cb_workload *w, uint64_t seed,
-			struct cb_job **jobs)
+                        struct cb_job **jobs)
 {
 	struct jobs js = {0};
 	uint64_t s = seed ? seed : 0x9E3779B97F4A7C15ull;
@@ -99,12 +101,12 @@ size_t cb_workload_draw(const struct cb_workload *w, uint64_t seed,
 }
 
 uint64_t cb_prefill_draw(uint32_t machines, double share, uint64_t seed,
-			 uint32_t *counts)
+                         uint32_t *counts)
 {
 	uint64_t s = (seed ? seed : 1) ^ 0xD1B54A32D192ED03ull, total = 0;
 	for (uint32_t i = 0; i < machines; i++) {
 		double k = floor(share * CB_PREFILL_SLICES + 0.5) +
-			   (double)(sp_rand(&s) % 5) - 2;
+		           (double)(sp_rand(&s) % 5) - 2;
 		if (share <= 0)
 			k = 0;
 		counts[i] = (uint32_t)fmin(fmax(k, 0), CB_PREFILL_SLICES);

@@ -23,12 +23,12 @@
 static struct tl_cell *cell;
 static char scratch[256]; /* files tasks write (pids) and tests touch */
 
-static const char *const agent_a[] = {"--labels", "zone=a,role=worker",
-				      "--cpu", "2000", "--memory", "4096",
-				      NULL};
-static const char *const agent_b[] = {"--labels", "zone=b,role=worker",
-				      "--cpu", "2000", "--memory", "4096",
-				      NULL};
+static const char *const agent_a[] = {"--labels", "zone=a,role=worker", "--cpu",
+                                      "2000",     "--memory",           "4096",
+                                      NULL};
+static const char *const agent_b[] = {"--labels", "zone=b,role=worker", "--cpu",
+                                      "2000",     "--memory",           "4096",
+                                      NULL};
 
 static int group_setup(void **state)
 {
@@ -36,16 +36,16 @@ static int group_setup(void **state)
 	cell = tl_cell_start(1, NULL);
 	snprintf(scratch, sizeof(scratch), "%s/scratch", cell->root);
 	mkdir(scratch, 0700);
-	tl_sched_wait_running(&cell->s[tl_cell_sched_add(cell, "batch-1",
-							  "batch", NULL)],
-			      WAIT_MS);
-	tl_sched_wait_running(&cell->s[tl_cell_sched_add(cell, "service-1",
-							  "service", NULL)],
-			      WAIT_MS);
+	tl_sched_wait_running(
+	    &cell->s[tl_cell_sched_add(cell, "batch-1", "batch", NULL)],
+	    WAIT_MS);
+	tl_sched_wait_running(
+	    &cell->s[tl_cell_sched_add(cell, "service-1", "service", NULL)],
+	    WAIT_MS);
 	tl_agent_wait_watching(&cell->a[tl_cell_agent_add(cell, "a1", agent_a)],
-			       WAIT_MS);
+	                       WAIT_MS);
 	tl_agent_wait_watching(&cell->a[tl_cell_agent_add(cell, "b1", agent_b)],
-			       WAIT_MS);
+	                       WAIT_MS);
 	return 0;
 }
 
@@ -112,8 +112,8 @@ static int cellctl(char **out, const char *const *args)
 	snprintf(path, sizeof(path), "%s/cellctl.out", scratch);
 	for (int m = 0; m < cell->n; m++)
 		snprintf(servers + strlen(servers),
-			 sizeof(servers) - strlen(servers), "%s%s",
-			 m ? "," : "", cell->m[m].url);
+		         sizeof(servers) - strlen(servers), "%s%s",
+		         m ? "," : "", cell->m[m].url);
 	const char *argv[32] = {tl_bin("cellctl"), "--server", servers};
 	size_t n = 3;
 	for (; *args && n < 31; args++)
@@ -143,14 +143,14 @@ static int cellctl(char **out, const char *const *args)
 static void test_output_is_readable(void **state)
 {
 	(void)state;
-	tl_job_submit(cell,
-		      "{\"name\": \"hello\", \"class\": \"batch\", \"tasks\": 1,"
-		      " \"resources\": {\"cpu\": 100, \"memory\": 32},"
-		      " \"command\": \"/bin/sh\", \"args\": [\"-c\","
-		      " \"echo hello from $CELL_JOB/$CELL_TASK attempt "
-		      "$CELL_ATTEMPT on $CELL_MACHINE in $(basename $(dirname "
-		      "$PWD)); echo $GREETING >&2\"],"
-		      " \"env\": {\"GREETING\": \"hi there\"}}");
+	tl_job_submit(
+	    cell, "{\"name\": \"hello\", \"class\": \"batch\", \"tasks\": 1,"
+	          " \"resources\": {\"cpu\": 100, \"memory\": 32},"
+	          " \"command\": \"/bin/sh\", \"args\": [\"-c\","
+	          " \"echo hello from $CELL_JOB/$CELL_TASK attempt "
+	          "$CELL_ATTEMPT on $CELL_MACHINE in $(basename $(dirname "
+	          "$PWD)); echo $GREETING >&2\"],"
+	          " \"env\": {\"GREETING\": \"hi there\"}}");
 	tl_job_wait_state(cell, "hello", "succeeded", WAIT_MS);
 	/* ended: the cell no longer says where it ran; cellctl finds out */
 	char *out = NULL;
@@ -160,8 +160,8 @@ static void test_output_is_readable(void **state)
 	    strcmp(out, "hello from hello/0 attempt 0 on b1 in 0.0\n"))
 		fail_msg("unexpected output: \"%s\"", out);
 	free(out);
-	const char *const err[] = {"task", "logs", "hello", "0", "--stderr",
-				   NULL};
+	const char *const err[] = {"task", "logs",     "hello",
+	                           "0",    "--stderr", NULL};
 	assert_int_equal(cellctl(&out, err), 0);
 	assert_string_equal(out, "hi there\n");
 	free(out);
@@ -170,11 +170,11 @@ static void test_output_is_readable(void **state)
 static void test_failure_is_retried_to_its_limit(void **state)
 {
 	(void)state;
-	tl_job_submit(cell,
-		      "{\"name\": \"three\", \"class\": \"batch\", \"tasks\": 1,"
-		      " \"resources\": {\"cpu\": 100, \"memory\": 32},"
-		      " \"max_retries\": 2, \"command\": \"/bin/sh\","
-		      " \"args\": [\"-c\", \"exit 3\"]}");
+	tl_job_submit(
+	    cell, "{\"name\": \"three\", \"class\": \"batch\", \"tasks\": 1,"
+	          " \"resources\": {\"cpu\": 100, \"memory\": 32},"
+	          " \"max_retries\": 2, \"command\": \"/bin/sh\","
+	          " \"args\": [\"-c\", \"exit 3\"]}");
 	tl_job_wait_state(cell, "three", "failed", WAIT_MS);
 	json_t *t = tl_task_get(cell, "three", 0);
 	assert_string_equal(jstr(t, "state"), "failed");
@@ -187,17 +187,18 @@ static void test_failure_is_retried_to_its_limit(void **state)
 static void test_killed_job_stops_its_process(void **state)
 {
 	(void)state;
-	tl_job_submit(cell,
-		      "{\"name\": \"sleeper\", \"class\": \"batch\", \"tasks\": 1,"
-		      " \"resources\": {\"cpu\": 100, \"memory\": 32},"
-		      " \"command\": \"/bin/sh\", \"args\": [\"-c\","
-		      " \"echo $$ > %s/sleeper.pid; exec sleep 300\"]}",
-		      scratch);
+	tl_job_submit(
+	    cell,
+	    "{\"name\": \"sleeper\", \"class\": \"batch\", \"tasks\": 1,"
+	    " \"resources\": {\"cpu\": 100, \"memory\": 32},"
+	    " \"command\": \"/bin/sh\", \"args\": [\"-c\","
+	    " \"echo $$ > %s/sleeper.pid; exec sleep 300\"]}",
+	    scratch);
 	pid_t pid = task_pid("sleeper");
 	tl_task_wait_state(cell, "sleeper", 0, "running", NULL, WAIT_MS);
 	char url[160];
 	snprintf(url, sizeof(url), "%s/v1/jobs/sleeper",
-		 cell->m[tl_cell_leader(cell, WAIT_MS)].url);
+	         cell->m[tl_cell_leader(cell, WAIT_MS)].url);
 	assert_int_equal(tl_http("DELETE", url, NULL, NULL), 200);
 	wait_gone(pid, "the killed job's task");
 	json_t *t = tl_task_get(cell, "sleeper", 0);
@@ -210,24 +211,26 @@ static void test_preempted_task_is_stopped(void **state)
 	(void)state;
 	/* two low-priority tasks fill both machines (2000 cpu each) */
 	tl_job_submit(cell,
-		      "{\"name\": \"low\", \"class\": \"batch\", \"tasks\": 2,"
-		      " \"priority\": 100,"
-		      " \"resources\": {\"cpu\": 2000, \"memory\": 32},"
-		      " \"command\": \"/bin/sh\", \"args\": [\"-c\","
-		      " \"echo $$ > %s/low-$CELL_TASK.pid; exec sleep 300\"]}",
-		      scratch);
+	              "{\"name\": \"low\", \"class\": \"batch\", \"tasks\": 2,"
+	              " \"priority\": 100,"
+	              " \"resources\": {\"cpu\": 2000, \"memory\": 32},"
+	              " \"command\": \"/bin/sh\", \"args\": [\"-c\","
+	              " \"echo $$ > %s/low-$CELL_TASK.pid; exec sleep 300\"]}",
+	              scratch);
 	pid_t low[2] = {task_pid("low-0"), task_pid("low-1")};
-	tl_job_submit(cell,
-		      "{\"name\": \"high\", \"class\": \"service\", \"tasks\": 1,"
-		      " \"priority\": 500,"
-		      " \"resources\": {\"cpu\": 2000, \"memory\": 32},"
-		      " \"command\": \"/bin/sh\", \"args\": [\"-c\","
-		      " \"echo $$ > %s/high.pid; exec sleep 300\"]}",
-		      scratch);
+	tl_job_submit(
+	    cell,
+	    "{\"name\": \"high\", \"class\": \"service\", \"tasks\": 1,"
+	    " \"priority\": 500,"
+	    " \"resources\": {\"cpu\": 2000, \"memory\": 32},"
+	    " \"command\": \"/bin/sh\", \"args\": [\"-c\","
+	    " \"echo $$ > %s/high.pid; exec sleep 300\"]}",
+	    scratch);
 	tl_task_wait_state(cell, "high", 0, "running", NULL, WAIT_MS);
 	pid_t high = task_pid("high");
 	/* exactly one low task gave way, and its process is gone */
-	json_t *t0 = tl_task_get(cell, "low", 0), *t1 = tl_task_get(cell, "low", 1);
+	json_t *t0 = tl_task_get(cell, "low", 0),
+	       *t1 = tl_task_get(cell, "low", 1);
 	bool first = !strcmp(jstr(t0, "state"), "pending");
 	assert_true(first != !strcmp(jstr(t1, "state"), "pending"));
 	assert_string_equal(jstr(first ? t1 : t0, "state"), "running");
@@ -249,10 +252,10 @@ static void test_preempted_task_is_stopped(void **state)
 static void test_missing_command_is_refused(void **state)
 {
 	(void)state;
-	tl_job_submit(cell,
-		      "{\"name\": \"nocmd\", \"class\": \"batch\", \"tasks\": 1,"
-		      " \"resources\": {\"cpu\": 100, \"memory\": 32},"
-		      " \"max_retries\": 1, \"command\": \"no-such-command-x\"}");
+	tl_job_submit(
+	    cell, "{\"name\": \"nocmd\", \"class\": \"batch\", \"tasks\": 1,"
+	          " \"resources\": {\"cpu\": 100, \"memory\": 32},"
+	          " \"max_retries\": 1, \"command\": \"no-such-command-x\"}");
 	tl_job_wait_state(cell, "nocmd", "failed", WAIT_MS);
 	json_t *j = tl_job_get(cell, "nocmd");
 	const char *note = jstr(j, "note");
@@ -266,25 +269,26 @@ static void test_missing_command_is_refused(void **state)
 static void test_drained_machine_lets_its_task_finish(void **state)
 {
 	(void)state;
-	tl_job_submit(cell,
-		      "{\"name\": \"finish\", \"class\": \"batch\", \"tasks\": 1,"
-		      " \"resources\": {\"cpu\": 100, \"memory\": 32},"
-		      " \"constraints\": {\"labels\": {\"zone\": \"a\"}},"
-		      " \"command\": \"/bin/sh\", \"args\": [\"-c\","
-		      " \"echo $$ > %s/finish.pid; while [ ! -e %s/finish.go ];"
-		      " do sleep 0.05; done\"]}",
-		      scratch, scratch);
+	tl_job_submit(
+	    cell,
+	    "{\"name\": \"finish\", \"class\": \"batch\", \"tasks\": 1,"
+	    " \"resources\": {\"cpu\": 100, \"memory\": 32},"
+	    " \"constraints\": {\"labels\": {\"zone\": \"a\"}},"
+	    " \"command\": \"/bin/sh\", \"args\": [\"-c\","
+	    " \"echo $$ > %s/finish.pid; while [ ! -e %s/finish.go ];"
+	    " do sleep 0.05; done\"]}",
+	    scratch, scratch);
 	pid_t pid = task_pid("finish");
 	tl_task_wait_state(cell, "finish", 0, "running", "a1", WAIT_MS);
 	char url[160];
 	const char *leader = cell->m[tl_cell_leader(cell, WAIT_MS)].url;
 	snprintf(url, sizeof(url), "%s/v1/machines/a1/drain", leader);
 	assert_int_equal(tl_http("POST", url, NULL, NULL), 200);
-	tl_job_submit(cell,
-		      "{\"name\": \"later\", \"class\": \"batch\", \"tasks\": 1,"
-		      " \"resources\": {\"cpu\": 100, \"memory\": 32},"
-		      " \"constraints\": {\"labels\": {\"zone\": \"a\"}},"
-		      " \"command\": \"/bin/true\"}");
+	tl_job_submit(
+	    cell, "{\"name\": \"later\", \"class\": \"batch\", \"tasks\": 1,"
+	          " \"resources\": {\"cpu\": 100, \"memory\": 32},"
+	          " \"constraints\": {\"labels\": {\"zone\": \"a\"}},"
+	          " \"command\": \"/bin/true\"}");
 	struct job_note n = {"later"};
 	if (!tl_wait_until(has_note, &n, WAIT_MS))
 		fail_msg("the scheduler never said why \"later\" waits");

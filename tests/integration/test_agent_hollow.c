@@ -12,9 +12,9 @@
 #include "cell.h"
 
 #define MACHINES 5000
-#define JOBS 100
-#define TASKS 500 /* per job: 50,000 in all */
-#define WAIT_MS 300000
+#define JOBS     100
+#define TASKS    500 /* per job: 50,000 in all */
+#define WAIT_MS  300000
 
 static const char *const cell_flags[] = {"--machine-ttl", "10s", NULL};
 
@@ -42,14 +42,13 @@ static bool listed(void *arg)
 	char url[256];
 	json_t *out = NULL;
 	snprintf(url, sizeof(url), "%s%s",
-		 w->c->m[tl_cell_leader(w->c, 30000)].url, w->path);
+	         w->c->m[tl_cell_leader(w->c, 30000)].url, w->path);
 	tl_http("GET", url, NULL, &out);
 	json_t *list = json_object_get(out, w->key);
 	long long n = 0;
 	size_t i;
 	json_t *v;
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach (list, i, v) {
 		const char *st = json_string_value(json_object_get(v, "state"));
 		n += st && (!strcmp(st, "up") || !strcmp(st, "succeeded"));
 	}
@@ -63,12 +62,10 @@ static void test_hollow_machines_run_simulated_tasks(void **state)
 	*state = c;
 	const char *const hollow[] = {"--hollow", "5000", NULL};
 	int a = tl_cell_agent_add(c, "h", hollow);
-	tl_sched_wait_running(&c->s[tl_cell_sched_add(c, "batch-1", "batch",
-						      NULL)],
-			      WAIT_MS);
-	tl_sched_wait_running(&c->s[tl_cell_sched_add(c, "batch-2", "batch",
-						      NULL)],
-			      WAIT_MS);
+	tl_sched_wait_running(
+	    &c->s[tl_cell_sched_add(c, "batch-1", "batch", NULL)], WAIT_MS);
+	tl_sched_wait_running(
+	    &c->s[tl_cell_sched_add(c, "batch-2", "batch", NULL)], WAIT_MS);
 	tl_agent_wait_watching(&c->a[a], WAIT_MS);
 	struct count up = {c, "/v1/machines?limit=10000", "machines", MACHINES};
 	if (!tl_wait_until(listed, &up, WAIT_MS))
@@ -76,10 +73,10 @@ static void test_hollow_machines_run_simulated_tasks(void **state)
 
 	for (int j = 0; j < JOBS; j++)
 		tl_job_submit(c,
-			      "{\"name\": \"sim-%03d\", \"class\": \"batch\","
-			      " \"tasks\": %d, \"resources\": {\"cpu\": 100,"
-			      " \"memory\": 64}, \"duration_ms\": %d}",
-			      j, TASKS, 50 + j % 5 * 50);
+		              "{\"name\": \"sim-%03d\", \"class\": \"batch\","
+		              " \"tasks\": %d, \"resources\": {\"cpu\": 100,"
+		              " \"memory\": 64}, \"duration_ms\": %d}",
+		              j, TASKS, 50 + j % 5 * 50);
 	struct count done = {c, "/v1/jobs?limit=1000", "jobs", JOBS};
 	if (!tl_wait_until(listed, &done, WAIT_MS))
 		fail_msg("not all %d jobs succeeded", JOBS);
@@ -108,7 +105,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_hollow_machines_run_simulated_tasks,
-				      teardown),
+	                              teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

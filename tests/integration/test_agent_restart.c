@@ -19,13 +19,13 @@
 #include "cell.h"
 
 #define WAIT_MS 60000
-#define TTL_MS 2000
+#define TTL_MS  2000
 
 static const char *const cell_flags[] = {"--machine-ttl", "2s", NULL};
 static const char *const worker_a[] = {"--labels", "zone=a,role=worker",
-				       "--cpu", "1000", NULL};
+                                       "--cpu", "1000", NULL};
 static const char *const worker_b[] = {"--labels", "zone=b,role=worker",
-				       "--cpu", "1000", NULL};
+                                       "--cpu", "1000", NULL};
 
 struct fx {
 	struct tl_cell *c;
@@ -56,7 +56,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-
 static pid_t task_pid(struct fx *f, const char *name)
 {
 	char path[512];
@@ -85,14 +84,14 @@ static long long jint(const json_t *o, const char *key)
 static void submit_waiter(struct fx *f, const char *name, int code)
 {
 	tl_job_submit(f->c,
-		      "{\"name\": \"%s\", \"class\": \"batch\", \"tasks\": 1,"
-		      " \"max_retries\": 0,"
-		      " \"resources\": {\"cpu\": 100, \"memory\": 32},"
-		      " \"constraints\": {\"labels\": {\"zone\": \"a\"}},"
-		      " \"command\": \"/bin/sh\", \"args\": [\"-c\","
-		      " \"echo $$ > %s/%s.pid; while [ ! -e %s/%s.go ];"
-		      " do sleep 0.05; done; exit %d\"]}",
-		      name, f->scratch, name, f->scratch, name, code);
+	              "{\"name\": \"%s\", \"class\": \"batch\", \"tasks\": 1,"
+	              " \"max_retries\": 0,"
+	              " \"resources\": {\"cpu\": 100, \"memory\": 32},"
+	              " \"constraints\": {\"labels\": {\"zone\": \"a\"}},"
+	              " \"command\": \"/bin/sh\", \"args\": [\"-c\","
+	              " \"echo $$ > %s/%s.pid; while [ ! -e %s/%s.go ];"
+	              " do sleep 0.05; done; exit %d\"]}",
+	              name, f->scratch, name, f->scratch, name, code);
 	tl_task_wait_state(f->c, name, 0, "running", "a1", WAIT_MS);
 }
 
@@ -102,7 +101,8 @@ static void test_restart_adopts_running_task(void **state)
 	submit_waiter(f, "adopt", 4);
 	pid_t pid = task_pid(f, "adopt");
 	tl_kill_wait(&f->c->a[0].pid, SIGTERM);
-	assert_int_equal(kill(pid, 0), 0); /* an agent's stop is not the task's */
+	assert_int_equal(kill(pid, 0),
+	                 0); /* an agent's stop is not the task's */
 	tl_agent_restart(f->c, 0);
 	tl_agent_wait_watching(&f->c->a[0], WAIT_MS);
 	touch(f, "adopt.go");
@@ -141,7 +141,7 @@ static int attempt_folders(const struct tl_agent *a, const char *job)
 	int n = 0;
 	for (int attempt = 0; attempt < 4; attempt++) {
 		snprintf(path, sizeof(path), "%s/tasks/%s/0.%d", a->dir, job,
-			 attempt);
+		         attempt);
 		n += access(path, F_OK) == 0;
 	}
 	return n;
@@ -150,17 +150,18 @@ static int attempt_folders(const struct tl_agent *a, const char *job)
 static void test_kill9_moves_tasks_and_old_copies_die(void **state)
 {
 	struct fx *f = *state;
-	tl_job_submit(f->c,
-		      "{\"name\": \"mover\", \"class\": \"batch\", \"tasks\": 1,"
-		      " \"resources\": {\"cpu\": 100, \"memory\": 32},"
-		      " \"constraints\": {\"labels\": {\"role\": \"worker\"}},"
-		      " \"command\": \"/bin/sh\", \"args\": [\"-c\","
-		      " \"echo $$ > %s/mover-$CELL_MACHINE.pid; exec sleep 300\"]}",
-		      f->scratch);
+	tl_job_submit(
+	    f->c,
+	    "{\"name\": \"mover\", \"class\": \"batch\", \"tasks\": 1,"
+	    " \"resources\": {\"cpu\": 100, \"memory\": 32},"
+	    " \"constraints\": {\"labels\": {\"role\": \"worker\"}},"
+	    " \"command\": \"/bin/sh\", \"args\": [\"-c\","
+	    " \"echo $$ > %s/mover-$CELL_MACHINE.pid; exec sleep 300\"]}",
+	    f->scratch);
 	tl_task_wait_state(f->c, "mover", 0, "running", NULL, WAIT_MS);
 	json_t *t = tl_task_get(f->c, "mover", 0);
-	bool on_a = !strcmp(json_string_value(json_object_get(t, "machine")),
-			    "a1");
+	bool on_a =
+	    !strcmp(json_string_value(json_object_get(t, "machine")), "a1");
 	json_decref(t);
 	int victim = on_a ? 0 : 1;
 	const char *other = on_a ? "b1" : "a1";
@@ -173,8 +174,8 @@ static void test_kill9_moves_tasks_and_old_copies_die(void **state)
 	tl_task_wait_state(f->c, "mover", 0, "running", other, WAIT_MS);
 	double moved = now_s() - t0;
 	print_message("[ INFO     ] task running on %s %.2f s after kill -9 "
-		      "(machine TTL %.1f s)\n",
-		      other, moved, TTL_MS / 1000.0);
+	              "(machine TTL %.1f s)\n",
+	              other, moved, TTL_MS / 1000.0);
 	t = tl_task_get(f->c, "mover", 0);
 	assert_int_equal(jint(t, "attempt"), 1);
 	json_decref(t);
@@ -195,11 +196,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_restart_adopts_running_task,
-					    setup, teardown),
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_end_while_away_is_reported,
-					    setup, teardown),
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_kill9_moves_tasks_and_old_copies_die, setup, teardown),
+	        test_kill9_moves_tasks_and_old_copies_die, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,12 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WAIT_S   10.0 /* deadline for anything that should happen */
+#define WAIT_S 10.0 /* deadline for anything that should happen */
 /* Long enough that a stopped task ends by SIGTERM even when the shim is
  * slow to start (ASan); the tests of SIGKILL switch to SHORT_GRACE_MS. */
 #define GRACE_MS       5000
 #define SHORT_GRACE_MS 200
-#define MAX_SEEN 16
+#define MAX_SEEN       16
 
 static const char *const SH_ENV[] = {"PATH=/usr/bin:/bin", NULL};
 
@@ -47,7 +47,7 @@ struct ended {
 
 struct fx {
 	struct ev_loop *loop;
-	char *tmp;  /* removed at the end */
+	char *tmp; /* removed at the end */
 	char data[1024];
 	rn_runner *r;
 	uint64_t grace_ms;
@@ -63,7 +63,7 @@ struct fx {
 /* ---- callbacks ---- */
 
 static void on_ended(void *arg, const char *job, uint32_t index,
-		     uint32_t attempt, const struct rn_outcome *o)
+                     uint32_t attempt, const struct rn_outcome *o)
 {
 	struct fx *f = arg;
 	assert_true(f->nended < MAX_SEEN);
@@ -97,13 +97,13 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 static struct rn_config config(struct fx *f)
 {
 	struct rn_config c = {
-		.data_dir = f->data,
-		.shim_path = tl_bin("cellagent-shim"),
-		.kill_grace_ms = f->grace_ms,
-		.as_min_mib = 64,
-		.as_factor = 4,
-		.cpu_seconds = 30,
-		.cgroup_root = NULL, /* detect: not usable on most test hosts */
+	    .data_dir = f->data,
+	    .shim_path = tl_bin("cellagent-shim"),
+	    .kill_grace_ms = f->grace_ms,
+	    .as_min_mib = 64,
+	    .as_factor = 4,
+	    .cpu_seconds = 30,
+	    .cgroup_root = NULL, /* detect: not usable on most test hosts */
 	};
 	return c;
 }
@@ -148,10 +148,10 @@ static void kill_leftovers(const char *data)
 		while (jd && (a = readdir(jd))) {
 			char pidf[PATH_MAX * 3];
 			snprintf(pidf, sizeof(pidf), "%s/%s/pid", jobdir,
-				 a->d_name);
+			         a->d_name);
 			json_t *p = json_load_file(pidf, 0, NULL);
-			long pid = (long)json_integer_value(
-			    json_object_get(p, "pid"));
+			long pid =
+			    (long)json_integer_value(json_object_get(p, "pid"));
 			json_t *start = json_object_get(p, "start_time");
 			unsigned long long st =
 			    (unsigned long long)json_integer_value(start);
@@ -234,13 +234,13 @@ static const struct ended *wait_ended(struct fx *f, size_t n)
 	struct count_cond c = {f, n};
 	if (!run_until(f, ended_n, &c))
 		fail_msg("no end of a task within %.0f s (%zu of %zu came)",
-			 WAIT_S, f->nended, n);
+		         WAIT_S, f->nended, n);
 	return &f->ended[n - 1];
 }
 
 static int start(struct fx *f, const char *job, uint32_t index,
-		 uint32_t attempt, const char *cmd, const char *const *args,
-		 const char *const *env, uint64_t memory_mib, char *err)
+                 uint32_t attempt, const char *cmd, const char *const *args,
+                 const char *const *env, uint64_t memory_mib, char *err)
 {
 	uint32_t nargs = 0, nenv = 0;
 	while (args && args[nargs])
@@ -248,15 +248,15 @@ static int start(struct fx *f, const char *job, uint32_t index,
 	while (env && env[nenv])
 		nenv++;
 	struct rn_task t = {
-		.job = job,
-		.index = index,
-		.attempt = attempt,
-		.command = cmd,
-		.args = args,
-		.nargs = nargs,
-		.env = env,
-		.nenv = nenv,
-		.memory_mib = memory_mib,
+	    .job = job,
+	    .index = index,
+	    .attempt = attempt,
+	    .command = cmd,
+	    .args = args,
+	    .nargs = nargs,
+	    .env = env,
+	    .nenv = nenv,
+	    .memory_mib = memory_mib,
 	};
 	err[0] = 0;
 	return rn_start(f->r, &t, err, CC_ERRMSG_SIZE);
@@ -296,15 +296,14 @@ static char *slurp(const char *path)
 
 /* The attempt's file NAME (stdout, work/x, ...) into path. */
 static void att_file(struct fx *f, const char *job, uint32_t index,
-		     uint32_t attempt, const char *name, char *path,
-		     size_t len)
+                     uint32_t attempt, const char *name, char *path, size_t len)
 {
 	snprintf(path, len, "%s/tasks/%s/%u.%u/%s", f->data, job, index,
-		 attempt, name);
+	         attempt, name);
 }
 
 static void assert_file(struct fx *f, const char *job, const char *name,
-			const char *want)
+                        const char *want)
 {
 	char path[PATH_MAX];
 	att_file(f, job, 0, 1, name, path, sizeof(path));
@@ -349,7 +348,7 @@ static void test_echo_stdout(void **state)
 	const char *args[] = {"hello", "world", NULL};
 	char err[CC_ERRMSG_SIZE], path[PATH_MAX];
 	assert_int_equal(start(f, "echo", 0, 1, "echo", args, SH_ENV, 0, err),
-			 0);
+	                 0);
 	assert_true(rn_running(f->r, "echo", 0, 1));
 	assert_int_equal(rn_count(f->r), 1);
 	const struct ended *e = wait_ended(f, 1);
@@ -362,8 +361,8 @@ static void test_echo_stdout(void **state)
 	assert_false(rn_running(f->r, "echo", 0, 1));
 	assert_int_equal(rn_count(f->r), 0);
 	assert_int_equal(rn_log_path(f->r, "echo", 0, 1, "stdout", path,
-				     sizeof(path), err, sizeof(err)),
-			 0);
+	                             sizeof(path), err, sizeof(err)),
+	                 0);
 	char *out = slurp(path);
 	assert_string_equal(out, "hello world\n");
 	free(out);
@@ -388,17 +387,17 @@ static void test_command_not_found(void **state)
 	struct fx *f = *state;
 	char err[CC_ERRMSG_SIZE];
 	assert_int_equal(start(f, "nocmd", 0, 1, "cell-no-such-command", NULL,
-			       SH_ENV, 0, err),
-			 CC_EINVAL);
+	                       SH_ENV, 0, err),
+	                 CC_EINVAL);
 	assert_non_null(strstr(err, "task nocmd/0 attempt 1"));
 	assert_non_null(strstr(err, "command \"cell-no-such-command\" not "
-				    "found in PATH (/usr/bin:/bin"));
+	                            "found in PATH (/usr/bin:/bin"));
 	assert_false(rn_running(f->r, "nocmd", 0, 1));
 	uint32_t last = 0;
 	assert_true(rn_last_attempt(f->r, "nocmd", 0, &last));
 	assert_int_equal(last, 1);
 	assert_int_equal(start(f, "nocmd", 0, 1, "true", NULL, SH_ENV, 0, err),
-			 CC_ESTATE);
+	                 CC_ESTATE);
 
 	/* a path that is not an executable file: refused too */
 	char notexec[PATH_MAX];
@@ -407,7 +406,7 @@ static void test_command_not_found(void **state)
 	fputs("hello\n", fp);
 	fclose(fp);
 	assert_int_equal(start(f, "nocmd", 0, 2, notexec, NULL, SH_ENV, 0, err),
-			 CC_EINVAL);
+	                 CC_EINVAL);
 	assert_non_null(strstr(err, "is not an executable file"));
 	assert_non_null(strstr(err, notexec));
 
@@ -434,18 +433,17 @@ static void test_exec_fails_in_shim(void **state)
 	fputs("#!/nonexistent/interpreter\necho never\n", fp);
 	fclose(fp);
 	chmod(script, 0755);
-	assert_int_equal(start(f, "broken", 0, 1, script, NULL, SH_ENV, 0,
-			       err),
-			 0);
+	assert_int_equal(start(f, "broken", 0, 1, script, NULL, SH_ENV, 0, err),
+	                 0);
 	const struct ended *e = wait_ended(f, 1);
 	assert_int_equal(e->o.how, RN_SPAWN_FAILED);
 	assert_int_equal(e->o.code, ENOENT);
 	snprintf(want, sizeof(want), "execve %s: No such file or directory",
-		 script);
+	         script);
 	assert_string_equal(e->o.detail, want);
 	snprintf(want, sizeof(want),
-		 "cellagent-shim: execve %s: No such file or directory\n",
-		 script);
+	         "cellagent-shim: execve %s: No such file or directory\n",
+	         script);
 	assert_file(f, "broken", "stderr", want);
 }
 
@@ -454,21 +452,19 @@ static void test_start_twice(void **state)
 	struct fx *f = *state;
 	const char *args[] = {"60", NULL};
 	char err[CC_ERRMSG_SIZE];
-	assert_int_equal(start(f, "twice", 0, 1, "sleep", args, SH_ENV, 0,
-			       err),
-			 0);
-	assert_int_equal(start(f, "twice", 0, 1, "sleep", args, SH_ENV, 0,
-			       err),
-			 CC_ESTATE);
+	assert_int_equal(start(f, "twice", 0, 1, "sleep", args, SH_ENV, 0, err),
+	                 0);
+	assert_int_equal(start(f, "twice", 0, 1, "sleep", args, SH_ENV, 0, err),
+	                 CC_ESTATE);
 	assert_non_null(strstr(err, "task twice/0 attempt 1 was already "
-				    "started on this machine"));
+	                            "started on this machine"));
 	rn_stop(f->r, "twice", 0, 1);
 	wait_ended(f, 1);
 	/* ended does not make it startable again; the next attempt is */
 	assert_int_equal(start(f, "twice", 0, 1, "true", NULL, SH_ENV, 0, err),
-			 CC_ESTATE);
+	                 CC_ESTATE);
 	assert_int_equal(start(f, "twice", 0, 2, "true", NULL, SH_ENV, 0, err),
-			 0);
+	                 0);
 	const struct ended *e = wait_ended(f, 2);
 	assert_int_equal(e->attempt, 2);
 	assert_int_equal(e->o.how, RN_EXITED);
@@ -481,9 +477,14 @@ static void test_start_twice(void **state)
 static void test_bad_job_names(void **state)
 {
 	struct fx *f = *state;
-	const char *bad[] = {"", ".hidden", "../up", "a/b", "Upper", "-dash",
-			     "a234567890123456789012345678901234567890123456"
-			     "789012345678901234"};
+	const char *bad[] = {"",
+	                     ".hidden",
+	                     "../up",
+	                     "a/b",
+	                     "Upper",
+	                     "-dash",
+	                     "a234567890123456789012345678901234567890123456"
+	                     "789012345678901234"};
 	char err[CC_ERRMSG_SIZE];
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(
@@ -509,7 +510,7 @@ static void test_stop_sleep(void **state)
 	const char *args[] = {"60", NULL};
 	char err[CC_ERRMSG_SIZE];
 	assert_int_equal(start(f, "nap", 0, 1, "sleep", args, SH_ENV, 0, err),
-			 0);
+	                 0);
 	rn_stop(f->r, "nap", 0, 2); /* not running: nothing happens */
 	rn_stop(f->r, "nap", 0, 1);
 	rn_stop(f->r, "nap", 0, 1); /* a second ask changes nothing */
@@ -595,11 +596,9 @@ static void test_rlimits(void **state)
 	char err[CC_ERRMSG_SIZE];
 	/* 100 MiB x 4 = 400 MiB; 10 MiB x 4 < the 64 MiB floor; 0: none */
 	assert_int_equal(start(f, "lim", 0, 1, "sh", args, SH_ENV, 100, err),
-			 0);
-	assert_int_equal(start(f, "lim", 1, 1, "sh", args, SH_ENV, 10, err),
-			 0);
-	assert_int_equal(start(f, "lim", 2, 1, "sh", args, SH_ENV, 0, err),
-			 0);
+	                 0);
+	assert_int_equal(start(f, "lim", 1, 1, "sh", args, SH_ENV, 10, err), 0);
+	assert_int_equal(start(f, "lim", 2, 1, "sh", args, SH_ENV, 0, err), 0);
 	/* more than the limit cannot be had: 200 MB in a shell variable */
 	const char *hog[] = {
 	    "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' x); echo ok",
@@ -613,8 +612,7 @@ static void test_rlimits(void **state)
 		else
 			assert_int_equal(e->o.how, RN_EXITED);
 	}
-	const char *want[] = {"409600\n30\n", "65536\n30\n",
-			      "unlimited\n30\n"};
+	const char *want[] = {"409600\n30\n", "65536\n30\n", "unlimited\n30\n"};
 	for (uint32_t i = 0; i < 3; i++) {
 		char path[PATH_MAX];
 		att_file(f, "lim", i, 1, "stdout", path, sizeof(path));
@@ -632,17 +630,16 @@ static void test_rlimits(void **state)
 static void test_env_exact(void **state)
 {
 	struct fx *f = *state;
-	const char *env[] = {"A=1", "B=two words", "CELL_JOB=envjob", "EMPTY=",
-			     NULL};
+	const char *env[] = {"A=1", "B=two words", "CELL_JOB=envjob",
+	                     "EMPTY=", NULL};
 	char err[CC_ERRMSG_SIZE];
 	/* no PATH in the task's env: "env" is found in the agent's PATH */
-	assert_int_equal(start(f, "envjob", 0, 1, "env", NULL, env, 0, err),
-			 0);
+	assert_int_equal(start(f, "envjob", 0, 1, "env", NULL, env, 0, err), 0);
 	const struct ended *e = wait_ended(f, 1);
 	assert_int_equal(e->o.how, RN_EXITED);
 	assert_int_equal(e->o.code, 0);
 	assert_file(f, "envjob", "stdout",
-		    "A=1\nB=two words\nCELL_JOB=envjob\nEMPTY=\n");
+	            "A=1\nB=two words\nCELL_JOB=envjob\nEMPTY=\n");
 }
 
 static void test_working_directory(void **state)
@@ -667,7 +664,7 @@ static void test_recover_alive(void **state)
 	char err[CC_ERRMSG_SIZE];
 	const char *args[] = {"60", NULL};
 	assert_int_equal(start(f, "long", 0, 1, "sleep", args, SH_ENV, 0, err),
-			 0);
+	                 0);
 	rn_free(f->r); /* the agent goes away; the task keeps running */
 	f->r = new_runner(f);
 	assert_int_equal(rn_recover(f->r, on_found, f, err, sizeof(err)), 0);
@@ -757,7 +754,7 @@ static void test_recover_pid_reused(void **state)
 	assert_int_equal(mkdir(path, 0755), 0);
 	att_file(f, "fake", 0, 1, "pid", path, sizeof(path));
 	snprintf(text, sizeof(text), "{\"pid\":%ld,\"start_time\":1}\n",
-		 (long)getpid());
+	         (long)getpid());
 	write_text(path, text);
 	/* and one folder that never got as far as a shim */
 	att_file(f, "fake", 0, 2, "", path, sizeof(path));
@@ -786,27 +783,27 @@ static void test_log_path(void **state)
 	start_sh(f, "logs", "echo out; echo err >&2");
 	wait_ended(f, 1);
 	assert_int_equal(rn_log_path(f->r, "logs", 0, 1, "stderr", path,
-				     sizeof(path), err, sizeof(err)),
-			 0);
+	                             sizeof(path), err, sizeof(err)),
+	                 0);
 	att_file(f, "logs", 0, 1, "stderr", want, sizeof(want));
 	assert_string_equal(path, want);
 	assert_int_equal(rn_log_path(f->r, "logs", 0, 1, "stdin", path,
-				     sizeof(path), err, sizeof(err)),
-			 CC_EINVAL);
+	                             sizeof(path), err, sizeof(err)),
+	                 CC_EINVAL);
 	assert_non_null(strstr(err, "expected stdout or stderr"));
 	assert_int_equal(rn_log_path(f->r, "logs", 0, 2, "stdout", path,
-				     sizeof(path), err, sizeof(err)),
-			 CC_ESTATE);
+	                             sizeof(path), err, sizeof(err)),
+	                 CC_ESTATE);
 	assert_string_equal(err, "no attempt 2 of task logs/0 on this machine");
 	assert_int_equal(rn_log_path(f->r, "nojob", 3, 1, "stdout", path,
-				     sizeof(path), err, sizeof(err)),
-			 CC_ESTATE);
+	                             sizeof(path), err, sizeof(err)),
+	                 CC_ESTATE);
 	assert_int_equal(rn_log_path(f->r, "../logs", 0, 1, "stdout", path,
-				     sizeof(path), err, sizeof(err)),
-			 CC_EINVAL);
-	assert_int_equal(rn_log_path(f->r, "logs", 0, 1, "stdout", path, 8,
-				     err, sizeof(err)),
-			 CC_EINVAL);
+	                             sizeof(path), err, sizeof(err)),
+	                 CC_EINVAL);
+	assert_int_equal(rn_log_path(f->r, "logs", 0, 1, "stdout", path, 8, err,
+	                             sizeof(err)),
+	                 CC_EINVAL);
 }
 
 static void test_forget_job(void **state)
@@ -821,11 +818,11 @@ static void test_forget_job(void **state)
 	snprintf(path, sizeof(path), "%s/canary", keep);
 	write_text(path, "still here\n");
 	snprintf(script, sizeof(script),
-		 "mkdir -p a/b && chmod 0 a/b && ln -s %s link", keep);
+	         "mkdir -p a/b && chmod 0 a/b && ln -s %s link", keep);
 	start_sh(f, "gone", script);
 	wait_ended(f, 1);
 	assert_int_equal(start(f, "gone", 1, 1, "sleep", args, SH_ENV, 0, err),
-			 0);
+	                 0);
 	rn_forget_job(f->r, "gone");
 	att_file(f, "gone", 0, 1, "", path, sizeof(path));
 	assert_int_equal(access(path, F_OK), -1); /* finished: removed */

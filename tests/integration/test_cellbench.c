@@ -94,17 +94,17 @@ static double num(const struct cb_row *r, enum cb_col c)
 	double x = strtod(v, &end);
 	if (*end || !isfinite(x))
 		fail_msg("column %s: \"%s\" is not a number", cb_col_names[c],
-			 v);
+		         v);
 	return x;
 }
 
 static void assert_in(const struct cb_row *r, enum cb_col c, double lo,
-		      double hi)
+                      double hi)
 {
 	double x = num(r, c);
 	if (x < lo || x > hi)
 		fail_msg("column %s = %g, expected %g..%g", cb_col_names[c], x,
-			 lo, hi);
+		         lo, hi);
 }
 
 /* What holds for any point of any experiment. */
@@ -114,13 +114,16 @@ static void assert_sane(const struct cb_row *r, const char *experiment)
 	assert_non_null(r->v[CB_run]);
 	assert_non_null(strstr(r->v[CB_command], "cellbench run"));
 	assert_in(r, CB_time_scale, 1, 1e6);
-	double jobs = num(r, CB_jobs_submitted), tasks = num(r, CB_tasks_submitted);
+	double jobs = num(r, CB_jobs_submitted),
+	       tasks = num(r, CB_tasks_submitted);
 	assert_true(jobs > 0 && tasks >= jobs);
-	assert_true(num(r, CB_jobs_placed) + num(r, CB_jobs_never_placed) == jobs);
+	assert_true(num(r, CB_jobs_placed) + num(r, CB_jobs_never_placed) ==
+	            jobs);
 	assert_true(num(r, CB_tasks_placed) + num(r, CB_tasks_never_placed) ==
-		    tasks);
+	            tasks);
 	/* a job counts as placed only when every one of its tasks is */
-	assert_true(num(r, CB_tasks_never_placed) >= num(r, CB_jobs_never_placed));
+	assert_true(num(r, CB_tasks_never_placed) >=
+	            num(r, CB_jobs_never_placed));
 	assert_true(num(r, CB_txns_conflicted) <= num(r, CB_txns));
 	assert_in(r, CB_conflict_fraction, 0, num(r, CB_txns));
 	assert_in(r, CB_task_conflict_fraction, 0, 1);
@@ -128,7 +131,7 @@ static void assert_sane(const struct cb_row *r, const char *experiment)
 	 * little */
 	assert_in(r, CB_busy_batch_min, 0, 1.5);
 	assert_in(r, CB_busy_batch_median, num(r, CB_busy_batch_min),
-		  num(r, CB_busy_batch_max));
+	          num(r, CB_busy_batch_max));
 	assert_in(r, CB_commit_p50_ms, 0, num(r, CB_commit_p99_ms));
 	assert_in(r, CB_wait_mean_s, 0, 1e6);
 	assert_in(r, CB_placements_per_s, 0, 1e7);
@@ -138,8 +141,8 @@ static void assert_sane(const struct cb_row *r, const char *experiment)
 static struct cb_row *smoke(const char *experiment, size_t *nrows)
 {
 	char csv[512], err[512];
-	const char *const args[] = {"run",   experiment, "--smoke", "--seed",
-				    "7",     "--out",    out_dir,   NULL};
+	const char *const args[] = {"run", experiment, "--smoke", "--seed",
+	                            "7",   "--out",    out_dir,   NULL};
 	pid_t pid;
 	assert_int_equal(run_cellbench(args, &pid), 0);
 	assert_nothing_left(pid);
@@ -162,7 +165,7 @@ static void test_omega_tjob(void **state)
 	assert_int_equal(n, 2);
 	/* t_job swept upward; the service scheduler measured at each */
 	assert_true(num(&rows[1], CB_service_t_job_s) >
-		    num(&rows[0], CB_service_t_job_s));
+	            num(&rows[0], CB_service_t_job_s));
 	for (size_t i = 0; i < n; i++) {
 		assert_in(&rows[i], CB_busy_service, 0, 1.5);
 		assert_in(&rows[i], CB_busy_service_estimate, 0, 1e3);
@@ -170,7 +173,7 @@ static void test_omega_tjob(void **state)
 	}
 	/* more thinking per job: a busier service scheduler */
 	assert_true(num(&rows[1], CB_busy_service) >
-		    num(&rows[0], CB_busy_service));
+	            num(&rows[0], CB_busy_service));
 	cb_rows_free(rows, n);
 }
 
@@ -195,11 +198,11 @@ static void test_omega_modes(void **state)
 	assert_int_equal(n, 4);
 	int seen = 0;
 	for (size_t i = 0; i < n; i++)
-		seen |= (!strcmp(rows[i].v[CB_detect], "coarse") ? 1 : 0) |
-			(!strcmp(rows[i].v[CB_mode], "all_or_nothing") ? 2
-								       : 0) |
-			(!strcmp(rows[i].v[CB_detect], "fine") ? 4 : 0) |
-			(!strcmp(rows[i].v[CB_mode], "incremental") ? 8 : 0);
+		seen |=
+		    (!strcmp(rows[i].v[CB_detect], "coarse") ? 1 : 0) |
+		    (!strcmp(rows[i].v[CB_mode], "all_or_nothing") ? 2 : 0) |
+		    (!strcmp(rows[i].v[CB_detect], "fine") ? 4 : 0) |
+		    (!strcmp(rows[i].v[CB_mode], "incremental") ? 8 : 0);
 	assert_int_equal(seen, 15);
 	cb_rows_free(rows, n);
 }
@@ -213,11 +216,12 @@ static void test_c1m(void **state)
 	const struct cb_row *r = &rows[0];
 	/* every task of the burst is placed and then runs */
 	assert_true(num(r, CB_tasks_placed) == num(r, CB_tasks_submitted));
-	double placed = num(r, CB_all_placed_s), running = num(r, CB_all_running_s);
+	double placed = num(r, CB_all_placed_s),
+	       running = num(r, CB_all_running_s);
 	assert_true(placed > 0 && running >= placed);
 	assert_true(fabs(num(r, CB_running_tasks_per_s) -
-			 num(r, CB_tasks_submitted) / running) <
-		    1e-3 * num(r, CB_running_tasks_per_s));
+	                 num(r, CB_tasks_submitted) / running) <
+	            1e-3 * num(r, CB_running_tasks_per_s));
 	cb_rows_free(rows, n);
 }
 
@@ -232,8 +236,8 @@ static void test_latency(void **state)
 	 * 90% of the offered load, or a job never placed), not before */
 	const struct cb_row *first = &rows[0];
 	bool saturated = num(first, CB_placements_per_s) <
-			     0.9 * num(first, CB_offered_tasks_per_s) ||
-			 num(first, CB_jobs_never_placed) > 0;
+	                     0.9 * num(first, CB_offered_tasks_per_s) ||
+	                 num(first, CB_jobs_never_placed) > 0;
 	assert_int_equal(n, saturated ? 1 : 2);
 	cb_rows_free(rows, n);
 }
@@ -242,11 +246,10 @@ static void test_bad_usage(void **state)
 {
 	(void)state;
 	pid_t pid;
-	const char *const unknown[] = {"run", "omega-nothing", "--out",
-				       out_dir, NULL};
+	const char *const unknown[] = {"run", "omega-nothing", "--out", out_dir,
+	                               NULL};
 	assert_int_equal(run_cellbench(unknown, &pid), 1);
-	const char *const scale[] = {"run", "c1m", "--time-scale", "0,x",
-				     NULL};
+	const char *const scale[] = {"run", "c1m", "--time-scale", "0,x", NULL};
 	assert_int_equal(run_cellbench(scale, &pid), 2);
 	const char *const none[] = {"frobnicate", NULL};
 	assert_int_equal(run_cellbench(none, &pid), 2);

@@ -324,7 +324,7 @@ static void test_status(void **state)
 	                                     NULL};
 	has_fields(s, "status --json", top);
 	size_t i, leaders = 0;
-	json_array_foreach(json_object_get(s, "members"), i, m) {
+	json_array_foreach (json_object_get(s, "members"), i, m) {
 		has_fields(m, "status --json member", fields);
 		assert_true(json_is_true(json_object_get(m, "reachable")));
 		leaders += json_is_true(json_object_get(m, "leader"));
@@ -477,7 +477,8 @@ static void test_machine_agent(void **state)
 	           "{\"machines\": [{\"name\": \"mly\", \"capacity\": "
 	           "{\"cpu\": 1, \"memory\": 1}, \"agent\": \"127.0.0.1\"}]}");
 	CTL(&r, "machine", "add", "-f", file);
-	expect(&r, 1, "agent-bad.json: machines[0].agent: expected an agent URL",
+	expect(&r, 1,
+	       "agent-bad.json: machines[0].agent: expected an agent URL",
 	       NULL);
 	run_clear(&r);
 	CTL(&r, "machine", "add", "-f", file, "--agent", url);
@@ -697,7 +698,7 @@ static void test_txn_flags(void **state)
 	                                 "ok", "reason", NULL};
 	has_fields(j, "txn place --json", tf);
 	size_t i;
-	json_array_foreach(json_object_get(j, "ops"), i, op) {
+	json_array_foreach (json_object_get(j, "ops"), i, op) {
 		has_fields(op, "txn place --json op", of);
 	}
 	assert_int_equal(json_integer_value(json_object_get(j, "accepted")), 2);
@@ -1048,7 +1049,8 @@ static void fake_agent(int lfd, const char *log)
 			reply_bytes(fd, "err!", 4);
 		else
 			reply(fd, 404,
-			      "{\"error\":\"not_found\",\"detail\":\"no attempt 7 "
+			      "{\"error\":\"not_found\",\"detail\":\"no "
+			      "attempt 7 "
 			      "of jl/1 on this agent\"}");
 		close(fd);
 	}
@@ -1116,8 +1118,7 @@ static void test_task_logs(void **state)
 	CTL(&r, "task", "logs", "jl", "0");
 	expect(&r, 1, "task jl/0 is pending and has not run yet", NULL);
 	run_clear(&r);
-	OK("txn", "place", "--job", "jl", "--task", "0", "--machine",
-	   "mlnone");
+	OK("txn", "place", "--job", "jl", "--task", "0", "--machine", "mlnone");
 	CTL(&r, "task", "logs", "jl", "0");
 	expect(&r, 1,
 	       "machine mlnone has no agent URL; its agent does not serve "
@@ -1133,8 +1134,7 @@ static void test_task_logs(void **state)
 	    "mghost");
 	expect(&r, 1, "machine mghost does not exist", NULL);
 	run_clear(&r);
-	OK("txn", "place", "--job", "jl", "--task", "2", "--machine",
-	   "mldead");
+	OK("txn", "place", "--job", "jl", "--task", "2", "--machine", "mldead");
 	CTL(&r, "task", "logs", "jl", "2");
 	expect(&r, 1, "agent", dead, "connection refused",
 	       "is the node agent of machine mldead running?", NULL);
@@ -1179,7 +1179,8 @@ static void test_task_logs(void **state)
 	expect(&r, 1, NULL);
 	char want[160];
 	snprintf(want, sizeof(want),
-	         "cellctl: agent %s: no attempt 7 of jl/1 on this agent\n", url);
+	         "cellctl: agent %s: no attempt 7 of jl/1 on this agent\n",
+	         url);
 	assert_string_equal(r.err, want);
 	assert_string_equal(r.out, "");
 	run_clear(&r);
@@ -1206,17 +1207,18 @@ static void test_completion(void **state)
 	run_clear(&r);
 	/* bash itself completes with it */
 	char script[1024];
-	snprintf(script, sizeof(script),
-	         "source <(%s completion bash) && "
-	         "COMP_WORDS=(cellctl machine ''); COMP_CWORD=2; _cellctl; "
-	         "echo \"[${COMPREPLY[*]}]\"; "
-	         "COMP_WORDS=(cellctl txn place --de); COMP_CWORD=3; _cellctl; "
-	         "echo \"[${COMPREPLY[*]}]\"; "
-	         "COMP_WORDS=(cellctl sched ''); COMP_CWORD=2; _cellctl; "
-	         "echo \"[${COMPREPLY[*]}]\"; "
-	         "COMP_WORDS=(cellctl sched list --cl); COMP_CWORD=3; _cellctl; "
-	         "echo \"[${COMPREPLY[*]}]\"",
-	         tl_bin("cellctl"));
+	snprintf(
+	    script, sizeof(script),
+	    "source <(%s completion bash) && "
+	    "COMP_WORDS=(cellctl machine ''); COMP_CWORD=2; _cellctl; "
+	    "echo \"[${COMPREPLY[*]}]\"; "
+	    "COMP_WORDS=(cellctl txn place --de); COMP_CWORD=3; _cellctl; "
+	    "echo \"[${COMPREPLY[*]}]\"; "
+	    "COMP_WORDS=(cellctl sched ''); COMP_CWORD=2; _cellctl; "
+	    "echo \"[${COMPREPLY[*]}]\"; "
+	    "COMP_WORDS=(cellctl sched list --cl); COMP_CWORD=3; _cellctl; "
+	    "echo \"[${COMPREPLY[*]}]\"",
+	    tl_bin("cellctl"));
 	const char *const bash[] = {"bash", "-c", script, NULL};
 	char outp[256];
 	pid_t pid = fork();
@@ -1264,7 +1266,8 @@ static void test_notes_and_schedulers(void **state)
 	expect(&r, 0, "4 accepted", "job_note", "sched_register", NULL);
 	run_clear(&r);
 	CTL(&r, "job", "get", "huge");
-	expect(&r, 0, "note:", "no machine has cpu 64000 (largest 16000)", NULL);
+	expect(&r, 0, "note:", "no machine has cpu 64000 (largest 16000)",
+	       NULL);
 	run_clear(&r);
 	CTL(&r, "job", "get", "huge", "--json");
 	expect(&r, 0, NULL);
@@ -1299,8 +1302,10 @@ static void test_notes_and_schedulers(void **state)
 	has_fields(j, "sched list --json", lf);
 	json_t *scheds = json_object_get(j, "schedulers");
 	assert_int_equal(json_array_size(scheds), 1);
-	has_fields(json_array_get(scheds, 0), "sched list --json scheduler", sf);
-	assert_string_equal(jstr_of(json_array_get(scheds, 0), "name"), "svc-2");
+	has_fields(json_array_get(scheds, 0), "sched list --json scheduler",
+	           sf);
+	assert_string_equal(jstr_of(json_array_get(scheds, 0), "name"),
+	                    "svc-2");
 	json_decref(j);
 	run_clear(&r);
 	CTL(&r, "sched", "get", "batch-7");

@@ -32,8 +32,8 @@ static int teardown(void **state)
 
 struct writer {
 	struct tl_cell *c;
-	int next;        /* member to try first */
-	uint32_t acked;  /* jobs j0..j(acked-1) were acknowledged */
+	int next;           /* member to try first */
+	uint32_t acked;     /* jobs j0..j(acked-1) were acknowledged */
 	double longest_gap; /* seconds without an acknowledgement */
 	double last_ack;
 };
@@ -53,8 +53,9 @@ static void write_one(struct writer *w, uint32_t n)
 	for (;;) {
 		struct tl_member *m = &w->c->m[w->next % w->c->n];
 		if (now_s() > give_up)
-			fail_msg("write %u not acknowledged in 20 s (logs in %s)",
-				 n, w->c->root);
+			fail_msg(
+			    "write %u not acknowledged in 20 s (logs in %s)", n,
+			    w->c->root);
 		if (!m->pid) {
 			w->next++;
 			continue;
@@ -62,7 +63,8 @@ static void write_one(struct writer *w, uint32_t n)
 		snprintf(url, sizeof(url), "%s/v1/txn", m->url);
 		json_t *res;
 		long st = tl_http("POST", url, txn, &res);
-		bool ok = st == 200 && json_is_true(json_object_get(res, "committed"));
+		bool ok = st == 200 &&
+		          json_is_true(json_object_get(res, "committed"));
 		json_t *op0 = json_array_get(json_object_get(res, "ops"), 0);
 		/* accepted now, or accepted by an earlier try (duplicate) */
 		ok = ok && json_is_true(json_object_get(op0, "ok"));
@@ -105,9 +107,12 @@ static bool converged(void *arg)
 		json_t *s = tl_cell_status(&v->c->m[i]);
 		if (!s)
 			return false;
-		const char *h = json_string_value(json_object_get(s, "state_hash"));
-		json_int_t idx = json_integer_value(json_object_get(s, "applied_index"));
-		bool same = !v->hash[0] || (!strcmp(h, v->hash) && idx == v->index);
+		const char *h =
+		    json_string_value(json_object_get(s, "state_hash"));
+		json_int_t idx =
+		    json_integer_value(json_object_get(s, "applied_index"));
+		bool same =
+		    !v->hash[0] || (!strcmp(h, v->hash) && idx == v->index);
 		snprintf(v->hash, sizeof(v->hash), "%s", h);
 		v->index = idx;
 		json_decref(s);
@@ -121,7 +126,8 @@ static void expect_converged(struct tl_cell *c, struct converge *v)
 {
 	v->c = c;
 	if (!tl_wait_until(converged, v, 30000))
-		fail_msg("members never agreed on one state (logs in %s)", c->root);
+		fail_msg("members never agreed on one state (logs in %s)",
+		         c->root);
 }
 
 /* Every acknowledged job is in every member's replica. */
@@ -130,13 +136,14 @@ static void expect_all_jobs(struct tl_cell *c, uint32_t acked)
 	char url[128];
 	for (int i = 0; i < c->n; i++) {
 		json_t *list;
-		snprintf(url, sizeof(url), "%s/v1/jobs?limit=1000000", c->m[i].url);
+		snprintf(url, sizeof(url), "%s/v1/jobs?limit=1000000",
+		         c->m[i].url);
 		assert_int_equal(tl_http("GET", url, NULL, &list), 200);
 		json_t *jobs = json_object_get(list, "jobs");
 		char *seen = calloc(acked, 1);
 		size_t k;
 		json_t *j;
-		json_array_foreach(jobs, k, j) {
+		json_array_foreach (jobs, k, j) {
 			const char *name = json_string_value(json_object_get(
 			    json_object_get(j, "spec"), "name"));
 			unsigned n = (unsigned)strtoul(name + 1, NULL, 10);
@@ -145,7 +152,8 @@ static void expect_all_jobs(struct tl_cell *c, uint32_t acked)
 		}
 		for (uint32_t n = 0; n < acked; n++)
 			if (!seen[n])
-				fail_msg("member %d lost acknowledged job j%u", i + 1, n);
+				fail_msg("member %d lost acknowledged job j%u",
+				         i + 1, n);
 		free(seen);
 		json_decref(list);
 	}
@@ -168,13 +176,14 @@ static void test_leader_kill_under_load(void **state)
 	w.longest_gap = 0;
 	tl_cell_member_kill(c, leader, SIGKILL);
 	write_for(&w, 2.0);
-	fprintf(stderr, "writes acknowledged: %u; longest pause after the "
-			"kill: %.3f s\n",
-		w.acked, w.longest_gap);
+	fprintf(stderr,
+	        "writes acknowledged: %u; longest pause after the "
+	        "kill: %.3f s\n",
+	        w.acked, w.longest_gap);
 	if (w.longest_gap > failover_budget())
 		fail_msg("writes paused %.3f s after the leader died (budget "
-			 "%.1f s)",
-			 w.longest_gap, failover_budget());
+		         "%.1f s)",
+		         w.longest_gap, failover_budget());
 	tl_cell_member_start(c, leader); /* the old leader rejoins */
 	write_for(&w, 0.5);
 	struct converge v;

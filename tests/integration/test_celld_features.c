@@ -68,33 +68,33 @@ static double now_s(void)
 /* ---- small HTTP helpers ---- */
 
 static long req(const char *method, const char *base, const char *path,
-		const char *body, struct tl_answer *a)
+                const char *body, struct tl_answer *a)
 {
 	char url[512];
 	snprintf(url, sizeof(url), "%s%s", base, path);
 	/* follows redirects: a write meant for the leader still lands if
 	 * leadership moved meanwhile (the 307 itself is tested on its own) */
-	struct tl_request q = {.method = method, .url = url, .body = body,
-			       .follow = true};
+	struct tl_request q = {
+	    .method = method, .url = url, .body = body, .follow = true};
 	return tl_request(&q, a);
 }
 
 /* A request that must answer `want`; returns the answer's JSON (caller
  * decrefs; NULL when not JSON). */
 static json_t *must(long want, const char *method, const char *base,
-		    const char *path, const char *body)
+                    const char *path, const char *body)
 {
 	struct tl_answer a;
 	if (req(method, base, path, body, &a) != want)
 		fail_msg("%s %s%s: expected %ld, got %ld %s%s", method, base,
-			 path, want, a.status, a.body, a.error);
+		         path, want, a.status, a.body, a.error);
 	json_t *j = json_incref(a.json);
 	tl_answer_clear(&a);
 	return j;
 }
 
 static void must_ok(long want, const char *method, const char *base,
-		    const char *path, const char *body)
+                    const char *path, const char *body)
 {
 	json_decref(must(want, method, base, path, body));
 }
@@ -105,7 +105,7 @@ static json_int_t put_machine(const char *base, const char *name)
 	char path[128];
 	snprintf(path, sizeof(path), "/v1/machines/%s", name);
 	json_t *a = must(200, "PUT", base, path,
-			 "{\"capacity\":{\"cpu\":1000,\"memory\":1000}}");
+	                 "{\"capacity\":{\"cpu\":1000,\"memory\":1000}}");
 	json_int_t index = json_integer_value(json_object_get(a, "index"));
 	json_decref(a);
 	return index;
@@ -115,10 +115,10 @@ static void post_job(const char *base, const char *name, int tasks)
 {
 	char body[256];
 	snprintf(body, sizeof(body),
-		 "{\"name\":\"%s\",\"class\":\"batch\",\"tasks\":%d,"
-		 "\"resources\":{\"cpu\":10,\"memory\":10},\"duration_ms\":"
-		 "60000}",
-		 name, tasks);
+	         "{\"name\":\"%s\",\"class\":\"batch\",\"tasks\":%d,"
+	         "\"resources\":{\"cpu\":10,\"memory\":10},\"duration_ms\":"
+	         "60000}",
+	         name, tasks);
 	must_ok(201, "POST", base, "/v1/jobs", body);
 }
 
@@ -126,7 +126,8 @@ static json_int_t applied_index(const struct tl_member *m)
 {
 	json_t *s = tl_cell_status(m);
 	if (!s)
-		fail_msg("member %llu does not answer", (unsigned long long)m->id);
+		fail_msg("member %llu does not answer",
+		         (unsigned long long)m->id);
 	json_int_t i = json_integer_value(json_object_get(s, "applied_index"));
 	json_decref(s);
 	return i;
@@ -150,13 +151,14 @@ struct capture {
 static int capture_line(const char *line, size_t len, void *arg)
 {
 	struct capture *cap = arg;
-	if (write(cap->fd, line, len) != (ssize_t)len || write(cap->fd, "\n", 1) != 1)
+	if (write(cap->fd, line, len) != (ssize_t)len ||
+	    write(cap->fd, "\n", 1) != 1)
 		return 1;
 	return strstr(line, cap->until) != NULL;
 }
 
 static pid_t watch_start(struct fx *f, const char *url, const char *file,
-			 const char *until)
+                         const char *until)
 {
 	int slot = 0;
 	while (slot < MAX_KIDS && f->kids[slot])
@@ -174,10 +176,11 @@ static pid_t watch_start(struct fx *f, const char *url, const char *file,
 		struct cc_response resp = {0};
 		char err[CC_ERRMSG_SIZE];
 		int rc = cc_client_stream(cl, url, capture_line, &cap, &resp,
-					  err, sizeof(err));
+		                          err, sizeof(err));
 		if (rc || resp.status != 200)
-			dprintf(cap.fd, "# stream ended: rc %d, status %ld: %s\n",
-				rc, resp.status, rc ? err : resp.body);
+			dprintf(cap.fd,
+			        "# stream ended: rc %d, status %ld: %s\n", rc,
+			        resp.status, rc ? err : resp.body);
 		_exit(rc || resp.status != 200 ? 1 : 0);
 	}
 	f->kids[slot] = pid;
@@ -216,7 +219,7 @@ static json_t *watch_finish(struct fx *f, pid_t pid, const char *file)
 		if (!j)
 			fail_msg("%s: not a JSON line: %s", file, buf);
 		if (strcmp(json_string_value(json_object_get(j, "kind")),
-			   "progress"))
+		           "progress"))
 			json_array_append(lines, j);
 		json_decref(j);
 	}
@@ -225,7 +228,7 @@ static json_t *watch_finish(struct fx *f, pid_t pid, const char *file)
 	if (!done || !WIFEXITED(k.status) || WEXITSTATUS(k.status)) {
 		char *text = json_dumps(lines, JSON_COMPACT);
 		fail_msg("watcher of %s %s; it saw: %s", file,
-			 done ? "failed" : "never saw its last line", text);
+		         done ? "failed" : "never saw its last line", text);
 	}
 	return lines;
 }
@@ -240,8 +243,8 @@ static const char *field(const json_t *line, const char *key)
 /* Index in lines of the first change at or after `from` with this kind,
  * job or machine ("" = any), task (-1 = any) and state; -1 when none. */
 static int find(const json_t *lines, int from, const char *kind,
-		const char *job, const char *machine, int task,
-		const char *state)
+                const char *job, const char *machine, int task,
+                const char *state)
 {
 	for (size_t i = (size_t)from; i < json_array_size(lines); i++) {
 		const json_t *l = json_array_get(lines, i);
@@ -266,17 +269,18 @@ struct want {
 };
 
 static void expect_in_order(const char *stream, const json_t *lines,
-			    const struct want *w, size_t n)
+                            const struct want *w, size_t n)
 {
 	int at = 0;
 	for (size_t i = 0; i < n; i++) {
 		int found = find(lines, at, w[i].kind, w[i].job, w[i].machine,
-				 w[i].task, w[i].state);
+		                 w[i].task, w[i].state);
 		if (found < 0) {
 			char *text = json_dumps(lines, JSON_COMPACT);
-			fail_msg("%s: no %s %s%s%s -> %s (in order) in %s", stream,
-				 w[i].kind, w[i].job, *w[i].machine ? " on " : "",
-				 w[i].machine, w[i].state, text);
+			fail_msg("%s: no %s %s%s%s -> %s (in order) in %s",
+			         stream, w[i].kind, w[i].job,
+			         *w[i].machine ? " on " : "", w[i].machine,
+			         w[i].state, text);
 		}
 		at = found + 1;
 	}
@@ -292,7 +296,8 @@ static void test_watch_from_follower(void **state)
 	assert_true(li >= 0);
 	const char *leader = c->m[li].url;
 	const struct tl_member *fol = &c->m[follower_of(c, li)];
-	const struct tl_member *other = &c->m[follower_of(c, follower_of(c, li))];
+	const struct tl_member *other =
+	    &c->m[follower_of(c, follower_of(c, li))];
 	json_int_t from = applied_index(fol) + 1;
 
 	char url[256], all_file[128], ja_file[128], m2_file[128];
@@ -300,13 +305,13 @@ static void test_watch_from_follower(void **state)
 	snprintf(ja_file, sizeof(ja_file), "%s/ja.ndjson", f->dir);
 	snprintf(m2_file, sizeof(m2_file), "%s/m2.ndjson", f->dir);
 	snprintf(url, sizeof(url), "%s/v1/watch?from=%lld", fol->url,
-		 (long long)from);
+	         (long long)from);
 	pid_t all = watch_start(f, url, all_file, "\"machine\":\"mend\"");
 	snprintf(url, sizeof(url), "%s/v1/watch?from=%lld&job=ja", fol->url,
-		 (long long)from);
+	         (long long)from);
 	pid_t ja = watch_start(f, url, ja_file, "\"state\":\"running\"");
 	snprintf(url, sizeof(url), "%s/v1/watch?machine=m2&from=%lld", fol->url,
-		 (long long)from);
+	         (long long)from);
 	pid_t m2 = watch_start(f, url, m2_file, "\"state\":\"killed\"");
 
 	/* writes, all through the leader */
@@ -314,11 +319,14 @@ static void test_watch_from_follower(void **state)
 	put_machine(leader, "m2");
 	post_job(leader, "ja", 1);
 	post_job(leader, "jb", 1);
-	json_t *res = must(200, "POST", leader, "/v1/txn",
-			   "{\"id\":\"place-1\",\"ops\":["
-			   "{\"op\":\"place\",\"job\":\"ja\",\"task\":0,\"machine\":\"m1\"},"
-			   "{\"op\":\"place\",\"job\":\"jb\",\"task\":0,\"machine\":\"m2\"}]}");
-	assert_int_equal(json_integer_value(json_object_get(res, "accepted")), 2);
+	json_t *res = must(
+	    200, "POST", leader, "/v1/txn",
+	    "{\"id\":\"place-1\",\"ops\":["
+	    "{\"op\":\"place\",\"job\":\"ja\",\"task\":0,\"machine\":\"m1\"},"
+	    "{\"op\":\"place\",\"job\":\"jb\",\"task\":0,\"machine\":\"m2\"}]"
+	    "}");
+	assert_int_equal(json_integer_value(json_object_get(res, "accepted")),
+	                 2);
 	json_decref(res);
 	must_ok(200, "DELETE", leader, "/v1/jobs/jb", NULL);
 	put_machine(leader, "mend");
@@ -337,12 +345,13 @@ static void test_watch_from_follower(void **state)
 	    {"machine", "", "mend", -1, "up"},
 	};
 	expect_in_order("follower, unfiltered", got, all_want,
-			sizeof(all_want) / sizeof(all_want[0]));
+	                sizeof(all_want) / sizeof(all_want[0]));
 	json_int_t last = 0;
 	size_t i;
 	json_t *l;
-	json_array_foreach(got, i, l) { /* in log order, none before from */
-		json_int_t idx = json_integer_value(json_object_get(l, "index"));
+	json_array_foreach (got, i, l) { /* in log order, none before from */
+		json_int_t idx =
+		    json_integer_value(json_object_get(l, "index"));
 		assert_true(idx >= from && idx >= last);
 		last = idx;
 	}
@@ -354,7 +363,8 @@ static void test_watch_from_follower(void **state)
 	    {"job", "ja", "", -1, "running"},
 	};
 	expect_in_order("job=ja", jl, ja_want, 3);
-	json_array_foreach(jl, i, l) assert_string_equal(field(l, "job"), "ja");
+	json_array_foreach (jl, i, l)
+		assert_string_equal(field(l, "job"), "ja");
 
 	json_t *ml = watch_finish(f, m2, m2_file);
 	const struct want m2_want[] = {
@@ -363,15 +373,15 @@ static void test_watch_from_follower(void **state)
 	    {"task", "jb", "m2", 0, "killed"},
 	};
 	expect_in_order("machine=m2", ml, m2_want, 3);
-	json_array_foreach(ml, i, l)
-	    assert_string_equal(field(l, "machine"), "m2");
+	json_array_foreach (ml, i, l)
+		assert_string_equal(field(l, "machine"), "m2");
 
 	/* from= replays what was kept: the other follower, asked after the
 	 * fact, streams exactly the same changes (the feed is deterministic) */
 	char replay_file[128];
 	snprintf(replay_file, sizeof(replay_file), "%s/replay.ndjson", f->dir);
 	snprintf(url, sizeof(url), "%s/v1/watch?from=%lld", other->url,
-		 (long long)from);
+	         (long long)from);
 	json_t *replayed = watch_finish(
 	    f, watch_start(f, url, replay_file, "\"machine\":\"mend\""),
 	    replay_file);
@@ -413,17 +423,16 @@ static void test_watch_window(void **state)
 		    json_string_value(json_object_get(a.json, "detail"));
 		if (st != 410 || !detail || !strstr(detail, "reload"))
 			fail_msg("GET %s: expected 410 telling the client to "
-				 "reload, got %ld %s",
-				 gone[i], st, a.body);
+			         "reload, got %ld %s",
+			         gone[i], st, a.body);
 		tl_answer_clear(&a);
 	}
 	/* what the window still holds streams as usual */
 	char url[256], file[128];
-	snprintf(url, sizeof(url), "%s/v1/watch?from=%lld", u,
-		 (long long)last);
+	snprintf(url, sizeof(url), "%s/v1/watch?from=%lld", u, (long long)last);
 	snprintf(file, sizeof(file), "%s/tail.ndjson", f->dir);
-	json_t *lines =
-	    watch_finish(f, watch_start(f, url, file, "\"machine\":\"w11\""), file);
+	json_t *lines = watch_finish(
+	    f, watch_start(f, url, file, "\"machine\":\"w11\""), file);
 	assert_int_equal(json_array_size(lines), 1);
 	json_decref(lines);
 	/* the server is still fine */
@@ -433,14 +442,14 @@ static void test_watch_window(void **state)
 /* A node agent serving several machines (a hollow agent) follows and
  * loads them by its URL: ?agent= on /v1/watch and /v1/tasks. */
 static void put_agent_machine(const char *base, const char *name,
-			      const char *agent)
+                              const char *agent)
 {
 	char path[128], body[256];
 	snprintf(path, sizeof(path), "/v1/machines/%s", name);
 	snprintf(body, sizeof(body),
-		 "{\"capacity\":{\"cpu\":1000,\"memory\":1000}%s%s%s}",
-		 agent ? ",\"agent\":\"" : "", agent ? agent : "",
-		 agent ? "\"" : "");
+	         "{\"capacity\":{\"cpu\":1000,\"memory\":1000}%s%s%s}",
+	         agent ? ",\"agent\":\"" : "", agent ? agent : "",
+	         agent ? "\"" : "");
 	must_ok(200, "PUT", base, path, body);
 }
 
@@ -449,12 +458,13 @@ static void test_watch_and_tasks_by_agent(void **state)
 	struct fx *f = fx_new(state);
 	struct tl_cell *c = f->c = tl_cell_start(1, NULL);
 	const char *u = c->m[0].url;
-	const char *a_url = "http://agent-a:7301", *enc = "http%3A%2F%2Fagent-a%3A7301";
+	const char *a_url = "http://agent-a:7301",
+	           *enc = "http%3A%2F%2Fagent-a%3A7301";
 	json_int_t from = applied_index(&c->m[0]) + 1;
 	char url[256], file[128], path[256];
 	snprintf(file, sizeof(file), "%s/agent-a.ndjson", f->dir);
 	snprintf(url, sizeof(url), "%s/v1/watch?from=%lld&agent=%s", u,
-		 (long long)from, enc);
+	         (long long)from, enc);
 	pid_t w = watch_start(f, url, file, "\"machine\":\"a3\"");
 
 	put_agent_machine(u, "a1", a_url);
@@ -463,24 +473,27 @@ static void test_watch_and_tasks_by_agent(void **state)
 	put_agent_machine(u, "m0", NULL);
 	post_job(u, "ja", 3);
 	post_job(u, "jb", 1);
-	json_t *res = must(200, "POST", u, "/v1/txn",
-			   "{\"id\":\"place-agent\",\"ops\":["
-			   "{\"op\":\"place\",\"job\":\"ja\",\"task\":0,\"machine\":\"a1\"},"
-			   "{\"op\":\"place\",\"job\":\"ja\",\"task\":1,\"machine\":\"b1\"},"
-			   "{\"op\":\"place\",\"job\":\"ja\",\"task\":2,\"machine\":\"a2\"},"
-			   "{\"op\":\"place\",\"job\":\"jb\",\"task\":0,\"machine\":\"m0\"}]}");
-	assert_int_equal(json_integer_value(json_object_get(res, "accepted")), 4);
+	json_t *res = must(
+	    200, "POST", u, "/v1/txn",
+	    "{\"id\":\"place-agent\",\"ops\":["
+	    "{\"op\":\"place\",\"job\":\"ja\",\"task\":0,\"machine\":\"a1\"},"
+	    "{\"op\":\"place\",\"job\":\"ja\",\"task\":1,\"machine\":\"b1\"},"
+	    "{\"op\":\"place\",\"job\":\"ja\",\"task\":2,\"machine\":\"a2\"},"
+	    "{\"op\":\"place\",\"job\":\"jb\",\"task\":0,\"machine\":\"m0\"}]"
+	    "}");
+	assert_int_equal(json_integer_value(json_object_get(res, "accepted")),
+	                 4);
 	json_decref(res);
 
 	/* the tasks on agent a's machines, and only those */
 	snprintf(path, sizeof(path),
-		 "/v1/tasks?state=assigned,running&agent=%s", enc);
+	         "/v1/tasks?state=assigned,running&agent=%s", enc);
 	json_t *list = must(200, "GET", u, path, NULL);
 	json_t *tasks = json_object_get(list, "tasks"), *t;
 	size_t i;
 	int seen = 0;
 	assert_int_equal(json_array_size(tasks), 2);
-	json_array_foreach(tasks, i, t) {
+	json_array_foreach (tasks, i, t) {
 		assert_string_equal(field(t, "job"), "ja");
 		json_int_t k = json_integer_value(json_object_get(t, "index"));
 		assert_true(k == 0 || k == 2);
@@ -518,7 +531,7 @@ static void test_watch_and_tasks_by_agent(void **state)
 	expect_in_order("agent=a", got, want, sizeof(want) / sizeof(want[0]));
 	json_t *l;
 	bool removed = false;
-	json_array_foreach(got, i, l) {
+	json_array_foreach (got, i, l) {
 		const char *kind = field(l, "kind");
 		if (!strcmp(kind, "job_removed")) {
 			assert_string_equal(field(l, "job"), "jb");
@@ -528,7 +541,7 @@ static void test_watch_and_tasks_by_agent(void **state)
 		const char *m = field(l, "machine");
 		if (strcmp(m, "a1") && strcmp(m, "a2") && strcmp(m, "a3"))
 			fail_msg("agent=a: a change of machine \"%s\": %s", m,
-				 field(l, "kind"));
+			         field(l, "kind"));
 	}
 	assert_true(removed);
 	json_decref(got);
@@ -552,12 +565,13 @@ static const char *machine_state(const char *base, const char *name)
 static void heartbeat_m1(const char *base)
 {
 	json_t *a = must(200, "POST", base, "/v1/heartbeat",
-			 "{\"machines\":[\"m1\",\"ghost\"]}");
+	                 "{\"machines\":[\"m1\",\"ghost\"]}");
 	json_t *unknown = json_object_get(a, "unknown");
 	if (json_array_size(unknown) != 1 ||
 	    strcmp(json_string_value(json_array_get(unknown, 0)), "ghost"))
 		fail_msg("heartbeat: \"unknown\" should list ghost only");
-	assert_int_equal(json_integer_value(json_object_get(a, "ttl_ms")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(a, "ttl_ms")),
+	                 1000);
 	json_decref(a);
 }
 
@@ -579,22 +593,25 @@ static void test_liveness(void **state)
 	while (now_s() - t0 < 30 && !(m3_down && now_s() - m2_down > 1.5)) {
 		heartbeat_m1(u);
 		if (strcmp(machine_state(u, "m1"), "up"))
-			fail_msg("m1 heartbeats yet is %s", machine_state(u, "m1"));
+			fail_msg("m1 heartbeats yet is %s",
+			         machine_state(u, "m1"));
 		if (!m2_down && !strcmp(machine_state(u, "m2"), "down")) {
 			m2_down = now_s();
 			m3_put = now_s();
 			put_machine(u, "m3");
 		}
-		if (m3_put && !m3_down && !strcmp(machine_state(u, "m3"), "down"))
+		if (m3_put && !m3_down &&
+		    !strcmp(machine_state(u, "m3"), "down"))
 			m3_down = now_s();
 		usleep(200000);
 	}
 	if (!m2_down || !m3_down)
 		fail_msg("silent machines stayed up for 30 s: m2 %s, m3 %s",
-			 machine_state(u, "m2"), machine_state(u, "m3"));
-	fprintf(stderr, "m2 down %.2f s after the cell started, m3 %.2f s "
-			"after it was registered\n",
-		m2_down - t0, m3_down - m3_put);
+		         machine_state(u, "m2"), machine_state(u, "m3"));
+	fprintf(stderr,
+	        "m2 down %.2f s after the cell started, m3 %.2f s "
+	        "after it was registered\n",
+	        m2_down - t0, m3_down - m3_put);
 	assert_true(m2_down - t0 >= 1.0);     /* not before its TTL */
 	assert_true(m3_down - m3_put >= 1.0); /* a full TTL of its own */
 	assert_string_equal(machine_state(u, "m1"), "up");
@@ -628,8 +645,8 @@ static void test_token(void **state)
 	struct tl_cell *c = f->c = tl_cell_start(1, f->flags);
 	const char *u = c->m[0].url;
 	const char *job = "{\"name\":\"tj\",\"class\":\"batch\",\"tasks\":1,"
-			  "\"resources\":{\"cpu\":1,\"memory\":1},"
-			  "\"duration_ms\":1}";
+	                  "\"resources\":{\"cpu\":1,\"memory\":1},"
+	                  "\"duration_ms\":1}";
 	char url[256];
 	snprintf(url, sizeof(url), "%s/v1/jobs", u);
 
@@ -637,8 +654,10 @@ static void test_token(void **state)
 	const char *tokens[] = {NULL, "not-the-token-not-the-token-0000"};
 	for (int i = 0; i < 2; i++) {
 		struct tl_answer a;
-		struct tl_request q = {.method = "POST", .url = url, .body = job,
-				       .token = tokens[i]};
+		struct tl_request q = {.method = "POST",
+		                       .url = url,
+		                       .body = job,
+		                       .token = tokens[i]};
 		tl_request(&q, &a);
 		char *www = tl_answer_header(&a, "WWW-Authenticate");
 		const char *detail =
@@ -646,8 +665,9 @@ static void test_token(void **state)
 		if (a.status != 401 || !www || !strstr(www, "Bearer") ||
 		    !detail || !strstr(detail, "Authorization: Bearer"))
 			fail_msg("POST /v1/jobs %s the token: expected 401 "
-				 "asking for it, got %ld %s",
-				 i ? "with a wrong" : "without", a.status, a.body);
+			         "asking for it, got %ld %s",
+			         i ? "with a wrong" : "without", a.status,
+			         a.body);
 		free(www);
 		tl_answer_clear(&a);
 	}
@@ -659,11 +679,11 @@ static void test_token(void **state)
 	struct cc_response resp = {0};
 	char err[CC_ERRMSG_SIZE];
 	assert_int_equal(cc_client_request(cl, "POST", url, job, strlen(job),
-					   &resp, err, sizeof(err)),
-			 0);
+	                                   &resp, err, sizeof(err)),
+	                 0);
 	if (resp.status != 201)
 		fail_msg("POST /v1/jobs with the token: %ld %s", resp.status,
-			 resp.body);
+		         resp.body);
 	cc_response_clear(&resp);
 	cc_client_free(cl);
 	must_ok(200, "GET", u, "/v1/jobs/tj", NULL);
@@ -681,14 +701,15 @@ static void test_token(void **state)
 		int fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, 2);
 		execl(tl_bin("celld"), "celld", "--id", "1", "--raft-address",
-		      raft, "--listen", listen, "--data-dir", data, (char *)NULL);
+		      raft, "--listen", listen, "--data-dir", data,
+		      (char *)NULL);
 		_exit(127);
 	}
 	f->kids[0] = pid;
 	struct exited e = {pid, 0};
 	if (!tl_wait_until(child_exited, &e, 10000))
 		fail_msg("celld --listen %s without --token-file kept running",
-			 listen);
+		         listen);
 	f->kids[0] = 0;
 	char msg[1024] = "";
 	FILE *ef = fopen(errfile, "r");
@@ -700,10 +721,10 @@ static void test_token(void **state)
 	if (!WIFEXITED(e.status) || WEXITSTATUS(e.status) != 2 ||
 	    !strstr(msg, "--token-file"))
 		fail_msg("celld --listen %s without a token: expected exit "
-			 "status 2 and a message naming --token-file, got "
-			 "status %d: %s",
-			 listen, WIFEXITED(e.status) ? WEXITSTATUS(e.status) : -1,
-			 msg);
+		         "status 2 and a message naming --token-file, got "
+		         "status %d: %s",
+		         listen,
+		         WIFEXITED(e.status) ? WEXITSTATUS(e.status) : -1, msg);
 }
 
 /* ---- members ---- */
@@ -729,11 +750,12 @@ static bool members_agree(void *arg)
 		json_t *ms = json_object_get(a.json, "members"), *e;
 		size_t i, voters = 0, leaders = 0;
 		uint64_t leader = 0;
-		json_array_foreach(ms, i, e) {
-			json_int_t id = json_integer_value(json_object_get(e, "id"));
+		json_array_foreach (ms, i, e) {
+			json_int_t id =
+			    json_integer_value(json_object_get(e, "id"));
 			bool known = id >= 1 && id <= g->c->n &&
-				     !strcmp(field(e, "api_address"),
-					     g->c->m[id - 1].url);
+			             !strcmp(field(e, "api_address"),
+			                     g->c->m[id - 1].url);
 			voters += known && !strcmp(field(e, "role"), "voter");
 			if (json_is_true(json_object_get(e, "leader"))) {
 				leaders++;
@@ -741,11 +763,11 @@ static bool members_agree(void *arg)
 			}
 		}
 		bool ok = a.status == 200 && json_array_size(ms) == g->n &&
-			  voters == g->n && leaders == 1 &&
-			  (!g->leader || leader == g->leader);
+		          voters == g->n && leaders == 1 &&
+		          (!g->leader || leader == g->leader);
 		if (!ok)
-			snprintf(g->why, sizeof(g->why), "member %d lists %s", k + 1,
-				 a.body);
+			snprintf(g->why, sizeof(g->why), "member %d lists %s",
+			         k + 1, a.body);
 		tl_answer_clear(&a);
 		if (!ok)
 			return false;
@@ -765,7 +787,8 @@ static bool converged(void *arg)
 		if (!s)
 			return false;
 		const char *h = field(s, "state_hash");
-		json_int_t idx = json_integer_value(json_object_get(s, "applied_index"));
+		json_int_t idx =
+		    json_integer_value(json_object_get(s, "applied_index"));
 		bool same = index < 0 || (!strcmp(h, hash) && idx == index);
 		snprintf(hash, sizeof(hash), "%s", h);
 		index = idx;
@@ -802,7 +825,7 @@ static void test_members(void **state)
 	struct agree g = {.c = c, .n = 3};
 	if (!tl_wait_until(members_agree, &g, 10000))
 		fail_msg("members never agreed on 3 voters and one leader: %s",
-			 g.why);
+		         g.why);
 	const char *leader = c->m[g.leader - 1].url;
 
 	/* a fourth celld joins through the leader and becomes a voter that
@@ -810,8 +833,8 @@ static void test_members(void **state)
 	tl_cell_member_add(c, leader);
 	g.n = 4;
 	if (!tl_wait_until(members_agree, &g, 30000))
-		fail_msg("member 4 never became a voter: %s (logs in %s)", g.why,
-			 c->root);
+		fail_msg("member 4 never became a voter: %s (logs in %s)",
+		         g.why, c->root);
 	post_job(leader, "after-join", 1);
 	if (!tl_wait_until(converged, c, 30000))
 		fail_msg("member 4 never caught up (logs in %s)", c->root);
@@ -828,10 +851,12 @@ static void test_members(void **state)
 	size_t i;
 	json_t *e;
 	assert_int_equal(json_array_size(json_object_get(list, "members")), 3);
-	json_array_foreach(json_object_get(list, "members"), i, e)
-		assert_int_not_equal(json_integer_value(json_object_get(e, "id")), 4);
+	json_array_foreach (json_object_get(list, "members"), i, e)
+		assert_int_not_equal(
+		    json_integer_value(json_object_get(e, "id")), 4);
 	json_decref(list);
-	post_job(leader, "after-leave", 1); /* the cell of three still commits */
+	post_job(leader, "after-leave",
+	         1); /* the cell of three still commits */
 }
 
 /* ---- scheduler leases ---- */
@@ -843,7 +868,7 @@ static json_t *scheduler(const char *base, const char *name)
 	json_t *list = must(200, "GET", base, "/v1/schedulers", NULL), *e;
 	json_t *found = NULL;
 	size_t i;
-	json_array_foreach(json_object_get(list, "schedulers"), i, e) {
+	json_array_foreach (json_object_get(list, "schedulers"), i, e) {
 		if (!strcmp(field(e, "name"), name))
 			found = json_incref(e);
 	}
@@ -858,7 +883,7 @@ static const char *member_role(const char *base, json_int_t id)
 	json_t *list = must(200, "GET", base, "/v1/members", NULL), *e;
 	size_t i;
 	role[0] = 0;
-	json_array_foreach(json_object_get(list, "members"), i, e) {
+	json_array_foreach (json_object_get(list, "members"), i, e) {
 		if (json_integer_value(json_object_get(e, "id")) == id)
 			snprintf(role, sizeof(role), "%s", field(e, "role"));
 	}
@@ -906,14 +931,14 @@ static bool log_has(const char *path, const char *text)
 static void beat_batch1(const char *base)
 {
 	json_t *a = must(200, "POST", base, "/v1/heartbeat",
-			 "{\"schedulers\":[\"batch-1\",\"ghost\"]}");
+	                 "{\"schedulers\":[\"batch-1\",\"ghost\"]}");
 	json_t *unknown = json_object_get(a, "unknown_schedulers");
 	if (json_array_size(unknown) != 1 ||
 	    strcmp(json_string_value(json_array_get(unknown, 0)), "ghost"))
 		fail_msg("heartbeat: \"unknown_schedulers\" should list ghost "
-			 "only");
+		         "only");
 	assert_int_equal(json_integer_value(json_object_get(a, "sched_ttl_ms")),
-			 1000);
+	                 1000);
 	assert_int_equal(json_array_size(json_object_get(a, "unknown")), 0);
 	json_decref(a);
 }
@@ -967,16 +992,16 @@ static void test_sched_leases(void **state)
 	struct agree g = {.c = c, .n = 3};
 	if (!tl_wait_until(members_agree, &g, 10000))
 		fail_msg("members never agreed on 3 voters and one leader: %s",
-			 g.why);
+		         g.why);
 	int li = (int)g.leader - 1;
 	const char *leader = c->m[li].url;
 	/* batch-1's standby: nobody runs it (adding a standby does not wait
 	 * for it to catch up, unlike a voter) */
 	char body[256];
 	snprintf(body, sizeof(body),
-		 "{\"id\":7,\"raft_address\":\"127.0.0.1:%d\","
-		 "\"role\":\"standby\"}",
-		 tl_free_port());
+	         "{\"id\":7,\"raft_address\":\"127.0.0.1:%d\","
+	         "\"role\":\"standby\"}",
+	         tl_free_port());
 	must_ok(200, "POST", leader, "/v1/members", body);
 	assert_string_equal(member_role(leader, 7), "standby");
 	double registered = register_two(leader);
@@ -991,7 +1016,7 @@ static void test_sched_leases(void **state)
 		json_t *b = scheduler(leader, "batch-1");
 		if (!b || json_is_false(json_object_get(b, "alive")))
 			fail_msg("batch-1 heartbeats yet is %s",
-				 b ? "not alive" : "unregistered");
+			         b ? "not alive" : "unregistered");
 		json_decref(b);
 		struct sched_probe p = {leader, "svc-1", 0};
 		if (!svc_gone && !sched_listed(&p))
@@ -1008,16 +1033,18 @@ static void test_sched_leases(void **state)
 	struct sched_probe p = {leader, "batch-1", 7};
 	if (!tl_wait_until(sched_gone, &p, 30000))
 		fail_msg("batch-1 stayed registered 30 s after its last "
-			 "heartbeat (logs in %s)",
-			 c->root);
+		         "heartbeat (logs in %s)",
+		         c->root);
 	double gone = now_s();
 	if (!tl_wait_until(member_gone, &p, 30000))
-		fail_msg("standby member 7 of expired batch-1 was never removed "
-			 "(logs in %s)",
-			 c->root);
-	fprintf(stderr, "svc-1 unregistered %.2f s after registering, batch-1 "
-			"%.2f s after its last heartbeat\n",
-		svc_gone - registered, gone - last_beat);
+		fail_msg(
+		    "standby member 7 of expired batch-1 was never removed "
+		    "(logs in %s)",
+		    c->root);
+	fprintf(stderr,
+	        "svc-1 unregistered %.2f s after registering, batch-1 "
+	        "%.2f s after its last heartbeat\n",
+	        svc_gone - registered, gone - last_beat);
 	/* not before its TTL; the leader stamps a heartbeat with its loop's
 	 * time, which may be a hair older than the request */
 	assert_true(gone - last_beat >= 0.95);
@@ -1025,7 +1052,7 @@ static void test_sched_leases(void **state)
 	assert_true(log_has(c->m[li].log, "scheduler batch-1 silent for"));
 	assert_true(log_has(c->m[li].log, "standby member 7 removed"));
 	assert_true(log_has(c->m[li].log, "member 2 of expired scheduler svc-1 "
-					  "is a voter: left in place"));
+	                                  "is a voter: left in place"));
 }
 
 /* ---- ids of celld's own transactions ---- */
@@ -1043,9 +1070,9 @@ static void test_rest_write_after_restart(void **state)
 	tl_cell_member_start(c, 0);
 	if (tl_cell_leader(c, 30000) != 0)
 		fail_msg("the restarted member never led again (logs in %s)",
-			 c->root);
+		         c->root);
 	json_t *a = must(200, "PUT", c->m[0].url, "/v1/machines/m2",
-			 "{\"capacity\":{\"cpu\":1000,\"memory\":1000}}");
+	                 "{\"capacity\":{\"cpu\":1000,\"memory\":1000}}");
 	assert_true(json_is_false(json_object_get(a, "duplicate")));
 	json_decref(a);
 	must_ok(200, "GET", c->m[0].url, "/v1/machines/m2", NULL);
@@ -1065,8 +1092,9 @@ static bool knows_leader(void *arg)
 	json_t *s = tl_cell_status(p->m);
 	json_t *l = json_object_get(s, "leader");
 	bool ok = json_integer_value(json_object_get(l, "id")) > 0 &&
-		  (uint64_t)json_integer_value(json_object_get(l, "id")) != p->m->id &&
-		  strncmp(field(l, "api_address"), "http://", 7) == 0;
+	          (uint64_t)json_integer_value(json_object_get(l, "id")) !=
+	              p->m->id &&
+	          strncmp(field(l, "api_address"), "http://", 7) == 0;
 	json_decref(s);
 	return ok;
 }
@@ -1093,10 +1121,10 @@ static void test_follower_write(void **state)
 		fail_msg("the follower never learnt who leads");
 
 	/* a client that follows redirects (cc_client, via tl_http) */
-	json_t *spec = json_pack(
-	    "{s:s,s:s,s:i,s:{s:i,s:i},s:i}", "name", "via-follower", "class",
-	    "batch", "tasks", 1, "resources", "cpu", 1, "memory", 1,
-	    "duration_ms", 1);
+	json_t *spec =
+	    json_pack("{s:s,s:s,s:i,s:{s:i,s:i},s:i}", "name", "via-follower",
+	              "class", "batch", "tasks", 1, "resources", "cpu", 1,
+	              "memory", 1, "duration_ms", 1);
 	snprintf(url, sizeof(url), "%s/v1/jobs", fol);
 	assert_int_equal(tl_http("POST", url, spec, NULL), 201);
 	json_decref(spec);
@@ -1109,12 +1137,12 @@ static void test_follower_write(void **state)
 	assert_non_null(fs);
 	char now_leader[128];
 	snprintf(now_leader, sizeof(now_leader), "%s",
-		 field(json_object_get(fs, "leader"), "api_address"));
+	         field(json_object_get(fs, "leader"), "api_address"));
 	json_decref(fs);
 	leader = now_leader;
 	const char *body = "{\"name\":\"raw\",\"class\":\"batch\",\"tasks\":1,"
-			   "\"resources\":{\"cpu\":1,\"memory\":1},"
-			   "\"duration_ms\":1}";
+	                   "\"resources\":{\"cpu\":1,\"memory\":1},"
+	                   "\"duration_ms\":1}";
 	snprintf(url, sizeof(url), "%s/v1/jobs?txn_id=raw-1", fol);
 	struct tl_request q = {.method = "POST", .url = url, .body = body};
 	struct tl_answer a;
@@ -1124,8 +1152,8 @@ static void test_follower_write(void **state)
 	snprintf(want, sizeof(want), "%s/v1/jobs?txn_id=raw-1", leader);
 	if (a.status != 307 || !loc || strcmp(loc, want))
 		fail_msg("POST to a follower: expected 307 to %s, got %ld "
-			 "Location %s: %s",
-			 want, a.status, loc ? loc : "(none)", a.body);
+		         "Location %s: %s",
+		         want, a.status, loc ? loc : "(none)", a.body);
 	assert_non_null(strstr(field(a.json, "detail"), leader));
 	tl_answer_clear(&a);
 	must_ok(404, "GET", leader, "/v1/jobs/raw", NULL);
@@ -1153,15 +1181,16 @@ static double sample(const char *text, const char *name)
 		if (!end)
 			fail_msg("metrics: the last line has no newline");
 		if (*line != '#') {
-			const char *sp = memchr(line, ' ', (size_t)(end - line));
+			const char *sp =
+			    memchr(line, ' ', (size_t)(end - line));
 			char *num_end;
 			if (!sp)
 				fail_msg("metrics: not a sample: %.*s",
-					 (int)(end - line), line);
+				         (int)(end - line), line);
 			double x = strtod(sp + 1, &num_end);
 			if (num_end != end)
 				fail_msg("metrics: bad value: %.*s",
-					 (int)(end - line), line);
+				         (int)(end - line), line);
 			if ((size_t)(sp - line) == n && !strncmp(line, name, n))
 				v = x;
 		}
@@ -1177,10 +1206,11 @@ static void test_metrics(void **state)
 	const char *u = c->m[0].url;
 	put_machine(u, "m1");
 	post_job(u, "mj", 2);
-	json_t *r = must(200, "POST", u, "/v1/txn",
-			 "{\"id\":\"p\",\"ops\":[{\"op\":\"place\",\"job\":\"mj\","
-			 "\"task\":0,\"machine\":\"m1\"},{\"op\":\"job_kill\","
-			 "\"job\":\"nosuch\"}]}");
+	json_t *r =
+	    must(200, "POST", u, "/v1/txn",
+	         "{\"id\":\"p\",\"ops\":[{\"op\":\"place\",\"job\":\"mj\","
+	         "\"task\":0,\"machine\":\"m1\"},{\"op\":\"job_kill\","
+	         "\"job\":\"nosuch\"}]}");
 	json_int_t index = json_integer_value(json_object_get(r, "index"));
 	json_decref(r);
 
@@ -1191,16 +1221,20 @@ static void test_metrics(void **state)
 	assert_non_null(strstr(ct, "text/plain"));
 	free(ct);
 	const char *t = a.body;
-	assert_non_null(strstr(t, "# TYPE cell_commit_latency_seconds histogram\n"));
+	assert_non_null(
+	    strstr(t, "# TYPE cell_commit_latency_seconds histogram\n"));
 	assert_non_null(strstr(t, "# TYPE cell_ops_total counter\n"));
 	assert_true(sample(t, "cell_commit_index") >= (double)index);
 	assert_true(sample(t, "cell_raft_term") >= 1);
 	assert_true(sample(t, "cell_ops_total{verdict=\"ok\"}") >= 3);
 	assert_true(sample(t, "cell_ops_total{verdict=\"unknown_job\"}") >= 1);
-	double inf = sample(t, "cell_commit_latency_seconds_bucket{le=\"+Inf\"}");
+	double inf =
+	    sample(t, "cell_commit_latency_seconds_bucket{le=\"+Inf\"}");
 	assert_true(inf >= 3);
 	assert_true(sample(t, "cell_commit_latency_seconds_count") == inf);
-	assert_true(sample(t, "cell_commit_latency_seconds_bucket{le=\"0.0005\"}") >= 0);
+	assert_true(
+	    sample(t, "cell_commit_latency_seconds_bucket{le=\"0.0005\"}") >=
+	    0);
 	assert_true(sample(t, "cell_http_requests_total{code=\"200\"}") >= 1);
 	assert_true(sample(t, "cell_http_requests_total{code=\"201\"}") >= 1);
 	tl_answer_clear(&a);

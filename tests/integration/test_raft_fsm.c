@@ -71,7 +71,7 @@ static struct cr_fsm_sink *claim(void *arg, uint64_t proposer, uint64_t id)
 }
 
 static void on_applied(void *arg, uint64_t index, const cs_txn *txn,
-		       const cs_result *res)
+                       const cs_result *res)
 {
 	struct replica *rep = arg;
 	json_t *j = cs_result_encode(res);
@@ -81,7 +81,7 @@ static void on_applied(void *arg, uint64_t index, const cs_txn *txn,
 	size_t len = strlen(text) + 200;
 	char *line = malloc(len);
 	snprintf(line, len, "%llu %s %s", (unsigned long long)index,
-		 txn->id ? txn->id : "-", text);
+	         txn->id ? txn->id : "-", text);
 	free(text);
 	rep->seen[rep->nseen++] = line;
 }
@@ -163,7 +163,7 @@ static void on_proposal(struct raft_apply *req, int status, void *result)
 
 /* Proposes the entry built in e on server i, exactly as a node does. */
 static struct proposal *propose(struct fx *fx, unsigned i, struct cr_entry *e,
-				int64_t now_ms)
+                                int64_t now_ms)
 {
 	assert_true(fx->nprops < PROPS_MAX);
 	assert_true(e->count <= RECS_MAX);
@@ -191,11 +191,11 @@ static void dump(struct fx *fx)
 	for (unsigned i = 0; i < fx->n; i++) {
 		struct raft *r = server(fx, i);
 		fprintf(stderr,
-			"server %u: alive %d state %d term %llu last %llu "
-			"commit %llu applied %llu\n",
-			i, raft_fixture_alive(&fx->f, i), raft_state(r),
-			r->current_term, raft_last_index(r), r->commit_index,
-			raft_last_applied(r));
+		        "server %u: alive %d state %d term %llu last %llu "
+		        "commit %llu applied %llu\n",
+		        i, raft_fixture_alive(&fx->f, i), raft_state(r),
+		        r->current_term, raft_last_index(r), r->commit_index,
+		        raft_last_applied(r));
 	}
 }
 
@@ -204,7 +204,7 @@ static void wait_applied(struct fx *fx, unsigned i, raft_index index)
 	if (!raft_fixture_step_until_applied(&fx->f, i, index, WAIT_MS)) {
 		dump(fx);
 		fail_msg("server %u did not apply %llu", i,
-			 (unsigned long long)index);
+		         (unsigned long long)index);
 	}
 }
 
@@ -258,7 +258,7 @@ static void heal(struct fx *fx, unsigned i, unsigned j)
 /* ---- transactions -------------------------------------------------------- */
 
 static void add_machine(struct cr_entry *e, const char *id, const char *name,
-			uint64_t cpu)
+                        uint64_t cpu)
 {
 	struct tl_machine m;
 	tl_machine_init(&m, name, cpu, 8192);
@@ -269,7 +269,7 @@ static void add_machine(struct cr_entry *e, const char *id, const char *name,
 }
 
 static void add_job(struct cr_entry *e, const char *id, const char *name,
-		    uint32_t ntasks, uint64_t cpu)
+                    uint32_t ntasks, uint64_t cpu)
 {
 	struct tl_job j;
 	tl_job_init(&j, name, ntasks, cpu, 512);
@@ -280,7 +280,7 @@ static void add_job(struct cr_entry *e, const char *id, const char *name,
 }
 
 static void add_place(struct cr_entry *e, const char *id, const char *job,
-		      uint32_t task, const char *machine)
+                      uint32_t task, const char *machine)
 {
 	cs_txn *t = cs_txn_new(id, "sched", CS_INCREMENTAL, CS_FINE);
 	cs_txn_place(t, job, task, machine, 0);
@@ -353,7 +353,7 @@ static void test_batch_same_verdicts(void **st)
 		assert_string_equal(m->api_address, "http://10.0.0.7:8007");
 		/* every replica applied with the leader's batch time */
 		assert_int_equal(cs_job_find(state_of(fx, i), "j1")->submit_ms,
-				 5000);
+		                 5000);
 	}
 	fx_free(fx);
 }
@@ -374,7 +374,7 @@ static void test_snapshot_restore(void **st)
 		snprintf(name, sizeof(name), "m%u", k);
 		add_machine(&e, id, name, 1000 + k);
 		cr_entry_add_member_put(&e, 100 + k, "10.0.0.1:9000",
-					"http://api");
+		                        "http://api");
 		propose(fx, 0, &e, 1000 * (int64_t)(k + 1));
 		wait_applied(fx, 0, raft_last_index(server(fx, 0)));
 	}
@@ -476,7 +476,7 @@ static void test_killed_mid_batch(void **st)
 
 	raft_fixture_revive(&fx->f, 0);
 	assert_true(raft_fixture_step_until_state_is(&fx->f, 0, RAFT_FOLLOWER,
-						     WAIT_MS));
+	                                             WAIT_MS));
 	assert_true(p->done);
 	assert_int_equal(p->status, RAFT_LEADERSHIPLOST);
 	wait_all_caught_up(fx, leader);

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cellraft.h"
 #include "cell.h" /* tl_free_port */
+#include "cellraft.h"
 #include "tl_tmpdir.h"
 
 #define NODES_MAX 4
@@ -55,7 +55,7 @@ static void on_log(void *arg, enum cr_log_level level, const char *msg)
 	struct slot *s = arg;
 	if (verbose() || level >= CR_LOG_ERROR)
 		fprintf(stderr, "node %llu: %s\n",
-			(unsigned long long)s->cfg.id, msg);
+		        (unsigned long long)s->cfg.id, msg);
 }
 
 /* ---- loop helpers -------------------------------------------------------- */
@@ -84,7 +84,7 @@ static bool run_until(struct cell *c, cond_fn cond, void *arg, double secs)
 /* ---- the cell ------------------------------------------------------------ */
 
 static void on_applied(cr_node *node, uint64_t index, const cs_txn *txn,
-		       const cs_result *res, void *arg)
+                       const cs_result *res, void *arg)
 {
 	struct slot *s = arg;
 	assert_ptr_equal(node, s->node);
@@ -102,7 +102,7 @@ static void on_trusted(cr_node *node, uint64_t term, void *arg)
 }
 
 static void on_role(cr_node *node, enum cr_role old, enum cr_role now,
-		    void *arg)
+                    void *arg)
 {
 	struct slot *s = arg;
 	(void)node;
@@ -127,9 +127,9 @@ static void slot_config(struct cell *c, unsigned i, unsigned threshold)
 {
 	struct slot *s = &c->s[i];
 	snprintf(s->raft_address, sizeof(s->raft_address), "127.0.0.1:%d",
-		 tl_free_port());
+	         tl_free_port());
 	snprintf(s->api_address, sizeof(s->api_address), "http://127.0.0.1:%u",
-		 8001 + i);
+	         8001 + i);
 	snprintf(s->dir, sizeof(s->dir), "%s/node%u", c->dir, i + 1);
 	memset(&s->cfg, 0, sizeof(s->cfg));
 	s->cfg.id = i + 1;
@@ -274,8 +274,8 @@ static void assert_same_hash(struct cell *c, unsigned leader)
 {
 	if (!run_until(c, caught_up, &leader, DEADLINE))
 		fail_msg("replicas did not catch up with %llu",
-			 (unsigned long long)cr_node_commit_index(
-			     c->s[leader].node));
+		         (unsigned long long)cr_node_commit_index(
+		             c->s[leader].node));
 	const cs_state *ls = cr_node_state(c->s[leader].node);
 	for (unsigned i = 0; i < NODES_MAX; i++) {
 		if (!c->s[i].node)
@@ -283,7 +283,7 @@ static void assert_same_hash(struct cell *c, unsigned leader)
 		const cs_state *s = cr_node_state(c->s[i].node);
 		tl_assert_invariants(s);
 		assert_int_equal(cs_state_applied_index(s),
-				 cs_state_applied_index(ls));
+		                 cs_state_applied_index(ls));
 		assert_int_equal(cs_state_hash(s, 0), cs_state_hash(ls, 0));
 	}
 }
@@ -325,7 +325,7 @@ static cs_txn *machine_txn(const char *id, const char *name, uint64_t cpu)
 }
 
 static cs_txn *job_txn(const char *id, const char *name, uint32_t n,
-		       uint64_t cpu)
+                       uint64_t cpu)
 {
 	struct tl_job j;
 	tl_job_init(&j, name, n, cpu, 512);
@@ -335,7 +335,7 @@ static cs_txn *job_txn(const char *id, const char *name, uint32_t n,
 }
 
 static cs_txn *place_txn(const char *id, const char *job, uint32_t task,
-			 const char *machine)
+                         const char *machine)
 {
 	cs_txn *t = cs_txn_new(id, "sched", CS_INCREMENTAL, CS_FINE);
 	cs_txn_place(t, job, task, machine, 0);
@@ -347,7 +347,7 @@ static void submit(struct cell *c, unsigned i, cs_txn *t, struct answer *a)
 	int rv = cr_node_submit(c->s[i].node, t, on_answer, a);
 	if (rv != 0)
 		fail_msg("submit on %u: %s: %s", i + 1, cr_strerror(rv),
-			 cr_node_errmsg(c->s[i].node));
+		         cr_node_errmsg(c->s[i].node));
 }
 
 struct answers {
@@ -374,7 +374,7 @@ static void wait_answers(struct cell *c, struct answer *a, unsigned n)
 
 /* n machines "<prefix>-<k>" through the leader; all accepted. */
 static void put_machines(struct cell *c, unsigned leader, const char *prefix,
-			 unsigned n)
+                         unsigned n)
 {
 	struct answer *a = calloc(n, sizeof(*a));
 	char id[64], name[64];
@@ -421,7 +421,7 @@ static void check_follower_refuses(struct cell *c, unsigned leader)
 	cs_txn *t = machine_txn("refused", "mz", 1000);
 	struct answer a = {0};
 	assert_int_equal(cr_node_submit(c->s[f].node, t, on_answer, &a),
-			 CR_ENOTLEADER);
+	                 CR_ENOTLEADER);
 	cs_txn_free(t); /* still ours: submit failed */
 	assert_non_null(
 	    strstr(cr_node_errmsg(c->s[f].node), c->s[leader].api_address));
@@ -501,7 +501,7 @@ static bool node_caught_up(struct cell *c, void *arg)
 }
 
 static const struct cr_member *find_member(const struct cr_member *m,
-					   unsigned n, uint64_t id)
+                                           unsigned n, uint64_t id)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (m[i].id == id)
@@ -532,9 +532,9 @@ static void test_standby_joins(void **state)
 	start_slot(c, 3);
 	struct answer add = {0};
 	assert_int_equal(cr_node_add(c->s[leader].node, 4, c->s[3].raft_address,
-				     c->s[3].api_address, CR_MEMBER_STANDBY,
-				     on_done, &add),
-			 0);
+	                             c->s[3].api_address, CR_MEMBER_STANDBY,
+	                             on_done, &add),
+	                 0);
 	wait_answers(c, &add, 1);
 	assert_int_equal(add.status, 0);
 	put_machines(c, leader, "t", 20);
@@ -550,7 +550,7 @@ static void test_standby_joins(void **state)
 		const struct cr_member *x = find_member(m, n, i + 1);
 		assert_non_null(x);
 		assert_int_equal(x->role,
-				 i < 3 ? CR_MEMBER_VOTER : CR_MEMBER_STANDBY);
+		                 i < 3 ? CR_MEMBER_VOTER : CR_MEMBER_STANDBY);
 		assert_string_equal(x->api_address, c->s[i].api_address);
 		assert_string_equal(x->raft_address, c->s[i].raft_address);
 	}
@@ -662,7 +662,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 static void run_load(struct cell *c, unsigned leader, unsigned window,
-		     unsigned total)
+                     unsigned total)
 {
 	struct load l = {c, leader, total, 0, 0, 0, NULL, NULL};
 	l.rec = calloc(total, sizeof(*l.rec));
@@ -702,19 +702,19 @@ static void test_throughput(void **state)
 	assert_same_hash(c, leader);
 	for (unsigned i = 0; i < 3; i++) { /* every replica saw every txn */
 		assert_int_equal(c->s[i].applied_hook,
-				 c->s[leader].applied_hook);
+		                 c->s[leader].applied_hook);
 		assert_true(c->s[i].role_hook >= 1);
 	}
 	assert_int_equal(c->s[leader].trusted_hook, 1);
 }
 
 static void expect_init_error(struct cell *c, const struct cr_config *cfg,
-			      int code, const char *needle)
+                              int code, const char *needle)
 {
 	char err[CR_ERRMSG_SIZE] = "";
 	cr_node *n = (cr_node *)1;
 	assert_int_equal(cr_node_init(&n, c->loop, cfg, err, sizeof(err)),
-			 code);
+	                 code);
 	assert_null(n);
 	if (!strstr(err, needle))
 		fail_msg("expected '%s' in: %s", needle, err);
@@ -737,7 +737,7 @@ static void test_config_errors(void **state)
 	cfg.heartbeat_timeout_ms = cfg.election_timeout_ms;
 	expect_init_error(c, &cfg, CR_EINVAL, "heartbeat_timeout_ms");
 	struct cr_peer peers[2] = {{2, "127.0.0.1:1", NULL},
-				   {3, "127.0.0.1:2", NULL}};
+	                           {3, "127.0.0.1:2", NULL}};
 	cfg = c->s[0].cfg;
 	cfg.peers = peers;
 	cfg.npeers = 2;
@@ -785,13 +785,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_failover_and_restart, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_standby_joins, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_close_answers_everyone, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_config_errors, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,13 +15,13 @@
 
 #include "cell.h"
 
-#define MACHINES 2000
-#define MACHINE_CPU 1200
-#define BATCH_JOBS 180
-#define BATCH_TASKS 100 /* 18,000 tasks of cpu 100 */
-#define SERVICE_JOBS 40
+#define MACHINES      2000
+#define MACHINE_CPU   1200
+#define BATCH_JOBS    180
+#define BATCH_TASKS   100 /* 18,000 tasks of cpu 100 */
+#define SERVICE_JOBS  40
 #define SERVICE_TASKS 50 /* 2,000 tasks of cpu 200: 92% of all cpu */
-#define TOTAL_TASKS (BATCH_JOBS * BATCH_TASKS + SERVICE_JOBS * SERVICE_TASKS)
+#define TOTAL_TASKS   (BATCH_JOBS * BATCH_TASKS + SERVICE_JOBS * SERVICE_TASKS)
 
 static const char *const cell_flags[] = {"--sched-ttl", "2s", NULL};
 
@@ -60,22 +60,22 @@ static void add_machines(struct tl_cell *c)
 		snprintf(name, sizeof(name), "m%04d", i);
 		json_array_append_new(
 		    ops, json_pack("{s:s,s:{s:s,s:{s:s},s:{s:i,s:i}}}", "op",
-				   "machine_put", "machine", "name", name,
-				   "labels", "zone", zones[i % 3], "capacity",
-				   "cpu", MACHINE_CPU, "memory", MACHINE_CPU));
+		                   "machine_put", "machine", "name", name,
+		                   "labels", "zone", zones[i % 3], "capacity",
+		                   "cpu", MACHINE_CPU, "memory", MACHINE_CPU));
 	}
 	json_t *res = post_txn(c, ops);
 	assert_int_equal(json_integer_value(json_object_get(res, "accepted")),
-			 MACHINES);
+	                 MACHINES);
 	json_decref(res);
 }
 
 static json_t *job_op(const char *name, const char *cls, int tasks, int cpu)
 {
 	return json_pack("{s:s,s:{s:s,s:s,s:i,s:{s:i,s:i},s:i}}", "op",
-			 "job_put", "job", "name", name, "class", cls, "tasks",
-			 tasks, "resources", "cpu", cpu, "memory", cpu,
-			 "duration_ms", 60000);
+	                 "job_put", "job", "name", name, "class", cls, "tasks",
+	                 tasks, "resources", "cpu", cpu, "memory", cpu,
+	                 "duration_ms", 60000);
 }
 
 static void submit_jobs(struct tl_cell *c)
@@ -84,7 +84,8 @@ static void submit_jobs(struct tl_cell *c)
 	char name[16];
 	for (int i = 0; i < BATCH_JOBS; i++) {
 		snprintf(name, sizeof(name), "b%03d", i);
-		json_array_append_new(ops, job_op(name, "batch", BATCH_TASKS, 100));
+		json_array_append_new(ops,
+		                      job_op(name, "batch", BATCH_TASKS, 100));
 		if (i < SERVICE_JOBS) { /* interleaved: both kinds at once */
 			snprintf(name, sizeof(name), "s%03d", i);
 			json_array_append_new(
@@ -93,7 +94,7 @@ static void submit_jobs(struct tl_cell *c)
 	}
 	json_t *res = post_txn(c, ops);
 	assert_int_equal(json_integer_value(json_object_get(res, "accepted")),
-			 BATCH_JOBS + SERVICE_JOBS);
+	                 BATCH_JOBS + SERVICE_JOBS);
 	json_decref(res);
 }
 
@@ -110,8 +111,7 @@ static long assigned_tasks(struct tl_cell *c)
 	long n = 0;
 	size_t i;
 	json_t *j;
-	json_array_foreach(json_object_get(out, "jobs"), i, j)
-	{
+	json_array_foreach (json_object_get(out, "jobs"), i, j) {
 		n += (long)json_integer_value(
 		    json_object_get(json_object_get(j, "counts"), "assigned"));
 	}
@@ -145,20 +145,22 @@ static bool replicas_agree(void *arg)
 	bool same = ref != NULL;
 	for (int i = 1; same && i < c->n; i++) {
 		json_t *st = tl_cell_status(&c->m[i]);
-		same = st && json_equal(json_object_get(st, "applied_index"),
-					json_object_get(ref, "applied_index")) &&
+		same = st &&
+		       json_equal(json_object_get(st, "applied_index"),
+		                  json_object_get(ref, "applied_index")) &&
 		       json_equal(json_object_get(st, "state_hash"),
-				  json_object_get(ref, "state_hash"));
+		                  json_object_get(ref, "state_hash"));
 		json_decref(st);
 	}
 	for (int i = 0; same && i < c->nsched; i++) {
 		if (!c->s[i].pid)
 			continue;
 		json_t *st = tl_sched_status(&c->s[i]);
-		same = st && json_equal(json_object_get(st, "applied_index"),
-					json_object_get(ref, "applied_index")) &&
+		same = st &&
+		       json_equal(json_object_get(st, "applied_index"),
+		                  json_object_get(ref, "applied_index")) &&
 		       json_equal(json_object_get(st, "state_hash"),
-				  json_object_get(ref, "state_hash"));
+		                  json_object_get(ref, "state_hash"));
 		json_decref(st);
 	}
 	json_decref(ref);
@@ -177,29 +179,28 @@ static void check_final_state(struct tl_cell *c)
 	assert_int_equal(json_array_size(tasks), TOTAL_TASKS);
 	size_t i;
 	json_t *t;
-	json_array_foreach(tasks, i, t)
-	{
+	json_array_foreach (tasks, i, t) {
 		const char *st = json_string_value(json_object_get(t, "state"));
 		if (strcmp(st, "assigned") ||
 		    json_integer_value(json_object_get(t, "attempt")) != 0)
-			fail_msg("task %s/%lld is %s at attempt %lld",
-				 json_string_value(json_object_get(t, "job")),
-				 json_integer_value(json_object_get(t, "index")),
-				 st,
-				 json_integer_value(json_object_get(t, "attempt")));
+			fail_msg(
+			    "task %s/%lld is %s at attempt %lld",
+			    json_string_value(json_object_get(t, "job")),
+			    json_integer_value(json_object_get(t, "index")), st,
+			    json_integer_value(json_object_get(t, "attempt")));
 	}
 	json_decref(out);
-	snprintf(url, sizeof(url), "%s/v1/machines?limit=100000", leader_url(c));
+	snprintf(url, sizeof(url), "%s/v1/machines?limit=100000",
+	         leader_url(c));
 	assert_int_equal(tl_http("GET", url, NULL, &out), 200);
 	json_t *m;
-	json_array_foreach(json_object_get(out, "machines"), i, m)
-	{
+	json_array_foreach (json_object_get(out, "machines"), i, m) {
 		json_t *cap = json_object_get(m, "capacity");
 		json_t *alloc = json_object_get(m, "allocated");
 		if (json_integer_value(json_object_get(alloc, "cpu")) >
 		    json_integer_value(json_object_get(cap, "cpu")))
 			fail_msg("machine %s over capacity",
-				 json_string_value(json_object_get(m, "name")));
+			         json_string_value(json_object_get(m, "name")));
 	}
 	json_decref(out);
 }
@@ -229,7 +230,7 @@ static void test_many_schedulers(void **state)
 	 * each, so batch-2 still owns unplaced jobs when it crashes */
 	static const char *const slow[] = {"--think-job", "40ms", NULL};
 	static const char *const coarse[] = {"--detect", "coarse",
-					     "--think-job", "40ms", NULL};
+	                                     "--think-job", "40ms", NULL};
 	tl_cell_sched_add(c, "batch-1", "batch", slow);
 	int b2 = tl_cell_sched_add(c, "batch-2", "batch", slow);
 	tl_cell_sched_add(c, "service-1", "service", NULL);
@@ -248,14 +249,14 @@ static void test_many_schedulers(void **state)
 	tl_kill_wait(&c->s[b2].pid, SIGKILL);
 	if (work(before, "owned") == 0)
 		fail_msg("batch-2 had no work left when it crashed: the test "
-			 "proves nothing");
+		         "proves nothing");
 	struct gone g = {c, "batch-2"};
 	if (!tl_wait_until(sched_gone, &g, 30000))
 		fail_msg("batch-2 still registered 30 s after its crash");
 	p.want = TOTAL_TASKS;
 	if (!tl_wait_until(placed_at_least, &p, 180000))
 		fail_msg("only %ld of %d tasks placed", assigned_tasks(c),
-			 TOTAL_TASKS);
+		         TOTAL_TASKS);
 	if (!tl_wait_until(replicas_agree, c, 30000))
 		fail_msg("replicas disagree after the work is done");
 	check_final_state(c);
@@ -316,10 +317,10 @@ static void test_clean_leave_and_unplaceable(void **state)
 	assert_true(member_listed(c, port));
 
 	json_t *ops = json_array();
-	json_array_append_new(
-	    ops, json_pack("{s:s,s:{s:s,s:{s:i,s:i}}}", "op", "machine_put",
-			   "machine", "name", "small", "capacity", "cpu", 1000,
-			   "memory", 1000));
+	json_array_append_new(ops, json_pack("{s:s,s:{s:s,s:{s:i,s:i}}}", "op",
+	                                     "machine_put", "machine", "name",
+	                                     "small", "capacity", "cpu", 1000,
+	                                     "memory", 1000));
 	json_array_append_new(ops, job_op("huge", "batch", 2, 64000));
 	json_array_append_new(ops, job_op("fits", "batch", 2, 100));
 	json_decref(post_txn(c, ops));
@@ -339,7 +340,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_clean_leave_and_unplaceable,
-				      teardown),
+	                              teardown),
 	    cmocka_unit_test_teardown(test_many_schedulers, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,9 +88,11 @@ int tl_free_port(void)
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		struct sockaddr_in a = {.sin_family = AF_INET,
-					.sin_port = htons((uint16_t)port),
-					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-		bool ok = fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a));
+		                        .sin_port = htons((uint16_t)port),
+		                        .sin_addr.s_addr =
+		                            htonl(INADDR_LOOPBACK)};
+		bool ok =
+		    fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a));
 		if (fd >= 0)
 			close(fd);
 		if (ok) {
@@ -126,20 +128,21 @@ static cc_client *client(void)
 	static cc_client *c;
 	if (!c) {
 		struct cc_client_config cfg = {.timeout_ms = 10000,
-					       .connect_timeout_ms = 1000};
+		                               .connect_timeout_ms = 1000};
 		c = cc_client_new(&cfg);
 	}
 	return c;
 }
 
 long tl_http(const char *method, const char *url, const json_t *body,
-	     json_t **out)
+             json_t **out)
 {
 	struct cc_response resp = {0};
 	char err[CC_ERRMSG_SIZE];
 	if (out)
 		*out = NULL;
-	if (cc_client_json(client(), method, url, body, &resp, err, sizeof(err)))
+	if (cc_client_json(client(), method, url, body, &resp, err,
+	                   sizeof(err)))
 		return 0;
 	if (out)
 		*out = json_loadb(resp.body, resp.len, 0, NULL);
@@ -165,7 +168,8 @@ json_t *tl_cell_status(const struct tl_member *m)
 	char url[128];
 	json_t *j;
 	snprintf(url, sizeof(url), "%s/v1/status", m->url);
-	return tl_http("GET", url, NULL, &j) == 200 ? j : (json_decref(j), NULL);
+	return tl_http("GET", url, NULL, &j) == 200 ? j
+	                                            : (json_decref(j), NULL);
 }
 
 /* ---- one request with full control ---- */
@@ -224,7 +228,8 @@ long tl_request(const struct tl_request *q, struct tl_answer *a)
 		hl = curl_slist_append(hl, "Content-Type: application/json");
 	hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round */
 	if (q->token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", q->token);
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		         q->token);
 		hl = curl_slist_append(hl, auth);
 	}
 	curl_easy_setopt(h, CURLOPT_URL, q->url);
@@ -233,14 +238,15 @@ long tl_request(const struct tl_request *q, struct tl_answer *a)
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	if (q->body) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)(q->len ? q->len : strlen(q->body)));
+		curl_easy_setopt(
+		    h, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)(q->len ? q->len : strlen(q->body)));
 	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, q->follow ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-			 (long)(q->timeout_ms ? q->timeout_ms : 10000));
+	                 (long)(q->timeout_ms ? q->timeout_ms : 10000));
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -252,7 +258,7 @@ long tl_request(const struct tl_request *q, struct tl_answer *a)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
 	else
 		snprintf(a->error, sizeof(a->error), "%s %s: %s", q->method,
-			 q->url, curl_easy_strerror(rc));
+		         q->url, curl_easy_strerror(rc));
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(h);
 	a->body = body.p;
@@ -301,25 +307,23 @@ void tl_cell_member_start(struct tl_cell *c, int i)
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)m->id);
 	snprintf(raft, sizeof(raft), "127.0.0.1:%d", m->raft_port);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", m->api_port);
-	const char *base[] = {tl_bin("celld"), "--id", id, "--raft-address",
-			      raft, "--listen", listen, "--data-dir", m->dir,
-			      m->join[0] ? "--join" : "--peers",
-			      m->join[0] ? m->join : c->peers,
-			      "--election-timeout", "300ms",
-			      "--heartbeat-timeout", "30ms", "--log-file",
-			      m->log, "--log-level", "debug",
-			      /* no agent or scheduler heartbeats here: a
-			       * machine must not go down, nor a scheduler be
-			       * unregistered, because a test ran long; a
-			       * liveness or lease test passes its own
-			       * --machine-ttl / --sched-ttl (the later flag
-			       * wins) */
-			      "--machine-ttl", "0", "--sched-ttl", "0"};
+	const char *base[] = {
+	    tl_bin("celld"), "--id", id, "--raft-address", raft, "--listen",
+	    listen, "--data-dir", m->dir, m->join[0] ? "--join" : "--peers",
+	    m->join[0] ? m->join : c->peers, "--election-timeout", "300ms",
+	    "--heartbeat-timeout", "30ms", "--log-file", m->log, "--log-level",
+	    "debug",
+	    /* no agent or scheduler heartbeats here: a
+	     * machine must not go down, nor a scheduler be
+	     * unregistered, because a test ran long; a
+	     * liveness or lease test passes its own
+	     * --machine-ttl / --sched-ttl (the later flag
+	     * wins) */
+	    "--machine-ttl", "0", "--sched-ttl", "0"};
 	m->pid = tl_spawn(base, sizeof(base) / sizeof(base[0]), c->extra);
 }
 
-pid_t tl_spawn(const char *const *base, size_t nbase,
-	       const char *const *extra)
+pid_t tl_spawn(const char *const *base, size_t nbase, const char *const *extra)
 {
 	const char *argv[64];
 	size_t n = 0;
@@ -432,9 +436,9 @@ struct tl_cell *tl_cell_start(int n, const char *const *extra)
 		struct tl_member *m = &c->m[i];
 		member_init(c, i);
 		snprintf(c->peers + strlen(c->peers),
-			 sizeof(c->peers) - strlen(c->peers),
-			 "%s%llu=127.0.0.1:%d=%s", i ? "," : "",
-			 (unsigned long long)m->id, m->raft_port, m->url);
+		         sizeof(c->peers) - strlen(c->peers),
+		         "%s%llu=127.0.0.1:%d=%s", i ? "," : "",
+		         (unsigned long long)m->id, m->raft_port, m->url);
 	}
 	for (int i = 0; i < n; i++)
 		tl_cell_member_start(c, i);

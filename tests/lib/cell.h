@@ -23,7 +23,8 @@ struct tl_member {
 	char dir[256]; /* its data folder */
 	char log[256]; /* its log file */
 	char join[64]; /* "": bootstraps with the cell's --peers; else the API
-			  URL it joins through (--join), see tl_cell_member_add */
+	                  URL it joins through (--join), see tl_cell_member_add
+	                */
 };
 
 #define TL_SCHED_MAX 8
@@ -33,12 +34,12 @@ struct tl_sched {
 	char name[32];
 	pid_t pid; /* 0 while not running */
 	int raft_port, api_port;
-	char url[64];  /* its /metrics and /v1/status */
+	char url[64]; /* its /metrics and /v1/status */
 	char dir[256];
 	char log[256];
 };
 
-#define TL_AGENT_MAX 8
+#define TL_AGENT_MAX       8
 #define TL_AGENT_FLAGS_MAX 16
 
 /* A cellagent process of the cell: one real machine, or hollow ones. */
@@ -66,9 +67,9 @@ struct tl_cell {
 
 /* Starts n voters (1..5) with fast timeouts (election 300 ms, heartbeat
  * 30 ms), no machine liveness and no scheduler leases (--machine-ttl 0
- * --sched-ttl 0), plus `extra` flags (NULL-terminated, borrowed for the cell's life,
- * may be NULL), then waits until one is the trusted leader. Fails the test
- * (cmocka) when that does not happen within 30 s. */
+ * --sched-ttl 0), plus `extra` flags (NULL-terminated, borrowed for the cell's
+ * life, may be NULL), then waits until one is the trusted leader. Fails the
+ * test (cmocka) when that does not happen within 30 s. */
 struct tl_cell *tl_cell_start(int n, const char *const *extra);
 /* SIGTERM to every running member, wait for each (SIGKILL after 10 s),
  * remove the folder. NULL is fine. */
@@ -87,8 +88,7 @@ int tl_cell_member_kill(struct tl_cell *c, int i, int sig);
 /* Forks and execs base[0..nbase) plus extra (NULL-terminated, may be NULL)
  * with stdin on /dev/null and SIGKILL when the test process dies; returns
  * the child's pid (the test fails if fork does). */
-pid_t tl_spawn(const char *const *base, size_t nbase,
-	       const char *const *extra);
+pid_t tl_spawn(const char *const *base, size_t nbase, const char *const *extra);
 /* Sends sig to *pid and waits for it to exit (SIGKILL after 10 s); returns
  * the status as waitpid gives it and zeroes *pid. 0 when *pid is 0. */
 int tl_kill_wait(pid_t *pid, int sig);
@@ -99,7 +99,7 @@ int tl_kill_wait(pid_t *pid, int sig);
  * plus `extra` flags (NULL-terminated, may be NULL; copied before return).
  * Returns its index; tl_cell_stop stops it (SIGTERM) before the members. */
 int tl_cell_sched_add(struct tl_cell *c, const char *name,
-		      const char *class_name, const char *const *extra);
+                      const char *class_name, const char *const *extra);
 /* GET its /v1/status; NULL when it does not answer. */
 json_t *tl_sched_status(const struct tl_sched *s);
 /* Waits until it says it is registered and running (fails the test after
@@ -115,7 +115,7 @@ void tl_sched_wait_running(const struct tl_sched *s, int timeout_ms);
  * every task its data folder records (agents leave tasks running when they
  * stop, by design). */
 int tl_cell_agent_add(struct tl_cell *c, const char *name,
-		      const char *const *extra);
+                      const char *const *extra);
 /* Starts agent i again with the same port, folder and flags. */
 void tl_agent_restart(struct tl_cell *c, int i);
 /* GET its /v1/status; NULL when it does not answer. */
@@ -148,11 +148,10 @@ json_t *tl_task_get(struct tl_cell *c, const char *job, uint32_t index);
 /* Waits until the job is in `state` (fails the test after timeout_ms,
  * showing the job). */
 void tl_job_wait_state(struct tl_cell *c, const char *job, const char *state,
-		       int timeout_ms);
+                       int timeout_ms);
 /* Waits until the task is in `state`, on `machine` when not NULL. */
 void tl_task_wait_state(struct tl_cell *c, const char *job, uint32_t index,
-			const char *state, const char *machine,
-			int timeout_ms);
+                        const char *state, const char *machine, int timeout_ms);
 
 /* Index of the member that reports itself the trusted leader, waiting up
  * to timeout_ms; -1 when none. */
@@ -164,7 +163,7 @@ int tl_cell_leader(struct tl_cell *c, int timeout_ms);
  * absent or not JSON; the caller decrefs; out may be NULL). Follows
  * redirects. */
 long tl_http(const char *method, const char *url, const json_t *body,
-	     json_t **out);
+             json_t **out);
 /* Kills (SIGKILL) and reaps every pid > 0 in kids[0..n), zeroing them: a
  * test's helper processes, from its teardown. */
 void tl_reap(pid_t *kids, int n);
@@ -173,21 +172,21 @@ void tl_reap(pid_t *kids, int n);
  * For what tl_http hides: request headers, the answer's headers (Allow,
  * Location), and a redirect that is not followed (a follower's 307). */
 struct tl_request {
-	const char *method;         /* "GET", "POST", "PATCH", ... */
+	const char *method; /* "GET", "POST", "PATCH", ... */
 	const char *url;
 	const char *body;           /* NULL: no body */
 	size_t len;                 /* body bytes; 0 with a body: strlen */
 	const char *const *headers; /* "Name: value", NULL-terminated, may be
-				       NULL; Content-Type defaults to
-				       application/json when there is a body */
+	                               NULL; Content-Type defaults to
+	                               application/json when there is a body */
 	const char *token;          /* NULL, or sent as Authorization: Bearer */
 	bool follow;                /* follow 307/308 as cc_client does */
 	int timeout_ms;             /* 0: 10000 */
 };
 
 struct tl_answer {
-	long status;   /* 0 when no answer came (error says why) */
-	char *body;    /* malloc'd, NUL-terminated; "" when empty */
+	long status; /* 0 when no answer came (error says why) */
+	char *body;  /* malloc'd, NUL-terminated; "" when empty */
 	size_t len;
 	json_t *json;  /* the body parsed, or NULL when it is not JSON */
 	char *headers; /* malloc'd: the last answer's header lines */

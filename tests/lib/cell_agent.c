@@ -16,19 +16,30 @@ static void agent_spawn(struct tl_cell *c, struct tl_agent *a)
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", a->port);
 	for (int m = 0; m < c->n; m++)
 		snprintf(cell + strlen(cell), sizeof(cell) - strlen(cell),
-			 "%s%s", m ? "," : "", c->m[m].url);
-	const char *const argv[] = {
-	    tl_bin("cellagent"), "--name",  a->name,     "--cell",
-	    cell,                "--listen", listen,     "--data-dir",
-	    a->dir,              "--log-file", a->log,   "--log-level",
-	    "debug",             "--heartbeat", "200ms", "--kill-grace",
-	    "500ms"};
+		         "%s%s", m ? "," : "", c->m[m].url);
+	const char *const argv[] = {tl_bin("cellagent"),
+	                            "--name",
+	                            a->name,
+	                            "--cell",
+	                            cell,
+	                            "--listen",
+	                            listen,
+	                            "--data-dir",
+	                            a->dir,
+	                            "--log-file",
+	                            a->log,
+	                            "--log-level",
+	                            "debug",
+	                            "--heartbeat",
+	                            "200ms",
+	                            "--kill-grace",
+	                            "500ms"};
 	a->pid = tl_spawn(argv, sizeof(argv) / sizeof(argv[0]),
-			  (const char *const *)a->flags);
+	                  (const char *const *)a->flags);
 }
 
 int tl_cell_agent_add(struct tl_cell *c, const char *name,
-		      const char *const *extra)
+                      const char *const *extra)
 {
 	if (c->nagents == TL_AGENT_MAX)
 		fail_msg("a test cell holds at most %d agents", TL_AGENT_MAX);
@@ -44,7 +55,7 @@ int tl_cell_agent_add(struct tl_cell *c, const char *name,
 	for (int k = 0; extra && extra[k]; k++) {
 		if (k == TL_AGENT_FLAGS_MAX)
 			fail_msg("at most %d extra agent flags",
-				 TL_AGENT_FLAGS_MAX);
+			         TL_AGENT_FLAGS_MAX);
 		a->flags[k] = strdup(extra[k]);
 	}
 	agent_spawn(c, a);
@@ -83,7 +94,7 @@ void tl_agent_wait_watching(const struct tl_agent *a, int timeout_ms)
 {
 	if (!tl_wait_until(watching, (void *)a, timeout_ms))
 		fail_msg("agent %s not watching after %d ms (log: %s)", a->name,
-			 timeout_ms, a->log);
+		         timeout_ms, a->log);
 }
 
 /* Kills the group whose leader (the shim) the pid record at path names:
@@ -112,7 +123,7 @@ void tl_agent_kill_tasks(const struct tl_agent *a)
 			if (t->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "%s/tasks/%s/%s/pid",
-				 a->dir, j->d_name, t->d_name);
+			         a->dir, j->d_name, t->d_name);
 			kill_group_in(path);
 		}
 		if (tasks)

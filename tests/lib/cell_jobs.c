@@ -53,8 +53,8 @@ json_t *tl_job_get(struct tl_cell *c, const char *job)
 json_t *tl_task_get(struct tl_cell *c, const char *job, uint32_t index)
 {
 	json_t *j = tl_job_get(c, job);
-	json_t *t = json_incref(json_array_get(json_object_get(j, "tasks"),
-					       index));
+	json_t *t =
+	    json_incref(json_array_get(json_object_get(j, "tasks"), index));
 	json_decref(j);
 	return t;
 }
@@ -75,7 +75,7 @@ static bool job_in_state(void *arg)
 }
 
 void tl_job_wait_state(struct tl_cell *c, const char *job, const char *state,
-		       int timeout_ms)
+                       int timeout_ms)
 {
 	struct job_wait w = {c, job, state};
 	if (tl_wait_until(job_in_state, &w, timeout_ms))
@@ -84,7 +84,7 @@ void tl_job_wait_state(struct tl_cell *c, const char *job, const char *state,
 	char *dump = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	fail_msg("job %s not %s after %d ms: %s", job, state, timeout_ms,
-		 dump ? dump : "(unknown)");
+	         dump ? dump : "(unknown)");
 }
 
 struct task_wait {
@@ -100,13 +100,13 @@ static bool task_in_state(void *arg)
 	const char *st = json_string_value(json_object_get(t, "state"));
 	const char *m = json_string_value(json_object_get(t, "machine"));
 	bool ok = st && !strcmp(st, w->state) &&
-		  (!w->machine || (m && !strcmp(m, w->machine)));
+	          (!w->machine || (m && !strcmp(m, w->machine)));
 	json_decref(t);
 	return ok;
 }
 
 void tl_task_wait_state(struct tl_cell *c, const char *job, uint32_t index,
-			const char *state, const char *machine, int timeout_ms)
+                        const char *state, const char *machine, int timeout_ms)
 {
 	struct task_wait w = {c, job, state, machine, index};
 	if (tl_wait_until(task_in_state, &w, timeout_ms))
@@ -115,6 +115,6 @@ void tl_task_wait_state(struct tl_cell *c, const char *job, uint32_t index,
 	char *dump = t ? json_dumps(t, JSON_COMPACT) : NULL;
 	json_decref(t);
 	fail_msg("task %s/%u not %s%s%s after %d ms: %s", job, index, state,
-		 machine ? " on " : "", machine ? machine : "", timeout_ms,
-		 dump ? dump : "(unknown)");
+	         machine ? " on " : "", machine ? machine : "", timeout_ms,
+	         dump ? dump : "(unknown)");
 }

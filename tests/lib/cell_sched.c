@@ -7,10 +7,11 @@
 #include <string.h>
 
 int tl_cell_sched_add(struct tl_cell *c, const char *name,
-		      const char *class_name, const char *const *extra)
+                      const char *class_name, const char *const *extra)
 {
 	if (c->nsched == TL_SCHED_MAX)
-		fail_msg("a test cell holds at most %d schedulers", TL_SCHED_MAX);
+		fail_msg("a test cell holds at most %d schedulers",
+		         TL_SCHED_MAX);
 	int i = c->nsched++;
 	struct tl_sched *s = &c->s[i];
 	snprintf(s->name, sizeof(s->name), "%s", name);
@@ -26,12 +27,26 @@ int tl_cell_sched_add(struct tl_cell *c, const char *name,
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->api_port);
 	for (int m = 0; m < c->n; m++)
 		snprintf(cell + strlen(cell), sizeof(cell) - strlen(cell),
-			 "%s%s", m ? "," : "", c->m[m].url);
-	const char *const argv[] = {
-	    tl_bin("cellsched"), "--name", s->name, "--class", class_name,
-	    "--cell", cell, "--raft-address", raft, "--listen", listen,
-	    "--data-dir", s->dir, "--log-file", s->log, "--log-level", "debug",
-	    "--heartbeat", "200ms"};
+		         "%s%s", m ? "," : "", c->m[m].url);
+	const char *const argv[] = {tl_bin("cellsched"),
+	                            "--name",
+	                            s->name,
+	                            "--class",
+	                            class_name,
+	                            "--cell",
+	                            cell,
+	                            "--raft-address",
+	                            raft,
+	                            "--listen",
+	                            listen,
+	                            "--data-dir",
+	                            s->dir,
+	                            "--log-file",
+	                            s->log,
+	                            "--log-level",
+	                            "debug",
+	                            "--heartbeat",
+	                            "200ms"};
 	s->pid = tl_spawn(argv, sizeof(argv) / sizeof(argv[0]), extra);
 	return i;
 }
@@ -61,5 +76,5 @@ void tl_sched_wait_running(const struct tl_sched *s, int timeout_ms)
 {
 	if (!tl_wait_until(running, (void *)s, timeout_ms))
 		fail_msg("scheduler %s not running after %d ms (log: %s)",
-			 s->name, timeout_ms, s->log);
+		         s->name, timeout_ms, s->log);
 }

@@ -13,7 +13,7 @@ static void wake_up(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 bool tl_run_until(struct ev_loop *loop, bool (*cond)(void *arg), void *arg,
-		  double timeout_s)
+                  double timeout_s)
 {
 	/* the timer only makes sure ev_run returns by the deadline */
 	ev_timer deadline;
@@ -48,7 +48,7 @@ static void *thread_main(void *arg)
 }
 
 void tl_thread_start(struct tl_thread *t, struct ev_loop *loop,
-		     void (*fn)(void *arg), void *arg)
+                     void (*fn)(void *arg), void *arg)
 {
 	t->loop = loop;
 	t->fn = fn;

@@ -12,7 +12,7 @@
 /* Runs loop until cond(arg) holds or timeout_s seconds pass; returns
  * cond(arg) at the end. */
 bool tl_run_until(struct ev_loop *loop, bool (*cond)(void *arg), void *arg,
-		  double timeout_s);
+                  double timeout_s);
 
 /* A thread running fn(arg) beside the loop. Its end wakes the loop, and fn
  * may call tl_thread_poke to wake it earlier (after setting something the
@@ -28,7 +28,7 @@ struct tl_thread {
 
 /* Starts the thread; call from the loop's thread. */
 void tl_thread_start(struct tl_thread *t, struct ev_loop *loop,
-		     void (*fn)(void *arg), void *arg);
+                     void (*fn)(void *arg), void *arg);
 void tl_thread_poke(struct tl_thread *t);
 /* A condition for tl_run_until: the thread has finished (arg: the
  * struct tl_thread). */

@@ -8,7 +8,6 @@
 
 #include "cellcommon.h"
 
-
 static const cs_state *io_state(void *arg)
 {
 	return ((struct fp_io_arg *)arg)->h->s;
@@ -61,11 +60,12 @@ void fp_free(fp *h)
 sp_core *fp_add_core(fp *h, const struct sp_core_config *cfg)
 {
 	if (h->ncores == FP_CORES_MAX)
-		fail_msg("the fake planner runs at most %d cores", FP_CORES_MAX);
+		fail_msg("the fake planner runs at most %d cores",
+		         FP_CORES_MAX);
 	int i = h->ncores++;
 	h->io_args[i] = (struct fp_io_arg){h, i};
 	struct sp_io io = {io_state, io_mono, io_wall, io_submit,
-			   &h->io_args[i]};
+	                   &h->io_args[i]};
 	h->cores[i] = sp_core_new(cfg, &io);
 	return h->cores[i];
 }
@@ -84,7 +84,7 @@ cs_result fp_apply(fp *h, cs_txn *txn)
 	char err[CS_ERRMSG_SIZE];
 	if (cs_state_check(h->s, err, sizeof(err)))
 		fail_msg("invariant broken after entry %llu: %s",
-			 (unsigned long long)index, err);
+		         (unsigned long long)index, err);
 	applied(h, txn, &res);
 	cs_txn_free(txn);
 	return res;
@@ -94,8 +94,8 @@ void fp_register(fp *h, const char *name, const char *class_name)
 {
 	cs_txn *t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
 	struct cs_sched_spec sp = {.name = (char *)name,
-				   .class_name = (char *)class_name,
-				   .policy = (char *)class_name};
+	                           .class_name = (char *)class_name,
+	                           .policy = (char *)class_name};
 	cs_txn_sched_register(t, &sp);
 	cs_result r = fp_apply(h, t);
 	assert_int_equal(r.accepted, 1);

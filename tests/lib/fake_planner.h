@@ -12,8 +12,8 @@
 #define FP_CORES_MAX 8
 
 struct fp_submission {
-	int core;      /* index into fp->cores */
-	cs_txn *txn;   /* owned */
+	int core;    /* index into fp->cores */
+	cs_txn *txn; /* owned */
 	uint64_t ticket;
 };
 
@@ -28,18 +28,18 @@ struct fp_io_arg {
 typedef void (*fp_rival_fn)(fp *h, int core, const cs_txn *txn, void *arg);
 
 struct fp {
-	cs_state *s;          /* owned; change tracking on */
+	cs_state *s; /* owned; change tracking on */
 	sp_core *cores[FP_CORES_MAX];
 	struct fp_io_arg io_args[FP_CORES_MAX];
 	int ncores;
-	int64_t now_us;       /* the fake clock (mono); wall = now_us/1000 */
+	int64_t now_us;          /* the fake clock (mono); wall = now_us/1000 */
 	struct fp_submission *q; /* FIFO of submitted txns */
 	uint32_t nq, qcap;
 	fp_rival_fn rival;
 	void *rival_arg;
-	uint32_t fail_next;   /* answer this many submissions with CC_EIO,
-				 unapplied */
-	uint64_t submitted;   /* by all cores */
+	uint32_t fail_next; /* answer this many submissions with CC_EIO,
+	                       unapplied */
+	uint64_t submitted; /* by all cores */
 };
 
 fp *fp_new(void);

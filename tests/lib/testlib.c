@@ -15,7 +15,7 @@ uint64_t tl_seed(const char *test)
 	else
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 20);
 	fprintf(stderr, "%s: seed %llu (rerun with CELL_SEED=%llu)\n", test,
-		(unsigned long long)seed, (unsigned long long)seed);
+	        (unsigned long long)seed, (unsigned long long)seed);
 	return seed;
 }
 
@@ -33,7 +33,7 @@ uint32_t tl_below(uint64_t *state, uint32_t n)
 }
 
 void tl_job_init(struct tl_job *j, const char *name, uint32_t ntasks,
-		 uint64_t cpu, uint64_t mem)
+                 uint64_t cpu, uint64_t mem)
 {
 	memset(j, 0, sizeof(*j));
 	j->req[0] = (struct cs_amount){"cpu", cpu};
@@ -49,7 +49,7 @@ void tl_job_init(struct tl_job *j, const char *name, uint32_t ntasks,
 }
 
 void tl_machine_init(struct tl_machine *m, const char *name, uint64_t cpu,
-		     uint64_t mem)
+                     uint64_t mem)
 {
 	memset(m, 0, sizeof(*m));
 	m->cap[0] = (struct cs_amount){"cpu", cpu};
@@ -64,7 +64,8 @@ void tl_machine_init(struct tl_machine *m, const char *name, uint64_t cpu,
 
 void tl_machine_label(struct tl_machine *m, const char *key, const char *value)
 {
-	m->labels[m->spec.nlabels++] = (struct cs_label){(char *)key, (char *)value};
+	m->labels[m->spec.nlabels++] =
+	    (struct cs_label){(char *)key, (char *)value};
 }
 
 void tl_assert_invariants(const cs_state *s)
@@ -90,8 +91,8 @@ void tl_assert_ok(cs_state *s, cs_txn *txn)
 	for (uint32_t i = 0; i < res.nops; i++)
 		if (res.ops[i].reason != CS_R_OK)
 			fail_msg("op %u rejected: %s (%s)", i,
-				 cs_reason_name(res.ops[i].reason),
-				 res.ops[i].detail ? res.ops[i].detail : "");
+			         cs_reason_name(res.ops[i].reason),
+			         res.ops[i].detail ? res.ops[i].detail : "");
 	cs_result_clear(&res);
 }
 
@@ -130,7 +131,7 @@ const struct cs_task *tl_task(const cs_state *s, const char *job, uint32_t i)
 }
 
 void tl_report(cs_state *s, const char *job, uint32_t task,
-	       enum cs_task_state st, int32_t exit_code)
+               enum cs_task_state st, int32_t exit_code)
 {
 	const struct cs_task *tk = tl_task(s, job, task);
 	const struct cs_machine *m = cs_machine_at(s, tk->machine);

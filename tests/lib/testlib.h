@@ -31,7 +31,7 @@ struct tl_job {
 /* ntasks tasks of cpu millicores and mem MiB each; class "batch",
  * priority 0, max_retries 0, duration 1000 ms. */
 void tl_job_init(struct tl_job *j, const char *name, uint32_t ntasks,
-		 uint64_t cpu, uint64_t mem);
+                 uint64_t cpu, uint64_t mem);
 
 struct tl_machine {
 	struct cs_machine_spec spec;
@@ -40,7 +40,7 @@ struct tl_machine {
 };
 /* pool "default", no labels, state kept (-1). */
 void tl_machine_init(struct tl_machine *m, const char *name, uint64_t cpu,
-		     uint64_t mem);
+                     uint64_t mem);
 void tl_machine_label(struct tl_machine *m, const char *key, const char *value);
 
 /* Applies txn as the next entry (index = applied + 1, time = index * 1000
@@ -52,7 +52,7 @@ void tl_put_machine(cs_state *s, const struct tl_machine *m);
 void tl_put_job(cs_state *s, const struct tl_job *j);
 void tl_place(cs_state *s, const char *job, uint32_t task, const char *machine);
 void tl_report(cs_state *s, const char *job, uint32_t task,
-	       enum cs_task_state st, int32_t exit_code);
+               enum cs_task_state st, int32_t exit_code);
 void tl_assert_ok(cs_state *s, cs_txn *txn); /* every op accepted */
 void tl_assert_invariants(const cs_state *s);
 

@@ -18,11 +18,12 @@ static void h_echo(struct cc_request *req, void *arg)
 	const char *ct = cc_request_header(req, "Content-Type");
 	const char *hop = cc_request_query(req, "hop");
 	cc_reply_json(req, 200,
-		      json_pack("{s:s, s:s%, s:o, s:o, s:o}", "method",
-				cc_request_method(req), "body", body, len,
-				"token", token ? json_string(token) : json_null(),
-				"type", ct ? json_string(ct) : json_null(), "hop",
-				hop ? json_string(hop) : json_null()));
+	              json_pack("{s:s, s:s%, s:o, s:o, s:o}", "method",
+	                        cc_request_method(req), "body", body, len,
+	                        "token",
+	                        token ? json_string(token) : json_null(),
+	                        "type", ct ? json_string(ct) : json_null(),
+	                        "hop", hop ? json_string(hop) : json_null()));
 }
 
 static void h_redirect(struct cc_request *req, void *arg)
@@ -97,10 +98,10 @@ void tl_httpd_start(struct tl_httpd *h, struct ev_loop *loop)
 	if (cc_server_new(loop, NULL, &h->srv, err, sizeof(err)))
 		fail_msg("%s", err);
 	snprintf(h->base, sizeof(h->base), "http://127.0.0.1:%u",
-		 cc_server_port(h->srv));
+	         cc_server_port(h->srv));
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (cc_server_route(h->srv, routes[i].method, routes[i].path,
-				    routes[i].fn, h, err, sizeof(err)))
+		                    routes[i].fn, h, err, sizeof(err)))
 			fail_msg("%s", err);
 }
 

@@ -28,7 +28,7 @@ char *tl_tmpdir_make(const char *prefix)
 }
 
 static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
+                      struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;

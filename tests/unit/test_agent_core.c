@@ -30,7 +30,7 @@ static void key(char *out, const char *job, uint32_t index, uint32_t attempt)
 }
 
 static int fake_start(void *arg, const struct ag_run *run, char *errbuf,
-		      size_t errlen)
+                      size_t errlen)
 {
 	struct fake *f = arg;
 	assert_non_null(run->spec);
@@ -43,14 +43,14 @@ static int fake_start(void *arg, const struct ag_run *run, char *errbuf,
 }
 
 static void fake_stop(void *arg, const char *job, uint32_t index,
-		      uint32_t attempt)
+                      uint32_t attempt)
 {
 	struct fake *f = arg;
 	key(f->stops[f->nstops++], job, index, attempt);
 }
 
 static bool fake_last(void *arg, const char *job, uint32_t index,
-		      uint32_t *attempt)
+                      uint32_t *attempt)
 {
 	struct fake *f = arg;
 	if (!f->ran || strcmp(job, f->ran_job) || index != f->ran_index)
@@ -108,9 +108,9 @@ static char *take(ag_core *c)
 		next = r->next;
 		size_t n = strlen(buf);
 		snprintf(buf + n, sizeof(buf) - n, "%s%s/%u.%u@%s %s %d%s",
-			 n ? "; " : "", r->job, r->index, r->attempt,
-			 r->machine, cs_task_state_name(r->state), r->exit_code,
-			 r->note ? " +note" : "");
+		         n ? "; " : "", r->job, r->index, r->attempt,
+		         r->machine, cs_task_state_name(r->state), r->exit_code,
+		         r->note ? " +note" : "");
 		ag_report_free(r);
 	}
 	return buf;
@@ -123,10 +123,10 @@ static void load(ag_core *c)
 }
 
 static void assigned(struct world *w, uint64_t index, const char *job,
-		     uint32_t task, uint32_t attempt, const char *machine)
+                     uint32_t task, uint32_t attempt, const char *machine)
 {
 	ag_core_cell_task(w->c, index, job, task, attempt, machine,
-			  CS_TASK_ASSIGNED);
+	                  CS_TASK_ASSIGNED);
 }
 
 static const struct ag_outcome exit0 = {AG_EXITED, 0, false, NULL};
@@ -180,7 +180,7 @@ static void test_exit_codes_and_signals_are_reported(void **state)
 	ag_core_ended(w->c, "j", 0, 0, &three);
 	ag_core_ended(w->c, "j", 1, 0, &sig9);
 	assert_string_equal(take(w->c),
-			    "j/0.0@m1 failed 3; j/1.0@m1 failed 137");
+	                    "j/0.0@m1 failed 3; j/1.0@m1 failed 137");
 }
 
 static void test_preempted_task_is_stopped_not_reported(void **state)
@@ -255,7 +255,7 @@ static void test_never_runs_an_attempt_twice(void **state)
 	assert_int_equal(w->f.nstarts, 0);
 	assert_int_equal(w->f.nfetches, 0);
 	assert_string_equal(take(w->c),
-			    "r/0.2@m1 lost -1 +note; r/0.1@m2 lost -1 +note");
+	                    "r/0.2@m1 lost -1 +note; r/0.1@m2 lost -1 +note");
 	assigned(w, 3, "r", 0, 1, "m2"); /* reported once is enough */
 	assert_string_equal(take(w->c), "");
 	assert_int_equal(w->f.nstarts, 0);

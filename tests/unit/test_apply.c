@@ -24,9 +24,9 @@ static cs_state *fixture(void)
 	for (int i = 0; i < 4; i++) {
 		tl_machine_init(&m, names[i], 4000, 8192);
 		tl_machine_label(&m, "zone", zones[i]);
-		m.spec.state = i == 2 ? CS_MACHINE_DRAINING
-			       : i == 3 ? CS_MACHINE_DOWN
-					: -1;
+		m.spec.state = i == 2   ? CS_MACHINE_DRAINING
+		               : i == 3 ? CS_MACHINE_DOWN
+		                        : -1;
 		tl_put_machine(s, &m);
 	}
 	struct tl_job j;
@@ -247,7 +247,7 @@ static void mstate_down(cs_txn *t, const cs_state *s)
 static void mstate_stale(cs_txn *t, const cs_state *s)
 {
 	cs_op_expect_seq(cs_txn_machine_state(t, "m2", CS_MACHINE_DRAINING),
-			 SEQ("m2") + 1);
+	                 SEQ("m2") + 1);
 }
 static void mstate_nomachine(cs_txn *t, const cs_state *s)
 {
@@ -386,8 +386,7 @@ static const struct rcase cases[] = {
      CS_R_CONSTRAINT},
     {"place too big", place_big, CS_R_INSUFFICIENT, CS_R_INSUFFICIENT},
     {"place blocked job", place_blocked, CS_R_JOB_BLOCKED, CS_R_JOB_BLOCKED},
-    {"place killed job", place_finished, CS_R_JOB_FINISHED,
-     CS_R_JOB_FINISHED},
+    {"place killed job", place_finished, CS_R_JOB_FINISHED, CS_R_JOB_FINISHED},
     {"place part of a gang", place_gang_part, CS_R_GANG_PARTIAL,
      CS_R_GANG_PARTIAL},
     {"preempt lower", preempt_ok, OK, OK},
@@ -452,7 +451,7 @@ static const struct rcase cases[] = {
 };
 
 static void run_case(const struct rcase *c, enum cs_mode mode,
-		     enum cs_detect detect)
+                     enum cs_detect detect)
 {
 	cs_state *s = fixture();
 	uint64_t before = cs_state_hash(s, CS_HASH_CONTENT);
@@ -462,10 +461,10 @@ static void run_case(const struct rcase *c, enum cs_mode mode,
 	enum cs_reason want = detect == CS_COARSE ? c->coarse : c->fine;
 	if (r.ops[0].reason != want)
 		fail_msg("%s (%s, %s): got %s (%s), want %s", c->name,
-			 cs_mode_name(mode), cs_detect_name(detect),
-			 cs_reason_name(r.ops[0].reason),
-			 r.ops[0].detail ? r.ops[0].detail : "-",
-			 cs_reason_name(want));
+		         cs_mode_name(mode), cs_detect_name(detect),
+		         cs_reason_name(r.ops[0].reason),
+		         r.ops[0].detail ? r.ops[0].detail : "-",
+		         cs_reason_name(want));
 	if (want == CS_R_OK) {
 		assert_true(r.committed);
 		assert_int_equal(r.accepted, 1);
@@ -488,7 +487,7 @@ static void test_reason_matrix(void **state)
 		for (int mode = 0; mode < 2; mode++)
 			for (int det = 0; det < 2; det++)
 				run_case(&cases[i], (enum cs_mode)mode,
-					 (enum cs_detect)det);
+				         (enum cs_detect)det);
 }
 
 /* Every reason code is exercised: by the matrix, or (aborted) below. */
@@ -499,10 +498,10 @@ static void test_matrix_covers_every_reason(void **state)
 		bool seen = r == CS_R_ABORTED;
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 			seen |= cases[i].fine == (enum cs_reason)r ||
-				cases[i].coarse == (enum cs_reason)r;
+			        cases[i].coarse == (enum cs_reason)r;
 		if (!seen)
 			fail_msg("no case expects %s",
-				 cs_reason_name((enum cs_reason)r));
+			         cs_reason_name((enum cs_reason)r));
 	}
 }
 
@@ -527,7 +526,7 @@ static void test_note_limit(void **state)
 	cs_txn_job_note(t, "web", note);
 	assert_int_equal(cs_txn_validate(t, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "ops[0].note: expected a note: at most 512 "
-				    "bytes"));
+	                            "bytes"));
 	assert_non_null(strstr(err, "got a string of 513 bytes"));
 	cs_txn_free(t);
 	cs_state_free(s);
@@ -537,7 +536,8 @@ static void test_reason_names_round_trip(void **state)
 {
 	(void)state;
 	for (int r = 0; r < CS_REASON__COUNT; r++)
-		assert_int_equal(cs_reason_parse(cs_reason_name((enum cs_reason)r)), r);
+		assert_int_equal(
+		    cs_reason_parse(cs_reason_name((enum cs_reason)r)), r);
 	assert_int_equal(cs_reason_parse("nonsense"), -1);
 	assert_string_equal(cs_reason_name((enum cs_reason)999), "invalid");
 }

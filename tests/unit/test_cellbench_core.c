@@ -17,12 +17,18 @@ static const uint32_t mem[4] = {1, 2, 3, 4};
 static struct cb_workload two_classes(void)
 {
 	struct cb_workload w = {.window = 10000};
-	w.batch = (struct cb_class){.rate = 0.5, .tasks_mean = 40,
-				    .tasks_max = 1000, .duration_mean = 300,
-				    .cpu = cpu, .mem = mem};
-	w.service = (struct cb_class){.rate = 0.05, .tasks_mean = 8,
-				      .tasks_max = 20, .duration_mean = 1e6,
-				      .cpu = cpu, .mem = mem};
+	w.batch = (struct cb_class){.rate = 0.5,
+	                            .tasks_mean = 40,
+	                            .tasks_max = 1000,
+	                            .duration_mean = 300,
+	                            .cpu = cpu,
+	                            .mem = mem};
+	w.service = (struct cb_class){.rate = 0.05,
+	                              .tasks_mean = 8,
+	                              .tasks_max = 20,
+	                              .duration_mean = 1e6,
+	                              .cpu = cpu,
+	                              .mem = mem};
 	return w;
 }
 
@@ -57,7 +63,8 @@ static void test_workload_follows_its_distributions(void **state)
 		assert_true(!i || jobs[i - 1].at <= j->at); /* arrival order */
 		assert_true(j->tasks >= 1);
 		assert_true(j->duration >= 1);
-		assert_true(j->cpu >= 100 && j->cpu <= 400 && j->cpu % 100 == 0);
+		assert_true(j->cpu >= 100 && j->cpu <= 400 &&
+		            j->cpu % 100 == 0);
 		assert_int_equal(j->zone, 0);
 		if (j->service) {
 			service++;
@@ -81,8 +88,8 @@ static void test_burst_with_zones(void **state)
 {
 	(void)state;
 	struct cb_workload w = {.burst_jobs = 10, .burst_tasks = 7, .zones = 3};
-	w.batch = (struct cb_class){.duration_mean = 60, .cpu = cpu,
-				    .mem = mem};
+	w.batch =
+	    (struct cb_class){.duration_mean = 60, .cpu = cpu, .mem = mem};
 	struct cb_job *jobs;
 	size_t n = cb_workload_draw(&w, 1, &jobs);
 	assert_int_equal(n, 10);
@@ -107,7 +114,8 @@ static void test_prefill_plan(void **state)
 		sum += counts[i];
 	}
 	assert_int_equal(total, sum);
-	assert_true(fabs((double)sum / 1000 / CB_PREFILL_SLICES - 0.625) < 0.02);
+	assert_true(fabs((double)sum / 1000 / CB_PREFILL_SLICES - 0.625) <
+	            0.02);
 	assert_int_equal(cb_prefill_draw(1000, 0, 5, counts), 0);
 	assert_int_equal(cb_prefill_draw(10, 1, 5, counts) <= 160, 1);
 }
@@ -132,11 +140,11 @@ static void test_prometheus_sums(void **state)
 	(void)state;
 	assert_true(cb_prom_sum(metrics, "cellsched_txns_total", NULL) == 45);
 	assert_true(cb_prom_sum(metrics, "cellsched_txns_total",
-				"outcome=\"partial\"") == 3);
+	                        "outcome=\"partial\"") == 3);
 	assert_true(cb_prom_sum(metrics, "cellsched_txns_total",
-				"outcome=\"error\"") == 0);
-	assert_true(cb_prom_sum(metrics, "cellsched_busy_seconds_total",
-				NULL) == 1.5);
+	                        "outcome=\"error\"") == 0);
+	assert_true(
+	    cb_prom_sum(metrics, "cellsched_busy_seconds_total", NULL) == 1.5);
 	assert_true(cb_prom_sum(metrics, "cellsched_busy", NULL) == 0);
 }
 
@@ -200,7 +208,7 @@ static void test_csv_round_trip(void **state)
 	cb_row_set(&r, CB_experiment, "c1m");
 	assert_int_equal(cb_csv_append(path, &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "x.csv:1: column 3 is \"\", expected "
-				    "\"point\""));
+	                            "\"point\""));
 	cb_row_clear(&r);
 	tl_tmpdir_remove(dir);
 	free(dir);

@@ -61,12 +61,12 @@ static const char *csv_path(const char *experiment)
 }
 
 static void append(const char *run, const char *experiment, int point,
-		   const struct kv *kv, size_t n)
+                   const struct kv *kv, size_t n)
 {
 	struct cb_row r = {0};
 	char err[256], cmd[128];
 	snprintf(cmd, sizeof(cmd), "cellbench run %s%s", experiment,
-		 strcmp(run, OLD_RUN) ? "" : " --stale-run");
+	         strcmp(run, OLD_RUN) ? "" : " --stale-run");
 	cb_row_set(&r, CB_run, run);
 	cb_row_set(&r, CB_experiment, experiment);
 	cb_row_setf(&r, CB_point, "%d", point);
@@ -193,7 +193,7 @@ static int plot(const char *const *args)
 static int plot_dir(void)
 {
 	return plot((const char *const[]){"plot", "--dir", dir, "--results",
-					  report, NULL});
+	                                  report, NULL});
 }
 
 /* The whole file (caller frees), or NULL if there is none. */
@@ -243,7 +243,7 @@ static void assert_contains(const char *s, const char *what)
 
 /* The counts of class="..." elements a chart must hold. */
 static void assert_chart(const char *file, size_t series, size_t markers,
-			 size_t bars, size_t refs)
+                         size_t bars, size_t refs)
 {
 	char *svg = chart(file);
 	if (!svg)
@@ -340,7 +340,7 @@ static void test_report(void **state)
 	}
 	/* side by side: one column per time scale */
 	snprintf(want, sizeof(want), "| %g | %.3g | %.3g |", tjobs[1],
-		 tjob_cf(0, 1), tjob_cf(1, 1));
+	         tjob_cf(0, 1), tjob_cf(1, 1));
 	assert_contains(
 	    md, "| service t_job (s) | time scale 10 | time scale 100 |");
 	assert_contains(md, want);
@@ -355,12 +355,12 @@ static void test_report(void **state)
 	/* c1m: the ratio to Nomad's 3,750 tasks/s and the 60 s target */
 	assert_contains(md, ratio(C1M_RATE, 3750));
 	assert_contains(md, C1M_RUNNING_S <= 60
-				? "(16,700 tasks/s): **met**"
-				: "(16,700 tasks/s): **not met**");
+	                        ? "(16,700 tasks/s): **met**"
+	                        : "(16,700 tasks/s): **not met**");
 	/* latency: 99 of 100 and 990 of 1,000 keep up, 4,000 of 10,000 not */
 	assert_contains(md,
-			"Saturation point (highest load sustained within "
-			"10%): **1,000 tasks/s** offered (placements 990/s)");
+	                "Saturation point (highest load sustained within "
+	                "10%): **1,000 tasks/s** offered (placements 990/s)");
 	/* an experiment plot does not know */
 	assert_contains(md, "## mystery");
 	free(md);
@@ -373,7 +373,7 @@ static void test_not_run_yet(void **state)
 	/* only the omega-modes CSV, named on the command line */
 	assert_int_equal(
 	    plot((const char *const[]){"plot", "--dir", dir, "--results",
-				       report, csv_path("omega-modes"), NULL}),
+	                               report, csv_path("omega-modes"), NULL}),
 	    0);
 	char *md = in_tmp("RESULTS.md");
 	assert_non_null(md);
@@ -414,7 +414,7 @@ static void test_malformed(void **state)
 	char *err = in_tmp("err");
 	char want[700];
 	snprintf(want, sizeof(want), "%s:3: 4 fields, expected %d", bad,
-		 CB_NCOLS);
+	         CB_NCOLS);
 	assert_contains(err, want);
 	free(err);
 	char *after = in_tmp("RESULTS.md");
@@ -431,12 +431,12 @@ static void test_deterministic(void **state)
 {
 	(void)state;
 	static const char *const files[] = {"omega-tjob-busyness.svg",
-					    "omega-tjob-conflicts.svg",
-					    "omega-nsched-busyness.svg",
-					    "omega-modes-conflicts.svg",
-					    "c1m-rate.svg",
-					    "latency-commit.svg",
-					    "latency-throughput.svg"};
+	                                    "omega-tjob-conflicts.svg",
+	                                    "omega-nsched-busyness.svg",
+	                                    "omega-modes-conflicts.svg",
+	                                    "c1m-rate.svg",
+	                                    "latency-commit.svg",
+	                                    "latency-throughput.svg"};
 	write_tjob();
 	write_others();
 	assert_int_equal(plot_dir(), 0);
@@ -459,7 +459,7 @@ static void test_usage(void **state)
 {
 	(void)state;
 	assert_int_equal(plot((const char *const[]){"plot", "--colour", NULL}),
-			 2);
+	                 2);
 	char *err = in_tmp("err");
 	assert_contains(err, "unknown flag \"--colour\"");
 	free(err);
@@ -471,7 +471,7 @@ static void test_usage(void **state)
 	assert_contains(err, "--dir: flags go before the CSV files");
 	free(err);
 	assert_int_equal(plot((const char *const[]){"plot", "--help", NULL}),
-			 0);
+	                 0);
 	char *out = in_tmp("out");
 	assert_contains(out, "cellbench plot [--dir DIR] [--results FILE]");
 	free(out);

@@ -68,7 +68,13 @@ static struct cs_label machine_labels[] = {{"rack", "r1"}, {"zone", "eu-1"}};
 static struct cs_amount machine_capacity[] = {
     {"cpu", 64000}, {"memory", 262144}, {"disk", 1000000}, {"gpu", 8}};
 static const struct cs_machine_spec full_machine = {
-    "m1", "gpu", machine_labels, 2, machine_capacity, 4, CS_MACHINE_DRAINING,
+    "m1",
+    "gpu",
+    machine_labels,
+    2,
+    machine_capacity,
+    4,
+    CS_MACHINE_DRAINING,
     "https://agent-1.example:7301/cell"};
 
 static struct cs_amount job_request[] = {
@@ -76,7 +82,7 @@ static struct cs_amount job_request[] = {
 static struct cs_label job_labels[] = {{"zone", "eu-1"}};
 static char *job_args[] = {"--epochs", "10", ""};
 static struct cs_label job_env[] = {{"HOME", "/root"},
-				    {"PATH", "/bin:\xc3\xa9"}};
+                                    {"PATH", "/bin:\xc3\xa9"}};
 static char *job_deps[] = {"prep", "fetch"};
 
 static struct cs_job_spec full_job(void)
@@ -110,17 +116,17 @@ static struct cs_job_spec full_job(void)
 static struct cs_job_spec small_job(void)
 {
 	struct cs_job_spec s = {.name = "sleep",
-				.class_name = "batch",
-				.ntasks = 1,
-				.request = job_request,
-				.nrequest = 2,
-				.max_retries = 3,
-				.duration_ms = 1000};
+	                        .class_name = "batch",
+	                        .ntasks = 1,
+	                        .request = job_request,
+	                        .nrequest = 2,
+	                        .max_retries = 3,
+	                        .duration_ms = 1000};
 	return s;
 }
 
 static void labels_equal(const struct cs_label *a, uint32_t na,
-			 const struct cs_label *b, uint32_t nb)
+                         const struct cs_label *b, uint32_t nb)
 {
 	assert_int_equal(na, nb);
 	for (uint32_t i = 0; i < na; i++) {
@@ -130,7 +136,7 @@ static void labels_equal(const struct cs_label *a, uint32_t na,
 }
 
 static void amounts_equal(const struct cs_amount *a, uint32_t na,
-			  const struct cs_amount *b, uint32_t nb)
+                          const struct cs_amount *b, uint32_t nb)
 {
 	assert_int_equal(na, nb);
 	for (uint32_t i = 0; i < na; i++) {
@@ -140,7 +146,7 @@ static void amounts_equal(const struct cs_amount *a, uint32_t na,
 }
 
 static void strings_equal(char *const *a, uint32_t na, char *const *b,
-			  uint32_t nb)
+                          uint32_t nb)
 {
 	assert_int_equal(na, nb);
 	for (uint32_t i = 0; i < na; i++)
@@ -156,7 +162,7 @@ static void opt_equal(const char *a, const char *b)
 }
 
 static void machine_spec_equal(const struct cs_machine_spec *a,
-			       const struct cs_machine_spec *b)
+                               const struct cs_machine_spec *b)
 {
 	assert_string_equal(a->name, b->name);
 	assert_string_equal(a->pool, b->pool);
@@ -167,7 +173,7 @@ static void machine_spec_equal(const struct cs_machine_spec *a,
 }
 
 static void job_spec_equal(const struct cs_job_spec *a,
-			   const struct cs_job_spec *b)
+                           const struct cs_job_spec *b)
 {
 	assert_string_equal(a->name, b->name);
 	assert_string_equal(a->class_name, b->class_name);
@@ -194,14 +200,14 @@ static void add_op(cs_txn *t, enum cs_op_kind k)
 {
 	struct cs_job_spec job = full_job();
 	struct cs_sched_spec sched = {"batch-1", "batch", "first-fit",
-				      9223372036854775807ull};
+	                              9223372036854775807ull};
 	switch (k) {
 	case CS_OP_PLACE:
 		cs_txn_place(t, "train", 3, "m1", 41);
 		break;
 	case CS_OP_PREEMPT:
 		cs_txn_preempt(t, "low", 0, "m1", 9223372036854775807ull,
-			       "train");
+		               "train");
 		break;
 	case CS_OP_RELEASE:
 		cs_txn_release(t, "train", 999999, NULL);
@@ -209,7 +215,7 @@ static void add_op(cs_txn *t, enum cs_op_kind k)
 		break;
 	case CS_OP_TASK_STATE:
 		cs_txn_task_state(t, "train", 1, 4294967295u, "m1",
-				  CS_TASK_FAILED, -2147483647 - 1);
+		                  CS_TASK_FAILED, -2147483647 - 1);
 		cs_txn_task_state(t, "train", 2, 0, "m1", CS_TASK_RUNNING, 0);
 		break;
 	case CS_OP_MACHINE_PUT:
@@ -243,8 +249,8 @@ static void add_op(cs_txn *t, enum cs_op_kind k)
 		memset(longest, 'n', CS_NOTE_MAX);
 		longest[CS_NOTE_MAX] = 0;
 		cs_txn_job_note(t, "train",
-				"no machine has cpu 64000 (largest 16000) – "
-				"\"wörld\" \\ \U0001F600");
+		                "no machine has cpu 64000 (largest 16000) – "
+		                "\"wörld\" \\ \U0001F600");
 		cs_txn_job_note(t, "train", longest);
 		cs_txn_job_note(t, "train", ""); /* a clear */
 		break;
@@ -278,9 +284,9 @@ static void ops_equal(const struct cs_op *a, const struct cs_op *b)
 		job_spec_equal(a->job_spec, b->job_spec);
 	if (a->kind == CS_OP_SCHED_REGISTER) {
 		assert_string_equal(a->sched_spec->class_name,
-				    b->sched_spec->class_name);
+		                    b->sched_spec->class_name);
 		assert_string_equal(a->sched_spec->policy,
-				    b->sched_spec->policy);
+		                    b->sched_spec->policy);
 		assert_int_equal(a->sched_spec->member, b->sched_spec->member);
 	}
 }
@@ -329,7 +335,7 @@ static void test_txn_round_trip_all_ops(void **state)
 {
 	(void)state;
 	cs_txn *t = cs_txn_new("a/b:c@d.e_f-g", "cellctl", CS_ALL_OR_NOTHING,
-			       CS_COARSE);
+	                       CS_COARSE);
 	for (int k = 0; k < CS_OP__COUNT; k++)
 		add_op(t, (enum cs_op_kind)k);
 	txn_round_trip(t);
@@ -342,11 +348,11 @@ static void test_txn_defaults(void **state)
 	(void)state;
 	char err[CS_ERRMSG_SIZE];
 	char *in = sq("{'ops':[{'op':'place','job':'a','task':0,'machine':'m'},"
-		      "{'op':'task_state','job':'a','task':0,'attempt':2,"
-		      "'machine':'m','state':'succeeded'},"
-		      "{'op':'release','job':'a','task':0},"
-		      "{'op':'sched_register','scheduler':{'name':'s',"
-		      "'class':'batch','policy':'batch'}}]}");
+	              "{'op':'task_state','job':'a','task':0,'attempt':2,"
+	              "'machine':'m','state':'succeeded'},"
+	              "{'op':'release','job':'a','task':0},"
+	              "{'op':'sched_register','scheduler':{'name':'s',"
+	              "'class':'batch','policy':'batch'}}]}");
 	cs_txn *t = NULL;
 	assert_int_equal(cs_txn_parse(in, strlen(in), &t, err, sizeof(err)), 0);
 	assert_null(t->id);
@@ -360,12 +366,12 @@ static void test_txn_defaults(void **state)
 	assert_int_equal(t->ops[3].sched_spec->member, 0);
 	char *text = dump(cs_txn_encode(t));
 	char *want = sq("{'detect':'fine','mode':'incremental','ops':["
-			"{'job':'a','machine':'m','op':'place','task':0},"
-			"{'attempt':2,'exit_code':0,'job':'a','machine':'m',"
-			"'op':'task_state','state':'succeeded','task':0},"
-			"{'job':'a','op':'release','task':0},"
-			"{'op':'sched_register','scheduler':{'class':'batch',"
-			"'member':0,'name':'s','policy':'batch'}}]}");
+	                "{'job':'a','machine':'m','op':'place','task':0},"
+	                "{'attempt':2,'exit_code':0,'job':'a','machine':'m',"
+	                "'op':'task_state','state':'succeeded','task':0},"
+	                "{'job':'a','op':'release','task':0},"
+	                "{'op':'sched_register','scheduler':{'class':'batch',"
+	                "'member':0,'name':'s','policy':'batch'}}]}");
 	assert_string_equal(text, want);
 	cs_txn_free(t);
 	free(in);
@@ -377,8 +383,8 @@ static void test_machine_spec_round_trip(void **state)
 {
 	(void)state;
 	char err[CS_ERRMSG_SIZE];
-	struct cs_machine_spec small = {
-	    "m", NULL, NULL, 0, machine_capacity, 2, -1, NULL};
+	struct cs_machine_spec small = {"m", NULL, NULL, 0, machine_capacity,
+	                                2,   -1,   NULL};
 	const struct cs_machine_spec *specs[] = {&full_machine, &small};
 	for (size_t i = 0; i < 2; i++) {
 		json_t *j = cs_machine_spec_encode(specs[i]);
@@ -438,7 +444,7 @@ static void test_spec_decode_order(void **state)
 	json_t *j = json_loads(in, 0, NULL);
 	struct cs_machine_spec *m = NULL;
 	assert_int_equal(cs_machine_spec_decode(j, "", &m, err, sizeof(err)),
-			 0);
+	                 0);
 	assert_string_equal(m->labels[0].key, "arch");
 	assert_string_equal(m->labels[1].key, "rack");
 	assert_string_equal(m->labels[1].value, "");
@@ -459,9 +465,9 @@ static void test_result_round_trip(void **state)
 	(void)state;
 	char err[CS_ERRMSG_SIZE];
 	struct cs_verdict v[] = {{CS_R_OK, NULL},
-				 {CS_R_SEQ_CHANGED, "machine m1: seq 7, saw 5"},
-				 {CS_R_INSUFFICIENT, NULL},
-				 {CS_R_OK, "\"quoted\" \xc3\xa9"}};
+	                         {CS_R_SEQ_CHANGED, "machine m1: seq 7, saw 5"},
+	                         {CS_R_INSUFFICIENT, NULL},
+	                         {CS_R_OK, "\"quoted\" \xc3\xa9"}};
 	cs_result results[] = {
 	    {9223372036854775807ull, false, true, 4, 2, v, NULL, 0},
 	    {42, true, false, 0, 0, NULL, NULL, 0},
@@ -494,14 +500,14 @@ static void test_result_format(void **state)
 {
 	(void)state;
 	struct cs_verdict v[] = {{CS_R_OK, NULL},
-				 {CS_R_SEQ_CHANGED, "seq 7, saw 5"}};
+	                         {CS_R_SEQ_CHANGED, "seq 7, saw 5"}};
 	cs_result r = {12, false, true, 2, 1, v, NULL, 0};
 	json_t *j = cs_result_encode(&r);
 	char *text = json_dumps(j, JSON_COMPACT); /* the encoder's own order */
 	char *want = sq("{'index':12,'committed':true,'duplicate':false,"
-			"'accepted':1,'rejected':1,'ops':[{'ok':true,"
-			"'reason':'ok'},{'ok':false,'reason':'seq_changed',"
-			"'detail':'seq 7, saw 5'}]}");
+	                "'accepted':1,'rejected':1,'ops':[{'ok':true,"
+	                "'reason':'ok'},{'ok':false,'reason':'seq_changed',"
+	                "'detail':'seq 7, saw 5'}]}");
 	assert_string_equal(text, want);
 	json_decref(j);
 	free(text);
@@ -540,7 +546,8 @@ struct bad {
 	"expected an agent URL: http:// or https:// then a host, at most 127 " \
 	"bytes of printable ASCII without spaces"
 #define E_MEMBER                                                               \
-	"expected a Raft member id: an integer 0..9223372036854775807 (0: none)"
+	"expected a Raft member id: an integer 0..9223372036854775807 (0: "    \
+	"none)"
 #define E_ID                                                                   \
 	"expected a transaction id: 1-128 characters "                         \
 	"[A-Za-z0-9._:@/-]"
@@ -851,7 +858,7 @@ static json_t *load(const char *text, size_t len, char *err)
 	if (j)
 		return j;
 	snprintf(err, CS_ERRMSG_SIZE, "line %d, column %d: %s", e.line,
-		 e.column, e.text);
+	         e.column, e.text);
 	for (char *p = err; *p; p++)
 		if (*p < 0x20 || *p >= 0x7f)
 			*p = '?';
@@ -880,7 +887,7 @@ static int decode_bad(enum target t, const char *text, size_t len, char *err)
 	if (t == MACHINE) {
 		struct cs_machine_spec *out = mark;
 		rc = cs_machine_spec_decode(j, "machine", &out, err,
-					    CS_ERRMSG_SIZE);
+		                            CS_ERRMSG_SIZE);
 		if (rc == 0)
 			cs_machine_spec_free(out);
 		else
@@ -908,7 +915,7 @@ static int decode_bad(enum target t, const char *text, size_t len, char *err)
 
 /* Returns true when the case behaved; prints why not otherwise. */
 static bool check_bad(size_t i, enum target t, const char *text, size_t len,
-		      const char *expect)
+                      const char *expect)
 {
 	char err[CS_ERRMSG_SIZE] = "";
 	int rc = decode_bad(t, text, len, err);
@@ -917,7 +924,7 @@ static bool check_bad(size_t i, enum target t, const char *text, size_t len,
 		return true;
 	}
 	fprintf(stderr, "case %zu: %.120s\n  want: %s\n  got:  %s (rc %d)\n", i,
-		text, expect, err, rc);
+	        text, expect, err, rc);
 	return false;
 }
 
@@ -929,7 +936,7 @@ static void test_malformed_table(void **state)
 		const struct bad *b = &bad_cases[i];
 		char *text = b->len ? NULL : sq(b->json);
 		if (!check_bad(i, b->target, text ? text : b->json,
-			       b->len ? b->len : strlen(text), b->expect))
+		               b->len ? b->len : strlen(text), b->expect))
 			failed++;
 		free(text);
 	}
@@ -959,7 +966,7 @@ static char *gen_labels(size_t n)
 	struct sb b = {0};
 	char kv[32];
 	sb_add(&b, "{\"name\":\"m\",\"capacity\":{\"cpu\":1,\"memory\":1},"
-		   "\"labels\":{");
+	           "\"labels\":{");
 	for (size_t i = 0; i < n; i++) {
 		snprintf(kv, sizeof(kv), "%s\"k%zu\":\"v\"", i ? "," : "", i);
 		sb_add(&b, kv);
@@ -973,7 +980,7 @@ static char *gen_job(const char *extra)
 {
 	struct sb b = {0};
 	sb_add(&b, "{\"name\":\"j\",\"class\":\"b\",\"tasks\":1,"
-		   "\"resources\":{\"cpu\":1,\"memory\":1},");
+	           "\"resources\":{\"cpu\":1,\"memory\":1},");
 	sb_add(&b, extra);
 	sb_add(&b, "}");
 	return b.p;
@@ -989,7 +996,7 @@ static char *gen_job_list(const char *field, const char *prefix, size_t n)
 	sb_add(&b, "\":[");
 	for (size_t i = 0; i < n; i++) {
 		snprintf(tmp, sizeof(tmp), "%s\"%s%zu\"", i ? "," : "", prefix,
-			 i);
+		         i);
 		sb_add(&b, tmp);
 	}
 	sb_add(&b, "]");
@@ -1041,7 +1048,7 @@ static char *gen_agent(size_t n)
 {
 	struct sb b = {0};
 	sb_add(&b, "{\"name\":\"m\",\"capacity\":{\"cpu\":1,\"memory\":1},"
-		   "\"agent\":\"http://");
+	           "\"agent\":\"http://");
 	sb_rep(&b, "a", n - 7);
 	sb_add(&b, "\"}");
 	return b.p;
@@ -1052,49 +1059,49 @@ static size_t generated(struct gen *g)
 	size_t n = 0;
 	g[n++] =
 	    (struct gen){TXN, gen_nested("", 3000, ""),
-			 "line 1, column 2049: maximum parsing depth reached"};
+	                 "line 1, column 2049: maximum parsing depth reached"};
 	g[n++] = (struct gen){
 	    TXN,
 	    gen_nested(
-		"{\"ops\":[{\"op\":\"machine_put\",\"machine\":{\"name\":"
-		"\"m\",\"capacity\":{\"cpu\":1,\"memory\":1},\"labels\":"
-		"{\"rack\":",
-		3000, "}}}]}"),
+	        "{\"ops\":[{\"op\":\"machine_put\",\"machine\":{\"name\":"
+	        "\"m\",\"capacity\":{\"cpu\":1,\"memory\":1},\"labels\":"
+	        "{\"rack\":",
+	        3000, "}}}]}"),
 	    "maximum parsing depth reached"};
 	g[n++] = (struct gen){
 	    MACHINE,
 	    gen_nested("{\"name\":\"m\",\"capacity\":{\"cpu\":1,\"memory\":1},"
-		       "\"labels\":{\"rack\":",
-		       1000, "}}"),
+	               "\"labels\":{\"rack\":",
+	               1000, "}}"),
 	    "machine.labels.rack: expected a label value: 0-63 characters "
 	    "[A-Za-z0-9._-], got an array"};
 	g[n++] =
 	    (struct gen){MACHINE, gen_labels(33),
-			 "machine.labels: expected at most 32 labels, got 33"};
+	                 "machine.labels: expected at most 32 labels, got 33"};
 	g[n++] = (struct gen){MACHINE, gen_agent(CS_AGENT_MAX + 1),
-			      "machine.agent: " E_AGENT
-			      ", got a string of 128 bytes"};
+	                      "machine.agent: " E_AGENT
+	                      ", got a string of 128 bytes"};
 	g[n++] =
 	    (struct gen){JOB, gen_long_command(4097),
-			 "job.command: expected a string of 1..4096 bytes, "
-			 "got a string of 4097 bytes"};
+	                 "job.command: expected a string of 1..4096 bytes, "
+	                 "got a string of 4097 bytes"};
 	g[n++] =
 	    (struct gen){JOB, gen_job_list("depends_on", "d", 65),
-			 "job.depends_on: expected at most 64 jobs, got 65"};
+	                 "job.depends_on: expected at most 64 jobs, got 65"};
 	g[n++] =
 	    (struct gen){JOB, gen_job_list("args", "", 1025),
-			 "job.args: expected at most 1024 arguments, got 1025"};
-	g[n++] = (struct gen){TXN, gen_long_note(CS_NOTE_MAX + 1),
-			      "ops[0].note: " E_NOTE
-			      ", got a string of 513 bytes"};
+	                 "job.args: expected at most 1024 arguments, got 1025"};
+	g[n++] =
+	    (struct gen){TXN, gen_long_note(CS_NOTE_MAX + 1),
+	                 "ops[0].note: " E_NOTE ", got a string of 513 bytes"};
 	g[n++] = (struct gen){TXN, gen_ops(1000001),
-			      "ops: expected an array of 1..1000000 ops, got "
-			      "1000001 entries"};
+	                      "ops: expected an array of 1..1000000 ops, got "
+	                      "1000001 entries"};
 	g[n++] = (struct gen){TXN, gen_long_key(),
-			      "ops[0]."
-			      "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
-			      "kkkkkkkkkkkkkkkk...: "
-			      "unknown field (expected one of: op, job)"};
+	                      "ops[0]."
+	                      "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	                      "kkkkkkkkkkkkkkkk...: "
+	                      "unknown field (expected one of: op, job)"};
 	return n;
 }
 
@@ -1106,7 +1113,7 @@ static void test_malformed_generated(void **state)
 	int failed = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!check_bad(i, g[i].target, g[i].text, strlen(g[i].text),
-			       g[i].expect))
+		               g[i].expect))
 			failed++;
 		free(g[i].text);
 	}
@@ -1133,10 +1140,10 @@ static void test_nul_inside_json_string(void **state)
 	assert_int_equal(
 	    cs_job_spec_decode(NULL, "job", &job, err, sizeof(err)), -1);
 	assert_string_equal(err,
-			    "job: expected a job spec object, got nothing");
+	                    "job: expected a job spec object, got nothing");
 	struct cs_machine_spec *m = NULL;
 	assert_int_equal(cs_machine_spec_decode(NULL, "", &m, err, sizeof(err)),
-			 -1);
+	                 -1);
 	assert_null(job);
 	assert_null(m);
 }
@@ -1196,13 +1203,13 @@ static void test_validate_built(void **state)
 	struct cs_machine_spec m = full_machine;
 	m.labels = unsorted;
 	assert_int_equal(cs_machine_spec_validate(&m, "m", err, sizeof(err)),
-			 -1);
+	                 -1);
 	assert_string_equal(err, "m.labels.rack: expected keys sorted and "
-				 "unique, got \"rack\" after \"zone\"");
+	                         "unique, got \"rack\" after \"zone\"");
 	m = full_machine;
 	m.agent = "http://\x01";
 	assert_int_equal(cs_machine_spec_validate(&m, "m", err, sizeof(err)),
-			 -1);
+	                 -1);
 	assert_string_equal(err, "m.agent: " E_AGENT ", got \"http://?\"");
 	char url[CS_AGENT_MAX + 2];
 	memset(url, 'a', sizeof(url) - 1);
@@ -1210,39 +1217,39 @@ static void test_validate_built(void **state)
 	url[CS_AGENT_MAX] = 0; /* the longest accepted */
 	m.agent = url;
 	assert_int_equal(cs_machine_spec_validate(&m, "m", err, sizeof(err)),
-			 0);
+	                 0);
 	url[CS_AGENT_MAX] = 'a';
 	url[CS_AGENT_MAX + 1] = 0;
 	assert_int_equal(cs_machine_spec_validate(&m, "m", err, sizeof(err)),
-			 -1);
-	assert_string_equal(err, "m.agent: " E_AGENT
-				 ", got a string of 128 bytes");
+	                 -1);
+	assert_string_equal(err,
+	                    "m.agent: " E_AGENT ", got a string of 128 bytes");
 	struct cs_job_spec j = full_job();
 	j.ntasks = 0;
 	assert_int_equal(cs_job_spec_validate(&j, "", err, sizeof(err)), -1);
 	assert_string_equal(err,
-			    "tasks: expected an integer 1..1000000, got 0");
+	                    "tasks: expected an integer 1..1000000, got 0");
 	j = full_job();
 	j.command = NULL;
 	j.duration_ms = 0;
 	assert_int_equal(cs_job_spec_validate(&j, "", err, sizeof(err)), -1);
 	assert_string_equal(err, "(root): expected \"command\" or a positive "
-				 "\"duration_ms\"");
+	                         "\"duration_ms\"");
 
 	cs_txn *t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_COARSE);
 	cs_txn_release(t, "a", 0, NULL);
 	cs_op_expect_seq(cs_txn_job_kill(t, "a"), 1);
 	assert_int_equal(cs_txn_validate(t, err, sizeof(err)), -1);
 	assert_string_equal(err,
-			    "ops[1].seq: expected no seq on a \"job_kill\" op");
+	                    "ops[1].seq: expected no seq on a \"job_kill\" op");
 	cs_txn_free(t);
 
 	t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
 	cs_txn_place(t, "a", 0, "m", 1ull << 63);
 	assert_int_equal(cs_txn_validate(t, err, sizeof(err)), -1);
 	assert_string_equal(err,
-			    "ops[0].seq: expected an integer "
-			    "0..9223372036854775807, got 9223372036854775808");
+	                    "ops[0].seq: expected an integer "
+	                    "0..9223372036854775807, got 9223372036854775808");
 	cs_txn_free(t);
 
 	/* built notes and members meet the decoder's rules */
@@ -1253,21 +1260,21 @@ static void test_validate_built(void **state)
 	cs_txn_job_note(t, "a", longer);
 	assert_int_equal(cs_txn_validate(t, err, sizeof(err)), -1);
 	assert_string_equal(err, "ops[0].note: " E_NOTE
-				 ", got a string of 513 bytes");
+	                         ", got a string of 513 bytes");
 	cs_txn_free(t);
 	t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
 	struct cs_sched_spec sp = {"s", "batch", "batch", 1ull << 63};
 	cs_txn_sched_register(t, &sp);
 	assert_int_equal(cs_txn_validate(t, err, sizeof(err)), -1);
 	assert_string_equal(err, "ops[0].scheduler.member: " E_MEMBER
-				 ", got 9223372036854775808");
+	                         ", got 9223372036854775808");
 	cs_txn_free(t);
 
 	t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
 	assert_int_equal(cs_txn_validate(t, err, sizeof(err)), -1);
 	assert_string_equal(err,
-			    "ops: expected an array of 1..1000000 ops, got "
-			    "an empty array");
+	                    "ops: expected an array of 1..1000000 ops, got "
+	                    "an empty array");
 	cs_txn_free(t);
 }
 

@@ -19,7 +19,8 @@ static char *as_json(const cs_txn *t)
 /* One transaction with every op kind and every optional field used. */
 static cs_txn *every_op(void)
 {
-	cs_txn *t = cs_txn_new("txn-1", "batch-1", CS_ALL_OR_NOTHING, CS_COARSE);
+	cs_txn *t =
+	    cs_txn_new("txn-1", "batch-1", CS_ALL_OR_NOTHING, CS_COARSE);
 	cs_txn_place(t, "web", 3, "m1", 42);
 	cs_txn_preempt(t, "low", 0, "m1", 42, "web");
 	cs_op_expect_seq(cs_txn_release(t, "low", 1, "m2"), 7);
@@ -66,7 +67,8 @@ static cs_txn *every_op(void)
 	cs_txn_sched_register(t, &sp);
 	sp = (struct cs_sched_spec){"batch-1", "batch", "batch", 0};
 	cs_txn_sched_register(t, &sp);
-	cs_txn_job_note(t, "etl", "no machine has gpu 1 (pool prod is full) – ü");
+	cs_txn_job_note(t, "etl",
+	                "no machine has gpu 1 (pool prod is full) – ü");
 	cs_txn_job_note(t, "etl", NULL);
 	cs_txn_sched_unregister(t, "gone");
 	return t;
@@ -113,7 +115,8 @@ static void test_no_id_no_origin(void **st)
 	encode(t, &buf, &len);
 	cs_txn *back;
 	char err[CS_ERRMSG_SIZE];
-	assert_int_equal(cs_txn_decode_bin(buf, len, &back, err, sizeof(err)), 0);
+	assert_int_equal(cs_txn_decode_bin(buf, len, &back, err, sizeof(err)),
+	                 0);
 	assert_null(back->id);
 	assert_null(back->origin);
 	assert_int_equal(back->mode, CS_INCREMENTAL);
@@ -157,34 +160,49 @@ static void test_specific_damage(void **st)
 	cs_txn *out;
 	/* version, then mode out of range */
 	const uint8_t v2[] = {2, 0, 0, 0, 0, 0};
-	assert_int_equal(cs_txn_decode_bin(v2, sizeof(v2), &out, err, sizeof(err)), -1);
+	assert_int_equal(
+	    cs_txn_decode_bin(v2, sizeof(v2), &out, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "version 2, expected 1"));
 	const uint8_t mode[] = {1, 9, 0, 0, 0, 0};
-	assert_int_equal(cs_txn_decode_bin(mode, sizeof(mode), &out, err, sizeof(err)), -1);
+	assert_int_equal(
+	    cs_txn_decode_bin(mode, sizeof(mode), &out, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "mode 9"));
 	/* a count of 2^31 ops in a 10-byte buffer */
 	const uint8_t count[] = {1, 0, 0, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x08};
-	assert_int_equal(cs_txn_decode_bin(count, sizeof(count), &out, err, sizeof(err)), -1);
+	assert_int_equal(
+	    cs_txn_decode_bin(count, sizeof(count), &out, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "count larger than the buffer"));
 	/* an unknown op kind */
 	const uint8_t kind[] = {1, 0, 0, 0, 0, 1, 99, 0};
-	assert_int_equal(cs_txn_decode_bin(kind, sizeof(kind), &out, err, sizeof(err)), -1);
+	assert_int_equal(
+	    cs_txn_decode_bin(kind, sizeof(kind), &out, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "ops[0]: unknown op kind 99 or flags 0"));
 	/* the member flag (2): only on sched_register (kind 10), never with
 	 * member 0, which is written without the flag */
-	const uint8_t mplace[] = {1, 0, 0, 0, 0, 1, 0, 2, 2, 'a', 0, 3, 'm', '1', 5};
-	assert_int_equal(cs_txn_decode_bin(mplace, sizeof(mplace), &out, err, sizeof(err)), -1);
+	const uint8_t mplace[] = {1, 0,   0, 0, 0,   1,   0, 2,
+	                          2, 'a', 0, 3, 'm', '1', 5};
+	assert_int_equal(
+	    cs_txn_decode_bin(mplace, sizeof(mplace), &out, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "ops[0]: unknown op kind 0 or flags 0x2"));
-	const uint8_t mzero[] = {1, 0, 0, 0, 0, 1, 10, 2, 2, 's', 2, 'b', 2, 'p', 0};
-	assert_int_equal(cs_txn_decode_bin(mzero, sizeof(mzero), &out, err, sizeof(err)), -1);
+	const uint8_t mzero[] = {1, 0,   0, 0,   0, 1,   10, 2,
+	                         2, 's', 2, 'b', 2, 'p', 0};
+	assert_int_equal(
+	    cs_txn_decode_bin(mzero, sizeof(mzero), &out, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "ops[0]: member flag with member 0"));
-	const uint8_t mok[] = {1, 0, 0, 0, 0, 1, 10, 2, 2, 's', 2, 'b', 2, 'p', 7};
-	assert_int_equal(cs_txn_decode_bin(mok, sizeof(mok), &out, err, sizeof(err)), 0);
+	const uint8_t mok[] = {1, 0,   0, 0,   0, 1,   10, 2,
+	                       2, 's', 2, 'b', 2, 'p', 7};
+	assert_int_equal(
+	    cs_txn_decode_bin(mok, sizeof(mok), &out, err, sizeof(err)), 0);
 	assert_int_equal(out->ops[0].sched_spec->member, 7);
 	cs_txn_free(out);
 	/* a NUL inside the job name of a place */
-	const uint8_t nul[] = {1, 0, 0, 0, 0, 1, 0, 0, 3, 'a', 0, 0, 0, 3, 'm', '1'};
-	assert_int_equal(cs_txn_decode_bin(nul, sizeof(nul), &out, err, sizeof(err)), -1);
+	const uint8_t nul[] = {1, 0,   0, 0, 0, 1, 0,   0,
+	                       3, 'a', 0, 0, 0, 3, 'm', '1'};
+	assert_int_equal(
+	    cs_txn_decode_bin(nul, sizeof(nul), &out, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "NUL byte"));
 	/* valid framing, invalid content: the JSON rules apply */
 	cs_txn *t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_COARSE);
@@ -193,7 +211,8 @@ static void test_specific_damage(void **st)
 	uint8_t *buf;
 	size_t len;
 	encode(t, &buf, &len);
-	assert_int_equal(cs_txn_decode_bin(buf, len, &out, err, sizeof(err)), -1);
+	assert_int_equal(cs_txn_decode_bin(buf, len, &out, err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, "ops[0].job: expected a job name"));
 	free(buf);
 	cs_txn_free(t);
@@ -203,7 +222,8 @@ static void test_specific_damage(void **st)
 	encode(t, &buf, &len);
 	buf = realloc(buf, len + 2);
 	buf[len] = buf[len + 1] = 7;
-	assert_int_equal(cs_txn_decode_bin(buf, len + 2, &out, err, sizeof(err)), -1);
+	assert_int_equal(
+	    cs_txn_decode_bin(buf, len + 2, &out, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "2 bytes after the last op"));
 	free(buf);
 	cs_txn_free(t);
@@ -239,12 +259,13 @@ static void test_machine_agent(void **st)
 	assert_memory_equal(buf, old, len);
 	free(buf);
 	cs_txn_free(t);
-	assert_int_equal(cs_txn_decode_bin(old, sizeof(old), &out, err, sizeof(err)), 0);
+	assert_int_equal(
+	    cs_txn_decode_bin(old, sizeof(old), &out, err, sizeof(err)), 0);
 	assert_null(out->ops[0].machine_spec->agent);
 	cs_txn_free(out);
 
-	const uint8_t with[] = {MPUT_M1(4), 12, 'h', 't', 't', 'p', ':', '/',
-				'/', 'a', ':', '8', '0'};
+	const uint8_t with[] = {MPUT_M1(4), 12,  'h', 't', 't', 'p', ':',
+	                        '/',        '/', 'a', ':', '8', '0'};
 	m.spec.agent = "http://a:80";
 	t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
 	cs_txn_machine_put(t, &m.spec);
@@ -253,18 +274,27 @@ static void test_machine_agent(void **st)
 	assert_memory_equal(buf, with, len);
 	free(buf);
 	cs_txn_free(t);
-	assert_int_equal(cs_txn_decode_bin(with, sizeof(with), &out, err, sizeof(err)), 0);
+	assert_int_equal(
+	    cs_txn_decode_bin(with, sizeof(with), &out, err, sizeof(err)), 0);
 	assert_string_equal(out->ops[0].machine_spec->agent, "http://a:80");
 	cs_txn_free(out);
 
 	const uint8_t absent[] = {MPUT_M1(4), 0};
-	assert_int_equal(cs_txn_decode_bin(absent, sizeof(absent), &out, err, sizeof(err)), -1);
+	assert_int_equal(
+	    cs_txn_decode_bin(absent, sizeof(absent), &out, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "ops[0]: agent flag without an agent"));
-	const uint8_t bad[] = {MPUT_M1(4), 8, 'f', 't', 'p', ':', '/', '/', 'a'};
-	assert_int_equal(cs_txn_decode_bin(bad, sizeof(bad), &out, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "ops[0].machine.agent: expected an agent URL"));
-	const uint8_t place[] = {1, 0, 0, 0, 0, 1, 0, 4, 2, 'a', 0, 3, 'm', '1', 2, 'x'};
-	assert_int_equal(cs_txn_decode_bin(place, sizeof(place), &out, err, sizeof(err)), -1);
+	const uint8_t bad[] = {MPUT_M1(4), 8,   'f', 't', 'p',
+	                       ':',        '/', '/', 'a'};
+	assert_int_equal(
+	    cs_txn_decode_bin(bad, sizeof(bad), &out, err, sizeof(err)), -1);
+	assert_non_null(
+	    strstr(err, "ops[0].machine.agent: expected an agent URL"));
+	const uint8_t place[] = {1, 0,   0, 0, 0,   1,   0, 4,
+	                         2, 'a', 0, 3, 'm', '1', 2, 'x'};
+	assert_int_equal(
+	    cs_txn_decode_bin(place, sizeof(place), &out, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "ops[0]: unknown op kind 0 or flags 0x4"));
 }
 
@@ -292,9 +322,10 @@ static void test_random_byte_flips(void **st)
 		size_t n;
 		encode(out, &again, &n);
 		if (n != len || memcmp(again, copy, len))
-			fail_msg("round %d: accepted bytes that do not re-encode "
-				 "the same",
-				 round);
+			fail_msg(
+			    "round %d: accepted bytes that do not re-encode "
+			    "the same",
+			    round);
 		free(again);
 		cs_txn_free(out);
 	}

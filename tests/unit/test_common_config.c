@@ -23,8 +23,8 @@ static struct settings cfg;
 static const struct cc_flag flags[] = {
     {"data-dir", CC_FLAG_STRING, "/var/lib/cell", "where the Raft log lives",
      &cfg.data_dir, 0, 0},
-    {"token", CC_FLAG_STRING, NULL, "bearer token for mutations", &cfg.token,
-     0, 0},
+    {"token", CC_FLAG_STRING, NULL, "bearer token for mutations", &cfg.token, 0,
+     0},
     {"port", CC_FLAG_UINT, "7000", "API port", &cfg.port, 0, 65535},
     {"election-timeout", CC_FLAG_DURATION, "1s", "Raft election timeout",
      &cfg.election_ms, 10, 600000},
@@ -77,7 +77,7 @@ static int parse(const char *const *args, int *next, char *err)
 		argc++;
 	cc_flags_free(flags);
 	return cc_flags_parse(flags, argc, (char *const *)args, next, err,
-			      CC_ERRMSG_SIZE);
+	                      CC_ERRMSG_SIZE);
 }
 
 static void test_defaults(void **state)
@@ -101,18 +101,18 @@ static void test_both_forms(void **state)
 	(void)state;
 	char err[CC_ERRMSG_SIZE];
 	const char *args[] = {"celld",
-			      "--data-dir",
-			      "/srv/cell",
-			      "--port=7100",
-			      "--election-timeout",
-			      "1m30s",
-			      "--max-body=64KiB",
-			      "--nice",
-			      "-20",
-			      "--verbose",
-			      "--pre-vote=off",
-			      "--token=",
-			      NULL};
+	                      "--data-dir",
+	                      "/srv/cell",
+	                      "--port=7100",
+	                      "--election-timeout",
+	                      "1m30s",
+	                      "--max-body=64KiB",
+	                      "--nice",
+	                      "-20",
+	                      "--verbose",
+	                      "--pre-vote=off",
+	                      "--token=",
+	                      NULL};
 	if (parse(args, NULL, err))
 		fail_msg("%s", err);
 	assert_string_equal(cfg.data_dir, "/srv/cell");
@@ -125,8 +125,8 @@ static void test_both_forms(void **state)
 	assert_false(cfg.prevote);
 
 	/* the last of a repeated flag wins; = may carry an = */
-	const char *again[] = {"celld", "--port", "1", "--port=2",
-			       "--token=a=b", NULL};
+	const char *again[] = {"celld",    "--port",      "1",
+	                       "--port=2", "--token=a=b", NULL};
 	assert_int_equal(parse(again, NULL, err), 0);
 	assert_int_equal(cfg.port, 2);
 	assert_string_equal(cfg.token, "a=b");
@@ -138,28 +138,38 @@ static void test_value_syntax(void **state)
 	static const struct {
 		const char *text;
 		uint64_t ms;
-	} durations[] = {{"0", 0},       {"300ms", 300},  {"2s", 2000},
-			 {"1.5s", 1500}, {"5m", 300000},  {"1h", 3600000},
-			 {"1h1m1s1ms", 3661001}, {"0.25m", 15000}};
+	} durations[] = {{"0", 0},
+	                 {"300ms", 300},
+	                 {"2s", 2000},
+	                 {"1.5s", 1500},
+	                 {"5m", 300000},
+	                 {"1h", 3600000},
+	                 {"1h1m1s1ms", 3661001},
+	                 {"0.25m", 15000}};
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
 		uint64_t ms = 1;
 		assert_int_equal(cc_parse_duration_ms(durations[i].text, &ms),
-				 0);
+		                 0);
 		assert_int_equal(ms, durations[i].ms);
 	}
 	static const char *const bad_durations[] = {
-	    "", "5", "fast", "1.5ms", "s", "1x", "-1s", "1.s", "99999999999999999999s"};
-	for (size_t i = 0;
-	     i < sizeof(bad_durations) / sizeof(bad_durations[0]); i++) {
+	    "",      "5",   "fast",
+	    "1.5ms", "s",   "1x",
+	    "-1s",   "1.s", "99999999999999999999s"};
+	for (size_t i = 0; i < sizeof(bad_durations) / sizeof(bad_durations[0]);
+	     i++) {
 		uint64_t ms;
 		assert_int_equal(cc_parse_duration_ms(bad_durations[i], &ms),
-				 CC_EINVAL);
+		                 CC_EINVAL);
 	}
 	static const struct {
 		const char *text;
 		uint64_t us;
-	} micro[] = {{"250us", 250}, {"0.5ms", 500}, {"1.000001s", 1000001},
-		     {"2s3us", 2000003}, {"0", 0}};
+	} micro[] = {{"250us", 250},
+	             {"0.5ms", 500},
+	             {"1.000001s", 1000001},
+	             {"2s3us", 2000003},
+	             {"0", 0}};
 	for (size_t i = 0; i < sizeof(micro) / sizeof(micro[0]); i++) {
 		uint64_t us = 1;
 		assert_int_equal(cc_parse_duration_us(micro[i].text, &us), 0);
@@ -172,23 +182,18 @@ static void test_value_syntax(void **state)
 	static const struct {
 		const char *text;
 		uint64_t bytes;
-	} sizes[] = {{"0", 0},
-		     {"4096", 4096},
-		     {"512KiB", 512 << 10},
-		     {"4MiB", 4 << 20},
-		     {"1GiB", 1ull << 30},
-		     {"2Gi", 2ull << 30},
-		     {"10KB", 10000},
-		     {"10k", 10000},
-		     {"3mb", 3000000},
-		     {"7B", 7}};
+	} sizes[] = {
+	    {"0", 0},          {"4096", 4096},       {"512KiB", 512 << 10},
+	    {"4MiB", 4 << 20}, {"1GiB", 1ull << 30}, {"2Gi", 2ull << 30},
+	    {"10KB", 10000},   {"10k", 10000},       {"3mb", 3000000},
+	    {"7B", 7}};
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		uint64_t b = 1;
 		assert_int_equal(cc_parse_size(sizes[i].text, &b), 0);
 		assert_int_equal(b, sizes[i].bytes);
 	}
-	static const char *const bad_sizes[] = {"", "lots", "1.5MiB", "-1",
-						"1 MiB", "99999999999TiB"};
+	static const char *const bad_sizes[] = {
+	    "", "lots", "1.5MiB", "-1", "1 MiB", "99999999999TiB"};
 	for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
 		uint64_t b;
 		assert_int_equal(cc_parse_size(bad_sizes[i], &b), CC_EINVAL);
@@ -209,16 +214,16 @@ static void test_value_syntax(void **state)
 static void test_file_and_overrides(void **state)
 {
 	(void)state;
-	const char *path =
-	    write_file("cell.conf", "# a cell member\n"
-				    "\n"
-				    "data-dir = \"/srv/my cell # 1\"  # quoted\n"
-				    "port=7200\n"
-				    "   election-timeout   =   250ms   \n"
-				    "token = secret # comment after a value\n"
-				    "verbose = yes\n"
-				    "pre-vote = \"false\"\n"
-				    "nice = 3\n");
+	const char *path = write_file(
+	    "cell.conf", "# a cell member\n"
+	                 "\n"
+	                 "data-dir = \"/srv/my cell # 1\"  # quoted\n"
+	                 "port=7200\n"
+	                 "   election-timeout   =   250ms   \n"
+	                 "token = secret # comment after a value\n"
+	                 "verbose = yes\n"
+	                 "pre-vote = \"false\"\n"
+	                 "nice = 3\n");
 	char err[CC_ERRMSG_SIZE];
 	const char *args[] = {"celld", "--config", path, NULL};
 	if (parse(args, NULL, err))
@@ -235,8 +240,8 @@ static void test_file_and_overrides(void **state)
 	/* the command line wins over the file, wherever --config is */
 	char eq[256];
 	snprintf(eq, sizeof(eq), "--config=%s", path);
-	const char *both[] = {"celld",   "--port=7300", eq, "--verbose=false",
-			      "--token", "cli",         NULL};
+	const char *both[] = {"celld",   "--port=7300", eq,  "--verbose=false",
+	                      "--token", "cli",         NULL};
 	if (parse(both, NULL, err))
 		fail_msg("%s", err);
 	assert_int_equal(cfg.port, 7300);
@@ -250,8 +255,8 @@ static void test_positionals(void **state)
 	(void)state;
 	char err[CC_ERRMSG_SIZE];
 	int next = -1;
-	const char *args[] = {"cellctl", "--port", "1", "get", "jobs",
-			      "--port", "2", NULL};
+	const char *args[] = {"cellctl", "--port", "1", "get",
+	                      "jobs",    "--port", "2", NULL};
 	assert_int_equal(parse(args, &next, err), 0);
 	assert_int_equal(next, 3);
 	assert_int_equal(cfg.port, 1);
@@ -280,8 +285,8 @@ static void test_help(void **state)
 	const char *h2[] = {"celld", "-h", NULL};
 	assert_int_equal(parse(h2, NULL, err), CC_HELP);
 
-	char *text = cc_flags_help(flags, "celld [flags]",
-				   "Serves the cell state.");
+	char *text =
+	    cc_flags_help(flags, "celld [flags]", "Serves the cell state.");
 	assert_string_equal(
 	    text,
 	    "Usage: celld [flags]\n"
@@ -332,8 +337,9 @@ static void check_bad(const struct bad *cases, size_t n)
 		char err[CC_ERRMSG_SIZE] = "";
 		int rc = parse(cases[i].args, NULL, err);
 		if (rc != CC_EINVAL || strcmp(err, cases[i].message) != 0)
-			fail_msg("case %zu: rc %d, message:\n  %s\nwanted:\n  %s",
-				 i, rc, err, cases[i].message);
+			fail_msg(
+			    "case %zu: rc %d, message:\n  %s\nwanted:\n  %s", i,
+			    rc, err, cases[i].message);
 	}
 }
 
@@ -392,8 +398,7 @@ static void test_bad_files(void **state)
 	     ":1: election-timeout: expected a duration from 10ms to 10m, "
 	     "got \"fast\""},
 	    {"port = 1\nport = 2\n", ":2: \"port\" is already set on line 1"},
-	    {"data-dir = \"/srv/cell\n",
-	     ":1: data-dir: unterminated quote"},
+	    {"data-dir = \"/srv/cell\n", ":1: data-dir: unterminated quote"},
 	    {"data-dir = \"/srv\" cell\n",
 	     ":1: data-dir: unexpected text after the closing quote"},
 	    {"config = other.conf\n",
@@ -409,17 +414,18 @@ static void test_bad_files(void **state)
 		const char *args[] = {"celld", eq, NULL};
 		int rc = parse(args, NULL, err);
 		if (rc != CC_EINVAL || strcmp(err, want) != 0)
-			fail_msg("case %zu: rc %d, message:\n  %s\nwanted:\n  %s",
-				 i, rc, err, want);
+			fail_msg(
+			    "case %zu: rc %d, message:\n  %s\nwanted:\n  %s", i,
+			    rc, err, want);
 	}
 
 	/* a file that is not there */
 	char err[CC_ERRMSG_SIZE];
 	const char *args[] = {"celld", "--config", "/nonexistent/cell.conf",
-			      NULL};
+	                      NULL};
 	assert_int_equal(parse(args, NULL, err), CC_EINVAL);
 	assert_string_equal(err, "/nonexistent/cell.conf: cannot read: No "
-				 "such file or directory");
+	                         "such file or directory");
 
 	/* a bad command-line value is reported even when the file is bad */
 	const char *path = write_file("bad.conf", "colour = red\n");
@@ -428,7 +434,7 @@ static void test_bad_files(void **state)
 	const char *both[] = {"celld", eq, "--port=x", NULL};
 	assert_int_equal(parse(both, NULL, err), CC_EINVAL);
 	assert_string_equal(err, "--port: expected a whole number from 0 to "
-				 "65535, got \"x\"");
+	                         "65535, got \"x\"");
 }
 
 static void test_bad_table(void **state)
@@ -441,25 +447,25 @@ static void test_bad_table(void **state)
 	struct cc_flag bad_default[] = {
 	    {"timeout", CC_FLAG_DURATION, "soon", "h", &v, 0, 0},
 	    {NULL, 0, NULL, NULL, NULL, 0, 0}};
-	assert_int_equal(
-	    cc_flags_parse(bad_default, 1, (char *const *)args, NULL, err,
-			   sizeof(err)),
-	    CC_EINVAL);
+	assert_int_equal(cc_flags_parse(bad_default, 1, (char *const *)args,
+	                                NULL, err, sizeof(err)),
+	                 CC_EINVAL);
 	assert_string_equal(err, "flag table: default of timeout: expected a "
-				 "duration like 300ms or 2s, got \"soon\"");
+	                         "duration like 300ms or 2s, got \"soon\"");
 	struct cc_flag twice[] = {{"a", CC_FLAG_STRING, NULL, "h", &s, 0, 0},
-				  {"a", CC_FLAG_UINT, NULL, "h", &v, 0, 0},
-				  {NULL, 0, NULL, NULL, NULL, 0, 0}};
+	                          {"a", CC_FLAG_UINT, NULL, "h", &v, 0, 0},
+	                          {NULL, 0, NULL, NULL, NULL, 0, 0}};
 	assert_int_equal(cc_flags_parse(twice, 1, (char *const *)args, NULL,
-					err, sizeof(err)),
-			 CC_EINVAL);
+	                                err, sizeof(err)),
+	                 CC_EINVAL);
 	assert_string_equal(err, "flag table: a: declared twice");
 	cc_flags_free(twice);
-	struct cc_flag reserved[] = {{"help", CC_FLAG_BOOL, NULL, "h", &v, 0, 0},
-				     {NULL, 0, NULL, NULL, NULL, 0, 0}};
+	struct cc_flag reserved[] = {
+	    {"help", CC_FLAG_BOOL, NULL, "h", &v, 0, 0},
+	    {NULL, 0, NULL, NULL, NULL, 0, 0}};
 	assert_int_equal(cc_flags_parse(reserved, 1, (char *const *)args, NULL,
-					err, sizeof(err)),
-			 CC_EINVAL);
+	                                err, sizeof(err)),
+	                 CC_EINVAL);
 	assert_string_equal(err, "flag table: bad or reserved name \"help\"");
 }
 
@@ -467,9 +473,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-	    T(test_defaults),  T(test_both_forms), T(test_value_syntax),
-	    T(test_file_and_overrides), T(test_positionals), T(test_help),
-	    T(test_bad_flags), T(test_bad_files),  T(test_bad_table),
+	    T(test_defaults),     T(test_both_forms),
+	    T(test_value_syntax), T(test_file_and_overrides),
+	    T(test_positionals),  T(test_help),
+	    T(test_bad_flags),    T(test_bad_files),
+	    T(test_bad_table),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

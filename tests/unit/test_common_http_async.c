@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEADLINE 20.0
-#define MANY 200
+#define DEADLINE  20.0
+#define MANY      200
 #define MAX_LINES 32
 
 struct fx {
@@ -44,7 +44,7 @@ struct answer {
 };
 
 static void on_answer(void *arg, int status, struct cc_response *resp,
-		      const char *errmsg)
+                      const char *errmsg)
 {
 	struct answer *a = arg;
 	a->calls++;
@@ -69,15 +69,15 @@ static void answer_free(struct answer *a)
 }
 
 static int start(struct fx *f, struct answer *a, const char *method,
-		 const char *path, const char *type, const char *body)
+                 const char *path, const char *type, const char *body)
 {
 	char url[256];
 	snprintf(url, sizeof(url), "%s%s", path[0] == '/' ? f->h.base : "",
-		 path);
+	         path);
 	a->f = f;
 	f->in_request = true;
 	int rc = cc_aclient_request(f->c, method, url, type, body,
-				    body ? strlen(body) : 0, on_answer, a);
+	                            body ? strlen(body) : 0, on_answer, a);
 	f->in_request = false;
 	return rc;
 }
@@ -88,7 +88,7 @@ static bool answered(void *arg)
 }
 
 static void call(struct fx *f, struct answer *a, const char *method,
-		 const char *path, const char *type, const char *body)
+                 const char *path, const char *type, const char *body)
 {
 	assert_int_equal(start(f, a, method, path, type, body), 0);
 	assert_true(tl_run_until(f->loop, answered, a, DEADLINE));
@@ -117,8 +117,7 @@ static const char *field(json_t *j, const char *name)
 /* got (a message, a URL) is the formatted text, or starts with it when
  * that ends in "..." (curl's own detail follows, in words that vary by
  * version). */
-static void expect_msg(const char *got, const char *fmt, ...)
-    CC_PRINTF(2, 3);
+static void expect_msg(const char *got, const char *fmt, ...) CC_PRINTF(2, 3);
 
 static void expect_msg(const char *got, const char *fmt, ...)
 {
@@ -130,7 +129,7 @@ static void expect_msg(const char *got, const char *fmt, ...)
 	size_t n = strlen(expect);
 	bool prefix = n >= 3 && strcmp(expect + n - 3, "...") == 0;
 	if (prefix ? strncmp(got, expect, n - 3) != 0
-		   : strcmp(got, expect) != 0)
+	           : strcmp(got, expect) != 0)
 		fail_msg("expected \"%s\", got \"%s\"", expect, got);
 }
 
@@ -187,9 +186,9 @@ static int setup(void **state)
 	tl_httpd_start(&f->h, f->loop);
 	char err[CC_ERRMSG_SIZE];
 	if (cc_server_route(f->h.srv, "GET", "/v1/watch", h_watch, f, err,
-			    sizeof(err)) ||
+	                    sizeof(err)) ||
 	    cc_server_route(f->h.srv, "GET", "/v1/gone", h_gone, f, err,
-			    sizeof(err)))
+	                    sizeof(err)))
 		fail_msg("%s", err);
 	*state = f;
 	return 0;
@@ -283,10 +282,10 @@ static void test_many_in_flight(void **state)
 		struct many *r = &m[round];
 		for (size_t i = 0; i < MANY; i++) {
 			snprintf(r->body[i], sizeof(r->body[i]),
-				 "round %zu request %zu", round, i);
+			         "round %zu request %zu", round, i);
 			assert_int_equal(start(f, &r->a[i], "POST", "/v1/echo",
-					       "text/plain", r->body[i]),
-					 0);
+			                       "text/plain", r->body[i]),
+			                 0);
 		}
 		assert_int_equal(cc_aclient_inflight(f->c), MANY);
 		assert_true(tl_run_until(f->loop, all_answered, r, DEADLINE));
@@ -297,8 +296,7 @@ static void test_many_in_flight(void **state)
 			struct answer *a = &m[round].a[i];
 			assert_int_equal(a->calls, 1);
 			json_t *j = echoed(a);
-			assert_string_equal(field(j, "body"),
-					    m[round].body[i]);
+			assert_string_equal(field(j, "body"), m[round].body[i]);
 			json_decref(j);
 			answer_free(a);
 		}
@@ -339,8 +337,7 @@ static void test_redirects_keep_method_body_token(void **state)
 	new_client(f, &(struct cc_client_config){.token = "tok-r"});
 	/* 307, 308, 307, then a relative Location to the echo */
 	struct answer a = {0};
-	call(f, &a, "PUT", "/v1/redirect/3", "application/json",
-	     "{\"x\":1}");
+	call(f, &a, "PUT", "/v1/redirect/3", "application/json", "{\"x\":1}");
 	json_t *j = echoed(&a);
 	assert_string_equal(field(j, "method"), "PUT");
 	assert_string_equal(field(j, "body"), "{\"x\":1}");
@@ -364,9 +361,9 @@ static void test_redirects_keep_method_body_token(void **state)
 	call(f, &l, "POST", "/v1/loop", NULL, NULL);
 	assert_int_equal(l.status, CC_EPROTO);
 	expect_msg(l.err,
-		   "POST %s/v1/loop: more than 2 redirects, the last to "
-		   "%s/v1/loop",
-		   f->h.base, f->h.base);
+	           "POST %s/v1/loop: more than 2 redirects, the last to "
+	           "%s/v1/loop",
+	           f->h.base, f->h.base);
 	assert_null(l.body);
 	assert_int_equal(l.http, 0);
 	answer_free(&l);
@@ -387,9 +384,9 @@ static void test_connection_refused(void **state)
 	close(fd);
 	assert_int_equal(a.status, CC_ECONNECT);
 	expect_msg(a.err,
-		   "GET %s: could not connect (Failed to connect to 127.0.0.1 "
-		   "port %u...",
-		   url, port);
+	           "GET %s: could not connect (Failed to connect to 127.0.0.1 "
+	           "port %u...",
+	           url, port);
 	answer_free(&a);
 }
 
@@ -405,8 +402,7 @@ static void test_timeout(void **state)
 	struct answer a = {0};
 	call(f, &a, "GET", "/v1/never", NULL, NULL);
 	assert_int_equal(a.status, CC_ETIMEOUT);
-	expect_msg(a.err, "GET %s/v1/never: no answer in time (...",
-		   f->h.base);
+	expect_msg(a.err, "GET %s/v1/never: no answer in time (...", f->h.base);
 	/* the server sees the client give up */
 	assert_true(tl_run_until(f->loop, aborted, f, DEADLINE));
 	answer_free(&a);
@@ -420,9 +416,9 @@ static void test_answer_too_big(void **state)
 	call(f, &a, "GET", "/v1/big", NULL, NULL);
 	assert_int_equal(a.status, CC_ETOOBIG);
 	expect_msg(a.err,
-		   "GET %s/v1/big: the answer is larger than the limit of 1000 "
-		   "bytes",
-		   f->h.base);
+	           "GET %s/v1/big: the answer is larger than the limit of 1000 "
+	           "bytes",
+	           f->h.base);
 	answer_free(&a);
 }
 
@@ -431,27 +427,27 @@ static void test_bad_requests_never_call_back(void **state)
 	struct fx *f = *state;
 	new_client(f, NULL);
 	static const char *const urls[] = {"ftp://127.0.0.1/x", "not a url",
-					   "http://", ""};
+	                                   "http://", ""};
 	struct answer bad[7] = {{0}};
 	for (size_t i = 0; i < 4; i++) {
 		assert_int_equal(start(f, &bad[i], "GET", urls[i], NULL, NULL),
-				 CC_EINVAL);
+		                 CC_EINVAL);
 		expect_msg(cc_aclient_errmsg(f->c),
-			   "GET %s: not a valid http:// URL (%s", urls[i],
-			   i ? "..." : "the scheme is ftp)");
+		           "GET %s: not a valid http:// URL (%s", urls[i],
+		           i ? "..." : "the scheme is ftp)");
 	}
 	assert_int_equal(start(f, &bad[4], "GE T", "/v1/echo", NULL, NULL),
-			 CC_EINVAL);
+	                 CC_EINVAL);
 	expect_msg(cc_aclient_errmsg(f->c),
-		   "\"GE T\" %s/v1/echo: not a valid HTTP method", f->h.base);
+	           "\"GE T\" %s/v1/echo: not a valid HTTP method", f->h.base);
 	assert_int_equal(start(f, &bad[5], "", "/v1/echo", NULL, NULL),
-			 CC_EINVAL);
+	                 CC_EINVAL);
 	assert_int_equal(start(f, &bad[6], "POST", "/v1/echo",
-			       "text/plain\r\nX-Evil: 1", "x"),
-			 CC_EINVAL);
+	                       "text/plain\r\nX-Evil: 1", "x"),
+	                 CC_EINVAL);
 	expect_msg(cc_aclient_errmsg(f->c),
-		   "POST %s/v1/echo: the content type has a line break",
-		   f->h.base);
+	           "POST %s/v1/echo: the content type has a line break",
+	           f->h.base);
 	assert_int_equal(cc_aclient_inflight(f->c), 0);
 
 	/* a good request after them: by its answer, any callback the bad
@@ -475,9 +471,8 @@ static bool held3(void *arg)
 static void hold3(struct fx *f, struct answer a[3])
 {
 	for (size_t i = 0; i < 3; i++)
-		assert_int_equal(start(f, &a[i], "GET", "/v1/never", NULL,
-				       NULL),
-				 0);
+		assert_int_equal(
+		    start(f, &a[i], "GET", "/v1/never", NULL, NULL), 0);
 	assert_true(tl_run_until(f->loop, held3, f, DEADLINE));
 }
 
@@ -492,7 +487,7 @@ static void expect_closed(struct fx *f, struct answer *a, const char *path)
 	assert_int_equal(a->status, CC_ESTATE);
 	assert_null(a->body);
 	expect_msg(a->err, "GET %s%s: client closed before the answer came",
-		   f->h.base, path);
+	           f->h.base, path);
 }
 
 static void test_free_cancels_in_flight(void **state)
@@ -504,7 +499,7 @@ static void test_free_cancels_in_flight(void **state)
 	/* two more that have not even left yet */
 	for (size_t i = 3; i < 5; i++)
 		assert_int_equal(start(f, &a[i], "GET", "/v1/echo", NULL, NULL),
-				 0);
+		                 0);
 	assert_int_equal(cc_aclient_inflight(f->c), 5);
 	cc_aclient_free(f->c);
 	f->c = NULL;
@@ -525,7 +520,7 @@ static void free_client(struct answer *a)
 	/* still usable until this callback returns, but closed */
 	assert_int_equal(cc_aclient_inflight(f->c), 0);
 	assert_int_equal(start(f, &late, "GET", "/v1/echo", NULL, NULL),
-			 CC_ESTATE);
+	                 CC_ESTATE);
 	cc_aclient_free(f->c); /* a second free does nothing */
 	f->c = NULL;
 }
@@ -546,19 +541,18 @@ static void test_free_from_a_callback(void **state)
 	answer_free(&a);
 }
 
-
 /* ---- line streams ---- */
 
 /* What one stream's callbacks saw. */
 struct watch {
 	struct fx *f;
-	cc_astream *s;     /* NULL once over or cancelled */
+	cc_astream *s; /* NULL once over or cancelled */
 	char *lines[MAX_LINES];
 	size_t lens[MAX_LINES];
-	size_t nlines;     /* lines seen (only the first MAX_LINES kept) */
-	size_t stop_at;    /* on_line returns nonzero at this line; 0: never */
-	size_t want;       /* for has_lines */
-	bool inside;       /* on_line runs */
+	size_t nlines;  /* lines seen (only the first MAX_LINES kept) */
+	size_t stop_at; /* on_line returns nonzero at this line; 0: never */
+	size_t want;    /* for has_lines */
+	bool inside;    /* on_line runs */
 	/* set by the test: what on_line does besides recording */
 	void (*then)(struct watch *w);
 	struct answer asked; /* a request then may start */
@@ -588,7 +582,7 @@ static int on_line(void *arg, const char *line, size_t len)
 }
 
 static void on_end(void *arg, int status, struct cc_response *resp,
-		   const char *errmsg)
+                   const char *errmsg)
 {
 	struct watch *w = arg;
 	w->f->early += w->f->in_request;
@@ -612,12 +606,12 @@ static void watch_free(struct watch *w)
 	answer_free(&w->asked);
 }
 
-static cc_astream *watch_start(struct fx *f, struct watch *w,
-			       const char *path, unsigned idle_ms)
+static cc_astream *watch_start(struct fx *f, struct watch *w, const char *path,
+                               unsigned idle_ms)
 {
 	char url[256];
 	snprintf(url, sizeof(url), "%s%s", path[0] == '/' ? f->h.base : "",
-		 path);
+	         path);
 	w->f = f;
 	f->in_request = true;
 	w->s = cc_aclient_stream(f->c, url, idle_ms, on_line, on_end, w);
@@ -667,7 +661,7 @@ static bool server_saw_gone(void *arg)
 }
 
 static void expect_lines(const struct watch *w, const char *const *lines,
-			 size_t n)
+                         size_t n)
 {
 	assert_int_equal(w->nlines, n);
 	for (size_t i = 0; i < n; i++)
@@ -696,7 +690,7 @@ static void test_stream_lines(void **state)
 	put_close(f);
 	wait_end(&w);
 	static const char *const expect[] = {
-	    "alpha", "beta", "", "gamma", "delta", "{\"kind\":\"progress\"}",
+	    "alpha", "beta", "",  "gamma", "delta", "{\"kind\":\"progress\"}",
 	    "1",     "2",    "3", "last"};
 	expect_lines(&w, expect, 10);
 	assert_int_equal(w.status, 0);
@@ -789,7 +783,7 @@ static void test_stream_broken(void **state)
 	expect_lines(&w, expect, 1);
 	assert_int_equal(w.status, CC_EIO);
 	expect_msg(w.err, "GET %s/v1/watch: the connection broke off (...",
-		   f->h.base);
+	           f->h.base);
 	watch_free(&w);
 }
 
@@ -824,11 +818,11 @@ static void test_stream_idle_timeout(void **state)
 	double t0 = ev_time();
 	wait_end(&w);
 	ev_timer_stop(f->loop, &k.t);
-	assert_int_equal(w.nlines, 8);  /* 800 ms of ticks, none lost */
+	assert_int_equal(w.nlines, 8);      /* 800 ms of ticks, none lost */
 	assert_true(ev_time() - t0 >= 1.0); /* and 400 ms of silence */
 	assert_int_equal(w.status, CC_ETIMEOUT);
 	expect_msg(w.err, "GET %s/v1/watch: nothing came for 400 ms",
-		   f->h.base);
+	           f->h.base);
 	assert_null(w.body);
 	assert_int_equal(w.http, 0);
 	assert_true(tl_run_until(f->loop, server_saw_gone, f, DEADLINE));
@@ -858,9 +852,9 @@ static void test_stream_line_too_long(void **state)
 	assert_int_equal(w.lens[0], n);
 	assert_int_equal(w.status, CC_ETOOBIG);
 	expect_msg(w.err,
-		   "GET %s/v1/watch: a line of the answer is longer than the "
-		   "limit of %zu bytes",
-		   f->h.base, n);
+	           "GET %s/v1/watch: a line of the answer is longer than the "
+	           "limit of %zu bytes",
+	           f->h.base, n);
 	watch_free(&w);
 }
 
@@ -896,7 +890,7 @@ static void test_stream_cancel(void **state)
 static void ask(struct watch *w)
 {
 	assert_int_equal(start(w->f, &w->asked, "GET", "/v1/echo", NULL, NULL),
-			 0);
+	                 0);
 	w->then = NULL;
 }
 
@@ -932,9 +926,9 @@ static void test_stream_connection_refused(void **state)
 	close(fd);
 	assert_int_equal(w.status, CC_ECONNECT);
 	expect_msg(w.err,
-		   "GET %s: could not connect (Failed to connect to 127.0.0.1 "
-		   "port %u...",
-		   url, port);
+	           "GET %s: could not connect (Failed to connect to 127.0.0.1 "
+	           "port %u...",
+	           url, port);
 	assert_int_equal(w.nlines, 0);
 	watch_free(&w);
 }
@@ -946,12 +940,12 @@ static void test_stream_bad_starts(void **state)
 	struct watch w = {0};
 	assert_null(watch_start(f, &w, "ftp://127.0.0.1/x", 0));
 	expect_msg(cc_aclient_errmsg(f->c),
-		   "GET ftp://127.0.0.1/x: not a valid http:// URL (the scheme "
-		   "is ftp)");
-	assert_null(cc_aclient_stream(f->c, "http://127.0.0.1/", 0, NULL,
-				      on_end, &w));
+	           "GET ftp://127.0.0.1/x: not a valid http:// URL (the scheme "
+	           "is ftp)");
+	assert_null(
+	    cc_aclient_stream(f->c, "http://127.0.0.1/", 0, NULL, on_end, &w));
 	expect_msg(cc_aclient_errmsg(f->c),
-		   "GET http://127.0.0.1/: a stream needs a line callback");
+	           "GET http://127.0.0.1/: a stream needs a line callback");
 	/* a request after them: the bad ones scheduled nothing */
 	struct answer a = {0};
 	call(f, &a, "GET", "/v1/echo", NULL, NULL);
@@ -974,9 +968,10 @@ static void test_free_ends_streams(void **state)
 	f->c = NULL;
 	assert_int_equal(w.ends, 1);
 	assert_int_equal(w.status, CC_ESTATE);
-	expect_msg(w.err, "GET %s/v1/watch: client closed before the stream "
-			  "ended",
-		   f->h.base);
+	expect_msg(w.err,
+	           "GET %s/v1/watch: client closed before the stream "
+	           "ended",
+	           f->h.base);
 	for (size_t i = 0; i < 3; i++)
 		expect_closed(f, &held[i], "/v1/never");
 	assert_true(tl_run_until(f->loop, server_saw_gone, f, DEADLINE));
@@ -990,9 +985,9 @@ static void free_in_line(struct watch *w)
 	struct fx *f = w->f;
 	cc_aclient_free(f->c);
 	assert_null(cc_aclient_stream(f->c, "http://127.0.0.1/", 0, on_line,
-				      on_end, w));
+	                              on_end, w));
 	expect_msg(cc_aclient_errmsg(f->c), "GET http://127.0.0.1/: client "
-					    "closed");
+	                                    "closed");
 	f->c = NULL;
 	assert_int_equal(w->ends, 0);
 }
@@ -1013,9 +1008,10 @@ static void test_free_from_on_line(void **state)
 	static const char *const expect[] = {"a"};
 	expect_lines(&w, expect, 1);
 	assert_int_equal(w.status, CC_ESTATE);
-	expect_msg(w.err, "GET %s/v1/watch: client closed before the stream "
-			  "ended",
-		   f->h.base);
+	expect_msg(w.err,
+	           "GET %s/v1/watch: client closed before the stream "
+	           "ended",
+	           f->h.base);
 	assert_int_equal(other.ends, 1);
 	assert_int_equal(other.status, CC_ESTATE);
 	assert_null(f->c);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEADLINE 20.0
+#define DEADLINE  20.0
 #define MAX_LINES 8
 
 struct fx {
@@ -80,9 +80,9 @@ static int setup(void **state)
 	char err[CC_ERRMSG_SIZE];
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		assert_int_equal(cc_server_route(f->h.srv, "GET",
-						 routes[i].path, routes[i].fn,
-						 f, err, sizeof(err)),
-				 0);
+		                                 routes[i].path, routes[i].fn,
+		                                 f, err, sizeof(err)),
+		                 0);
 	*state = f;
 	return 0;
 }
@@ -132,19 +132,19 @@ static void do_call(void *arg)
 	cc_client *cl = cc_client_new(&c->cfg);
 	if (c->stream)
 		c->rc = cc_client_stream(cl, c->url, on_line, c, &c->resp,
-					 c->err, sizeof(c->err));
+		                         c->err, sizeof(c->err));
 	else if (c->json)
-		c->rc = cc_client_json(cl, c->method, c->url, c->json,
-				       &c->resp, c->err, sizeof(c->err));
+		c->rc = cc_client_json(cl, c->method, c->url, c->json, &c->resp,
+		                       c->err, sizeof(c->err));
 	else
 		c->rc = cc_client_request(cl, c->method, c->url, c->body,
-					  c->body ? strlen(c->body) : 0,
-					  &c->resp, c->err, sizeof(c->err));
+		                          c->body ? strlen(c->body) : 0,
+		                          &c->resp, c->err, sizeof(c->err));
 	cc_client_free(cl);
 }
 
 static void start(struct fx *f, struct call *c, const char *method,
-		  const char *path)
+                  const char *path)
 {
 	c->method = method;
 	if (strncmp(path, "http", 4) == 0 || !*path || path[0] != '/')
@@ -162,7 +162,7 @@ static void finish(struct fx *f, struct call *c)
 }
 
 static void call(struct fx *f, struct call *c, const char *method,
-		 const char *path)
+                 const char *path)
 {
 	start(f, c, method, path);
 	finish(f, c);
@@ -211,7 +211,7 @@ static void test_methods_bodies_token(void **state)
 			snprintf(expect, sizeof(expect), "{\"n\":%zu}", i);
 			assert_string_equal(field(a, "body"), expect);
 			assert_string_equal(field(a, "type"),
-					    "application/json");
+			                    "application/json");
 		}
 		char url[128];
 		snprintf(url, sizeof(url), "%s/v1/echo", f->h.base);
@@ -255,9 +255,9 @@ static void test_redirects_keep_method_body_token(void **state)
 	assert_int_equal(l.rc, CC_EPROTO);
 	char expect[256];
 	snprintf(expect, sizeof(expect),
-		 "POST %s/v1/loop: more than 2 redirects, the last to "
-		 "%s/v1/loop",
-		 f->h.base, f->h.base);
+	         "POST %s/v1/loop: more than 2 redirects, the last to "
+	         "%s/v1/loop",
+	         f->h.base, f->h.base);
 	assert_string_equal(l.err, expect);
 	call_free(&l);
 
@@ -294,9 +294,10 @@ static void test_connection_refused(void **state)
 	close(fd);
 	assert_int_equal(c.rc, CC_ECONNECT);
 	char expect[256];
-	snprintf(expect, sizeof(expect), "GET %s: could not connect (Failed "
-					 "to connect to 127.0.0.1 port %u",
-		 url, port);
+	snprintf(expect, sizeof(expect),
+	         "GET %s: could not connect (Failed "
+	         "to connect to 127.0.0.1 port %u",
+	         url, port);
 	if (strncmp(c.err, expect, strlen(expect)) != 0)
 		fail_msg("got: %s", c.err);
 	call_free(&c);
@@ -306,14 +307,14 @@ static void test_bad_urls(void **state)
 {
 	struct fx *f = *state;
 	static const char *const urls[] = {"ftp://127.0.0.1/x", "not a url",
-					   "http://"};
+	                                   "http://"};
 	for (size_t i = 0; i < 3; i++) {
 		struct call c = {0};
 		call(f, &c, "GET", urls[i]);
 		assert_int_equal(c.rc, CC_EINVAL);
 		char expect[128];
 		snprintf(expect, sizeof(expect),
-			 "GET %s: not a valid http:// URL (", urls[i]);
+		         "GET %s: not a valid http:// URL (", urls[i]);
 		if (strncmp(c.err, expect, strlen(expect)) != 0)
 			fail_msg("got: %s", c.err);
 		call_free(&c);
@@ -333,7 +334,7 @@ static void test_timeout(void **state)
 	assert_int_equal(c.rc, CC_ETIMEOUT);
 	char expect[128];
 	snprintf(expect, sizeof(expect), "GET %s/v1/never: no answer in time (",
-		 f->h.base);
+	         f->h.base);
 	if (strncmp(c.err, expect, strlen(expect)) != 0)
 		fail_msg("got: %s", c.err);
 	/* the server sees the client give up */
@@ -349,9 +350,9 @@ static void test_answer_too_big(void **state)
 	assert_int_equal(c.rc, CC_ETOOBIG);
 	char expect[128];
 	snprintf(expect, sizeof(expect),
-		 "GET %s/v1/big: the answer is larger than the limit of 1000 "
-		 "bytes",
-		 f->h.base);
+	         "GET %s/v1/big: the answer is larger than the limit of 1000 "
+	         "bytes",
+	         f->h.base);
 	assert_string_equal(c.err, expect);
 	call_free(&c);
 }
@@ -392,9 +393,9 @@ static void test_stream_line_too_long(void **state)
 	assert_int_equal(c.rc, CC_ETOOBIG);
 	char expect[160];
 	snprintf(expect, sizeof(expect),
-		 "GET %s/v1/long-line: a line of the answer is longer than the "
-		 "limit of 10 bytes",
-		 f->h.base);
+	         "GET %s/v1/long-line: a line of the answer is longer than the "
+	         "limit of 10 bytes",
+	         f->h.base);
 	assert_string_equal(c.err, expect);
 	assert_int_equal(c.nlines, 1);
 	assert_string_equal(c.lines[0], "ok");
@@ -418,8 +419,8 @@ static void test_stream_broken(void **state)
 	assert_int_equal(c.rc, CC_EIO);
 	char expect[128];
 	snprintf(expect, sizeof(expect),
-		 "GET %s/v1/forever-stream: the connection broke off (",
-		 f->h.base);
+	         "GET %s/v1/forever-stream: the connection broke off (",
+	         f->h.base);
 	if (strncmp(c.err, expect, strlen(expect)) != 0)
 		fail_msg("got: %s", c.err);
 	assert_int_equal(c.nlines, 1);
@@ -431,12 +432,11 @@ static void test_response_json_errors(void **state)
 {
 	(void)state;
 	char err[CC_ERRMSG_SIZE];
-	struct cc_response r = {.body = "{nope", .len = 5,
-				.url = "http://x/y"};
+	struct cc_response r = {.body = "{nope", .len = 5, .url = "http://x/y"};
 	assert_null(cc_response_json(&r, err, sizeof(err)));
 	assert_string_equal(err, "answer from http://x/y: invalid JSON at line "
-				 "1, column 5: string or '}' expected near "
-				 "'nope'");
+	                         "1, column 5: string or '}' expected near "
+	                         "'nope'");
 }
 
 int main(void)

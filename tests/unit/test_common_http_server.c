@@ -18,11 +18,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define MAX_BODY 1024
+#define MAX_BODY          1024
 #define MAX_STREAM_BUFFER (64 * 1024)
-#define DEADLINE 20.0 /* seconds; generous for sanitizer builds */
-#define GATHER 200
-#define MAX_LINES 16
+#define DEADLINE          20.0 /* seconds; generous for sanitizer builds */
+#define GATHER            200
+#define MAX_LINES         16
 
 /* ---- the server under test ---- */
 
@@ -56,7 +56,7 @@ static json_t *query_object(struct cc_request *req)
 	const char *name, *value;
 	for (size_t i = 0; (name = cc_request_query_at(req, i, &value)); i++)
 		json_object_set_new(q, name,
-				    value ? json_string(value) : json_null());
+		                    value ? json_string(value) : json_null());
 	return q;
 }
 
@@ -68,15 +68,13 @@ static void h_echo(struct cc_request *req, void *arg)
 	const char *body = cc_request_body(req, &len);
 	const char *token = cc_request_bearer(req);
 	json_t *parsed = len ? cc_request_json(req, NULL, 0) : NULL;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:b}",
-			      "method",
-			      cc_request_method(req), "path",
-			      cc_request_path(req), "subpath",
-			      cc_request_subpath(req), "query",
-			      query_object(req), "len", (json_int_t)len,
-			      "json", parsed ? parsed : json_null(), "token",
-			      token ? json_string(token) : json_null(),
-			      "token_ok", cc_request_has_token(req, "s3cret"));
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:b}", "method",
+	    cc_request_method(req), "path", cc_request_path(req), "subpath",
+	    cc_request_subpath(req), "query", query_object(req), "len",
+	    (json_int_t)len, "json", parsed ? parsed : json_null(), "token",
+	    token ? json_string(token) : json_null(), "token_ok",
+	    cc_request_has_token(req, "s3cret"));
 	(void)body;
 	assert_int_equal(cc_reply_json(req, 200, j), 0);
 }
@@ -85,11 +83,11 @@ static void h_status(struct cc_request *req, void *arg)
 {
 	(void)arg;
 	assert_int_equal(cc_reply_header(req, "X-Bad\r\nInjected", "x"),
-			 CC_EINVAL);
+	                 CC_EINVAL);
 	assert_int_equal(cc_reply_header(req, "X-Ok", "a\r\nInjected: x"),
-			 CC_EINVAL);
+	                 CC_EINVAL);
 	assert_int_equal(cc_reply_json(req, 200, json_pack("{s:b}", "ok", 1)),
-			 0);
+	                 0);
 	/* a second answer is refused and changes nothing */
 	assert_int_equal(cc_reply_json(req, 500, json_object()), CC_ESTATE);
 	assert_int_equal(cc_reply_error(req, 500, "x", NULL), CC_ESTATE);
@@ -173,7 +171,7 @@ static void h_gather(struct cc_request *req, void *arg)
 	for (int i = GATHER - 1; i >= 0; i--) {
 		const char *who = cc_request_query(f->gathered[i], "i");
 		cc_reply_json(f->gathered[i], 200,
-			      json_pack("{s:s}", "i", who ? who : "?"));
+		              json_pack("{s:s}", "i", who ? who : "?"));
 	}
 }
 
@@ -238,14 +236,13 @@ struct route_def {
 };
 
 static const struct route_def routes[] = {
-    {"GET", "/v1/echo/", h_echo},      {"POST", "/v1/echo/", h_echo},
-    {"PUT", "/v1/echo/", h_echo},      {"DELETE", "/v1/echo/", h_echo},
-    {"GET", "/v1/status", h_status},   {"GET", "/v1/nothing", h_nothing},
-    {"GET", "/metrics", h_metrics},    {"GET", "/v1/slow", h_slow},
-    {"GET", "/v1/forever", h_forever}, {"GET", "/v1/gather", h_gather},
-    {"GET", "/v1/watch", h_watch},     {"GET", "/v1/hold", h_hold},
-    {"POST", "/v1/status/reset", h_status},
-    {"POST", "/v1/parse", h_parse},
+    {"GET", "/v1/echo/", h_echo},           {"POST", "/v1/echo/", h_echo},
+    {"PUT", "/v1/echo/", h_echo},           {"DELETE", "/v1/echo/", h_echo},
+    {"GET", "/v1/status", h_status},        {"GET", "/v1/nothing", h_nothing},
+    {"GET", "/metrics", h_metrics},         {"GET", "/v1/slow", h_slow},
+    {"GET", "/v1/forever", h_forever},      {"GET", "/v1/gather", h_gather},
+    {"GET", "/v1/watch", h_watch},          {"GET", "/v1/hold", h_hold},
+    {"POST", "/v1/status/reset", h_status}, {"POST", "/v1/parse", h_parse},
 };
 
 static int setup(void **state)
@@ -255,8 +252,8 @@ static int setup(void **state)
 	f->loop = ev_loop_new(EVFLAG_AUTO);
 	f->metrics = cc_metrics_new();
 	struct cc_server_config cfg = {.max_body = MAX_BODY,
-				       .max_stream_buffer = MAX_STREAM_BUFFER,
-				       .metrics = f->metrics};
+	                               .max_stream_buffer = MAX_STREAM_BUFFER,
+	                               .metrics = f->metrics};
 	char err[CC_ERRMSG_SIZE];
 	int rc = cc_server_new(f->loop, &cfg, &f->srv, err, sizeof(err));
 	if (rc)
@@ -266,9 +263,9 @@ static int setup(void **state)
 	snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u", f->port);
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		assert_int_equal(cc_server_route(f->srv, routes[i].method,
-						 routes[i].path, routes[i].fn,
-						 f, err, sizeof(err)),
-				 0);
+		                                 routes[i].path, routes[i].fn,
+		                                 f, err, sizeof(err)),
+		                 0);
 	ev_timer_init(&f->later, answer_later, 0.0, 0.0);
 	f->later.data = f;
 	ev_timer_init(&f->tick, push_line, 0.0, 0.0);
@@ -329,8 +326,8 @@ static void do_request(void *arg)
 	char url[512];
 	snprintf(url, sizeof(url), "%s%s", j->base, j->path);
 	j->rc = cc_client_request(c, j->method, url, j->body,
-				  j->body ? strlen(j->body) : 0, &j->resp,
-				  j->err, sizeof(j->err));
+	                          j->body ? strlen(j->body) : 0, &j->resp,
+	                          j->err, sizeof(j->err));
 	cc_client_free(c);
 }
 
@@ -358,7 +355,7 @@ static void do_stream(void *arg)
 	char url[512];
 	snprintf(url, sizeof(url), "%s%s", j->base, j->path);
 	j->rc = cc_client_stream(c, url, on_line, j, &j->resp, j->err,
-				 sizeof(j->err));
+	                         sizeof(j->err));
 	cc_client_free(c); /* closes the connection: the client has left */
 }
 
@@ -368,7 +365,7 @@ static int connect_to(uint16_t port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_port = htons(port)};
+	                         .sin_port = htons(port)};
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	struct timeval tv = {.tv_sec = 10};
 	if (fd < 0)
@@ -397,8 +394,8 @@ static void do_raw(void *arg)
 		shutdown(fd, SHUT_WR);
 	ssize_t n;
 	while (j->outlen + 1 < sizeof(j->out) &&
-	       (n = recv(fd, j->out + j->outlen,
-			 sizeof(j->out) - 1 - j->outlen, 0)) > 0)
+	       (n = recv(fd, j->out + j->outlen, sizeof(j->out) - 1 - j->outlen,
+	                 0)) > 0)
 		j->outlen += (size_t)n;
 	j->out[j->outlen] = '\0';
 	close(fd);
@@ -416,7 +413,7 @@ static void run(struct fx *f, struct job *j, void (*fn)(void *))
 }
 
 static void request(struct fx *f, struct job *j, const char *method,
-		    const char *path, const char *body)
+                    const char *path, const char *body)
 {
 	j->method = method;
 	j->path = path;
@@ -449,7 +446,7 @@ static void assert_error(const struct job *j, long status, const char *error)
 	assert_string_equal(j->resp.content_type, "application/json");
 	json_t *b = body_json(j);
 	assert_string_equal(json_string_value(json_object_get(b, "error")),
-			    error);
+	                    error);
 	assert_true(json_is_string(json_object_get(b, "detail")));
 	json_decref(b);
 }
@@ -471,21 +468,22 @@ static void test_post_json_round_trip(void **state)
 {
 	struct fx *f = *state;
 	struct job j = {.token = "s3cret"};
-	const char *doc = "{\"name\":\"train\",\"tasks\":[1,2,3],\"x\":\"\xc3\xa9\"}";
+	const char *doc =
+	    "{\"name\":\"train\",\"tasks\":[1,2,3],\"x\":\"\xc3\xa9\"}";
 	request(f, &j, "POST", "/v1/echo/jobs/train", doc);
 	assert_int_equal(j.resp.status, 200);
 	json_t *b = body_json(&j);
 	assert_string_equal(json_string_value(json_object_get(b, "method")),
-			    "POST");
+	                    "POST");
 	assert_string_equal(json_string_value(json_object_get(b, "path")),
-			    "/v1/echo/jobs/train");
+	                    "/v1/echo/jobs/train");
 	assert_string_equal(json_string_value(json_object_get(b, "subpath")),
-			    "/jobs/train");
+	                    "/jobs/train");
 	assert_string_equal(json_string_value(json_object_get(b, "token")),
-			    "s3cret");
+	                    "s3cret");
 	assert_true(json_is_true(json_object_get(b, "token_ok")));
 	assert_int_equal(json_integer_value(json_object_get(b, "len")),
-			 strlen(doc));
+	                 strlen(doc));
 	json_t *expect = json_loads(doc, 0, NULL);
 	assert_true(json_equal(json_object_get(b, "json"), expect));
 	json_decref(expect);
@@ -515,8 +513,8 @@ static void test_post_json_round_trip(void **state)
 		assert_string_equal(
 		    json_string_value(json_object_get(e, "subpath")), "");
 		assert_int_equal(json_integer_value(json_object_get(
-				     json_object_get(e, "json"), "a")),
-				 1);
+		                     json_object_get(e, "json"), "a")),
+		                 1);
 		json_decref(e);
 		job_free(&k);
 	}
@@ -527,29 +525,28 @@ static void test_query_decoding(void **state)
 	struct fx *f = *state;
 	struct job j = {0};
 	request(f, &j, "GET",
-		"/v1/echo?job=a%20b&machine=%2Fm%2F1&plus=c+d&utf=%C3%A9"
-		"&empty=&flag&pct=100%25",
-		NULL);
+	        "/v1/echo?job=a%20b&machine=%2Fm%2F1&plus=c+d&utf=%C3%A9"
+	        "&empty=&flag&pct=100%25",
+	        NULL);
 	assert_int_equal(j.resp.status, 200);
 	json_t *b = body_json(&j);
 	json_t *q = json_object_get(b, "query");
 	assert_string_equal(json_string_value(json_object_get(q, "job")),
-			    "a b");
+	                    "a b");
 	assert_string_equal(json_string_value(json_object_get(q, "machine")),
-			    "/m/1");
+	                    "/m/1");
 	assert_string_equal(json_string_value(json_object_get(q, "plus")),
-			    "c d");
+	                    "c d");
 	assert_string_equal(json_string_value(json_object_get(q, "utf")),
-			    "\xc3\xa9");
-	assert_string_equal(json_string_value(json_object_get(q, "empty")),
-			    "");
+	                    "\xc3\xa9");
+	assert_string_equal(json_string_value(json_object_get(q, "empty")), "");
 	assert_true(json_is_null(json_object_get(q, "flag")));
 	assert_string_equal(json_string_value(json_object_get(q, "pct")),
-			    "100%");
+	                    "100%");
 	assert_int_equal(json_object_size(q), 7);
 	/* the path is decoded too, and the query is not part of it */
 	assert_string_equal(json_string_value(json_object_get(b, "path")),
-			    "/v1/echo");
+	                    "/v1/echo");
 	json_decref(b);
 	job_free(&j);
 
@@ -557,7 +554,7 @@ static void test_query_decoding(void **state)
 	request(f, &k, "GET", "/v1/echo/a%2Db", NULL);
 	b = body_json(&k);
 	assert_string_equal(json_string_value(json_object_get(b, "subpath")),
-			    "/a-b");
+	                    "/a-b");
 	json_decref(b);
 	job_free(&k);
 }
@@ -566,7 +563,7 @@ static void test_not_found(void **state)
 {
 	struct fx *f = *state;
 	const char *paths[] = {"/", "/v2/status", "/v1/statusx",
-			       "/v1/status/more", "/v1/ech"};
+	                       "/v1/status/more", "/v1/ech"};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		struct job j = {0};
 		request(f, &j, "GET", paths[i], NULL);
@@ -583,19 +580,19 @@ static void test_method_not_allowed(void **state)
 	assert_error(&j, 405, "method_not_allowed");
 	json_t *b = body_json(&j);
 	assert_string_equal(json_string_value(json_object_get(b, "detail")),
-			    "DELETE is not allowed on /v1/status; allowed: "
-			    "GET, HEAD");
+	                    "DELETE is not allowed on /v1/status; allowed: "
+	                    "GET, HEAD");
 	json_decref(b);
 	job_free(&j);
 
 	/* the Allow header, on the wire */
 	struct job r = {0};
 	const char *req = "PATCH /v1/echo/x HTTP/1.1\r\nHost: t\r\n"
-			  "Connection: close\r\n\r\n";
+	                  "Connection: close\r\n\r\n";
 	raw(f, &r, req, strlen(req));
 	assert_true(strncmp(r.out, "HTTP/1.1 405", 12) == 0);
 	assert_non_null(strstr(r.out, "\r\nAllow: GET, HEAD, POST, PUT, "
-				      "DELETE\r\n"));
+	                              "DELETE\r\n"));
 	job_free(&r);
 }
 
@@ -609,7 +606,7 @@ static void test_head_answers_like_get(void **state)
 	assert_true(strncmp(r.out, "HTTP/1.1 200", 12) == 0);
 	assert_non_null(strstr(r.out, "Content-Length: 12\r\n"));
 	assert_true(r.outlen >= 4 &&
-		    strcmp(r.out + r.outlen - 4, "\r\n\r\n") == 0);
+	            strcmp(r.out + r.outlen - 4, "\r\n\r\n") == 0);
 	job_free(&r);
 }
 
@@ -634,11 +631,10 @@ static void test_body_too_large(void **state)
 	/* chunked, with no Content-Length to go by */
 	char chunked[4096];
 	int n = snprintf(chunked, sizeof(chunked),
-			 "POST /v1/echo/ HTTP/1.1\r\nHost: t\r\n"
-			 "Transfer-Encoding: chunked\r\nConnection: close"
-			 "\r\n\r\n%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n",
-			 600, big + MAX_BODY - 600, 600,
-			 big + MAX_BODY - 600);
+	                 "POST /v1/echo/ HTTP/1.1\r\nHost: t\r\n"
+	                 "Transfer-Encoding: chunked\r\nConnection: close"
+	                 "\r\n\r\n%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n",
+	                 600, big + MAX_BODY - 600, 600, big + MAX_BODY - 600);
 	struct job c = {0};
 	raw(f, &c, chunked, (size_t)n);
 	assert_true(strncmp(c.out, "HTTP/1.1 413", 12) == 0);
@@ -648,8 +644,8 @@ static void test_body_too_large(void **state)
 	/* a client that waits for 100 Continue gets 413 instead, and never
 	 * has to send the body */
 	const char *expect = "POST /v1/echo/ HTTP/1.1\r\nHost: t\r\n"
-			     "Content-Length: 100000000\r\n"
-			     "Expect: 100-continue\r\n\r\n";
+	                     "Content-Length: 100000000\r\n"
+	                     "Expect: 100-continue\r\n\r\n";
 	struct job e = {0};
 	raw(f, &e, expect, strlen(expect));
 	assert_true(strncmp(e.out, "HTTP/1.1 413", 12) == 0);
@@ -664,9 +660,9 @@ static void test_json_body_errors(void **state)
 		const char *body, *detail;
 	} cases[] = {
 	    {"{\"a\":", "body: invalid JSON at line 1, column 5: unexpected "
-		       "token near end of file"},
+	                "token near end of file"},
 	    {"{\"a\":1,\"a\":2}", "body: invalid JSON at line 1, column 10: "
-				 "duplicate object key near '\"a\"'"},
+	                          "duplicate object key near '\"a\"'"},
 	    {NULL, "body: expected a JSON document, got an empty body"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -730,7 +726,7 @@ static void test_deferred_client_leaves(void **state)
 	int fd = connect_to(f->port);
 	assert_true(fd >= 0);
 	assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL),
-			 (ssize_t)strlen(req));
+	                 (ssize_t)strlen(req));
 	assert_true(tl_run_until(f->loop, waiting, f, DEADLINE));
 	close(fd);
 	assert_true(tl_run_until(f->loop, aborted, f, DEADLINE));
@@ -768,7 +764,7 @@ static void test_stream_three_lines(void **state)
 	const char *body = strstr(r.out, "\r\n\r\n");
 	assert_non_null(body);
 	assert_string_equal(body + 4, "8\r\n{\"n\":1}\n\r\n8\r\n{\"n\":2}\n\r\n"
-				      "8\r\n{\"n\":3}\n\r\n0\r\n\r\n");
+	                              "8\r\n{\"n\":3}\n\r\n0\r\n\r\n");
 	job_free(&r);
 }
 
@@ -835,7 +831,7 @@ static void test_idle_means_asleep(void **state)
 	int fd = connect_to(f->port);
 	const char *req = "GET /v1/forever HTTP/1.1\r\nHost: t\r\n\r\n";
 	assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL),
-			 (ssize_t)strlen(req));
+	                 (ssize_t)strlen(req));
 	assert_true(tl_run_until(f->loop, waiting, f, DEADLINE));
 	/* let the stream's first line go out and the dust settle */
 	assert_true(tl_run_until(f->loop, first_line_seen, &s, DEADLINE));
@@ -874,7 +870,7 @@ static void test_two_hundred_at_once(void **state)
 	}
 	for (int i = 0; i < GATHER; i++) {
 		assert_true(tl_run_until(f->loop, tl_thread_done, &jobs[i].t,
-					 DEADLINE * 3));
+		                         DEADLINE * 3));
 		tl_thread_join(&jobs[i].t);
 		if (jobs[i].rc)
 			fail_msg("request %d: %s", i, jobs[i].err);
@@ -973,13 +969,13 @@ static void test_requests_counted(void **state)
 	request(f, &c, "GET", "/nope", NULL);
 	request(f, &m, "GET", "/metrics", NULL);
 	assert_string_equal(m.resp.content_type,
-			    "text/plain; version=0.0.4; charset=utf-8");
+	                    "text/plain; version=0.0.4; charset=utf-8");
 	assert_string_equal(m.resp.body,
-			    "# HELP cell_http_requests_total HTTP requests "
-			    "answered, by status code\n"
-			    "# TYPE cell_http_requests_total counter\n"
-			    "cell_http_requests_total{code=\"200\"} 2\n"
-			    "cell_http_requests_total{code=\"404\"} 1\n");
+	                    "# HELP cell_http_requests_total HTTP requests "
+	                    "answered, by status code\n"
+	                    "# TYPE cell_http_requests_total counter\n"
+	                    "cell_http_requests_total{code=\"200\"} 2\n"
+	                    "cell_http_requests_total{code=\"404\"} 1\n");
 	job_free(&a);
 	job_free(&b);
 	job_free(&c);
@@ -1028,15 +1024,15 @@ static void test_start_errors(void **state)
 	cc_server *s = NULL;
 	struct cc_server_config bad = {.address = "localhost"};
 	assert_int_equal(cc_server_new(f->loop, &bad, &s, err, sizeof(err)),
-			 CC_EINVAL);
+	                 CC_EINVAL);
 	assert_string_equal(err, "listen address \"localhost\": expected an IP "
-				 "address such as 127.0.0.1 or ::1");
+	                         "address such as 127.0.0.1 or ::1");
 	struct cc_server_config taken = {.port = f->port};
 	assert_int_equal(cc_server_new(f->loop, &taken, &s, err, sizeof(err)),
-			 CC_EIO);
+	                 CC_EIO);
 	char expect[128];
 	snprintf(expect, sizeof(expect),
-		 "listen on 127.0.0.1:%u: Address already in use", f->port);
+	         "listen on 127.0.0.1:%u: Address already in use", f->port);
 	assert_string_equal(err, expect);
 	assert_null(s);
 
@@ -1052,25 +1048,25 @@ static void test_route_errors(void **state)
 {
 	struct fx *f = *state;
 	char err[CC_ERRMSG_SIZE];
-	assert_int_equal(cc_server_route(f->srv, "GET", "/v1/status",
-					 h_status, f, err, sizeof(err)),
-			 CC_EINVAL);
+	assert_int_equal(cc_server_route(f->srv, "GET", "/v1/status", h_status,
+	                                 f, err, sizeof(err)),
+	                 CC_EINVAL);
 	assert_string_equal(err, "route GET /v1/status: registered twice");
-	assert_int_equal(cc_server_route(f->srv, "get", "/x", h_status, f, err,
-					 sizeof(err)),
-			 CC_EINVAL);
-	assert_int_equal(cc_server_route(f->srv, "GET", "x", h_status, f, err,
-					 sizeof(err)),
-			 CC_EINVAL);
+	assert_int_equal(
+	    cc_server_route(f->srv, "get", "/x", h_status, f, err, sizeof(err)),
+	    CC_EINVAL);
+	assert_int_equal(
+	    cc_server_route(f->srv, "GET", "x", h_status, f, err, sizeof(err)),
+	    CC_EINVAL);
 	assert_string_equal(err, "route GET x: expected a method such as GET "
-				 "and a path such as /v1/status or /v1/jobs/");
+	                         "and a path such as /v1/status or /v1/jobs/");
 	assert_int_equal(cc_server_route(f->srv, "GET", "/a?b", h_status, f,
-					 err, sizeof(err)),
-			 CC_EINVAL);
+	                                 err, sizeof(err)),
+	                 CC_EINVAL);
 	/* an exact route beats the prefix it sits under */
 	assert_int_equal(cc_server_route(f->srv, "GET", "/v1/echo/exact",
-					 h_status, f, err, sizeof(err)),
-			 0);
+	                                 h_status, f, err, sizeof(err)),
+	                 0);
 	struct job j = {0};
 	request(f, &j, "GET", "/v1/echo/exact", NULL);
 	assert_string_equal(j.resp.body, "{\"ok\":true}\n");

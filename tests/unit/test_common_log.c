@@ -75,7 +75,8 @@ static void assert_matches(const char *text, const char *pattern)
 		fail_msg("\"%s\" does not match /%s/", text, pattern);
 }
 
-#define TIME "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
+#define TIME                                                                   \
+	"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
 
 static void test_line_format_and_levels(void **state)
 {
@@ -97,9 +98,9 @@ static void test_line_format_and_levels(void **state)
 	char **lines = read_lines(&n);
 	assert_int_equal(n, 5);
 	assert_matches(lines[0], TIME "INFO celld\\[2\\]: leader elected, "
-				      "term 3$");
+	                              "term 3$");
 	assert_matches(lines[1], TIME "WARN celld\\[2\\]: slow fsync: 12.5 "
-				      "ms$");
+	                              "ms$");
 	assert_matches(lines[2], TIME "ERROR celld\\[2\\]: disk full$");
 	assert_matches(lines[3], TIME "DEBUG celld\\[2\\]: now shown$");
 	assert_matches(lines[4], TIME "ERROR untagged$");
@@ -120,8 +121,8 @@ static void test_one_event_one_line(void **state)
 	char **lines = read_lines(&n);
 	assert_int_equal(n, 2);
 	assert_matches(lines[0], TIME "INFO celld\\[2\\]: bad path "
-				      "\"/v1/a\\\\r\\\\nInjected: yes\" "
-				      "tab\\\\there \\\\x01 end$");
+	                              "\"/v1/a\\\\r\\\\nInjected: yes\" "
+	                              "tab\\\\there \\\\x01 end$");
 	/* cut, and says so */
 	assert_true(strlen(lines[1]) < 8300);
 	assert_matches(lines[1], "x\\.\\.\\.$");
@@ -145,11 +146,10 @@ static void test_open_errors(void **state)
 {
 	(void)state;
 	char err[CC_ERRMSG_SIZE];
-	assert_int_equal(cc_log_open("/nonexistent/dir/cell.log", err,
-				     sizeof(err)),
-			 CC_EIO);
+	assert_int_equal(
+	    cc_log_open("/nonexistent/dir/cell.log", err, sizeof(err)), CC_EIO);
 	assert_string_equal(err, "log file /nonexistent/dir/cell.log: cannot "
-				 "open: No such file or directory");
+	                         "open: No such file or directory");
 	/* the old output is still in use */
 	CC_INFO("still here");
 	size_t n;
@@ -163,7 +163,8 @@ static void test_error_names(void **state)
 	(void)state;
 	assert_string_equal(cc_strerror(CC_OK), "ok");
 	assert_string_equal(cc_strerror(CC_ETIMEOUT), "timed out");
-	assert_string_equal(cc_strerror(CC_ESTATE), "not allowed in this state");
+	assert_string_equal(cc_strerror(CC_ESTATE),
+	                    "not allowed in this state");
 	assert_string_equal(cc_strerror(-99), "unknown error");
 }
 
@@ -171,8 +172,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-	    T(test_line_format_and_levels), T(test_one_event_one_line),
-	    T(test_levels_by_name),         T(test_open_errors),
+	    T(test_line_format_and_levels),
+	    T(test_one_event_one_line),
+	    T(test_levels_by_name),
+	    T(test_open_errors),
 	    T(test_error_names),
 #undef T
 	};

@@ -31,14 +31,14 @@ static void test_counter(void **state)
 	struct cc_counter *c =
 	    cc_counter_new(m, "cell_txn_total", "Transactions committed.");
 	assert_renders(m, "# HELP cell_txn_total Transactions committed.\n"
-			  "# TYPE cell_txn_total counter\n"
-			  "cell_txn_total 0\n");
+	                  "# TYPE cell_txn_total counter\n"
+	                  "cell_txn_total 0\n");
 	cc_counter_inc(c);
 	cc_counter_add(c, 9007199254740993ull); /* 2^53 + 1: exact */
 	assert_int_equal(cc_counter_value(c), 9007199254740994ull);
 	assert_renders(m, "# HELP cell_txn_total Transactions committed.\n"
-			  "# TYPE cell_txn_total counter\n"
-			  "cell_txn_total 9007199254740994\n");
+	                  "# TYPE cell_txn_total counter\n"
+	                  "cell_txn_total 9007199254740994\n");
 	cc_metrics_free(m);
 }
 
@@ -53,27 +53,27 @@ static void test_gauge(void **state)
 	cc_gauge_set(f, -0.25);
 	assert_true(cc_gauge_value(g) == 8.0);
 	assert_renders(m, "# HELP cell_raft_term Current term.\n"
-			  "# TYPE cell_raft_term gauge\n"
-			  "cell_raft_term 8\n"
-			  "# HELP cell_load Load.\n"
-			  "# TYPE cell_load gauge\n"
-			  "cell_load -0.25\n");
+	                  "# TYPE cell_raft_term gauge\n"
+	                  "cell_raft_term 8\n"
+	                  "# HELP cell_load Load.\n"
+	                  "# TYPE cell_load gauge\n"
+	                  "cell_load -0.25\n");
 	/* the special values as the format spells them; shortest round trip
 	 * for the rest */
 	static const struct {
 		double v;
 		const char *text;
-	} values[] = {{NAN, "NaN"},        {INFINITY, "+Inf"},
-		      {-INFINITY, "-Inf"}, {0.1, "0.1"},
-		      {1e21, "1e+21"},     {1234567, "1234567"},
-		      {1.5e-7, "1.5e-07"}, {0.30000000000000004,
-					    "0.30000000000000004"}};
+	} values[] = {
+	    {NAN, "NaN"},        {INFINITY, "+Inf"},
+	    {-INFINITY, "-Inf"}, {0.1, "0.1"},
+	    {1e21, "1e+21"},     {1234567, "1234567"},
+	    {1.5e-7, "1.5e-07"}, {0.30000000000000004, "0.30000000000000004"}};
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		cc_gauge_set(f, values[i].v);
 		char *text = cc_metrics_render(m, NULL);
 		char line[64];
 		snprintf(line, sizeof(line), "\ncell_load %s\n",
-			 values[i].text);
+		         values[i].text);
 		if (!strstr(text, line))
 			fail_msg("%s not in:\n%s", line, text);
 		free(text);
@@ -92,11 +92,11 @@ static void test_gauge_fn(void **state)
 	uint64_t applied = 41;
 	cc_metrics *m = cc_metrics_new();
 	cc_gauge_fn_new(m, "cell_applied_index", "Last applied index.",
-			applied_index, &applied);
+	                applied_index, &applied);
 	applied++;
 	assert_renders(m, "# HELP cell_applied_index Last applied index.\n"
-			  "# TYPE cell_applied_index gauge\n"
-			  "cell_applied_index 42\n");
+	                  "# TYPE cell_applied_index gauge\n"
+	                  "cell_applied_index 42\n");
 	cc_metrics_free(m);
 }
 
@@ -105,10 +105,10 @@ static void test_labelled_counter(void **state)
 	(void)state;
 	cc_metrics *m = cc_metrics_new();
 	struct cc_counter_vec *ops =
-	    cc_counter_vec_new(m, "cell_ops_total", "Ops by verdict and reason.",
-			       "verdict, reason");
+	    cc_counter_vec_new(m, "cell_ops_total",
+	                       "Ops by verdict and reason.", "verdict, reason");
 	assert_renders(m, "# HELP cell_ops_total Ops by verdict and reason.\n"
-			  "# TYPE cell_ops_total counter\n");
+	                  "# TYPE cell_ops_total counter\n");
 	const char *ok[] = {"accepted", "ok"};
 	const char *seq[] = {"rejected", "seq_changed"};
 	struct cc_counter *a = cc_counter_vec_get(ops, ok);
@@ -138,28 +138,28 @@ static void test_histogram(void **state)
 	(void)state;
 	cc_metrics *m = cc_metrics_new();
 	const double bounds[] = {0.25, 1, 4};
-	struct cc_histogram *h = cc_histogram_new(
-	    m, "cell_commit_seconds", "Commit latency.", bounds, 3);
+	struct cc_histogram *h = cc_histogram_new(m, "cell_commit_seconds",
+	                                          "Commit latency.", bounds, 3);
 	assert_renders(m, "# HELP cell_commit_seconds Commit latency.\n"
-			  "# TYPE cell_commit_seconds histogram\n"
-			  "cell_commit_seconds_bucket{le=\"0.25\"} 0\n"
-			  "cell_commit_seconds_bucket{le=\"1\"} 0\n"
-			  "cell_commit_seconds_bucket{le=\"4\"} 0\n"
-			  "cell_commit_seconds_bucket{le=\"+Inf\"} 0\n"
-			  "cell_commit_seconds_sum 0\n"
-			  "cell_commit_seconds_count 0\n");
+	                  "# TYPE cell_commit_seconds histogram\n"
+	                  "cell_commit_seconds_bucket{le=\"0.25\"} 0\n"
+	                  "cell_commit_seconds_bucket{le=\"1\"} 0\n"
+	                  "cell_commit_seconds_bucket{le=\"4\"} 0\n"
+	                  "cell_commit_seconds_bucket{le=\"+Inf\"} 0\n"
+	                  "cell_commit_seconds_sum 0\n"
+	                  "cell_commit_seconds_count 0\n");
 	/* a bucket's bound is inclusive (le: less or equal) */
 	const double seen[] = {0.25, 0.5, 2, 8, 0.125};
 	for (size_t i = 0; i < 5; i++)
 		cc_histogram_observe(h, seen[i]);
 	assert_renders(m, "# HELP cell_commit_seconds Commit latency.\n"
-			  "# TYPE cell_commit_seconds histogram\n"
-			  "cell_commit_seconds_bucket{le=\"0.25\"} 2\n"
-			  "cell_commit_seconds_bucket{le=\"1\"} 3\n"
-			  "cell_commit_seconds_bucket{le=\"4\"} 4\n"
-			  "cell_commit_seconds_bucket{le=\"+Inf\"} 5\n"
-			  "cell_commit_seconds_sum 10.875\n"
-			  "cell_commit_seconds_count 5\n");
+	                  "# TYPE cell_commit_seconds histogram\n"
+	                  "cell_commit_seconds_bucket{le=\"0.25\"} 2\n"
+	                  "cell_commit_seconds_bucket{le=\"1\"} 3\n"
+	                  "cell_commit_seconds_bucket{le=\"4\"} 4\n"
+	                  "cell_commit_seconds_bucket{le=\"+Inf\"} 5\n"
+	                  "cell_commit_seconds_sum 10.875\n"
+	                  "cell_commit_seconds_count 5\n");
 	cc_metrics_free(m);
 }
 
@@ -168,8 +168,8 @@ static void test_log_bounds(void **state)
 	(void)state;
 	double b[64];
 	/* 10 per decade, 2 significant digits, up to and including hi */
-	const double want[] = {0.001, 0.0013, 0.0016, 0.002, 0.0025, 0.0032,
-			       0.004, 0.005,  0.0063, 0.0079, 0.01};
+	const double want[] = {0.001, 0.0013, 0.0016, 0.002,  0.0025, 0.0032,
+	                       0.004, 0.005,  0.0063, 0.0079, 0.01};
 	size_t n = cc_log_bounds(0.001, 0.01, 10, b, 32);
 	assert_int_equal(n, 11);
 	for (size_t i = 0; i < n; i++)
@@ -190,12 +190,12 @@ static void test_help_escaping_and_order(void **state)
 	cc_counter_new(m, "b_total", "line one\nback\\slash \"quoted\"");
 	cc_gauge_new(m, "a:ratio", "");
 	assert_renders(m, "# HELP b_total line one\\nback\\\\slash "
-			  "\"quoted\"\n"
-			  "# TYPE b_total counter\n"
-			  "b_total 0\n"
-			  "# HELP a:ratio \n"
-			  "# TYPE a:ratio gauge\n"
-			  "a:ratio 0\n");
+	                  "\"quoted\"\n"
+	                  "# TYPE b_total counter\n"
+	                  "b_total 0\n"
+	                  "# HELP a:ratio \n"
+	                  "# TYPE a:ratio gauge\n"
+	                  "a:ratio 0\n");
 	cc_metrics_free(m);
 }
 
@@ -253,14 +253,15 @@ static void bad_bounds(void)
 static void test_programming_errors_abort(void **state)
 {
 	(void)state;
-	assert_dies(bad_name,
-		    "cellcommon: metrics: \"2fast\" is not a valid metric name");
+	assert_dies(
+	    bad_name,
+	    "cellcommon: metrics: \"2fast\" is not a valid metric name");
 	assert_dies(dup_name,
-		    "cellcommon: metrics: \"lat_count\" is registered twice");
+	            "cellcommon: metrics: \"lat_count\" is registered twice");
 	assert_dies(bad_label, "cellcommon: metrics: x_total: \"__reserved\" "
-			       "is not a valid label name");
+	                       "is not a valid label name");
 	assert_dies(bad_bounds, "cellcommon: metrics: h: bucket bounds must be "
-				"finite and increasing");
+	                        "finite and increasing");
 }
 
 int main(void)

@@ -24,7 +24,7 @@ static cs_txn *txn(enum cs_mode mode, enum cs_detect detect)
 }
 
 static void put_job(cs_state *s, const char *name, uint32_t n, uint64_t cpu,
-		    uint32_t retries)
+                    uint32_t retries)
 {
 	struct tl_job j;
 	tl_job_init(&j, name, n, cpu, 64);
@@ -85,7 +85,7 @@ static void test_two_schedulers_same_machine(void **st)
 		cs_txn *t3 = txn(CS_INCREMENTAL, (enum cs_detect)det);
 		cs_txn_place(t3, "c", 0, "m1", seen);
 		cs_result r1 = tl_apply(s, t1), r2 = tl_apply(s, t2),
-			  r3 = tl_apply(s, t3);
+		          r3 = tl_apply(s, t3);
 		assert_int_equal(r1.ops[0].reason, CS_R_OK);
 		if (det == CS_COARSE) {
 			assert_int_equal(r2.ops[0].reason, CS_R_SEQ_CHANGED);
@@ -112,14 +112,14 @@ static void test_all_or_nothing_undoes_everything(void **st)
 	struct tl_machine m;
 	tl_machine_init(&m, "m3", 1000, 1000);
 	tl_machine_label(&m, "zone", "c");
-	cs_txn_machine_put(t, &m.spec);          /* creates a machine */
-	cs_txn_place(t, "a", 1, "m3", 0);        /* on the new machine */
+	cs_txn_machine_put(t, &m.spec);                 /* creates a machine */
+	cs_txn_place(t, "a", 1, "m3", 0);               /* on the new machine */
 	cs_txn_machine_state(t, "m1", CS_MACHINE_DOWN); /* loses a/0 */
 	struct tl_job j;
 	tl_job_init(&j, "b", 2, 10, 10);
-	cs_txn_job_put(t, &j.spec);              /* creates a job */
+	cs_txn_job_put(t, &j.spec); /* creates a job */
 	cs_txn_machine_remove(t, "m2");
-	cs_txn_place(t, "a", 2, "m2", 0);        /* rejected: m2 is gone */
+	cs_txn_place(t, "a", 2, "m2", 0); /* rejected: m2 is gone */
 	cs_result r = tl_apply(s, t);
 	assert_false(r.committed);
 	assert_int_equal(r.accepted, 0);
@@ -233,7 +233,8 @@ static void test_success_and_dependencies(void **st)
 	tl_report(s, "c", 0, CS_TASK_FAILED, 1);
 	assert_int_equal(cs_job_find(s, "c")->state, CS_JOB_FAILED);
 	assert_int_equal(cs_job_find(s, "d")->state, CS_JOB_FAILED);
-	assert_int_equal(cs_job_find(s, "d")->cause, CS_CAUSE_DEPENDENCY_FAILED);
+	assert_int_equal(cs_job_find(s, "d")->cause,
+	                 CS_CAUSE_DEPENDENCY_FAILED);
 	assert_int_equal(tl_task(s, "d", 0)->state, CS_TASK_KILLED);
 	/* a job that succeeded may be removed; its dependents do not mind */
 	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
@@ -383,7 +384,8 @@ static void test_duplicate_id_returns_first_verdict(void **st)
 	cs_result_clear(&again);
 	/* past the ttl (entry time), the id is forgotten */
 	for (int i = 0; i < 6; i++)
-		tl_assert_ok(s, cs_txn_new(NULL, "s1", CS_INCREMENTAL, CS_FINE));
+		tl_assert_ok(s,
+		             cs_txn_new(NULL, "s1", CS_INCREMENTAL, CS_FINE));
 	t = cs_txn_new("s1-1", "s1", CS_INCREMENTAL, CS_FINE);
 	cs_txn_place(t, "a", 0, "m1", 0);
 	cs_result late = tl_apply(s, t);
@@ -429,7 +431,7 @@ static void test_fit_is_what_apply_checks(void **st)
 	assert_int_equal(cs_fit(s, cs_machine_find(s, "m1"), job), CS_R_OK);
 	tl_place(s, "d", 0, "m1");
 	assert_int_equal(cs_fit(s, cs_machine_find(s, "m1"), job),
-			 CS_R_CONSTRAINT);
+	                 CS_R_CONSTRAINT);
 	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
 	cs_txn_place(t, "d", 1, "m1", 0);
 	cs_result r = tl_apply(s, t);
@@ -444,8 +446,8 @@ static void test_scheduler_registry_sorted(void **st)
 	cs_state *s = cs_state_new(NULL);
 	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
 	struct cs_sched_spec a = {"svc-1", "service", "service", 0},
-			     b = {"batch-2", "batch", "batch", 0},
-			     c = {"batch-1", "batch", "batch", 0};
+	                     b = {"batch-2", "batch", "batch", 0},
+	                     c = {"batch-1", "batch", "batch", 0};
 	cs_txn_sched_register(t, &a);
 	cs_txn_sched_register(t, &b);
 	cs_txn_sched_register(t, &c);
@@ -459,7 +461,7 @@ static void test_scheduler_registry_sorted(void **st)
 	json_t *j = cs_sched_encode(cs_sched_find(s, "svc-1"));
 	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_string_equal(text, "{\"class\":\"service\",\"member\":0,"
-				  "\"name\":\"svc-1\",\"policy\":\"service\"}");
+	                          "\"name\":\"svc-1\",\"policy\":\"service\"}");
 	free(text);
 	json_decref(j);
 	t = txn(CS_ALL_OR_NOTHING, CS_FINE);
@@ -521,7 +523,7 @@ static void test_place_clears_note(void **st)
 	note(s, "a", "no machine has cpu 64000 (largest 4000)");
 	note(s, "b", "waiting for capacity");
 	assert_string_equal(cs_job_find(s, "a")->note,
-			    "no machine has cpu 64000 (largest 4000)");
+	                    "no machine has cpu 64000 (largest 4000)");
 	cs_txn *t = txn(CS_INCREMENTAL, CS_FINE);
 	cs_txn_job_note(t, "a", "still no room");
 	cs_result r = tl_apply(s, t);
@@ -778,13 +780,14 @@ static void test_change_feed(void **st)
 	assert_int_equal(change(&r, 2)->state, CS_TASK_KILLED);
 	assert_int_equal(change(&r, 2)->task, 1);
 	assert_string_equal(change(&r, 2)->machine, "m2");
-	assert_int_equal(change(&r, r.nchanges - 1)->kind, CS_CHANGE_JOB_REMOVED);
+	assert_int_equal(change(&r, r.nchanges - 1)->kind,
+	                 CS_CHANGE_JOB_REMOVED);
 	json_t *line = cs_change_encode(change(&r, 2), 77);
 	char *text = json_dumps(line, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_string_equal(text, "{\"attempt\":1,\"end\":\"killed\","
-				  "\"exit_code\":0,\"index\":77,\"job\":\"a\","
-				  "\"kind\":\"task\",\"machine\":\"m2\","
-				  "\"state\":\"killed\",\"task\":1}");
+	                          "\"exit_code\":0,\"index\":77,\"job\":\"a\","
+	                          "\"kind\":\"task\",\"machine\":\"m2\","
+	                          "\"state\":\"killed\",\"task\":1}");
 	free(text);
 	json_decref(line);
 	/* the watch formats lines as text: the same bytes jansson writes */
@@ -793,20 +796,20 @@ static void test_change_feed(void **st)
 		line = cs_change_encode(change(&r, i), 1ull << 40);
 		text = json_dumps(line, JSON_COMPACT);
 		size_t n = cs_change_format(change(&r, i), 1ull << 40, buf,
-					    sizeof(buf));
+		                            sizeof(buf));
 		assert_int_equal(n, strlen(text));
 		assert_string_equal(buf, text);
 		/* too small: cut short, NUL-terminated, the full length told */
 		assert_int_equal(cs_change_format(change(&r, i), 1ull << 40,
-						  small, sizeof(small)),
-				 n);
+		                                  small, sizeof(small)),
+		                 n);
 		assert_true(strlen(small) < sizeof(small));
 		assert_memory_equal(small, text, strlen(small));
 		free(text);
 		json_decref(line);
 	}
 	struct cs_change odd = {.kind = CS_CHANGE_MACHINE,
-				.state = CS_MACHINE_DOWN};
+	                        .state = CS_MACHINE_DOWN};
 	strcpy(odd.machine, "q\"b\\s\n\x01");
 	line = cs_change_encode(&odd, 3);
 	text = json_dumps(line, JSON_COMPACT);
@@ -822,13 +825,17 @@ static void test_change_feed(void **st)
 static void test_task_lifecycle_table(void **st)
 {
 	(void)st;
-	assert_true(cs_task_transition_allowed(CS_TASK_PENDING, CS_TASK_ASSIGNED));
-	assert_false(cs_task_transition_allowed(CS_TASK_PENDING, CS_TASK_RUNNING));
-	assert_false(cs_task_transition_allowed(CS_TASK_SUCCEEDED, CS_TASK_PENDING));
-	assert_false(cs_task_transition_allowed(CS_TASK_KILLED, CS_TASK_PENDING));
+	assert_true(
+	    cs_task_transition_allowed(CS_TASK_PENDING, CS_TASK_ASSIGNED));
+	assert_false(
+	    cs_task_transition_allowed(CS_TASK_PENDING, CS_TASK_RUNNING));
+	assert_false(
+	    cs_task_transition_allowed(CS_TASK_SUCCEEDED, CS_TASK_PENDING));
+	assert_false(
+	    cs_task_transition_allowed(CS_TASK_KILLED, CS_TASK_PENDING));
 	assert_true(cs_task_transition_allowed(CS_TASK_LOST, CS_TASK_PENDING));
 	assert_false(cs_task_transition_allowed(CS_TASK_PENDING,
-						(enum cs_task_state)42));
+	                                        (enum cs_task_state)42));
 }
 
 int main(void)

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MACHINES 1000
+#define MACHINES      1000
 #define JOBS_SOFT_MAX 300
 
 struct logrec {
-	char *json;       /* the transaction as JSON text */
-	char *verdicts;   /* reason codes as letters, for replay comparison */
+	char *json;     /* the transaction as JSON text */
+	char *verdicts; /* reason codes as letters, for replay comparison */
 	uint64_t index;
 	int64_t ms;
 };
@@ -63,11 +63,12 @@ static void gen_machine_put(struct run *r, cs_txn *t)
 {
 	static const char *zones[] = {"a", "b", "c"};
 	static const char *agents[] = {"http://127.0.0.1:7301",
-				       "http://127.0.0.1:7302"};
+	                               "http://127.0.0.1:7302"};
 	char name[16], rack[8];
 	struct tl_machine m;
 	machine_name(name, rnd(r, MACHINES));
-	tl_machine_init(&m, name, 1000u * (2 + rnd(r, 7)), 1024u * (2 + rnd(r, 15)));
+	tl_machine_init(&m, name, 1000u * (2 + rnd(r, 7)),
+	                1024u * (2 + rnd(r, 15)));
 	m.spec.pool = chance(r, 10) ? "gpu" : "default";
 	if (chance(r, 10)) {
 		m.cap[2] = (struct cs_amount){"gpu", 1 + rnd(r, 4)};
@@ -119,7 +120,7 @@ static void gen_job_put(struct run *r, cs_txn *t)
 	snprintf(name, sizeof(name), "j%06u", r->job_serial++);
 	struct tl_job j;
 	tl_job_init(&j, name, 1 + rnd(r, 12), 100u * (1 + rnd(r, 20)),
-		    64u * (1 + rnd(r, 32)));
+	            64u * (1 + rnd(r, 32)));
 	j.spec.priority = rnd(r, 1001);
 	j.spec.max_retries = rnd(r, 3);
 	j.spec.class_name = chance(r, 70) ? "batch" : "service";
@@ -130,7 +131,8 @@ static void gen_job_put(struct run *r, cs_txn *t)
 		j.spec.nrequest = 3;
 	}
 	if (chance(r, 15)) {
-		j.labels[0] = (struct cs_label){"zone", chance(r, 50) ? "a" : "b"};
+		j.labels[0] =
+		    (struct cs_label){"zone", chance(r, 50) ? "a" : "b"};
 		j.spec.nlabels = 1;
 	}
 	j.spec.distinct = chance(r, 15);
@@ -201,12 +203,13 @@ static void gen_report(struct run *r, cs_txn *t)
 	if (!k)
 		return;
 	static const enum cs_task_state reports[] = {
-	    CS_TASK_RUNNING, CS_TASK_RUNNING, CS_TASK_SUCCEEDED,
-	    CS_TASK_SUCCEEDED, CS_TASK_SUCCEEDED, CS_TASK_FAILED, CS_TASK_LOST};
+	    CS_TASK_RUNNING,   CS_TASK_RUNNING,   CS_TASK_SUCCEEDED,
+	    CS_TASK_SUCCEEDED, CS_TASK_SUCCEEDED, CS_TASK_FAILED,
+	    CS_TASK_LOST};
 	uint32_t attempt = k->attempt - (chance(r, 5) && k->attempt ? 1 : 0);
 	cs_txn_task_state(t, k->job->spec.name, cs_task_index(k), attempt,
-			  cs_machine_at(r->s, k->machine)->name,
-			  reports[rnd(r, 7)], (int32_t)rnd(r, 3));
+	                  cs_machine_at(r->s, k->machine)->name,
+	                  reports[rnd(r, 7)], (int32_t)rnd(r, 3));
 }
 
 static void gen_preempt(struct run *r, cs_txn *t)
@@ -216,7 +219,7 @@ static void gen_preempt(struct run *r, cs_txn *t)
 		return;
 	const struct cs_machine *m = cs_machine_at(r->s, k->machine);
 	cs_txn_preempt(t, k->job->spec.name, cs_task_index(k), m->name,
-		       seen_seq(r, m), any_job(r));
+	               seen_seq(r, m), any_job(r));
 	gen_places(r, t); /* the room it makes, as a scheduler would */
 }
 
@@ -225,8 +228,9 @@ static void gen_release(struct run *r, cs_txn *t)
 	const struct cs_task *k = pick_live(r);
 	if (k)
 		cs_txn_release(t, k->job->spec.name, cs_task_index(k),
-			       chance(r, 50) ? cs_machine_at(r->s, k->machine)->name
-					     : NULL);
+		               chance(r, 50)
+		                   ? cs_machine_at(r->s, k->machine)->name
+		                   : NULL);
 }
 
 static void gen_machine_state(struct run *r, cs_txn *t)
@@ -234,9 +238,9 @@ static void gen_machine_state(struct run *r, cs_txn *t)
 	const struct cs_machine *m = cs_machine_at(r->s, pick_slot(r));
 	if (!m)
 		return;
-	enum cs_machine_state st = chance(r, 60) ? CS_MACHINE_UP
-				   : chance(r, 50) ? CS_MACHINE_DRAINING
-						   : CS_MACHINE_DOWN;
+	enum cs_machine_state st = chance(r, 60)   ? CS_MACHINE_UP
+	                           : chance(r, 50) ? CS_MACHINE_DRAINING
+	                                           : CS_MACHINE_DOWN;
 	struct cs_op *op = cs_txn_machine_state(t, m->name, st);
 	if (chance(r, 30))
 		cs_op_expect_seq(op, seen_seq(r, m));
@@ -326,10 +330,12 @@ static cs_txn *gen_txn(struct run *r)
 	if (with_id && r->last_id[0] && chance(r, 3))
 		strcpy(id, r->last_id); /* a client retrying */
 	else if (with_id)
-		snprintf(id, sizeof(id), "c-%llu", (unsigned long long)r->index);
-	cs_txn *t = cs_txn_new(with_id ? id : NULL, "fuzz",
-			       chance(r, 30) ? CS_ALL_OR_NOTHING : CS_INCREMENTAL,
-			       chance(r, 50) ? CS_COARSE : CS_FINE);
+		snprintf(id, sizeof(id), "c-%llu",
+		         (unsigned long long)r->index);
+	cs_txn *t =
+	    cs_txn_new(with_id ? id : NULL, "fuzz",
+	               chance(r, 30) ? CS_ALL_OR_NOTHING : CS_INCREMENTAL,
+	               chance(r, 50) ? CS_COARSE : CS_FINE);
 	uint32_t nops = 1 + rnd(r, 4);
 	for (uint32_t i = 0; i < nops; i++)
 		gen_op(r, t);
@@ -373,9 +379,9 @@ static char *verdict_letters(const cs_result *res)
 		char *text = json_dumps(j, JSON_COMPACT);
 		/* the watch's text form is the same line, byte for byte */
 		char line[CS_CHANGE_TEXT_MAX];
-		assert_int_equal(cs_change_format(&res->changes[i], 0, line,
-						  sizeof(line)),
-				 strlen(text));
+		assert_int_equal(
+		    cs_change_format(&res->changes[i], 0, line, sizeof(line)),
+		    strlen(text));
 		assert_string_equal(line, text);
 		for (const char *p = text; *p; p++)
 			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
@@ -387,7 +393,7 @@ static char *verdict_letters(const cs_result *res)
 }
 
 static void log_txn(struct run *r, const cs_txn *t, const cs_result *res,
-		    int64_t ms)
+                    int64_t ms)
 {
 	if (r->nlog == r->log_cap) {
 		r->log_cap = r->log_cap ? r->log_cap * 2 : 1024;
@@ -411,7 +417,7 @@ static void step(struct run *r)
 	}
 	/* only these may be rejected whole or replayed: hash them */
 	bool whole = t->mode == CS_ALL_OR_NOTHING ||
-		     (t->id && !strcmp(t->id, r->prev_id));
+	             (t->id && !strcmp(t->id, r->prev_id));
 	uint64_t before = whole ? cs_state_hash(r->s, CS_HASH_CONTENT) : 0;
 	cs_result res;
 	r->index++;
@@ -422,10 +428,12 @@ static void step(struct run *r)
 		fail_run(r, err);
 	check_seqs(r);
 	if (!whole && (!res.committed || res.duplicate))
-		fail_run(r, "only all_or_nothing or retried ids may do nothing");
+		fail_run(r,
+		         "only all_or_nothing or retried ids may do nothing");
 	if ((!res.committed || res.duplicate) &&
 	    before != cs_state_hash(r->s, CS_HASH_CONTENT))
-		fail_run(r, "a rejected or duplicate transaction changed the state");
+		fail_run(
+		    r, "a rejected or duplicate transaction changed the state");
 	for (uint32_t i = 0; i < res.nops; i++)
 		r->counts[res.ops[i].reason]++;
 	log_txn(r, t, &res, ms);
@@ -441,7 +449,10 @@ static void setup_cell(struct run *r)
 		struct tl_machine m;
 		machine_name(name, i);
 		tl_machine_init(&m, name, 8000, 16384);
-		tl_machine_label(&m, "zone", i % 3 == 0 ? "a" : i % 3 == 1 ? "b" : "c");
+		tl_machine_label(&m, "zone",
+		                 i % 3 == 0   ? "a"
+		                 : i % 3 == 1 ? "b"
+		                              : "c");
 		cs_txn_machine_put(t, &m.spec);
 	}
 	r->index++;
@@ -459,18 +470,18 @@ static void replay(struct run *r, cs_state *s, uint32_t from, const char *what)
 	char err[CS_ERRMSG_SIZE];
 	for (uint32_t i = from; i < r->nlog; i++) {
 		cs_txn *t;
-		if (cs_txn_parse(r->log[i].json, strlen(r->log[i].json), &t, err,
-				 sizeof(err)))
-			fail_msg("%s: entry %llu does not decode: %s (%s)", what,
-				 (unsigned long long)r->log[i].index, err,
-				 r->log[i].json);
+		if (cs_txn_parse(r->log[i].json, strlen(r->log[i].json), &t,
+		                 err, sizeof(err)))
+			fail_msg("%s: entry %llu does not decode: %s (%s)",
+			         what, (unsigned long long)r->log[i].index, err,
+			         r->log[i].json);
 		cs_result res;
 		cs_apply(s, t, r->log[i].index, r->log[i].ms, &res);
 		char *v = verdict_letters(&res);
 		if (strcmp(v, r->log[i].verdicts))
 			fail_msg("%s: entry %llu got verdicts %s, first run %s",
-				 what, (unsigned long long)r->log[i].index, v,
-				 r->log[i].verdicts);
+			         what, (unsigned long long)r->log[i].index, v,
+			         r->log[i].verdicts);
 		free(v);
 		cs_result_clear(&res);
 		cs_txn_free(t);
@@ -496,7 +507,7 @@ static void check_replays(struct run *r)
 
 	cs_state *restored;
 	if (cs_state_load(r->snapshot, strlen(r->snapshot), &restored, err,
-			  sizeof(err)))
+	                  sizeof(err)))
 		fail_msg("snapshot does not load: %s", err);
 	assert_int_equal(cs_state_hash(restored, 0), r->snapshot_hash);
 	char *again = cs_state_dump(restored);
@@ -546,14 +557,16 @@ static void test_random_transactions(void **state)
 	/* the run must have exercised the interesting paths, not only trivia */
 	assert_true(r.counts[CS_R_OK] > n / 4);
 	assert_true(r.counts[CS_R_SEQ_CHANGED] > 0);
-	assert_true(r.counts[CS_R_INSUFFICIENT] + r.counts[CS_R_CONSTRAINT] > 0);
+	assert_true(r.counts[CS_R_INSUFFICIENT] + r.counts[CS_R_CONSTRAINT] >
+	            0);
 	assert_true(r.counts[CS_R_ABORTED] > 0);
 	assert_true(r.counts[CS_R_STALE_ATTEMPT] > 0);
-	fprintf(stderr, "%u transactions, %u jobs now, %u ops accepted, %u "
-			"seq_changed, %u insufficient, %u aborted\n",
-		n, cs_job_count(r.s), r.counts[CS_R_OK],
-		r.counts[CS_R_SEQ_CHANGED], r.counts[CS_R_INSUFFICIENT],
-		r.counts[CS_R_ABORTED]);
+	fprintf(stderr,
+	        "%u transactions, %u jobs now, %u ops accepted, %u "
+	        "seq_changed, %u insufficient, %u aborted\n",
+	        n, cs_job_count(r.s), r.counts[CS_R_OK],
+	        r.counts[CS_R_SEQ_CHANGED], r.counts[CS_R_INSUFFICIENT],
+	        r.counts[CS_R_ABORTED]);
 	free_run(&r);
 }
 

@@ -14,8 +14,8 @@ static const char *const policies[] = {"batch", "service"};
 
 /* ---- building a cell ---- */
 
-static void put_machine(fp *h, const char *name, uint64_t cpu,
-			const char *zone, const char *pool)
+static void put_machine(fp *h, const char *name, uint64_t cpu, const char *zone,
+                        const char *pool)
 {
 	struct tl_machine m;
 	tl_machine_init(&m, name, cpu, cpu);
@@ -47,12 +47,12 @@ static void put_job_spec(fp *h, struct tl_job *j)
 	cs_result r = fp_apply(h, t);
 	if (r.accepted != 1)
 		fail_msg("job_put %s: %s", j->spec.name,
-			 cs_reason_name(r.ops[0].reason));
+		         cs_reason_name(r.ops[0].reason));
 	cs_result_clear(&r);
 }
 
 static void put_job(fp *h, const char *name, const char *cls, uint32_t ntasks,
-		    uint64_t cpu, uint32_t prio)
+                    uint64_t cpu, uint32_t prio)
 {
 	struct tl_job j;
 	tl_job_init(&j, name, ntasks, cpu, cpu);
@@ -62,16 +62,16 @@ static void put_job(fp *h, const char *name, const char *cls, uint32_t ntasks,
 }
 
 static sp_core *add_core(fp *h, const char *name, const char *policy,
-			 enum cs_detect detect)
+                         enum cs_detect detect)
 {
 	struct sp_core_config cfg = {
 	    .name = name,
 	    .class_name = policy,
 	    .params = {.policy = sp_policy_find(policy),
-		       .mode = -1,
-		       .detect = detect,
-		       .spread_label = "zone",
-		       .max_tasks = 1000},
+	               .mode = -1,
+	               .detect = detect,
+	               .spread_label = "zone",
+	               .max_tasks = 1000},
 	    .seed = 42,
 	};
 	assert_non_null(cfg.params.policy);
@@ -145,11 +145,11 @@ static void test_places_every_task_once(void **state)
  * again, on the replica that shows the rival's tasks. */
 struct grab {
 	uint32_t calls;
-	uint32_t grab;          /* machines to fill, from the first txn */
-	uint32_t nops[8];       /* place ops of each core txn seen */
+	uint32_t grab;    /* machines to fill, from the first txn */
+	uint32_t nops[8]; /* place ops of each core txn seen */
 	enum cs_mode mode[8];
 	uint32_t filler_next;
-	bool every;             /* grab before every txn, not only the first */
+	bool every; /* grab before every txn, not only the first */
 };
 
 static uint32_t places_in(const cs_txn *t)
@@ -298,8 +298,9 @@ static void test_parks_until_capacity(void **state)
 		put_job(h, "late", policies[p], 1, 1000, 0);
 		fp_settle(h, 1000);
 		assert_int_equal(assigned(h, "late"), 0);
-		assert_string_equal(note(h, "late"), "waiting for capacity: its "
-				    "pending tasks fit on no machine now");
+		assert_string_equal(note(h, "late"),
+		                    "waiting for capacity: its "
+		                    "pending tasks fit on no machine now");
 		uint64_t decisions = stats(c).decisions, sub = h->submitted;
 		fp_settle(h, 1000);
 		assert_int_equal(stats(c).decisions, decisions);
@@ -307,7 +308,7 @@ static void test_parks_until_capacity(void **state)
 		/* a task of big succeeds: its machine is free */
 		cs_txn *t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
 		cs_txn_task_state(t, "big", 1, 0, machine_of(h, "big", 1),
-				  CS_TASK_SUCCEEDED, 0);
+		                  CS_TASK_SUCCEEDED, 0);
 		cs_result r = fp_apply(h, t);
 		assert_int_equal(r.accepted, 1);
 		cs_result_clear(&r);
@@ -338,9 +339,10 @@ static void test_never_fits_is_noted_not_retried(void **state)
 		    "unplaceable: each task needs cpu=64000 memory=64000; no "
 		    "machine matching its constraints is that big (largest: "
 		    "cpu=4000 memory=4000)");
-		assert_string_equal(note(h, "gpu"),
-				    "unplaceable: no machine matches the job's "
-				    "constraints (pool gpu, 0 required label(s))");
+		assert_string_equal(
+		    note(h, "gpu"),
+		    "unplaceable: no machine matches the job's "
+		    "constraints (pool gpu, 0 required label(s))");
 		assert_int_equal(stats(c).parked, 2);
 		/* a task ending changes nothing for them */
 		uint64_t decisions = stats(c).decisions;
@@ -380,8 +382,8 @@ static void test_gang_all_or_nothing(void **state)
 		assert_int_equal(assigned(h, "gang"), 0);
 		assert_int_equal(h->submitted, 1); /* the note only */
 		assert_string_equal(note(h, "gang"),
-				    "waiting for capacity: the gang's pending "
-				    "tasks do not all fit at once");
+		                    "waiting for capacity: the gang's pending "
+		                    "tasks do not all fit at once");
 		/* two more machines; the rival fills one machine of the first
 		 * gang transaction: all of it is rejected, then it all fits */
 		machines(h, "n", 2, 1000);
@@ -428,9 +430,10 @@ static void test_preempts_cheapest_victims(void **state)
 		fp_settle(h, 1000);
 		assert_int_equal(assigned(h, "high"), 1);
 		assert_string_equal(machine_of(h, "high", 0), "m2");
-		assert_int_equal(tl_task(h->s, "p5", 0)->state, CS_TASK_PENDING);
+		assert_int_equal(tl_task(h->s, "p5", 0)->state,
+		                 CS_TASK_PENDING);
 		assert_int_equal(tl_task(h->s, "p5", 0)->last_end,
-				 CS_END_PREEMPTED);
+		                 CS_END_PREEMPTED);
 		assert_int_equal(assigned(h, "p5pair"), 2);
 		assert_int_equal(assigned(h, "p10"), 1);
 		fp_free(h);
@@ -485,8 +488,8 @@ static void test_service_spreads_packs_constrains(void **state)
 	assert_int_equal(assigned(h, "fast"), 1);
 	assert_string_equal(machine_of(h, "fast", 0), "ssd0");
 	assert_string_equal(note(h, "fast"),
-			    "unplaceable: 2 distinct tasks need as many "
-			    "machines; only 1 match and are big enough");
+	                    "unplaceable: 2 distinct tasks need as many "
+	                    "machines; only 1 match and are big enough");
 	fp_free(h);
 }
 
@@ -502,7 +505,7 @@ static void test_batch_candidates_match_constraints(void **state)
 	for (uint32_t i = 0; i < 200; i++) {
 		snprintf(name, sizeof(name), "m%u", i);
 		put_machine(h, name, 4000, i % 50 == 7 ? "z" : "y",
-			    i == 57 ? "gpu" : NULL);
+		            i == 57 ? "gpu" : NULL);
 	}
 	add_core(h, "b", "batch", CS_FINE);
 	struct tl_job j;
@@ -576,7 +579,8 @@ static void test_schedulers_share_jobs(void **state)
 	uint64_t da = stats(a).decisions, db = stats(b).decisions;
 	assert_true(da > 5 && db > 5); /* both took a share */
 	assert_int_equal(da + db, 40);
-	assert_int_equal(stats(a).txns_conflicted + stats(b).txns_conflicted, 0);
+	assert_int_equal(stats(a).txns_conflicted + stats(b).txns_conflicted,
+	                 0);
 	/* b2 leaves: every new job is b1's */
 	cs_txn *t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
 	cs_txn_sched_unregister(t, "b2");

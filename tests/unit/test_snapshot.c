@@ -53,10 +53,10 @@ static void test_round_trip(void **st)
 	char *again = cs_state_dump(r);
 	assert_string_equal(again, text);
 	assert_string_equal(cs_job_find(r, "a")->note,
-			    "task 1: no machine has cpu 1000 free");
+	                    "task 1: no machine has cpu 1000 free");
 	assert_null(cs_job_find(r, "b")->note);
 	assert_string_equal(cs_machine_find(r, "m1")->agent,
-			    "http://127.0.0.1:7301");
+	                    "http://127.0.0.1:7301");
 	assert_null(cs_machine_find(r, "m2")->agent);
 	assert_non_null(strstr(text, "\"agent\":\"http://127.0.0.1:7301\""));
 	/* the restored replica answers the next entries as the original */
@@ -67,8 +67,8 @@ static void test_round_trip(void **st)
 		tl_place(x, "a", 1, "m2");
 		tl_report(x, "a", 1, CS_TASK_SUCCEEDED, 0);
 		assert_int_equal(cs_job_find(x, "b")->state, CS_JOB_PENDING);
-		cs_txn *t = cs_txn_new("sched-1-1", "sched-1", CS_INCREMENTAL,
-				       CS_FINE);
+		cs_txn *t =
+		    cs_txn_new("sched-1-1", "sched-1", CS_INCREMENTAL, CS_FINE);
 		cs_txn_sched_unregister(t, "sched-1");
 		cs_result res = tl_apply(x, t);
 		assert_true(res.duplicate); /* the id survived the snapshot */
@@ -119,7 +119,8 @@ static void test_restored_replica_agrees_on_cascades(void **st)
 		cs_result res = tl_apply(x, t);
 		json_t *all = json_array();
 		for (uint32_t k = 0; k < res.nchanges; k++)
-			json_array_append_new(all, cs_change_encode(&res.changes[k], 0));
+			json_array_append_new(
+			    all, cs_change_encode(&res.changes[k], 0));
 		feeds[i] = json_dumps(all, JSON_COMPACT);
 		json_decref(all);
 		cs_result_clear(&res);
@@ -160,11 +161,13 @@ static void not_object(json_t *r)
 }
 static void first_resource(json_t *r)
 {
-	json_array_set_new(json_object_get(r, "resources"), 0, json_string("mem"));
+	json_array_set_new(json_object_get(r, "resources"), 0,
+	                   json_string("mem"));
 }
 static void twice_resource(json_t *r)
 {
-	json_array_append_new(json_object_get(r, "resources"), json_string("gpu"));
+	json_array_append_new(json_object_get(r, "resources"),
+	                      json_string("gpu"));
 }
 static void dup_machine(json_t *r)
 {
@@ -173,21 +176,22 @@ static void dup_machine(json_t *r)
 static void capacity_type(json_t *r)
 {
 	json_object_set_new(json_object_get(at(r, "machines", 0), "capacity"),
-			    "cpu", json_string("4000"));
+	                    "cpu", json_string("4000"));
 }
 static void capacity_unknown_res(json_t *r)
 {
 	json_object_set_new(json_object_get(at(r, "machines", 1), "capacity"),
-			    "fpga", json_integer(1));
+	                    "fpga", json_integer(1));
 }
 static void over_capacity(json_t *r)
 {
 	json_object_set_new(json_object_get(at(r, "machines", 0), "capacity"),
-			    "cpu", json_integer(10));
+	                    "cpu", json_integer(10));
 }
 static void machine_state_bad(json_t *r)
 {
-	json_object_set_new(at(r, "machines", 0), "state", json_string("sideways"));
+	json_object_set_new(at(r, "machines", 0), "state",
+	                    json_string("sideways"));
 }
 static void seq_negative(json_t *r)
 {
@@ -225,16 +229,17 @@ static void task_on_down_machine(json_t *r)
 static void job_spec_bad(json_t *r)
 {
 	json_object_set_new(json_object_get(at(r, "jobs", 0), "spec"), "tasks",
-			    json_integer(0));
+	                    json_integer(0));
 }
 static void job_state_wrong(json_t *r)
 {
-	json_object_set_new(at(r, "jobs", 0), "state", json_string("succeeded"));
+	json_object_set_new(at(r, "jobs", 0), "state",
+	                    json_string("succeeded"));
 }
 static void waiting_unknown(json_t *r)
 {
 	json_object_set_new(at(r, "jobs", 1), "waiting_on",
-			    json_pack("[s]", "zz"));
+	                    json_pack("[s]", "zz"));
 }
 static void blocked_not_waiting(json_t *r)
 {
@@ -243,13 +248,13 @@ static void blocked_not_waiting(json_t *r)
 static void dedup_reason(json_t *r)
 {
 	json_array_set_new(json_object_get(at(r, "dedup", 0), "reasons"), 0,
-			   json_string("maybe"));
+	                   json_string("maybe"));
 }
 static void sched_unsorted(json_t *r)
 {
 	json_array_append_new(json_object_get(r, "schedulers"),
-			      json_pack("{s:s,s:s,s:s}", "name", "a-first",
-					"class", "batch", "policy", "batch"));
+	                      json_pack("{s:s,s:s,s:s}", "name", "a-first",
+	                                "class", "batch", "policy", "batch"));
 }
 static void note_control(json_t *r)
 {
@@ -262,7 +267,7 @@ static void sched_member_negative(json_t *r)
 static void agent_bad(json_t *r)
 {
 	json_object_set_new(at(r, "machines", 0), "agent",
-			    json_string("127.0.0.1:7301"));
+	                    json_string("127.0.0.1:7301"));
 }
 static void agent_null(json_t *r)
 {
@@ -288,13 +293,14 @@ static const struct bad bads[] = {
     {capacity_type, "machines[0].capacity.cpu: expected"},
     {capacity_unknown_res, "fpga: expected a name listed in resources"},
     {over_capacity, "inconsistent snapshot: machine m1: cpu allocated 1000 "
-		    "over capacity 10"},
-    {machine_state_bad, "machines[0].state: expected one of: up, draining, down"},
+                    "over capacity 10"},
+    {machine_state_bad,
+     "machines[0].state: expected one of: up, draining, down"},
     {seq_negative, "machines[0].seq: expected"},
     {seq_ahead, "inconsistent snapshot: machine m1: seq 999999 ahead of the "
-		"clock"},
+                "clock"},
     {task_unknown_machine, "jobs[0].tasks[0].machine: expected a machine "
-			   "listed in machines"},
+                           "listed in machines"},
     {task_no_machine, "jobs[0].tasks[0].machine: expected a machine listed"},
     {task_index_range, "jobs[0].tasks[0].index: expected"},
     {task_twice, "jobs[0].tasks[1].index: expected each task once"},
@@ -302,20 +308,20 @@ static const struct bad bads[] = {
     {task_on_down_machine, "inconsistent snapshot"},
     {job_spec_bad, "jobs[0].spec.tasks"},
     {job_state_wrong, "inconsistent snapshot: job a: state succeeded, its "
-		      "tasks say running"},
+                      "tasks say running"},
     {waiting_unknown, "jobs[1].waiting_on: expected jobs listed in jobs"},
     {blocked_not_waiting, "inconsistent snapshot: job b: blocked with 0 "
-			  "dependencies waiting"},
+                          "dependencies waiting"},
     {dedup_reason, "dedup[0].reasons: [0]: expected a reason name"},
     {sched_unsorted, "schedulers[1].name: expected schedulers sorted by name"},
     {note_control, "jobs[0].note: expected a note: at most 512 bytes of "
-		   "UTF-8 text without control characters, got \"a?b\""},
+                   "UTF-8 text without control characters, got \"a?b\""},
     {sched_member_negative, "schedulers[0].member: expected a Raft member "
-			    "id: an integer 0..9223372036854775807 (0: none), "
-			    "got -1"},
+                            "id: an integer 0..9223372036854775807 (0: none), "
+                            "got -1"},
     {agent_bad, "machines[0].agent: expected an agent URL: http:// or "
-		"https:// then a host, at most 127 bytes of printable ASCII "
-		"without spaces, got \"127.0.0.1:7301\""},
+                "https:// then a host, at most 127 bytes of printable ASCII "
+                "without spaces, got \"127.0.0.1:7301\""},
     {agent_null, "machines[1].agent: expected an agent URL"},
     {config_missing, "config: missing"},
 };
@@ -335,10 +341,10 @@ static void test_malformed_snapshots(void **st)
 		json_decref(j);
 		if (rc != -1 || out)
 			fail_msg("case %zu was accepted (want \"%s\")", i,
-				 bads[i].error);
+			         bads[i].error);
 		if (!strstr(err, bads[i].error))
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err,
-				 bads[i].error);
+			         bads[i].error);
 	}
 	json_decref(good);
 	cs_state_free(s);
@@ -351,7 +357,8 @@ static void test_scheduler_without_member(void **st)
 	cs_state *s = sample();
 	json_t *j = cs_state_encode(s);
 	json_t *sched = at(j, "schedulers", 0);
-	assert_int_equal(json_integer_value(json_object_get(sched, "member")), 17);
+	assert_int_equal(json_integer_value(json_object_get(sched, "member")),
+	                 17);
 	json_object_del(sched, "member");
 	cs_state *r = NULL;
 	char err[CS_ERRMSG_SIZE];
@@ -387,13 +394,13 @@ static void test_snapshot_without_agents(void **st)
 	cs_state *r = NULL;
 	char err[CS_ERRMSG_SIZE];
 	if (cs_state_load(old_snapshot, strlen(old_snapshot), &r, err,
-			  sizeof(err)))
+	                  sizeof(err)))
 		fail_msg("load: %s", err);
 	assert_null(cs_machine_find(r, "m1")->agent);
 	assert_null(cs_machine_find(r, "m2")->agent);
 	assert_int_equal(cs_state_hash(r, 0), 0x4c54542b1673ad41ull);
 	assert_int_equal(cs_state_hash(r, CS_HASH_CONTENT),
-			 0xe0164bca4d4794f1ull);
+	                 0xe0164bca4d4794f1ull);
 	char *again = cs_state_dump(r);
 	assert_string_equal(again, old_snapshot);
 	free(again);
@@ -415,11 +422,12 @@ static void test_load_text_errors(void **st)
 	cs_state *out = NULL;
 	assert_int_equal(cs_state_load("", 0, &out, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "got empty input"));
-	assert_int_equal(cs_state_load("{\"format\":", 10, &out, err, sizeof(err)),
-			 -1);
+	assert_int_equal(
+	    cs_state_load("{\"format\":", 10, &out, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "line 1"));
 	assert_int_equal(cs_state_load("[1]", 3, &out, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "(root): expected a state snapshot object"));
+	assert_non_null(
+	    strstr(err, "(root): expected a state snapshot object"));
 	assert_null(out);
 }
 

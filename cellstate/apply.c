@@ -17,14 +17,14 @@ enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	free(a->detail);
-	a->detail = cs_xstrdup(buf);
+	a->detail = cu_xstrdup(buf);
 	return r;
 }
 
 enum cs_reason cs_find_job(struct cs_apply *a, const char *name,
                            struct cs_job **job)
 {
-	*job = name ? cs_map_get(&a->s->jobs, name) : NULL;
+	*job = name ? cu_map_get(&a->s->jobs, name) : NULL;
 	if (*job)
 		return CS_R_OK;
 	return cs_reject(a, CS_R_UNKNOWN_JOB, "job %s does not exist",
@@ -74,7 +74,7 @@ static void abort_all(cs_result *out)
 			continue;
 		out->ops[i].reason = CS_R_ABORTED;
 		out->ops[i].detail =
-		    cs_xstrdup("valid, but another op of this all_or_nothing "
+		    cu_xstrdup("valid, but another op of this all_or_nothing "
 		               "transaction was rejected");
 	}
 }
@@ -91,7 +91,7 @@ static void run(cs_state *s, const cs_txn *txn, int64_t now_ms, bool keep,
 	uint32_t rejected = 0;
 	s->txn_serial++;
 	out->nops = txn->nops;
-	out->ops = cs_xcalloc(txn->nops, sizeof(*out->ops));
+	out->ops = cu_xcalloc(txn->nops, sizeof(*out->ops));
 	for (uint32_t i = 0; i < txn->nops; i++) {
 		enum cs_reason r = run_op(&a, &txn->ops[i]);
 		out->ops[i].reason = r;
@@ -124,7 +124,7 @@ static void replay_verdict(const struct cs_dedup_rec *rec, cs_result *out)
 	out->duplicate = true;
 	out->committed = rec->committed;
 	out->nops = rec->nops;
-	out->ops = cs_xcalloc(rec->nops, sizeof(*out->ops));
+	out->ops = cu_xcalloc(rec->nops, sizeof(*out->ops));
 	for (uint32_t i = 0; i < rec->nops; i++) {
 		out->ops[i].reason = (enum cs_reason)rec->reasons[i];
 		out->accepted += rec->reasons[i] == CS_R_OK;

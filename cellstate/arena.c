@@ -19,7 +19,7 @@ struct cs_arena {
 
 struct cs_arena *cs_arena_new(void)
 {
-	return cs_xcalloc(1, sizeof(struct cs_arena));
+	return cu_xcalloc(1, sizeof(struct cs_arena));
 }
 
 void cs_arena_free(struct cs_arena *a)
@@ -41,7 +41,7 @@ void *cs_arena_alloc(struct cs_arena *a, size_t n)
 	struct chunk *c = a->head;
 	if (!c || c->size - c->used < n) {
 		size_t size = n > CHUNK_MIN ? n : CHUNK_MIN;
-		c = cs_xmalloc(sizeof(*c) + size);
+		c = cu_xmalloc(sizeof(*c) + size);
 		c->size = size;
 		c->used = 0;
 		c->next = a->head;

@@ -11,7 +11,7 @@ void cs_state_track_changes(cs_state *s, bool on)
 
 static struct cs_change *add(struct cs_apply *a, enum cs_change_kind kind)
 {
-	cs_grow((void **)&a->changes, &a->changes_cap, a->nchanges + 1,
+	cu_grow((void **)&a->changes, &a->changes_cap, a->nchanges + 1,
 	        sizeof(*a->changes));
 	struct cs_change *c = &a->changes[a->nchanges++];
 	memset(c, 0, sizeof(*c));

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#define FAIL(...) return cs_errf(errbuf, errlen, __VA_ARGS__)
+#define FAIL(...) return cu_errf(errbuf, errlen, -1, __VA_ARGS__)
 
 static int check_machine(const cs_state *s, uint32_t slot, uint64_t *walked,
                          uint64_t live_total, char *errbuf, size_t errlen)
@@ -154,29 +154,29 @@ static int check_job(const cs_state *s, const struct cs_job *job,
 /* deps_waiting of every blocked job == the dependents lists holding it. */
 static int check_edges(const cs_state *s, char *errbuf, size_t errlen)
 {
-	struct cs_map held;
-	cs_map_init(&held);
+	struct cu_map held;
+	cu_map_init(&held);
 	size_t cur = 0;
 	const struct cs_job *job;
 	while ((job = cs_job_next(s, &cur)))
 		for (uint32_t i = 0; i < job->ndependents; i++) {
 			const char *k = job->dependents[i]->spec.name;
-			uintptr_t n = (uintptr_t)cs_map_get(&held, k);
-			cs_map_put(&held, k, (void *)(n + 1));
+			uintptr_t n = (uintptr_t)cu_map_get(&held, k);
+			cu_map_put(&held, k, (void *)(n + 1));
 		}
 	int rc = 0;
 	cur = 0;
 	while (!rc && (job = cs_job_next(s, &cur))) {
-		uintptr_t n = (uintptr_t)cs_map_get(&held, job->spec.name);
+		uintptr_t n = (uintptr_t)cu_map_get(&held, job->spec.name);
 		uint32_t want =
 		    job->state == CS_JOB_BLOCKED ? job->deps_waiting : 0;
 		if (n != want || job->deps_waiting != want)
-			rc = cs_errf(errbuf, errlen,
+			rc = cu_errf(errbuf, errlen, -1,
 			             "job %s: waits for %u dependencies, %u "
 			             "list it",
 			             job->spec.name, want, (unsigned)n);
 	}
-	cs_map_destroy(&held);
+	cu_map_destroy(&held);
 	return rc;
 }
 

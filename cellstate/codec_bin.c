@@ -32,50 +32,11 @@
 
 /* ---- writer ---- */
 
-struct wbuf {
-	uint8_t **buf;
-	size_t *len, *cap;
-};
+#define put_bytes cu_buf_add
+#define put_u8    cu_buf_u8
+#define put_var   cu_buf_var
 
-static void put_bytes(struct wbuf *w, const void *p, size_t n)
-{
-	if (*w->len + n > *w->cap) {
-		size_t cap = *w->cap ? *w->cap : 256;
-		while (cap < *w->len + n)
-			cap *= 2;
-		*w->buf = cs_xrealloc(*w->buf, cap);
-		*w->cap = cap;
-	}
-	memcpy(*w->buf + *w->len, p, n);
-	*w->len += n;
-}
-
-static void put_u8(struct wbuf *w, unsigned v)
-{
-	uint8_t b = (uint8_t)v;
-	put_bytes(w, &b, 1);
-}
-
-static void put_var(struct wbuf *w, uint64_t v)
-{
-	uint8_t b[10];
-	size_t n = 0;
-	do {
-		b[n] = (uint8_t)(v & 0x7f);
-		v >>= 7;
-		if (v)
-			b[n] |= 0x80;
-		n++;
-	} while (v);
-	put_bytes(w, b, n);
-}
-
-static uint64_t zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-static void put_str(struct wbuf *w, const char *s)
+static void put_str(struct cu_buf *w, const char *s)
 {
 	if (!s) {
 		put_var(w, 0);
@@ -86,7 +47,7 @@ static void put_str(struct wbuf *w, const char *s)
 	put_bytes(w, s, n);
 }
 
-static void put_labels(struct wbuf *w, const struct cs_label *l, uint32_t n)
+static void put_labels(struct cu_buf *w, const struct cs_label *l, uint32_t n)
 {
 	put_var(w, n);
 	for (uint32_t i = 0; i < n; i++) {
@@ -95,7 +56,7 @@ static void put_labels(struct wbuf *w, const struct cs_label *l, uint32_t n)
 	}
 }
 
-static void put_amounts(struct wbuf *w, const struct cs_amount *a, uint32_t n)
+static void put_amounts(struct cu_buf *w, const struct cs_amount *a, uint32_t n)
 {
 	put_var(w, n);
 	for (uint32_t i = 0; i < n; i++) {
@@ -104,14 +65,14 @@ static void put_amounts(struct wbuf *w, const struct cs_amount *a, uint32_t n)
 	}
 }
 
-static void put_strings(struct wbuf *w, char *const *s, uint32_t n)
+static void put_strings(struct cu_buf *w, char *const *s, uint32_t n)
 {
 	put_var(w, n);
 	for (uint32_t i = 0; i < n; i++)
 		put_str(w, s[i]);
 }
 
-static void put_machine_spec(struct wbuf *w, const struct cs_machine_spec *m)
+static void put_machine_spec(struct cu_buf *w, const struct cs_machine_spec *m)
 {
 	put_str(w, m->name);
 	put_str(w, m->pool);
@@ -120,7 +81,7 @@ static void put_machine_spec(struct wbuf *w, const struct cs_machine_spec *m)
 	put_var(w, (uint64_t)(m->state + 1)); /* -1 (keep) encodes as 0 */
 }
 
-static void put_job_spec(struct wbuf *w, const struct cs_job_spec *j)
+static void put_job_spec(struct cu_buf *w, const struct cs_job_spec *j)
 {
 	put_str(w, j->name);
 	put_str(w, j->class_name);
@@ -139,7 +100,7 @@ static void put_job_spec(struct wbuf *w, const struct cs_job_spec *j)
 	put_str(w, j->cron);
 }
 
-static void put_task_ref(struct wbuf *w, const struct cs_op *op)
+static void put_task_ref(struct cu_buf *w, const struct cs_op *op)
 {
 	put_str(w, op->job);
 	put_var(w, op->task);
@@ -159,7 +120,7 @@ static const char *agent_of(const struct cs_op *op)
 	           : NULL;
 }
 
-static void put_op(struct wbuf *w, const struct cs_op *op)
+static void put_op(struct cu_buf *w, const struct cs_op *op)
 {
 	uint64_t member = member_of(op);
 	const char *agent = agent_of(op);
@@ -182,7 +143,7 @@ static void put_op(struct wbuf *w, const struct cs_op *op)
 		put_var(w, op->attempt);
 		put_str(w, op->machine);
 		put_u8(w, op->report);
-		put_var(w, zigzag(op->exit_code));
+		put_var(w, cu_zigzag(op->exit_code));
 		break;
 	case CS_OP_MACHINE_PUT:
 		put_machine_spec(w, op->machine_spec);
@@ -226,7 +187,7 @@ static void put_op(struct wbuf *w, const struct cs_op *op)
 int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
                       size_t *cap)
 {
-	struct wbuf w = {buf, len, cap};
+	struct cu_buf w = {(char *)*buf, *len, *cap};
 	put_u8(&w, BIN_VERSION);
 	put_u8(&w, txn->mode);
 	put_u8(&w, txn->detect);
@@ -235,49 +196,41 @@ int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
 	put_var(&w, txn->nops);
 	for (uint32_t i = 0; i < txn->nops; i++)
 		put_op(&w, &txn->ops[i]);
+	*buf = (uint8_t *)w.p;
+	*len = w.len;
+	*cap = w.cap;
 	return 0;
 }
 
 /* ---- reader ----
  * The first error sticks: later reads return zeroes, and the decoder checks
- * r->err once per op, so one bounds check per read suffices. */
+ * r->in.err once per op, so one bounds check per read suffices. */
 
 struct rbuf {
-	const uint8_t *p, *end;
+	struct cu_reader in;
 	struct cs_arena *arena;
-	const char *err; /* static text: what was wrong */
 };
 
 static uint8_t get_u8(struct rbuf *r)
 {
-	if (r->p >= r->end) {
-		r->err = r->err ? r->err : "truncated";
-		return 0;
-	}
-	return *r->p++;
+	return cu_read_u8(&r->in);
 }
 
 static uint64_t get_var(struct rbuf *r)
 {
-	uint64_t v = 0;
-	for (unsigned shift = 0; shift < 64; shift += 7) {
-		uint8_t b = get_u8(r);
-		/* one encoding per value: no zero high bytes, no lost bits */
-		if ((shift && b == 0) || (shift == 63 && b > 1))
-			break;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
-	}
-	r->err = r->err ? r->err : "malformed varint";
-	return 0;
+	return cu_read_var(&r->in);
+}
+
+static void fail(struct rbuf *r, const char *why)
+{
+	cu_reader_fail(&r->in, why);
 }
 
 static uint32_t get_u32(struct rbuf *r)
 {
 	uint64_t v = get_var(r);
 	if (v > UINT32_MAX) {
-		r->err = r->err ? r->err : "count or index above 2^32";
+		fail(r, "count or index above 2^32");
 		return 0;
 	}
 	return (uint32_t)v;
@@ -286,20 +239,20 @@ static uint32_t get_u32(struct rbuf *r)
 static char *get_str(struct rbuf *r)
 {
 	uint64_t n = get_var(r);
-	if (n == 0 || r->err)
+	if (n == 0 || r->in.err)
 		return NULL;
 	n--;
-	if (n > (uint64_t)(r->end - r->p)) {
-		r->err = r->err ? r->err : "string longer than the buffer";
+	if (n > (uint64_t)cu_reader_left(&r->in)) {
+		fail(r, "string longer than the buffer");
 		return NULL;
 	}
-	if (memchr(r->p, 0, (size_t)n)) {
-		r->err = r->err ? r->err : "NUL byte inside a string";
+	if (memchr(r->in.p, 0, (size_t)n)) {
+		fail(r, "NUL byte inside a string");
 		return NULL;
 	}
 	char *s = cs_arena_alloc(r->arena, (size_t)n + 1);
-	memcpy(s, r->p, (size_t)n);
-	r->p += n;
+	memcpy(s, r->in.p, (size_t)n);
+	r->in.p += n;
 	return s;
 }
 
@@ -308,8 +261,8 @@ static char *get_str(struct rbuf *r)
 static uint32_t get_count(struct rbuf *r, size_t min_bytes)
 {
 	uint32_t n = get_u32(r);
-	if ((uint64_t)n * min_bytes > (uint64_t)(r->end - r->p)) {
-		r->err = r->err ? r->err : "count larger than the buffer";
+	if ((uint64_t)n * min_bytes > (uint64_t)cu_reader_left(&r->in)) {
+		fail(r, "count larger than the buffer");
 		return 0;
 	}
 	return n;
@@ -320,7 +273,7 @@ static struct cs_label *get_labels(struct rbuf *r, uint32_t *n)
 	*n = get_count(r, 2);
 	struct cs_label *l =
 	    *n ? cs_arena_alloc(r->arena, *n * sizeof(*l)) : NULL;
-	for (uint32_t i = 0; i < *n && !r->err; i++) {
+	for (uint32_t i = 0; i < *n && !r->in.err; i++) {
 		l[i].key = get_str(r);
 		l[i].value = get_str(r);
 	}
@@ -332,7 +285,7 @@ static struct cs_amount *get_amounts(struct rbuf *r, uint32_t *n)
 	*n = get_count(r, 2);
 	struct cs_amount *a =
 	    *n ? cs_arena_alloc(r->arena, *n * sizeof(*a)) : NULL;
-	for (uint32_t i = 0; i < *n && !r->err; i++) {
+	for (uint32_t i = 0; i < *n && !r->in.err; i++) {
 		a[i].name = get_str(r);
 		a[i].value = get_var(r);
 	}
@@ -343,7 +296,7 @@ static char **get_strings(struct rbuf *r, uint32_t *n)
 {
 	*n = get_count(r, 1);
 	char **s = *n ? cs_arena_alloc(r->arena, *n * sizeof(*s)) : NULL;
-	for (uint32_t i = 0; i < *n && !r->err; i++)
+	for (uint32_t i = 0; i < *n && !r->in.err; i++)
 		s[i] = get_str(r);
 	return s;
 }
@@ -371,7 +324,7 @@ static struct cs_job_spec *get_job_spec(struct rbuf *r)
 	j->labels = get_labels(r, &j->nlabels);
 	uint8_t flags = get_u8(r);
 	if (flags & ~(JOB_DISTINCT | JOB_GANG))
-		r->err = r->err ? r->err : "unknown job flags";
+		fail(r, "unknown job flags");
 	j->distinct = flags & JOB_DISTINCT;
 	j->gang = flags & JOB_GANG;
 	j->max_retries = get_u32(r);
@@ -407,9 +360,9 @@ static void get_report(struct rbuf *r, struct cs_op *op)
 	op->machine = get_str(r);
 	op->report = (enum cs_task_state)get_u8(r);
 	uint64_t z = get_var(r);
-	int64_t v = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+	int64_t v = cu_unzigzag(z);
 	if (v < INT32_MIN || v > INT32_MAX)
-		r->err = r->err ? r->err : "exit code outside int32";
+		fail(r, "exit code outside int32");
 	op->exit_code = (int32_t)v;
 }
 
@@ -476,24 +429,24 @@ static void get_member(struct rbuf *r, struct cs_op *op)
 {
 	op->sched_spec->member = get_var(r);
 	if (!op->sched_spec->member)
-		r->err = r->err ? r->err : "member flag with member 0";
+		fail(r, "member flag with member 0");
 }
 
 static void get_agent(struct rbuf *r, struct cs_op *op)
 {
 	op->machine_spec->agent = get_str(r);
 	if (!op->machine_spec->agent)
-		r->err = r->err ? r->err : "agent flag without an agent";
+		fail(r, "agent flag without an agent");
 }
 
 static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
 {
 	uint32_t n = get_count(r, 2);
-	for (uint32_t i = 0; i < n && !r->err; i++) {
+	for (uint32_t i = 0; i < n && !r->in.err; i++) {
 		uint8_t kind = get_u8(r), flags = get_u8(r);
 		if (kind >= CS_OP__COUNT || !flags_valid(kind, flags))
-			return cs_errf(
-			    errbuf, errlen,
+			return cu_errf(
+			    errbuf, errlen, -1,
 			    "binary txn: ops[%u]: unknown op kind %u "
 			    "or flags %#x",
 			    i, kind, flags);
@@ -505,38 +458,40 @@ static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
 			get_member(r, op);
 		if (flags & FLAG_AGENT)
 			get_agent(r, op);
-		if (r->err)
-			return cs_errf(errbuf, errlen,
-			               "binary txn: ops[%u]: %s", i, r->err);
+		if (r->in.err)
+			return cu_errf(errbuf, errlen, -1,
+			               "binary txn: ops[%u]: %s", i, r->in.err);
 	}
-	return r->err ? cs_errf(errbuf, errlen, "binary txn: %s", r->err) : 0;
+	return r->in.err
+	           ? cu_errf(errbuf, errlen, -1, "binary txn: %s", r->in.err)
+	           : 0;
 }
 
 int cs_txn_decode_bin(const uint8_t *buf, size_t len, cs_txn **out,
                       char *errbuf, size_t errlen)
 {
 	if (!buf || len < 4)
-		return cs_errf(errbuf, errlen,
+		return cu_errf(errbuf, errlen, -1,
 		               "binary txn: %zu bytes, too short", len);
 	if (buf[0] != BIN_VERSION)
-		return cs_errf(errbuf, errlen,
+		return cu_errf(errbuf, errlen, -1,
 		               "binary txn: version %u, expected %u", buf[0],
 		               BIN_VERSION);
 	if (buf[1] > CS_ALL_OR_NOTHING || buf[2] > CS_COARSE)
-		return cs_errf(errbuf, errlen,
+		return cu_errf(errbuf, errlen, -1,
 		               "binary txn: mode %u / detect %u out of range",
 		               buf[1], buf[2]);
 	cs_txn *t = cs_txn_new(NULL, NULL, (enum cs_mode)buf[1],
 	                       (enum cs_detect)buf[2]);
-	struct rbuf r = {buf + 3, buf + len, t->arena, NULL};
+	struct rbuf r = {cu_reader_of(buf + 3, len - 3), t->arena};
 	t->id = get_str(&r);
 	t->origin = get_str(&r);
 	if (get_ops(&r, t, errbuf, errlen) < 0)
 		goto fail;
-	if (r.p != r.end) {
-		cs_errf(errbuf, errlen,
+	if (cu_reader_left(&r.in)) {
+		cu_errf(errbuf, errlen, -1,
 		        "binary txn: %zu bytes after the last op",
-		        (size_t)(r.end - r.p));
+		        cu_reader_left(&r.in));
 		goto fail;
 	}
 	if (cs_txn_validate(t, errbuf, errlen) < 0)

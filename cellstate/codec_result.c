@@ -34,14 +34,14 @@ static int verdict_read(struct cs_jdec *d, const json_t *o,
 	if (ok != (v->reason == CS_R_OK))
 		return cs_jerr_at(d, "ok", "expected %s for reason \"%s\"",
 		                  ok ? "false" : "true", reason);
-	v->detail = cs_xstrdup(detail);
+	v->detail = cu_xstrdup(detail);
 	return 0;
 }
 
 static int verdicts_read(struct cs_jdec *d, const json_t *ops, cs_result *r)
 {
 	uint32_t n = (uint32_t)json_array_size(ops);
-	r->ops = n ? cs_xcalloc(n, sizeof(*r->ops)) : NULL;
+	r->ops = n ? cu_xcalloc(n, sizeof(*r->ops)) : NULL;
 	r->nops = n; /* details are zeroed: cs_result_clear copes on error */
 	size_t saved = cs_jpath_key(&d->path, "ops");
 	int rc = 0;

@@ -32,9 +32,9 @@ static int machine_read(struct cs_jdec *d, const json_t *j,
 	    cs_jget_str(d, j, "agent", CS_JOPT, cs_agent_url_valid,
 	                CS_EXPECT_AGENT, &agent) < 0)
 		return -1;
-	s->name = cs_xstrdup(name);
-	s->pool = cs_xstrdup(pool);
-	s->agent = cs_xstrdup(agent); /* NULL stays NULL: none */
+	s->name = cu_xstrdup(name);
+	s->pool = cu_xstrdup(pool);
+	s->agent = cu_xstrdup(agent); /* NULL stays NULL: none */
 	if (cs_jget_labels(d, j, "labels", CS_JOPT, &cs_jlabel_rules, NULL,
 	                   &s->labels, &s->nlabels) < 0 ||
 	    cs_jget_amounts(d, j, "capacity", CS_JREQ, &cs_jcapacity_rules,
@@ -49,7 +49,7 @@ int cs_machine_spec_decode(const json_t *j, const char *path,
 {
 	struct cs_jdec d;
 	cs_jdec_init(&d, path, errbuf, errlen);
-	struct cs_machine_spec *s = cs_xcalloc(1, sizeof(*s));
+	struct cs_machine_spec *s = cu_xcalloc(1, sizeof(*s));
 	s->state = -1;
 	if (machine_read(&d, j, s) < 0 ||
 	    cs_machine_spec_validate(s, path, errbuf, errlen) < 0) {
@@ -93,8 +93,8 @@ static int job_identity(struct cs_jdec *d, const json_t *j,
 	                &s->max_retries) < 0 ||
 	    cs_jget_bool(d, j, "gang", CS_JOPT, &s->gang) < 0)
 		return -1;
-	s->name = cs_xstrdup(name);
-	s->class_name = cs_xstrdup(class_name);
+	s->name = cu_xstrdup(name);
+	s->class_name = cu_xstrdup(class_name);
 	if (cs_jget_amounts(d, j, "resources", CS_JREQ, &cs_jrequest_rules,
 	                    NULL, &s->request, &s->nrequest) < 0)
 		return -1;
@@ -110,7 +110,7 @@ static int constraints_read(struct cs_jdec *d, const json_t *c,
 	                &pool) < 0 ||
 	    cs_jget_bool(d, c, "distinct_machines", CS_JOPT, &s->distinct) < 0)
 		return -1;
-	s->pool = cs_xstrdup(pool);
+	s->pool = cu_xstrdup(pool);
 	return cs_jget_labels(d, c, "labels", CS_JOPT, &cs_jlabel_rules, NULL,
 	                      &s->labels, &s->nlabels);
 }
@@ -140,8 +140,8 @@ static int job_run(struct cs_jdec *d, const json_t *j, struct cs_job_spec *s)
 	    cs_jget_str(d, j, "cron", CS_JOPT, NULL, "a cron schedule string",
 	                &cron) < 0)
 		return -1;
-	s->command = cs_xstrdup(command);
-	s->cron = cs_xstrdup(cron);
+	s->command = cu_xstrdup(command);
+	s->cron = cu_xstrdup(cron);
 	if (cs_jget_strings(d, j, "args", CS_JOPT, &cs_jargs_rules, NULL,
 	                    &s->args, &s->nargs) < 0 ||
 	    cs_jget_labels(d, j, "env", CS_JOPT, &cs_jenv_rules, NULL, &s->env,
@@ -157,7 +157,7 @@ int cs_job_spec_decode(const json_t *j, const char *path,
 {
 	struct cs_jdec d;
 	cs_jdec_init(&d, path, errbuf, errlen);
-	struct cs_job_spec *s = cs_xcalloc(1, sizeof(*s));
+	struct cs_job_spec *s = cu_xcalloc(1, sizeof(*s));
 	s->max_retries = CS_RETRIES_DEFAULT;
 	if (cs_jv_object(&d, j, "a job spec object") < 0 ||
 	    cs_jcheck_fields(&d, j, job_fields) < 0 ||

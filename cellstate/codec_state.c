@@ -41,7 +41,7 @@ static int by_name(const void *a, const void *b)
 static json_t *jobs_json(const cs_state *s)
 {
 	uint32_t n = 0;
-	const struct cs_job **all = cs_xcalloc(s->jobs.used, sizeof(*all));
+	const struct cs_job **all = cu_xcalloc(s->jobs.used, sizeof(*all));
 	size_t cur = 0;
 	const struct cs_job *job;
 	while ((job = cs_job_next(s, &cur)))
@@ -220,10 +220,10 @@ static int load_machine(struct load *l, const json_t *o)
 		return -1;
 	uint32_t slot = cs_machine_slot_alloc(l->s, name);
 	struct cs_machine *m = cs_slot(l->s, slot);
-	m->pool = cs_xstrdup(pool);
+	m->pool = cu_xstrdup(pool);
 	m->labels = labels;
 	m->nlabels = nlabels;
-	m->agent = cs_xstrdup(agent);
+	m->agent = cu_xstrdup(agent);
 	m->state = (enum cs_machine_state)state;
 	m->seq = seq;
 	m->capacity = cap;
@@ -346,7 +346,7 @@ static int job_scalars(struct load *l, const json_t *o, struct cs_job *job)
 	    cs_jget_str(&l->d, o, "note", CS_JOPT, cs_jnote_valid,
 	                CS_EXPECT_NOTE, &note) < 0)
 		return -1;
-	job->note = note && *note ? cs_xstrdup(note) : NULL; /* never "" */
+	job->note = note && *note ? cu_xstrdup(note) : NULL; /* never "" */
 	job->state = (enum cs_job_state)st;
 	job->cause = (enum cs_job_cause)cause;
 	job->submit_ms = submit;
@@ -393,7 +393,7 @@ static int load_job(struct load *l, const json_t *o)
 		cs_job_destroy(job);
 		return -1;
 	}
-	cs_map_put(&l->s->jobs, job->spec.name, job);
+	cu_map_put(&l->s->jobs, job->spec.name, job);
 	return 0;
 }
 
@@ -402,7 +402,7 @@ static int load_edges(struct load *l, const json_t *arr)
 {
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		const json_t *o = json_array_get(arr, i);
-		struct cs_job *job = cs_map_get(
+		struct cs_job *job = cu_map_get(
 		    &l->s->jobs, json_string_value(json_object_get(
 		                     json_object_get(o, "spec"), "name")));
 		char **names = NULL;
@@ -414,7 +414,7 @@ static int load_edges(struct load *l, const json_t *arr)
 		                        NULL, &names, &n);
 		for (uint32_t k = 0; k < n; k++) {
 			struct cs_job *dep =
-			    r < 0 ? NULL : cs_map_get(&l->s->jobs, names[k]);
+			    r < 0 ? NULL : cu_map_get(&l->s->jobs, names[k]);
 			if (!dep && r >= 0)
 				r = cs_jerr_at(&l->d, "waiting_on",
 				               "expected jobs listed in jobs, "
@@ -466,7 +466,7 @@ static int load_sched(struct load *l, const json_t *o)
 		return cs_jerr_at(&l->d, "name",
 		                  "expected schedulers sorted by name, each "
 		                  "once");
-	cs_grow((void **)&l->s->scheds, &l->s->scheds_cap, at + 1,
+	cu_grow((void **)&l->s->scheds, &l->s->scheds_cap, at + 1,
 	        sizeof(*l->s->scheds));
 	struct cs_sched *d = &l->s->scheds[l->s->nscheds++];
 	memset(d, 0, sizeof(*d));
@@ -488,7 +488,7 @@ static int dedup_reasons(struct load *l, const json_t *o,
 	                  "an array of reason names", &arr) < 0)
 		return -1;
 	r->nops = (uint32_t)json_array_size(arr);
-	r->reasons = cs_xmalloc(r->nops ? r->nops : 1);
+	r->reasons = cu_xmalloc(r->nops ? r->nops : 1);
 	for (uint32_t i = 0; i < r->nops; i++) {
 		int k =
 		    cs_reason_parse(json_string_value(json_array_get(arr, i)));
@@ -503,7 +503,7 @@ static int dedup_reasons(struct load *l, const json_t *o,
 static int load_dedup_rec(struct load *l, const json_t *o)
 {
 	const char *id;
-	struct cs_dedup_rec *r = cs_xcalloc(1, sizeof(*r));
+	struct cs_dedup_rec *r = cu_xcalloc(1, sizeof(*r));
 	uint64_t index;
 	int rc = -1;
 	if (cs_jv_object(&l->d, o, "a transaction record") < 0 ||
@@ -521,7 +521,7 @@ static int load_dedup_rec(struct load *l, const json_t *o)
 		cs_jerr_at(&l->d, "id", "expected each id once");
 		goto out;
 	}
-	r->id = cs_xstrdup(id);
+	r->id = cu_xstrdup(id);
 	r->index = index;
 	cs_dedup_add(&l->s->dedup, r);
 	return 0;
@@ -601,7 +601,7 @@ int cs_state_decode(const json_t *j, cs_state **out, char *errbuf,
 	}
 	if (cs_state_check(l.s, why, sizeof(why))) {
 		cs_state_free(l.s);
-		return cs_errf(errbuf, errlen,
+		return cu_errf(errbuf, errlen, -1,
 		               "(root): inconsistent snapshot: %s", why);
 	}
 	*out = l.s;

@@ -9,7 +9,7 @@
 void cs_dedup_init(struct cs_dedup *d)
 {
 	memset(d, 0, sizeof(*d));
-	cs_map_init(&d->by_id);
+	cu_map_init(&d->by_id);
 }
 
 static void rec_free(struct cs_dedup_rec *r)
@@ -24,13 +24,13 @@ void cs_dedup_destroy(struct cs_dedup *d)
 	for (uint32_t i = 0; i < d->len; i++)
 		rec_free(d->ring[(d->head + i) % d->cap]);
 	free(d->ring);
-	cs_map_destroy(&d->by_id);
+	cu_map_destroy(&d->by_id);
 }
 
 const struct cs_dedup_rec *cs_dedup_find(const struct cs_dedup *d,
                                          const char *id)
 {
-	return cs_map_get(&d->by_id, id);
+	return cu_map_get(&d->by_id, id);
 }
 
 const struct cs_dedup_rec *cs_dedup_at(const struct cs_dedup *d, uint32_t i)
@@ -41,7 +41,7 @@ const struct cs_dedup_rec *cs_dedup_at(const struct cs_dedup *d, uint32_t i)
 static void drop_oldest(struct cs_dedup *d)
 {
 	struct cs_dedup_rec *r = d->ring[d->head];
-	cs_map_del(&d->by_id, r->id);
+	cu_map_del(&d->by_id, r->id);
 	rec_free(r);
 	d->head = (d->head + 1) % d->cap;
 	d->len--;
@@ -51,7 +51,7 @@ void cs_dedup_add(struct cs_dedup *d, struct cs_dedup_rec *rec)
 {
 	if (d->len == d->cap) { /* unroll the ring into a bigger array */
 		uint32_t cap = d->cap ? d->cap * 2 : 64;
-		struct cs_dedup_rec **ring = cs_xmalloc(cap * sizeof(*ring));
+		struct cs_dedup_rec **ring = cu_xmalloc(cap * sizeof(*ring));
 		for (uint32_t i = 0; i < d->len; i++)
 			ring[i] = d->ring[(d->head + i) % d->cap];
 		free(d->ring);
@@ -61,20 +61,20 @@ void cs_dedup_add(struct cs_dedup *d, struct cs_dedup_rec *rec)
 	}
 	d->ring[(d->head + d->len) % d->cap] = rec;
 	d->len++;
-	cs_map_put(&d->by_id, rec->id, rec);
+	cu_map_put(&d->by_id, rec->id, rec);
 }
 
 void cs_dedup_record(struct cs_dedup *d, const struct cs_config *cfg,
                      const char *id, uint64_t index, int64_t ms,
                      const cs_result *res)
 {
-	struct cs_dedup_rec *r = cs_xcalloc(1, sizeof(*r));
-	r->id = cs_xstrdup(id);
+	struct cs_dedup_rec *r = cu_xcalloc(1, sizeof(*r));
+	r->id = cu_xstrdup(id);
 	r->index = index;
 	r->ms = ms;
 	r->committed = res->committed;
 	r->nops = res->nops;
-	r->reasons = cs_xmalloc(res->nops ? res->nops : 1);
+	r->reasons = cu_xmalloc(res->nops ? res->nops : 1);
 	for (uint32_t i = 0; i < res->nops; i++)
 		r->reasons[i] = (uint8_t)res->ops[i].reason;
 	cs_dedup_add(d, r);

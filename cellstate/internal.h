@@ -3,6 +3,7 @@
 #define CELL_CELLSTATE_INTERNAL_H
 
 #include "cellstate.h"
+#include "cellutil.h"
 
 #include <stdarg.h>
 
@@ -17,14 +18,6 @@
 #define CS_LIKELY(x)   (x)
 #define CS_UNLIKELY(x) (x)
 #endif
-
-/* ---- memory (mem.c): abort on exhaustion, see cellstate.h ---- */
-void *cs_xmalloc(size_t n);
-void *cs_xcalloc(size_t n, size_t size);
-void *cs_xrealloc(void *p, size_t n);
-char *cs_xstrdup(const char *s); /* NULL stays NULL */
-/* Grows *arr (elements of `size`) so that it holds at least `need`. */
-void cs_grow(void **arr, uint32_t *cap, uint32_t need, size_t size);
 
 /* ---- arena (arena.c): bump allocator backing a transaction's strings ---- */
 struct cs_arena;
@@ -48,43 +41,6 @@ void cs_labels_sort(struct cs_label *l, uint32_t n);
 /* Frees the heap members of a spec copied with a == NULL, not the struct. */
 void cs_job_spec_release(struct cs_job_spec *s);
 
-/* ---- hashing (hash.c) ---- */
-uint64_t cs_hash_bytes(const void *p, size_t n, uint64_t seed);
-uint64_t cs_hash_str(const char *s, uint64_t seed);
-static inline uint64_t cs_mix64(uint64_t x)
-{ /* splitmix64 finalizer */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
-
-/* ---- map (map.c): string -> pointer, open addressing ----
- * Keys are borrowed: they must live as long as their entry (they point into
- * the entity they name). */
-struct cs_map_entry {
-	const char *key; /* NULL: empty; CS_MAP_TOMBSTONE: deleted */
-	void *value;
-	uint64_t hash;
-};
-struct cs_map {
-	struct cs_map_entry *slots;
-	uint32_t cap;  /* power of two, or 0 */
-	uint32_t used; /* live entries */
-	uint32_t dead; /* tombstones */
-};
-void cs_map_init(struct cs_map *m);
-void cs_map_destroy(struct cs_map *m);
-void *cs_map_get(const struct cs_map *m, const char *key);
-/* Inserts or replaces. */
-void cs_map_put(struct cs_map *m, const char *key, void *value);
-/* Returns the removed value, or NULL. */
-void *cs_map_del(struct cs_map *m, const char *key);
-/* Iteration: *cursor starts at 0; returns NULL at the end. */
-struct cs_map_entry *cs_map_next(const struct cs_map *m, size_t *cursor);
-
 /* ---- dedup (dedup.c): verdicts of recent transaction ids ---- */
 struct cs_dedup_rec {
 	char *id;
@@ -95,7 +51,7 @@ struct cs_dedup_rec {
 	uint8_t *reasons; /* nops entries */
 };
 struct cs_dedup {
-	struct cs_map by_id;        /* id -> struct cs_dedup_rec* */
+	struct cu_map by_id;        /* id -> struct cs_dedup_rec* */
 	struct cs_dedup_rec **ring; /* FIFO, oldest at head */
 	uint32_t head, len, cap;
 };
@@ -128,8 +84,8 @@ struct cs_state {
 	uint32_t slots_cap;
 	uint32_t nmachines;
 	uint32_t free_head;
-	struct cs_map machine_by_name; /* name -> slot + 1 (as a pointer) */
-	struct cs_map jobs;            /* name -> struct cs_job* (owned) */
+	struct cu_map machine_by_name; /* name -> slot + 1 (as a pointer) */
+	struct cu_map jobs;            /* name -> struct cs_job* (owned) */
 	struct cs_sched *scheds;       /* sorted by name */
 	uint32_t nscheds;
 	uint32_t scheds_cap;
@@ -300,8 +256,5 @@ bool cs_env_name_valid(const char *s);    /* [A-Za-z_][A-Za-z0-9_]{0,127} */
 bool cs_agent_url_valid(const char *s);
 /* NULL when valid, else what a cron field list should look like. */
 const char *cs_cron_check(const char *spec);
-
-/* errbuf helper: snprintf that tolerates a NULL or tiny buffer. */
-int cs_errf(char *errbuf, size_t errlen, const char *fmt, ...) CS_PRINTF(3, 4);
 
 #endif /* CELL_CELLSTATE_INTERNAL_H */

@@ -52,12 +52,12 @@ struct cs_journal {
 
 struct cs_journal *cs_journal_new(void)
 {
-	return cs_xcalloc(1, sizeof(struct cs_journal));
+	return cu_xcalloc(1, sizeof(struct cs_journal));
 }
 
 static struct entry *push(struct cs_journal *j, enum entry_kind kind)
 {
-	cs_grow((void **)&j->e, &j->cap, j->n + 1, sizeof(*j->e));
+	cu_grow((void **)&j->e, &j->cap, j->n + 1, sizeof(*j->e));
 	struct entry *e = &j->e[j->n++];
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
@@ -90,7 +90,7 @@ void cs_save_scheds(struct cs_apply *a)
 	j->scheds_saved = true;
 	struct entry *e = push(j, E_SCHEDS);
 	e->n = a->s->nscheds;
-	e->ptr = cs_xmalloc(e->n * sizeof(struct cs_sched));
+	e->ptr = cu_xmalloc(e->n * sizeof(struct cs_sched));
 	if (e->n)
 		memcpy(e->ptr, a->s->scheds, e->n * sizeof(struct cs_sched));
 }
@@ -122,7 +122,7 @@ void cs_set_job_note(struct cs_apply *a, struct cs_job *job, const char *note)
 		return;      /* the same words again: nothing to record */
 	cs_save_job(a, job); /* its image keeps the old pointer for undo */
 	cs_free_on_commit(a, job->note);
-	job->note = cs_xstrdup(note);
+	job->note = cu_xstrdup(note);
 	cs_free_on_undo(a, job->note);
 }
 
@@ -217,14 +217,14 @@ void cs_drop_machine(struct cs_apply *a, uint32_t slot)
 
 void cs_add_job(struct cs_apply *a, struct cs_job *job)
 {
-	cs_map_put(&a->s->jobs, job->spec.name, job);
+	cu_map_put(&a->s->jobs, job->spec.name, job);
 	if (a->journal)
 		push(a->journal, E_JOB_CREATED)->ptr = job;
 }
 
 void cs_drop_job(struct cs_apply *a, struct cs_job *job)
 {
-	cs_map_del(&a->s->jobs, job->spec.name);
+	cu_map_del(&a->s->jobs, job->spec.name);
 	if (a->journal)
 		push(a->journal, E_JOB_REMOVED)->ptr = job;
 	else
@@ -337,7 +337,7 @@ static void undo_entry(struct entry *e, cs_state *s)
 		       sizeof(s->res_names));
 		break;
 	case E_SCHEDS:
-		cs_grow((void **)&s->scheds, &s->scheds_cap, e->n,
+		cu_grow((void **)&s->scheds, &s->scheds_cap, e->n,
 		        sizeof(*s->scheds));
 		if (e->n)
 			memcpy(s->scheds, e->ptr, e->n * sizeof(*s->scheds));
@@ -349,21 +349,21 @@ static void undo_entry(struct entry *e, cs_state *s)
 		 * entries (a later put in the same transaction may have
 		 * replaced them, so m's pointers may be stale): put the slot
 		 * back as it was */
-		cs_map_del(&s->machine_by_name, m->name);
+		cu_map_del(&s->machine_by_name, m->name);
 		*m = e->img.machine; /* zeroes for an appended slot */
 		break;
 	case E_MACHINE_REMOVED:
 		*m = e->img.machine;
-		cs_map_put(&s->machine_by_name, m->name,
+		cu_map_put(&s->machine_by_name, m->name,
 		           (void *)(uintptr_t)(e->slot + 1));
 		break;
 	case E_JOB_CREATED:
-		cs_map_del(&s->jobs, ((struct cs_job *)e->ptr)->spec.name);
+		cu_map_del(&s->jobs, ((struct cs_job *)e->ptr)->spec.name);
 		cs_job_destroy(e->ptr);
 		break;
 	case E_JOB_REMOVED: {
 		struct cs_job *job = e->ptr;
-		cs_map_put(&s->jobs, job->spec.name, job);
+		cu_map_put(&s->jobs, job->spec.name, job);
 		break;
 	}
 	case E_DEP_ADDED: /* by identity: a sort may have moved it */

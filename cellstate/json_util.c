@@ -108,8 +108,8 @@ static int CS_PRINTF(2, 0) verr(struct cs_jdec *d, const char *fmt, va_list ap)
 {
 	char msg[CS_ERRMSG_SIZE];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	return cs_errf(d->errbuf, d->errlen, "%s: %s", cs_jpath_str(&d->path),
-	               msg);
+	return cu_errf(d->errbuf, d->errlen, -1, "%s: %s",
+	               cs_jpath_str(&d->path), msg);
 }
 
 int cs_jerr(struct cs_jdec *d, const char *fmt, ...)
@@ -580,12 +580,12 @@ int cs_jcheck_fields(struct cs_jdec *d, const json_t *obj,
 
 static void *jalloc(struct cs_arena *a, size_t n)
 {
-	return a ? cs_arena_alloc(a, n) : cs_xcalloc(1, n);
+	return a ? cs_arena_alloc(a, n) : cu_xcalloc(1, n);
 }
 
 static char *jdup(struct cs_arena *a, const char *s)
 {
-	return a ? cs_arena_strdup(a, s) : cs_xstrdup(s);
+	return a ? cs_arena_strdup(a, s) : cu_xstrdup(s);
 }
 
 const struct cs_jmap_rules cs_jlabel_rules = {
@@ -802,7 +802,7 @@ int cs_jparse(const char *buf, size_t len, const char *what, json_t **out,
 {
 	json_error_t e;
 	if (!buf || blank(buf, len))
-		return cs_errf(errbuf, errlen,
+		return cu_errf(errbuf, errlen, -1,
 		               "(root): expected %s, got empty "
 		               "input",
 		               what);
@@ -811,7 +811,7 @@ int cs_jparse(const char *buf, size_t len, const char *what, json_t **out,
 	json_t *j =
 	    json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
 	if (!j) {
-		cs_errf(errbuf, errlen, "line %d, column %d: %s", e.line,
+		cu_errf(errbuf, errlen, -1, "line %d, column %d: %s", e.line,
 		        e.column, e.text);
 		if (errbuf && errlen)
 			printable_msg(errbuf);
@@ -837,7 +837,7 @@ json_t *cs_jnew(json_t *v)
  * not UTF-8, which validation rejects, so the loss never hits valid input. */
 static char *scrub(const char *s)
 {
-	char *c = cs_xstrdup(s);
+	char *c = cu_xstrdup(s);
 	for (char *p = c; *p; p++)
 		if ((unsigned char)*p >= 0x80)
 			*p = '?';

@@ -8,7 +8,7 @@ static enum cs_reason check_deps(struct cs_apply *a,
                                  const struct cs_job_spec *sp)
 {
 	for (uint32_t i = 0; i < sp->ndeps; i++) {
-		const struct cs_job *dep = cs_map_get(&a->s->jobs, sp->deps[i]);
+		const struct cs_job *dep = cu_map_get(&a->s->jobs, sp->deps[i]);
 		if (!dep)
 			return cs_reject(a, CS_R_UNKNOWN_JOB,
 			                 "dependency %s of job %s does not "
@@ -30,7 +30,7 @@ enum cs_reason cs_op_job_put(struct cs_apply *a, const struct cs_op *op)
 	cs_res req;
 	if (!sp || !sp->name || !sp->ntasks)
 		return cs_reject(a, CS_R_UNKNOWN_JOB, "job_put without a spec");
-	if (cs_map_get(&a->s->jobs, sp->name))
+	if (cu_map_get(&a->s->jobs, sp->name))
 		return cs_reject(a, CS_R_EXISTS, "job %s already exists",
 		                 sp->name);
 	if ((r = check_deps(a, sp)))
@@ -44,7 +44,7 @@ enum cs_reason cs_op_job_put(struct cs_apply *a, const struct cs_op *op)
 	struct cs_job *job = cs_job_create(sp, &req, a->now_ms);
 	cs_add_job(a, job);
 	for (uint32_t i = 0; i < sp->ndeps; i++) {
-		struct cs_job *dep = cs_map_get(&a->s->jobs, sp->deps[i]);
+		struct cs_job *dep = cu_map_get(&a->s->jobs, sp->deps[i]);
 		if (dep->state == CS_JOB_SUCCEEDED)
 			continue;
 		cs_add_dependent(a, dep, job);

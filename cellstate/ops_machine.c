@@ -33,7 +33,7 @@ static void lose_tasks(struct cs_apply *a, uint32_t slot)
 	uint32_t n = 0;
 	if (!m->ntasks)
 		return;
-	struct cs_task **all = cs_xmalloc(m->ntasks * sizeof(*all));
+	struct cs_task **all = cu_xmalloc(m->ntasks * sizeof(*all));
 	for (struct cs_task *t = m->tasks; t; t = t->next_on_machine)
 		all[n++] = t;
 	qsort(all, n, sizeof(*all), by_job_and_index);
@@ -54,10 +54,10 @@ static void set_state(struct cs_apply *a, uint32_t slot,
 
 static struct cs_label *labels_dup(const struct cs_label *l, uint32_t n)
 {
-	struct cs_label *out = n ? cs_xcalloc(n, sizeof(*out)) : NULL;
+	struct cs_label *out = n ? cu_xcalloc(n, sizeof(*out)) : NULL;
 	for (uint32_t i = 0; i < n; i++) {
-		out[i].key = cs_xstrdup(l[i].key);
-		out[i].value = cs_xstrdup(l[i].value);
+		out[i].key = cu_xstrdup(l[i].key);
+		out[i].value = cu_xstrdup(l[i].value);
 	}
 	cs_labels_sort(out, n);
 	return out;
@@ -114,10 +114,10 @@ static void set_attrs(struct cs_apply *a, struct cs_machine *m,
 	}
 	cs_free_on_commit(a, m->labels);
 	cs_free_on_commit(a, m->agent);
-	m->pool = cs_xstrdup(sp->pool ? sp->pool : "default");
+	m->pool = cu_xstrdup(sp->pool ? sp->pool : "default");
 	m->labels = labels_dup(sp->labels, sp->nlabels);
 	m->nlabels = sp->nlabels;
-	m->agent = cs_xstrdup(sp->agent);
+	m->agent = cu_xstrdup(sp->agent);
 	free_attrs_on_undo(a, m);
 }
 
@@ -179,10 +179,10 @@ enum cs_reason cs_op_machine_put(struct cs_apply *a, const struct cs_op *op)
 		                 sp->name, (unsigned long long)op->seq);
 	slot = cs_add_machine(a, sp->name);
 	struct cs_machine *m = cs_slot(a->s, slot);
-	m->pool = cs_xstrdup(sp->pool ? sp->pool : "default");
+	m->pool = cu_xstrdup(sp->pool ? sp->pool : "default");
 	m->labels = labels_dup(sp->labels, sp->nlabels);
 	m->nlabels = sp->nlabels;
-	m->agent = cs_xstrdup(sp->agent);
+	m->agent = cu_xstrdup(sp->agent);
 	free_attrs_on_undo(a, m);
 	m->capacity = cap;
 	m->state =

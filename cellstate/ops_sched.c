@@ -34,7 +34,7 @@ enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op)
 		return CS_R_OK;
 	cs_save_scheds(a);
 	if (!found) {
-		cs_grow((void **)&s->scheds, &s->scheds_cap, s->nscheds + 1,
+		cu_grow((void **)&s->scheds, &s->scheds_cap, s->nscheds + 1,
 		        sizeof(*s->scheds));
 		memmove(&s->scheds[at + 1], &s->scheds[at],
 		        (s->nscheds - at) * sizeof(*s->scheds));

@@ -7,12 +7,12 @@
 
 static void *alloc(struct cs_arena *a, size_t n)
 {
-	return a ? cs_arena_alloc(a, n) : cs_xcalloc(1, n);
+	return a ? cs_arena_alloc(a, n) : cu_xcalloc(1, n);
 }
 
 static char *dup(struct cs_arena *a, const char *s)
 {
-	return a ? cs_arena_strdup(a, s) : cs_xstrdup(s);
+	return a ? cs_arena_strdup(a, s) : cu_xstrdup(s);
 }
 
 static struct cs_label *labels_copy(struct cs_arena *a,

@@ -9,7 +9,7 @@ static const char *const fixed_res[CS_RES_FIXED] = {"cpu", "memory", "disk"};
 
 cs_state *cs_state_new(const struct cs_config *cfg)
 {
-	cs_state *s = cs_xcalloc(1, sizeof(*s));
+	cs_state *s = cu_xcalloc(1, sizeof(*s));
 	s->cfg.dedup_max = CS_DEDUP_MAX_DEFAULT;
 	s->cfg.dedup_ttl_ms = CS_DEDUP_TTL_DEFAULT;
 	if (cfg)
@@ -18,8 +18,8 @@ cs_state *cs_state_new(const struct cs_config *cfg)
 	for (uint32_t i = 0; i < CS_RES_FIXED; i++)
 		strcpy(s->res_names[i], fixed_res[i]);
 	s->nres = CS_RES_FIXED;
-	cs_map_init(&s->machine_by_name);
-	cs_map_init(&s->jobs);
+	cu_map_init(&s->machine_by_name);
+	cu_map_init(&s->jobs);
 	cs_dedup_init(&s->dedup);
 	return s;
 }
@@ -44,11 +44,11 @@ void cs_state_free(cs_state *s)
 			machine_free_members(&s->machines[i]);
 	free(s->machines);
 	size_t cur = 0;
-	struct cs_map_entry *e;
-	while ((e = cs_map_next(&s->jobs, &cur)))
+	struct cu_map_slot *e;
+	while ((e = cu_map_next(&s->jobs, &cur)))
 		cs_job_destroy(e->value);
-	cs_map_destroy(&s->jobs);
-	cs_map_destroy(&s->machine_by_name);
+	cu_map_destroy(&s->jobs);
+	cu_map_destroy(&s->machine_by_name);
 	cs_dedup_destroy(&s->dedup);
 	free(s->scheds);
 	free(s);
@@ -71,8 +71,8 @@ uint64_t cs_state_applied_index(const cs_state *s)
 static void rekey_machines(cs_state *s)
 {
 	size_t cur = 0;
-	struct cs_map_entry *e;
-	while ((e = cs_map_next(&s->machine_by_name, &cur)))
+	struct cu_map_slot *e;
+	while ((e = cu_map_next(&s->machine_by_name, &cur)))
 		e->key = s->machines[(uintptr_t)e->value - 1].name;
 }
 
@@ -83,7 +83,7 @@ uint32_t cs_machine_slot_alloc(cs_state *s, const char *name)
 		s->free_head = s->machines[slot].next_free;
 	} else {
 		struct cs_machine *old = s->machines;
-		cs_grow((void **)&s->machines, &s->slots_cap, s->nslots + 1,
+		cu_grow((void **)&s->machines, &s->slots_cap, s->nslots + 1,
 		        sizeof(*s->machines));
 		if (s->machines != old)
 			rekey_machines(s);
@@ -95,7 +95,7 @@ uint32_t cs_machine_slot_alloc(cs_state *s, const char *name)
 	m->in_use = true;
 	m->next_free = CS_NO_MACHINE;
 	s->nmachines++;
-	cs_map_put(&s->machine_by_name, m->name, (void *)(uintptr_t)(slot + 1));
+	cu_map_put(&s->machine_by_name, m->name, (void *)(uintptr_t)(slot + 1));
 	return slot;
 }
 
@@ -103,7 +103,7 @@ uint32_t cs_machine_slot_alloc(cs_state *s, const char *name)
 void cs_machine_slot_release(cs_state *s, uint32_t slot)
 {
 	struct cs_machine *m = &s->machines[slot];
-	cs_map_del(&s->machine_by_name, m->name);
+	cu_map_del(&s->machine_by_name, m->name);
 	machine_free_members(m);
 	memset(m, 0, sizeof(*m));
 	m->next_free = s->free_head;
@@ -130,7 +130,7 @@ const struct cs_machine *cs_machine_at(const cs_state *s, uint32_t slot)
 
 uint32_t cs_machine_slot(const cs_state *s, const char *name)
 {
-	uintptr_t v = (uintptr_t)cs_map_get(&s->machine_by_name, name);
+	uintptr_t v = (uintptr_t)cu_map_get(&s->machine_by_name, name);
 	return v ? (uint32_t)(v - 1) : CS_NO_MACHINE;
 }
 
@@ -167,7 +167,7 @@ void cs_machine_unlink(struct cs_machine *m, struct cs_task *t)
 struct cs_job *cs_job_create(const struct cs_job_spec *spec, const cs_res *req,
                              int64_t now_ms)
 {
-	struct cs_job *job = cs_xcalloc(1, sizeof(*job));
+	struct cs_job *job = cu_xcalloc(1, sizeof(*job));
 	struct cs_job_spec *copy = cs_job_spec_copy(NULL, spec);
 	job->spec = *copy;
 	free(copy);
@@ -175,7 +175,7 @@ struct cs_job *cs_job_create(const struct cs_job_spec *spec, const cs_res *req,
 	cs_labels_sort(job->spec.env, job->spec.nenv);
 	job->request = *req;
 	job->submit_ms = now_ms;
-	job->tasks = cs_xcalloc(spec->ntasks, sizeof(*job->tasks));
+	job->tasks = cu_xcalloc(spec->ntasks, sizeof(*job->tasks));
 	for (uint32_t i = 0; i < spec->ntasks; i++) {
 		job->tasks[i].job = job;
 		job->tasks[i].machine = CS_NO_MACHINE;
@@ -198,7 +198,7 @@ void cs_job_destroy(struct cs_job *job)
 
 void cs_job_add_dependent(struct cs_job *dep, struct cs_job *job)
 {
-	cs_grow((void **)&dep->dependents, &dep->dependents_cap,
+	cu_grow((void **)&dep->dependents, &dep->dependents_cap,
 	        dep->ndependents + 1, sizeof(*dep->dependents));
 	dep->dependents[dep->ndependents++] = job;
 }
@@ -218,7 +218,7 @@ int cs_job_remove_dependent(struct cs_job *dep, const struct cs_job *job)
 
 const struct cs_job *cs_job_find(const cs_state *s, const char *name)
 {
-	return cs_map_get(&s->jobs, name);
+	return cu_map_get(&s->jobs, name);
 }
 
 uint32_t cs_job_count(const cs_state *s)
@@ -228,7 +228,7 @@ uint32_t cs_job_count(const cs_state *s)
 
 const struct cs_job *cs_job_next(const cs_state *s, size_t *cursor)
 {
-	struct cs_map_entry *e = cs_map_next(&s->jobs, cursor);
+	struct cu_map_slot *e = cu_map_next(&s->jobs, cursor);
 	return e ? e->value : NULL;
 }
 

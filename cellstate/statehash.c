@@ -8,12 +8,12 @@
 
 static inline uint64_t add_u64(uint64_t h, uint64_t v)
 {
-	return cs_mix64(h + v * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull);
+	return cu_mix64(h + v * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull);
 }
 
 static inline uint64_t add_str(uint64_t h, const char *s)
 {
-	return add_u64(h, cs_hash_str(s, 0x51));
+	return add_u64(h, cu_hash_str(s, 0x51));
 }
 
 static uint64_t add_labels(uint64_t h, const struct cs_label *l, uint32_t n)
@@ -103,7 +103,7 @@ static uint64_t hash_dedup(const struct cs_dedup *d)
 		h = add_str(h, r->id);
 		h = add_u64(add_u64(h, r->index), (uint64_t)r->ms);
 		h = add_u64(add_u64(h, r->committed), r->nops);
-		h = add_u64(h, cs_hash_bytes(r->reasons, r->nops, 0));
+		h = add_u64(h, cu_hash_bytes(r->reasons, r->nops, 0));
 	}
 	return h;
 }
@@ -117,12 +117,12 @@ uint64_t cs_state_hash(const cs_state *s, unsigned flags)
 	            (uint64_t)s->cfg.dedup_ttl_ms);
 	for (uint32_t i = 0; i < s->nres; i++)
 		h = add_str(h, s->res_names[i]);
-	uint64_t *mh = cs_xcalloc(s->nslots, sizeof(*mh));
+	uint64_t *mh = cu_xcalloc(s->nslots, sizeof(*mh));
 	uint64_t machines = 0;
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		if (!s->machines[i].in_use)
 			continue;
-		mh[i] = cs_hash_str(s->machines[i].name, 0x4d);
+		mh[i] = cu_hash_str(s->machines[i].name, 0x4d);
 		machines += hash_machine(s, &s->machines[i]);
 	}
 	h = add_u64(h, machines);

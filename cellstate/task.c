@@ -195,7 +195,7 @@ static void kill_tasks(struct cs_apply *a, struct cs_job *job)
 static void stop_waiting(struct cs_apply *a, struct cs_job *job)
 {
 	for (uint32_t i = 0; job->deps_waiting && i < job->spec.ndeps; i++) {
-		struct cs_job *dep = cs_map_get(&a->s->jobs, job->spec.deps[i]);
+		struct cs_job *dep = cu_map_get(&a->s->jobs, job->spec.deps[i]);
 		if (dep)
 			cs_drop_dependent(a, dep, job);
 	}
@@ -207,7 +207,7 @@ void cs_job_finish(struct cs_apply *a, struct cs_job *job,
 	/* iterative over the dependency DAG: chains may be long */
 	struct cs_job **todo = NULL;
 	uint32_t n = 0, cap = 0;
-	cs_grow((void **)&todo, &cap, 1, sizeof(*todo));
+	cu_grow((void **)&todo, &cap, 1, sizeof(*todo));
 	todo[n++] = job;
 	while (n) {
 		struct cs_job *j = todo[--n];
@@ -223,7 +223,7 @@ void cs_job_finish(struct cs_apply *a, struct cs_job *job,
 		while (j->ndependents) {
 			struct cs_job *k = j->dependents[j->ndependents - 1];
 			cs_drop_dependent(a, j, k);
-			cs_grow((void **)&todo, &cap, n + 1, sizeof(*todo));
+			cu_grow((void **)&todo, &cap, n + 1, sizeof(*todo));
 			todo[n++] = k;
 		}
 		state = CS_JOB_FAILED;

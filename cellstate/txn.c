@@ -8,7 +8,7 @@
 cs_txn *cs_txn_new(const char *id, const char *origin, enum cs_mode mode,
                    enum cs_detect detect)
 {
-	cs_txn *t = cs_xcalloc(1, sizeof(*t));
+	cs_txn *t = cu_xcalloc(1, sizeof(*t));
 	t->arena = cs_arena_new();
 	t->id = cs_arena_strdup(t->arena, id);
 	t->origin = cs_arena_strdup(t->arena, origin);
@@ -28,7 +28,7 @@ void cs_txn_free(cs_txn *txn)
 
 struct cs_op *cs_txn_add(cs_txn *t, enum cs_op_kind kind)
 {
-	cs_grow((void **)&t->ops, &t->capacity, t->nops + 1, sizeof(*t->ops));
+	cu_grow((void **)&t->ops, &t->capacity, t->nops + 1, sizeof(*t->ops));
 	struct cs_op *op = &t->ops[t->nops++];
 	memset(op, 0, sizeof(*op));
 	op->kind = kind;

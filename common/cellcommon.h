@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cellutil.h"
+
 struct ev_loop;
 
 #if defined(__GNUC__)
@@ -57,18 +59,6 @@ enum cc_error {
 
 /* Static text for a code: "ok", "timed out", ... ("unknown error" else). */
 const char *cc_strerror(int code);
-/* Memory that is there or the process aborts (see "Memory" above), for
- * every binary's own code too. */
-void *cc_xmalloc(size_t n);
-void *cc_xcalloc(size_t n, size_t size);
-void *cc_xrealloc(void *p, size_t n);
-char *cc_xstrdup(const char *s); /* NULL stays NULL */
-char *cc_xstrndup(const char *s, size_t n);
-/* Writes a message into errbuf if there is one; always returns `code`, so
- * error paths read `return cc_errf(errbuf, errlen, CC_EINVAL, ...)`. */
-int cc_errf(char *errbuf, size_t errlen, int code, const char *fmt, ...)
-    CC_PRINTF(4, 5);
-
 /* ==== logging (log.c) ======================================================
  * One line per event:
  *   2024-05-01T12:34:56.789Z INFO celld[2]: leader elected, term 3

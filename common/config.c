@@ -331,7 +331,7 @@ static int parse_value(const struct cc_flag *f, const char *s, union value *v,
 		char expected[128], got[QUOTE_MAX * 4 + 8];
 		describe(f, expected, sizeof(expected));
 		quote(got, sizeof(got), s);
-		return cc_errf(why, whylen, CC_EINVAL, "expected %s, got %s",
+		return cu_errf(why, whylen, CC_EINVAL, "expected %s, got %s",
 		               expected, got);
 	}
 	return 0;
@@ -343,7 +343,7 @@ static void store(const struct cc_flag *f, const union value *v)
 	case CC_FLAG_STRING: {
 		char **dest = f->dest;
 		free(*dest);
-		*dest = cc_xstrdup(v->s);
+		*dest = cu_xstrdup(v->s);
 		break;
 	}
 	case CC_FLAG_INT:
@@ -369,7 +369,7 @@ static int set_value(const struct cc_flag *f, const char *s, const char *where,
 	union value v;
 	char why[CC_ERRMSG_SIZE];
 	if (parse_value(f, s, &v, why, sizeof(why)))
-		return cc_errf(errbuf, errlen, CC_EINVAL, "%s: %s", where, why);
+		return cu_errf(errbuf, errlen, CC_EINVAL, "%s: %s", where, why);
 	store(f, &v);
 	return 0;
 }
@@ -401,15 +401,15 @@ static int check_table(const struct cc_flag *flags, char *errbuf, size_t errlen)
 {
 	for (const struct cc_flag *f = flags; f->name; f++) {
 		if (!name_ok(f->name))
-			return cc_errf(
+			return cu_errf(
 			    errbuf, errlen, CC_EINVAL,
 			    "flag table: bad or reserved name \"%s\"", f->name);
 		if ((unsigned)f->type > CC_FLAG_DURATION_US || !f->dest)
-			return cc_errf(errbuf, errlen, CC_EINVAL,
+			return cu_errf(errbuf, errlen, CC_EINVAL,
 			               "flag table: %s: bad type or no dest",
 			               f->name);
 		if (find(flags, f->name, strlen(f->name)) != f)
-			return cc_errf(errbuf, errlen, CC_EINVAL,
+			return cu_errf(errbuf, errlen, CC_EINVAL,
 			               "flag table: %s: declared twice",
 			               f->name);
 	}
@@ -422,7 +422,7 @@ static int set_defaults(const struct cc_flag *flags, char *errbuf,
 	for (const struct cc_flag *f = flags; f->name; f++) {
 		if (f->type == CC_FLAG_STRING) {
 			char **dest = f->dest;
-			*dest = f->def ? cc_xstrdup(f->def) : NULL;
+			*dest = f->def ? cu_xstrdup(f->def) : NULL;
 			continue;
 		}
 		const char *def = f->def;
@@ -468,7 +468,7 @@ static int file_err(struct file_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return cc_errf(c->errbuf, c->errlen, CC_EINVAL, "%s:%u: %s", c->path,
+	return cu_errf(c->errbuf, c->errlen, CC_EINVAL, "%s:%u: %s", c->path,
 	               c->lineno, msg);
 }
 
@@ -539,13 +539,13 @@ static int load_file(const struct cc_flag *flags, const char *path,
 {
 	FILE *fp = fopen(path, "r");
 	if (!fp)
-		return cc_errf(errbuf, errlen, CC_EINVAL, "%s: cannot read: %s",
+		return cu_errf(errbuf, errlen, CC_EINVAL, "%s: cannot read: %s",
 		               path, strerror(errno));
 	size_t n = 0;
 	while (flags[n].name)
 		n++;
 	struct file_ctx c = {flags,  path,
-	                     0,      cc_xcalloc(n + 1, sizeof(unsigned)),
+	                     0,      cu_xcalloc(n + 1, sizeof(unsigned)),
 	                     errbuf, errlen};
 	char *line = NULL;
 	size_t cap = 0;
@@ -559,7 +559,7 @@ static int load_file(const struct cc_flag *flags, const char *path,
 			rc = file_line(&c, line);
 	}
 	if (rc == 0 && ferror(fp))
-		rc = cc_errf(errbuf, errlen, CC_EINVAL, "%s: cannot read: %s",
+		rc = cu_errf(errbuf, errlen, CC_EINVAL, "%s: cannot read: %s",
 		             path, strerror(errno));
 	free(line);
 	free(c.set_on);
@@ -591,32 +591,32 @@ static int scan_flag(const struct cc_flag *flags, int argc, char *const argv[],
 	if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
 		return CC_HELP;
 	if (strncmp(arg, "--", 2) != 0)
-		return cc_errf(errbuf, errlen, CC_EINVAL, "unknown flag %s", q);
+		return cu_errf(errbuf, errlen, CC_EINVAL, "unknown flag %s", q);
 	const char *name = arg + 2, *eq = strchr(name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);
 	const char *value = eq ? eq + 1 : NULL;
 	bool is_config = len == 6 && memcmp(name, "config", 6) == 0;
 	const struct cc_flag *f = is_config ? NULL : find(flags, name, len);
 	if (len == 4 && memcmp(name, "help", 4) == 0)
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "--help: takes no value");
 	if (!f && !is_config)
-		return cc_errf(errbuf, errlen, CC_EINVAL, "unknown flag %s", q);
+		return cu_errf(errbuf, errlen, CC_EINVAL, "unknown flag %s", q);
 	if (!value && f && f->type == CC_FLAG_BOOL)
 		value = "true";
 	if (!value) {
 		if (*i + 1 >= argc)
-			return cc_errf(errbuf, errlen, CC_EINVAL,
+			return cu_errf(errbuf, errlen, CC_EINVAL,
 			               "--%.*s: expected a value after it",
 			               (int)len, name);
 		value = argv[++*i];
 	}
 	if (is_config) {
 		if (out->config)
-			return cc_errf(errbuf, errlen, CC_EINVAL,
+			return cu_errf(errbuf, errlen, CC_EINVAL,
 			               "--config: given more than once");
 		if (!*value)
-			return cc_errf(errbuf, errlen, CC_EINVAL,
+			return cu_errf(errbuf, errlen, CC_EINVAL,
 			               "--config: expected a file name");
 		out->config = value;
 		return 0;
@@ -655,7 +655,7 @@ static int check_settings(const struct argv_scan *sc, char *errbuf,
 		char why[CC_ERRMSG_SIZE];
 		const struct setting *s = &sc->settings[k];
 		if (parse_value(s->flag, s->value, &v, why, sizeof(why)))
-			return cc_errf(errbuf, errlen, CC_EINVAL, "--%s: %s",
+			return cu_errf(errbuf, errlen, CC_EINVAL, "--%s: %s",
 			               s->flag->name, why);
 	}
 	return 0;
@@ -682,7 +682,7 @@ static int apply(const struct cc_flag *flags, const struct argv_scan *sc,
 	} else if (sc->next < argc) {
 		char q[QUOTE_MAX * 4 + 8];
 		quote(q, sizeof(q), argv[sc->next]);
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "unexpected argument %s", q);
 	}
 	return 0;
@@ -699,7 +699,7 @@ int cc_flags_parse(const struct cc_flag *flags, int argc, char *const argv[],
 		return rc;
 	struct argv_scan sc = {0};
 	sc.settings =
-	    cc_xcalloc(argc > 0 ? (size_t)argc : 1, sizeof(*sc.settings));
+	    cu_xcalloc(argc > 0 ? (size_t)argc : 1, sizeof(*sc.settings));
 	rc = scan_argv(flags, argc, argv, &sc, errbuf, errlen);
 	if (rc == 0)
 		rc = apply(flags, &sc, argc, argv, next, errbuf, errlen);
@@ -720,44 +720,44 @@ void cc_flags_free(const struct cc_flag *flags)
 
 /* ---- --help ----------------------------------------------------------- */
 
-static void help_default(struct cc_buf *b, const struct cc_flag *f)
+static void help_default(struct cu_buf *b, const struct cc_flag *f)
 {
 	if (f->type == CC_FLAG_STRING) {
 		if (f->def && *f->def)
-			cc_buf_addf(b, " (default \"%s\")", f->def);
+			cu_buf_addf(b, " (default \"%s\")", f->def);
 		else
-			cc_buf_adds(b, " (default: none)");
+			cu_buf_adds(b, " (default: none)");
 		return;
 	}
 	const char *def = f->def;
 	if (!def)
 		def = f->type == CC_FLAG_BOOL ? "false" : "0";
-	cc_buf_addf(b, " (default %s)", def);
+	cu_buf_addf(b, " (default %s)", def);
 }
 
-static void help_entry(struct cc_buf *b, const char *name, const char *type,
+static void help_entry(struct cu_buf *b, const char *name, const char *type,
                        const char *help)
 {
-	cc_buf_addf(b, "  --%s%s%s\n        %s", name, *type ? " " : "", type,
+	cu_buf_addf(b, "  --%s%s%s\n        %s", name, *type ? " " : "", type,
 	            help ? help : "");
 }
 
 char *cc_flags_help(const struct cc_flag *flags, const char *usage,
                     const char *about)
 {
-	struct cc_buf b = {0};
-	cc_buf_addf(&b, "Usage: %s\n", usage);
+	struct cu_buf b = {0};
+	cu_buf_addf(&b, "Usage: %s\n", usage);
 	if (about && *about)
-		cc_buf_addf(&b, "\n%s\n", about);
-	cc_buf_adds(&b, "\nFlags:\n");
+		cu_buf_addf(&b, "\n%s\n", about);
+	cu_buf_adds(&b, "\nFlags:\n");
 	help_entry(&b, "config", "FILE",
 	           "read settings from FILE, one \"name = value\" per line "
 	           "(names as below, without --; flags given here win)\n");
 	for (const struct cc_flag *f = flags; f->name; f++) {
 		help_entry(&b, f->name, type_names[f->type], f->help);
 		help_default(&b, f);
-		cc_buf_adds(&b, "\n");
+		cu_buf_adds(&b, "\n");
 	}
 	help_entry(&b, "help", "", "print this help and exit\n");
-	return cc_buf_steal(&b);
+	return cu_buf_steal(&b);
 }

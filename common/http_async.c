@@ -86,7 +86,7 @@ static struct areq *req_take(cc_aclient *c)
 		LIST_REMOVE(r, link);
 		c->npool--;
 	} else {
-		r = cc_xcalloc(1, sizeof(*r));
+		r = cu_xcalloc(1, sizeof(*r));
 		r->c = c;
 		if (!(r->easy = curl_easy_init()))
 			cc_die("http async: curl_easy_init failed");
@@ -119,8 +119,8 @@ static void req_release(struct areq *r)
 	free(r->mem);
 	free(r->hop_url);
 	curl_slist_free_all(r->headers);
-	cc_buf_free(&r->sink.body);
-	cc_buf_free(&r->sink.line);
+	cu_buf_free(&r->sink.body);
+	cu_buf_free(&r->sink.line);
 	r->mem = r->hop_url = NULL;
 	r->headers = NULL;
 	r->hops = 0;
@@ -155,7 +155,7 @@ static void req_closed(struct areq *r)
 {
 	char err[CC_ERRMSG_SIZE];
 	struct cc_response resp = {0};
-	cc_errf(err, sizeof(err), CC_ESTATE,
+	cu_errf(err, sizeof(err), CC_ESTATE,
 	        "%s %s: client closed before the %s", r->method, r->url,
 	        r->stream ? "stream ended" : "answer came");
 	req_answer(r, CC_ESTATE, &resp, err);
@@ -307,7 +307,7 @@ static void on_idle(struct ev_loop *loop, ev_timer *w, int revents)
 	struct cc_response resp = {0};
 	c->depth++;
 	curl_multi_remove_handle(c->multi, r->easy);
-	cc_errf(err, sizeof(err), CC_ETIMEOUT, "%s %s: nothing came for %u ms",
+	cu_errf(err, sizeof(err), CC_ETIMEOUT, "%s %s: nothing came for %u ms",
 	        r->method, req_hop_url(r), s->idle_ms);
 	req_answer(r, CC_ETIMEOUT, &resp, err);
 	if (--c->depth == 0 && c->closing)
@@ -403,7 +403,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg,
 	if (k) {
 		ev_io_stop(c->loop, &k->io);
 	} else {
-		k = cc_xcalloc(1, sizeof(*k));
+		k = cu_xcalloc(1, sizeof(*k));
 		LIST_INSERT_HEAD(&c->socks, k, link);
 		curl_multi_assign(c->multi, fd, k);
 	}
@@ -420,7 +420,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg,
 cc_aclient *cc_aclient_new(struct ev_loop *loop,
                            const struct cc_client_config *cfg)
 {
-	cc_aclient *c = cc_xcalloc(1, sizeof(*c));
+	cc_aclient *c = cu_xcalloc(1, sizeof(*c));
 	c->loop = loop;
 	cc_http_opts_init(&c->o, cfg); /* initialises libcurl, first */
 	if (!(c->multi = curl_multi_init()))
@@ -531,25 +531,25 @@ static int check_request(cc_aclient *c, const char *method, const char *url,
 {
 	char why[128] = "";
 	if (!method || !url || !cb)
-		return cc_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
+		return cu_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
 		               "%s %s: a request needs a method, a URL and a "
 		               "callback",
 		               method ? method : "(no method)",
 		               url ? url : "(no URL)");
 	if (!is_token(method))
-		return cc_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
+		return cu_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
 		               "\"%s\" %s: not a valid HTTP method", method,
 		               url);
 	if (url_problem(url, why, sizeof(why)))
-		return cc_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
+		return cu_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
 		               "%s %s: not a valid http:// URL (%s)", method,
 		               url, why);
 	if (content_type && strpbrk(content_type, "\r\n"))
-		return cc_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
+		return cu_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
 		               "%s %s: the content type has a line break",
 		               method, url);
 	if (c->closing)
-		return cc_errf(c->errmsg, sizeof(c->errmsg), CC_ESTATE,
+		return cu_errf(c->errmsg, sizeof(c->errmsg), CC_ESTATE,
 		               "%s %s: client closed", method, url);
 	return 0;
 }
@@ -559,7 +559,7 @@ static void req_copy(struct areq *r, const char *method, const char *url,
                      const void *body, size_t len)
 {
 	size_t m = strlen(method) + 1, u = strlen(url) + 1;
-	r->mem = cc_xmalloc(m + u + (body ? len + 1 : 0));
+	r->mem = cu_xmalloc(m + u + (body ? len + 1 : 0));
 	memcpy(r->mem, method, m);
 	memcpy(r->mem + m, url, u);
 	r->method = r->mem;
@@ -578,10 +578,10 @@ static struct curl_slist *make_headers(const cc_aclient *c,
 {
 	if (!content_type)
 		return cc_curl_headers(&c->o, NULL);
-	struct cc_buf line = {0};
-	cc_buf_addf(&line, "Content-Type: %s", content_type);
+	struct cu_buf line = {0};
+	cu_buf_addf(&line, "Content-Type: %s", content_type);
 	struct curl_slist *h = cc_curl_headers(&c->o, line.p);
-	cc_buf_free(&line);
+	cu_buf_free(&line);
 	return h;
 }
 
@@ -613,7 +613,7 @@ cc_astream *cc_aclient_stream(cc_aclient *c, const char *url, unsigned idle_ms,
 	if (check_request(c, "GET", url, NULL, on_end))
 		return NULL;
 	if (!on_line) {
-		cc_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
+		cu_errf(c->errmsg, sizeof(c->errmsg), CC_EINVAL,
 		        "GET %s: a stream needs a line callback", url);
 		return NULL;
 	}
@@ -622,7 +622,7 @@ cc_astream *cc_aclient_stream(cc_aclient *c, const char *url, unsigned idle_ms,
 	r->headers = make_headers(c, NULL);
 	r->cb = on_end;
 	r->arg = arg;
-	struct cc_astream *s = cc_xcalloc(1, sizeof(*s));
+	struct cc_astream *s = cu_xcalloc(1, sizeof(*s));
 	s->r = r;
 	s->on_line = on_line;
 	s->idle_ms = idle_ms;

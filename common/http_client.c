@@ -37,7 +37,7 @@ void cc_http_opts_init(struct cc_http_opts *o,
 	memset(o, 0, sizeof(*o));
 	if (cfg->token && *cfg->token) {
 		size_t n = strlen(cfg->token) + 32;
-		o->auth = cc_xmalloc(n);
+		o->auth = cu_xmalloc(n);
 		snprintf(o->auth, n, "Authorization: Bearer %s", cfg->token);
 	}
 	o->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -57,7 +57,7 @@ void cc_http_opts_free(struct cc_http_opts *o)
 
 cc_client *cc_client_new(const struct cc_client_config *cfg)
 {
-	cc_client *c = cc_xcalloc(1, sizeof(*c));
+	cc_client *c = cu_xcalloc(1, sizeof(*c));
 	cc_http_opts_init(&c->o, cfg);
 	c->curl = curl_easy_init();
 	if (!c->curl)
@@ -88,7 +88,7 @@ json_t *cc_response_json(const struct cc_response *r, char *errbuf,
 	json_error_t e;
 	json_t *j = r->body ? json_loadb(r->body, r->len, 0, &e) : NULL;
 	if (!j)
-		cc_errf(
+		cu_errf(
 		    errbuf, errlen, CC_EPROTO,
 		    "answer from %s: invalid JSON at line %d, column %d: %s",
 		    r->url ? r->url : "?", r->body ? e.line : 0,
@@ -127,7 +127,7 @@ static bool add_lines(struct cc_sink *s, const char *data, size_t n)
 		fits = false;
 	if (!fits) {
 		if (off) {
-			cc_buf_add(&s->line, data, off);
+			cu_buf_add(&s->line, data, off);
 			s->complete = s->line.len;
 		}
 		s->line.len = s->complete;
@@ -136,7 +136,7 @@ static bool add_lines(struct cc_sink *s, const char *data, size_t n)
 		s->line_too_long = true;
 		return false;
 	}
-	cc_buf_add(&s->line, data, n);
+	cu_buf_add(&s->line, data, n);
 	if (off)
 		s->complete = s->line.len - (n - off);
 	return true;
@@ -159,7 +159,7 @@ bool cc_sink_lines(struct cc_sink *s, bool end)
 {
 	if (!s->fn || s->stopped)
 		return !s->stopped;
-	struct cc_buf *b = &s->line;
+	struct cu_buf *b = &s->line;
 	size_t off = 0;
 	while (off < s->complete) {
 		char *start = b->p + off;
@@ -199,7 +199,7 @@ size_t cc_curl_on_write(char *data, size_t size, size_t nmemb, void *arg)
 		s->too_big = true;
 		return 0;
 	}
-	cc_buf_add(&s->body, data, n);
+	cu_buf_add(&s->body, data, n);
 	return n;
 }
 
@@ -256,8 +256,8 @@ void cc_curl_prepare(CURL *h, const struct cc_http_opts *o, const char *method,
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cc_curl_on_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
 	set_method(h, method, body, len);
-	cc_buf_free(&sink->body);
-	cc_buf_free(&sink->line);
+	cu_buf_free(&sink->body);
+	cu_buf_free(&sink->line);
 	sink->complete = 0;
 	sink->too_big = sink->line_too_long = false;
 }
@@ -298,12 +298,12 @@ int cc_curl_error(CURL *h, CURLcode rc, const char *curl_err,
 		break;
 	case CURLE_WRITE_ERROR:
 		if (sink->too_big)
-			return cc_errf(errbuf, errlen, CC_ETOOBIG,
+			return cu_errf(errbuf, errlen, CC_ETOOBIG,
 			               "%s %s: the answer is larger than the "
 			               "limit of %zu bytes",
 			               method, url, sink->max);
 		if (sink->line_too_long)
-			return cc_errf(errbuf, errlen, CC_ETOOBIG,
+			return cu_errf(errbuf, errlen, CC_ETOOBIG,
 			               "%s %s: a line of the answer is longer "
 			               "than the limit of %zu bytes",
 			               method, url,
@@ -319,7 +319,7 @@ int cc_curl_error(CURL *h, CURLcode rc, const char *curl_err,
 	long os_errno = 0;
 	if (rc == CURLE_COULDNT_CONNECT)
 		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-	return cc_errf(errbuf, errlen, code, "%s %s: %s (%s%s%s)", method, url,
+	return cu_errf(errbuf, errlen, code, "%s %s: %s (%s%s%s)", method, url,
 	               what, detail, os_errno ? "; " : "",
 	               os_errno ? strerror((int)os_errno) : "");
 }
@@ -330,10 +330,10 @@ void cc_curl_response(CURL *h, struct cc_sink *sink, const char *url,
 	char *ct = NULL;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
-	resp->content_type = cc_xstrdup(ct);
+	resp->content_type = cu_xstrdup(ct);
 	resp->len = sink->body.len;
-	resp->body = cc_buf_steal(&sink->body);
-	resp->url = cc_xstrdup(url);
+	resp->body = cu_buf_steal(&sink->body);
+	resp->url = cu_xstrdup(url);
 }
 
 /* Redirects are followed by the caller rather than by curl: curl would
@@ -353,10 +353,10 @@ int cc_curl_next_hop(CURL *h, const struct cc_http_opts *o, unsigned *hops,
 	if (!loc)
 		return 0;
 	if (++*hops > o->max_redirects)
-		return cc_errf(errbuf, errlen, CC_EPROTO,
+		return cu_errf(errbuf, errlen, CC_EPROTO,
 		               "%s %s: more than %u redirects, the last to %s",
 		               method, url, o->max_redirects, loc);
-	*next = cc_xstrdup(loc);
+	*next = cu_xstrdup(loc);
 	return 1;
 }
 
@@ -367,7 +367,7 @@ static int exchange(cc_client *c, const char *method, const char *url,
 {
 	cc_response_clear(resp);
 	struct curl_slist *headers = cc_curl_headers(&c->o, content_type);
-	char *cur = cc_xstrdup(url), *next;
+	char *cur = cu_xstrdup(url), *next;
 	unsigned hops = 0;
 	int rc;
 	for (;;) {
@@ -394,8 +394,8 @@ static int exchange(cc_client *c, const char *method, const char *url,
 	}
 	free(cur);
 	curl_slist_free_all(headers);
-	cc_buf_free(&sink->body);
-	cc_buf_free(&sink->line);
+	cu_buf_free(&sink->body);
+	cu_buf_free(&sink->line);
 	return rc;
 }
 
@@ -414,7 +414,7 @@ int cc_client_json(cc_client *c, const char *method, const char *url,
 {
 	char *text = NULL;
 	if (body && !(text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY)))
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "%s %s: the body cannot be encoded as JSON",
 		               method, url);
 	struct cc_sink sink = {.curl = c->curl, .max = c->o.max_body};

@@ -41,7 +41,7 @@ enum req_phase {
 
 struct cc_stream {
 	struct cc_request *req;
-	struct cc_buf buf; /* queued bytes; buf.p[sent..len) not yet sent */
+	struct cu_buf buf; /* queued bytes; buf.p[sent..len) not yet sent */
 	size_t sent;
 	cc_stream_gone_fn on_gone;
 	void *arg;
@@ -75,7 +75,7 @@ struct cc_request {
 	struct query_param *query;
 	size_t nquery;
 
-	struct cc_buf body;
+	struct cu_buf body;
 	uint64_t discarded; /* body bytes dropped past max_body */
 
 	struct reply_header *headers; /* for the coming answer */
@@ -111,7 +111,7 @@ struct cc_server {
 void cc_server_kick(cc_server *s);
 const struct route *cc_route_find(const cc_server *s, const char *method,
                                   const char *path, const char **subpath,
-                                  struct cc_buf *allow);
+                                  struct cu_buf *allow);
 
 /* http_request.c */
 struct cc_request *cc_request_new(cc_server *s, struct MHD_Connection *conn,
@@ -160,7 +160,7 @@ void cc_http_opts_free(struct cc_http_opts *o);
 struct cc_sink {
 	CURL *curl;         /* borrowed: the transfer writing here */
 	size_t max;         /* body's limit; also a line's when max_line is 0 */
-	struct cc_buf body; /* the whole body, or a stream's error answer */
+	struct cu_buf body; /* the whole body, or a stream's error answer */
 	bool too_big;       /* body passed max */
 	cc_line_fn fn; /* streaming: lines go here when the status is 2xx */
 	void *arg;
@@ -169,7 +169,7 @@ struct cc_sink {
 	 * curl, so that fn may call into curl again (the async client) */
 	bool deferred;
 	size_t max_line;    /* streaming: longest line, without "\n"; 0: max */
-	struct cc_buf line; /* streaming: received, not yet handed to fn */
+	struct cu_buf line; /* streaming: received, not yet handed to fn */
 	size_t complete;    /* see the invariant above */
 	bool line_too_long; /* a line passed its limit (it is not kept) */
 	bool stopped;       /* fn asked to hang up */

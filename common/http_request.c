@@ -21,22 +21,22 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind,
 {
 	CC_UNUSED(kind);
 	struct cc_request *r = cls;
-	r->query = cc_xrealloc(r->query, (r->nquery + 1) * sizeof(*r->query));
+	r->query = cu_xrealloc(r->query, (r->nquery + 1) * sizeof(*r->query));
 	r->query[r->nquery++] =
-	    (struct query_param){cc_xstrdup(key), cc_xstrdup(value)};
+	    (struct query_param){cu_xstrdup(key), cu_xstrdup(value)};
 	return MHD_YES;
 }
 
 struct cc_request *cc_request_new(cc_server *s, struct MHD_Connection *conn,
                                   const char *url, const char *method)
 {
-	struct cc_request *r = cc_xcalloc(1, sizeof(*r));
+	struct cc_request *r = cu_xcalloc(1, sizeof(*r));
 	r->srv = s;
 	r->conn = conn;
 	r->phase = PH_BODY;
 	r->started = ev_time();
-	r->method = cc_xstrdup(method);
-	r->path = cc_xstrdup(url);
+	r->method = cu_xstrdup(method);
+	r->path = cu_xstrdup(url);
 	r->subpath = "";
 	r->next = s->live;
 	if (s->live)
@@ -68,7 +68,7 @@ void cc_request_free(struct cc_request *r)
 	if (r->response)
 		MHD_destroy_response(r->response);
 	cc_stream_release(&r->stream);
-	cc_buf_free(&r->body);
+	cu_buf_free(&r->body);
 	free(r->query);
 	free(r->headers);
 	free(r->allow);
@@ -235,9 +235,9 @@ int cc_reply_header(struct cc_request *r, const char *name, const char *value)
 	if (!header_ok(name, true) || !header_ok(value, false))
 		return CC_EINVAL;
 	r->headers =
-	    cc_xrealloc(r->headers, (r->nheaders + 1) * sizeof(*r->headers));
+	    cu_xrealloc(r->headers, (r->nheaders + 1) * sizeof(*r->headers));
 	r->headers[r->nheaders++] =
-	    (struct reply_header){cc_xstrdup(name), cc_xstrdup(value)};
+	    (struct reply_header){cu_xstrdup(name), cu_xstrdup(value)};
 	return 0;
 }
 
@@ -280,7 +280,7 @@ int cc_reply_json(struct cc_request *r, unsigned status, json_t *body)
 		if (!text)
 			cc_die("http: cannot encode a JSON answer");
 		size_t len = strlen(text);
-		text = cc_xrealloc(text, len + 2);
+		text = cu_xrealloc(text, len + 2);
 		memcpy(text + len, "\n", 2);
 		resp = MHD_create_response_from_buffer_with_free_callback(
 		    len + 1, text, free);
@@ -301,7 +301,7 @@ static json_t *lenient_string(const char *s)
 	json_t *j = json_string(s);
 	if (j)
 		return j;
-	char *copy = cc_xstrdup(s);
+	char *copy = cu_xstrdup(s);
 	for (char *p = copy; *p; p++)
 		if ((unsigned char)*p >= 0x80)
 			*p = '?';
@@ -404,7 +404,7 @@ static void answer_early(struct cc_request *r)
 enum MHD_Result cc_request_begin(struct cc_request *r)
 {
 	cc_server *s = r->srv;
-	struct cc_buf allow = {0};
+	struct cu_buf allow = {0};
 	const struct route *route =
 	    cc_route_find(s, r->method, r->path, &r->subpath, &allow);
 	if (route) {
@@ -413,7 +413,7 @@ enum MHD_Result cc_request_begin(struct cc_request *r)
 	} else {
 		r->early = allow.len ? 405 : 404;
 	}
-	r->allow = cc_buf_steal(&allow);
+	r->allow = cu_buf_steal(&allow);
 	uint64_t declared = 0;
 	bool sized = header_u64(r, "Content-Length", &declared);
 	if (sized && declared > s->max_body && !r->early)
@@ -435,7 +435,7 @@ enum MHD_Result cc_request_upload(struct cc_request *r, const char *data,
 	cc_server *s = r->srv;
 	if (!r->early && r->body.len + len > s->max_body) {
 		r->early = 413;
-		cc_buf_free(&r->body);
+		cu_buf_free(&r->body);
 	}
 	if (r->early) {
 		r->discarded += len;
@@ -447,7 +447,7 @@ enum MHD_Result cc_request_upload(struct cc_request *r, const char *data,
 		}
 		return MHD_YES;
 	}
-	cc_buf_add(&r->body, data, len);
+	cu_buf_add(&r->body, data, len);
 	return MHD_YES;
 }
 
@@ -569,7 +569,7 @@ const char *cc_request_body(const struct cc_request *r, size_t *len)
 json_t *cc_request_json(const struct cc_request *r, char *errbuf, size_t errlen)
 {
 	if (r->body.len == 0) {
-		cc_errf(errbuf, errlen, CC_EINVAL,
+		cu_errf(errbuf, errlen, CC_EINVAL,
 		        "body: expected a JSON document, got an empty body");
 		return NULL;
 	}
@@ -577,7 +577,7 @@ json_t *cc_request_json(const struct cc_request *r, char *errbuf, size_t errlen)
 	json_t *j =
 	    json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES, &e);
 	if (!j)
-		cc_errf(errbuf, errlen, CC_EINVAL,
+		cu_errf(errbuf, errlen, CC_EINVAL,
 		        "body: invalid JSON at line %d, column %d: %s", e.line,
 		        e.column, e.text);
 	return j;

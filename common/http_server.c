@@ -147,7 +147,7 @@ static int parse_address(const char *address, uint16_t port,
 		*len = sizeof(sa->in6);
 		return 0;
 	}
-	return cc_errf(errbuf, errlen, CC_EINVAL,
+	return cu_errf(errbuf, errlen, CC_EINVAL,
 	               "listen address \"%s\": expected an IP address such as "
 	               "127.0.0.1 or ::1",
 	               address);
@@ -173,7 +173,7 @@ static int open_listener(cc_server *s, const char *address, uint16_t port,
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, &sa.sa, len) || listen(fd, SOMAXCONN) ||
 	    getsockname(fd, &sa.sa, &len)) {
-		rc = cc_errf(errbuf, errlen, CC_EIO, "listen on %s: %s",
+		rc = cu_errf(errbuf, errlen, CC_EIO, "listen on %s: %s",
 		             s->addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -211,7 +211,7 @@ static int start_mhd(cc_server *s, const struct cc_server_config *cfg, int fd,
 	                          MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (!s->mhd) {
 		close(fd); /* MHD owns the socket only once it started */
-		return cc_errf(errbuf, errlen, CC_EIO,
+		return cu_errf(errbuf, errlen, CC_EIO,
 		               "listen on %s: libmicrohttpd did not start: %s",
 		               s->addr,
 		               s->mhd_error[0] ? s->mhd_error : "no reason");
@@ -237,7 +237,7 @@ int cc_server_new(struct ev_loop *loop, const struct cc_server_config *cfg,
 	static const struct cc_server_config defaults;
 	if (!cfg)
 		cfg = &defaults;
-	cc_server *s = cc_xcalloc(1, sizeof(*s));
+	cc_server *s = cu_xcalloc(1, sizeof(*s));
 	s->loop = loop;
 	s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
 	s->max_stream_buffer = cfg->max_stream_buffer ? cfg->max_stream_buffer
@@ -312,7 +312,7 @@ int cc_server_route(cc_server *s, const char *method, const char *path,
                     cc_handler_fn fn, void *arg, char *errbuf, size_t errlen)
 {
 	if (!method || !method_ok(method) || !path || !path_ok(path) || !fn)
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "route %s %s: expected a method such as GET and "
 		               "a path such as /v1/status or /v1/jobs/",
 		               method ? method : "(null)",
@@ -325,14 +325,14 @@ int cc_server_route(cc_server *s, const char *method, const char *path,
 		const struct route *o = &s->routes[i];
 		if (strcmp(o->method, method) == 0 && o->prefix == prefix &&
 		    strlen(o->path) == len && memcmp(o->path, path, len) == 0)
-			return cc_errf(errbuf, errlen, CC_EINVAL,
+			return cu_errf(errbuf, errlen, CC_EINVAL,
 			               "route %s %s: registered twice", method,
 			               path);
 	}
 	s->routes =
-	    cc_xrealloc(s->routes, (s->nroutes + 1) * sizeof(*s->routes));
+	    cu_xrealloc(s->routes, (s->nroutes + 1) * sizeof(*s->routes));
 	s->routes[s->nroutes++] = (struct route){
-	    cc_xstrdup(method), cc_xstrndup(path, len), prefix, fn, arg};
+	    cu_xstrdup(method), cu_xstrndup(path, len), prefix, fn, arg};
 	return 0;
 }
 
@@ -363,7 +363,7 @@ static const struct route *best(const cc_server *s, const char *method,
 	return found;
 }
 
-static void allow_add(struct cc_buf *allow, const char *method)
+static void allow_add(struct cu_buf *allow, const char *method)
 {
 	size_t n = strlen(method);
 	for (const char *p = allow->p; p && *p;) {
@@ -374,15 +374,15 @@ static void allow_add(struct cc_buf *allow, const char *method)
 		p = end ? end + 2 : p + len;
 	}
 	if (allow->len)
-		cc_buf_adds(allow, ", ");
-	cc_buf_adds(allow, method);
+		cu_buf_adds(allow, ", ");
+	cu_buf_adds(allow, method);
 }
 
 /* NULL when nothing matches; then allow lists the methods the path does
  * have (empty: the path is unknown). */
 const struct route *cc_route_find(const cc_server *s, const char *method,
                                   const char *path, const char **subpath,
-                                  struct cc_buf *allow)
+                                  struct cu_buf *allow)
 {
 	const struct route *r = best(s, method, path);
 	if (!r && strcmp(method, "HEAD") == 0)

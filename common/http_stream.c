@@ -11,12 +11,12 @@
 /* Drops what MHD has taken from the front of the buffer. */
 static void compact(struct cc_stream *st)
 {
-	struct cc_buf *b = &st->buf;
+	struct cu_buf *b = &st->buf;
 	if (st->sent == b->len) {
 		st->sent = 0;
 		b->len = 0;
 		if (b->cap > COMPACT_AT) /* a burst is over: give it back */
-			cc_buf_free(b);
+			cu_buf_free(b);
 	} else if (st->sent >= COMPACT_AT && st->sent * 2 >= b->len) {
 		memmove(b->p, b->p + st->sent, b->len - st->sent);
 		b->len -= st->sent;
@@ -83,7 +83,7 @@ int cc_stream_write(struct cc_stream *st, const void *data, size_t len)
 		return CC_ESTATE;
 	if (cc_stream_buffered(st) + len > r->srv->max_stream_buffer)
 		return CC_ETOOBIG;
-	cc_buf_add(&st->buf, data, len);
+	cu_buf_add(&st->buf, data, len);
 	cc_request_resume(r);
 	return 0;
 }
@@ -94,7 +94,7 @@ int cc_stream_write_json(struct cc_stream *st, const json_t *j)
 	if (!text)
 		return CC_EINVAL;
 	size_t len = strlen(text);
-	text = cc_xrealloc(text, len + 1);
+	text = cu_xrealloc(text, len + 1);
 	text[len] = '\n'; /* NDJSON: one document per line */
 	int rc = cc_stream_write(st, text, len + 1);
 	free(text);
@@ -117,5 +117,5 @@ void cc_stream_close(struct cc_stream *st)
 
 void cc_stream_release(struct cc_stream *st)
 {
-	cc_buf_free(&st->buf);
+	cu_buf_free(&st->buf);
 }

@@ -68,7 +68,7 @@ int cc_log_open(const char *path, char *errbuf, size_t errlen)
 		fd =
 		    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (fd < 0)
-			return cc_errf(errbuf, errlen, CC_EIO,
+			return cu_errf(errbuf, errlen, CC_EIO,
 			               "log file %s: cannot open: %s", path,
 			               strerror(errno));
 	}
@@ -84,7 +84,7 @@ int cc_log_configure(const char *tag, const char *level, const char *path,
 {
 	int l = cc_log_level_parse(level);
 	if (l < 0)
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "--log-level: expected debug, info, warn or "
 		               "error, got \"%s\"",
 		               level);

@@ -65,7 +65,7 @@ struct cc_metrics {
 
 cc_metrics *cc_metrics_new(void)
 {
-	cc_metrics *m = cc_xcalloc(1, sizeof(*m));
+	cc_metrics *m = cu_xcalloc(1, sizeof(*m));
 	m->tail = &m->head;
 	return m;
 }
@@ -162,10 +162,10 @@ static struct family *add_family(cc_metrics *m, const char *name,
 		cc_die("metrics: \"%s\" is not a valid metric name", name);
 	if (clashes(m, name, kind))
 		cc_die("metrics: \"%s\" is registered twice", name);
-	struct family *f = cc_xcalloc(1, sizeof(*f));
+	struct family *f = cu_xcalloc(1, sizeof(*f));
 	f->kind = kind;
-	f->name = cc_xstrdup(name);
-	f->help = cc_xstrdup(help ? help : "");
+	f->name = cu_xstrdup(name);
+	f->help = cu_xstrdup(help ? help : "");
 	*m->tail = f;
 	m->tail = &f->next;
 	return f;
@@ -207,7 +207,7 @@ static void parse_labels(struct cc_counter_vec *v, const char *name,
 		if (v->nlabels == LABELS_MAX)
 			cc_die("metrics: %s: more than %d labels", name,
 			       LABELS_MAX);
-		char *label = cc_xstrndup(p, len);
+		char *label = cu_xstrndup(p, len);
 		v->labels[v->nlabels++] = label;
 		if (!label_name_ok(label))
 			cc_die("metrics: %s: \"%s\" is not a valid label name",
@@ -249,9 +249,9 @@ struct cc_counter *cc_counter_vec_get(struct cc_counter_vec *v,
 	for (struct child *c = v->head; c; c = c->next)
 		if (child_is(v, c, values))
 			return &c->c;
-	struct child *c = cc_xcalloc(1, sizeof(*c));
+	struct child *c = cu_xcalloc(1, sizeof(*c));
 	for (size_t i = 0; i < v->nlabels; i++)
-		c->values[i] = cc_xstrdup(values[i]);
+		c->values[i] = cu_xstrdup(values[i]);
 	*v->tail = c;
 	v->tail = &c->next;
 	return &c->c;
@@ -280,10 +280,10 @@ struct cc_histogram *cc_histogram_new(cc_metrics *m, const char *name,
 	struct family *f = add_family(m, name, help, K_HISTOGRAM);
 	struct cc_histogram *h = &f->u.hist;
 	h->n = nbounds;
-	h->bounds = cc_xmalloc(nbounds * sizeof(double));
+	h->bounds = cu_xmalloc(nbounds * sizeof(double));
 	if (nbounds)
 		memcpy(h->bounds, bounds, nbounds * sizeof(double));
-	h->counts = cc_xcalloc(nbounds + 1, sizeof(uint64_t));
+	h->counts = cu_xcalloc(nbounds + 1, sizeof(uint64_t));
 	return h;
 }
 
@@ -374,44 +374,44 @@ static void format_double(char *out, size_t size, double v)
 }
 
 /* HELP text escapes \ and newline; label values also escape ". */
-static void add_escaped(struct cc_buf *b, const char *s, bool quote)
+static void add_escaped(struct cu_buf *b, const char *s, bool quote)
 {
 	for (; *s; s++) {
 		if (*s == '\\')
-			cc_buf_adds(b, "\\\\");
+			cu_buf_adds(b, "\\\\");
 		else if (*s == '\n')
-			cc_buf_adds(b, "\\n");
+			cu_buf_adds(b, "\\n");
 		else if (quote && *s == '"')
-			cc_buf_adds(b, "\\\"");
+			cu_buf_adds(b, "\\\"");
 		else
-			cc_buf_add(b, s, 1);
+			cu_buf_add(b, s, 1);
 	}
 }
 
-static void render_header(struct cc_buf *b, const struct family *f)
+static void render_header(struct cu_buf *b, const struct family *f)
 {
 	static const char *const types[] = {"counter", "gauge", "gauge",
 	                                    "counter", "histogram"};
-	cc_buf_addf(b, "# HELP %s ", f->name);
+	cu_buf_addf(b, "# HELP %s ", f->name);
 	add_escaped(b, f->help, false);
-	cc_buf_addf(b, "\n# TYPE %s %s\n", f->name, types[f->kind]);
+	cu_buf_addf(b, "\n# TYPE %s %s\n", f->name, types[f->kind]);
 }
 
-static void render_vec(struct cc_buf *b, const struct family *f)
+static void render_vec(struct cu_buf *b, const struct family *f)
 {
 	const struct cc_counter_vec *v = &f->u.vec;
 	for (const struct child *c = v->head; c; c = c->next) {
-		cc_buf_addf(b, "%s{", f->name);
+		cu_buf_addf(b, "%s{", f->name);
 		for (size_t i = 0; i < v->nlabels; i++) {
-			cc_buf_addf(b, "%s%s=\"", i ? "," : "", v->labels[i]);
+			cu_buf_addf(b, "%s%s=\"", i ? "," : "", v->labels[i]);
 			add_escaped(b, c->values[i], true);
-			cc_buf_adds(b, "\"");
+			cu_buf_adds(b, "\"");
 		}
-		cc_buf_addf(b, "} %" PRIu64 "\n", c->c.v);
+		cu_buf_addf(b, "} %" PRIu64 "\n", c->c.v);
 	}
 }
 
-static void render_histogram(struct cc_buf *b, const struct family *f)
+static void render_histogram(struct cu_buf *b, const struct family *f)
 {
 	const struct cc_histogram *h = &f->u.hist;
 	char num[64];
@@ -422,29 +422,29 @@ static void render_histogram(struct cc_buf *b, const struct family *f)
 			format_double(num, sizeof(num), h->bounds[i]);
 		else
 			snprintf(num, sizeof(num), "+Inf");
-		cc_buf_addf(b, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", f->name,
+		cu_buf_addf(b, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", f->name,
 		            num, cumulative);
 	}
 	format_double(num, sizeof(num), h->sum);
-	cc_buf_addf(b, "%s_sum %s\n", f->name, num);
-	cc_buf_addf(b, "%s_count %" PRIu64 "\n", f->name, h->count);
+	cu_buf_addf(b, "%s_sum %s\n", f->name, num);
+	cu_buf_addf(b, "%s_count %" PRIu64 "\n", f->name, h->count);
 }
 
-static void render_family(struct cc_buf *b, const struct family *f)
+static void render_family(struct cu_buf *b, const struct family *f)
 {
 	char num[64];
 	render_header(b, f);
 	switch (f->kind) {
 	case K_COUNTER:
-		cc_buf_addf(b, "%s %" PRIu64 "\n", f->name, f->u.counter.v);
+		cu_buf_addf(b, "%s %" PRIu64 "\n", f->name, f->u.counter.v);
 		break;
 	case K_GAUGE:
 		format_double(num, sizeof(num), f->u.gauge.v);
-		cc_buf_addf(b, "%s %s\n", f->name, num);
+		cu_buf_addf(b, "%s %s\n", f->name, num);
 		break;
 	case K_GAUGE_FN:
 		format_double(num, sizeof(num), f->u.fn.fn(f->u.fn.arg));
-		cc_buf_addf(b, "%s %s\n", f->name, num);
+		cu_buf_addf(b, "%s %s\n", f->name, num);
 		break;
 	case K_COUNTER_VEC:
 		render_vec(b, f);
@@ -457,10 +457,10 @@ static void render_family(struct cc_buf *b, const struct family *f)
 
 char *cc_metrics_render(const cc_metrics *m, size_t *len)
 {
-	struct cc_buf b = {0};
+	struct cu_buf b = {0};
 	for (const struct family *f = m->head; f; f = f->next)
 		render_family(&b, f);
 	if (len)
 		*len = b.len;
-	return cc_buf_steal(&b);
+	return cu_buf_steal(&b);
 }

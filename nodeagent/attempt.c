@@ -110,20 +110,20 @@ int rn_write_file(const char *path, const char *data, size_t len, bool replace,
 	char tmp[RN_PATH_MAX], dir[RN_PATH_MAX];
 	if (!rn_fmt(tmp, sizeof(tmp), "%s.agent.tmp", path) ||
 	    !rn_fmt(dir, sizeof(dir), "%s", path))
-		return cc_errf(errbuf, errlen, CC_EIO, "%s: path too long",
+		return cu_errf(errbuf, errlen, CC_EIO, "%s: path too long",
 		               path);
 	char *slash = strrchr(dir, '/');
 	if (slash)
 		*slash = 0;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return cc_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
+		return cu_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
 		               tmp, strerror(errno));
 	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);
-		return cc_errf(errbuf, errlen, CC_EIO, "cannot write %s: %s",
+		return cu_errf(errbuf, errlen, CC_EIO, "cannot write %s: %s",
 		               tmp, strerror(e));
 	}
 	close(fd);
@@ -132,14 +132,14 @@ int rn_write_file(const char *path, const char *data, size_t len, bool replace,
 	if (!replace || rc < 0)
 		unlink(tmp);
 	if (rc < 0 && !replace && e == EEXIST)
-		return cc_errf(errbuf, errlen, CC_ESTATE, "%s exists already",
+		return cu_errf(errbuf, errlen, CC_ESTATE, "%s exists already",
 		               path);
 	if (rc < 0)
-		return cc_errf(errbuf, errlen, CC_EIO, "cannot %s %s: %s",
+		return cu_errf(errbuf, errlen, CC_EIO, "cannot %s %s: %s",
 		               replace ? "rename a new file to" : "link", path,
 		               strerror(e));
 	if (slash && rn_sync_dir(dir) < 0)
-		return cc_errf(errbuf, errlen, CC_EIO, "cannot fsync %s: %s",
+		return cu_errf(errbuf, errlen, CC_EIO, "cannot fsync %s: %s",
 		               dir, strerror(errno));
 	return 0;
 }
@@ -151,7 +151,7 @@ int rn_pidrec_write(const char *att_dir, const struct rn_pidrec *p,
 {
 	char path[RN_PATH_MAX], line[160];
 	if (!rn_fmt(path, sizeof(path), "%s/pid", att_dir))
-		return cc_errf(errbuf, errlen, CC_EIO, "%s: path too long",
+		return cu_errf(errbuf, errlen, CC_EIO, "%s: path too long",
 		               att_dir);
 	int n = snprintf(line, sizeof(line),
 	                 "{\"pid\":%ld,\"start_time\":%llu,"
@@ -172,14 +172,14 @@ static json_t *load_object(const char *path, int *rc, char *errbuf,
 		if (access(path, F_OK) < 0 && errno == ENOENT)
 			*rc = CC_ESTATE;
 		else
-			*rc = cc_errf(errbuf, errlen, CC_EPROTO,
+			*rc = cu_errf(errbuf, errlen, CC_EPROTO,
 			              "%s: not readable JSON: %s", path,
 			              jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		*rc = cc_errf(errbuf, errlen, CC_EPROTO,
+		*rc = cu_errf(errbuf, errlen, CC_EPROTO,
 		              "%s: expected a JSON object", path);
 		return NULL;
 	}
@@ -192,7 +192,7 @@ int rn_pidrec_read(const char *att_dir, struct rn_pidrec *p, char *errbuf,
 {
 	char path[RN_PATH_MAX];
 	if (!rn_fmt(path, sizeof(path), "%s/pid", att_dir))
-		return cc_errf(errbuf, errlen, CC_EPROTO, "%s: path too long",
+		return cu_errf(errbuf, errlen, CC_EPROTO, "%s: path too long",
 		               att_dir);
 	int rc;
 	json_t *j = load_object(path, &rc, errbuf, errlen);
@@ -205,7 +205,7 @@ int rn_pidrec_read(const char *att_dir, struct rn_pidrec *p, char *errbuf,
 	if (!json_is_integer(pid) || json_integer_value(pid) <= 0 ||
 	    json_integer_value(pid) > INT32_MAX || !json_is_integer(st) ||
 	    json_integer_value(st) < 0)
-		rc = cc_errf(errbuf, errlen, CC_EPROTO,
+		rc = cu_errf(errbuf, errlen, CC_EPROTO,
 		             "%s: expected {\"pid\": N, \"start_time\": T}",
 		             path);
 	else {
@@ -224,7 +224,7 @@ int rn_exit_read(const char *att_dir, struct rn_outcome *o, char *errbuf,
 {
 	char path[RN_PATH_MAX];
 	if (!rn_fmt(path, sizeof(path), "%s/exit", att_dir))
-		return cc_errf(errbuf, errlen, CC_EPROTO, "%s: path too long",
+		return cu_errf(errbuf, errlen, CC_EPROTO, "%s: path too long",
 		               att_dir);
 	int rc;
 	json_t *j = load_object(path, &rc, errbuf, errlen);
@@ -249,7 +249,7 @@ int rn_exit_read(const char *att_dir, struct rn_outcome *o, char *errbuf,
 	rc = 0;
 	if (!json_is_integer(num) || json_integer_value(num) < 0 ||
 	    json_integer_value(num) > 255)
-		rc = cc_errf(errbuf, errlen, CC_EPROTO,
+		rc = cu_errf(errbuf, errlen, CC_EPROTO,
 		             "%s: expected {\"how\": \"exited\"|\"signaled\"|"
 		             "\"spawn_failed\", ...} with its number",
 		             path);
@@ -264,7 +264,7 @@ int rn_exit_write(const char *att_dir, const struct rn_outcome *o,
 {
 	char path[RN_PATH_MAX];
 	if (!rn_fmt(path, sizeof(path), "%s/exit", att_dir))
-		return cc_errf(errbuf, errlen, CC_EIO, "%s: path too long",
+		return cu_errf(errbuf, errlen, CC_EIO, "%s: path too long",
 		               att_dir);
 	json_t *j = json_object();
 	switch (o->how) {
@@ -288,7 +288,7 @@ int rn_exit_write(const char *att_dir, const struct rn_outcome *o,
 	char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	size_t n = strlen(text);
-	char *line = cc_xmalloc(n + 2);
+	char *line = cu_xmalloc(n + 2);
 	memcpy(line, text, n);
 	line[n] = '\n';
 	free(text);

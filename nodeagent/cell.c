@@ -47,7 +47,7 @@ static void learn_leader(struct agent *a, const struct cc_response *resp)
 	if (!slash)
 		return;
 	free(a->leader);
-	a->leader = cc_xstrndup(u, (size_t)(slash - u));
+	a->leader = cu_xstrndup(u, (size_t)(slash - u));
 }
 
 static void retry_later(struct agent *a)
@@ -188,7 +188,7 @@ static void post_send(struct post *p)
  * the cell refused the transaction as malformed. */
 static void post_txn(struct agent *a, cs_txn *txn, txn_done_fn done, void *arg)
 {
-	struct post *p = cc_xcalloc(1, sizeof(*p));
+	struct post *p = cu_xcalloc(1, sizeof(*p));
 	size_t cap = 0;
 	*p = (struct post){.a = a, .done = done, .arg = arg};
 	cs_txn_encode_bin(txn, &p->body, &p->len, &cap);
@@ -252,7 +252,7 @@ static void get_json(struct agent *a, const char *path, get_done_fn done,
 {
 	char url[1024];
 	snprintf(url, sizeof(url), "%s%s", cell_url(a), path);
-	struct get *g = cc_xcalloc(1, sizeof(*g));
+	struct get *g = cu_xcalloc(1, sizeof(*g));
 	*g = (struct get){a, done, arg};
 	if (cc_aclient_request(a->http, "GET", url, NULL, NULL, 0, get_answer,
 	                       g)) {
@@ -611,7 +611,7 @@ static void heartbeat_answer(void *arg, int status, struct cc_response *resp,
 	json_t *j = cc_response_json(resp, NULL, 0);
 	json_t *unknown = json_object_get(j, "unknown"), *v;
 	uint32_t *which =
-	    cc_xcalloc(json_array_size(unknown) + 1, sizeof(*which));
+	    cu_xcalloc(json_array_size(unknown) + 1, sizeof(*which));
 	uint32_t n = 0;
 	size_t i;
 	json_array_foreach (unknown, i, v) {
@@ -768,9 +768,9 @@ static void fetch_send(struct fetch *f)
 
 void cell_fetch_job(void *arg, const char *job)
 {
-	struct fetch *f = cc_xcalloc(1, sizeof(*f));
+	struct fetch *f = cu_xcalloc(1, sizeof(*f));
 	f->a = arg;
-	f->job = cc_xstrdup(job);
+	f->job = cu_xstrdup(job);
 	fetch_send(f);
 }
 

@@ -107,7 +107,7 @@ int rn_cg_init(struct rn_cgroup *cg, const char *root, const char *data_dir,
 	char why[512], dir[RN_PATH_MAX];
 	if (!usable(root, why, sizeof(why))) {
 		if (explicit)
-			return cc_errf(errbuf, errlen, CC_EINVAL,
+			return cu_errf(errbuf, errlen, CC_EINVAL,
 			               "cgroup root: %s", why);
 		rn_fmt(what, whatlen, "cgroup v2 not available: %s", why);
 		return 0;
@@ -127,13 +127,13 @@ int rn_cg_init(struct rn_cgroup *cg, const char *root, const char *data_dir,
 	step = "enable +memory +cpu in";
 	if (write_text(dir, "cgroup.subtree_control", "+memory +cpu") < 0)
 		goto fail;
-	cg->dir = cc_xstrdup(dir);
+	cg->dir = cu_xstrdup(dir);
 	rn_fmt(what, whatlen, "cgroup v2 %s (memory.max, cpu.max)", dir);
 	return 0;
 fail:
 	rn_fmt(why, sizeof(why), "cannot %s %s: %s", step, at, strerror(errno));
 	if (explicit)
-		return cc_errf(errbuf, errlen, CC_EINVAL, "cgroup root: %s",
+		return cu_errf(errbuf, errlen, CC_EINVAL, "cgroup root: %s",
 		               why);
 	rn_fmt(what, whatlen, "cgroup v2 not available: %s", why);
 	return 0;
@@ -159,13 +159,13 @@ int rn_cg_make(const struct rn_cgroup *cg, const char *path,
 	(void)cg;
 	char v[64];
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return cc_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
+		return cu_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
 		               path, strerror(errno));
 	if (memory_mib && memory_mib < (UINT64_MAX >> 20)) {
 		snprintf(v, sizeof(v), "%llu",
 		         (unsigned long long)(memory_mib << 20));
 		if (write_text(path, "memory.max", v) < 0)
-			return cc_errf(errbuf, errlen, CC_EIO,
+			return cu_errf(errbuf, errlen, CC_EIO,
 			               "cannot write %s/memory.max: %s", path,
 			               strerror(errno));
 	}
@@ -173,7 +173,7 @@ int rn_cg_make(const struct rn_cgroup *cg, const char *path,
 		snprintf(v, sizeof(v), "%llu 100000",
 		         (unsigned long long)(cpu_millicores * 100));
 		if (write_text(path, "cpu.max", v) < 0)
-			return cc_errf(errbuf, errlen, CC_EIO,
+			return cu_errf(errbuf, errlen, CC_EIO,
 			               "cannot write %s/cpu.max: %s", path,
 			               strerror(errno));
 	}

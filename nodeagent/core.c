@@ -135,8 +135,8 @@ static struct job *job_get(ag_core *c, const char *name)
 	struct job *j = job_find(c, name);
 	if (j)
 		return j;
-	j = cc_xcalloc(1, sizeof(*j));
-	j->name = cc_xstrdup(name);
+	j = cu_xcalloc(1, sizeof(*j));
+	j->name = cu_xstrdup(name);
 	j->node.hash = hash_str(name);
 	hmap_add(&c->jobs, &j->node);
 	return j;
@@ -189,7 +189,7 @@ static struct slot *slot_get(ag_core *c, const char *job, uint32_t index)
 	struct slot *s = slot_find(c, j, index);
 	if (s)
 		return s;
-	s = cc_xcalloc(1, sizeof(*s));
+	s = cu_xcalloc(1, sizeof(*s));
 	s->job = j;
 	s->index = index;
 	s->machine = NO_MACHINE;
@@ -252,10 +252,10 @@ static void report(ag_core *c, const struct slot *s, uint32_t attempt,
                    enum cs_task_state state, int32_t exit_code,
                    const char *note)
 {
-	struct ag_report *r = cc_xcalloc(1, sizeof(*r));
-	r->job = cc_xstrdup(s->job->name);
-	r->machine = cc_xstrdup(c->machines[s->machine]);
-	r->note = note ? cc_xstrdup(note) : NULL;
+	struct ag_report *r = cu_xcalloc(1, sizeof(*r));
+	r->job = cu_xstrdup(s->job->name);
+	r->machine = cu_xstrdup(c->machines[s->machine]);
+	r->note = note ? cu_xstrdup(note) : NULL;
 	r->index = s->index;
 	r->attempt = attempt;
 	r->state = state;
@@ -328,7 +328,7 @@ static void report_end(ag_core *c, struct slot *s, struct local *l)
 static struct local *local_new(struct slot *s, uint32_t attempt,
                                enum phase phase)
 {
-	struct local *l = cc_xcalloc(1, sizeof(*l));
+	struct local *l = cu_xcalloc(1, sizeof(*l));
 	l->attempt = attempt;
 	l->phase = phase;
 	l->next = s->locals;
@@ -558,7 +558,7 @@ static void set_end(struct local *l, const struct ag_outcome *o)
 	l->how = o->how;
 	l->code = o->code;
 	free(l->detail);
-	l->detail = o->detail ? cc_xstrdup(o->detail) : NULL;
+	l->detail = o->detail ? cu_xstrdup(o->detail) : NULL;
 }
 
 void ag_core_found(ag_core *c, const char *job, uint32_t index,
@@ -600,12 +600,12 @@ void ag_core_add_machine(ag_core *c, const char *name)
 		return;
 	if (c->nmachines == c->cap_machines) {
 		c->cap_machines = c->cap_machines ? 2 * c->cap_machines : 8;
-		c->machines = cc_xrealloc(
+		c->machines = cu_xrealloc(
 		    c->machines, c->cap_machines * sizeof(*c->machines));
 	}
-	struct machine_node *n = cc_xcalloc(1, sizeof(*n));
+	struct machine_node *n = cu_xcalloc(1, sizeof(*n));
 	n->id = c->nmachines;
-	n->name = c->machines[c->nmachines++] = cc_xstrdup(name);
+	n->name = c->machines[c->nmachines++] = cu_xstrdup(name);
 	n->node.hash = hash_str(name);
 	hmap_add(&c->machine_map, &n->node);
 }
@@ -617,7 +617,7 @@ uint32_t ag_core_machine_id(const ag_core *c, const char *name)
 
 ag_core *ag_core_new(const struct ag_exec *exec, const struct ag_io *io)
 {
-	ag_core *c = cc_xcalloc(1, sizeof(*c));
+	ag_core *c = cu_xcalloc(1, sizeof(*c));
 	c->exec = *exec;
 	c->io = *io;
 	c->reports_tail = &c->reports;

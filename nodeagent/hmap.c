@@ -25,7 +25,7 @@ struct hnode *hmap_find(const struct hmap *m, uint64_t hash, hmap_eq_fn eq,
 
 static void grow(struct hmap *m)
 {
-	struct hmap bigger = {cc_xcalloc(m->nb ? 2 * m->nb : 16, sizeof(*m->b)),
+	struct hmap bigger = {cu_xcalloc(m->nb ? 2 * m->nb : 16, sizeof(*m->b)),
 	                      m->nb ? 2 * m->nb : 16, m->n};
 	for (size_t i = 0; i < m->nb; i++)
 		for (struct hnode *n = m->b[i], *next; n; n = next) {

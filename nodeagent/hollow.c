@@ -94,7 +94,7 @@ static void on_done(struct ev_loop *loop, ev_timer *t, int revents)
 	struct ag_outcome o = {.how = r->stopped ? AG_SIGNALED : AG_EXITED,
 	                       .code = r->stopped ? 15 : 0,
 	                       .stopped = r->stopped};
-	char *job = cc_xstrdup(r->job);
+	char *job = cu_xstrdup(r->job);
 	uint32_t index = r->index, attempt = r->attempt;
 	run_free(h, r);
 	ag_core_ended(h->a->core, job, index, attempt, &o);
@@ -115,8 +115,8 @@ static void remember(struct hollow *h, const char *job, uint32_t index,
 {
 	struct started *s = started_find(h, job, index);
 	if (!s) {
-		s = cc_xcalloc(1, sizeof(*s));
-		s->job = cc_xstrdup(job);
+		s = cu_xcalloc(1, sizeof(*s));
+		s->job = cu_xstrdup(job);
 		s->index = index;
 		s->node.hash = hash_key(job, index, 0);
 		hmap_add(&h->started, &s->node);
@@ -137,9 +137,9 @@ static int start(void *arg, const struct ag_run *run, char *errbuf,
 		return CC_ESTATE;
 	}
 	remember(h, run->job, run->index, run->attempt);
-	struct run *r = cc_xcalloc(1, sizeof(*r));
+	struct run *r = cu_xcalloc(1, sizeof(*r));
 	r->h = h;
-	r->job = cc_xstrdup(run->job);
+	r->job = cu_xstrdup(run->job);
 	r->index = run->index;
 	r->attempt = run->attempt;
 	r->node.hash = hash_key(run->job, run->index, run->attempt);
@@ -181,7 +181,7 @@ static void forget_job(void *arg, const char *job)
 
 struct hollow *hollow_new(struct agent *a)
 {
-	struct hollow *h = cc_xcalloc(1, sizeof(*h));
+	struct hollow *h = cu_xcalloc(1, sizeof(*h));
 	h->a = a;
 	return h;
 }

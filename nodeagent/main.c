@@ -101,7 +101,7 @@ static void default_name(void)
 	if (C.name)
 		return;
 	if (C.hollow) {
-		C.name = cc_xstrdup("hollow");
+		C.name = cu_xstrdup("hollow");
 		return;
 	}
 	gethostname(host, sizeof(host) - 1);
@@ -109,7 +109,7 @@ static void default_name(void)
 		*p = isalnum((unsigned char)*p) || *p == '.' || *p == '-'
 		         ? (char)tolower((unsigned char)*p)
 		         : '-';
-	C.name = cc_xstrdup(host[0] ? host : "localhost");
+	C.name = cu_xstrdup(host[0] ? host : "localhost");
 }
 
 static void host_capacity(void)
@@ -134,8 +134,8 @@ static void host_capacity(void)
 /* "k=v,k=v" into labels (sorted by key, as the cell stores them). */
 static int parse_labels(struct cs_machine_spec *m, char *errbuf, size_t len)
 {
-	char *copy = cc_xstrdup(C.labels), *save = NULL;
-	m->labels = cc_xcalloc(CS_LABELS_MAX + 1, sizeof(*m->labels));
+	char *copy = cu_xstrdup(C.labels), *save = NULL;
+	m->labels = cu_xcalloc(CS_LABELS_MAX + 1, sizeof(*m->labels));
 	for (char *tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
@@ -154,7 +154,7 @@ static int parse_labels(struct cs_machine_spec *m, char *errbuf, size_t len)
 			i--;
 		}
 		m->labels[i] =
-		    (struct cs_label){cc_xstrdup(tok), cc_xstrdup(eq + 1)};
+		    (struct cs_label){cu_xstrdup(tok), cu_xstrdup(eq + 1)};
 	}
 	free(copy);
 	return 0;
@@ -162,20 +162,20 @@ static int parse_labels(struct cs_machine_spec *m, char *errbuf, size_t len)
 
 static int describe(struct agent *a, uint32_t i, char *errbuf, size_t len)
 {
-	struct cs_machine_spec *m = a->machines[i] = cc_xcalloc(1, sizeof(*m));
+	struct cs_machine_spec *m = a->machines[i] = cu_xcalloc(1, sizeof(*m));
 	char name[CS_NAME_MAX + 16];
 	if (C.hollow)
 		snprintf(name, sizeof(name), "%s-%05u", C.name, i);
 	else
 		snprintf(name, sizeof(name), "%s", C.name);
-	m->name = cc_xstrdup(name);
-	m->pool = cc_xstrdup(C.pool);
+	m->name = cu_xstrdup(name);
+	m->pool = cu_xstrdup(C.pool);
 	m->state = -1; /* keep what the cell has (drained stays drained) */
-	m->agent = cc_xstrdup(a->advertise);
-	m->capacity = cc_xcalloc(3, sizeof(*m->capacity));
-	m->capacity[0] = (struct cs_amount){cc_xstrdup("cpu"), C.cpu};
-	m->capacity[1] = (struct cs_amount){cc_xstrdup("memory"), C.memory};
-	m->capacity[2] = (struct cs_amount){cc_xstrdup("disk"), C.disk};
+	m->agent = cu_xstrdup(a->advertise);
+	m->capacity = cu_xcalloc(3, sizeof(*m->capacity));
+	m->capacity[0] = (struct cs_amount){cu_xstrdup("cpu"), C.cpu};
+	m->capacity[1] = (struct cs_amount){cu_xstrdup("memory"), C.memory};
+	m->capacity[2] = (struct cs_amount){cu_xstrdup("disk"), C.disk};
 	m->ncapacity = 3;
 	if (parse_labels(m, errbuf, len))
 		return -1;
@@ -185,7 +185,7 @@ static int describe(struct agent *a, uint32_t i, char *errbuf, size_t len)
 static int describe_machines(struct agent *a, char *errbuf, size_t len)
 {
 	a->nmachines = C.hollow ? (uint32_t)C.hollow : 1;
-	a->machines = cc_xcalloc(a->nmachines, sizeof(*a->machines));
+	a->machines = cu_xcalloc(a->nmachines, sizeof(*a->machines));
 	for (uint32_t i = 0; i < a->nmachines; i++) {
 		if (describe(a, i, errbuf, len))
 			return -1;

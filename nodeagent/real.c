@@ -41,7 +41,7 @@ static char *env_var(const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	char *s = cc_xmalloc((size_t)n + 1);
+	char *s = cu_xmalloc((size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -64,7 +64,7 @@ static uint32_t build_env(const struct ag_run *run, char **env)
 	env[n++] = env_var("CELL_ATTEMPT=%u", run->attempt);
 	env[n++] = env_var("CELL_MACHINE=%s", run->machine);
 	if (!path)
-		env[n++] = cc_xstrdup(DEFAULT_PATH);
+		env[n++] = cu_xstrdup(DEFAULT_PATH);
 	return n;
 }
 
@@ -73,7 +73,7 @@ static int start(void *arg, const struct ag_run *run, char *errbuf,
 {
 	struct real *r = arg;
 	const struct cs_job_spec *s = run->spec;
-	char **env = cc_xcalloc(s->nenv + 5, sizeof(*env)), secs[32];
+	char **env = cu_xcalloc(s->nenv + 5, sizeof(*env)), secs[32];
 	const char *sleep_args[1] = {secs};
 	uint32_t nenv = build_env(run, env);
 	struct rn_task t = {
@@ -171,7 +171,7 @@ static void shim_path(struct real *r)
 
 int real_new(struct agent *a, struct real **out, char *errbuf, size_t errlen)
 {
-	struct real *r = cc_xcalloc(1, sizeof(*r));
+	struct real *r = cu_xcalloc(1, sizeof(*r));
 	r->a = a;
 	shim_path(r);
 	const struct agent_config *c = &a->cfg;

@@ -283,7 +283,7 @@ static int not_executable(const char *path, char *why, size_t len)
 static int make_dir(const char *path, char *errbuf, size_t errlen)
 {
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return cc_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
+		return cu_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
 		               path, strerror(errno));
 	return 0;
 }
@@ -292,11 +292,11 @@ int rn_new(struct ev_loop *loop, const struct rn_config *cfg, rn_ended_fn ended,
            void *arg, rn_runner **out, char *errbuf, size_t errlen)
 {
 	if (!cfg->data_dir || !*cfg->data_dir || !cfg->shim_path)
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "runner: data folder and shim path are needed");
 	char tasks[RN_PATH_MAX], what[600];
 	if (!rn_fmt(tasks, sizeof(tasks), "%s/tasks", cfg->data_dir))
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "data folder %s: path too long", cfg->data_dir);
 	int rc = make_dir(cfg->data_dir, errbuf, errlen);
 	if (!rc)
@@ -309,7 +309,7 @@ int rn_new(struct ev_loop *loop, const struct rn_config *cfg, rn_ended_fn ended,
 		if (!shim)
 			rn_fmt(why, sizeof(why), "%s", strerror(errno));
 		free(shim);
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "shim %s is not an executable file (%s)",
 		               cfg->shim_path, why);
 	}
@@ -324,7 +324,7 @@ int rn_new(struct ev_loop *loop, const struct rn_config *cfg, rn_ended_fn ended,
 		return rc;
 	}
 	r->loop = loop;
-	r->tasks_dir = cc_xstrdup(tasks);
+	r->tasks_dir = cu_xstrdup(tasks);
 	r->shim_path = shim;
 	r->kill_grace_ms = cfg->kill_grace_ms;
 	r->as_min_mib = cfg->as_min_mib;
@@ -396,7 +396,7 @@ static int resolve(const struct rn_task *t, const char *work, char *file,
 	const char *cmd = t->command;
 	*err = ENOENT;
 	if (!cmd || !*cmd)
-		return cc_errf(errbuf, errlen, CC_EINVAL, "no command given");
+		return cu_errf(errbuf, errlen, CC_EINVAL, "no command given");
 	if (strchr(cmd, '/')) {
 		bool ok = rn_fmt(file, len, "%s%s%s", cmd[0] == '/' ? "" : work,
 		                 cmd[0] == '/' ? "" : "/", cmd);
@@ -404,7 +404,7 @@ static int resolve(const struct rn_task *t, const char *work, char *file,
 		    ok ? not_executable(file, why, sizeof(why)) : ENAMETOOLONG;
 		if (!*err)
 			return 0;
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "command %s is not an executable file (%s)",
 		               file, ok ? why : "path too long");
 	}
@@ -428,7 +428,7 @@ static int resolve(const struct rn_task *t, const char *work, char *file,
 			return 0;
 		d += n + (d[n] == ':');
 	}
-	return cc_errf(errbuf, errlen, CC_EINVAL,
+	return cu_errf(errbuf, errlen, CC_EINVAL,
 	               "command \"%s\" not found in PATH (%s, %s)", cmd, path,
 	               whose);
 }
@@ -457,7 +457,7 @@ static int spawn_shim(const rn_runner *r, const struct rn_task *t,
 	         (unsigned long long)as_bytes(r, t->memory_mib));
 	snprintf(cpu, sizeof(cpu), "%llu", (unsigned long long)r->cpu_seconds);
 
-	const char **argv = cc_xmalloc((t->nargs + 16) * sizeof(*argv));
+	const char **argv = cu_xmalloc((t->nargs + 16) * sizeof(*argv));
 	size_t n = 0;
 	argv[n++] = r->shim_path;
 	argv[n++] = "--dir";
@@ -477,7 +477,7 @@ static int spawn_shim(const rn_runner *r, const struct rn_task *t,
 	for (uint32_t i = 0; i < t->nargs; i++)
 		argv[n++] = t->args[i];
 	argv[n] = NULL;
-	const char **envp = cc_xmalloc((t->nenv + 1) * sizeof(*envp));
+	const char **envp = cu_xmalloc((t->nenv + 1) * sizeof(*envp));
 	for (uint32_t i = 0; i < t->nenv; i++)
 		envp[i] = t->env[i];
 	envp[t->nenv] = NULL;
@@ -523,7 +523,7 @@ static int touch(const char *dir, const char *name, char *errbuf, size_t errlen)
 	rn_fmt(path, sizeof(path), "%s/%s", dir, name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return cc_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
+		return cu_errf(errbuf, errlen, CC_EIO, "cannot create %s: %s",
 		               path, strerror(errno));
 	close(fd);
 	return 0;
@@ -541,7 +541,7 @@ static int refuse(const struct rn_task *t, const char *dir, int code, int err,
 	if (rn_exit_write(dir, &o, "cellagent", true, werr, sizeof(werr)) < 0)
 		CC_WARN("task %s/%u attempt %u: %s", t->job, t->index,
 		        t->attempt, werr);
-	return cc_errf(errbuf, errlen, code, "task %s/%u attempt %u: %s",
+	return cu_errf(errbuf, errlen, code, "task %s/%u attempt %u: %s",
 	               t->job, t->index, t->attempt, msg);
 }
 
@@ -550,7 +550,7 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf, size_t errlen)
 	char jobdir[RN_PATH_MAX], dir[RN_PATH_MAX], work[RN_PATH_MAX];
 	char file[RN_PATH_MAX], cg[RN_PATH_MAX], msg[CC_ERRMSG_SIZE];
 	if (!rn_job_name_ok(t->job))
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "task %s/%u: job name: expected 1 to %d of "
 		               "[a-z0-9._-], starting with a letter or digit",
 		               t->job ? t->job : "(null)", t->index,
@@ -561,23 +561,23 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf, size_t errlen)
 	    !rn_fmt(work, sizeof(work), "%s/work", dir) ||
 	    /* the longest name made in dir */
 	    !rn_fmt(file, sizeof(file), "%s/exit.agent.tmp", dir))
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "task %s/%u attempt %u: data folder path too "
 		               "long",
 		               t->job, t->index, t->attempt);
 	bool new_job = mkdir(jobdir, 0755) == 0;
 	if (!new_job && errno != EEXIST)
-		return cc_errf(errbuf, errlen, CC_EIO,
+		return cu_errf(errbuf, errlen, CC_EIO,
 		               "task %s/%u attempt %u: cannot create %s: %s",
 		               t->job, t->index, t->attempt, jobdir,
 		               strerror(errno));
 	if (mkdir(dir, 0755) < 0) {
 		if (errno == EEXIST)
-			return cc_errf(errbuf, errlen, CC_ESTATE,
+			return cu_errf(errbuf, errlen, CC_ESTATE,
 			               "task %s/%u attempt %u was already "
 			               "started on this machine (%s exists)",
 			               t->job, t->index, t->attempt, dir);
-		return cc_errf(errbuf, errlen, CC_EIO,
+		return cu_errf(errbuf, errlen, CC_EIO,
 		               "task %s/%u attempt %u: cannot create %s: %s",
 		               t->job, t->index, t->attempt, dir,
 		               strerror(errno));
@@ -632,7 +632,7 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf, size_t errlen)
 	char state;
 	/* the shim is our child and not reaped yet: its stat is there */
 	rc = rn_proc_stat(pid, &p->shim.start_time, &state) < 0
-	         ? cc_errf(msg, sizeof(msg), CC_EIO,
+	         ? cu_errf(msg, sizeof(msg), CC_EIO,
 	                   "cannot read /proc/%ld/stat: %s", (long)pid,
 	                   strerror(errno))
 	         : rn_pidrec_write(dir, &p->shim, msg, sizeof(msg));
@@ -723,7 +723,7 @@ int rn_recover(rn_runner *r, rn_found_fn fn, void *arg, char *errbuf,
 	struct dirent **jobs;
 	int njobs = scandir(r->tasks_dir, &jobs, only_dirs, alphasort);
 	if (njobs < 0)
-		return cc_errf(errbuf, errlen, CC_EIO, "cannot read %s: %s",
+		return cu_errf(errbuf, errlen, CC_EIO, "cannot read %s: %s",
 		               r->tasks_dir, strerror(errno));
 	for (int j = 0; j < njobs; j++) {
 		const char *job = jobs[j]->d_name;
@@ -813,21 +813,21 @@ int rn_log_path(const rn_runner *r, const char *job, uint32_t index,
 {
 	char dir[RN_PATH_MAX];
 	if (!stream || (strcmp(stream, "stdout") && strcmp(stream, "stderr")))
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "stream \"%s\": expected stdout or stderr",
 		               stream ? stream : "(null)");
 	if (!rn_job_name_ok(job))
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "job name \"%s\": expected [a-z0-9._-]",
 		               job ? job : "(null)");
 	if (!rn_att_path(dir, sizeof(dir), r->tasks_dir, job, index, attempt,
 	                 NULL) ||
 	    access(dir, F_OK) < 0)
-		return cc_errf(errbuf, errlen, CC_ESTATE,
+		return cu_errf(errbuf, errlen, CC_ESTATE,
 		               "no attempt %u of task %s/%u on this machine",
 		               attempt, job, index);
 	if (!rn_fmt(path, pathlen, "%s/%s", dir, stream))
-		return cc_errf(errbuf, errlen, CC_EINVAL,
+		return cu_errf(errbuf, errlen, CC_EINVAL,
 		               "%s/%s: longer than the %zu bytes given", dir,
 		               stream, pathlen);
 	return 0;

@@ -52,7 +52,7 @@ static size_t record_begin(struct cr_entry *e, uint8_t kind)
 static void record_end(struct cr_entry *e, size_t at)
 {
 	size_t payload = e->len - at - CR_RECORD_HEADER_SIZE;
-	cr_put_u32(e->buf + at + 4, (uint32_t)payload);
+	cu_put_u32(e->buf + at + 4, (uint32_t)payload);
 	e->count++;
 }
 
@@ -77,7 +77,7 @@ static void put_str(struct cr_entry *e, const char *s)
 	if (n > UINT16_MAX)
 		n = UINT16_MAX; /* callers check lengths; decoders reject */
 	reserve(e, 2 + n);
-	cr_put_u16(e->buf + e->len, (uint16_t)n);
+	cu_put_u16(e->buf + e->len, (uint16_t)n);
 	if (n)
 		memcpy(e->buf + e->len + 2, s, n);
 	e->len += 2 + n;
@@ -88,7 +88,7 @@ void cr_entry_add_member_put(struct cr_entry *e, uint64_t id,
 {
 	size_t at = record_begin(e, CR_REC_MEMBER_PUT);
 	reserve(e, 8);
-	cr_put_u64(e->buf + e->len, id);
+	cu_put_u64(e->buf + e->len, id);
 	e->len += 8;
 	put_str(e, raft_address);
 	put_str(e, api_address);
@@ -99,7 +99,7 @@ void cr_entry_add_member_del(struct cr_entry *e, uint64_t id)
 {
 	size_t at = record_begin(e, CR_REC_MEMBER_DEL);
 	reserve(e, 8);
-	cr_put_u64(e->buf + e->len, id);
+	cu_put_u64(e->buf + e->len, id);
 	e->len += 8;
 	record_end(e, at);
 }
@@ -119,14 +119,14 @@ void cr_entry_finish(struct cr_entry *e, int64_t now_ms, uint64_t proposer,
                      uint64_t batch_id, struct raft_buffer *out)
 {
 	uint8_t *h = e->buf;
-	cr_put_u32(h, CR_ENTRY_MAGIC);
-	cr_put_u16(h + 4, CR_ENTRY_VERSION);
-	cr_put_u16(h + 6, 0);
-	cr_put_u32(h + 8, e->count);
-	cr_put_u32(h + 12, 0);
-	cr_put_u64(h + 16, (uint64_t)now_ms);
-	cr_put_u64(h + 24, proposer);
-	cr_put_u64(h + 32, batch_id);
+	cu_put_u32(h, CR_ENTRY_MAGIC);
+	cu_put_u16(h + 4, CR_ENTRY_VERSION);
+	cu_put_u16(h + 6, 0);
+	cu_put_u32(h + 8, e->count);
+	cu_put_u32(h + 12, 0);
+	cu_put_u64(h + 16, (uint64_t)now_ms);
+	cu_put_u64(h + 24, proposer);
+	cu_put_u64(h + 32, batch_id);
 	size_t padded = CR_PAD8(e->len); /* see cr_fsm.h: raft#304 */
 	out->base = raft_malloc(padded);
 	if (!out->base)

@@ -88,12 +88,12 @@ static void member_del(struct cr_fsm *f, uint64_t id)
 static bool decode_member(const uint8_t *p, size_t len,
                           struct cr_member_meta *m)
 {
-	struct cr_reader r = {p, len, 0, false};
+	struct cu_reader r = cu_reader_of(p, len);
 	memset(m, 0, sizeof(*m));
-	m->id = cr_read_u64(&r);
+	m->id = cu_read_u64(&r);
 	cr_read_str(&r, m->raft_address, sizeof(m->raft_address));
 	cr_read_str(&r, m->api_address, sizeof(m->api_address));
-	return !r.bad && r.pos == len && m->id != 0;
+	return !r.err && !cu_reader_left(&r) && m->id != 0;
 }
 
 static int apply_txn(struct cr_fsm *f, uint64_t index, int64_t now,
@@ -128,8 +128,8 @@ static int apply_member(struct cr_fsm *f, uint64_t index, uint8_t kind,
 	struct cr_member_meta m;
 	if (kind == CR_REC_MEMBER_PUT && decode_member(p, len, &m)) {
 		member_put(f, &m);
-	} else if (kind == CR_REC_MEMBER_DEL && len == 8 && cr_get_u64(p)) {
-		member_del(f, cr_get_u64(p));
+	} else if (kind == CR_REC_MEMBER_DEL && len == 8 && cu_get_u64(p)) {
+		member_del(f, cu_get_u64(p));
 	} else {
 		cr_log(&f->hooks, CR_LOG_WARN,
 		       "entry %llu record %u: malformed member record "
@@ -170,30 +170,30 @@ struct entry_header {
 	uint64_t batch_id;
 };
 
-static bool read_header(struct cr_reader *r, struct entry_header *h)
+static bool read_header(struct cu_reader *r, struct entry_header *h)
 {
-	uint32_t magic = cr_read_u32(r);
-	uint16_t version = cr_read_u16(r);
-	uint16_t flags = cr_read_u16(r);
-	h->count = cr_read_u32(r);
-	(void)cr_read_u32(r); /* reserved */
-	h->now_ms = (int64_t)cr_read_u64(r);
-	h->proposer = cr_read_u64(r);
-	h->batch_id = cr_read_u64(r);
-	return !r->bad && magic == CR_ENTRY_MAGIC &&
+	uint32_t magic = cu_read_u32(r);
+	uint16_t version = cu_read_u16(r);
+	uint16_t flags = cu_read_u16(r);
+	h->count = cu_read_u32(r);
+	(void)cu_read_u32(r); /* reserved */
+	h->now_ms = (int64_t)cu_read_u64(r);
+	h->proposer = cu_read_u64(r);
+	h->batch_id = cu_read_u64(r);
+	return !r->err && magic == CR_ENTRY_MAGIC &&
 	       version == CR_ENTRY_VERSION && flags == 0;
 }
 
 static void apply_records(struct cr_fsm *f, uint64_t index, int64_t now,
-                          struct cr_reader *r, uint32_t count,
+                          struct cu_reader *r, uint32_t count,
                           struct cr_fsm_sink *sink)
 {
 	for (uint32_t i = 0; i < count; i++) {
 		cs_result *out = sink && i < sink->n ? &sink->results[i] : NULL;
 		uint8_t kind = 0;
-		const uint8_t *hdr = cr_read(r, CR_RECORD_HEADER_SIZE);
-		uint32_t len = hdr ? cr_get_u32(hdr + 4) : 0;
-		const uint8_t *p = cr_read(r, len);
+		const uint8_t *hdr = cu_read(r, CR_RECORD_HEADER_SIZE);
+		uint32_t len = hdr ? cu_get_u32(hdr + 4) : 0;
+		const uint8_t *p = cu_read(r, len);
 		int st = CR_EMALFORMED;
 		if (p) {
 			kind = hdr[0];
@@ -222,7 +222,7 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf,
 {
 	struct cr_fsm *f = rf->data;
 	uint64_t index = raft_last_applied(f->raft) + 1;
-	struct cr_reader r = {buf->base, buf->len, 0, false};
+	struct cu_reader r = cu_reader_of(buf->base, buf->len);
 	struct entry_header h;
 	*result = NULL;
 	if (!read_header(&r, &h)) {
@@ -271,7 +271,7 @@ static size_t snapshot_size(const struct cr_fsm *f, size_t json_len)
 static uint8_t *put_snap_str(uint8_t *p, const char *s)
 {
 	size_t n = strlen(s); /* < CR_API_ADDR_MAX, fits u16 */
-	cr_put_u16(p, (uint16_t)n);
+	cu_put_u16(p, (uint16_t)n);
 	memcpy(p + 2, s, n);
 	return p + 2 + n;
 }
@@ -286,18 +286,18 @@ void cr_fsm_encode_snapshot(const struct cr_fsm *f, struct raft_buffer *out)
 		abort();
 	memset(base, 0, size); /* the padding */
 	uint8_t *p = base;
-	cr_put_u32(p, SNAPSHOT_MAGIC);
-	cr_put_u16(p + 4, SNAPSHOT_VERSION);
-	cr_put_u16(p + 6, 0);
-	cr_put_u64(p + 8, (uint64_t)f->clock_ms);
-	cr_put_u32(p + 16, f->nmembers);
+	cu_put_u32(p, SNAPSHOT_MAGIC);
+	cu_put_u16(p + 4, SNAPSHOT_VERSION);
+	cu_put_u16(p + 6, 0);
+	cu_put_u64(p + 8, (uint64_t)f->clock_ms);
+	cu_put_u32(p + 16, f->nmembers);
 	p += 20;
 	for (uint32_t i = 0; i < f->nmembers; i++) {
-		cr_put_u64(p, f->members[i].id);
+		cu_put_u64(p, f->members[i].id);
 		p = put_snap_str(p + 8, f->members[i].raft_address);
 		p = put_snap_str(p, f->members[i].api_address);
 	}
-	cr_put_u64(p, json_len);
+	cu_put_u64(p, json_len);
 	memcpy(p + 8, json, json_len);
 	free(json);
 	out->base = base;
@@ -333,15 +333,15 @@ static bool decode_snapshot(const struct raft_buffer *buf,
                             struct snapshot_content *c, char *err,
                             size_t errlen)
 {
-	struct cr_reader r = {buf->base, buf->len, 0, false};
+	struct cu_reader r = cu_reader_of(buf->base, buf->len);
 	memset(c, 0, sizeof(*c));
-	uint32_t magic = cr_read_u32(&r);
-	uint16_t version = cr_read_u16(&r);
-	(void)cr_read_u16(&r);
-	c->clock_ms = (int64_t)cr_read_u64(&r);
-	uint32_t n = cr_read_u32(&r);
-	if (r.bad || magic != SNAPSHOT_MAGIC || version != SNAPSHOT_VERSION ||
-	    n > (buf->len - r.pos) / 12) {
+	uint32_t magic = cu_read_u32(&r);
+	uint16_t version = cu_read_u16(&r);
+	(void)cu_read_u16(&r);
+	c->clock_ms = (int64_t)cu_read_u64(&r);
+	uint32_t n = cu_read_u32(&r);
+	if (r.err || magic != SNAPSHOT_MAGIC || version != SNAPSHOT_VERSION ||
+	    n > cu_reader_left(&r) / 12) {
 		snprintf(err, errlen, "not a version %u Cell snapshot",
 		         SNAPSHOT_VERSION);
 		return false;
@@ -349,19 +349,21 @@ static bool decode_snapshot(const struct raft_buffer *buf,
 	c->members = calloc(n ? n : 1, sizeof(*c->members));
 	if (!c->members)
 		abort();
-	for (uint32_t i = 0; i < n && !r.bad; i++) {
-		c->members[i].id = cr_read_u64(&r);
+	for (uint32_t i = 0; i < n && !r.err; i++) {
+		c->members[i].id = cu_read_u64(&r);
 		cr_read_str(&r, c->members[i].raft_address,
 		            sizeof(c->members[i].raft_address));
 		cr_read_str(&r, c->members[i].api_address,
 		            sizeof(c->members[i].api_address));
 		if (i > 0 && c->members[i].id <= c->members[i - 1].id)
-			r.bad = true; /* the table invariant: sorted, unique */
+			cu_reader_fail(
+			    &r, "members out of order"); /* the table invariant:
+			                                    sorted, unique */
 	}
 	c->nmembers = n;
-	uint64_t json_len = cr_read_u64(&r);
-	const uint8_t *json = cr_read(&r, json_len);
-	if (!json || CR_PAD8(r.pos) != buf->len) {
+	uint64_t json_len = cu_read_u64(&r);
+	const uint8_t *json = cu_read(&r, json_len);
+	if (!json || CR_PAD8(buf->len - cu_reader_left(&r)) != buf->len) {
 		snprintf(err, errlen, "member table or state framing broken");
 		free(c->members);
 		return false;

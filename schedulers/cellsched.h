@@ -118,7 +118,7 @@ bool sp_never_fits(const cs_state *s, const struct cs_job *job, char *why,
                    size_t len);
 
 /* xorshift64*: the one generator of the library (deterministic per seed). */
-uint64_t sp_rand(uint64_t *state);
+uint64_t cu_rand(uint64_t *state);
 
 /* Owner of a job among the live schedulers of its class (rendezvous hashing
  * over the registry, so a scheduler leaving moves only its own jobs), or

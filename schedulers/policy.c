@@ -45,7 +45,7 @@ const char *sp_policy_names(void)
 	return "batch, service";
 }
 
-uint64_t sp_rand(uint64_t *state)
+uint64_t cu_rand(uint64_t *state)
 {
 	uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ull;
 	x ^= x >> 12;

@@ -268,11 +268,11 @@ static uint32_t select_sampled(struct sp_ctx *x)
 	uint32_t best = SP_NO_SLOT;
 	double best_score = 0;
 	for (unsigned k = 0; k < x->prm->policy->choices; k++)
-		rank(x, candidate(x, (uint32_t)(sp_rand(x->rng) % x->n)), &best,
+		rank(x, candidate(x, (uint32_t)(cu_rand(x->rng) % x->n)), &best,
 		     &best_score);
 	if (best != SP_NO_SLOT)
 		return best;
-	uint32_t start = (uint32_t)(sp_rand(x->rng) % x->n);
+	uint32_t start = (uint32_t)(cu_rand(x->rng) % x->n);
 	for (uint32_t k = 0; k < x->n; k++) {
 		uint32_t slot = candidate(x, (start + k) % x->n);
 		if (sp_fits(x, slot))

@@ -148,7 +148,7 @@ static size_t collect(const struct cb_run *run, const struct spec *s,
                       const struct yspec *ys, double key, struct points *p)
 {
 	size_t cap = run->nrows + 1, n = 0;
-	p->x = cc_xmalloc(4 * cap * sizeof(double));
+	p->x = cu_xmalloc(4 * cap * sizeof(double));
 	p->y = p->x + cap, p->lo = p->y + cap, p->hi = p->lo + cap;
 	for (size_t i = 0; i < run->nrows; i++) {
 		const struct cb_row *r = &run->rows[i];

@@ -28,10 +28,10 @@ static struct cb_run *find_or_add(struct cb_dataset *ds, const char *name)
 	for (size_t i = 0; i < ds->nruns; i++)
 		if (!strcmp(ds->runs[i].experiment, name))
 			return &ds->runs[i];
-	ds->runs = cc_xrealloc(ds->runs, (ds->nruns + 1) * sizeof(*ds->runs));
+	ds->runs = cu_xrealloc(ds->runs, (ds->nruns + 1) * sizeof(*ds->runs));
 	struct cb_run *r = &ds->runs[ds->nruns++];
-	*r = (struct cb_run){.experiment = cc_xstrdup(name),
-	                     .run = cc_xstrdup("")};
+	*r = (struct cb_run){.experiment = cu_xstrdup(name),
+	                     .run = cu_xstrdup("")};
 	return r;
 }
 
@@ -51,9 +51,9 @@ static void take_row(struct cb_dataset *ds, struct cb_row *row)
 		r->rows = NULL;
 		r->nrows = 0;
 		free(r->run);
-		r->run = cc_xstrdup(when);
+		r->run = cu_xstrdup(when);
 	}
-	r->rows = cc_xrealloc(r->rows, (r->nrows + 1) * sizeof(*r->rows));
+	r->rows = cu_xrealloc(r->rows, (r->nrows + 1) * sizeof(*r->rows));
 	r->rows[r->nrows++] = *row;
 	*row = (struct cb_row){0};
 }
@@ -68,7 +68,7 @@ static int load_file(struct cb_dataset *ds, const char *path, char *errbuf,
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (!rows[i].v[CB_experiment])
-			rc = cc_errf(errbuf, errlen, -1,
+			rc = cu_errf(errbuf, errlen, -1,
 			             "%s: data row %zu: the experiment field "
 			             "is empty, expected an experiment name",
 			             path, i + 1);

@@ -61,7 +61,7 @@ static char *command_line(int argc, char **argv)
 	size_t len = 1;
 	for (int i = 0; i < argc; i++)
 		len += strlen(argv[i]) * 4 + 3;
-	char *s = cc_xmalloc(len), *p = s;
+	char *s = cu_xmalloc(len), *p = s;
 	for (int i = 0; i < argc; i++) {
 		bool plain =
 		    argv[i][0] && !strpbrk(argv[i], " \t'\"\\$`*?;&|<>()");
@@ -84,7 +84,7 @@ static char *command_line(int argc, char **argv)
 static bool parse_scales(const char *text, double *out, size_t max, size_t *n)
 {
 	*n = 0;
-	char *copy = cc_xstrdup(text), *save = NULL;
+	char *copy = cu_xstrdup(text), *save = NULL;
 	bool ok = true;
 	for (char *t = strtok_r(copy, ",", &save); t && ok;
 	     t = strtok_r(NULL, ",", &save)) {

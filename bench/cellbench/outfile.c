@@ -20,18 +20,18 @@ int cb_out_open(struct cb_out *o, const char *path, char *errbuf, size_t errlen)
 {
 	size_t len = strlen(path) + 5;
 	*o = (struct cb_out){0};
-	o->tmp = cc_xmalloc(len);
+	o->tmp = cu_xmalloc(len);
 	snprintf(o->tmp, len, "%s.tmp", path);
 	/* fopen rather than mkstemp: the file gets the umask's permissions,
 	 * like any file the user writes. */
 	o->f = fopen(o->tmp, "w");
 	if (!o->f) {
-		int rc = cc_errf(errbuf, errlen, -1, "%s: %s", o->tmp,
+		int rc = cu_errf(errbuf, errlen, -1, "%s: %s", o->tmp,
 		                 strerror(errno));
 		release(o);
 		return rc;
 	}
-	o->path = cc_xstrdup(path);
+	o->path = cu_xstrdup(path);
 	return 0;
 }
 
@@ -46,10 +46,10 @@ int cb_out_commit(struct cb_out *o, char *errbuf, size_t errlen)
 		why = errno;
 	}
 	if (failed)
-		rc = cc_errf(errbuf, errlen, -1, "%s: write failed: %s", o->tmp,
+		rc = cu_errf(errbuf, errlen, -1, "%s: write failed: %s", o->tmp,
 		             strerror(why));
 	else if (rename(o->tmp, o->path))
-		rc = cc_errf(errbuf, errlen, -1, "%s: cannot rename to %s: %s",
+		rc = cu_errf(errbuf, errlen, -1, "%s: cannot rename to %s: %s",
 		             o->tmp, o->path, strerror(errno));
 	if (rc)
 		unlink(o->tmp);

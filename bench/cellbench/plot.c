@@ -44,15 +44,15 @@ static int list_csvs(const char *dir, char ***paths, size_t *n, char *errbuf,
 	*n = 0;
 	DIR *d = opendir(dir);
 	if (!d)
-		return cc_errf(errbuf, errlen, -1,
+		return cu_errf(errbuf, errlen, -1,
 		               "%s: %s (give --dir DIR, or CSV files)", dir,
 		               strerror(errno));
 	for (struct dirent *e; (e = readdir(d));) {
 		if (!is_csv(e->d_name))
 			continue;
 		size_t len = strlen(dir) + strlen(e->d_name) + 2;
-		*paths = cc_xrealloc(*paths, (*n + 1) * sizeof(**paths));
-		(*paths)[*n] = cc_xmalloc(len);
+		*paths = cu_xrealloc(*paths, (*n + 1) * sizeof(**paths));
+		(*paths)[*n] = cu_xmalloc(len);
 		snprintf((*paths)[(*n)++], len, "%s/%s", dir, e->d_name);
 	}
 	closedir(d);
@@ -102,7 +102,7 @@ static int plot(const char *dir, const char *results, char *const *csvs,
 	size_t ncharts = 0, nknown = 0;
 	while (cb_experiments[nknown])
 		nknown++;
-	struct cb_section *sec = cc_xcalloc(ds.nruns + nknown, sizeof(*sec));
+	struct cb_section *sec = cu_xcalloc(ds.nruns + nknown, sizeof(*sec));
 	size_t nsec = sections_of(&ds, sec);
 	int rc = 0;
 	for (size_t i = 0; i < nsec && !rc; i++) {
@@ -143,7 +143,7 @@ static int parse(const struct cc_flag *flags, int argc, char **argv, int *next,
 	bool after_dashes = *next > 1 && !strcmp(argv[*next - 1], "--");
 	for (int i = *next; !rc && !after_dashes && i < argc; i++)
 		if (argv[i][0] == '-' && argv[i][1])
-			rc = cc_errf(err, sizeof(err), CC_EINVAL,
+			rc = cu_errf(err, sizeof(err), CC_EINVAL,
 			             "%s: flags go before the CSV files",
 			             argv[i]);
 	if (rc) {

@@ -121,7 +121,7 @@ static void machine_name(const struct cb_point *p, uint32_t i, char *out,
 static void prefill(struct run *r)
 {
 	const struct cb_point *p = r->p;
-	uint32_t *counts = cc_xcalloc((size_t)p->machines, sizeof(*counts));
+	uint32_t *counts = cu_xcalloc((size_t)p->machines, sizeof(*counts));
 	uint64_t total =
 	    cb_prefill_draw((uint32_t)p->machines, p->prefill, p->seed, counts);
 	if (total) {

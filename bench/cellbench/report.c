@@ -137,13 +137,13 @@ static int link_prefix(const char *report, const char *chart_dir, char *out,
                        size_t len, char *errbuf, size_t errlen)
 {
 	char from[PATH_MAX], to[PATH_MAX], *a[256], *b[256];
-	char *copy = cc_xstrdup(report);
+	char *copy = cu_xstrdup(report);
 	const char *rdir = dirname(copy);
 	const char *bad = !realpath(rdir, from)      ? rdir
 	                  : !realpath(chart_dir, to) ? chart_dir
 	                                             : NULL;
 	int rc =
-	    bad ? cc_errf(errbuf, errlen, -1, "%s: %s", bad, strerror(errno))
+	    bad ? cu_errf(errbuf, errlen, -1, "%s: %s", bad, strerror(errno))
 	        : 0;
 	free(copy);
 	if (rc)

@@ -18,7 +18,7 @@ const char *const cb_col_names[CB_NCOLS] = {CB_COLUMNS(CB_COL_NAME)};
 void cb_row_set(struct cb_row *r, enum cb_col c, const char *value)
 {
 	free(r->v[c]);
-	r->v[c] = value ? cc_xstrdup(value) : NULL;
+	r->v[c] = value ? cu_xstrdup(value) : NULL;
 }
 
 void cb_row_setf(struct cb_row *r, enum cb_col c, const char *fmt, ...)
@@ -85,7 +85,7 @@ static int split_record(const char **p, char **fields, int max)
 	int n = 0;
 	for (;;) {
 		size_t cap = 64, len = 0;
-		char *v = cc_xmalloc(cap);
+		char *v = cu_xmalloc(cap);
 		bool quoted = *s == '"';
 		s += quoted;
 		for (;;) {
@@ -103,7 +103,7 @@ static int split_record(const char **p, char **fields, int max)
 				goto bad;
 			}
 			if (len + 2 > cap)
-				v = cc_xrealloc(v, cap *= 2);
+				v = cu_xrealloc(v, cap *= 2);
 			v[len++] = *s++;
 		}
 		v[len] = 0;
@@ -132,14 +132,14 @@ static char *slurp(const char *path, char *errbuf, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		cc_errf(errbuf, errlen, -1, "%s: %s", path, strerror(errno));
+		cu_errf(errbuf, errlen, -1, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	size_t cap = 1 << 16, len = 0, got;
-	char *buf = cc_xmalloc(cap);
+	char *buf = cu_xmalloc(cap);
 	while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0)
 		if ((len += got) + 1 == cap)
-			buf = cc_xrealloc(buf, cap *= 2);
+			buf = cu_xrealloc(buf, cap *= 2);
 	fclose(f);
 	buf[len] = 0;
 	return buf;
@@ -150,14 +150,14 @@ static int check_header(const char *path, char **fields, int n, char *errbuf,
 {
 	for (int i = 0; i < CB_NCOLS; i++)
 		if (i >= n || strcmp(fields[i], cb_col_names[i]))
-			return cc_errf(errbuf, errlen, -1,
+			return cu_errf(errbuf, errlen, -1,
 			               "%s:1: column %d is \"%s\", expected "
 			               "\"%s\" (a CSV from another version "
 			               "of cellbench?)",
 			               path, i + 1, i < n ? fields[i] : "",
 			               cb_col_names[i]);
 	if (n != CB_NCOLS)
-		return cc_errf(errbuf, errlen, -1,
+		return cu_errf(errbuf, errlen, -1,
 		               "%s:1: %d columns, expected %d", path, n,
 		               CB_NCOLS);
 	return 0;
@@ -182,7 +182,7 @@ int cb_csv_read(const char *path, struct cb_row **rows, size_t *nrows,
 	int rc = 0, line = 1;
 	int n = split_record(&p, fields, CB_NCOLS);
 	if (n < 0 || check_header(path, fields, n, errbuf, errlen))
-		rc = n < 0 ? cc_errf(errbuf, errlen, -1,
+		rc = n < 0 ? cu_errf(errbuf, errlen, -1,
 		                     "%s:1: unterminated quote", path)
 		           : -1;
 	if (n > 0)
@@ -194,13 +194,13 @@ int cb_csv_read(const char *path, struct cb_row **rows, size_t *nrows,
 		if (n != CB_NCOLS) {
 			if (n > 0)
 				free_fields(fields, n);
-			rc = cc_errf(errbuf, errlen, -1,
+			rc = cu_errf(errbuf, errlen, -1,
 			             "%s:%d: %d fields, expected %d", path,
 			             line, n, CB_NCOLS);
 			break;
 		}
 		if (*nrows == cap)
-			*rows = cc_xrealloc(*rows, (cap = cap ? cap * 2 : 16) *
+			*rows = cu_xrealloc(*rows, (cap = cap ? cap * 2 : 16) *
 			                               sizeof(**rows));
 		struct cb_row *r = &(*rows)[(*nrows)++];
 		for (int i = 0; i < CB_NCOLS; i++) {
@@ -242,7 +242,7 @@ static int header_state(const char *path, char *errbuf, size_t errlen)
 	char *fields[CB_NCOLS];
 	int n = split_record(&p, fields, CB_NCOLS);
 	int rc =
-	    n < 0 ? cc_errf(errbuf, errlen, -1, "%s:1: unreadable header", path)
+	    n < 0 ? cu_errf(errbuf, errlen, -1, "%s:1: unreadable header", path)
 	          : check_header(path, fields, n, errbuf, errlen);
 	if (n > 0)
 		free_fields(fields, n);
@@ -257,13 +257,13 @@ int cb_csv_append(const char *path, const struct cb_row *row, char *errbuf,
 		return -1;
 	FILE *f = fopen(path, "ab");
 	if (!f)
-		return cc_errf(errbuf, errlen, -1, "%s: %s", path,
+		return cu_errf(errbuf, errlen, -1, "%s: %s", path,
 		               strerror(errno));
 	if (!have)
 		put_line(f, cb_col_names);
 	put_line(f, (const char *const *)row->v);
 	if (fclose(f))
-		return cc_errf(errbuf, errlen, -1, "%s: %s", path,
+		return cu_errf(errbuf, errlen, -1, "%s: %s", path,
 		               strerror(errno));
 	return 0;
 }

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 
 #include "cellcommon.h"
-#include "cellsched.h" /* sp_rand, the project's xorshift64* */
+#include "cellsched.h" /* cu_rand, the project's xorshift64* */
 
 /* Uniform in (0, 1]: never 0, so log() below is finite. */
 static double uniform(uint64_t *s)
 {
-	return ((double)(sp_rand(s) >> 11) + 1.0) / 9007199254740992.0;
+	return ((double)(cu_rand(s) >> 11) + 1.0) / 9007199254740992.0;
 }
 
 static double exponential(uint64_t *s, double mean)
@@ -31,8 +31,8 @@ static uint32_t task_count(uint64_t *s, const struct cb_class *c)
 
 static void request(uint64_t *s, const struct cb_class *c, struct cb_job *j)
 {
-	j->cpu = c->cpu[sp_rand(s) % 4];
-	j->mem = c->mem[sp_rand(s) % 4];
+	j->cpu = c->cpu[cu_rand(s) % 4];
+	j->mem = c->mem[cu_rand(s) % 4];
 }
 
 struct jobs {
@@ -44,7 +44,7 @@ static struct cb_job *add(struct jobs *js)
 {
 	if (js->n == js->cap)
 		js->v =
-		    cc_xrealloc(js->v, (js->cap = js->cap ? js->cap * 2 : 64) *
+		    cu_xrealloc(js->v, (js->cap = js->cap ? js->cap * 2 : 64) *
 		                           sizeof(*js->v));
 	struct cb_job *j = &js->v[js->n++];
 	*j = (struct cb_job){0};
@@ -106,7 +106,7 @@ uint64_t cb_prefill_draw(uint32_t machines, double share, uint64_t seed,
 	uint64_t s = (seed ? seed : 1) ^ 0xD1B54A32D192ED03ull, total = 0;
 	for (uint32_t i = 0; i < machines; i++) {
 		double k = floor(share * CB_PREFILL_SLICES + 0.5) +
-		           (double)(sp_rand(&s) % 5) - 2;
+		           (double)(cu_rand(&s) % 5) - 2;
 		if (share <= 0)
 			k = 0;
 		counts[i] = (uint32_t)fmin(fmax(k, 0), CB_PREFILL_SLICES);

@@ -117,9 +117,6 @@ void sp_decide(sp_planner *p, const cs_state *s, const struct cs_job *job,
 bool sp_never_fits(const cs_state *s, const struct cs_job *job, char *why,
                    size_t len);
 
-/* xorshift64*: the one generator of the library (deterministic per seed). */
-uint64_t cu_rand(uint64_t *state);
-
 /* Owner of a job among the live schedulers of its class (rendezvous hashing
  * over the registry, so a scheduler leaving moves only its own jobs), or
  * NULL when no scheduler of the class is registered. Borrowed from s. */

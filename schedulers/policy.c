@@ -45,16 +45,6 @@ const char *sp_policy_names(void)
 	return "batch, service";
 }
 
-uint64_t cu_rand(uint64_t *state)
-{
-	uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ull;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
 /* FNV-1a over "scheduler\0job", then a finaliser so close names differ. */
 static uint64_t pair_hash(const char *a, const char *b)
 {

@@ -7,17 +7,11 @@
 #include <stdlib.h>
 
 #include "cellcommon.h"
-#include "cellsched.h" /* cu_rand, the project's xorshift64* */
-
-/* Uniform in (0, 1]: never 0, so log() below is finite. */
-static double uniform(uint64_t *s)
-{
-	return ((double)(cu_rand(s) >> 11) + 1.0) / 9007199254740992.0;
-}
+#include "cellutil.h"
 
 static double exponential(uint64_t *s, double mean)
 {
-	return -mean * log(uniform(s));
+	return -mean * log(cu_rand_unit(s));
 }
 
 static uint32_t task_count(uint64_t *s, const struct cb_class *c)

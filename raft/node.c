@@ -428,6 +428,7 @@ int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
 	struct cr_fsm_hooks fh = {cr_batch_claim, fsm_on_applied,
 	                          fsm_on_restore, fsm_log, n};
 	cr_fsm_init(&n->fsm, &c->state, &fh);
+	cr_fsm_track_changes(&n->fsm, c->track_changes);
 	if (cr_bridge_init(&n->bridge, loop, errbuf, errlen) != 0) {
 		free_node(n);
 		return CR_EIO;

@@ -350,6 +350,12 @@ static void teardown_after_raft(struct cr_node *n)
 	free_node(n);
 }
 
+void cr_node_discard(struct cr_node *n)
+{
+	cr_bridge_stop(&n->bridge);
+	teardown_after_raft(n);
+}
+
 static void teardown_before_raft(struct cr_node *n, bool io, bool transport)
 {
 	if (io)

@@ -6,7 +6,9 @@
  * barriers, the member list, a fourth member added as a standby that
  * applies, a handover to a chosen voter at a new epoch; a member restarted
  * from its data dir loads its snapshot (on_restore during the open) and
- * its results still carry changes; open errors leave nothing behind.
+ * its results still carry changes; writes lost in a handover or a close
+ * are answered once each, in the store's words; open errors leave nothing
+ * behind.
  * Every wait polls a condition with a generous deadline; no fixed sleeps. */
 #include "testlib.h"
 
@@ -616,6 +618,102 @@ static void test_restart_restores(void **state)
 	assert_int_equal(c->m[f].without_changes, 0);
 }
 
+/* Writes the writer loses: queued when a handover begins, never proposed
+ * (CST_ENOTCOMMITTED, in no replica); in flight, committed (0) or unknown
+ * (CST_EUNKNOWN), and a resend with the same id settles which. */
+static void test_handover_answers(void **state)
+{
+	struct cell *c = *state;
+	open_cell(c, 0);
+	unsigned w = wait_writer(c);
+	put_machine(c, w, "warm");
+	enum { N = 20 };
+	struct answer a[N], b[N];
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	char id[32];
+	for (unsigned k = 0; k < N; k++) {
+		snprintf(id, sizeof(id), "inflight-%u", k);
+		submit(c, w, machine_txn(id, id), &a[k]);
+	}
+	ev_run(c->loop, EVRUN_NOWAIT); /* proposed */
+	for (unsigned k = 0; k < N; k++) {
+		snprintf(id, sizeof(id), "queued-%u", k);
+		submit(c, w, machine_txn(id, id), &b[k]);
+	}
+	unsigned to = (w + 1) % 3;
+	struct answer moved = {0};
+	assert_int_equal(cst_transfer(c->m[w].s, to + 1, on_done, &moved), 0);
+	wait_answers(c, b, N);
+	wait_answers(c, a, N);
+	wait_answers(c, &moved, 1);
+	for (unsigned k = 0; k < N; k++) {
+		assert_int_equal(b[k].calls, 1);
+		assert_int_equal(b[k].status, CST_ENOTCOMMITTED);
+		assert_false(b[k].had_res);
+		assert_int_equal(a[k].calls, 1);
+		assert_true(a[k].status == 0 || a[k].status == CST_EUNKNOWN);
+	}
+	unsigned unknown = 0;
+	for (unsigned k = 0; k < N; k++)
+		unknown += a[k].status == CST_EUNKNOWN;
+	if (verbose())
+		fprintf(stderr, "in flight at the handover: %u unknown of %u\n",
+		        unknown, N);
+	unsigned nw = wait_writer(c);
+	for (unsigned k = 0; k < N; k++) {
+		snprintf(id, sizeof(id), "queued-%u", k);
+		assert_null(cs_machine_find(cst_state(c->m[nw].s), id));
+	}
+	struct answer again[N];
+	memset(again, 0, sizeof(again));
+	for (unsigned k = 0; k < N; k++) {
+		snprintf(id, sizeof(id), "inflight-%u", k);
+		submit(c, nw, machine_txn(id, id), &again[k]);
+	}
+	wait_answers(c, again, N);
+	for (unsigned k = 0; k < N; k++) {
+		assert_int_equal(again[k].status, 0);
+		if (a[k].status == 0) /* it committed: the first verdict */
+			assert_true(again[k].duplicate);
+		snprintf(id, sizeof(id), "inflight-%u", k);
+		assert_non_null(cs_machine_find(cst_state(c->m[nw].s), id));
+	}
+	assert_same_state(c, nw);
+}
+
+/* Closing the writer with writes queued and in flight and a barrier
+ * waiting: each answered once (0 or CST_ESHUTDOWN), the close callback
+ * after them; the others elect a writer of a later epoch. */
+static void test_close_answers(void **state)
+{
+	struct cell *c = *state;
+	open_cell(c, 0);
+	unsigned w = wait_writer(c);
+	uint64_t epoch = c->m[w].epoch;
+	enum { N = 200 };
+	struct answer *a = calloc(N, sizeof(*a));
+	char id[32];
+	for (unsigned k = 0; k < N; k++) {
+		snprintf(id, sizeof(id), "c-%u", k);
+		submit(c, w, machine_txn(id, id), &a[k]);
+		if (k == N / 2)
+			ev_run(c->loop, EVRUN_NOWAIT); /* half proposed */
+	}
+	struct answer b = {0};
+	assert_int_equal(cst_barrier(c->m[w].s, on_done, &b), 0);
+	close_and_wait(c, w);
+	for (unsigned k = 0; k < N; k++) {
+		assert_int_equal(a[k].calls, 1);
+		assert_true(a[k].status == 0 || a[k].status == CST_ESHUTDOWN);
+	}
+	assert_int_equal(b.calls, 1);
+	free(a);
+	unsigned nw = wait_writer(c);
+	assert_true(c->m[nw].epoch > epoch);
+	put_machine(c, nw, "after");
+}
+
 /* Open refuses a bad configuration, and a start that fails (the address
  * is taken) leaves nothing running: teardown's leak check sees it. */
 static void test_open_errors(void **state)
@@ -656,6 +754,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_cell, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_restores, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_handover_answers, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_close_answers, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};

@@ -20,6 +20,12 @@ _Static_assert(CST_ADDR_MAX == CR_RAFT_ADDR_MAX, "address sizes differ");
 _Static_assert(CST_API_ADDR_MAX == CR_API_ADDR_MAX, "API address sizes differ");
 _Static_assert(CST_TXN_MAX_BYTES == CR_TXN_MAX_BYTES, "txn limits differ");
 
+/* Lifecycle:
+ *   open      cr_node_init, cr_node_start -> running (a failed start:
+ *             cr_node_discard, nothing left)
+ *   running   cst_close -> closing: cr_node_close
+ *   closing   the node answered everything and freed itself -> the store
+ *             is freed, then the close callback runs */
 struct raft_store {
 	cst_store base;
 	cr_node *node; /* owned: closed with the store */
@@ -34,10 +40,8 @@ static struct raft_store *rs_of(cst_store *s)
 
 static const struct raft_store *crs_of(const cst_store *s)
 {
-	return (
-	    const struct raft_store *)(const void *)((const char *)s -
-	                                             offsetof(struct raft_store,
-	                                                      base));
+	const char *p = (const char *)s - offsetof(struct raft_store, base);
+	return (const struct raft_store *)(const void *)p;
 }
 
 /* ---- codes and enums ----------------------------------------------------- */

@@ -70,6 +70,9 @@ struct fake {
 	struct cu_list due;   /* fake_call: answered after it, in order */
 	bool flushing;        /* inside a flush: nested ones do nothing */
 	bool applying;        /* inside cs_apply and on_applied */
+	/* Closing: cst_close sets base.closing (writes refused from then
+	 * on); the next flush, or the end of the one running, answers what
+	 * waits with CST_ESHUTDOWN, frees, and runs close_cb last. */
 	cst_close_cb close_cb;
 	void *close_arg;
 
@@ -89,8 +92,8 @@ static inline struct fake *fake_of(cst_store *s)
 }
 static inline const struct fake *cfake_of(const cst_store *s)
 {
-	return (const struct fake *)(const void *)((const char *)s -
-	                                           offsetof(struct fake, base));
+	const char *p = (const char *)s - offsetof(struct fake, base);
+	return (const struct fake *)(const void *)p;
 }
 
 /* fake.c */

@@ -152,6 +152,10 @@ void cr_node_log(struct cr_node *n, enum cr_log_level level, const char *fmt,
 void cr_node_seterr(struct cr_node *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int cr_error_from_raft(int rv);
+/* Frees a node whose cr_node_start failed, at once: its libev watchers
+ * stop and raft closes on the node's private libuv loop, so nothing is
+ * left for the caller's loop to finish (cellstore's open promises that). */
+void cr_node_discard(struct cr_node *n);
 int64_t cr_wall_ms(void);
 
 int cr_check_raft_address(const char *field, const char *addr, char *errbuf,

@@ -393,6 +393,7 @@ static int fsm_restore(struct raft_fsm *rf, struct raft_buffer *buf)
 	cs_state_free(f->state);
 	free(f->members);
 	f->state = c.state;
+	cs_state_track_changes(f->state, f->track_changes);
 	f->members = c.members;
 	f->nmembers = c.nmembers;
 	f->members_cap = c.nmembers ? c.nmembers : 1;
@@ -425,6 +426,12 @@ void cr_fsm_init(struct cr_fsm *f, const struct cs_config *cfg,
 void cr_fsm_bind(struct cr_fsm *f, struct raft *raft)
 {
 	f->raft = raft;
+}
+
+void cr_fsm_track_changes(struct cr_fsm *f, bool on)
+{
+	f->track_changes = on;
+	cs_state_track_changes(f->state, on);
 }
 
 void cr_fsm_close(struct cr_fsm *f)

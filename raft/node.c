@@ -350,6 +350,12 @@ static void teardown_after_raft(struct cr_node *n)
 	free_node(n);
 }
 
+void cr_node_discard(struct cr_node *n)
+{
+	cr_bridge_stop(&n->bridge);
+	teardown_after_raft(n);
+}
+
 static void teardown_before_raft(struct cr_node *n, bool io, bool transport)
 {
 	if (io)
@@ -428,6 +434,7 @@ int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
 	struct cr_fsm_hooks fh = {cr_batch_claim, fsm_on_applied,
 	                          fsm_on_restore, fsm_log, n};
 	cr_fsm_init(&n->fsm, &c->state, &fh);
+	cr_fsm_track_changes(&n->fsm, c->track_changes);
 	if (cr_bridge_init(&n->bridge, loop, errbuf, errlen) != 0) {
 		free_node(n);
 		return CR_EIO;

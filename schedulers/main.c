@@ -134,9 +134,7 @@ static void on_wake(struct ev_loop *loop, ev_timer *t, int revents)
 
 static uint64_t id_from_name(const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const char *p = name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	uint64_t h = cu_fnv1a(CU_FNV_OFFSET, name);
 	/* large, positive as a JSON integer, and away from small voter ids */
 	return (h >> 2) | (1ull << 40);
 }

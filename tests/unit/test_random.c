@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellutil.h"
+
 #define MACHINES      1000
 #define JOBS_SOFT_MAX 300
 
@@ -383,8 +385,7 @@ static char *verdict_letters(const cs_result *res)
 		    cs_change_format(&res->changes[i], 0, line, sizeof(line)),
 		    strlen(text));
 		assert_string_equal(line, text);
-		for (const char *p = text; *p; p++)
-			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+		h = cu_fnv1a(h, text);
 		free(text);
 		json_decref(j);
 	}

@@ -424,6 +424,9 @@ int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
 	if (!n)
 		abort();
 	copy_config(n, c);
+	cu_list_init(&n->sealed);
+	cu_list_init(&n->in_flight);
+	cu_list_init(&n->barriers);
 	cr_entry_init(&n->queue.entry);
 	struct cr_fsm_hooks fh = {cr_batch_claim, fsm_on_applied,
 	                          fsm_on_restore, fsm_log, n};
@@ -769,8 +772,10 @@ void cr_node_stats(const cr_node *n, struct cr_stats *out)
 	memset(out, 0, sizeof(*out));
 	out->submitted = n->submitted;
 	out->queued = n->queue.n;
-	for (const struct cr_batch *b = n->sealed_head; b; b = b->next)
-		out->queued += b->sink.n;
+	for (const struct cu_list *l = cu_list_first(&n->sealed); l;
+	     l = cu_list_next(&n->sealed, l))
+		out->queued +=
+		    cu_container_of(l, const struct cr_batch, link)->sink.n;
 	out->batches = n->batches;
 	out->inflight = n->inflight;
 	out->applied = n->fsm.applied_txns;

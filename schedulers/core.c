@@ -202,6 +202,10 @@ sp_core *sp_core_new(const struct sp_core_config *cfg, const struct sp_io *io)
 	c->claims = sp_claims_new();
 	c->rng = cfg->seed ? cfg->seed : 1;
 	sj_map_init(&c->jobs);
+	sj_list_init(&c->queue);
+	sj_list_init(&c->parked);
+	sj_list_init(&c->never);
+	sj_list_init(&c->cooling);
 	c->rescan = true;
 	c->started_us = io->mono_us(io->arg);
 	if (cfg->metrics)
@@ -314,7 +318,7 @@ static void rescan(sp_core *c)
 
 static void unpark(sp_core *c, struct sj_list *l)
 {
-	for (struct sjob *j; (j = l->head);) {
+	for (struct sjob *j; (j = sj_list_first(l));) {
 		j->rounds = 0;
 		move_to(c, j, SJ_QUEUED);
 	}
@@ -672,18 +676,21 @@ int64_t sp_core_run(sp_core *c)
 	}
 	c->unpark_all = c->unpark_capacity = false;
 	/* the cooling list is in time order: one constant delay */
-	while (c->cooling.head && c->cooling.head->cool_until <= now) {
-		c->cooling.head->rounds = 0;
-		move_to(c, c->cooling.head, SJ_QUEUED);
+	for (struct sjob *j;
+	     (j = sj_list_first(&c->cooling)) && j->cool_until <= now;) {
+		j->rounds = 0;
+		move_to(c, j, SJ_QUEUED);
 	}
 	if (now < c->backoff_until)
 		return c->backoff_until - now;
-	while (c->queue.head && c->nflights < c->cfg.max_inflight) {
-		decide_one(c, c->queue.head);
+	for (struct sjob *j; (j = sj_list_first(&c->queue)) &&
+	                     c->nflights < c->cfg.max_inflight;) {
+		decide_one(c, j);
 		if (c->thinking)
 			return c->think_until - c->io.mono_us(c->io.arg);
 	}
-	return c->cooling.head ? c->cooling.head->cool_until - now : -1;
+	const struct sjob *next = sj_list_first(&c->cooling);
+	return next ? next->cool_until - now : -1;
 }
 
 void sp_core_stats(const sp_core *c, struct sp_stats *out)

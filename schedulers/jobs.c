@@ -85,28 +85,26 @@ void sj_remove(struct sj_map *m, struct sjob *job)
 
 /* ---- lists ---- */
 
+void sj_list_init(struct sj_list *l)
+{
+	cu_list_init(&l->jobs);
+	l->count = 0;
+}
+
+struct sjob *sj_list_first(const struct sj_list *l)
+{
+	struct cu_list *e = cu_list_first(&l->jobs);
+	return e ? cu_container_of(e, struct sjob, link) : NULL;
+}
+
 void sj_list_push(struct sj_list *l, struct sjob *j)
 {
-	j->next = NULL;
-	j->prev = l->tail;
-	if (l->tail)
-		l->tail->next = j;
-	else
-		l->head = j;
-	l->tail = j;
+	cu_list_push_back(&l->jobs, &j->link);
 	l->count++;
 }
 
 void sj_list_unlink(struct sj_list *l, struct sjob *j)
 {
-	if (j->prev)
-		j->prev->next = j->next;
-	else
-		l->head = j->next;
-	if (j->next)
-		j->next->prev = j->prev;
-	else
-		l->tail = j->prev;
-	j->next = j->prev = NULL;
+	cu_list_remove(&j->link);
 	l->count--;
 }

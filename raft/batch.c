@@ -57,18 +57,14 @@ static void seal(struct cr_node *n)
 	struct cr_queue *q = &n->queue;
 	if (q->n == 0)
 		return;
-	struct cr_batch *b = calloc(1, sizeof(*b));
-	if (!b)
-		abort();
+	struct cr_batch *b = cu_xcalloc(1, sizeof(*b));
 	b->node = n;
 	b->req.data = b;
 	b->batch_id = n->next_batch_id++;
 	b->waiters = q->waiters;
 	b->sink.n = q->n;
-	b->sink.results = calloc(q->n, sizeof(*b->sink.results));
-	b->sink.status = calloc(q->n, sizeof(*b->sink.status));
-	if (!b->sink.results || !b->sink.status)
-		abort();
+	b->sink.results = cu_xcalloc(q->n, sizeof(*b->sink.results));
+	b->sink.status = cu_xcalloc(q->n, sizeof(*b->sink.status));
 	cr_entry_finish(&q->entry, cr_wall_ms(), n->id, b->batch_id, &b->buf);
 	cr_entry_reset(&q->entry);
 	q->waiters = NULL;
@@ -80,9 +76,8 @@ static void add_waiter(struct cr_queue *q, cr_submit_cb cb, void *arg)
 {
 	if (q->n == q->cap) {
 		q->cap = q->cap ? q->cap * 2 : 64;
-		q->waiters = realloc(q->waiters, q->cap * sizeof(*q->waiters));
-		if (!q->waiters)
-			abort();
+		q->waiters =
+		    cu_xrealloc(q->waiters, q->cap * sizeof(*q->waiters));
 	}
 	q->waiters[q->n++] = (struct cr_waiter){cb, arg};
 }
@@ -310,9 +305,7 @@ int cr_node_barrier(cr_node *n, cr_done_cb cb, void *arg)
 		               (unsigned long long)n->id);
 		return CR_ENOTLEADER;
 	}
-	struct cr_barrier *b = calloc(1, sizeof(*b));
-	if (!b)
-		abort();
+	struct cr_barrier *b = cu_xcalloc(1, sizeof(*b));
 	b->req.data = b;
 	b->node = n;
 	b->cb = cb;

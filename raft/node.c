@@ -292,11 +292,9 @@ static void copy_config(struct cr_node *n, const struct cr_config *c)
 	         c->raft_address);
 	snprintf(n->api_address, sizeof(n->api_address), "%s",
 	         c->api_address ? c->api_address : "");
-	n->data_dir = strdup(c->data_dir);
+	n->data_dir = cu_xstrdup(c->data_dir);
 	n->npeers = c->npeers;
-	n->peers = calloc(c->npeers ? c->npeers : 1, sizeof(*n->peers));
-	if (!n->data_dir || !n->peers)
-		abort();
+	n->peers = cu_xcalloc(c->npeers, sizeof(*n->peers));
 	for (unsigned i = 0; i < c->npeers; i++) {
 		n->peers[i].id = c->peers[i].id;
 		snprintf(n->peers[i].raft_address,
@@ -420,9 +418,7 @@ int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
 	if (rv != 0)
 		return rv;
 	signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write */
-	struct cr_node *n = calloc(1, sizeof(*n));
-	if (!n)
-		abort();
+	struct cr_node *n = cu_xcalloc(1, sizeof(*n));
 	copy_config(n, c);
 	cu_list_init(&n->sealed);
 	cu_list_init(&n->in_flight);
@@ -546,9 +542,7 @@ static void on_election_barrier(struct raft_barrier *req, int status)
  * been applied (notes §2). */
 static void issue_election_barrier(struct cr_node *n)
 {
-	struct election_barrier *b = malloc(sizeof(*b));
-	if (!b)
-		abort();
+	struct election_barrier *b = cu_xmalloc(sizeof(*b));
 	b->req.data = b;
 	b->node = n;
 	b->term = n->raft.current_term;
@@ -760,9 +754,7 @@ void cr_node_members(const cr_node *n, struct cr_member **out, unsigned *count)
 	*out = NULL;
 	if (conf->n == 0)
 		return;
-	*out = calloc(conf->n, sizeof(**out));
-	if (!*out)
-		abort();
+	*out = cu_xcalloc(conf->n, sizeof(**out));
 	for (unsigned i = 0; i < conf->n; i++)
 		fill_member(n, &conf->servers[i], &(*out)[i]);
 }

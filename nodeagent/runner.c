@@ -308,9 +308,7 @@ int rn_new(struct ev_loop *loop, const struct rn_config *cfg, rn_ended_fn ended,
 		               "shim %s is not an executable file (%s)",
 		               cfg->shim_path, why);
 	}
-	rn_runner *r = calloc(1, sizeof(*r));
-	if (!r)
-		abort();
+	rn_runner *r = cu_xcalloc(1, sizeof(*r));
 	cu_list_init(&r->runs);
 	rc = rn_cg_init(&r->cg, cfg->cgroup_root, cfg->data_dir, what,
 	                sizeof(what), errbuf, errlen);
@@ -617,9 +615,7 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf, size_t errlen)
 		return refuse(t, dir, CC_EIO, err, msg, errbuf, errlen);
 	}
 
-	struct run *p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
+	struct run *p = cu_xcalloc(1, sizeof(*p));
 	rn_fmt(p->job, sizeof(p->job), "%s", t->job);
 	p->index = t->index;
 	p->attempt = t->attempt;
@@ -674,9 +670,7 @@ static void inspect(rn_runner *r, const char *job, uint32_t index,
 		 * start time matched refers to that very process */
 		int pidfd = rn_pidfd_open(shim.pid);
 		if (rn_proc_alive(&shim, r->boot_id)) {
-			struct run *p = calloc(1, sizeof(*p));
-			if (!p)
-				abort();
+			struct run *p = cu_xcalloc(1, sizeof(*p));
 			rn_fmt(p->job, sizeof(p->job), "%s", job);
 			p->index = index;
 			p->attempt = attempt;

@@ -180,20 +180,13 @@ static void register_metrics(sp_core *c, cc_metrics *m)
 
 /* ---- life ---- */
 
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 sp_core *sp_core_new(const struct sp_core_config *cfg, const struct sp_io *io)
 {
-	sp_core *c = calloc(1, sizeof(*c));
-	if (!c)
-		abort();
+	sp_core *c = cu_xcalloc(1, sizeof(*c));
 	c->cfg = *cfg;
-	c->name = strdup(cfg->name);
-	c->class_name = strdup(cfg->class_name);
-	c->spread_label = dup_or_null(cfg->params.spread_label);
+	c->name = cu_xstrdup(cfg->name);
+	c->class_name = cu_xstrdup(cfg->class_name);
+	c->spread_label = cu_xstrdup(cfg->params.spread_label);
 	c->cfg.params.spread_label = c->spread_label;
 	if (!c->cfg.max_inflight)
 		c->cfg.max_inflight = 8;
@@ -405,10 +398,8 @@ static struct flight *flight_new(sp_core *c, struct sjob *j)
 {
 	if (c->nflights == c->flights_cap) {
 		c->flights_cap = c->flights_cap ? 2 * c->flights_cap : 16;
-		c->flights =
-		    realloc(c->flights, c->flights_cap * sizeof(*c->flights));
-		if (!c->flights)
-			abort();
+		c->flights = cu_xrealloc(c->flights,
+		                         c->flights_cap * sizeof(*c->flights));
 	}
 	struct flight *f = &c->flights[c->nflights++];
 	memset(f, 0, sizeof(*f));
@@ -546,9 +537,7 @@ void sp_core_committed(sp_core *c, uint64_t ticket, int status,
 static void submit(sp_core *c, struct flight *f, cs_txn *txn)
 {
 	f->nops = txn->nops;
-	f->kinds = malloc(txn->nops ? txn->nops : 1);
-	if (!f->kinds)
-		abort();
+	f->kinds = cu_xmalloc(txn->nops);
 	for (uint32_t i = 0; i < txn->nops; i++)
 		f->kinds[i] = (uint8_t)txn->ops[i].kind;
 	c->io.submit(c->io.arg, txn, f->ticket);

@@ -43,9 +43,7 @@ struct sjob *sj_find(const struct sj_map *m, const char *name)
 static void rehash(struct sj_map *m)
 {
 	uint32_t n = m->nbuckets ? 2 * m->nbuckets : 256;
-	struct sjob **b = calloc(n, sizeof(*b));
-	if (!b)
-		abort();
+	struct sjob **b = cu_xcalloc(n, sizeof(*b));
 	for (uint32_t i = 0; i < m->nbuckets; i++)
 		for (struct sjob *j = m->buckets[i], *next; j; j = next) {
 			next = j->hnext;
@@ -62,9 +60,7 @@ struct sjob *sj_add(struct sj_map *m, const char *name)
 {
 	if (m->count >= m->nbuckets)
 		rehash(m);
-	struct sjob *j = calloc(1, sizeof(*j));
-	if (!j)
-		abort();
+	struct sjob *j = cu_xcalloc(1, sizeof(*j));
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	uint64_t h = name_hash(name) & (m->nbuckets - 1);
 	j->hnext = m->buckets[h];

@@ -747,16 +747,16 @@ uint64_t cr_node_leader(const cr_node *n, struct cr_member *out)
 	return id;
 }
 
-void cr_node_members(const cr_node *n, struct cr_member **out, unsigned *count)
+void cr_node_members(const cr_node *node, struct cr_member **out, unsigned *n)
 {
-	const struct raft_configuration *conf = &n->raft.configuration;
-	*count = conf->n;
+	const struct raft_configuration *conf = &node->raft.configuration;
+	*n = conf->n;
 	*out = NULL;
 	if (conf->n == 0)
 		return;
 	*out = cu_xcalloc(conf->n, sizeof(**out));
 	for (unsigned i = 0; i < conf->n; i++)
-		fill_member(n, &conf->servers[i], &(*out)[i]);
+		fill_member(node, &conf->servers[i], &(*out)[i]);
 }
 
 void cr_node_stats(const cr_node *n, struct cr_stats *out)

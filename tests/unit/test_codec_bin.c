@@ -220,7 +220,7 @@ static void test_specific_damage(void **st)
 	t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
 	cs_txn_place(t, "a", 0, "m1", 0);
 	encode(t, &buf, &len);
-	buf = realloc(buf, len + 2);
+	buf = cu_xrealloc(buf, len + 2);
 	buf[len] = buf[len + 1] = 7;
 	assert_int_equal(
 	    cs_txn_decode_bin(buf, len + 2, &out, err, sizeof(err)), -1);

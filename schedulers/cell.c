@@ -17,11 +17,12 @@
 
 const char *cell_url(struct sched *s)
 {
-	struct cr_member leader;
-	if (s->node && cr_node_leader(s->node, &leader) &&
-	    leader.api_address[0]) {
-		static char url[CR_API_ADDR_MAX];
-		snprintf(url, sizeof(url), "%s", leader.api_address);
+	struct cst_member w;
+	/* a closing store may be read only inside its own hooks */
+	if (s->store && s->phase != PHASE_CLOSING && cst_writer(s->store, &w) &&
+	    w.api_address[0]) {
+		static char url[CST_API_ADDR_MAX];
+		snprintf(url, sizeof(url), "%s", w.api_address);
 		return url;
 	}
 	return s->cell_urls[s->next_url % s->ncell_urls];
@@ -135,7 +136,7 @@ static void post_answer(void *arg, int status, struct cc_response *resp,
 
 static void post_send(struct post *p)
 {
-	char url[CR_API_ADDR_MAX + 16];
+	char url[CST_API_ADDR_MAX + 16];
 	snprintf(url, sizeof(url), "%s/v1/txn", cell_url(p->s));
 	int rc = cc_aclient_request(p->s->http, "POST", url, BINARY_TXN,
 	                            p->body, p->len, post_answer, p);
@@ -174,7 +175,8 @@ static void core_done(struct sched *s, void *arg, int status,
 	uint64_t ticket = (uint64_t)(uintptr_t)arg;
 	if (status && status != CC_ESTATE)
 		CC_WARN("a placement transaction failed: %s", err);
-	if (s->core && status != CC_ESTATE)
+	/* a closing store may not be read, and the core is stopped */
+	if (s->core && status != CC_ESTATE && s->phase != PHASE_CLOSING)
 		sp_core_committed(s->core, ticket, status, res);
 }
 
@@ -216,10 +218,10 @@ static void send_register(struct sched *s)
 
 static bool am_member(struct sched *s)
 {
-	struct cr_member *m;
+	struct cst_member *m;
 	unsigned n;
 	bool found = false;
-	cr_node_members(s->node, &m, &n);
+	cst_members(s->store, &m, &n);
 	for (unsigned i = 0; i < n; i++)
 		found = found || m[i].id == s->cfg.id;
 	free(m);
@@ -258,7 +260,7 @@ void cell_join(struct sched *s)
 	              s->cfg.advertise, "role", "standby");
 	char *body = json_dumps(b, JSON_COMPACT);
 	json_decref(b);
-	char url[CR_API_ADDR_MAX + 16];
+	char url[CST_API_ADDR_MAX + 16];
 	snprintf(url, sizeof(url), "%s/v1/members", cell_url(s));
 	in_flight = cc_aclient_request(s->http, "POST", url, "application/json",
 	                               body, strlen(body), join_answer, s) == 0;
@@ -306,7 +308,7 @@ static void send_heartbeat(struct sched *s)
 	json_t *b = json_pack("{s:[s]}", "schedulers", s->cfg.name);
 	char *body = json_dumps(b, JSON_COMPACT);
 	json_decref(b);
-	char url[CR_API_ADDR_MAX + 16];
+	char url[CST_API_ADDR_MAX + 16];
 	snprintf(url, sizeof(url), "%s/v1/heartbeat", cell_url(s));
 	in_flight =
 	    cc_aclient_request(s->http, "POST", url, "application/json", body,
@@ -351,9 +353,8 @@ static void close_now(struct sched *s)
 {
 	if (s->phase == PHASE_CLOSING)
 		return;
-	s->phase = PHASE_CLOSING;
 	ev_timer_stop(s->loop, &s->leave_deadline);
-	cr_node_close(s->node, sched_closed, s);
+	replica_close(s, sched_closed);
 }
 
 static void left_answer(void *arg, int status, struct cc_response *resp,
@@ -381,7 +382,7 @@ static void unregister_done(struct sched *s, void *arg, int status,
 	else
 		CC_INFO("unregistered at index %llu",
 		        (unsigned long long)res->index);
-	char url[CR_API_ADDR_MAX + 48];
+	char url[CST_API_ADDR_MAX + 48];
 	snprintf(url, sizeof(url), "%s/v1/members/%llu", cell_url(s),
 	         (unsigned long long)s->cfg.id);
 	if (cc_aclient_request(s->http, "DELETE", url, NULL, NULL, 0,

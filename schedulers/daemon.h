@@ -1,7 +1,7 @@
 /* daemon.h: private to the cellsched binary (not sched.h, which would
  * shadow the system header on the include path): the process around the core
- * (cellsched.h): its standby replica, its HTTP conversations with the cell,
- * its own small HTTP server. */
+ * (cellsched.h): its standby replica (a store, cellstore.h), its HTTP
+ * conversations with the cell, its own small HTTP server. */
 #ifndef CELL_SCHED_PROCESS_H
 #define CELL_SCHED_PROCESS_H
 
@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "cellcommon.h"
-#include "cellraft.h"
 #include "cellsched.h"
+#include "cellstore.h"
 
 struct sched_config {
 	char *name, *class_name, *policy;
@@ -33,13 +33,22 @@ enum sched_phase {
 	PHASE_CLOSING
 };
 
+/* How far the replica is, as /v1/status and /metrics show it. */
+struct replica_view {
+	uint64_t applied_index, commit_index;
+	char state_hash[17], content_hash[17]; /* as celld shows them */
+};
+
 struct sched {
 	struct sched_config cfg;
 	struct ev_loop *loop;
 	char *token;      /* owned; NULL: none */
 	char **cell_urls; /* owned; ncell_urls entries */
 	unsigned ncell_urls, next_url;
-	cr_node *node;
+	cst_store *store; /* owned: the standby replica; NULL once closed */
+	/* The replica as it was when it began to close: a closing store may
+	 * be read only inside its own hooks. */
+	struct replica_view last_view;
 	sp_core *core;
 	cc_aclient *http;
 	cc_server *server;
@@ -59,6 +68,10 @@ struct sched {
 
 /* replica.c */
 int replica_open(struct sched *s, char *errbuf, size_t errlen);
+/* How far the replica is; its hashes too when `hashes` (a full pass). */
+void replica_view(const struct sched *s, bool hashes, struct replica_view *out);
+/* Closes the store (keeping its last view); done(s) runs once it is gone. */
+void replica_close(struct sched *s, cst_close_cb done);
 /* Empties the data folder: a standby's replica is a cache the leader
  * refills (snapshot + log), and stale Raft state of an earlier membership
  * would only confuse a re-join. */

@@ -1,8 +1,8 @@
-/* main.c: cellsched, one scheduler of the cell (DESIGN.md §4). Its life:
- * read flags; serve /metrics; start a standby replica; ask the cell to add
- * it and register (name, class, policy) with a lease; decide placements on
- * the replica and commit them until SIGINT/SIGTERM; then unregister, leave
- * the membership and exit. */
+/* main.c: cellsched, one scheduler of the cell (docs/ARCHITECTURE.md §4).
+ * Its life: read flags; serve /metrics; start a standby replica; ask the
+ * cell to add it and register (name, class, policy) with a lease; decide
+ * placements on the replica and commit them until SIGINT/SIGTERM; then
+ * unregister, leave the membership and exit. */
 #include "daemon.h"
 
 #include <stdio.h>
@@ -106,7 +106,7 @@ static int64_t wall_ms(void *arg)
 
 static const cs_state *replica_state(void *arg)
 {
-	return cr_node_state(((struct sched *)arg)->node);
+	return cst_state(((struct sched *)arg)->store);
 }
 
 /* Before the loop blocks: let the core decide what the news allows. */
@@ -211,7 +211,7 @@ static void default_identity(void)
 void sched_closed(void *arg)
 {
 	struct sched *s = arg;
-	s->node = NULL;
+	s->store = NULL;
 	ev_break(s->loop, EVBREAK_ALL);
 }
 

@@ -604,6 +604,16 @@ json_t *cs_change_encode(const struct cs_change *c, uint64_t index);
 #define CS_CHANGE_TEXT_MAX 640
 size_t cs_change_format(const struct cs_change *c, uint64_t index, char *buf,
                         size_t len);
+/* Reads one watch line (len bytes, no newline), the inverse of the two
+ * above: a change (*index and *out set, *progress false) or a progress line
+ * {"kind":"progress","index":N} (*index set, *progress true, *out
+ * untouched). Returns 0, or -1 with a message naming the field ("kind:
+ * expected one of: task, ...", "task: missing: required", "colour: unknown
+ * field ...") for anything else: a field its kind does not have, a state
+ * not of its kind, an end without its exit code. */
+int cs_change_parse(const char *line, size_t len, uint64_t *index,
+                    struct cs_change *out, bool *progress, char *errbuf,
+                    size_t errlen);
 
 /* ---- binary codec --------------------------------------------------------
  * A compact, versioned encoding of a transaction for Raft entries: about ten

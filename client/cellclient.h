@@ -23,12 +23,18 @@
  *     handed to the callback as an answer; a broken exchange as its error:
  *     the change may or may not have happened). A 503 "no_leader" was
  *     refused before anything happened, so it is retried for every request.
+ * Within a round the writer (or hint) is tried first, then every member
+ * from the current one on, each at most once. A cell that locates the
+ * writer does so at the start of a round that needs it; when no member
+ * answers /v1/status, the round ends there.
  * Between rounds the request pauses (policy.pause_ms, doubling up to
  * pause_max_ms), and it gives up when policy.max_rounds rounds have run or
  * the deadline would pass during the next pause; then the last answer (a
  * 503) or the last transport error is the outcome. A resent request is the
  * same bytes: for transactions, the same id, which the cell's
- * de-duplication answers with the first verdict.
+ * de-duplication answers with the first verdict. Whatever the policy, an
+ * outcome moves the cell on: a writer that failed is forgotten, and a
+ * member that failed is no longer the current one.
  *
  * Threads: a cell belongs to the thread that runs its loop; every callback
  * runs there, from the loop, never from inside the call that started it.
@@ -63,9 +69,10 @@ struct cl_policy {
 	unsigned deadline_ms;  /* give up rather than pause past it; 0: none */
 	unsigned pause_ms;     /* first pause between rounds */
 	unsigned pause_max_ms; /* pauses double up to this (>= pause_ms) */
-	/* Give up at once when no member of the cell has answered anything
-	 * yet and every one refused: nobody is there (a command-line tool
-	 * says so instead of waiting). */
+	/* Give up at the end of a round when no member of the cell has
+	 * answered anything yet and none was reached in that round: every
+	 * one refused, or (a cell that locates) none answered /v1/status.
+	 * Nobody is there: a command-line tool says so instead of waiting. */
 	bool give_up_unreachable;
 };
 /* A node agent never gives up on its cell: forever, every 0.5 s. */
@@ -76,7 +83,8 @@ extern const struct cl_policy CL_POLICY_SCHEDULER;
 /* A person at a terminal: up to 15 s and 10 rounds, pauses from 0.1 s
  * doubling to 1 s; an unreachable cell is reported at once. */
 extern const struct cl_policy CL_POLICY_INTERACTIVE;
-/* One attempt at one member, no resend. */
+/* One round without a pause: a refused connection still moves on to the
+ * next member (nothing was sent); any other outcome is final. */
 extern const struct cl_policy CL_POLICY_ONCE;
 
 /* Request flags. */
@@ -90,7 +98,7 @@ typedef struct cl_cell cl_cell;
  * tells a person (once) what it is waiting for. resp is the retryable
  * answer (NULL after a transport error, then code and msg say what). */
 struct cl_retry {
-	const char *url;                /* where the last attempt went */
+	const char *url;                /* the base URL last tried */
 	const struct cc_response *resp; /* the 5xx answer, or NULL */
 	int code;                       /* the transport error, or 0 */
 	const char *msg;                /* its message, or "" */
@@ -124,9 +132,10 @@ struct cl_config {
 
 /* A cell on `loop` (borrowed; must outlive the cell). Never NULL. */
 cl_cell *cl_cell_new(struct ev_loop *loop, const struct cl_config *cfg);
-/* Cancels everything in flight, requests and watches: each pending
- * callback runs once, now, with CC_ESTATE; then frees. NULL is fine. Safe
- * from inside one of its own callbacks (the memory goes when it returns). */
+/* Cancels everything in flight: each pending request's callback runs
+ * once, now, with CC_ESTATE; watches end without a handler; then frees.
+ * NULL is fine. Safe from inside one of its own callbacks and handlers
+ * (the memory goes when that returns). */
 void cl_cell_free(cl_cell *c);
 /* Adds a member URL to the rotation (cellctl adds the members the cell
  * lists); a URL already there is ignored. */
@@ -135,18 +144,25 @@ void cl_cell_add_url(cl_cell *c, const char *url);
 const char *cl_cell_url(cl_cell *c);
 /* The writer's base URL as learned, or NULL. */
 const char *cl_cell_writer(const cl_cell *c);
-/* Whether any member ever answered (any HTTP status). */
+/* Whether any member ever answered (any HTTP status; the answers to
+ * cl_request_at do not count). */
 bool cl_cell_answered(const cl_cell *c);
-/* Members in rotation order, for messages: "URL, URL, ..." (borrowed,
- * valid until the next call). */
+/* The members in the order given (the configuration's, then those added),
+ * for messages: "URL, URL, ..." (borrowed, valid until the next call). */
 const char *cl_cell_urls(cl_cell *c);
 
 /* ---- requests ------------------------------------------------------------
  * status 0: an answer arrived and *resp holds it (any HTTP status; the
- * callee may take resp->body); otherwise a CC_E* code and errmsg. resp is
- * never NULL (all zero on an error), borrowed for the call. */
+ * callee may take resp->body); otherwise a CC_E* code and errmsg, and of
+ * resp only url is set: where the last attempt went (base and path, for a
+ * message such as "the change may or may not have happened"). resp is
+ * never NULL, borrowed for the call. */
 typedef void (*cl_answer_cb)(void *arg, int status, struct cc_response *resp,
                              const char *errmsg);
+/* Whether the resend rule sends a request with `flags` again after this
+ * answer (a 5xx it may resend, or a 503 "no_leader"): such an answer in a
+ * callback means the policy's budget ran out. */
+bool cl_resendable(const struct cc_response *resp, unsigned flags);
 
 /* Sends method to path ("/v1/jobs?limit=1", starting with "/") on the cell
  * with `body` (len bytes, copied; NULL for none) of content_type (NULL:
@@ -181,6 +197,12 @@ typedef void (*cl_txn_cb)(void *arg, int status, const cs_result *res,
                           const char *err);
 int cl_post_txn(cl_cell *c, cs_txn *txn, const struct cl_policy *policy,
                 cl_txn_cb cb, void *arg);
+/* The same for a transaction already encoded (copied): CL_TXN_CONTENT_TYPE
+ * bytes or application/json text, whose id the caller vouches for. For a
+ * caller that encodes ahead of time (a benchmark) or holds JSON. */
+int cl_post_txn_body(cl_cell *c, const char *content_type, const void *body,
+                     size_t len, const struct cl_policy *policy, cl_txn_cb cb,
+                     void *arg);
 
 /* ---- heartbeats ----------------------------------------------------------
  * One request carries the names of many machines (an agent's, hollow ones
@@ -201,43 +223,64 @@ struct cl_beat_answer {
 	const json_t *unknown, *unknown_schedulers;
 };
 /* status 0 with *a, or a CC_E* code / CC_EPROTO (non-200) with err. One
- * attempt (a lost beat is replaced by the next). */
+ * round of CL_POLICY_ONCE (a lost beat is replaced by the next). */
 typedef void (*cl_beat_cb)(void *arg, int status,
                            const struct cl_beat_answer *a, const char *err);
 int cl_beat_send(cl_cell *c, struct cl_beat *b, cl_beat_cb cb, void *arg);
 
-/* ---- the watch follower
- * ------------------------------------------------------ Follows GET
- * /v1/watch?from=INDEX[&FILTER] and hands out every change exactly once and in
- * order, across broken streams and members. The cursor is (index, skip): one
- * index can carry many changes and a stream can break between them, so a
- * resumed stream starts at the index of the last change handled and skips as
- * many of that index's changes as were handled (every member sends them in the
- * same order). A progress line moves the cursor past its index. A broken stream
- * resumes by itself through the next member after a pause (policy.pause_ms
+/* ---- the watch follower ---------------------------------------------------
+ * Follows GET /v1/watch?from=INDEX[&FILTER] and hands out every change
+ * exactly once and in order, across broken streams and members. The cursor
+ * is (index, skip): one index can carry many changes and a stream can break
+ * between them, so a resumed stream starts at the index of the last change
+ * handled and skips as many of that index's changes as were handled (every
+ * member sends them in the same order). A progress line moves the cursor
+ * past its index. A broken stream resumes by itself at once through the
+ * next member, unless on_break returns false; when a whole round of members
+ * in a row moved the cursor nowhere, it pauses first (policy.pause_ms
  * doubling to pause_max_ms; rounds and deadline do not apply: a watch never
- * gives up), unless on_break returns false. */
+ * gives up by itself). It starts at the member cl_cell_url names when that
+ * is a member, else at the current one. */
 typedef struct cl_watch cl_watch;
+
+/* Why a stream is over and where the watch goes on. */
+struct cl_watch_break {
+	const char *url;  /* the member whose stream ended */
+	const char *next; /* the member it resumes on */
+	int code;         /* the transport error (CC_EIO: broken off, ...) */
+	long http;        /* else the answer's status: 200 when the member
+	                     ended the stream, a 5xx otherwise */
+	const char *msg;  /* the error's message, or the answer's body */
+	/* Streams in a row, this one included, after which the cursor had
+	 * not moved; of how many members. */
+	unsigned idle, members;
+};
 
 struct cl_watch_handlers {
 	/* One change; line (len bytes, NUL-terminated) is its text as the
 	 * member sent it. */
 	void (*on_change)(void *arg, uint64_t index, const struct cs_change *c,
 	                  const char *line, size_t len);
-	/* The member no longer keeps changes from the cursor (410): the watch
-	 * is over; the caller reloads what it keeps and starts a new watch
-	 * from the state's index + 1. */
-	void (*on_gone)(void *arg, uint64_t from, const char *detail);
+	/* The member at url no longer keeps changes from the cursor (410):
+	 * the watch is over; the caller reloads what it keeps and starts a
+	 * new watch from the state's index + 1. */
+	void (*on_gone)(void *arg, const char *url, uint64_t from,
+	                const char *detail);
 	/* A refusal no other member will undo (4xx other than 410): the watch
-	 * is over. */
+	 * is over. detail: the answer's "detail", or "". */
 	void (*on_refused)(void *arg, long http, const char *detail);
 	/* Optional: the stream ended or broke; return false to stop (the
 	 * watch is over), true to resume. NULL: always resume. */
-	bool (*on_break)(void *arg, const char *url, const char *why);
+	bool (*on_break)(void *arg, const struct cl_watch_break *b);
 	/* Optional: a progress line (every index up to it has arrived). */
 	void (*on_progress)(void *arg, uint64_t index);
-	/* Optional: a stream was answered 200 (it is following now). */
+	/* Optional: a member answered the stream with 200 (at its first line,
+	 * or at its end when it sent none). */
 	void (*on_open)(void *arg, const char *url);
+	/* Optional: a line that is neither a change nor progress, skipped;
+	 * why says what is wrong with it. */
+	void (*on_skip)(void *arg, const char *line, size_t len,
+	                const char *why);
 	void *arg;
 };
 
@@ -263,15 +306,17 @@ const char *cl_cell_errmsg(const cl_cell *c);
  * resend rule and its pauses are the same code. */
 
 /* cl_request, waited for. Returns 0 with *out (cleared first; the caller
- * clears it) holding any HTTP answer, or a CC_E* code with errbuf. */
+ * clears it) holding any HTTP answer, or a CC_E* code with errbuf (and
+ * out->url, as for cl_answer_cb). Not from inside a callback of the loop. */
 int cl_sync_request(cl_cell *c, const char *method, const char *path,
                     const char *content_type, const void *body, size_t len,
                     const struct cl_policy *policy, unsigned flags,
                     struct cc_response *out, char *errbuf, size_t errlen);
-/* cl_request_at without a body, waited for. */
+/* cl_request_at, waited for. */
 int cl_sync_request_at(cl_cell *c, const char *base, const char *method,
-                       const char *path, struct cc_response *out, char *errbuf,
-                       size_t errlen);
+                       const char *path, const char *content_type,
+                       const void *body, size_t len, struct cc_response *out,
+                       char *errbuf, size_t errlen);
 /* Runs the cell's loop until every watch it follows is over (or the
  * process is interrupted). */
 void cl_sync_follow(cl_cell *c);

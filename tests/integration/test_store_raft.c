@@ -659,7 +659,7 @@ static void test_handover_answers(void **state)
 		unknown += a[k].status == CST_EUNKNOWN;
 	if (verbose())
 		fprintf(stderr, "in flight at the handover: %u unknown of %u\n",
-		        unknown, N);
+		        unknown, (unsigned)N);
 	unsigned nw = wait_writer(c);
 	for (unsigned k = 0; k < N; k++) {
 		snprintf(id, sizeof(id), "queued-%u", k);

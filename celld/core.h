@@ -1,13 +1,15 @@
 /* core.h: private to the celld core (docs/ARCHITECTURE.md §3): its state
- * and what its files share. Three layers, each using only the ones below:
+ * and what its files share. Three parts:
  *   routes    routes.c's table, api_*.c, heartbeat.c, watch.c's handler:
  *             requests in, answers out (request.c, submit.c and
- *             store_errors.c are their helpers);
+ *             store_errors.c are their helpers); they may use everything
+ *             below;
  *   duties    duties.c's table and its rows (liveness.c, sched_lease.c,
- *             on ttl.c): what the writer does by itself; they use this
- *             header and cellstore.h, never a route;
+ *             on ttl.c): what the writer does by itself; they use the core
+ *             and the store, never a route;
  *   core      core.c (life, clock, own transaction ids), hooks.c (what
- *             the store says), metrics.c, watch.c's window. */
+ *             the store says), metrics.c, watch.c's window; it reaches the
+ *             duties only through the duty table. */
 #ifndef CELL_CELLD_CORE_H
 #define CELL_CELLD_CORE_H
 
@@ -81,12 +83,14 @@ void cd_watch_restored(struct cd_watch *w, uint64_t index);
 void cd_watch_progress(struct cd_watch *w, uint64_t index);
 
 /* ---- leader duties (duties.c) ----------------------------------------------
- * What the writer does by itself, each a row of the duty table: it opens
- * with the core, hears every applied transaction on every member, gets a
- * fresh start when this member becomes the writer (it knows nothing of the
- * last writer's memory, so whatever it times starts a full TTL), and
- * sweeps every period while this member is the writer and the core serves.
- * Every function but open and close may be NULL. */
+ * What the writer does by itself, each a row of the duty table. A duty
+ * opens with the core (cd_core_new: no store yet), hears every applied
+ * transaction on every member (also while the store opens), gets a fresh
+ * start when this member becomes the writer (it knows nothing of the last
+ * writer's memory, so whatever it times starts a full TTL), and sweeps
+ * every period while the core serves, has not stopped and this member is
+ * the writer. What a sweep submits is answered before close runs (the
+ * store closes first). Every function but open and close may be NULL. */
 struct cd_duty {
 	const char *name;
 	void *(*open)(cd_core *c); /* its state (never NULL) */
@@ -164,8 +168,7 @@ void cd_reply_store_error(cd_core *c, struct cc_request *r, enum cd_context ctx,
  * path and query) or 503 no_leader sent, when this member is not it. */
 bool cd_writer_or_redirect(cd_core *c, struct cc_request *r);
 
-/* ---- request helpers (request.c) ------------------------------------------
- */
+/* ---- request helpers (request.c) ---------------------------------------- */
 
 /* Mutations need the bearer token when one is configured: false, with 401
  * sent, when the request lacks it. */
@@ -187,8 +190,7 @@ enum cd_answer { CD_RAW, CD_ONE };
 void cd_submit(cd_core *c, struct cc_request *r, cs_txn *txn,
                enum cd_answer shape, unsigned ok_status);
 
-/* ---- routes (routes.c: the table; arg is the core) ------------------------
- */
+/* ---- routes (routes.c: the table; arg is the core) ---------------------- */
 int cd_routes_add(cd_core *c, char *errbuf, size_t errlen);
 /* api_read.c */
 /* ?limit=N for lists; false with 400 sent on anything but a number in

@@ -3,6 +3,7 @@
  * says and sweeps them on the core's ticks while this member writes. A new
  * duty is a file defining its struct cd_duty, a declaration in core.h and
  * one row here. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core.h"
@@ -87,5 +88,7 @@ void *cd_duty_self(const cd_core *c, const struct cd_duty *duty)
 	for (size_t i = 0; i < NDUTIES; i++)
 		if (table[i] == duty)
 			return c->duties[i].self;
-	abort(); /* a duty not in the table: a programming error */
+	fprintf(stderr, "celld: duty %s is not in the duty table\n",
+	        duty->name);
+	abort(); /* a programming error */
 }

@@ -271,16 +271,14 @@ static void on_unregistered(void *arg, int status, const cs_result *res)
 }
 
 /* The registered schedulers silent longer than the TTL (counting from the
- * grace start when they have not been heard from), into l->expiring. */
+ * grace start when they have not been heard from), into l->expiring (NULL
+ * when there are none). */
 static void find_silent(struct leases *l)
 {
 	const cs_state *s = cst_state(l->core->store);
-	uint32_t n = 0;
-	for (uint32_t i = 0; i < cs_sched_count(s); i++)
-		n += cd_ttl_expired(&l->ttl, cs_sched_at(s, i)->name);
 	l->nexpiring = 0;
-	l->expiring = n ? cu_xcalloc(n, sizeof(*l->expiring)) : NULL;
-	for (uint32_t i = 0; i < cs_sched_count(s) && l->nexpiring < n; i++) {
+	l->expiring = cu_xcalloc(cs_sched_count(s), sizeof(*l->expiring));
+	for (uint32_t i = 0; i < cs_sched_count(s); i++) {
 		const struct cs_sched *sc = cs_sched_at(s, i);
 		if (!cd_ttl_expired(&l->ttl, sc->name))
 			continue;
@@ -289,6 +287,10 @@ static void find_silent(struct leases *l)
 		e->member = sc->member;
 		CC_WARN("scheduler %s silent for %.1f s: unregistering it",
 		        sc->name, cd_ttl_silent(&l->ttl, sc->name));
+	}
+	if (!l->nexpiring) {
+		free(l->expiring);
+		l->expiring = NULL;
 	}
 }
 

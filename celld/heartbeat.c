@@ -1,11 +1,11 @@
 /* heartbeat.c: POST /v1/heartbeat, the batched sign of life of node agents
  * (machines, liveness.c) and schedulers (sched_lease.c). One request may
  * carry both lists; a malformed one is refused whole, so a typo never
- * keeps half a batch alive. Only the leader keeps heartbeats (writes are
- * redirected to it). */
-#include "celld.h"
-
+ * keeps half a batch alive. Only the writer keeps heartbeats (it is a
+ * write: other members redirect it). */
 #include <string.h>
+
+#include "core.h"
 
 #define HEARTBEAT_MAX_MACHINES   100000
 #define HEARTBEAT_MAX_SCHEDULERS 10000
@@ -61,11 +61,11 @@ static bool get_list(struct cc_request *r, const json_t *body,
 }
 
 /* Only the two lists, and at least one of them. */
-static bool check_fields(struct cc_request *r, const json_t *body)
+static bool check_fields(struct cc_request *r, json_t *body)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach ((json_t *)body, key, v) {
+	json_object_foreach (body, key, v) {
 		if (strcmp(key, machines.key) && strcmp(key, schedulers.key)) {
 			cc_reply_error(r, 400, "bad_heartbeat",
 			               "%.64s: unknown field (expected "
@@ -103,42 +103,34 @@ static json_t *parse(struct cc_request *r, json_t **ms, json_t **ss)
 }
 
 /* Beats every name of list; returns the names nobody registered. */
-static json_t *beat_all(const json_t *list,
-                        bool (*beat)(void *keeper, const char *name),
-                        void *keeper)
+static json_t *beat_all(cd_core *c, const json_t *list,
+                        bool (*beat)(cd_core *c, const char *name))
 {
 	json_t *unknown = json_array(), *v;
 	size_t i;
 	json_array_foreach (list, i, v) {
-		if (!beat(keeper, json_string_value(v)))
+		if (!beat(c, json_string_value(v)))
 			json_array_append(unknown, v);
 	}
 	return unknown;
 }
 
-static bool beat_machine(void *l, const char *name)
-{
-	return liveness_beat(l, name);
-}
-
-static bool beat_scheduler(void *l, const char *name)
-{
-	return sched_lease_beat(l, name);
-}
-
 /* The answer: the TTLs to beat within, and the names nobody registered
  * (an agent registers its machine again, a scheduler registers again). */
-void heartbeat_handle(struct celld *d, struct cc_request *r)
+void cd_post_heartbeat(struct cc_request *r, void *arg)
 {
+	cd_core *c = arg;
 	json_t *ms = NULL, *ss = NULL;
+	if (!cd_write_checks(c, r, (const char *const[]){NULL}))
+		return;
 	json_t *body = parse(r, &ms, &ss);
 	if (!body)
 		return;
 	json_t *answer = json_pack(
-	    "{s:I,s:o,s:I,s:o}", "ttl_ms", (json_int_t)liveness_ttl_ms(d->live),
-	    "unknown", beat_all(ms, beat_machine, d->live), "sched_ttl_ms",
-	    (json_int_t)sched_lease_ttl_ms(d->leases), "unknown_schedulers",
-	    beat_all(ss, beat_scheduler, d->leases));
+	    "{s:I,s:o,s:I,s:o}", "ttl_ms", (json_int_t)c->cfg.machine_ttl_ms,
+	    "unknown", beat_all(c, ms, cd_machine_beat), "sched_ttl_ms",
+	    (json_int_t)c->cfg.sched_ttl_ms, "unknown_schedulers",
+	    beat_all(c, ss, cd_sched_beat));
 	json_decref(body);
 	cc_reply_json(r, 200, answer);
 }

@@ -1,16 +1,38 @@
-/* main.c: celld, a Raft voter of the cell state that serves its HTTP API.
- * Its life: read flags, open the replica, serve, and on SIGINT/SIGTERM stop
- * serving, close the replica cleanly, exit. */
-#include "celld.h"
-
-#include <errno.h>
-#include <pthread.h>
+/* main.c: celld, a Raft voter of the cell state that serves its HTTP API:
+ * the celld core (celld.h) over the Raft store (cst_raft_open). Its life:
+ * read flags, open the store, serve, join a running cell if asked, and on
+ * SIGINT/SIGTERM stop serving, close the store cleanly, exit. */
+#include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static struct celld_config C;
+#include "celld.h"
+#include "join.h"
+
+/* Settings, filled by the flag table. Strings are owned by the flag parser
+ * (cc_flags_free). */
+static struct {
+	uint64_t id;
+	char *raft_address; /* "127.0.0.1:9001" */
+	char *listen;       /* API "127.0.0.1:8001" */
+	char *advertise;    /* API URL others use; default http://LISTEN */
+	char *data_dir;
+	char *peers; /* "1=RAFT=API,2=RAFT=API,..." bootstrap list */
+	char *join;  /* API URL of a running member to join through */
+	char *token_file;
+	char *log_level;
+	char *log_file;
+	uint64_t election_timeout_ms, heartbeat_timeout_ms;
+	uint64_t snapshot_threshold, snapshot_trailing, segment_size;
+	uint64_t batch_max_txns, batch_max_bytes;
+	uint64_t machine_ttl_ms; /* 0: no liveness checks */
+	uint64_t sched_ttl_ms;   /* 0: schedulers never expire */
+	uint64_t watch_window;   /* changes kept for /v1/watch?from= */
+	uint64_t watch_buffer;   /* bytes a stream may have waiting */
+	uint64_t max_body;
+	uint64_t dedup_max, dedup_ttl_ms;
+} C;
 
 static const struct cc_flag flags[] = {
     {"id", CC_FLAG_UINT, NULL,
@@ -90,197 +112,114 @@ static int fail(const char *msg)
 	return 2;
 }
 
+/* The process: what main opens and the signal closes. */
+struct celld {
+	struct ev_loop *loop;
+	cc_metrics *metrics; /* owned */
+	cd_core *core;       /* owned */
+	cst_store *store;    /* owned; closed on the way out */
+	cc_server *server;   /* owned; NULL once stopping */
+	struct join *join;   /* owned; NULL when not joining */
+	char *token;         /* owned; NULL: mutations need no token */
+	char *advertise;     /* owned: --advertise, or http://LISTEN */
+	bool stopping;
+	ev_signal sigint, sigterm;
+	ev_timer tick; /* the core's sweeps and progress lines */
+};
+
 /* ---- settings that need more than the flag parser ---- */
 
-/* "1=127.0.0.1:9001=http://127.0.0.1:8001,2=..." */
-static int parse_peers(const char *s, struct cr_peer **out, unsigned *n,
-                       char *errbuf, size_t errlen)
+#define MAX_PEERS 16
+
+/* "1=127.0.0.1:9001=http://127.0.0.1:8001,2=..." into p (MAX_PEERS);
+ * the strings point into *copy, which the caller frees. */
+static int parse_peers(const char *s, struct cst_raft_peer *p, unsigned *n,
+                       char **copy, char *errbuf, size_t errlen)
 {
-	char *copy = cu_xstrdup(s), *save = NULL;
-	struct cr_peer *p = cu_xcalloc(16, sizeof(*p));
+	char *save = NULL;
+	*copy = cu_xstrdup(s);
 	*n = 0;
-	for (char *tok = strtok_r(copy, ",", &save); tok;
+	for (char *tok = strtok_r(*copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *eq1 = strchr(tok, '='),
 		     *eq2 = eq1 ? strchr(eq1 + 1, '=') : NULL;
 		char *end;
 		unsigned long long id = eq1 ? strtoull(tok, &end, 10) : 0;
-		if (!eq1 || !eq2 || end != eq1 || !id || *n == 16) {
-			snprintf(
-			    errbuf, errlen,
+		if (!eq1 || !eq2 || end != eq1 || !id || *n == MAX_PEERS)
+			return cu_errf(
+			    errbuf, errlen, CC_EINVAL,
 			    "--peers: expected ID=RAFT_ADDRESS=API_URL,... "
 			    "(up to 16), got \"%s\"",
 			    tok);
-			free(copy);
-			free(p);
-			return -1;
-		}
 		*eq1 = *eq2 = 0;
-		p[*n].id = id;
-		p[*n].raft_address = cu_xstrdup(eq1 + 1);
-		p[*n].api_address = cu_xstrdup(eq2 + 1);
-		(*n)++;
+		p[(*n)++] = (struct cst_raft_peer){id, eq1 + 1, eq2 + 1};
 	}
-	free(copy);
-	*out = p;
 	return 0;
 }
 
-static void free_peers(struct cr_peer *p, unsigned n)
+static int check_settings(struct celld *d, char *errbuf, size_t errlen)
 {
-	for (unsigned i = 0; i < n; i++) {
-		free((char *)p[i].raft_address);
-		free((char *)p[i].api_address);
+	char host[128];
+	uint16_t port;
+	if (!C.id || !C.raft_address || !C.data_dir)
+		return cu_errf(
+		    errbuf, errlen, CC_EINVAL,
+		    "--id (> 0), --raft-address and --data-dir are required");
+	if (C.join && C.peers)
+		return cu_errf(errbuf, errlen, CC_EINVAL,
+		               "--join and --peers exclude each other: "
+		               "bootstrap a cell or join one");
+	if (cc_split_hostport(C.listen, host, sizeof(host), &port))
+		return cu_errf(errbuf, errlen, CC_EINVAL,
+		               "--listen: expected HOST:PORT, got \"%s\"",
+		               C.listen);
+	if (C.token_file &&
+	    !(d->token = cc_read_token(C.token_file, errbuf, errlen)))
+		return CC_EINVAL;
+	if (!cc_is_loopback(host) && !d->token)
+		return cu_errf(
+		    errbuf, errlen, CC_EINVAL,
+		    "--listen %s is not a loopback address: give --token-file "
+		    "so that only holders of the token can change the cell",
+		    C.listen);
+	if (C.advertise) {
+		d->advertise = cu_xstrdup(C.advertise);
+	} else {
+		size_t n = strlen(C.listen) + 8;
+		d->advertise = cu_xmalloc(n);
+		snprintf(d->advertise, n, "http://%s", C.listen);
 	}
-	free(p);
+	return 0;
 }
 
-/* ---- the replica's hooks ---- */
+/* ---- opening ---- */
 
-static void on_role(cr_node *n, enum cr_role old, enum cr_role now, void *arg)
+static int open_core(struct celld *d, char *errbuf, size_t errlen)
 {
-	(void)n;
-	(void)arg;
-	CC_INFO("raft role %s -> %s", cr_role_name(old), cr_role_name(now));
+	struct cd_config cc = {.machine_ttl_ms = C.machine_ttl_ms,
+	                       .sched_ttl_ms = C.sched_ttl_ms,
+	                       .watch_window = C.watch_window,
+	                       .token = d->token,
+	                       .metrics = d->metrics};
+	return cd_core_new(&cc, &d->core, errbuf, errlen);
 }
 
-static void on_trusted(cr_node *n, uint64_t term, void *arg)
+static int open_store(struct celld *d, char *errbuf, size_t errlen)
 {
-	struct celld *d = arg;
-	CC_INFO("leader of term %llu, serving writes",
-	        (unsigned long long)term);
-	d->led_from = cr_node_applied_index(n); /* for celld_own_txn_id */
-	liveness_trusted(d->live);
-	sched_lease_trusted(d->leases);
-}
-
-static void on_applied(cr_node *n, uint64_t index, const cs_txn *txn,
-                       const cs_result *res, void *arg)
-{
-	struct celld *d = arg;
-	(void)n;
-	for (uint32_t i = 0; i < res->nops; i++)
-		cc_counter_inc(cc_counter_vec_get1(
-		    d->ops, cs_reason_name(res->ops[i].reason)));
-	watch_applied(d->watch, index, res);
-	liveness_applied(d->live, res);
-	sched_lease_applied(d->leases, txn, res);
-}
-
-/* /v1/watch streams the results' change lists, which cellstate fills only
- * with tracking on (a local setting, off by default and not carried by a
- * snapshot): turn it on for the node's state, and again for every state a
- * snapshot restore puts in its place. */
-static void track_changes(cr_node *n)
-{
-	cs_state_track_changes((cs_state *)cr_node_state(n), true);
-}
-
-static void on_restore(cr_node *n, uint64_t index, void *arg)
-{
-	struct celld *d = arg;
-	CC_INFO("state replaced by a snapshot at index %llu",
-	        (unsigned long long)index);
-	track_changes(n);
-	watch_restored(d->watch, index);
-}
-
-static void on_log(void *arg, enum cr_log_level level, const char *msg)
-{
-	(void)arg;
-	cc_log((enum cc_log_level)level, "raft: %s", msg);
-}
-
-/* ---- joining a running cell ----
- * The add completes only once this member has caught up, which needs our
- * loop running: so the request is made from a thread. */
-
-struct join_job {
-	char *url, *body, *token;
-};
-
-static void *join_thread(void *arg)
-{
-	struct join_job *j = arg;
-	struct cc_client_config cc = {.token = j->token, .timeout_ms = 120000};
-	cc_client *c = cc_client_new(&cc);
-	for (int attempt = 0; attempt < 60; attempt++) {
-		struct cc_response resp = {0};
-		char err[CC_ERRMSG_SIZE];
-		int rc =
-		    cc_client_request(c, "POST", j->url, j->body,
-		                      strlen(j->body), &resp, err, sizeof(err));
-		if (!rc && (resp.status == 200 || resp.status == 201)) {
-			CC_INFO("joined the cell through %s", j->url);
-			cc_response_clear(&resp);
-			break;
-		}
-		CC_WARN("join through %s: %s", j->url,
-		        rc ? err : (resp.body ? resp.body : "no answer"));
-		cc_response_clear(&resp);
-		sleep(1);
-	}
-	cc_client_free(c);
-	free(j->url);
-	free(j->body);
-	free(j->token);
-	free(j);
-	return NULL;
-}
-
-static void start_join(struct celld *d)
-{
-	struct join_job *j = cu_xcalloc(1, sizeof(*j));
-	json_t *body = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)C.id,
-	                         "raft_address", C.raft_address, "api_address",
-	                         C.advertise, "role", "voter");
-	j->body = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	size_t n = strlen(C.join) + 16;
-	j->url = cu_xmalloc(n);
-	snprintf(j->url, n, "%s/v1/members", C.join);
-	j->token = d->token ? cu_xstrdup(d->token) : NULL;
-	pthread_t t;
-	if (pthread_create(&t, NULL, join_thread, j) == 0)
-		pthread_detach(t);
-}
-
-/* ---- start and stop ---- */
-
-static void on_closed(void *arg)
-{
-	struct celld *d = arg;
-	ev_break(d->loop, EVBREAK_ALL);
-}
-
-static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
-{
-	struct celld *d = w->data;
-	(void)loop;
-	(void)revents;
-	if (d->stopping)
-		return;
-	d->stopping = true;
-	CC_INFO("signal %d: stopping", w->signum);
-	cc_server_free(d->server); /* aborts deferred requests and streams */
-	d->server = NULL;
-	cr_node_close(d->node, on_closed, d);
-}
-
-static int open_node(struct celld *d, char *errbuf, size_t errlen)
-{
-	static struct cr_hooks hooks = {on_role,    on_trusted, on_applied,
-	                                on_restore, on_log,     NULL};
-	struct cr_peer *peers = NULL;
+	struct cst_raft_peer peers[MAX_PEERS];
 	unsigned npeers = 0;
+	char *copy = NULL;
 	if (C.peers && *C.peers &&
-	    parse_peers(C.peers, &peers, &npeers, errbuf, errlen))
-		return -1;
-	hooks.arg = d;
-	struct cr_config rc = {
+	    parse_peers(C.peers, peers, &npeers, &copy, errbuf, errlen)) {
+		free(copy);
+		return CC_EINVAL;
+	}
+	struct cst_hooks hooks;
+	cd_core_store_hooks(d->core, &hooks);
+	struct cst_raft_config rc = {
 	    .id = C.id,
-	    .raft_address = C.raft_address,
-	    .api_address = C.advertise,
+	    .address = C.raft_address,
+	    .api_address = d->advertise,
 	    .data_dir = C.data_dir,
 	    .peers = peers,
 	    .npeers = npeers,
@@ -293,94 +232,97 @@ static int open_node(struct celld *d, char *errbuf, size_t errlen)
 	    .batch_max_bytes = C.batch_max_bytes,
 	    .state = {.dedup_max = (uint32_t)C.dedup_max,
 	              .dedup_ttl_ms = (int64_t)C.dedup_ttl_ms},
-	    .hooks = &hooks,
 	};
-	int r = cr_node_init(&d->node, d->loop, &rc, errbuf, errlen);
-	free_peers(peers, npeers);
-	if (r)
-		return -1;
-	track_changes(
-	    d->node); /* before start: replayed entries feed the window */
-	return cr_node_start(d->node, errbuf, errlen) ? -1 : 0;
+	int rc_open =
+	    cst_raft_open(d->loop, &rc, &hooks, &d->store, errbuf, errlen);
+	free(copy);
+	return rc_open ? CC_EIO : 0;
 }
 
 static int open_server(struct celld *d, char *errbuf, size_t errlen)
 {
 	char host[128];
 	uint16_t port;
-	if (cc_split_hostport(C.listen, host, sizeof(host), &port)) {
-		snprintf(errbuf, errlen,
-		         "--listen: expected HOST:PORT, got \"%s\"", C.listen);
-		return -1;
-	}
+	cc_split_hostport(C.listen, host, sizeof(host), &port); /* checked */
 	struct cc_server_config sc = {.address = host,
 	                              .port = port,
 	                              .max_body = C.max_body,
 	                              .max_stream_buffer = C.watch_buffer,
 	                              .metrics = d->metrics};
-	if (cc_server_new(d->loop, &sc, &d->server, errbuf, errlen))
-		return -1;
-	return celld_api_routes(d, errbuf, errlen);
+	int rc = cc_server_new(d->loop, &sc, &d->server, errbuf, errlen);
+	return rc ? rc
+	          : cd_core_serve(d->core, d->store, d->server, errbuf, errlen);
 }
 
-static int check_settings(struct celld *d, char *errbuf, size_t errlen)
+/* ---- running and stopping ---- */
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	char host[128];
-	uint16_t port;
-	if (!C.id || !C.raft_address || !C.data_dir) {
-		snprintf(
-		    errbuf, errlen,
-		    "--id (> 0), --raft-address and --data-dir are required");
-		return -1;
-	}
-	if (C.join && C.peers) {
-		snprintf(errbuf, errlen,
-		         "--join and --peers exclude each other: "
-		         "bootstrap a cell or join one");
-		return -1;
-	}
-	if (cc_split_hostport(C.listen, host, sizeof(host), &port)) {
-		snprintf(errbuf, errlen,
-		         "--listen: expected HOST:PORT, got \"%s\"", C.listen);
-		return -1;
-	}
-	if (C.token_file &&
-	    !(d->token = cc_read_token(C.token_file, errbuf, errlen)))
-		return -1;
-	if (!cc_is_loopback(host) && !d->token) {
-		snprintf(
-		    errbuf, errlen,
-		    "--listen %s is not a loopback address: give --token-file "
-		    "so that only holders of the token can change the cell",
-		    C.listen);
-		return -1;
-	}
-	if (!C.advertise) {
-		size_t n = strlen(C.listen) + 8;
-		C.advertise = cu_xmalloc(n);
-		snprintf(C.advertise, n, "http://%s", C.listen);
-	}
-	return 0;
+	struct celld *d = w->data;
+	(void)loop;
+	(void)revents;
+	cd_core_tick(d->core);
 }
 
-static void setup_metrics(struct celld *d)
+static void on_closed(void *arg)
 {
-	/* 10 per decade, 100 us to 10 s: cellbench reads p50/p99 from them */
-	double bounds[64];
-	size_t nbounds = cc_log_bounds(1e-4, 10, 10, bounds, 64);
+	struct celld *d = arg;
+	ev_break(d->loop, EVBREAK_ALL);
+}
+
+/* Stops serving first (deferred answers and watch streams end), then closes
+ * the store, which answers what is in flight; the loop ends after it. */
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct celld *d = w->data;
+	(void)revents;
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	CC_INFO("signal %d: stopping", w->signum);
+	ev_timer_stop(loop, &d->tick);
+	join_free(d->join);
+	d->join = NULL;
+	cd_core_stop(d->core);
+	cc_server_free(d->server);
+	d->server = NULL;
+	cst_close(d->store, on_closed, d);
+}
+
+static void start_loop_watchers(struct celld *d)
+{
+	double every = cd_core_tick_ms(d->core) / 1000.0;
+	ev_timer_init(&d->tick, on_tick, every, every);
+	ev_signal_init(&d->sigint, on_signal, SIGINT);
+	ev_signal_init(&d->sigterm, on_signal, SIGTERM);
+	d->tick.data = d->sigint.data = d->sigterm.data = d;
+	ev_timer_start(d->loop, &d->tick);
+	ev_signal_start(d->loop, &d->sigint);
+	ev_signal_start(d->loop, &d->sigterm);
+}
+
+static int run(struct celld *d)
+{
+	char err[CC_ERRMSG_SIZE];
+	d->loop = ev_default_loop(0);
 	d->metrics = cc_metrics_new();
-	d->txns = cc_counter_vec_new(d->metrics, "cell_txns_total",
-	                             "transactions answered by this member as "
-	                             "leader, by outcome",
-	                             "outcome");
-	d->ops = cc_counter_vec_new(d->metrics, "cell_ops_total",
-	                            "ops applied on this replica, by verdict",
-	                            "verdict");
-	d->commit_seconds = cc_histogram_new(
-	    d->metrics, "cell_commit_latency_seconds",
-	    "from a write's arrival to its commit, on the leader", bounds,
-	    nbounds);
-	celld_gauges(d);
+	if (open_core(d, err, sizeof(err)) || open_store(d, err, sizeof(err)) ||
+	    open_server(d, err, sizeof(err))) {
+		CC_ERROR("%s", err);
+		return 1;
+	}
+	start_loop_watchers(d);
+	CC_INFO(
+	    "serving the API on %s (advertised as %s), raft on %s, data in %s",
+	    C.listen, d->advertise, C.raft_address, C.data_dir);
+	if (C.join)
+		d->join = join_start(d->loop, C.join, C.id, C.raft_address,
+		                     d->advertise, d->token);
+	ev_run(d->loop, 0);
+	cd_core_free(d->core);
+	cc_metrics_free(d->metrics);
+	CC_INFO("stopped");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -396,41 +338,15 @@ int main(int argc, char **argv)
 	}
 	if (rc)
 		return fail(err);
-	d.cfg = C;
 	if (check_settings(&d, err, sizeof(err)))
 		return fail(err);
 	char tag[32];
 	snprintf(tag, sizeof(tag), "celld[%llu]", (unsigned long long)C.id);
 	if (cc_log_configure(tag, C.log_level, C.log_file, err, sizeof(err)))
 		return fail(err);
-	d.cfg = C;
-	d.loop = ev_default_loop(0);
-	setup_metrics(&d);
-	d.watch = watch_new(&d, C.watch_window);
-	d.live = liveness_new(&d, C.machine_ttl_ms);
-	d.leases = sched_lease_new(&d, C.sched_ttl_ms);
-	if (open_node(&d, err, sizeof(err)) ||
-	    open_server(&d, err, sizeof(err))) {
-		CC_ERROR("%s", err);
-		return 1;
-	}
-	ev_signal_init(&d.sigint, on_signal, SIGINT);
-	ev_signal_init(&d.sigterm, on_signal, SIGTERM);
-	d.sigint.data = d.sigterm.data = &d;
-	ev_signal_start(d.loop, &d.sigint);
-	ev_signal_start(d.loop, &d.sigterm);
-	CC_INFO(
-	    "serving the API on %s (advertised as %s), raft on %s, data in %s",
-	    C.listen, C.advertise, C.raft_address, C.data_dir);
-	if (C.join)
-		start_join(&d);
-	ev_run(d.loop, 0);
-	sched_lease_free(d.leases);
-	liveness_free(d.live);
-	watch_free(d.watch);
-	cc_metrics_free(d.metrics);
+	rc = run(&d);
 	free(d.token);
+	free(d.advertise);
 	cc_flags_free(flags);
-	CC_INFO("stopped");
-	return 0;
+	return rc;
 }

@@ -1,86 +1,87 @@
-/* sched_lease.c: scheduler leases (DESIGN §3), kept in the leader's memory
- * like machine heartbeats: only an expiry becomes a transaction. A scheduler
- * silent past --sched-ttl is unregistered (one transaction for every
- * scheduler that expired in a sweep), then the Raft standby it named
- * (`member`) is removed from the configuration, one membership change at a
- * time. A new leader knows nobody's last heartbeat, so it gives every
- * scheduler one full TTL of grace (ttl.c).
+/* sched_lease.c: scheduler leases, a leader duty (docs/ARCHITECTURE.md
+ * §3), kept in the writer's memory like machine heartbeats: only an expiry
+ * becomes a transaction. A scheduler silent past --sched-ttl is
+ * unregistered (one transaction for every scheduler that expired in a
+ * sweep), then the standby member it named (`member`) is removed from the
+ * membership, one change at a time. A new writer knows nobody's last
+ * heartbeat, so it gives every scheduler one full TTL of grace (ttl.c).
  *
- * The removal queue is leader memory too: if leadership moves between the
- * unregistration and the removal, the standby stays in the configuration
- * (an operator removes it with `cellctl members remove`); nothing in the
- * log says which standby belonged to a scheduler that is gone. */
-#include "celld.h"
-
+ * The removal queue is writer memory too: if writing moves between the
+ * unregistration and the removal, the standby stays in the membership (an
+ * operator removes it with `cellctl members remove`); nothing in the log
+ * says which standby belonged to a scheduler that is gone. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct sched_lease {
-	struct celld *d;
-	struct ttl_table ttl; /* scheduler name -> last sign of life */
-	/* The unregistration in flight, or NULL: [[name, member], ...] in the
-	 * order of its ops (the registry forgets the members once it
-	 * applies). */
-	json_t *expiring;
-	/* Standbys to remove: "ID" -> the expired scheduler that named it. */
-	json_t *standbys;
+#include "core.h"
+
+/* A scheduler of the unregistration in flight, or a standby to remove. */
+struct expired {
+	char name[CS_NAME_MAX + 1]; /* the scheduler */
+	uint64_t member;            /* the member it named; 0: none */
+};
+
+/* A standby waiting for removal, in the order they expired. */
+struct standby {
+	struct cu_list link;
+	struct expired of;
+};
+
+struct leases {
+	cd_core *core;
+	struct cd_ttl ttl; /* scheduler name -> last sign of life */
+	/* The unregistration in flight (NULL: none), in the order of its ops:
+	 * the registry forgets the members once it applies. */
+	struct expired *expiring;
+	uint32_t nexpiring;
+	struct cu_list standbys; /* struct standby, owned; ids unique */
 	uint64_t removing; /* the member whose removal is in flight, or 0 */
 };
 
-static void sweep(void *arg);
-
-struct sched_lease *sched_lease_new(struct celld *d, uint64_t ttl_ms)
+static void *open_leases(cd_core *c)
 {
-	struct sched_lease *l = cu_xcalloc(1, sizeof(*l));
-	l->d = d;
-	ttl_init(&l->ttl, d->loop, ttl_ms, sweep, l);
-	l->standbys = json_object();
+	struct leases *l = cu_xcalloc(1, sizeof(*l));
+	l->core = c;
+	cd_ttl_init(&l->ttl, c, c->cfg.sched_ttl_ms);
+	cu_list_init(&l->standbys);
 	return l;
 }
 
-void sched_lease_free(struct sched_lease *l)
+static void drop_standby(struct standby *sb)
 {
-	if (!l)
-		return;
-	ttl_destroy(&l->ttl);
-	json_decref(l->expiring);
-	json_decref(l->standbys);
+	cu_list_remove(&sb->link);
+	free(sb);
+}
+
+static void close_leases(void *self)
+{
+	struct leases *l = self;
+	struct cu_list *it, *tmp;
+	CU_LIST_FOREACH_SAFE(it, tmp, &l->standbys)
+	{
+		drop_standby(cu_container_of(it, struct standby, link));
+	}
+	cd_ttl_destroy(&l->ttl);
+	free(l->expiring);
 	free(l);
 }
 
-uint64_t sched_lease_ttl_ms(const struct sched_lease *l)
+static void on_writer(void *self)
 {
-	return l->ttl.ttl_ms;
-}
-
-void sched_lease_trusted(struct sched_lease *l)
-{
-	ttl_trusted(&l->ttl);
-}
-
-int sched_lease_alive(const struct sched_lease *l, const char *name)
-{
-	if (!cr_node_trusted(l->d->node))
-		return -1; /* only the leader hears heartbeats */
-	return !ttl_expired(&l->ttl, name);
-}
-
-bool sched_lease_beat(struct sched_lease *l, const char *name)
-{
-	if (!cs_sched_find(cr_node_state(l->d->node), name))
-		return false;
-	ttl_seen(&l->ttl, name);
-	return true;
+	struct leases *l = self;
+	cd_ttl_grace(&l->ttl);
 }
 
 /* A registration that applied is a sign of life (a scheduler registers,
  * then heartbeats: it must not expire in between because the grace began
  * long ago); an unregistration forgets the scheduler. */
-void sched_lease_applied(struct sched_lease *l, const cs_txn *txn,
-                         const cs_result *res)
+static void on_applied(void *self, uint64_t index, const cs_txn *txn,
+                       const cs_result *res)
 {
+	struct leases *l = self;
+	(void)index;
 	if (res->duplicate) /* its first verdicts, and no change */
 		return;
 	for (uint32_t i = 0; i < txn->nops && i < res->nops; i++) {
@@ -88,10 +89,16 @@ void sched_lease_applied(struct sched_lease *l, const cs_txn *txn,
 		if (res->ops[i].reason != CS_R_OK)
 			continue;
 		if (op->kind == CS_OP_SCHED_REGISTER)
-			ttl_seen(&l->ttl, op->sched);
+			cd_ttl_seen(&l->ttl, op->sched);
 		else if (op->kind == CS_OP_SCHED_UNREGISTER)
-			ttl_forget(&l->ttl, op->sched);
+			cd_ttl_forget(&l->ttl, op->sched);
 	}
+}
+
+static double period(const void *self)
+{
+	const struct leases *l = self;
+	return cd_ttl_period(&l->ttl);
 }
 
 /* ---- removing the standbys of expired schedulers ---- */
@@ -105,13 +112,15 @@ static const char *named_by(const cs_state *s, uint64_t id)
 	return NULL;
 }
 
-/* The configuration's role of member id, or -1 when it is not in it. */
-static int member_role(const cr_node *node, uint64_t id)
+/* The membership's role of member id: -1 when it is not in it, -2 when
+ * the store has no membership. */
+static int member_role(const cst_store *store, uint64_t id)
 {
-	struct cr_member *m;
+	struct cst_member *m;
 	unsigned n;
 	int role = -1;
-	cr_node_members(node, &m, &n);
+	if (cst_members(store, &m, &n))
+		return -2;
 	for (unsigned i = 0; i < n; i++)
 		if (m[i].id == id)
 			role = (int)m[i].role;
@@ -119,97 +128,119 @@ static int member_role(const cr_node *node, uint64_t id)
 	return role;
 }
 
-/* Whether member id should still go. Only standbys are removed this way:
- * a voter or spare that a scheduler named is an operator's business, and
- * a standby that a registered scheduler names again (it came back) stays. */
-static bool still_removable(struct sched_lease *l, uint64_t id,
-                            const char *name)
+/* Whether member e->member should still go. Only standbys are removed this
+ * way: a voter or spare that a scheduler named is an operator's business,
+ * and a standby that a registered scheduler names again (it came back)
+ * stays. */
+static bool still_removable(const struct leases *l, const struct expired *e)
 {
-	int role = member_role(l->d->node, id);
-	const char *again = named_by(cr_node_state(l->d->node), id);
+	const cst_store *store = l->core->store;
+	int role = member_role(store, e->member);
+	const char *again = named_by(cst_state(store), e->member);
+	if (role == -2) {
+		CC_INFO("member %" PRIu64 " of expired scheduler %s: this "
+		        "store has no membership to remove it from",
+		        e->member, e->name);
+		return false;
+	}
 	if (role < 0) {
 		CC_INFO("member %" PRIu64 " of expired scheduler %s has left "
 		        "the configuration already",
-		        id, name);
+		        e->member, e->name);
 		return false;
 	}
-	if (role != CR_MEMBER_STANDBY) {
+	if (role != CST_MEMBER_STANDBY) {
 		CC_WARN("member %" PRIu64 " of expired scheduler %s is a %s: "
 		        "left in place (expiry removes standbys only)",
-		        id, name,
-		        cr_member_role_name((enum cr_member_role)role));
+		        e->member, e->name,
+		        cst_member_role_name((enum cst_member_role)role));
 		return false;
 	}
 	if (again) {
 		CC_INFO("member %" PRIu64 " of expired scheduler %s is named "
 		        "by scheduler %s again: kept",
-		        id, name, again);
+		        e->member, e->name, again);
 		return false;
 	}
 	return true;
 }
 
-static void forget_standby(struct sched_lease *l, uint64_t id)
+static struct standby *find_standby(const struct leases *l, uint64_t id)
 {
-	char key[24];
-	snprintf(key, sizeof(key), "%" PRIu64, id);
-	json_object_del(l->standbys, key);
+	for (struct cu_list *it = cu_list_first(&l->standbys); it;
+	     it = cu_list_next(&l->standbys, it)) {
+		struct standby *sb = cu_container_of(it, struct standby, link);
+		if (sb->of.member == id)
+			return sb;
+	}
+	return NULL;
+}
+
+static void queue_standby(struct leases *l, const struct expired *e)
+{
+	struct standby *sb = find_standby(l, e->member);
+	if (!sb) {
+		sb = cu_xcalloc(1, sizeof(*sb));
+		cu_list_push_back(&l->standbys, &sb->link);
+	}
+	sb->of = *e; /* the scheduler that named it last */
 }
 
 /* Whether a failed membership change is worth another try next sweep. */
 static bool transient(int rc)
 {
-	return rc == CR_EBUSY || rc == CR_ENOTLEADER || rc == CR_ESHUTDOWN ||
-	       rc == CR_ELEADERSHIPLOST || rc == CR_EIO;
+	return rc == CST_EBUSY || rc == CST_ENOTWRITER || rc == CST_ESHUTDOWN ||
+	       rc == CST_EUNKNOWN || rc == CST_EIO;
 }
 
 static void on_removed(void *arg, int status, const char *msg)
 {
-	struct sched_lease *l = arg;
+	struct leases *l = arg;
 	uint64_t id = l->removing;
+	struct standby *sb = find_standby(l, id);
 	l->removing = 0;
 	if (!status)
 		CC_INFO("standby member %" PRIu64 " removed", id);
 	else
 		CC_WARN("removing standby member %" PRIu64 ": %s%s%s", id,
-		        cr_strerror(status), *msg ? ": " : "", msg);
-	if (!status || !transient(status))
-		forget_standby(l, id);
+		        cst_strerror(status), *msg ? ": " : "", msg);
+	if (sb && (!status || !transient(status)))
+		drop_standby(sb);
 }
 
-/* Starts the removal of one queued standby: Raft changes its
- * configuration one member at a time, and CR_EBUSY (another change, such
- * as a standby joining, is in progress) means: again next sweep. */
-static void remove_next(struct sched_lease *l)
+/* Starts the removal of one queued standby: the membership changes one
+ * member at a time, and CST_EBUSY (another change, such as a standby
+ * joining, is in progress) means: again next sweep. */
+static void remove_next(struct leases *l)
 {
-	const char *key;
-	json_t *v;
-	void *tmp;
+	struct cu_list *it, *tmp;
 	if (l->removing)
 		return;
-	json_object_foreach_safe (l->standbys, tmp, key, v) {
-		uint64_t id = strtoull(key, NULL, 10);
-		const char *name = json_string_value(v);
-		if (!still_removable(l, id, name)) {
-			json_object_del(l->standbys, key);
+	CU_LIST_FOREACH_SAFE(it, tmp, &l->standbys)
+	{
+		struct standby *sb = cu_container_of(it, struct standby, link);
+		const struct expired *e = &sb->of;
+		if (!still_removable(l, e)) {
+			drop_standby(sb);
 			continue;
 		}
-		int rc = cr_node_remove(l->d->node, id, on_removed, l);
+		int rc =
+		    cst_member_remove(l->core->store, e->member, on_removed, l);
 		if (rc == 0) {
 			CC_INFO("removing standby member %" PRIu64
 			        " of expired scheduler %s",
-			        id, name);
-			l->removing = id;
-		} else if (rc == CR_EBUSY) {
+			        e->member, e->name);
+			l->removing = e->member;
+		} else if (rc == CST_EBUSY) {
 			CC_DEBUG("standby member %" PRIu64 " of scheduler %s: "
 			         "membership busy, again next sweep",
-			         id, name);
+			         e->member, e->name);
 		} else {
 			CC_WARN("removing standby member %" PRIu64
 			        " of scheduler %s: %s",
-			        id, name, cr_node_errmsg(l->d->node));
+			        e->member, e->name, cst_errmsg(l->core->store));
 			if (!transient(rc))
-				json_object_del(l->standbys, key);
+				drop_standby(sb);
 		}
 		return;
 	}
@@ -219,82 +250,103 @@ static void remove_next(struct sched_lease *l)
 
 static void on_unregistered(void *arg, int status, const cs_result *res)
 {
-	struct sched_lease *l = arg;
-	json_t *expiring = l->expiring;
+	struct leases *l = arg;
+	struct expired *expiring = l->expiring;
+	uint32_t n = l->nexpiring;
 	l->expiring = NULL;
+	l->nexpiring = 0;
 	if (status) {
 		CC_WARN("unregistering silent schedulers: %s",
-		        cr_strerror(status));
-		json_decref(expiring);
+		        cst_strerror(status));
+		free(expiring);
 		return;
 	}
 	CC_INFO("%u silent scheduler(s) unregistered at index %" PRIu64,
 	        res->accepted, res->index);
-	for (uint32_t i = 0; i < res->nops; i++) {
-		json_t *e = json_array_get(expiring, i);
-		json_int_t member = json_integer_value(json_array_get(e, 1));
-		char key[24];
-		if (res->ops[i].reason != CS_R_OK || member <= 0)
-			continue;
-		snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, member);
-		json_object_set(l->standbys, key, json_array_get(e, 0));
-	}
-	json_decref(expiring);
+	for (uint32_t i = 0; i < res->nops && i < n; i++)
+		if (res->ops[i].reason == CS_R_OK && expiring[i].member)
+			queue_standby(l, &expiring[i]);
+	free(expiring);
 	remove_next(l);
 }
 
 /* The registered schedulers silent longer than the TTL (counting from the
- * grace start when they have not been heard from): [[name, member], ...]. */
-static json_t *silent_schedulers(struct sched_lease *l)
+ * grace start when they have not been heard from), into l->expiring (NULL
+ * when there are none). */
+static void find_silent(struct leases *l)
 {
-	const cs_state *s = cr_node_state(l->d->node);
-	json_t *silent = json_array();
+	const cs_state *s = cst_state(l->core->store);
+	l->nexpiring = 0;
+	l->expiring = cu_xcalloc(cs_sched_count(s), sizeof(*l->expiring));
 	for (uint32_t i = 0; i < cs_sched_count(s); i++) {
 		const struct cs_sched *sc = cs_sched_at(s, i);
-		if (!ttl_expired(&l->ttl, sc->name))
+		if (!cd_ttl_expired(&l->ttl, sc->name))
 			continue;
-		json_array_append_new(
-		    silent,
-		    json_pack("[s,I]", sc->name, (json_int_t)sc->member));
+		struct expired *e = &l->expiring[l->nexpiring++];
+		snprintf(e->name, sizeof(e->name), "%s", sc->name);
+		e->member = sc->member;
 		CC_WARN("scheduler %s silent for %.1f s: unregistering it",
-		        sc->name, ttl_silent(&l->ttl, sc->name));
+		        sc->name, cd_ttl_silent(&l->ttl, sc->name));
 	}
-	return silent;
+	if (!l->nexpiring) {
+		free(l->expiring);
+		l->expiring = NULL;
+	}
 }
 
 /* One transaction unregisters every silent scheduler. */
-static void unregister_silent(struct sched_lease *l)
+static void unregister_silent(struct leases *l)
 {
-	json_t *silent = silent_schedulers(l), *e;
-	size_t i;
-	if (!json_array_size(silent)) {
-		json_decref(silent);
+	find_silent(l);
+	if (!l->expiring)
 		return;
-	}
 	char id[96];
 	cs_txn *txn =
-	    cs_txn_new(celld_own_txn_id(l->d, "sched-ttl", id, sizeof(id)),
+	    cs_txn_new(cd_own_txn_id(l->core, "sched-ttl", id, sizeof(id)),
 	               "celld", CS_INCREMENTAL, CS_FINE);
-	json_array_foreach (silent, i, e) {
-		cs_txn_sched_unregister(
-		    txn, json_string_value(json_array_get(e, 0)));
-	}
-	if (cr_node_submit(l->d->node, txn, on_unregistered, l)) {
+	for (uint32_t i = 0; i < l->nexpiring; i++)
+		cs_txn_sched_unregister(txn, l->expiring[i].name);
+	if (cst_submit(l->core->store, txn, on_unregistered, l)) {
 		CC_WARN("unregistering silent schedulers: %s",
-		        cr_node_errmsg(l->d->node));
+		        cst_errmsg(l->core->store));
 		cs_txn_free(txn);
-		json_decref(silent);
-		return;
+		free(l->expiring);
+		l->expiring = NULL;
+		l->nexpiring = 0;
 	}
-	l->expiring = silent;
 }
 
-static void sweep(void *arg)
+static void sweep(void *self)
 {
-	struct sched_lease *l = arg;
-	if (l->d->stopping || !cr_node_trusted(l->d->node))
-		return;
+	struct leases *l = self;
 	remove_next(l);
 	if (!l->expiring)
 		unregister_silent(l);
+}
+
+const struct cd_duty cd_duty_leases = {
+    .name = "scheduler leases",
+    .open = open_leases,
+    .close = close_leases,
+    .on_writer = on_writer,
+    .on_applied = on_applied,
+    .period = period,
+    .sweep = sweep,
+};
+
+bool cd_sched_beat(cd_core *c, const char *name)
+{
+	struct leases *l = cd_duty_self(c, &cd_duty_leases);
+	if (!cs_sched_find(cst_state(c->store), name))
+		return false;
+	cd_ttl_seen(&l->ttl, name);
+	return true;
+}
+
+int cd_sched_alive(const cd_core *c, const char *name)
+{
+	const struct leases *l = cd_duty_self(c, &cd_duty_leases);
+	if (!cst_writable(c->store))
+		return -1; /* only the writer hears heartbeats */
+	return !cd_ttl_expired(&l->ttl, name);
 }

@@ -1,65 +1,75 @@
 /* ttl.c: the heartbeat table behind machine liveness and scheduler leases
- * (DESIGN §3): each name's last sign of life, in the leader's memory, the
- * grace a new leader gives everyone (it knows nobody's last heartbeat), and
- * the timer that sweeps for the silent every quarter TTL. */
-#include "celld.h"
+ * (docs/ARCHITECTURE.md §3): each name's last sign of life, in the
+ * writer's memory only, and the grace a new writer gives everyone (it
+ * knows nobody's last heartbeat). Time is the core's clock. */
+#include <stdlib.h>
 
-static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct ttl_table *t = w->data;
-	(void)loop;
-	(void)revents;
-	t->sweep(t->arg);
-}
+#include "core.h"
 
-void ttl_init(struct ttl_table *t, struct ev_loop *loop, uint64_t ttl_ms,
-              void (*sweep)(void *arg), void *arg)
+/* One name's entry; the map's key points at name. */
+struct ttl_seen {
+	double at;
+	char name[];
+};
+
+void cd_ttl_init(struct cd_ttl *t, const cd_core *c, uint64_t ttl_ms)
 {
-	t->loop = loop;
+	t->core = c;
 	t->ttl_ms = ttl_ms;
-	t->last = json_object();
-	t->grace_from = ev_now(loop);
-	t->sweep = sweep;
-	t->arg = arg;
-	if (!ttl_ms)
-		return;
-	double every = (double)ttl_ms / 4000.0;
-	ev_timer_init(&t->timer, on_timer, every, every);
-	t->timer.data = t;
-	ev_timer_start(loop, &t->timer);
+	cu_map_init(&t->last);
+	t->grace_from = cd_now(c);
 }
 
-void ttl_destroy(struct ttl_table *t)
+static void free_entries(struct cd_ttl *t)
 {
-	if (t->ttl_ms)
-		ev_timer_stop(t->loop, &t->timer);
-	json_decref(t->last);
-	t->last = NULL;
+	size_t cur = 0;
+	struct cu_map_slot *slot;
+	while ((slot = cu_map_next(&t->last, &cur)))
+		free(slot->value);
+	cu_map_destroy(&t->last);
 }
 
-void ttl_trusted(struct ttl_table *t)
+void cd_ttl_destroy(struct cd_ttl *t)
 {
-	json_object_clear(t->last);
-	t->grace_from = ev_now(t->loop);
+	free_entries(t);
 }
 
-void ttl_seen(struct ttl_table *t, const char *name)
+void cd_ttl_grace(struct cd_ttl *t)
 {
-	json_object_set_new(t->last, name, json_real(ev_now(t->loop)));
+	free_entries(t);
+	cu_map_init(&t->last);
+	t->grace_from = cd_now(t->core);
 }
 
-void ttl_forget(struct ttl_table *t, const char *name)
+void cd_ttl_seen(struct cd_ttl *t, const char *name)
 {
-	json_object_del(t->last, name);
+	struct ttl_seen *e = cu_map_get(&t->last, name);
+	if (!e) {
+		size_t n = strlen(name) + 1;
+		e = cu_xmalloc(sizeof(*e) + n);
+		memcpy(e->name, name, n);
+		cu_map_put(&t->last, e->name, e);
+	}
+	e->at = cd_now(t->core);
 }
 
-double ttl_silent(const struct ttl_table *t, const char *name)
+void cd_ttl_forget(struct cd_ttl *t, const char *name)
 {
-	json_t *seen = json_object_get(t->last, name);
-	return ev_now(t->loop) - (seen ? json_real_value(seen) : t->grace_from);
+	free(cu_map_del(&t->last, name));
 }
 
-bool ttl_expired(const struct ttl_table *t, const char *name)
+double cd_ttl_silent(const struct cd_ttl *t, const char *name)
 {
-	return t->ttl_ms && ttl_silent(t, name) > (double)t->ttl_ms / 1000.0;
+	const struct ttl_seen *e = cu_map_get(&t->last, name);
+	return cd_now(t->core) - (e ? e->at : t->grace_from);
+}
+
+bool cd_ttl_expired(const struct cd_ttl *t, const char *name)
+{
+	return t->ttl_ms && cd_ttl_silent(t, name) > (double)t->ttl_ms / 1000.0;
+}
+
+double cd_ttl_period(const struct cd_ttl *t)
+{
+	return (double)t->ttl_ms / 4000.0;
 }

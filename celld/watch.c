@@ -1,86 +1,86 @@
-/* watch.c: GET /v1/watch, the committed changes as NDJSON. Every replica
- * keeps the changes of its last `window` applies (the same on every member:
- * the feed is deterministic), so a client may resume from any member with
- * ?from=INDEX after a disconnect; an INDEX older than the window answers 410
- * and the client reloads the state instead. Each change is formatted once,
- * for every stream that wants it. */
-#include "celld.h"
-
+/* watch.c: GET /v1/watch, the committed changes as NDJSON, and the window
+ * behind it (docs/ARCHITECTURE.md §3). Every replica keeps the changes of
+ * its last `window` applies (the same on every member: the feed is
+ * deterministic), so a client may resume from any member with ?from=INDEX
+ * after a disconnect; an INDEX older than the window answers 410 and the
+ * client reloads the state instead. Each change is formatted once, for
+ * every stream that wants it. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PROGRESS_SECONDS 5.0
+#include "core.h"
 
 struct rec {
 	uint64_t index;
 	struct cs_change c;
 };
 
+/* One stream. Owned by the watch while linked in `subs`; freed when the
+ * stream ends, whoever ends it. */
 struct sub {
-	struct watch *w;
+	struct cu_list link;
 	struct cc_stream *stream;
 	char job[CS_NAME_MAX + 1];     /* "" = any */
 	char machine[CS_NAME_MAX + 1]; /* "" = any */
 	char agent[CS_AGENT_MAX + 1];  /* "" = any */
-	struct sub *next;
 };
 
-struct watch {
-	struct celld *d;
-	struct rec *ring; /* oldest at head */
+struct cd_watch {
+	const cst_store *store; /* borrowed; NULL until the core serves */
+	struct rec *ring;       /* owned, cap entries; oldest at head */
 	size_t cap, head, len;
 	/* Invariant: every change of every index >= lo that this replica
 	 * applied is in the ring. */
 	uint64_t lo;
-	struct sub *subs;
-	ev_timer progress;
+	struct cu_list subs; /* struct sub */
 };
 
-static void on_progress(struct ev_loop *loop, ev_timer *t, int revents);
-
-struct watch *watch_new(struct celld *d, uint64_t window)
+struct cd_watch *cd_watch_new(uint64_t window)
 {
-	struct watch *w = cu_xcalloc(1, sizeof(*w));
-	w->d = d;
+	struct cd_watch *w = cu_xcalloc(1, sizeof(*w));
 	w->cap = window;
 	w->ring = cu_xcalloc(w->cap, sizeof(*w->ring));
 	w->lo = 1;
-	ev_timer_init(&w->progress, on_progress, PROGRESS_SECONDS,
-	              PROGRESS_SECONDS);
-	w->progress.data = w;
-	ev_timer_start(d->loop, &w->progress);
+	cu_list_init(&w->subs);
 	return w;
 }
 
-void watch_free(struct watch *w)
+void cd_watch_serve(struct cd_watch *w, const cst_store *store)
+{
+	w->store = store;
+}
+
+static void close_sub(struct sub *s)
+{
+	cc_stream_close(s->stream);
+	cu_list_remove(&s->link);
+	free(s);
+}
+
+/* Ends every stream (a restore, or a core freed before its server). */
+static void close_all(struct cd_watch *w)
+{
+	struct cu_list *it, *tmp;
+	CU_LIST_FOREACH_SAFE(it, tmp, &w->subs)
+	{
+		close_sub(cu_container_of(it, struct sub, link));
+	}
+}
+
+void cd_watch_free(struct cd_watch *w)
 {
 	if (!w)
 		return;
-	ev_timer_stop(w->d->loop, &w->progress);
-	while (w->subs) { /* the server is gone: its streams are too */
-		struct sub *s = w->subs;
-		w->subs = s->next;
-		free(s);
-	}
+	close_all(w);
 	free(w->ring);
 	free(w);
-}
-
-static void unlink_sub(struct watch *w, struct sub *s)
-{
-	for (struct sub **p = &w->subs; *p; p = &(*p)->next)
-		if (*p == s) {
-			*p = s->next;
-			break;
-		}
-	free(s);
 }
 
 /* One change on its way to the streams: its text and the agent of its
  * machine, each found once, when a stream first needs it. */
 struct line {
-	const struct watch *w;
+	const struct cd_watch *w;
 	uint64_t index;
 	const struct cs_change *c;
 	bool have_agent, have_text;
@@ -90,7 +90,7 @@ struct line {
 };
 
 /* Not an initializer: that would clear the text buffer every time. */
-static void line_init(struct line *l, const struct watch *w, uint64_t index,
+static void line_init(struct line *l, const struct cd_watch *w, uint64_t index,
                       const struct cs_change *c)
 {
 	l->w = w;
@@ -101,13 +101,13 @@ static void line_init(struct line *l, const struct watch *w, uint64_t index,
 	l->len = 0;
 }
 
+/* Only streams ask, and streams exist only once the core serves. */
 static const char *line_agent(struct line *l)
 {
 	if (!l->have_agent) {
 		const struct cs_machine *m =
 		    l->c->machine[0]
-		        ? cs_machine_find(cr_node_state(l->w->d->node),
-		                          l->c->machine)
+		        ? cs_machine_find(cst_state(l->w->store), l->c->machine)
 		        : NULL;
 		l->agent = m ? m->agent : NULL;
 		l->have_agent = true;
@@ -130,7 +130,7 @@ static bool matches(const struct sub *s, struct line *l)
 	return agent && !strcmp(agent, s->agent);
 }
 
-/* false: the client is too slow and the stream was ended (it resumes) */
+/* false: the client is too slow and the stream must end (it resumes) */
 static bool send_change(struct sub *s, struct line *l)
 {
 	if (!matches(s, l))
@@ -152,26 +152,21 @@ static bool send_change(struct sub *s, struct line *l)
 	return rc == 0;
 }
 
-static void close_sub(struct watch *w, struct sub *s)
-{
-	cc_stream_close(s->stream);
-	unlink_sub(w, s);
-}
-
-static void fan_out(struct watch *w, uint64_t index, const struct cs_change *c)
+static void fan_out(struct cd_watch *w, uint64_t index,
+                    const struct cs_change *c)
 {
 	struct line l;
+	struct cu_list *it, *tmp;
 	line_init(&l, w, index, c);
-	struct sub *s = w->subs;
-	while (s) {
-		struct sub *next = s->next;
+	CU_LIST_FOREACH_SAFE(it, tmp, &w->subs)
+	{
+		struct sub *s = cu_container_of(it, struct sub, link);
 		if (!send_change(s, &l))
-			close_sub(w, s);
-		s = next;
+			close_sub(s);
 	}
 }
 
-static void keep(struct watch *w, uint64_t index, const struct cs_change *c)
+static void keep(struct cd_watch *w, uint64_t index, const struct cs_change *c)
 {
 	if (w->len == w->cap) { /* forget the oldest: the window moves on */
 		w->lo = w->ring[w->head].index + 1;
@@ -183,7 +178,7 @@ static void keep(struct watch *w, uint64_t index, const struct cs_change *c)
 	r->c = *c;
 }
 
-void watch_applied(struct watch *w, uint64_t index, const cs_result *res)
+void cd_watch_applied(struct cd_watch *w, uint64_t index, const cs_result *res)
 {
 	for (uint32_t i = 0; i < res->nchanges; i++) {
 		keep(w, index, &res->changes[i]);
@@ -191,28 +186,24 @@ void watch_applied(struct watch *w, uint64_t index, const cs_result *res)
 	}
 }
 
-void watch_restored(struct watch *w, uint64_t index)
+void cd_watch_restored(struct cd_watch *w, uint64_t index)
 {
 	w->len = 0;
 	w->head = 0;
 	w->lo = index + 1;
-	while (w->subs)
-		close_sub(w, w->subs);
+	close_all(w);
 }
 
-static void on_progress(struct ev_loop *loop, ev_timer *t, int revents)
+void cd_watch_progress(struct cd_watch *w, uint64_t index)
 {
-	struct watch *w = t->data;
-	(void)loop;
-	(void)revents;
 	json_t *j = json_pack("{s:s,s:I}", "kind", "progress", "index",
-	                      (json_int_t)cr_node_applied_index(w->d->node));
-	struct sub *s = w->subs;
-	while (s) {
-		struct sub *next = s->next;
+	                      (json_int_t)index);
+	struct cu_list *it, *tmp;
+	CU_LIST_FOREACH_SAFE(it, tmp, &w->subs)
+	{
+		struct sub *s = cu_container_of(it, struct sub, link);
 		if (cc_stream_write_json(s->stream, j))
-			close_sub(w, s);
-		s = next;
+			close_sub(s);
 	}
 	json_decref(j);
 }
@@ -221,7 +212,8 @@ static void on_gone(struct cc_stream *stream, void *arg)
 {
 	struct sub *s = arg;
 	(void)stream;
-	unlink_sub(s->w, s);
+	cu_list_remove(&s->link);
+	free(s);
 }
 
 /* ---- the request ---- */
@@ -259,10 +251,11 @@ static bool agent_param(struct cc_request *r, char *out)
 	return true;
 }
 
-static bool from_param(struct watch *w, struct cc_request *r, uint64_t *from)
+static bool from_param(const struct cd_watch *w, struct cc_request *r,
+                       uint64_t *from)
 {
 	const char *v = cc_request_query(r, "from");
-	uint64_t applied = cr_node_applied_index(w->d->node);
+	uint64_t applied = cst_applied_index(w->store);
 	*from = applied + 1; /* absent: what happens from now on */
 	if (!v)
 		return true;
@@ -291,7 +284,7 @@ static bool from_param(struct watch *w, struct cc_request *r, uint64_t *from)
 
 /* Sends the kept changes from `from` on; false when the client cannot take
  * them all (it gets what fit, then the stream ends and it resumes). */
-static bool replay(struct watch *w, struct sub *s, uint64_t from)
+static bool replay(const struct cd_watch *w, struct sub *s, uint64_t from)
 {
 	for (size_t i = 0; i < w->len; i++) {
 		const struct rec *r = &w->ring[(w->head + i) % w->cap];
@@ -305,28 +298,30 @@ static bool replay(struct watch *w, struct sub *s, uint64_t from)
 	return true;
 }
 
-void watch_handle(struct celld *d, struct cc_request *r)
+/* The filters of the query into s; false with 400 (or 410) sent. */
+static bool parse_query(const struct cd_watch *w, struct cc_request *r,
+                        struct sub *s, uint64_t *from)
 {
 	static const char *const params[] = {"from", "job", "machine", "agent",
 	                                     NULL};
-	struct watch *w = d->watch;
+	return cd_only_params(r, params) && from_param(w, r, from) &&
+	       name_param(r, "job", s->job) &&
+	       name_param(r, "machine", s->machine) && agent_param(r, s->agent);
+}
+
+void cd_get_watch(struct cc_request *r, void *arg)
+{
+	cd_core *c = arg;
+	struct cd_watch *w = c->watch;
 	struct sub *s = cu_xcalloc(1, sizeof(*s));
 	uint64_t from;
-	s->w = w;
-	if (!celld_only_params(r, params) || !from_param(w, r, &from) ||
-	    !name_param(r, "job", s->job) ||
-	    !name_param(r, "machine", s->machine) ||
-	    !agent_param(r, s->agent)) {
+	cu_list_init(&s->link);
+	if (!parse_query(w, r, s, &from) ||
+	    !(s->stream = cc_stream_open(r, 200, NULL, on_gone, s))) {
 		free(s);
 		return;
 	}
-	s->stream = cc_stream_open(r, 200, NULL, on_gone, s);
-	if (!s->stream) {
-		free(s);
-		return;
-	}
-	s->next = w->subs;
-	w->subs = s;
+	cu_list_push_back(&w->subs, &s->link);
 	if (!replay(w, s, from))
-		close_sub(w, s);
+		close_sub(s);
 }

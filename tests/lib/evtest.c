@@ -12,21 +12,45 @@ static void wake_up(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 }
 
+/* The condition, looked at once every other prepare watcher has run: one
+ * of them (the fake store's flush) may make it true and leave nothing
+ * else to wake the loop, which would then block until the deadline. */
+struct until {
+	ev_prepare check;
+	bool (*cond)(void *arg);
+	void *arg;
+};
+
+static void check_before_blocking(struct ev_loop *loop, ev_prepare *w,
+                                  int revents)
+{
+	struct until *u = w->data;
+	(void)revents;
+	if (u->cond(u->arg))
+		ev_break(loop, EVBREAK_ONE);
+}
+
 bool tl_run_until(struct ev_loop *loop, bool (*cond)(void *arg), void *arg,
                   double timeout_s)
 {
 	/* the timer only makes sure ev_run returns by the deadline */
 	ev_timer deadline;
+	struct until u = {.cond = cond, .arg = arg};
 	ev_timer_init(&deadline, wake_up, timeout_s, 0.0);
+	ev_prepare_init(&u.check, check_before_blocking);
+	ev_set_priority(&u.check, EV_MINPRI);
+	u.check.data = &u;
 	ev_now_update(loop);
 	double end = ev_now(loop) + timeout_s;
 	ev_timer_start(loop, &deadline);
+	ev_prepare_start(loop, &u.check);
 	while (!cond(arg)) {
 		ev_now_update(loop);
 		if (ev_now(loop) >= end)
 			break;
 		ev_run(loop, EVRUN_ONCE);
 	}
+	ev_prepare_stop(loop, &u.check);
 	ev_timer_stop(loop, &deadline);
 	return cond(arg);
 }

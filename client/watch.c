@@ -135,7 +135,7 @@ static bool refused(cl_watch *w, int status, const struct cc_response *resp)
 	if (http == 410)
 		h.on_gone(h.arg, url, from, detail);
 	else
-		h.on_refused(h.arg, http, detail);
+		h.on_refused(h.arg, url, http, detail);
 	return true;
 }
 

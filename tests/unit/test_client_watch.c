@@ -137,9 +137,11 @@ static void on_gone(void *arg, const char *url, uint64_t from,
 	snprintf(f->detail, sizeof(f->detail), "%s", detail);
 }
 
-static void on_refused(void *arg, long http, const char *detail)
+static void on_refused(void *arg, const char *url, long http,
+                       const char *detail)
 {
 	struct fx *f = arg;
+	assert_string_equal(url, f->m[0].h.base);
 	f->refusals++;
 	f->refused_http = http;
 	f->w = NULL;

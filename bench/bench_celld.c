@@ -12,6 +12,7 @@
  * Usage: bench-celld [BIN_DIR]  (default: the folder of this program) */
 #define _GNU_SOURCE
 #include "cellstate.h"
+#include "cellutil.h"
 #include "localcell.h"
 
 #include <curl/curl.h>
@@ -148,16 +149,16 @@ static void point(uint32_t ops, uint32_t inflight, uint32_t ntxns, bool json)
 	const char *leader = lc_leader(cell);
 	prefill(leader, ntxns * ops);
 	struct run r = {.multi = curl_multi_init(), .ntxns = ntxns};
-	r.txns = calloc(ntxns, sizeof(*r.txns));
+	r.txns = cu_xcalloc(ntxns, sizeof(*r.txns));
 	for (uint32_t k = 0; k < ntxns; k++)
 		r.txns[k] = encode_txn(k, ops, json);
-	r.lat = calloc(ntxns, sizeof(double));
+	r.lat = cu_xcalloc(ntxns, sizeof(double));
 	snprintf(r.url, sizeof(r.url), "%s/v1/txn", leader);
 	r.hdrs = curl_slist_append(
 	    NULL, json ? "Content-Type: application/json"
 	               : "Content-Type: application/x-cell-txn");
 	r.hdrs = curl_slist_append(r.hdrs, "Expect:");
-	struct slot *slots = calloc(inflight, sizeof(*slots));
+	struct slot *slots = cu_xcalloc(inflight, sizeof(*slots));
 	double t0 = lc_now();
 	for (uint32_t i = 0; i < inflight && r.next < ntxns; i++) {
 		slots[i].easy = curl_easy_init();

@@ -8,6 +8,7 @@
  * Targets (issue #2): >= 5,000,000 place ops/s, <= 200 bytes per task.
  * Usage: bench-cellstate [MACHINES [JOBS [TASKS_PER_JOB]]] */
 #include "cellstate.h"
+#include "cellutil.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -89,8 +90,8 @@ static uint32_t machine_of(uint32_t job, uint32_t task)
  * set from the cell-wide clock on the first change of each transaction. */
 static cs_txn **build_places(cs_state *s, enum cs_detect detect)
 {
-	cs_txn **txns = calloc(jobs, sizeof(*txns));
-	uint64_t *seq = calloc(machines, sizeof(*seq));
+	cs_txn **txns = cu_xcalloc(jobs, sizeof(*txns));
+	uint64_t *seq = cu_xcalloc(machines, sizeof(*seq));
 	uint64_t clock = 0;
 	char jn[16], mn[16];
 	for (uint32_t i = 0; i < machines; i++) {

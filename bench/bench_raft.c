@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cellraft.h"
+#include "cellutil.h"
 
 #define VOTERS   3
 #define MACHINES 5000
@@ -258,8 +259,8 @@ static int voter(unsigned i, const unsigned *ports, const struct opts *o,
 	B.loop = ev_default_loop(0);
 	B.o = *o;
 	B.report_fd = report_fd;
-	B.start = calloc(o->txns, sizeof(double));
-	B.latency = calloc(o->txns, sizeof(double));
+	B.start = cu_xcalloc(o->txns, sizeof(double));
+	B.latency = cu_xcalloc(o->txns, sizeof(double));
 	cr_node *node;
 	if (cr_node_init(&node, B.loop, &cfg, err, sizeof(err)) ||
 	    cr_node_start(node, err, sizeof(err))) {

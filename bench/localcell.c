@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cellutil.h"
+
 static char bin_dir[200] = ".";
 static struct lc_cell cell;
 
@@ -277,7 +279,7 @@ int lc_agent_start(struct lc_cell *c, const char *name,
 size_t lc_collect(char *d, size_t s, size_t n, void *arg)
 {
 	struct lc_buf *b = arg;
-	b->p = realloc(b->p, b->n + s * n + 1);
+	b->p = cu_xrealloc(b->p, b->n + s * n + 1);
 	memcpy(b->p + b->n, d, s * n);
 	b->n += s * n;
 	b->p[b->n] = 0;
@@ -301,7 +303,7 @@ long lc_http(const char *method, const char *url, const char *body, char **out)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	if (out)
-		*out = b.p ? b.p : strdup("");
+		*out = b.p ? b.p : cu_xstrdup("");
 	else
 		free(b.p);
 	return status;

@@ -179,7 +179,7 @@ static bool is_list(const char *const *lists, const struct cc_flag *f)
 
 static char *own(struct args *a, char *s)
 {
-	a->owned = realloc(a->owned, (a->nowned + 1) * sizeof(*a->owned));
+	a->owned = cu_xrealloc(a->owned, (a->nowned + 1) * sizeof(*a->owned));
 	a->owned[a->nowned++] = s;
 	return s;
 }
@@ -190,7 +190,7 @@ static void list_add(char **acc, const struct cc_flag *t,
 {
 	char **slot = &acc[f - t];
 	size_t old = *slot ? strlen(*slot) : 0, n = strlen(value);
-	*slot = realloc(*slot, old + n + 2);
+	*slot = cu_xrealloc(*slot, old + n + 2);
 	if (old)
 		(*slot)[old++] = ',';
 	memcpy(*slot + old, value, n + 1);
@@ -235,9 +235,9 @@ static void normalize(const struct cc_flag *t, const char *const *lists,
 	size_t nt = 0;
 	while (t[nt].name)
 		nt++;
-	char **flags = calloc((size_t)argc * 2 + nt + 1, sizeof(char *));
-	char **pos = calloc((size_t)argc + 1, sizeof(char *));
-	char **acc = calloc(nt + 1, sizeof(char *));
+	char **flags = cu_xcalloc((size_t)argc * 2 + nt + 1, sizeof(char *));
+	char **pos = cu_xcalloc((size_t)argc + 1, sizeof(char *));
+	char **acc = cu_xcalloc(nt + 1, sizeof(char *));
 	int nf = 0, np = 0;
 	bool rest = false;
 	for (int i = 0; i < argc; i++) {
@@ -250,7 +250,7 @@ static void normalize(const struct cc_flag *t, const char *const *lists,
 			take_flag(t, lists, argc, argv, &i, flags, &nf, acc);
 	}
 	memset(a, 0, sizeof(*a));
-	a->argv = calloc((size_t)(nf + np) + nt + 3, sizeof(char *));
+	a->argv = cu_xcalloc((size_t)(nf + np) + nt + 3, sizeof(char *));
 	a->argv[a->argc++] = "cellctl";
 	for (int k = 0; k < nf; k++)
 		a->argv[a->argc++] = flags[k];
@@ -258,7 +258,7 @@ static void normalize(const struct cc_flag *t, const char *const *lists,
 		if (!acc[k])
 			continue;
 		size_t n = strlen(t[k].name) + strlen(acc[k]) + 4;
-		char *s = own(a, malloc(n));
+		char *s = own(a, cu_xmalloc(n));
 		snprintf(s, n, "--%s=%s", t[k].name, acc[k]);
 		a->argv[a->argc++] = s;
 		free(acc[k]);
@@ -287,7 +287,7 @@ static struct cc_flag *merged_table(const struct ctl_cmd *k)
 		n++;
 	while (common_flags[m].name)
 		m++;
-	struct cc_flag *t = calloc(n + m + 1, sizeof(*t));
+	struct cc_flag *t = cu_xcalloc(n + m + 1, sizeof(*t));
 	if (n)
 		memcpy(t, k->flags, n * sizeof(*t));
 	memcpy(t + n, common_flags, m * sizeof(*t));
@@ -464,7 +464,7 @@ int ctl_main(int argc, char **argv)
 	char err[CC_ERRMSG_SIZE];
 	int next = 0;
 	/* -o before the command too: the flag parser knows long forms only */
-	char **top = calloc((size_t)argc + 1, sizeof(char *));
+	char **top = cu_xcalloc((size_t)argc + 1, sizeof(char *));
 	for (int i = 0; i < argc; i++)
 		top[i] = (char *)short_form(argv[i]);
 	int rc =

@@ -58,8 +58,9 @@ static int add_server(struct ctl *c, const char *s, size_t n, const char *from)
 		    "%s: expected URLs like http://127.0.0.1:7111, "
 		    "got \"%.*s\"",
 		    from, (int)(n > 64 ? 64 : n), s);
-	c->servers = realloc(c->servers, (c->nservers + 1) * sizeof(char *));
-	c->servers[c->nservers++] = strndup(s, n);
+	c->servers =
+	    cu_xrealloc(c->servers, (c->nservers + 1) * sizeof(char *));
+	c->servers[c->nservers++] = cu_xstrndup(s, n);
 	return 0;
 }
 
@@ -99,7 +100,7 @@ static int read_token(struct ctl *c, const char *path, const char *from)
 		s[--n] = 0;
 	if (!n)
 		return ctl_fail("the token file %s (%s) is empty", path, from);
-	c->token = strdup(s);
+	c->token = cu_xstrdup(s);
 	return 0;
 }
 
@@ -233,7 +234,7 @@ int ctl_exchange(struct ctl *c, const char *method, const char *base,
 	ctl_reply_clear(r);
 	r->status = resp.status;
 	r->body = resp.len ? json_loadb(resp.body, resp.len, 0, NULL) : NULL;
-	r->base = strdup(base);
+	r->base = cu_xstrdup(base);
 	cc_response_clear(&resp);
 	if (!r->body && r->status != 204) {
 		snprintf(err, errlen, "%s answered HTTP %ld without JSON", url,
@@ -271,9 +272,9 @@ static void locate(struct ctl *c, struct attempt *a)
 		c->next = i;
 		const json_t *l = json_object_get(r.body, "leader");
 		if (json_is_true(json_object_get(r.body, "trusted")))
-			c->leader = strdup(c->servers[i]);
+			c->leader = cu_xstrdup(c->servers[i]);
 		else if (*jstr(l, "api_address"))
-			c->leader = strdup(jstr(l, "api_address"));
+			c->leader = cu_xstrdup(jstr(l, "api_address"));
 		break;
 	}
 	ctl_reply_clear(&r);

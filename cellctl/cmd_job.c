@@ -198,7 +198,7 @@ static int job_list(struct ctl *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	json_t *all = json_object_get(body, "jobs");
-	json_t **jobs = calloc(json_array_size(all) + 1, sizeof(*jobs));
+	json_t **jobs = cu_xcalloc(json_array_size(all) + 1, sizeof(*jobs));
 	json_array_foreach (all, i, j) {
 		if (listed(j))
 			jobs[n++] = j;

@@ -104,7 +104,7 @@ static int machine_list(struct ctl *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	json_t *all = json_object_get(body, "machines");
-	json_t **ms = calloc(json_array_size(all) + 1, sizeof(*ms));
+	json_t **ms = cu_xcalloc(json_array_size(all) + 1, sizeof(*ms));
 	json_array_foreach (all, i, m) {
 		if (listed(m))
 			ms[n++] = m;
@@ -220,7 +220,7 @@ static int parse_amount(const char *s, json_int_t *out)
 static int parse_pairs(struct ctl *c, const char *flag, const char *list,
                        bool amounts, json_t *obj)
 {
-	char *copy = strdup(list), *save = NULL;
+	char *copy = cu_xstrdup(list), *save = NULL;
 	int rc = 0;
 	for (char *p = strtok_r(copy, ",", &save); p && !rc;
 	     p = strtok_r(NULL, ",", &save)) {

@@ -56,7 +56,7 @@ static int sched_list(struct ctl *c, int argc, char **argv)
 		return rc;
 	/* the cell lists them sorted by name */
 	json_t *all = json_object_get(body, "schedulers");
-	json_t **scheds = calloc(json_array_size(all) + 1, sizeof(*scheds));
+	json_t **scheds = cu_xcalloc(json_array_size(all) + 1, sizeof(*scheds));
 	json_array_foreach (all, i, sc) {
 		if (listed(sc))
 			scheds[n++] = sc;

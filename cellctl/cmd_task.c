@@ -94,7 +94,7 @@ static int task_list(struct ctl *c, int argc, char **argv)
 		ctl_print_json(body);
 	} else {
 		json_t **tasks =
-		    calloc(json_array_size(all) + 1, sizeof(*tasks));
+		    cu_xcalloc(json_array_size(all) + 1, sizeof(*tasks));
 		json_array_foreach (all, i, k) {
 			tasks[n++] = k;
 		}
@@ -193,7 +193,7 @@ static int agent_of(struct ctl *c, const char *machine, char **agent)
 	while (n && url[n - 1] == '/')
 		n--;
 	if (n)
-		*agent = strndup(url, n);
+		*agent = cu_xstrndup(url, n);
 	json_decref(m);
 	if (!n)
 		return ctl_fail("machine %s has no agent URL; its agent does "

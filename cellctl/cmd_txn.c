@@ -21,7 +21,7 @@ static struct {
 /* "0", "0,2,5" or "0-9,12" into a malloc'd list of task indexes. */
 static int parse_tasks(struct ctl *c, const char *s, uint32_t **out, size_t *n)
 {
-	char *copy = strdup(s), *save = NULL, *end;
+	char *copy = cu_xstrdup(s), *save = NULL, *end;
 	size_t cap = 0;
 	int rc = 0;
 	*out = NULL;
@@ -44,8 +44,9 @@ static int parse_tasks(struct ctl *c, const char *s, uint32_t **out, size_t *n)
 		}
 		for (unsigned long t = lo; t <= hi; t++) {
 			if (*n == cap)
-				*out = realloc(*out, (cap = cap ? cap * 2 : 8) *
-				                         sizeof(**out));
+				*out = cu_xrealloc(*out,
+				                   (cap = cap ? cap * 2 : 8) *
+				                       sizeof(**out));
 			(*out)[(*n)++] = (uint32_t)t;
 		}
 	}

@@ -145,8 +145,8 @@ static void add_url(struct watch *w, const char *url)
 	for (size_t i = 0; i < w->n; i++)
 		if (strlen(w->urls[i]) == n && !strncmp(w->urls[i], url, n))
 			return;
-	w->urls = realloc(w->urls, (w->n + 1) * sizeof(char *));
-	w->urls[w->n++] = strndup(url, n);
+	w->urls = cu_xrealloc(w->urls, (w->n + 1) * sizeof(char *));
+	w->urls[w->n++] = cu_xstrndup(url, n);
 }
 
 /* The servers given, then every member's API address. */

@@ -13,7 +13,7 @@
 static char *slurp(FILE *f, size_t *len, bool *too_big)
 {
 	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
+	char *buf = cu_xmalloc(cap);
 	size_t got;
 	*too_big = false;
 	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
@@ -23,7 +23,7 @@ static char *slurp(FILE *f, size_t *len, bool *too_big)
 			break;
 		}
 		if (cap - n - 1 == 0)
-			buf = realloc(buf, cap *= 2);
+			buf = cu_xrealloc(buf, cap *= 2);
 	}
 	buf[n] = 0;
 	*len = n;

@@ -19,7 +19,7 @@ static char *clean(const char *s)
 {
 	/* a name or detail with a control character must not break the
 	 * layout (or the terminal) */
-	char *out = strdup(s ? s : "-");
+	char *out = cu_xstrdup(s ? s : "-");
 	for (char *p = out; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
@@ -31,12 +31,12 @@ static void grow(struct table *t)
 	if (t->nrows < t->cap)
 		return;
 	t->cap = t->cap ? t->cap * 2 : 16;
-	t->cells = realloc(t->cells, t->cap * t->ncols * sizeof(char *));
+	t->cells = cu_xrealloc(t->cells, t->cap * t->ncols * sizeof(char *));
 }
 
 struct table *table_new(const char *const *headers)
 {
-	struct table *t = calloc(1, sizeof(*t));
+	struct table *t = cu_xcalloc(1, sizeof(*t));
 	while (headers[t->ncols])
 		t->ncols++;
 	table_row(t);
@@ -77,7 +77,7 @@ void table_print(struct table *t, FILE *out)
 {
 	while (t->filled < t->ncols)
 		table_cell(t, "");
-	size_t *w = calloc(t->ncols, sizeof(*w));
+	size_t *w = cu_xcalloc(t->ncols, sizeof(*w));
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t k = 0; k < t->ncols; k++) {
 			size_t n = strlen(t->cells[r * t->ncols + k]);
@@ -86,7 +86,7 @@ void table_print(struct table *t, FILE *out)
 	size_t linecap = 1;
 	for (size_t k = 0; k < t->ncols; k++)
 		linecap += w[k] + 2;
-	char *line = malloc(linecap);
+	char *line = cu_xmalloc(linecap);
 	for (size_t r = 0; r < t->nrows; r++) {
 		size_t n = 0;
 		for (size_t k = 0; k < t->ncols; k++)
@@ -144,7 +144,7 @@ char *ctl_join_object(const json_t *o, const char *sep)
 		cap += strlen(k) + strlen(sep) + 1 +
 		       (json_is_string(v) ? json_string_length(v) : 24);
 	}
-	char *out = calloc(1, cap);
+	char *out = cu_xcalloc(1, cap);
 	json_object_foreach ((json_t *)o, k, v) {
 		char num[24] = "";
 		if (!json_is_string(v))

@@ -208,7 +208,7 @@ static void on_commit(void *arg, int status, const cs_result *res)
 void celld_submit(struct celld *d, struct cc_request *r, cs_txn *txn,
                   enum celld_answer shape, unsigned ok_status)
 {
-	struct pending *p = calloc(1, sizeof(*p));
+	struct pending *p = cu_xcalloc(1, sizeof(*p));
 	*p = (struct pending){d, r, shape, ok_status, ev_time()};
 	int rc = cr_node_submit(d->node, txn, on_commit, p);
 	if (rc) {

@@ -165,7 +165,8 @@ static void get_jobs(struct cc_request *r, void *arg)
 		return;
 	}
 	size_t n = 0, cur = 0;
-	const struct cs_job **all = calloc(cs_job_count(s) + 1, sizeof(*all));
+	const struct cs_job **all =
+	    cu_xcalloc(cs_job_count(s) + 1, sizeof(*all));
 	const struct cs_job *job;
 	while ((job = cs_job_next(s, &cur)))
 		all[n++] = job;

@@ -337,7 +337,7 @@ static void post_member(struct cc_request *r, void *arg)
 		               "voter|standby|spare}");
 		return;
 	}
-	struct member_op *op = calloc(1, sizeof(*op));
+	struct member_op *op = cu_xcalloc(1, sizeof(*op));
 	*op = (struct member_op){d, r};
 	int rc = cr_node_add(d->node, (uint64_t)json_integer_value(id), raft,
 	                     api ? api : "", (enum cr_member_role)role,
@@ -365,7 +365,7 @@ static void delete_member(struct cc_request *r, void *arg)
 	uint64_t id;
 	if (!member_id(r, &id) || !writable(d, r, (const char *const[]){NULL}))
 		return;
-	struct member_op *op = calloc(1, sizeof(*op));
+	struct member_op *op = cu_xcalloc(1, sizeof(*op));
 	*op = (struct member_op){d, r};
 	member_call(d, r, cr_node_remove(d->node, id, member_done, op), op);
 }
@@ -381,7 +381,7 @@ static void put_member(struct cc_request *r, void *arg)
 	    !member_body(r, &body, &role))
 		return;
 	json_decref(body);
-	struct member_op *op = calloc(1, sizeof(*op));
+	struct member_op *op = cu_xcalloc(1, sizeof(*op));
 	*op = (struct member_op){d, r};
 	member_call(d, r,
 	            cr_node_assign(d->node, id, (enum cr_member_role)role,

@@ -20,7 +20,7 @@ static void sweep(void *arg);
 
 struct liveness *liveness_new(struct celld *d, uint64_t ttl_ms)
 {
-	struct liveness *l = calloc(1, sizeof(*l));
+	struct liveness *l = cu_xcalloc(1, sizeof(*l));
 	l->d = d;
 	ttl_init(&l->ttl, d->loop, ttl_ms, sweep, l);
 	return l;

@@ -96,8 +96,8 @@ static int fail(const char *msg)
 static int parse_peers(const char *s, struct cr_peer **out, unsigned *n,
                        char *errbuf, size_t errlen)
 {
-	char *copy = strdup(s), *save = NULL;
-	struct cr_peer *p = calloc(16, sizeof(*p));
+	char *copy = cu_xstrdup(s), *save = NULL;
+	struct cr_peer *p = cu_xcalloc(16, sizeof(*p));
 	*n = 0;
 	for (char *tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
@@ -117,8 +117,8 @@ static int parse_peers(const char *s, struct cr_peer **out, unsigned *n,
 		}
 		*eq1 = *eq2 = 0;
 		p[*n].id = id;
-		p[*n].raft_address = strdup(eq1 + 1);
-		p[*n].api_address = strdup(eq2 + 1);
+		p[*n].raft_address = cu_xstrdup(eq1 + 1);
+		p[*n].api_address = cu_xstrdup(eq2 + 1);
 		(*n)++;
 	}
 	free(copy);
@@ -230,16 +230,16 @@ static void *join_thread(void *arg)
 
 static void start_join(struct celld *d)
 {
-	struct join_job *j = calloc(1, sizeof(*j));
+	struct join_job *j = cu_xcalloc(1, sizeof(*j));
 	json_t *body = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)C.id,
 	                         "raft_address", C.raft_address, "api_address",
 	                         C.advertise, "role", "voter");
 	j->body = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	size_t n = strlen(C.join) + 16;
-	j->url = malloc(n);
+	j->url = cu_xmalloc(n);
 	snprintf(j->url, n, "%s/v1/members", C.join);
-	j->token = d->token ? strdup(d->token) : NULL;
+	j->token = d->token ? cu_xstrdup(d->token) : NULL;
 	pthread_t t;
 	if (pthread_create(&t, NULL, join_thread, j) == 0)
 		pthread_detach(t);
@@ -357,7 +357,7 @@ static int check_settings(struct celld *d, char *errbuf, size_t errlen)
 	}
 	if (!C.advertise) {
 		size_t n = strlen(C.listen) + 8;
-		C.advertise = malloc(n);
+		C.advertise = cu_xmalloc(n);
 		snprintf(C.advertise, n, "http://%s", C.listen);
 	}
 	return 0;

@@ -33,7 +33,7 @@ static void sweep(void *arg);
 
 struct sched_lease *sched_lease_new(struct celld *d, uint64_t ttl_ms)
 {
-	struct sched_lease *l = calloc(1, sizeof(*l));
+	struct sched_lease *l = cu_xcalloc(1, sizeof(*l));
 	l->d = d;
 	ttl_init(&l->ttl, d->loop, ttl_ms, sweep, l);
 	l->standbys = json_object();

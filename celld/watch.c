@@ -41,10 +41,10 @@ static void on_progress(struct ev_loop *loop, ev_timer *t, int revents);
 
 struct watch *watch_new(struct celld *d, uint64_t window)
 {
-	struct watch *w = calloc(1, sizeof(*w));
+	struct watch *w = cu_xcalloc(1, sizeof(*w));
 	w->d = d;
 	w->cap = window;
-	w->ring = calloc(w->cap, sizeof(*w->ring));
+	w->ring = cu_xcalloc(w->cap, sizeof(*w->ring));
 	w->lo = 1;
 	ev_timer_init(&w->progress, on_progress, PROGRESS_SECONDS,
 	              PROGRESS_SECONDS);
@@ -310,7 +310,7 @@ void watch_handle(struct celld *d, struct cc_request *r)
 	static const char *const params[] = {"from", "job", "machine", "agent",
 	                                     NULL};
 	struct watch *w = d->watch;
-	struct sub *s = calloc(1, sizeof(*s));
+	struct sub *s = cu_xcalloc(1, sizeof(*s));
 	uint64_t from;
 	s->w = w;
 	if (!celld_only_params(r, params) || !from_param(w, r, &from) ||

@@ -58,22 +58,20 @@ char *cc_read_token(const char *path, char *errbuf, size_t errlen)
 		         path);
 		return NULL;
 	}
-	return strdup(buf);
+	return cu_xstrdup(buf);
 }
 
 char **cc_split_urls(const char *list, unsigned *n)
 {
-	char *copy = strdup(list), *save = NULL;
-	char **urls = calloc(16, sizeof(*urls));
-	if (!copy || !urls)
-		abort();
+	char *copy = cu_xstrdup(list), *save = NULL;
+	char **urls = cu_xcalloc(16, sizeof(*urls));
 	*n = 0;
 	for (char *tok = strtok_r(copy, ",", &save); tok && *n < 16;
 	     tok = strtok_r(NULL, ",", &save)) {
 		size_t len = strlen(tok);
 		while (len && tok[len - 1] == '/')
 			tok[--len] = 0;
-		urls[(*n)++] = strdup(tok);
+		urls[(*n)++] = cu_xstrdup(tok);
 	}
 	free(copy);
 	return urls;

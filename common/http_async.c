@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
 /* Idle requests kept with their easy handles: making a handle costs more
  * than a request on loopback, and a burst is usually followed by another. */
@@ -20,7 +19,7 @@
 struct areq {
 	cc_aclient *c;
 	CURL *easy;               /* owned, kept in the pool; PRIVATE: this */
-	LIST_ENTRY(areq) link;    /* in c->live or c->pool */
+	struct cu_list link;      /* in c->live or c->pool */
 	char *mem;                /* owned: method, url and body, one block */
 	const char *method, *url; /* in mem; url is the caller's, for errors */
 	const char *body;         /* in mem; NULL for none */
@@ -44,30 +43,31 @@ struct cc_astream {
 	cc_astream_line_fn on_line;
 	unsigned idle_ms; /* 0: no idle limit */
 	ev_timer idle;    /* data: this; each byte restarts it (idle_ms > 0) */
-	TAILQ_ENTRY(cc_astream) ready_link; /* in c->ready while `ready` */
-	bool ready;                         /* the sink holds whole lines */
+	struct cu_list ready_link; /* in c->ready: the sink holds whole lines */
 };
 
 /* The watcher of one socket curl asked about; curl keeps the pointer
  * (curl_multi_assign) and hands it back until CURL_POLL_REMOVE. */
 struct asock {
-	ev_io io;               /* io.data: the client */
-	LIST_ENTRY(asock) link; /* in c->socks */
+	ev_io io;            /* io.data: the client */
+	struct cu_list link; /* in c->socks */
 };
 
 struct cc_aclient {
 	struct ev_loop *loop; /* borrowed */
 	CURLM *multi;
 	struct cc_http_opts o;
-	ev_timer timer;         /* curl's one timeout (TIMERFUNCTION) */
-	LIST_HEAD(, areq) live; /* in flight: the callback has yet to run */
-	size_t inflight;        /* the requests in live that are not streams */
-	TAILQ_HEAD(, cc_astream) ready; /* streams with lines to hand out */
-	struct cc_astream *in_line;     /* the one whose on_line runs, or NULL:
-	                                   it stays live until on_line returns */
-	LIST_HEAD(, areq) pool;         /* idle, at most POOL_MAX */
+	ev_timer timer; /* curl's one timeout (TIMERFUNCTION) */
+	/* The client owns every areq (each in live or pool) and every asock
+	 * (in socks); a stream belongs to its request, ready borrows it. */
+	struct cu_list live;  /* of areq: in flight, the callback yet to run */
+	size_t inflight;      /* the requests in live that are not streams */
+	struct cu_list ready; /* of cc_astream: lines to hand out */
+	struct cc_astream *in_line; /* the one whose on_line runs, or NULL:
+	                               it stays live until on_line returns */
+	struct cu_list pool;        /* of areq: idle, at most POOL_MAX */
 	size_t npool;
-	LIST_HEAD(, asock) socks; /* every watcher, so freeing finds them all */
+	struct cu_list socks; /* of asock: every watcher */
 	/* act() frames on the stack; while > 0 a cc_aclient_free from a
 	 * callback leaves the memory to the outermost frame */
 	unsigned depth;
@@ -79,11 +79,16 @@ static void destroy(cc_aclient *c);
 
 /* ---- requests: taken, released, answered ----------------------------- */
 
+static struct areq *req_of(struct cu_list *l)
+{
+	return l ? cu_container_of(l, struct areq, link) : NULL;
+}
+
 static struct areq *req_take(cc_aclient *c)
 {
-	struct areq *r = LIST_FIRST(&c->pool);
+	struct areq *r = req_of(cu_list_first(&c->pool));
 	if (r) {
-		LIST_REMOVE(r, link);
+		cu_list_remove(&r->link);
 		c->npool--;
 	} else {
 		r = cu_xcalloc(1, sizeof(*r));
@@ -91,7 +96,7 @@ static struct areq *req_take(cc_aclient *c)
 		if (!(r->easy = curl_easy_init()))
 			cc_die("http async: curl_easy_init failed");
 	}
-	LIST_INSERT_HEAD(&c->live, r, link);
+	cu_list_push_front(&c->live, &r->link);
 	r->sink = (struct cc_sink){.curl = r->easy, .max = c->o.max_body};
 	return r;
 }
@@ -100,8 +105,8 @@ static void stream_free(struct cc_astream *s)
 {
 	cc_aclient *c = s->r->c;
 	ev_timer_stop(c->loop, &s->idle);
-	if (s->ready)
-		TAILQ_REMOVE(&c->ready, s, ready_link);
+	if (cu_list_linked(&s->ready_link))
+		cu_list_remove(&s->ready_link);
 	s->r->stream = NULL;
 	free(s);
 }
@@ -111,7 +116,7 @@ static void stream_free(struct cc_astream *s)
 static void req_release(struct areq *r)
 {
 	cc_aclient *c = r->c;
-	LIST_REMOVE(r, link);
+	cu_list_remove(&r->link);
 	if (r->stream)
 		stream_free(r->stream);
 	else
@@ -125,7 +130,7 @@ static void req_release(struct areq *r)
 	r->headers = NULL;
 	r->hops = 0;
 	if (c->npool < POOL_MAX) {
-		LIST_INSERT_HEAD(&c->pool, r, link);
+		cu_list_push_front(&c->pool, &r->link);
 		c->npool++;
 		return;
 	}
@@ -256,10 +261,8 @@ static size_t stream_on_write(char *data, size_t size, size_t nmemb, void *arg)
 	struct areq *r = s->r;
 	idle_restart(s);
 	size_t n = cc_curl_on_write(data, size, nmemb, &r->sink);
-	if (r->sink.complete && !s->ready) {
-		s->ready = true;
-		TAILQ_INSERT_TAIL(&r->c->ready, s, ready_link);
-	}
+	if (r->sink.complete && !cu_list_linked(&s->ready_link))
+		cu_list_push_back(&r->c->ready, &s->ready_link);
 	return n;
 }
 
@@ -287,10 +290,11 @@ static void stream_hop(struct cc_astream *s)
  * stream by stream in the order they came. */
 static void deliver(cc_aclient *c)
 {
-	struct cc_astream *s;
-	while (!c->closing && (s = TAILQ_FIRST(&c->ready))) {
-		TAILQ_REMOVE(&c->ready, s, ready_link);
-		s->ready = false;
+	struct cu_list *l;
+	while (!c->closing && (l = cu_list_first(&c->ready))) {
+		struct cc_astream *s =
+		    cu_container_of(l, struct cc_astream, ready_link);
+		cu_list_remove(l);
 		if (!cc_sink_lines(&s->r->sink, false))
 			stream_stopped(s);
 	}
@@ -383,7 +387,7 @@ static int on_timer_set(CURLM *multi, long timeout_ms, void *arg)
 static void sock_drop(cc_aclient *c, struct asock *k)
 {
 	ev_io_stop(c->loop, &k->io);
-	LIST_REMOVE(k, link);
+	cu_list_remove(&k->link);
 	free(k);
 }
 
@@ -404,7 +408,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg,
 		ev_io_stop(c->loop, &k->io);
 	} else {
 		k = cu_xcalloc(1, sizeof(*k));
-		LIST_INSERT_HEAD(&c->socks, k, link);
+		cu_list_push_front(&c->socks, &k->link);
 		curl_multi_assign(c->multi, fd, k);
 	}
 	int events = (what & CURL_POLL_IN ? EV_READ : 0) |
@@ -431,7 +435,10 @@ cc_aclient *cc_aclient_new(struct ev_loop *loop,
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	ev_timer_init(&c->timer, on_timeout, 0.0, 0.0);
 	c->timer.data = c;
-	TAILQ_INIT(&c->ready);
+	cu_list_init(&c->live);
+	cu_list_init(&c->ready);
+	cu_list_init(&c->pool);
+	cu_list_init(&c->socks);
 	return c;
 }
 
@@ -442,15 +449,13 @@ static void destroy(cc_aclient *c)
 	/* curl_multi_cleanup closes the kept connections; rather than rely
 	 * on it to report each one first, the watchers go now and curl is
 	 * told to call nothing more */
-	struct asock *k;
-	while ((k = LIST_FIRST(&c->socks)))
-		sock_drop(c, k);
+	for (struct cu_list *l; (l = cu_list_first(&c->socks));)
+		sock_drop(c, cu_container_of(l, struct asock, link));
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, NULL);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, NULL);
 	curl_multi_cleanup(c->multi);
-	struct areq *r;
-	while ((r = LIST_FIRST(&c->pool))) {
-		LIST_REMOVE(r, link);
+	for (struct areq *r; (r = req_of(cu_list_first(&c->pool)));) {
+		cu_list_remove(&r->link);
 		curl_easy_cleanup(r->easy);
 		free(r);
 	}
@@ -467,13 +472,13 @@ void cc_aclient_free(cc_aclient *c)
 	 * returns (stream_line, stream_stopped) */
 	struct areq *r, *busy = c->in_line ? c->in_line->r : NULL;
 	if (busy)
-		LIST_REMOVE(busy, link);
-	while ((r = LIST_FIRST(&c->live))) {
+		cu_list_remove(&busy->link);
+	while ((r = req_of(cu_list_first(&c->live)))) {
 		curl_multi_remove_handle(c->multi, r->easy);
 		req_closed(r);
 	}
 	if (busy)
-		LIST_INSERT_HEAD(&c->live, busy, link);
+		cu_list_push_front(&c->live, &busy->link);
 	if (c->depth == 0)
 		destroy(c);
 }
@@ -624,6 +629,7 @@ cc_astream *cc_aclient_stream(cc_aclient *c, const char *url, unsigned idle_ms,
 	r->arg = arg;
 	struct cc_astream *s = cu_xcalloc(1, sizeof(*s));
 	s->r = r;
+	cu_list_init(&s->ready_link);
 	s->on_line = on_line;
 	s->idle_ms = idle_ms;
 	ev_timer_init(&s->idle, on_idle, 0.0, (double)idle_ms / 1000.0);

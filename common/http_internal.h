@@ -59,7 +59,7 @@ struct reply_header {
 struct cc_request {
 	cc_server *srv;
 	struct MHD_Connection *conn;
-	struct cc_request *prev, *next; /* the server's live requests */
+	struct cu_list link; /* in srv->live */
 	enum req_phase phase;
 	bool suspended; /* MHD_suspend_connection in force */
 	ev_io hangup;   /* while suspended: notices the client leaving, which
@@ -100,7 +100,7 @@ struct cc_server {
 	size_t max_body, max_stream_buffer;
 	struct route *routes;
 	size_t nroutes;
-	struct cc_request *live;
+	struct cu_list live; /* of cc_request.link; MHD owns the requests */
 	struct cc_counter_vec *requests; /* by status code; NULL: no metrics */
 	char mhd_error[256];             /* MHD's last log line */
 };

@@ -38,10 +38,7 @@ struct cc_request *cc_request_new(cc_server *s, struct MHD_Connection *conn,
 	r->method = cu_xstrdup(method);
 	r->path = cu_xstrdup(url);
 	r->subpath = "";
-	r->next = s->live;
-	if (s->live)
-		s->live->prev = r;
-	s->live = r;
+	cu_list_push_front(&s->live, &r->link);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query,
 	                          r);
 	return r;
@@ -51,12 +48,7 @@ void cc_request_free(struct cc_request *r)
 {
 	cc_server *s = r->srv;
 	ev_io_stop(s->loop, &r->hangup);
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		s->live = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
+	cu_list_remove(&r->link);
 	for (size_t i = 0; i < r->nquery; i++) {
 		free(r->query[i].name);
 		free(r->query[i].value);

@@ -239,6 +239,7 @@ int cc_server_new(struct ev_loop *loop, const struct cc_server_config *cfg,
 		cfg = &defaults;
 	cc_server *s = cu_xcalloc(1, sizeof(*s));
 	s->loop = loop;
+	cu_list_init(&s->live);
 	s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
 	s->max_stream_buffer = cfg->max_stream_buffer ? cfg->max_stream_buffer
 	                                              : DEFAULT_STREAM_BUFFER;
@@ -273,7 +274,10 @@ void cc_server_free(cc_server *s)
 	/* Owners first, while every request is still there; MHD refuses to
 	 * stop with suspended connections, so they are all resumed. Nothing
 	 * is freed until MHD_stop_daemon runs the completion callbacks. */
-	for (struct cc_request *r = s->live; r; r = r->next) {
+	for (struct cu_list *l = cu_list_first(&s->live); l;
+	     l = cu_list_next(&s->live, l)) {
+		struct cc_request *r =
+		    cu_container_of(l, struct cc_request, link);
 		if (r->phase == PH_DEFERRED || r->phase == PH_STREAM)
 			cc_request_gone(r);
 		else

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "cellcommon.h"
-#include "hmap.h"
 
 #define NO_MACHINE  AG_NO_MACHINE
 #define NOTE_SIZE   400
@@ -17,8 +16,8 @@
 
 /* A job some slot refers to, with its spec once fetched. */
 struct job {
-	struct hnode node;        /* in c->jobs, by name */
-	char *name;               /* owned */
+	char *name;               /* owned; its key in c->jobs */
+	uint64_t hash;            /* of name: the seed of its slots' hashes */
 	struct cs_job_spec *spec; /* owned; NULL until fetched */
 	bool fetching;
 	uint32_t refs;        /* slots that point here */
@@ -45,25 +44,32 @@ struct local {
 	struct local *next;
 };
 
-struct slot {
-	struct hnode node; /* in c->slots, by (job, index) */
+struct slot_key {
 	struct job *job;
 	uint32_t index;
+};
+
+/* Hundreds of thousands of these on a hollow agent: the small fields are
+ * packed together. */
+struct slot {
+	struct slot_key key; /* its key in c->slots */
 	/* the cell's view; `machine` is NO_MACHINE when not on one of ours */
 	uint64_t seen; /* log index of the latest news */
 	uint32_t attempt;
 	uint8_t state;
+	bool is_waiting;
 	uint32_t machine;
 	uint32_t gen; /* the load that last listed it */
 	struct local *locals;
 	struct slot *wait_next; /* in job->waiting */
-	bool is_waiting;
 };
 
 struct ag_core {
 	struct ag_exec exec;
 	struct ag_io io;
-	struct hmap jobs, slots, machine_map;
+	/* jobs: name -> struct job (owned); slots: struct slot_key -> struct
+	 * slot (owned); machine_map: name -> struct machine (owned) */
+	struct cu_map jobs, slots, machine_map;
 	char **machines; /* owned names; id = index */
 	uint32_t nmachines, cap_machines;
 	uint32_t gen;
@@ -75,59 +81,35 @@ struct ag_core {
 
 /* ---- keys and lookups ---- */
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	return h;
-}
-
+/* Mixed: the slots of one job have consecutive indices, and the map
+ * probes linearly. */
 static uint64_t hash_slot(const struct job *j, uint32_t index)
 {
-	return (j->node.hash * 0x9e3779b97f4a7c15ull) ^ (index + 1ull);
+	return cu_mix64(j->hash + index);
 }
 
-struct machine_node {
-	struct hnode node;
+struct machine {
 	uint32_t id;
 	const char *name; /* c->machines[id] */
 };
 
-static bool job_is(const struct hnode *n, const void *key)
+static bool slot_is(const void *stored, const void *key)
 {
-	return !strcmp(((const struct job *)n)->name, key);
-}
-
-static bool machine_is(const struct hnode *n, const void *key)
-{
-	return !strcmp(((const struct machine_node *)n)->name, key);
-}
-
-struct slot_key {
-	const struct job *job;
-	uint32_t index;
-};
-
-static bool slot_is(const struct hnode *n, const void *key)
-{
-	const struct slot *s = (const struct slot *)n;
-	const struct slot_key *k = key;
-	return s->job == k->job && s->index == k->index;
+	const struct slot_key *a = stored, *b = key;
+	return a->job == b->job && a->index == b->index;
 }
 
 static uint32_t machine_id(const ag_core *c, const char *name)
 {
 	if (!name || !*name)
 		return NO_MACHINE;
-	struct hnode *n =
-	    hmap_find(&c->machine_map, hash_str(name), machine_is, name);
-	return n ? ((struct machine_node *)n)->id : NO_MACHINE;
+	const struct machine *m = cu_map_get(&c->machine_map, name);
+	return m ? m->id : NO_MACHINE;
 }
 
 static struct job *job_find(const ag_core *c, const char *name)
 {
-	return (struct job *)hmap_find(&c->jobs, hash_str(name), job_is, name);
+	return cu_map_get(&c->jobs, name);
 }
 
 static struct job *job_get(ag_core *c, const char *name)
@@ -137,29 +119,33 @@ static struct job *job_get(ag_core *c, const char *name)
 		return j;
 	j = cu_xcalloc(1, sizeof(*j));
 	j->name = cu_xstrdup(name);
-	j->node.hash = hash_str(name);
-	hmap_add(&c->jobs, &j->node);
+	j->hash = cu_hash_str(name, 0);
+	cu_map_put(&c->jobs, j->name, j);
 	return j;
 }
 
-static void job_free(ag_core *c, struct job *j)
+static void job_destroy(struct job *j)
 {
-	hmap_del(&c->jobs, &j->node);
 	cs_job_spec_free(j->spec);
 	free(j->name);
 	free(j);
 }
 
+static void job_free(ag_core *c, struct job *j)
+{
+	cu_map_del(&c->jobs, j->name);
+	job_destroy(j);
+}
+
 /* Frees every job nothing refers to and nothing is fetching. */
 static void jobs_sweep(ag_core *c)
 {
-	for (size_t b = 0; b < c->jobs.nb; b++)
-		for (struct hnode *n = c->jobs.b[b], *next; n; n = next) {
-			struct job *j = (struct job *)n;
-			next = n->next;
-			if (!j->refs && !j->fetching)
-				job_free(c, j);
-		}
+	size_t it = 0;
+	for (struct cu_map_slot *e; (e = cu_map_next(&c->jobs, &it));) {
+		struct job *j = e->value;
+		if (!j->refs && !j->fetching)
+			job_free(c, j); /* deletes e: iteration goes on */
+	}
 }
 
 /* A job nobody refers to stays cached with its spec (its next task placed
@@ -171,16 +157,14 @@ static void job_release(ag_core *c, struct job *j)
 		return;
 	if (!j->spec)
 		job_free(c, j);
-	else if (c->jobs.n > JOBS_CACHED)
+	else if (c->jobs.used > JOBS_CACHED)
 		jobs_sweep(c);
 }
 
-static struct slot *slot_find(const ag_core *c, const struct job *j,
-                              uint32_t index)
+static struct slot *slot_find(const ag_core *c, struct job *j, uint32_t index)
 {
 	struct slot_key k = {j, index};
-	return (struct slot *)hmap_find(&c->slots, hash_slot(j, index), slot_is,
-	                                &k);
+	return cu_map_get_by(&c->slots, hash_slot(j, index), &k, slot_is);
 }
 
 static struct slot *slot_get(ag_core *c, const char *job, uint32_t index)
@@ -190,12 +174,10 @@ static struct slot *slot_get(ag_core *c, const char *job, uint32_t index)
 	if (s)
 		return s;
 	s = cu_xcalloc(1, sizeof(*s));
-	s->job = j;
-	s->index = index;
+	s->key = (struct slot_key){j, index};
 	s->machine = NO_MACHINE;
-	s->node.hash = hash_slot(j, index);
 	j->refs++;
-	hmap_add(&c->slots, &s->node);
+	cu_map_put_by(&c->slots, hash_slot(j, index), &s->key, s, slot_is);
 	return s;
 }
 
@@ -215,7 +197,7 @@ static void unwait(struct slot *s)
 {
 	if (!s->is_waiting)
 		return;
-	for (struct slot **p = &s->job->waiting; *p; p = &(*p)->wait_next)
+	for (struct slot **p = &s->key.job->waiting; *p; p = &(*p)->wait_next)
 		if (*p == s) {
 			*p = s->wait_next;
 			break;
@@ -229,8 +211,8 @@ static void slot_gc(ag_core *c, struct slot *s)
 	if (wanted(s) || s->locals || (c->loading && s->gen == c->gen))
 		return;
 	unwait(s);
-	hmap_del(&c->slots, &s->node);
-	struct job *j = s->job;
+	struct job *j = s->key.job;
+	cu_map_del_by(&c->slots, hash_slot(j, s->key.index), &s->key, slot_is);
 	free(s);
 	j->refs--;
 	job_release(c, j);
@@ -253,10 +235,10 @@ static void report(ag_core *c, const struct slot *s, uint32_t attempt,
                    const char *note)
 {
 	struct ag_report *r = cu_xcalloc(1, sizeof(*r));
-	r->job = cu_xstrdup(s->job->name);
+	r->job = cu_xstrdup(s->key.job->name);
 	r->machine = cu_xstrdup(c->machines[s->machine]);
 	r->note = note ? cu_xstrdup(note) : NULL;
-	r->index = s->index;
+	r->index = s->key.index;
 	r->attempt = attempt;
 	r->state = state;
 	r->exit_code = exit_code;
@@ -288,8 +270,8 @@ static void refuse(ag_core *c, struct slot *s, struct local *l,
                    enum cs_task_state state, int32_t exit_code, const char *why)
 {
 	char note[NOTE_SIZE];
-	snprintf(note, sizeof(note), "task %u attempt %u on %s: %s", s->index,
-	         l->attempt, c->machines[s->machine], why);
+	snprintf(note, sizeof(note), "task %u attempt %u on %s: %s",
+	         s->key.index, l->attempt, c->machines[s->machine], why);
 	l->phase = L_DONE;
 	c->refused++;
 	report(c, s, l->attempt, state, exit_code, note);
@@ -339,8 +321,8 @@ static struct local *local_new(struct slot *s, uint32_t attempt,
 static void start(ag_core *c, struct slot *s, struct local *l)
 {
 	char err[NOTE_SIZE] = "";
-	struct ag_run run = {c->machines[s->machine], s->job->name, s->index,
-	                     l->attempt, s->job->spec};
+	struct ag_run run = {c->machines[s->machine], s->key.job->name,
+	                     s->key.index, l->attempt, s->key.job->spec};
 	int rc = c->exec.start(c->exec.arg, &run, err, sizeof(err));
 	if (rc == 0) {
 		l->phase = L_RUNNING;
@@ -363,9 +345,10 @@ static void start(ag_core *c, struct slot *s, struct local *l)
 /* The cell wants attempt `want` here and no local attempt is it. */
 static void begin(ag_core *c, struct slot *s, uint32_t want)
 {
+	struct job *j = s->key.job;
 	uint32_t last;
 	bool ran =
-	    c->exec.last_attempt(c->exec.arg, s->job->name, s->index, &last) &&
+	    c->exec.last_attempt(c->exec.arg, j->name, s->key.index, &last) &&
 	    last >= want;
 	struct local *l = local_new(s, want, L_WAITING);
 	char why[NOTE_SIZE];
@@ -383,15 +366,15 @@ static void begin(ag_core *c, struct slot *s, uint32_t want)
 		refuse(c, s, l, CS_TASK_LOST, -1,
 		       "the cell says it runs here, but this agent has no "
 		       "record of starting it");
-	} else if (s->job->spec) {
+	} else if (j->spec) {
 		start(c, s, l);
 	} else {
 		s->is_waiting = true;
-		s->wait_next = s->job->waiting;
-		s->job->waiting = s;
-		if (!s->job->fetching) {
-			s->job->fetching = true;
-			c->io.fetch_job(c->io.arg, s->job->name);
+		s->wait_next = j->waiting;
+		j->waiting = s;
+		if (!j->fetching) {
+			j->fetching = true;
+			c->io.fetch_job(c->io.arg, j->name);
 		}
 	}
 }
@@ -405,7 +388,8 @@ static bool unwanted(ag_core *c, struct slot *s, struct local *l)
 	case L_RUNNING:
 		l->phase = L_STOPPING;
 		c->stopped++;
-		c->exec.stop(c->exec.arg, s->job->name, s->index, l->attempt);
+		c->exec.stop(c->exec.arg, s->key.job->name, s->key.index,
+		             l->attempt);
 		return false;
 	case L_STOPPING:
 		return false;
@@ -485,12 +469,10 @@ void ag_core_cell_task(ag_core *c, uint64_t index, const char *job,
 
 static void each_slot(ag_core *c, void (*fn)(ag_core *, struct slot *))
 {
-	/* fn may free the slot it is given, never another */
-	for (size_t b = 0; b < c->slots.nb; b++)
-		for (struct hnode *n = c->slots.b[b], *next; n; n = next) {
-			next = n->next;
-			fn(c, (struct slot *)n);
-		}
+	/* fn may free (and unmap) the slot it is given, never another */
+	size_t it = 0;
+	for (struct cu_map_slot *e; (e = cu_map_next(&c->slots, &it));)
+		fn(c, e->value);
 }
 
 /* After a load: what it did not list is no longer wanted here. */
@@ -603,11 +585,10 @@ void ag_core_add_machine(ag_core *c, const char *name)
 		c->machines = cu_xrealloc(
 		    c->machines, c->cap_machines * sizeof(*c->machines));
 	}
-	struct machine_node *n = cu_xcalloc(1, sizeof(*n));
-	n->id = c->nmachines;
-	n->name = c->machines[c->nmachines++] = cu_xstrdup(name);
-	n->node.hash = hash_str(name);
-	hmap_add(&c->machine_map, &n->node);
+	struct machine *m = cu_xcalloc(1, sizeof(*m));
+	m->id = c->nmachines;
+	m->name = c->machines[c->nmachines++] = cu_xstrdup(name);
+	cu_map_put(&c->machine_map, m->name, m);
 }
 
 uint32_t ag_core_machine_id(const ag_core *c, const char *name)
@@ -640,20 +621,12 @@ void ag_core_free(ag_core *c)
 	if (!c)
 		return;
 	each_slot(c, free_slot);
-	for (size_t b = 0; b < c->jobs.nb; b++)
-		for (struct hnode *n = c->jobs.b[b], *next; n; n = next) {
-			struct job *j = (struct job *)n;
-			next = n->next;
-			cs_job_spec_free(j->spec);
-			free(j->name);
-			free(j);
-		}
-	for (size_t b = 0; b < c->machine_map.nb; b++)
-		for (struct hnode *n = c->machine_map.b[b], *next; n;
-		     n = next) {
-			next = n->next;
-			free(n);
-		}
+	size_t it = 0;
+	for (struct cu_map_slot *e; (e = cu_map_next(&c->jobs, &it));)
+		job_destroy(e->value);
+	it = 0;
+	for (struct cu_map_slot *e; (e = cu_map_next(&c->machine_map, &it));)
+		free(e->value);
 	for (uint32_t i = 0; i < c->nmachines; i++)
 		free(c->machines[i]);
 	free(c->machines);
@@ -662,9 +635,9 @@ void ag_core_free(ag_core *c)
 		c->reports = r->next;
 		ag_report_free(r);
 	}
-	hmap_destroy(&c->jobs);
-	hmap_destroy(&c->slots);
-	hmap_destroy(&c->machine_map);
+	cu_map_destroy(&c->jobs);
+	cu_map_destroy(&c->slots);
+	cu_map_destroy(&c->machine_map);
 	free(c);
 }
 
@@ -680,14 +653,14 @@ static void count_slot(const struct slot *s, struct ag_counts *o)
 void ag_core_counts(const ag_core *c, struct ag_counts *o)
 {
 	memset(o, 0, sizeof(*o));
-	for (size_t b = 0; b < c->slots.nb; b++)
-		for (const struct hnode *n = c->slots.b[b]; n; n = n->next)
-			count_slot((const struct slot *)n, o);
+	size_t it = 0;
+	for (const struct cu_map_slot *e; (e = cu_map_next(&c->slots, &it));)
+		count_slot(e->value, o);
 	o->reports = c->nreports;
 	o->started = c->started;
 	o->ended = c->ended;
 	o->stopped = c->stopped;
 	o->refused = c->refused;
-	o->jobs = c->jobs.n;
+	o->jobs = c->jobs.used;
 	o->loaded = c->loaded;
 }

@@ -10,78 +10,65 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hmap.h"
+/* A task, or one attempt of it: the key of both maps. */
+struct key {
+	char *job;               /* owned by the entry that embeds the key */
+	uint32_t index, attempt; /* attempt is 0 in h->started's keys */
+};
 
 struct run {
-	struct hnode node; /* in h->runs, by (job, index, attempt) */
+	struct key key; /* in h->runs */
 	ev_timer timer;
 	struct hollow *h;
-	char *job; /* owned */
-	uint32_t index, attempt;
 	bool stopped;
 };
 
-struct started {           /* the highest attempt started, per task */
-	struct hnode node; /* in h->started, by (job, index) */
-	char *job;         /* owned */
-	uint32_t index, attempt;
+struct started {        /* the highest attempt started, per task */
+	struct key key; /* in h->started */
+	uint32_t attempt;
 };
 
 struct hollow {
 	struct agent *a;
-	struct hmap runs, started;
+	/* runs: key -> struct run (owned); started: key -> struct started
+	 * (owned) */
+	struct cu_map runs, started;
 };
 
-struct key {
-	const char *job;
-	uint32_t index, attempt;
-};
-
-static uint64_t hash_key(const char *job, uint32_t index, uint32_t attempt)
+static uint64_t hash_key(const struct key *k)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const char *p = job; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	h = (h ^ index) * 0x100000001b3ull;
-	return (h ^ attempt) * 0x100000001b3ull;
+	uint64_t h = cu_fnv1a(CU_FNV_OFFSET, k->job);
+	h = cu_fnv1a_u64(h, k->index);
+	return cu_fnv1a_u64(h, k->attempt);
 }
 
-static bool run_is(const struct hnode *n, const void *key)
+static bool key_is(const void *stored, const void *key)
 {
-	const struct run *r = (const struct run *)n;
-	const struct key *k = key;
-	return r->index == k->index && r->attempt == k->attempt &&
-	       !strcmp(r->job, k->job);
-}
-
-static bool started_is(const struct hnode *n, const void *key)
-{
-	const struct started *s = (const struct started *)n;
-	const struct key *k = key;
-	return s->index == k->index && !strcmp(s->job, k->job);
+	const struct key *a = stored, *b = key;
+	return a->index == b->index && a->attempt == b->attempt &&
+	       !strcmp(a->job, b->job);
 }
 
 static struct run *run_find(const struct hollow *h, const char *job,
                             uint32_t index, uint32_t attempt)
 {
-	struct key k = {job, index, attempt};
-	return (struct run *)hmap_find(&h->runs, hash_key(job, index, attempt),
-	                               run_is, &k);
+	/* the cast only lets a borrowed name into a probe nobody frees */
+	struct key k = {(char *)job, index, attempt};
+	return cu_map_get_by(&h->runs, hash_key(&k), &k, key_is);
 }
 
 static struct started *started_find(const struct hollow *h, const char *job,
                                     uint32_t index)
 {
-	struct key k = {job, index, 0};
-	return (struct started *)hmap_find(&h->started, hash_key(job, index, 0),
-	                                   started_is, &k);
+	struct key k = {(char *)job, index, 0};
+	return cu_map_get_by(&h->started, hash_key(&k), &k, key_is);
 }
 
 static void run_free(struct hollow *h, struct run *r)
 {
 	ev_timer_stop(h->a->loop, &r->timer);
-	hmap_del(&h->runs, &r->node);
-	free(r->job);
+	cu_map_del_by(&h->runs, hash_key(&r->key), &r->key, key_is);
+	free(r->key.job);
 	free(r);
 }
 
@@ -94,8 +81,8 @@ static void on_done(struct ev_loop *loop, ev_timer *t, int revents)
 	struct ag_outcome o = {.how = r->stopped ? AG_SIGNALED : AG_EXITED,
 	                       .code = r->stopped ? 15 : 0,
 	                       .stopped = r->stopped};
-	char *job = cu_xstrdup(r->job);
-	uint32_t index = r->index, attempt = r->attempt;
+	char *job = cu_xstrdup(r->key.job);
+	uint32_t index = r->key.index, attempt = r->key.attempt;
 	run_free(h, r);
 	ag_core_ended(h->a->core, job, index, attempt, &o);
 	free(job);
@@ -116,10 +103,9 @@ static void remember(struct hollow *h, const char *job, uint32_t index,
 	struct started *s = started_find(h, job, index);
 	if (!s) {
 		s = cu_xcalloc(1, sizeof(*s));
-		s->job = cu_xstrdup(job);
-		s->index = index;
-		s->node.hash = hash_key(job, index, 0);
-		hmap_add(&h->started, &s->node);
+		s->key = (struct key){cu_xstrdup(job), index, 0};
+		cu_map_put_by(&h->started, hash_key(&s->key), &s->key, s,
+		              key_is);
 	}
 	s->attempt = attempt;
 }
@@ -139,11 +125,8 @@ static int start(void *arg, const struct ag_run *run, char *errbuf,
 	remember(h, run->job, run->index, run->attempt);
 	struct run *r = cu_xcalloc(1, sizeof(*r));
 	r->h = h;
-	r->job = cu_xstrdup(run->job);
-	r->index = run->index;
-	r->attempt = run->attempt;
-	r->node.hash = hash_key(run->job, run->index, run->attempt);
-	hmap_add(&h->runs, &r->node);
+	r->key = (struct key){cu_xstrdup(run->job), run->index, run->attempt};
+	cu_map_put_by(&h->runs, hash_key(&r->key), &r->key, r, key_is);
 	ev_timer_init(&r->timer, on_done, (double)run->spec->duration_ms / 1000,
 	              0);
 	r->timer.data = r;
@@ -167,16 +150,16 @@ static void stop(void *arg, const char *job, uint32_t index, uint32_t attempt)
 static void forget_job(void *arg, const char *job)
 {
 	struct hollow *h = arg;
-	for (size_t b = 0; b < h->started.nb; b++)
-		for (struct hnode *n = h->started.b[b], *next; n; n = next) {
-			struct started *s = (struct started *)n;
-			next = n->next;
-			if (strcmp(s->job, job))
-				continue;
-			hmap_del(&h->started, n);
-			free(s->job);
-			free(s);
-		}
+	size_t it = 0;
+	for (struct cu_map_slot *e; (e = cu_map_next(&h->started, &it));) {
+		struct started *s = e->value;
+		if (strcmp(s->key.job, job))
+			continue;
+		/* deleting the entry just returned: iteration goes on */
+		cu_map_del_by(&h->started, e->hash, &s->key, key_is);
+		free(s->key.job);
+		free(s);
+	}
 }
 
 struct hollow *hollow_new(struct agent *a)
@@ -193,23 +176,23 @@ void hollow_exec(struct hollow *h, struct ag_exec *out)
 
 size_t hollow_running(const struct hollow *h)
 {
-	return h->runs.n;
+	return h->runs.used;
 }
 
 void hollow_free(struct hollow *h)
 {
 	if (!h)
 		return;
-	for (size_t b = 0; b < h->runs.nb; b++)
-		while (h->runs.b[b])
-			run_free(h, (struct run *)h->runs.b[b]);
-	for (size_t b = 0; b < h->started.nb; b++)
-		for (struct hnode *n = h->started.b[b], *next; n; n = next) {
-			next = n->next;
-			free(((struct started *)n)->job);
-			free(n);
-		}
-	hmap_destroy(&h->runs);
-	hmap_destroy(&h->started);
+	size_t it = 0;
+	for (struct cu_map_slot *e; (e = cu_map_next(&h->runs, &it));)
+		run_free(h, e->value);
+	it = 0;
+	for (struct cu_map_slot *e; (e = cu_map_next(&h->started, &it));) {
+		struct started *s = e->value;
+		free(s->key.job);
+		free(s);
+	}
+	cu_map_destroy(&h->runs);
+	cu_map_destroy(&h->started);
 	free(h);
 }

@@ -23,7 +23,7 @@
  * one of io (pidfd >= 0) or poll (pidfd < 0) is active; kill is active
  * only while stopping, and runs once. */
 struct run {
-	struct run *next, *prev;
+	struct cu_list link; /* in r->runs */
 	rn_runner *r;
 	char job[RN_JOB_MAX + 1];
 	uint32_t index, attempt;
@@ -44,7 +44,8 @@ struct rn_runner {
 	char boot_id[RN_BOOT_ID_LEN + 1];
 	rn_ended_fn ended;
 	void *arg;
-	struct run *runs; /* a list: an agent runs tens, not thousands */
+	/* of struct run (owned); a list: an agent runs tens, not thousands */
+	struct cu_list runs;
 	size_t nruns;
 };
 
@@ -53,10 +54,13 @@ struct rn_runner {
 static struct run *find(const rn_runner *r, const char *job, uint32_t index,
                         uint32_t attempt)
 {
-	for (struct run *p = r->runs; p; p = p->next)
+	for (struct cu_list *l = cu_list_first(&r->runs); l;
+	     l = cu_list_next(&r->runs, l)) {
+		struct run *p = cu_container_of(l, struct run, link);
 		if (p->index == index && p->attempt == attempt &&
 		    !strcmp(p->job, job))
 			return p;
+	}
 	return NULL;
 }
 
@@ -170,11 +174,7 @@ static void watch(rn_runner *r, struct run *p, int pidfd)
 		ev_io_start(r->loop, &p->io);
 	else
 		ev_timer_start(r->loop, &p->poll);
-	p->prev = NULL;
-	p->next = r->runs;
-	if (r->runs)
-		r->runs->prev = p;
-	r->runs = p;
+	cu_list_push_front(&r->runs, &p->link);
 	r->nruns++;
 }
 
@@ -186,12 +186,7 @@ static void unwatch(struct run *p)
 	ev_timer_stop(r->loop, &p->kill);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		r->runs = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
+	cu_list_remove(&p->link);
 	r->nruns--;
 }
 
@@ -313,9 +308,8 @@ int rn_new(struct ev_loop *loop, const struct rn_config *cfg, rn_ended_fn ended,
 		               "shim %s is not an executable file (%s)",
 		               cfg->shim_path, why);
 	}
-	rn_runner *r = calloc(1, sizeof(*r));
-	if (!r)
-		abort();
+	rn_runner *r = cu_xcalloc(1, sizeof(*r));
+	cu_list_init(&r->runs);
 	rc = rn_cg_init(&r->cg, cfg->cgroup_root, cfg->data_dir, what,
 	                sizeof(what), errbuf, errlen);
 	if (rc) {
@@ -355,8 +349,8 @@ void rn_free(rn_runner *r)
 {
 	if (!r)
 		return;
-	while (r->runs) {
-		struct run *p = r->runs;
+	for (struct cu_list *l; (l = cu_list_first(&r->runs));) {
+		struct run *p = cu_container_of(l, struct run, link);
 		unwatch(p);
 		free(p);
 	}
@@ -621,9 +615,7 @@ int rn_start(rn_runner *r, const struct rn_task *t, char *errbuf, size_t errlen)
 		return refuse(t, dir, CC_EIO, err, msg, errbuf, errlen);
 	}
 
-	struct run *p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
+	struct run *p = cu_xcalloc(1, sizeof(*p));
 	rn_fmt(p->job, sizeof(p->job), "%s", t->job);
 	p->index = t->index;
 	p->attempt = t->attempt;
@@ -678,9 +670,7 @@ static void inspect(rn_runner *r, const char *job, uint32_t index,
 		 * start time matched refers to that very process */
 		int pidfd = rn_pidfd_open(shim.pid);
 		if (rn_proc_alive(&shim, r->boot_id)) {
-			struct run *p = calloc(1, sizeof(*p));
-			if (!p)
-				abort();
+			struct run *p = cu_xcalloc(1, sizeof(*p));
 			rn_fmt(p->job, sizeof(p->job), "%s", job);
 			p->index = index;
 			p->attempt = attempt;

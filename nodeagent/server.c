@@ -62,15 +62,15 @@ static void reply_file_tail(struct cc_request *r, const char *path,
 	}
 	off_t from = st.st_size > (off_t)tail ? st.st_size - (off_t)tail : 0;
 	size_t len = (size_t)(st.st_size - from), got = 0;
-	char *buf = malloc(len + 1);
-	while (buf && got < len) {
+	char *buf = cu_xmalloc(len + 1);
+	while (got < len) {
 		ssize_t n = pread(fd, buf + got, len - got, from + (off_t)got);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
 	}
 	close(fd);
-	cc_reply_text(r, 200, "text/plain; charset=utf-8", buf ? buf : "", got);
+	cc_reply_text(r, 200, "text/plain; charset=utf-8", buf, got);
 	free(buf);
 }
 

@@ -13,35 +13,29 @@ struct cr_barrier {
 	struct cr_node *node;
 	cr_done_cb cb;
 	void *arg;
-	struct cr_barrier *next;
+	struct cu_list link; /* in node->barriers until issued */
 };
 
 /* ---- lists --------------------------------------------------------------- */
 
-static void list_append(struct cr_batch **head, struct cr_batch **tail,
-                        struct cr_batch *b)
+/* Moves everything in `from` to `to`, in order: a flush works on what was
+ * there when it began, and what its callbacks add waits for the next. */
+static void take_all(struct cu_list *from, struct cu_list *to)
 {
-	b->next = NULL;
-	b->prev = *tail;
-	if (*tail)
-		(*tail)->next = b;
-	else
-		*head = b;
-	*tail = b;
+	cu_list_init(to);
+	for (struct cu_list *l; (l = cu_list_first(from));) {
+		cu_list_remove(l);
+		cu_list_push_back(to, l);
+	}
 }
 
-static void list_remove(struct cr_batch **head, struct cr_batch **tail,
-                        struct cr_batch *b)
+/* Unlinks and returns the first element of l, or NULL. */
+static struct cu_list *pop(struct cu_list *l)
 {
-	if (b->prev)
-		b->prev->next = b->next;
-	else
-		*head = b->next;
-	if (b->next)
-		b->next->prev = b->prev;
-	else
-		*tail = b->prev;
-	b->next = b->prev = NULL;
+	struct cu_list *e = cu_list_first(l);
+	if (e)
+		cu_list_remove(e);
+	return e;
 }
 
 /* ---- sealing ------------------------------------------------------------- */
@@ -63,32 +57,27 @@ static void seal(struct cr_node *n)
 	struct cr_queue *q = &n->queue;
 	if (q->n == 0)
 		return;
-	struct cr_batch *b = calloc(1, sizeof(*b));
-	if (!b)
-		abort();
+	struct cr_batch *b = cu_xcalloc(1, sizeof(*b));
 	b->node = n;
 	b->req.data = b;
 	b->batch_id = n->next_batch_id++;
 	b->waiters = q->waiters;
 	b->sink.n = q->n;
-	b->sink.results = calloc(q->n, sizeof(*b->sink.results));
-	b->sink.status = calloc(q->n, sizeof(*b->sink.status));
-	if (!b->sink.results || !b->sink.status)
-		abort();
+	b->sink.results = cu_xcalloc(q->n, sizeof(*b->sink.results));
+	b->sink.status = cu_xcalloc(q->n, sizeof(*b->sink.status));
 	cr_entry_finish(&q->entry, cr_wall_ms(), n->id, b->batch_id, &b->buf);
 	cr_entry_reset(&q->entry);
 	q->waiters = NULL;
 	q->n = q->cap = 0;
-	list_append(&n->sealed_head, &n->sealed_tail, b);
+	cu_list_push_back(&n->sealed, &b->link);
 }
 
 static void add_waiter(struct cr_queue *q, cr_submit_cb cb, void *arg)
 {
 	if (q->n == q->cap) {
 		q->cap = q->cap ? q->cap * 2 : 64;
-		q->waiters = realloc(q->waiters, q->cap * sizeof(*q->waiters));
-		if (!q->waiters)
-			abort();
+		q->waiters =
+		    cu_xrealloc(q->waiters, q->cap * sizeof(*q->waiters));
 	}
 	q->waiters[q->n++] = (struct cr_waiter){cb, arg};
 }
@@ -190,9 +179,12 @@ struct cr_fsm_sink *cr_batch_claim(void *arg, uint64_t proposer,
 	struct cr_node *n = arg;
 	if (proposer != n->id)
 		return NULL;
-	for (struct cr_batch *b = n->inflight_head; b; b = b->next)
+	for (struct cu_list *l = cu_list_first(&n->in_flight); l;
+	     l = cu_list_next(&n->in_flight, l)) {
+		struct cr_batch *b = cu_container_of(l, struct cr_batch, link);
 		if (b->batch_id == batch_id && !b->sink.applied)
 			return &b->sink;
+	}
 	return NULL;
 }
 
@@ -200,7 +192,7 @@ static void on_batch_applied(struct raft_apply *req, int status, void *result)
 {
 	struct cr_batch *b = req->data;
 	struct cr_node *n = b->node;
-	list_remove(&n->inflight_head, &n->inflight_tail, b);
+	cu_list_remove(&b->link);
 	n->inflight--;
 	if (status != 0) {
 		fail_batch(b, n->closing ? CR_ESHUTDOWN
@@ -223,25 +215,18 @@ static void on_batch_applied(struct raft_apply *req, int status, void *result)
 	batch_free(b);
 }
 
-static struct cr_batch *take_sealed(struct cr_node *n)
-{
-	struct cr_batch *head = n->sealed_head;
-	n->sealed_head = n->sealed_tail = NULL;
-	return head;
-}
-
 static void propose(struct cr_node *n, struct cr_batch *b)
 {
 	/* In flight before raft_apply: the FSM must find it if raft applies
 	 * synchronously. */
-	list_append(&n->inflight_head, &n->inflight_tail, b);
+	cu_list_push_back(&n->in_flight, &b->link);
 	n->inflight++;
 	int rv = raft_apply(&n->raft, &b->req, &b->buf, 1, on_batch_applied);
 	if (rv == 0) {
 		n->batches++;
 		return;
 	}
-	list_remove(&n->inflight_head, &n->inflight_tail, b);
+	cu_list_remove(&b->link);
 	n->inflight--;
 	raft_free(b->buf.base); /* still ours: raft_apply failed */
 	if (rv != RAFT_NOTLEADER)
@@ -263,17 +248,17 @@ static void on_barrier(struct raft_barrier *req, int status)
 
 static void issue_barriers(struct cr_node *n)
 {
-	struct cr_barrier *b = n->barriers_head;
-	n->barriers_head = n->barriers_tail = NULL;
-	while (b) {
-		struct cr_barrier *next = b->next;
+	struct cu_list todo;
+	take_all(&n->barriers, &todo);
+	for (struct cu_list *e; (e = pop(&todo));) {
+		struct cr_barrier *b =
+		    cu_container_of(e, struct cr_barrier, link);
 		int rv = raft_barrier(&n->raft, &b->req, on_barrier);
 		if (rv != 0) {
 			int st = cr_error_from_raft(rv);
 			b->cb(b->arg, st, cr_strerror(st));
 			free(b);
 		}
-		b = next;
 	}
 }
 
@@ -281,33 +266,30 @@ static void issue_barriers(struct cr_node *n)
 void cr_batch_flush(struct cr_node *n)
 {
 	seal(n);
-	struct cr_batch *b = take_sealed(n);
-	while (b) {
-		struct cr_batch *next = b->next;
-		propose(n, b);
-		b = next;
-	}
-	if (n->barriers_head)
+	struct cu_list todo;
+	take_all(&n->sealed, &todo);
+	for (struct cu_list *e; (e = pop(&todo));)
+		propose(n, cu_container_of(e, struct cr_batch, link));
+	if (!cu_list_empty(&n->barriers))
 		issue_barriers(n);
 }
 
 void cr_batch_fail_queued(struct cr_node *n, int status)
 {
 	seal(n);
-	struct cr_batch *b = take_sealed(n);
-	while (b) {
-		struct cr_batch *next = b->next;
+	struct cu_list todo;
+	take_all(&n->sealed, &todo);
+	for (struct cu_list *e; (e = pop(&todo));) {
+		struct cr_batch *b = cu_container_of(e, struct cr_batch, link);
 		raft_free(b->buf.base);
 		fail_batch(b, status);
-		b = next;
 	}
-	struct cr_barrier *w = n->barriers_head;
-	n->barriers_head = n->barriers_tail = NULL;
-	while (w) {
-		struct cr_barrier *next = w->next;
+	take_all(&n->barriers, &todo);
+	for (struct cu_list *e; (e = pop(&todo));) {
+		struct cr_barrier *w =
+		    cu_container_of(e, struct cr_barrier, link);
 		w->cb(w->arg, status, cr_strerror(status));
 		free(w);
-		w = next;
 	}
 }
 
@@ -323,18 +305,12 @@ int cr_node_barrier(cr_node *n, cr_done_cb cb, void *arg)
 		               (unsigned long long)n->id);
 		return CR_ENOTLEADER;
 	}
-	struct cr_barrier *b = calloc(1, sizeof(*b));
-	if (!b)
-		abort();
+	struct cr_barrier *b = cu_xcalloc(1, sizeof(*b));
 	b->req.data = b;
 	b->node = n;
 	b->cb = cb;
 	b->arg = arg;
-	if (n->barriers_tail)
-		n->barriers_tail->next = b;
-	else
-		n->barriers_head = b;
-	n->barriers_tail = b;
+	cu_list_push_back(&n->barriers, &b->link);
 	cr_bridge_kick(&n->bridge);
 	return 0;
 }

@@ -132,6 +132,10 @@ struct cr_config {
 	/* Cell-wide settings for a brand-new state. Ignored when the data dir
 	 * holds a snapshot (it carries its own). All-zero: the defaults. */
 	struct cs_config state;
+	/* cellstate's change feed (cs_state_track_changes) for the node's
+	 * state and every state a snapshot restore installs; off: no
+	 * result carries changes. */
+	bool track_changes;
 	const struct cr_hooks *hooks; /* NULL: none; copied by init */
 };
 

@@ -120,6 +120,10 @@ struct cr_fsm {
 	 * wall clocks disagree. Replicated and in snapshots. */
 	int64_t clock_ms;
 	struct cr_fsm_hooks hooks;
+	/* cellstate's change feed, on for `state` and for every state a
+	 * restore puts in its place (a local setting a snapshot does not
+	 * carry), so no consumer has to turn it on again after a restore. */
+	bool track_changes;
 	uint64_t applied_txns; /* counters for cr_stats (local, not state) */
 	uint64_t malformed;
 	uint64_t snapshots;
@@ -130,6 +134,8 @@ struct cr_fsm {
 void cr_fsm_init(struct cr_fsm *f, const struct cs_config *cfg,
                  const struct cr_fsm_hooks *hooks);
 void cr_fsm_bind(struct cr_fsm *f, struct raft *raft);
+/* Sets track_changes and applies it to the current state. */
+void cr_fsm_track_changes(struct cr_fsm *f, bool on);
 void cr_fsm_close(struct cr_fsm *f);
 
 /* Member metadata by id, or NULL (valid until the next apply/restore). */

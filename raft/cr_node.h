@@ -8,6 +8,7 @@
 #include <raft/uv.h>
 #include <uv.h>
 
+#include "cellutil.h"
 #include "cr_fsm.h"
 
 /* ---- bridge (uvbridge.c) ---------------------------------------------------
@@ -69,8 +70,7 @@ struct cr_batch {
 	struct cr_fsm_sink sink;
 	struct raft_buffer buf; /* the entry, until raft_apply owns it */
 	int status;             /* failed before proposal: the status */
-	struct cr_batch *next;  /* sealed list, then in-flight list */
-	struct cr_batch *prev;
+	struct cu_list link;    /* in node->sealed, then node->in_flight */
 };
 
 /* A batch being filled. */
@@ -115,9 +115,9 @@ struct cr_node {
 	/* Group commit. Invariant: every accepted submit sits in exactly one
 	 * of queue, sealed or inflight until its callback runs. */
 	struct cr_queue queue;
-	struct cr_batch *sealed_head, *sealed_tail; /* waiting for the flush */
-	struct cr_batch *inflight_head, *inflight_tail;   /* raft_apply'd */
-	struct cr_barrier *barriers_head, *barriers_tail; /* not yet issued */
+	struct cu_list sealed;    /* of cr_batch (owned): for the flush */
+	struct cu_list in_flight; /* of cr_batch (raft has them): applying */
+	struct cu_list barriers;  /* of cr_barrier (owned): not yet issued */
 	uint64_t next_batch_id;
 	uint64_t submitted;
 	uint64_t batches;
@@ -152,6 +152,10 @@ void cr_node_log(struct cr_node *n, enum cr_log_level level, const char *fmt,
 void cr_node_seterr(struct cr_node *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int cr_error_from_raft(int rv);
+/* Frees a node whose cr_node_start failed, at once: its libev watchers
+ * stop and raft closes on the node's private libuv loop, so nothing is
+ * left for the caller's loop to finish (cellstore's open promises that). */
+void cr_node_discard(struct cr_node *n);
 int64_t cr_wall_ms(void);
 
 int cr_check_raft_address(const char *field, const char *addr, char *errbuf,

@@ -12,9 +12,7 @@ static void reserve(struct cr_entry *e, size_t more)
 	size_t cap = e->cap ? e->cap : 4096;
 	while (cap - e->len < more)
 		cap *= 2;
-	e->buf = realloc(e->buf, cap);
-	if (!e->buf)
-		abort(); /* see cellraft.h: allocation failure aborts */
+	e->buf = cu_xrealloc(e->buf, cap);
 	e->cap = cap;
 }
 

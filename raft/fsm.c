@@ -61,10 +61,8 @@ static void member_put(struct cr_fsm *f, const struct cr_member_meta *m)
 	}
 	if (f->nmembers == f->members_cap) {
 		f->members_cap = f->members_cap ? f->members_cap * 2 : 8;
-		f->members =
-		    realloc(f->members, f->members_cap * sizeof(*f->members));
-		if (!f->members)
-			abort();
+		f->members = cu_xrealloc(f->members,
+		                         f->members_cap * sizeof(*f->members));
 	}
 	memmove(&f->members[i + 1], &f->members[i],
 	        (f->nmembers - i) * sizeof(*f->members));
@@ -346,9 +344,7 @@ static bool decode_snapshot(const struct raft_buffer *buf,
 		         SNAPSHOT_VERSION);
 		return false;
 	}
-	c->members = calloc(n ? n : 1, sizeof(*c->members));
-	if (!c->members)
-		abort();
+	c->members = cu_xcalloc(n, sizeof(*c->members));
 	for (uint32_t i = 0; i < n && !r.err; i++) {
 		c->members[i].id = cu_read_u64(&r);
 		cr_read_str(&r, c->members[i].raft_address,
@@ -393,6 +389,7 @@ static int fsm_restore(struct raft_fsm *rf, struct raft_buffer *buf)
 	cs_state_free(f->state);
 	free(f->members);
 	f->state = c.state;
+	cs_state_track_changes(f->state, f->track_changes);
 	f->members = c.members;
 	f->nmembers = c.nmembers;
 	f->members_cap = c.nmembers ? c.nmembers : 1;
@@ -425,6 +422,12 @@ void cr_fsm_init(struct cr_fsm *f, const struct cs_config *cfg,
 void cr_fsm_bind(struct cr_fsm *f, struct raft *raft)
 {
 	f->raft = raft;
+}
+
+void cr_fsm_track_changes(struct cr_fsm *f, bool on)
+{
+	f->track_changes = on;
+	cs_state_track_changes(f->state, on);
 }
 
 void cr_fsm_close(struct cr_fsm *f)

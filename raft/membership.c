@@ -226,9 +226,7 @@ static int check_change(struct cr_node *n)
 static struct cr_change *new_change(struct cr_node *n, uint64_t id,
                                     cr_done_cb cb, void *arg)
 {
-	struct cr_change *c = calloc(1, sizeof(*c));
-	if (!c)
-		abort();
+	struct cr_change *c = cu_xcalloc(1, sizeof(*c));
 	c->req.data = c;
 	c->node = n;
 	c->meta.id = id;
@@ -381,9 +379,7 @@ int cr_node_transfer(cr_node *n, uint64_t id, cr_done_cb cb, void *arg)
 {
 	if (n->close_requested)
 		return CR_ESHUTDOWN;
-	struct transfer *t = calloc(1, sizeof(*t));
-	if (!t)
-		abort();
+	struct transfer *t = cu_xcalloc(1, sizeof(*t));
 	t->req.data = t;
 	t->node = n;
 	t->target = id;

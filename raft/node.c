@@ -292,11 +292,9 @@ static void copy_config(struct cr_node *n, const struct cr_config *c)
 	         c->raft_address);
 	snprintf(n->api_address, sizeof(n->api_address), "%s",
 	         c->api_address ? c->api_address : "");
-	n->data_dir = strdup(c->data_dir);
+	n->data_dir = cu_xstrdup(c->data_dir);
 	n->npeers = c->npeers;
-	n->peers = calloc(c->npeers ? c->npeers : 1, sizeof(*n->peers));
-	if (!n->data_dir || !n->peers)
-		abort();
+	n->peers = cu_xcalloc(c->npeers, sizeof(*n->peers));
 	for (unsigned i = 0; i < c->npeers; i++) {
 		n->peers[i].id = c->peers[i].id;
 		snprintf(n->peers[i].raft_address,
@@ -348,6 +346,12 @@ static void teardown_after_raft(struct cr_node *n)
 	cr_transport_close(&n->transport);
 	cr_bridge_close(&n->bridge);
 	free_node(n);
+}
+
+void cr_node_discard(struct cr_node *n)
+{
+	cr_bridge_stop(&n->bridge);
+	teardown_after_raft(n);
 }
 
 static void teardown_before_raft(struct cr_node *n, bool io, bool transport)
@@ -420,14 +424,16 @@ int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
 	if (rv != 0)
 		return rv;
 	signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write */
-	struct cr_node *n = calloc(1, sizeof(*n));
-	if (!n)
-		abort();
+	struct cr_node *n = cu_xcalloc(1, sizeof(*n));
 	copy_config(n, c);
+	cu_list_init(&n->sealed);
+	cu_list_init(&n->in_flight);
+	cu_list_init(&n->barriers);
 	cr_entry_init(&n->queue.entry);
 	struct cr_fsm_hooks fh = {cr_batch_claim, fsm_on_applied,
 	                          fsm_on_restore, fsm_log, n};
 	cr_fsm_init(&n->fsm, &c->state, &fh);
+	cr_fsm_track_changes(&n->fsm, c->track_changes);
 	if (cr_bridge_init(&n->bridge, loop, errbuf, errlen) != 0) {
 		free_node(n);
 		return CR_EIO;
@@ -543,9 +549,7 @@ static void on_election_barrier(struct raft_barrier *req, int status)
  * been applied (notes §2). */
 static void issue_election_barrier(struct cr_node *n)
 {
-	struct election_barrier *b = malloc(sizeof(*b));
-	if (!b)
-		abort();
+	struct election_barrier *b = cu_xmalloc(sizeof(*b));
 	b->req.data = b;
 	b->node = n;
 	b->term = n->raft.current_term;
@@ -750,18 +754,16 @@ uint64_t cr_node_leader(const cr_node *n, struct cr_member *out)
 	return id;
 }
 
-void cr_node_members(const cr_node *n, struct cr_member **out, unsigned *count)
+void cr_node_members(const cr_node *node, struct cr_member **out, unsigned *n)
 {
-	const struct raft_configuration *conf = &n->raft.configuration;
-	*count = conf->n;
+	const struct raft_configuration *conf = &node->raft.configuration;
+	*n = conf->n;
 	*out = NULL;
 	if (conf->n == 0)
 		return;
-	*out = calloc(conf->n, sizeof(**out));
-	if (!*out)
-		abort();
+	*out = cu_xcalloc(conf->n, sizeof(**out));
 	for (unsigned i = 0; i < conf->n; i++)
-		fill_member(n, &conf->servers[i], &(*out)[i]);
+		fill_member(node, &conf->servers[i], &(*out)[i]);
 }
 
 void cr_node_stats(const cr_node *n, struct cr_stats *out)
@@ -769,8 +771,10 @@ void cr_node_stats(const cr_node *n, struct cr_stats *out)
 	memset(out, 0, sizeof(*out));
 	out->submitted = n->submitted;
 	out->queued = n->queue.n;
-	for (const struct cr_batch *b = n->sealed_head; b; b = b->next)
-		out->queued += b->sink.n;
+	for (const struct cu_list *l = cu_list_first(&n->sealed); l;
+	     l = cu_list_next(&n->sealed, l))
+		out->queued +=
+		    cu_container_of(l, const struct cr_batch, link)->sink.n;
 	out->batches = n->batches;
 	out->inflight = n->inflight;
 	out->applied = n->fsm.applied_txns;

@@ -68,9 +68,7 @@ static int t_connect(struct raft_uv_transport *iface,
                      const char *address, raft_uv_connect_cb cb)
 {
 	struct cr_transport *t = CONTAINER(iface, struct cr_transport, iface);
-	struct connect_req *req = malloc(sizeof(*req));
-	if (!req)
-		abort();
+	struct connect_req *req = cu_xmalloc(sizeof(*req));
 	req->inner.data = req;
 	req->outer = outer;
 	outer->cb = cb;

@@ -146,9 +146,7 @@ static void post_send(struct post *p)
 /* Takes txn (freed here). */
 static void post_txn(struct sched *s, cs_txn *txn, txn_done_fn done, void *arg)
 {
-	struct post *p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
+	struct post *p = cu_xcalloc(1, sizeof(*p));
 	size_t cap = 0;
 	*p = (struct post){.s = s, .done = done, .arg = arg, .next = s->posts};
 	if (s->posts)

@@ -15,9 +15,7 @@ static const cs_res no_claim;
 
 sp_claims *sp_claims_new(void)
 {
-	sp_claims *c = calloc(1, sizeof(*c));
-	if (!c)
-		abort();
+	sp_claims *c = cu_xcalloc(1, sizeof(*c));
 	return c;
 }
 
@@ -37,10 +35,8 @@ static void grow(sp_claims *c, uint32_t slot)
 	uint32_t cap = c->cap ? c->cap : 1024;
 	while (cap <= slot)
 		cap *= 2;
-	c->res = realloc(c->res, cap * sizeof(*c->res));
-	c->count = realloc(c->count, cap * sizeof(*c->count));
-	if (!c->res || !c->count)
-		abort();
+	c->res = cu_xrealloc(c->res, cap * sizeof(*c->res));
+	c->count = cu_xrealloc(c->count, cap * sizeof(*c->count));
 	memset(c->res + c->cap, 0, (cap - c->cap) * sizeof(*c->res));
 	memset(c->count + c->cap, 0, (cap - c->cap) * sizeof(*c->count));
 	c->cap = cap;

@@ -180,20 +180,13 @@ static void register_metrics(sp_core *c, cc_metrics *m)
 
 /* ---- life ---- */
 
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 sp_core *sp_core_new(const struct sp_core_config *cfg, const struct sp_io *io)
 {
-	sp_core *c = calloc(1, sizeof(*c));
-	if (!c)
-		abort();
+	sp_core *c = cu_xcalloc(1, sizeof(*c));
 	c->cfg = *cfg;
-	c->name = strdup(cfg->name);
-	c->class_name = strdup(cfg->class_name);
-	c->spread_label = dup_or_null(cfg->params.spread_label);
+	c->name = cu_xstrdup(cfg->name);
+	c->class_name = cu_xstrdup(cfg->class_name);
+	c->spread_label = cu_xstrdup(cfg->params.spread_label);
 	c->cfg.params.spread_label = c->spread_label;
 	if (!c->cfg.max_inflight)
 		c->cfg.max_inflight = 8;
@@ -202,6 +195,10 @@ sp_core *sp_core_new(const struct sp_core_config *cfg, const struct sp_io *io)
 	c->claims = sp_claims_new();
 	c->rng = cfg->seed ? cfg->seed : 1;
 	sj_map_init(&c->jobs);
+	sj_list_init(&c->queue);
+	sj_list_init(&c->parked);
+	sj_list_init(&c->never);
+	sj_list_init(&c->cooling);
 	c->rescan = true;
 	c->started_us = io->mono_us(io->arg);
 	if (cfg->metrics)
@@ -314,7 +311,7 @@ static void rescan(sp_core *c)
 
 static void unpark(sp_core *c, struct sj_list *l)
 {
-	for (struct sjob *j; (j = l->head);) {
+	for (struct sjob *j; (j = sj_list_first(l));) {
 		j->rounds = 0;
 		move_to(c, j, SJ_QUEUED);
 	}
@@ -401,10 +398,8 @@ static struct flight *flight_new(sp_core *c, struct sjob *j)
 {
 	if (c->nflights == c->flights_cap) {
 		c->flights_cap = c->flights_cap ? 2 * c->flights_cap : 16;
-		c->flights =
-		    realloc(c->flights, c->flights_cap * sizeof(*c->flights));
-		if (!c->flights)
-			abort();
+		c->flights = cu_xrealloc(c->flights,
+		                         c->flights_cap * sizeof(*c->flights));
 	}
 	struct flight *f = &c->flights[c->nflights++];
 	memset(f, 0, sizeof(*f));
@@ -542,9 +537,7 @@ void sp_core_committed(sp_core *c, uint64_t ticket, int status,
 static void submit(sp_core *c, struct flight *f, cs_txn *txn)
 {
 	f->nops = txn->nops;
-	f->kinds = malloc(txn->nops ? txn->nops : 1);
-	if (!f->kinds)
-		abort();
+	f->kinds = cu_xmalloc(txn->nops);
 	for (uint32_t i = 0; i < txn->nops; i++)
 		f->kinds[i] = (uint8_t)txn->ops[i].kind;
 	c->io.submit(c->io.arg, txn, f->ticket);
@@ -672,18 +665,21 @@ int64_t sp_core_run(sp_core *c)
 	}
 	c->unpark_all = c->unpark_capacity = false;
 	/* the cooling list is in time order: one constant delay */
-	while (c->cooling.head && c->cooling.head->cool_until <= now) {
-		c->cooling.head->rounds = 0;
-		move_to(c, c->cooling.head, SJ_QUEUED);
+	for (struct sjob *j;
+	     (j = sj_list_first(&c->cooling)) && j->cool_until <= now;) {
+		j->rounds = 0;
+		move_to(c, j, SJ_QUEUED);
 	}
 	if (now < c->backoff_until)
 		return c->backoff_until - now;
-	while (c->queue.head && c->nflights < c->cfg.max_inflight) {
-		decide_one(c, c->queue.head);
+	for (struct sjob *j; (j = sj_list_first(&c->queue)) &&
+	                     c->nflights < c->cfg.max_inflight;) {
+		decide_one(c, j);
 		if (c->thinking)
 			return c->think_until - c->io.mono_us(c->io.arg);
 	}
-	return c->cooling.head ? c->cooling.head->cool_until - now : -1;
+	const struct sjob *next = sj_list_first(&c->cooling);
+	return next ? next->cool_until - now : -1;
 }
 
 void sp_core_stats(const sp_core *c, struct sp_stats *out)

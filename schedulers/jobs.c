@@ -6,12 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellutil.h"
+
 static uint64_t name_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	return h;
+	return cu_fnv1a(CU_FNV_OFFSET, s);
 }
 
 void sj_map_init(struct sj_map *m)
@@ -44,9 +43,7 @@ struct sjob *sj_find(const struct sj_map *m, const char *name)
 static void rehash(struct sj_map *m)
 {
 	uint32_t n = m->nbuckets ? 2 * m->nbuckets : 256;
-	struct sjob **b = calloc(n, sizeof(*b));
-	if (!b)
-		abort();
+	struct sjob **b = cu_xcalloc(n, sizeof(*b));
 	for (uint32_t i = 0; i < m->nbuckets; i++)
 		for (struct sjob *j = m->buckets[i], *next; j; j = next) {
 			next = j->hnext;
@@ -63,9 +60,7 @@ struct sjob *sj_add(struct sj_map *m, const char *name)
 {
 	if (m->count >= m->nbuckets)
 		rehash(m);
-	struct sjob *j = calloc(1, sizeof(*j));
-	if (!j)
-		abort();
+	struct sjob *j = cu_xcalloc(1, sizeof(*j));
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	uint64_t h = name_hash(name) & (m->nbuckets - 1);
 	j->hnext = m->buckets[h];
@@ -86,28 +81,26 @@ void sj_remove(struct sj_map *m, struct sjob *job)
 
 /* ---- lists ---- */
 
+void sj_list_init(struct sj_list *l)
+{
+	cu_list_init(&l->jobs);
+	l->count = 0;
+}
+
+struct sjob *sj_list_first(const struct sj_list *l)
+{
+	struct cu_list *e = cu_list_first(&l->jobs);
+	return e ? cu_container_of(e, struct sjob, link) : NULL;
+}
+
 void sj_list_push(struct sj_list *l, struct sjob *j)
 {
-	j->next = NULL;
-	j->prev = l->tail;
-	if (l->tail)
-		l->tail->next = j;
-	else
-		l->head = j;
-	l->tail = j;
+	cu_list_push_back(&l->jobs, &j->link);
 	l->count++;
 }
 
 void sj_list_unlink(struct sj_list *l, struct sjob *j)
 {
-	if (j->prev)
-		j->prev->next = j->next;
-	else
-		l->head = j->next;
-	if (j->next)
-		j->next->prev = j->prev;
-	else
-		l->tail = j->prev;
-	j->next = j->prev = NULL;
+	cu_list_remove(&j->link);
 	l->count--;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cellstate.h"
+#include "cellutil.h"
 
 /* Where a job is. Invariant: a job is on exactly the list its `where`
  * names (queue, parked, never, cooling), or on none when it is SJ_FLIGHT (a
@@ -22,8 +23,8 @@ struct sjob {
 	bool rejected;   /* its last answer rejected something */
 	uint32_t rounds; /* answers in a row with rejections, none accepted */
 	int64_t cool_until; /* SJ_COOLING: mono us when it may be tried again */
-	struct sjob *next, *prev; /* list links */
-	struct sjob *hnext;       /* hash chain */
+	struct cu_list link; /* in the list `where` names */
+	struct sjob *hnext;  /* hash chain */
 };
 
 struct sj_map {
@@ -37,10 +38,12 @@ struct sjob *sj_add(struct sj_map *m, const char *name); /* not yet there */
 void sj_remove(struct sj_map *m, struct sjob *job);      /* unlinked first */
 
 struct sj_list {
-	struct sjob *head, *tail; /* borrowed from the map */
+	struct cu_list jobs; /* of sjob.link, borrowed from the map */
 	uint32_t count;
 };
-void sj_list_push(struct sj_list *l, struct sjob *j);
+void sj_list_init(struct sj_list *l);
+struct sjob *sj_list_first(const struct sj_list *l);  /* NULL: empty */
+void sj_list_push(struct sj_list *l, struct sjob *j); /* at the back */
 void sj_list_unlink(struct sj_list *l, struct sjob *j);
 
 #endif

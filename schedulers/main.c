@@ -134,9 +134,7 @@ static void on_wake(struct ev_loop *loop, ev_timer *t, int revents)
 
 static uint64_t id_from_name(const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const char *p = name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	uint64_t h = cu_fnv1a(CU_FNV_OFFSET, name);
 	/* large, positive as a JSON integer, and away from small voter ids */
 	return (h >> 2) | (1ull << 40);
 }
@@ -171,7 +169,7 @@ static int check_settings(struct sched *s, struct sp_params *p, char *errbuf,
 		return -1;
 	}
 	if (!C.policy)
-		C.policy = strdup(C.class_name);
+		C.policy = cu_xstrdup(C.class_name);
 	p->policy = sp_policy_find(C.policy);
 	if (!p->policy) {
 		snprintf(errbuf, errlen,
@@ -202,7 +200,7 @@ static void default_identity(void)
 		snprintf(
 		    buf, sizeof(buf), "%s-%llu", C.class_name,
 		    (unsigned long long)(C.id ? C.id : (uint64_t)getpid()));
-		C.name = strdup(buf);
+		C.name = cu_xstrdup(buf);
 	}
 	if (!C.id)
 		C.id = id_from_name(C.name);
@@ -241,7 +239,7 @@ static int open_http(struct sched *s, char *errbuf, size_t errlen)
 		cc_split_hostport(C.listen, host, sizeof(host), &port);
 		snprintf(buf, sizeof(buf), "http://%s:%u", host,
 		         cc_server_port(s->server));
-		C.advertise = strdup(buf);
+		C.advertise = cu_xstrdup(buf);
 	}
 	s->cfg.advertise = C.advertise;
 	return 0;

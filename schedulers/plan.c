@@ -17,11 +17,8 @@ void sp_decision_clear(struct sp_decision *d)
 static void add_claim(struct sp_decision *d, uint32_t slot, const cs_res *r,
                       uint32_t cap)
 {
-	if (!d->claims) {
-		d->claims = malloc(cap * sizeof(*d->claims));
-		if (!d->claims)
-			abort();
-	}
+	if (!d->claims)
+		d->claims = cu_xmalloc(cap * sizeof(*d->claims));
 	d->claims[d->places].slot = slot;
 	d->claims[d->places].res = *r;
 }

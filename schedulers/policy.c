@@ -45,15 +45,11 @@ const char *sp_policy_names(void)
 	return "batch, service";
 }
 
-/* FNV-1a over "scheduler\0job", then a finaliser so close names differ. */
+/* FNV-1a over "scheduler\xffjob", then a finaliser so close names differ. */
 static uint64_t pair_hash(const char *a, const char *b)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const char *p = a; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	h = (h ^ 0xff) * 0x100000001b3ull;
-	for (const char *p = b; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	uint64_t h = cu_fnv1a(CU_FNV_OFFSET, a);
+	h = cu_fnv1a(cu_fnv1a_u64(h, 0xff), b);
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;

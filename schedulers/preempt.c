@@ -66,9 +66,7 @@ static bool victims_on(struct sp_ctx *x, const struct cs_machine *m,
 	uint32_t prio = x->job->spec.priority, k = 0;
 	if (p->scratch_cap < m->ntasks) {
 		p->scratch =
-		    realloc(p->scratch, m->ntasks * sizeof(*p->scratch));
-		if (!p->scratch)
-			abort();
+		    cu_xrealloc(p->scratch, m->ntasks * sizeof(*p->scratch));
 		p->scratch_cap = m->ntasks;
 	}
 	for (const struct cs_task *t = m->tasks; t; t = t->next_on_machine)
@@ -130,10 +128,8 @@ uint32_t sp_preempt(struct sp_ctx *x, cs_txn *txn)
 	sp_planner *p = x->p;
 	if (p->victims_cap < p->nvictims + n) {
 		p->victims_cap = 2 * (p->nvictims + n);
-		p->victims =
-		    realloc(p->victims, p->victims_cap * sizeof(*p->victims));
-		if (!p->victims)
-			abort();
+		p->victims = cu_xrealloc(p->victims,
+		                         p->victims_cap * sizeof(*p->victims));
 	}
 	sp_planner_touch(p, slot);
 	for (uint32_t i = 0; i < n; i++) {

@@ -12,9 +12,7 @@
 
 sp_planner *sp_planner_new(void)
 {
-	sp_planner *p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
+	sp_planner *p = cu_xcalloc(1, sizeof(*p));
 	return p;
 }
 
@@ -35,9 +33,7 @@ void sp_planner_free(sp_planner *p)
 
 static void *grow_array(void *a, size_t elem, uint32_t old, uint32_t cap)
 {
-	char *n = realloc(a, elem * cap);
-	if (!n)
-		abort();
+	char *n = cu_xrealloc(a, elem * cap);
 	memset(n + elem * old, 0, elem * (cap - old));
 	return n;
 }
@@ -76,9 +72,8 @@ void sp_candidates(struct sp_ctx *x)
 	sp_planner *p = x->p;
 	if (p->eligible_cap < x->slots) {
 		free(p->eligible);
-		p->eligible = malloc((size_t)x->slots * sizeof(*p->eligible));
-		if (!p->eligible)
-			abort();
+		p->eligible =
+		    cu_xmalloc((size_t)x->slots * sizeof(*p->eligible));
 		p->eligible_cap = x->slots;
 	}
 	uint32_t n = 0;

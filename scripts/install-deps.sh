@@ -9,6 +9,7 @@ PACKAGES=(
 	libraft-dev libuv1-dev liblz4-dev libev-dev
 	libcurl4-openssl-dev libmicrohttpd-dev
 	etcd-server
+	clang-format cppcheck
 )
 
 missing=()

@@ -194,6 +194,12 @@ typedef void (*cst_submit_cb)(void *arg, int status, const cs_result *res);
  * CST_ESHUTDOWN, CST_EINVAL (cs_txn_validate refused it), CST_ETOOBIG. */
 int cst_submit(cst_store *s, cs_txn *txn, cst_submit_cb cb, void *arg);
 
+/* The verdicts txn would get as the next entry on the local replica, which
+ * is left as it was (celld's dry run, on the writer: the freshest view
+ * there is). cs_dry_run needs the state writable for its undo journal, so
+ * the store, which owns the state, runs it. *out: the caller clears it. */
+void cst_dry_run(cst_store *s, const cs_txn *txn, cs_result *out);
+
 /* Completion of barriers, membership changes and handovers: status 0 or a
  * CST_E* code; msg (borrowed during the call) says what happened, "" on 0. */
 typedef void (*cst_done_cb)(void *arg, int status, const char *msg);
@@ -271,7 +277,8 @@ struct cst_raft_config {
 /* Opens the Raft log in cfg->data_dir (bootstrapping the peer list if
  * given), loads the snapshot and replays the log (hooks run), and starts
  * talking to peers. On 0, *out is a store the caller must cst_close. On
- * error *out is NULL and errbuf names what was wrong. */
+ * error *out is NULL, nothing is left running on the loop, and errbuf
+ * names what was wrong. */
 int cst_raft_open(struct ev_loop *loop, const struct cst_raft_config *cfg,
                   const struct cst_hooks *hooks, cst_store **out, char *errbuf,
                   size_t errlen);
@@ -292,19 +299,31 @@ struct cst_fake_config {
 	struct cs_config state;  /* settings of the new state */
 	bool writer;             /* starts as the writer (on_writer runs at
 	                            the first flush) */
-	bool membership;         /* has a (trivial, in-memory) membership;
-	                            false: the membership calls answer
-	                            CST_ENOTSUP */
+	/* A trivial, in-memory membership: this member as a voter (never
+	 * removed nor reassigned), changes that take effect at once with
+	 * their callback (0) at the next flush, a transfer that moves the
+	 * writer role at once. false: the membership calls answer
+	 * CST_ENOTSUP. */
+	bool membership;
 };
 int cst_fake_open(const struct cst_fake_config *cfg,
                   const struct cst_hooks *hooks, cst_store **out);
-/* Applies everything queued as one entry and answers its submitters, then
- * delivers completions due; returns the number of transactions applied. */
+/* Runs the role hooks due, applies everything queued as one entry and
+ * answers its submitters, then delivers completions due (barriers,
+ * membership changes, answers decided without an entry); returns the
+ * number of transactions applied. What the callbacks submit waits for the
+ * next flush; a flush from inside one does nothing. After cst_close, the
+ * flush answers what is left with CST_ESHUTDOWN, frees the store and runs
+ * the close callback. */
 unsigned cst_fake_flush(cst_store *s);
-/* Who writes: this member (writer true: on_writer runs at the next flush
- * with a new epoch), or another member, described by id and api_address
- * (id 0: nobody, an election). Losing the role answers everything queued
- * with CST_ENOTCOMMITTED. */
+/* Who writes: this member (writer true: at the next flush the role turns
+ * leader, the member takes one entry of its own, as a Raft leader's
+ * barrier does, so that no earlier epoch reached its applied index, and
+ * on_writer runs with a new epoch; cst_writable from then on), or another
+ * member, described by id and api_address (id 0: nobody, an election).
+ * Losing the role takes effect at once: everything queued is answered
+ * CST_ENOTCOMMITTED and barriers not yet delivered CST_ENOTWRITER, at the
+ * next flush (which also runs on_role). */
 void cst_fake_set_writer(cst_store *s, bool writer, uint64_t other_id,
                          const char *other_api_address);
 /* The next n transactions submitted are answered with `status` instead of
@@ -312,11 +331,13 @@ void cst_fake_set_writer(cst_store *s, bool writer, uint64_t other_id,
  * apply true they are applied first anyway (an unknown outcome that did
  * commit), else dropped. */
 void cst_fake_fail_next(cst_store *s, unsigned n, int status, bool apply);
-/* Applies txn (taken) as the next entry right now, as if another writer
- * had committed it; on_applied runs. Returns its verdicts (caller clears). */
+/* Applies txn (taken; it must pass cs_txn_validate) as the next entry
+ * right now, as if another writer had committed it; on_applied runs.
+ * Returns its verdicts (caller clears). Not from inside on_applied. */
 cs_result cst_fake_apply(cst_store *s, cs_txn *txn);
 /* Replaces the state with `state` (taken; its index becomes the applied
- * index) and runs on_restore, as a snapshot install does. */
+ * index; change tracking is turned on for it) and runs on_restore, as a
+ * snapshot install does. Not from inside on_applied. */
 void cst_fake_restore(cst_store *s, cs_state *state);
 
 #endif /* CELL_CELLSTORE_H */

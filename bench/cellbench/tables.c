@@ -130,5 +130,6 @@ void cb_table_write(FILE *f, const struct cb_run *run)
 			return;
 		}
 	struct column cols[CB_NCOLS];
-	write_table(f, run, cols, generic_columns(run, cols));
+	size_t n = generic_columns(run, cols);
+	write_table(f, run, cols, n);
 }

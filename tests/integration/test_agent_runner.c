@@ -283,12 +283,12 @@ static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return strdup("");
+		return cu_xstrdup("");
 	size_t cap = 4096, n = 0, got;
-	char *buf = malloc(cap);
+	char *buf = cu_xmalloc(cap);
 	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0)
 		if ((n += got) + 1 == cap)
-			buf = realloc(buf, cap *= 2);
+			buf = cu_xrealloc(buf, cap *= 2);
 	buf[n] = 0;
 	fclose(f);
 	return buf;

@@ -181,7 +181,7 @@ struct grow {
 
 static void grow_add(struct grow *g, const char *data, size_t n)
 {
-	g->p = realloc(g->p, g->len + n + 1);
+	g->p = cu_xrealloc(g->p, g->len + n + 1);
 	memcpy(g->p + g->len, data, n);
 	g->len += n;
 	g->p[g->len] = 0;
@@ -283,7 +283,7 @@ char *tl_answer_header(const struct tl_answer *a, const char *name)
 			const char *e = end;
 			while (e > v && (e[-1] == '\r' || e[-1] == ' '))
 				e--;
-			return strndup(v, (size_t)(e - v));
+			return cu_xstrndup(v, (size_t)(e - v));
 		}
 		line = *end ? end + 1 : end;
 	}
@@ -425,7 +425,7 @@ int tl_cell_member_add(struct tl_cell *c, const char *join_url)
 
 struct tl_cell *tl_cell_start(int n, const char *const *extra)
 {
-	struct tl_cell *c = calloc(1, sizeof(*c));
+	struct tl_cell *c = cu_xcalloc(1, sizeof(*c));
 	snprintf(c->root, sizeof(c->root), "/tmp/cell-test-XXXXXX");
 	if (!mkdtemp(c->root))
 		fail_msg("mkdtemp: %s", strerror(errno));

@@ -56,7 +56,7 @@ int tl_cell_agent_add(struct tl_cell *c, const char *name,
 		if (k == TL_AGENT_FLAGS_MAX)
 			fail_msg("at most %d extra agent flags",
 			         TL_AGENT_FLAGS_MAX);
-		a->flags[k] = strdup(extra[k]);
+		a->flags[k] = cu_xstrdup(extra[k]);
 	}
 	agent_spawn(c, a);
 	return i;

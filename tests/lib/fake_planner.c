@@ -29,7 +29,7 @@ static void io_submit(void *arg, cs_txn *txn, uint64_t ticket)
 	fp *h = a->h;
 	if (h->nq == h->qcap) {
 		h->qcap = h->qcap ? 2 * h->qcap : 64;
-		h->q = realloc(h->q, h->qcap * sizeof(*h->q));
+		h->q = cu_xrealloc(h->q, h->qcap * sizeof(*h->q));
 	}
 	h->q[h->nq++] = (struct fp_submission){a->core, txn, ticket};
 	h->submitted++;
@@ -37,7 +37,7 @@ static void io_submit(void *arg, cs_txn *txn, uint64_t ticket)
 
 fp *fp_new(void)
 {
-	fp *h = calloc(1, sizeof(*h));
+	fp *h = cu_xcalloc(1, sizeof(*h));
 	h->s = cs_state_new(NULL);
 	cs_state_track_changes(h->s, true);
 	h->now_us = 1000000;

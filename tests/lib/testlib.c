@@ -19,19 +19,6 @@ uint64_t tl_seed(const char *test)
 	return seed;
 }
 
-uint64_t tl_rand(uint64_t *state)
-{ /* splitmix64: deterministic from the seed */
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-uint32_t tl_below(uint64_t *state, uint32_t n)
-{
-	return n ? (uint32_t)(tl_rand(state) % n) : 0;
-}
-
 void tl_job_init(struct tl_job *j, const char *name, uint32_t ntasks,
                  uint64_t cpu, uint64_t mem)
 {

@@ -10,14 +10,12 @@
 #include <cmocka.h>
 
 #include "cellstate.h"
+#include "cellutil.h"
 
 /* The seed for a randomized test: CELL_SEED if set, else fresh; printed to
- * stderr with how to rerun, so a failure can be reproduced. */
+ * stderr with how to rerun, so a failure can be reproduced. Tests draw from
+ * it with cu_rand and cu_rand_below, the project's one generator. */
 uint64_t tl_seed(const char *test);
-uint64_t tl_rand(uint64_t *state);
-uint32_t tl_below(uint64_t *state, uint32_t n); /* uniform in [0, n) */
-
-#endif
 
 /* ---- building states without JSON ---- */
 
@@ -62,3 +60,5 @@ void tl_assert_op_names_shared(const cs_txn *t);
 
 const struct cs_task *tl_task(const cs_state *s, const char *job, uint32_t i);
 uint64_t tl_seq(const cs_state *s, const char *machine);
+
+#endif

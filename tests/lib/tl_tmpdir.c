@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellutil.h"
+
 char *tl_tmpdir_make(const char *prefix)
 {
 	const char *base = getenv("TMPDIR");
 	if (!base || !*base)
 		base = "/tmp";
 	size_t len = strlen(base) + strlen(prefix) + 16;
-	char *path = malloc(len);
-	if (!path)
-		return NULL;
+	char *path = cu_xmalloc(len);
 	snprintf(path, len, "%s/%s-XXXXXX", base, prefix);
 	if (!mkdtemp(path)) {
 		int e = errno;

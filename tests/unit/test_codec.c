@@ -1164,9 +1164,9 @@ static void mangle(enum target t, const char *text, uint64_t *rng)
 	assert_non_null(copy);
 	for (int i = 0; i < 3000; i++) {
 		memcpy(copy, text, len);
-		for (int f = 0; f < 1 + (int)tl_below(rng, 3); f++)
-			copy[tl_below(rng, (uint32_t)len)] =
-			    (char)tl_below(rng, 256);
+		for (int f = 0; f < 1 + (int)cu_rand_below(rng, 3); f++)
+			copy[cu_rand_below(rng, (uint32_t)len)] =
+			    (char)cu_rand_below(rng, 256);
 		err[0] = 0;
 		if (decode_bad(t, copy, len, err) != 0)
 			assert_printable(err);

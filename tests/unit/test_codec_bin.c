@@ -220,7 +220,7 @@ static void test_specific_damage(void **st)
 	t = cs_txn_new(NULL, NULL, CS_INCREMENTAL, CS_FINE);
 	cs_txn_place(t, "a", 0, "m1", 0);
 	encode(t, &buf, &len);
-	buf = realloc(buf, len + 2);
+	buf = cu_xrealloc(buf, len + 2);
 	buf[len] = buf[len + 1] = 7;
 	assert_int_equal(
 	    cs_txn_decode_bin(buf, len + 2, &out, err, sizeof(err)), -1);
@@ -311,9 +311,9 @@ static void test_random_byte_flips(void **st)
 	uint8_t *copy = malloc(len);
 	for (int round = 0; round < 5000; round++) {
 		memcpy(copy, buf, len);
-		for (uint32_t k = 1 + tl_below(&rng, 3); k; k--)
-			copy[tl_below(&rng, (uint32_t)len)] ^=
-			    (uint8_t)(1u << tl_below(&rng, 8));
+		for (uint32_t k = 1 + cu_rand_below(&rng, 3); k; k--)
+			copy[cu_rand_below(&rng, (uint32_t)len)] ^=
+			    (uint8_t)(1u << cu_rand_below(&rng, 8));
 		cs_txn *out;
 		char err[CS_ERRMSG_SIZE];
 		if (cs_txn_decode_bin(copy, len, &out, err, sizeof(err)))

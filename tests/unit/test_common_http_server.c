@@ -935,12 +935,12 @@ static void test_garbage_never_crashes(void **state)
 	    "GET /v1/watch HTTP/1.1\r\nHost: t\r\n"};
 	for (int round = 0; round < 40; round++) {
 		char buf[600];
-		const char *pre = prefixes[tl_below(&seed, 4)];
+		const char *pre = prefixes[cu_rand_below(&seed, 4)];
 		size_t n = strlen(pre);
 		memcpy(buf, pre, n);
-		size_t extra = tl_below(&seed, 400);
+		size_t extra = cu_rand_below(&seed, 400);
 		for (size_t i = 0; i < extra; i++) {
-			uint32_t c = tl_below(&seed, 300);
+			uint32_t c = cu_rand_below(&seed, 300);
 			/* mostly HTTP-ish bytes, some anything */
 			buf[n++] = c < 256 ? (char)c : "\r\n: %\t/?="[c % 9];
 		}

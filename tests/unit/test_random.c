@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellutil.h"
+
 #define MACHINES      1000
 #define JOBS_SOFT_MAX 300
 
@@ -42,7 +44,7 @@ struct run {
 
 static uint32_t rnd(struct run *r, uint32_t n)
 {
-	return tl_below(&r->rng, n);
+	return cu_rand_below(&r->rng, n);
 }
 
 static bool chance(struct run *r, uint32_t percent)
@@ -383,8 +385,7 @@ static char *verdict_letters(const cs_result *res)
 		    cs_change_format(&res->changes[i], 0, line, sizeof(line)),
 		    strlen(text));
 		assert_string_equal(line, text);
-		for (const char *p = text; *p; p++)
-			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+		h = cu_fnv1a(h, text);
 		free(text);
 		json_decref(j);
 	}
@@ -545,7 +546,7 @@ static void test_random_transactions(void **state)
 	r.s = cs_state_new(&cfg);
 	cs_state_track_changes(r.s, true);
 	setup_cell(&r);
-	uint32_t snap_at = n / 3 + (uint32_t)tl_below(&r.rng, n / 3 + 1);
+	uint32_t snap_at = n / 3 + (uint32_t)cu_rand_below(&r.rng, n / 3 + 1);
 	for (uint32_t i = 0; i < n; i++) {
 		if (i == snap_at)
 			take_snapshot(&r);

@@ -1,0 +1,509 @@
+/* store.c: the Raft group as a store (cst_raft_open in cellstore.h): a
+ * cr_node underneath, its hooks and callbacks adapted to the store's, and
+ * its CR_E* codes said in the store's words. Change tracking is on for the
+ * node's state and for every state a snapshot restore installs (the FSM
+ * does it: cr_config.track_changes), so every result carries its changes.
+ *
+ * CR codes become CST codes by context: a synchronous CR_ENOTLEADER means
+ * "not the writer" (CST_ENOTWRITER), but in a submit's callback it means
+ * the batch was never proposed (CST_ENOTCOMMITTED); CR_ELEADERSHIPLOST
+ * means the outcome is unknown (CST_EUNKNOWN), except for a barrier, which
+ * has no outcome to be unsure of (CST_ENOTWRITER). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cr_node.h"
+#include "cst_backend.h"
+
+/* Members' addresses pass between the two without truncation. */
+_Static_assert(CST_ADDR_MAX == CR_RAFT_ADDR_MAX, "address sizes differ");
+_Static_assert(CST_API_ADDR_MAX == CR_API_ADDR_MAX, "API address sizes differ");
+_Static_assert(CST_TXN_MAX_BYTES == CR_TXN_MAX_BYTES, "txn limits differ");
+
+/* Lifecycle:
+ *   open      cr_node_init, cr_node_start -> running (a failed start:
+ *             cr_node_discard, nothing left)
+ *   running   cst_close -> closing: cr_node_close
+ *   closing   the node answered everything and freed itself -> the store
+ *             is freed, then the close callback runs */
+struct raft_store {
+	cst_store base;
+	cr_node *node; /* owned: closed with the store */
+	cst_close_cb close_cb;
+	void *close_arg;
+};
+
+static struct raft_store *rs_of(cst_store *s)
+{
+	return cu_container_of(s, struct raft_store, base);
+}
+
+static const struct raft_store *crs_of(const cst_store *s)
+{
+	const char *p = (const char *)s - offsetof(struct raft_store, base);
+	return (const struct raft_store *)(const void *)p;
+}
+
+/* ---- codes and enums ----------------------------------------------------- */
+
+/* A synchronous return, or a membership change's or transfer's status. */
+static int cst_code(int cr)
+{
+	switch (cr) {
+	case CR_OK:
+		return 0;
+	case CR_EINVAL:
+		return CST_EINVAL;
+	case CR_ENOTLEADER:
+		return CST_ENOTWRITER;
+	case CR_ELEADERSHIPLOST:
+		return CST_EUNKNOWN;
+	case CR_ESHUTDOWN:
+		return CST_ESHUTDOWN;
+	case CR_EMALFORMED:
+		return CST_EMALFORMED;
+	case CR_EBUSY:
+		return CST_EBUSY;
+	case CR_ENOTFOUND:
+		return CST_ENOTFOUND;
+	case CR_ETOOBIG:
+		return CST_ETOOBIG;
+	case CR_ETRANSFER:
+		return CST_ETRANSFER;
+	default:
+		return CST_EIO;
+	}
+}
+
+/* A submit's callback: only the statuses cst_submit_cb lists. */
+static int submit_code(int cr)
+{
+	switch (cr) {
+	case CR_OK:
+		return 0;
+	case CR_ENOTLEADER:
+		return CST_ENOTCOMMITTED;
+	case CR_ELEADERSHIPLOST:
+		return CST_EUNKNOWN;
+	case CR_ESHUTDOWN:
+		return CST_ESHUTDOWN;
+	case CR_EMALFORMED:
+		return CST_EMALFORMED;
+	default:
+		return CST_EIO;
+	}
+}
+
+static int barrier_code(int cr)
+{
+	if (cr == CR_ENOTLEADER || cr == CR_ELEADERSHIPLOST)
+		return CST_ENOTWRITER;
+	return cst_code(cr);
+}
+
+static enum cst_role role_of(enum cr_role r)
+{
+	switch (r) {
+	case CR_ROLE_FOLLOWER:
+		return CST_ROLE_FOLLOWER;
+	case CR_ROLE_CANDIDATE:
+		return CST_ROLE_CANDIDATE;
+	case CR_ROLE_LEADER:
+		return CST_ROLE_LEADER;
+	default:
+		return CST_ROLE_UNAVAILABLE;
+	}
+}
+
+static enum cst_member_role member_role_of(enum cr_member_role r)
+{
+	switch (r) {
+	case CR_MEMBER_VOTER:
+		return CST_MEMBER_VOTER;
+	case CR_MEMBER_STANDBY:
+		return CST_MEMBER_STANDBY;
+	default:
+		return CST_MEMBER_SPARE;
+	}
+}
+
+/* -1 for a role the store does not know (the caller says CST_EINVAL). */
+static int cr_member_role_of(enum cst_member_role r)
+{
+	switch (r) {
+	case CST_MEMBER_VOTER:
+		return CR_MEMBER_VOTER;
+	case CST_MEMBER_STANDBY:
+		return CR_MEMBER_STANDBY;
+	case CST_MEMBER_SPARE:
+		return CR_MEMBER_SPARE;
+	default:
+		return -1;
+	}
+}
+
+static void member_of(const struct cr_member *in, struct cst_member *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = in->id;
+	out->role = member_role_of(in->role);
+	snprintf(out->address, sizeof(out->address), "%s", in->raft_address);
+	snprintf(out->api_address, sizeof(out->api_address), "%s",
+	         in->api_address);
+}
+
+/* A synchronous failure of the node: its message, the store's code. */
+static int node_failed(struct raft_store *rs, int cr)
+{
+	const char *msg = cr_node_errmsg(rs->node);
+	return cst_seterr(&rs->base, cst_code(cr), "%s",
+	                  *msg ? msg : cr_strerror(cr));
+}
+
+/* ---- hooks --------------------------------------------------------------- */
+
+static void hook_role(cr_node *node, enum cr_role old_role,
+                      enum cr_role new_role, void *arg)
+{
+	(void)node;
+	cst_hook_role(arg, role_of(old_role), role_of(new_role));
+}
+
+/* The post-election barrier has applied: the applied index now is past
+ * every earlier leadership's (that barrier is an entry of this term). */
+static void hook_trusted(cr_node *node, uint64_t term, void *arg)
+{
+	cst_hook_writer(arg, term, cr_node_applied_index(node));
+}
+
+static void hook_applied(cr_node *node, uint64_t index, const cs_txn *txn,
+                         const cs_result *res, void *arg)
+{
+	(void)node;
+	cst_hook_applied(arg, index, txn, res);
+}
+
+static void hook_restore(cr_node *node, uint64_t applied_index, void *arg)
+{
+	(void)node;
+	cst_hook_restore(arg, applied_index);
+}
+
+static void hook_log(void *arg, enum cr_log_level level, const char *msg)
+{
+	const cst_store *s = arg;
+	s->hooks.log(s->hooks.arg, (enum cst_log_level)level, msg);
+}
+
+/* The node's hooks, all reaching the store's; without a log hook the
+ * node's own stderr lines (which name the member) stay. */
+static struct cr_hooks node_hooks(cst_store *s)
+{
+	struct cr_hooks h = {hook_role,
+	                     hook_trusted,
+	                     hook_applied,
+	                     hook_restore,
+	                     s->hooks.log ? hook_log : NULL,
+	                     s};
+	return h;
+}
+
+/* ---- reads --------------------------------------------------------------- */
+
+static const cs_state *rs_state(const cst_store *s)
+{
+	return cr_node_state(crs_of(s)->node);
+}
+
+static uint64_t rs_applied_index(const cst_store *s)
+{
+	return cr_node_applied_index(crs_of(s)->node);
+}
+
+static void rs_status(const cst_store *s, struct cst_status *out)
+{
+	const cr_node *n = crs_of(s)->node;
+	out->id = cr_node_id(n);
+	out->role = role_of(cr_node_role(n));
+	out->writer = cr_node_trusted(n);
+	out->term = cr_node_term(n);
+	out->commit_index = cr_node_commit_index(n);
+	out->applied_index = cr_node_applied_index(n);
+	out->last_index = cr_node_last_index(n);
+}
+
+static void rs_stats(const cst_store *s, struct cst_stats *out)
+{
+	struct cr_stats st;
+	cr_node_stats(crs_of(s)->node, &st);
+	*out = (struct cst_stats){st.submitted, st.queued,  st.batches,
+	                          st.inflight,  st.applied, st.malformed,
+	                          st.snapshots, st.restores};
+}
+
+static bool rs_writable(const cst_store *s)
+{
+	return cr_node_trusted(crs_of(s)->node);
+}
+
+static uint64_t rs_writer(const cst_store *s, struct cst_member *out)
+{
+	struct cr_member m;
+	uint64_t id = cr_node_leader(crs_of(s)->node, &m);
+	if (id && out)
+		member_of(&m, out);
+	return id;
+}
+
+/* The node's own state, which cs_dry_run journals and undoes. */
+static void rs_dry_run(cst_store *s, const cs_txn *txn, cs_result *out)
+{
+	cs_dry_run(rs_of(s)->node->fsm.state, txn, out);
+}
+
+/* ---- submit and barrier -------------------------------------------------- */
+
+/* The caller's callback, between the node's and its answer. */
+struct waiter {
+	union {
+		cst_submit_cb submit;
+		cst_done_cb done;
+	} cb;
+	void *arg;
+};
+
+static struct waiter *waiter_new(void *arg)
+{
+	struct waiter *w = cu_xmalloc(sizeof(*w));
+	w->arg = arg;
+	return w;
+}
+
+static void on_submitted(void *arg, int status, const cs_result *res)
+{
+	struct waiter *w = arg;
+	cst_submit_cb cb = w->cb.submit;
+	void *cb_arg = w->arg;
+	free(w);
+	cb(cb_arg, submit_code(status), status ? NULL : res);
+}
+
+static int rs_submit(cst_store *s, cs_txn *txn, cst_submit_cb cb, void *arg)
+{
+	struct raft_store *rs = rs_of(s);
+	struct waiter *w = waiter_new(arg);
+	w->cb.submit = cb;
+	int rc = cr_node_submit(rs->node, txn, on_submitted, w);
+	if (rc == 0)
+		return 0;
+	free(w);
+	return node_failed(rs, rc);
+}
+
+static void on_barrier(void *arg, int status, const char *msg)
+{
+	struct waiter *w = arg;
+	cst_done_cb cb = w->cb.done;
+	void *cb_arg = w->arg;
+	free(w);
+	cb(cb_arg, barrier_code(status), msg);
+}
+
+static int rs_barrier(cst_store *s, cst_done_cb cb, void *arg)
+{
+	struct raft_store *rs = rs_of(s);
+	struct waiter *w = waiter_new(arg);
+	w->cb.done = cb;
+	int rc = cr_node_barrier(rs->node, on_barrier, w);
+	if (rc == 0)
+		return 0;
+	free(w);
+	return node_failed(rs, rc);
+}
+
+/* ---- membership ---------------------------------------------------------- */
+
+static int rs_members(const cst_store *s, struct cst_member **out, unsigned *n)
+{
+	struct cr_member *m;
+	cr_node_members(crs_of(s)->node, &m, n);
+	*out = *n ? cu_xcalloc(*n, sizeof(**out)) : NULL;
+	for (unsigned i = 0; i < *n; i++)
+		member_of(&m[i], &(*out)[i]);
+	free(m);
+	return 0;
+}
+
+static void on_changed(void *arg, int status, const char *msg)
+{
+	struct waiter *w = arg;
+	cst_done_cb cb = w->cb.done;
+	void *cb_arg = w->arg;
+	free(w);
+	cb(cb_arg, cst_code(status), msg);
+}
+
+static struct waiter *change_waiter(cst_done_cb cb, void *arg)
+{
+	struct waiter *w = waiter_new(arg);
+	w->cb.done = cb;
+	return w;
+}
+
+/* The end of every membership call: on an error the waiter goes. */
+static int change_started(struct raft_store *rs, struct waiter *w, int rc)
+{
+	if (rc == 0)
+		return 0;
+	free(w);
+	return node_failed(rs, rc);
+}
+
+static int rs_member_add(cst_store *s, uint64_t id, const char *address,
+                         const char *api_address, enum cst_member_role role,
+                         cst_done_cb cb, void *arg)
+{
+	struct raft_store *rs = rs_of(s);
+	int r = cr_member_role_of(role);
+	if (r < 0)
+		return cst_seterr(s, CST_EINVAL, "member %llu: invalid role %d",
+		                  (unsigned long long)id, (int)role);
+	struct waiter *w = change_waiter(cb, arg);
+	return change_started(rs, w,
+	                      cr_node_add(rs->node, id, address, api_address,
+	                                  (enum cr_member_role)r, on_changed,
+	                                  w));
+}
+
+static int rs_member_assign(cst_store *s, uint64_t id,
+                            enum cst_member_role role, cst_done_cb cb,
+                            void *arg)
+{
+	struct raft_store *rs = rs_of(s);
+	int r = cr_member_role_of(role);
+	if (r < 0)
+		return cst_seterr(s, CST_EINVAL, "member %llu: invalid role %d",
+		                  (unsigned long long)id, (int)role);
+	struct waiter *w = change_waiter(cb, arg);
+	return change_started(rs, w,
+	                      cr_node_assign(rs->node, id,
+	                                     (enum cr_member_role)r, on_changed,
+	                                     w));
+}
+
+static int rs_member_remove(cst_store *s, uint64_t id, cst_done_cb cb,
+                            void *arg)
+{
+	struct raft_store *rs = rs_of(s);
+	struct waiter *w = change_waiter(cb, arg);
+	return change_started(rs, w,
+	                      cr_node_remove(rs->node, id, on_changed, w));
+}
+
+static int rs_transfer(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
+{
+	struct raft_store *rs = rs_of(s);
+	struct waiter *w = change_waiter(cb, arg);
+	return change_started(rs, w,
+	                      cr_node_transfer(rs->node, id, on_changed, w));
+}
+
+/* ---- close --------------------------------------------------------------- */
+
+/* The node is gone (everything it held answered): the store goes, then the
+ * caller hears of it. */
+static void on_node_closed(void *arg)
+{
+	struct raft_store *rs = arg;
+	cst_close_cb cb = rs->close_cb;
+	void *cb_arg = rs->close_arg;
+	free(rs);
+	if (cb)
+		cb(cb_arg);
+}
+
+static void rs_close(cst_store *s, cst_close_cb cb, void *arg)
+{
+	struct raft_store *rs = rs_of(s);
+	rs->close_cb = cb;
+	rs->close_arg = arg;
+	cr_node_close(rs->node, on_node_closed, rs);
+}
+
+/* ---- open ---------------------------------------------------------------- */
+
+static const struct cst_ops raft_ops = {
+    .state = rs_state,
+    .applied_index = rs_applied_index,
+    .status = rs_status,
+    .stats = rs_stats,
+    .writable = rs_writable,
+    .writer = rs_writer,
+    .submit = rs_submit,
+    .dry_run = rs_dry_run,
+    .barrier = rs_barrier,
+    .close = rs_close,
+    .members = rs_members,
+    .member_add = rs_member_add,
+    .member_assign = rs_member_assign,
+    .member_remove = rs_member_remove,
+    .transfer = rs_transfer,
+};
+
+/* The node's configuration: the same numbers, the store's hooks, and the
+ * change feed on. *peers is the caller's to free. */
+static struct cr_config node_config(const struct cst_raft_config *c,
+                                    const struct cr_hooks *hooks,
+                                    struct cr_peer **peers)
+{
+	*peers = c->peers ? cu_xcalloc(c->npeers, sizeof(**peers)) : NULL;
+	for (unsigned i = 0; c->peers && i < c->npeers; i++)
+		(*peers)[i] =
+		    (struct cr_peer){c->peers[i].id, c->peers[i].address,
+		                     c->peers[i].api_address};
+	return (struct cr_config){
+	    .id = c->id,
+	    .raft_address = c->address,
+	    .api_address = c->api_address,
+	    .data_dir = c->data_dir,
+	    .peers = *peers,
+	    .npeers = c->npeers,
+	    .election_timeout_ms = c->election_timeout_ms,
+	    .heartbeat_timeout_ms = c->heartbeat_timeout_ms,
+	    .snapshot_threshold = c->snapshot_threshold,
+	    .snapshot_trailing = c->snapshot_trailing,
+	    .segment_size = c->segment_size,
+	    .no_pre_vote = c->no_pre_vote,
+	    .batch_max_txns = c->batch_max_txns,
+	    .batch_max_bytes = c->batch_max_bytes,
+	    .state = c->state,
+	    .track_changes = true,
+	    .hooks = hooks,
+	};
+}
+
+int cst_raft_open(struct ev_loop *loop, const struct cst_raft_config *cfg,
+                  const struct cst_hooks *hooks, cst_store **out, char *errbuf,
+                  size_t errlen)
+{
+	*out = NULL;
+	if (!loop || !cfg)
+		return cu_errf(errbuf, errlen, CST_EINVAL,
+		               "cst_raft_open: a loop and a configuration are "
+		               "required");
+	struct raft_store *rs = cu_xcalloc(1, sizeof(*rs));
+	cst_store_init(&rs->base, &raft_ops, hooks);
+	struct cr_hooks nh = node_hooks(&rs->base);
+	struct cr_peer *peers;
+	struct cr_config nc = node_config(cfg, &nh, &peers);
+	int rc = cr_node_init(&rs->node, loop, &nc, errbuf, errlen);
+	free(peers);
+	if (rc == 0 && (rc = cr_node_start(rs->node, errbuf, errlen)) != 0)
+		cr_node_discard(rs->node);
+	if (rc != 0) {
+		free(rs);
+		return cst_code(rc);
+	}
+	*out = &rs->base;
+	return 0;
+}

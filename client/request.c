@@ -226,7 +226,7 @@ static void round_start(struct cl_req *r)
 }
 
 void cli_located(cl_cell *c, bool answered, int code, const char *msg,
-                 bool refused, const char *last_base)
+                 const char *last_base)
 {
 	struct cu_list *it, *tmp;
 	CU_LIST_FOREACH_SAFE(it, tmp, &c->locate_wait)
@@ -234,12 +234,13 @@ void cli_located(cl_cell *c, bool answered, int code, const char *msg,
 		struct cl_req *r = cu_container_of(it, struct cl_req, wait);
 		cu_list_remove(&r->wait);
 		if (answered) {
+			r->start = c->cur; /* the member that answered */
 			attempt(r);
 			continue;
 		}
 		/* nobody answered /v1/status: the request would fare no
-		 * better, and the round ends here */
-		r->reached = !refused;
+		 * better, and the round ends here without reaching anyone */
+		r->reached = false;
 		r->code = code;
 		snprintf(r->msg, sizeof(r->msg), "%s", msg);
 		snprintf(r->base, sizeof(r->base), "%s", last_base);

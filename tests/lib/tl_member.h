@@ -36,6 +36,7 @@ struct tl_member {
 	struct tl_httpd h; /* h.base: the member's URL */
 	bool trusted;
 	char leader[64];
+	bool status_text; /* /v1/status answers text, as no member does */
 	int status_calls;
 
 	int fail;

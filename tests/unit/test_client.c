@@ -439,6 +439,31 @@ static void test_locate_finds_nobody(void **state)
 	answer_clear(&a);
 }
 
+/* A /v1/status that is not JSON is not a member's: the sweep goes on, and
+ * when nobody answers as a member does, the round ends unreached. */
+static void test_locate_skips_what_is_not_a_member(void **state)
+{
+	struct fx *f = *state;
+	struct cl_policy p = CL_POLICY_INTERACTIVE;
+	f->m[0].status_text = true;
+	cell_of(f, true, f->m[0].h.base, f->m[1].h.base, NULL);
+	struct answer a = {0};
+	request(f, "GET", &p, CL_IDEMPOTENT, &a);
+	from_member(&a, &f->m[1]); /* no writer named: the one that answered */
+	assert_null(cl_cell_writer(f->cell));
+	answer_clear(&a);
+	cl_cell_free(f->cell);
+	f->m[1].status_text = true;
+	cell_of(f, true, f->m[0].h.base, f->m[1].h.base, NULL);
+	request(f, "GET", &p, CL_IDEMPOTENT, &a);
+	assert_int_equal(a.status, CC_EPROTO);
+	assert_non_null(strstr(a.err, "without JSON"));
+	assert_false(cl_cell_answered(f->cell));
+	assert_int_equal(f->retries, 0);
+	assert_int_equal(f->m[0].writes + f->m[1].writes, 1); /* before */
+	answer_clear(&a);
+}
+
 static void test_writer_hint(void **state)
 {
 	struct fx *f = *state;
@@ -839,6 +864,7 @@ int main(void)
 	    T(test_writer_learned_from_redirect),
 	    T(test_locate_through_status),
 	    T(test_locate_finds_nobody),
+	    T(test_locate_skips_what_is_not_a_member),
 	    T(test_writer_hint),
 	    T(test_request_at),
 	    T(test_bad_calls_never_call_back),

@@ -73,6 +73,12 @@ void cli_located(cl_cell *c, bool answered, int code, const char *msg,
 /* Every request not handed to the HTTP client ends now with CC_ESTATE. */
 void cli_requests_close(cl_cell *c);
 
+/* result.c: the verdicts of a 200 answer to /v1/txn into *out (cleared
+ * by the caller with cs_result_clear); -1 with a message when it is not a
+ * result. */
+int cli_result_read(const struct cc_response *resp, cs_result *out,
+                    char *errbuf, size_t errlen);
+
 /* watch.c: every watch ends without a handler (the cell is closing). */
 void cli_watches_close(cl_cell *c);
 

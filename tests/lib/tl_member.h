@@ -45,6 +45,7 @@ struct tl_member {
 	bool hold;
 	unsigned answer_status;
 	const char *beat_answer; /* NULL: {"ttl_ms": 3000, "unknown": []} */
+	const char *txn_answer;  /* /v1/txn's 200 text; NULL: the verdicts */
 	int writes;              /* requests to the write routes */
 	/* bodies received by /v1/txn and /v1/heartbeat, and their types */
 	char *bodies[TL_MEMBER_BODIES];

@@ -533,7 +533,9 @@ struct verdict {
 	int calls, status;
 	uint64_t index;
 	uint32_t nops, accepted;
-	bool duplicate;
+	bool duplicate, committed;
+	enum cs_reason reasons[4];
+	char detail[64]; /* of the last op */
 	char err[CC_ERRMSG_SIZE];
 };
 
@@ -544,12 +546,17 @@ static void on_txn(void *arg, int status, const cs_result *res, const char *err)
 	v->status = status;
 	snprintf(v->err, sizeof(v->err), "%s", err);
 	assert_true(status ? res == NULL : res != NULL);
-	if (res) {
-		v->index = res->index;
-		v->nops = res->nops;
-		v->accepted = res->accepted;
-		v->duplicate = res->duplicate;
-	}
+	if (!res)
+		return;
+	v->index = res->index;
+	v->nops = res->nops;
+	v->accepted = res->accepted;
+	v->duplicate = res->duplicate;
+	v->committed = res->committed;
+	for (uint32_t i = 0; i < res->nops && i < 4; i++)
+		v->reasons[i] = res->ops[i].reason;
+	const char *d = res->nops ? res->ops[res->nops - 1].detail : NULL;
+	snprintf(v->detail, sizeof(v->detail), "%s", d ? d : "");
 }
 
 static bool decided(void *arg)
@@ -612,6 +619,67 @@ static void test_post_txn(void **state)
 	post(f, two_ops("t-4"), &CL_POLICY_ONCE, &v);
 	assert_int_equal(v.status, CC_EIO);
 	assert_non_null(strstr(v.err, "HTTP 503"));
+}
+
+/* celld's own text is read without jansson; any other spelling of a
+ * result through cs_result_decode: the verdicts are the same either way,
+ * and what is not a result is refused either way. */
+static const char *const same_verdicts[] = {
+    "{\"index\":7,\"committed\":true,\"duplicate\":false,\"accepted\":1,"
+    "\"rejected\":1,\"ops\":[{\"ok\":true,\"reason\":\"ok\"},{\"ok\":false,"
+    "\"reason\":\"seq_changed\"}]}",
+    "{\"index\": 7, \"committed\": true, \"duplicate\": false, "
+    "\"accepted\": 1, \"rejected\": 1, \"ops\": [{\"ok\": true, "
+    "\"reason\": \"ok\"}, {\"ok\": false, \"reason\": \"seq_changed\"}]}",
+    "{\"ops\":[{\"reason\":\"ok\",\"ok\":true},{\"ok\":false,\"reason\":"
+    "\"seq_changed\",\"detail\":\"m\\\"1\"}],\"rejected\":1,\"accepted\":1,"
+    "\"duplicate\":false,\"committed\":true,\"index\":7}"};
+static const char *const bad_verdicts[] = {
+    "{\"index\":7,\"committed\":true,\"duplicate\":false,\"accepted\":2,"
+    "\"rejected\":0,\"ops\":[{\"ok\":true,\"reason\":\"ok\"},{\"ok\":false,"
+    "\"reason\":\"seq_changed\"}]}",
+    "{\"index\":07,\"committed\":true,\"duplicate\":false,\"accepted\":0,"
+    "\"rejected\":0,\"ops\":[]}",
+    "{\"index\":7,\"committed\":true,\"duplicate\":false,\"accepted\":1,"
+    "\"rejected\":0,\"ops\":[{\"ok\":true,\"reason\":\"seq_changed\"}]}",
+    "{\"index\":7,\"committed\":true,\"duplicate\":false,\"accepted\":0,"
+    "\"rejected\":0,\"ops\":[]} x",
+    "{\"index\":7,\"committed\":true,\"duplicate\":false,\"accepted\":0,"
+    "\"rejected\":0,\"ops\":[],\"colour\":1}"};
+
+static void test_verdicts_read_both_ways(void **state)
+{
+	struct fx *f = *state;
+	struct verdict v;
+	cell_of(f, false, f->m[0].h.base, NULL, NULL);
+	for (size_t i = 0; i < 3; i++) {
+		f->m[0].txn_answer = same_verdicts[i];
+		post(f, two_ops("r-1"), NULL, &v);
+		if (v.status)
+			fail_msg("%s: %s", same_verdicts[i], v.err);
+		assert_int_equal(v.index, 7);
+		assert_true(v.committed);
+		assert_false(v.duplicate);
+		assert_int_equal(v.nops, 2);
+		assert_int_equal(v.accepted, 1);
+		assert_int_equal(v.reasons[0], CS_R_OK);
+		assert_int_equal(v.reasons[1], CS_R_SEQ_CHANGED);
+		assert_string_equal(v.detail, i == 2 ? "m\"1" : "");
+	}
+	for (size_t i = 0; i < 5; i++) {
+		f->m[0].txn_answer = bad_verdicts[i];
+		post(f, two_ops("r-2"), NULL, &v);
+		if (v.status != CC_EPROTO)
+			fail_msg("accepted: %s", bad_verdicts[i]);
+		assert_non_null(strstr(v.err, "HTTP 200"));
+	}
+	/* no ops, as celld writes it */
+	f->m[0].txn_answer = "{\"index\":0,\"committed\":false,\"duplicate\":"
+	                     "true,\"accepted\":0,\"rejected\":0,\"ops\":[]}";
+	post(f, two_ops("r-3"), NULL, &v);
+	assert_int_equal(v.status, 0);
+	assert_true(v.duplicate);
+	assert_int_equal(v.nops, 0);
 }
 
 static void test_post_txn_body(void **state)
@@ -869,6 +937,7 @@ int main(void)
 	    T(test_request_at),
 	    T(test_bad_calls_never_call_back),
 	    T(test_post_txn),
+	    T(test_verdicts_read_both_ways),
 	    T(test_post_txn_body),
 	    T(test_get_json),
 	    T(test_heartbeats),

@@ -886,6 +886,44 @@ static void test_free_from_a_callback(void **state)
 	answer_clear(&held);
 }
 
+static void free_on_retry(void *arg, const struct cl_retry *why)
+{
+	struct fx *f = arg;
+	(void)why;
+	f->retries++;
+	cl_cell_free(f->cell);
+	f->cell = NULL;
+}
+
+/* From on_retry, while the request that pauses is being handled. */
+static void test_free_from_on_retry(void **state)
+{
+	struct fx *f = *state;
+	struct cl_policy p = quick(10, 5);
+	f->m[0].fail = 5;
+	const char *urls[] = {f->m[0].h.base};
+	struct cl_config cfg = {.urls = urls,
+	                        .nurls = 1,
+	                        .on_retry = free_on_retry,
+	                        .retry_arg = f};
+	f->cell = cl_cell_new(f->loop, &cfg);
+	struct answer a = {0}, b = {0};
+	assert_int_equal(cl_request(f->cell, "POST", "/v1/x", NULL, NULL, 0, &p,
+	                            CL_IDEMPOTENT, on_answer, &a),
+	                 0);
+	assert_int_equal(cl_request(f->cell, "POST", "/v1/x", NULL, NULL, 0, &p,
+	                            CL_IDEMPOTENT, on_answer, &b),
+	                 0);
+	wait_for(f, answered, &a);
+	wait_for(f, answered, &b);
+	assert_int_equal(a.calls + b.calls, 2);
+	assert_int_equal(a.status, CC_ESTATE);
+	assert_int_equal(b.status, CC_ESTATE);
+	assert_int_equal(f->retries, 1);
+	answer_clear(&a);
+	answer_clear(&b);
+}
+
 /* ---- the blocking flavour ---- */
 
 static void test_sync_requests(void **state)
@@ -943,6 +981,7 @@ int main(void)
 	    T(test_heartbeats),
 	    T(test_free_with_requests_in_flight),
 	    T(test_free_from_a_callback),
+	    T(test_free_from_on_retry),
 	    T(test_sync_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

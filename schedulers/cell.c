@@ -1,160 +1,82 @@
 /* cell.c: the scheduler's conversations with celld, all asynchronous on the
- * loop the replica runs on: joining as a standby, registering with a lease
- * and renewing it, committing transactions, and leaving. A transaction is
- * re-sent unchanged (same id: the cell answers a repeat with the first
- * verdict) while the cell is between leaders. */
+ * loop the replica runs on, through cellclient: joining as a standby,
+ * registering with a lease and renewing it, committing transactions, and
+ * leaving. Requests go first where the replica says writes go (the writer
+ * hint); transactions are resent under CL_POLICY_SCHEDULER (same id: the
+ * cell answers a repeat with the first verdict), after which the core counts
+ * them as failed. */
 #include "daemon.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BINARY_TXN "application/x-cell-txn"
-/* seconds between attempts while the cell has no leader, and how many:
- * about ten seconds of them */
-#define RESEND_DELAY 0.25
-#define RESEND_MAX   40
-
-const char *cell_url(struct sched *s)
+/* The writer's API URL as the replica knows it, so that requests skip the
+ * redirect; NULL while it is unknown (an election) or the store closes. */
+static const char *writer_hint(void *arg)
 {
-	struct cr_member leader;
-	if (s->node && cr_node_leader(s->node, &leader) &&
-	    leader.api_address[0]) {
-		static char url[CR_API_ADDR_MAX];
-		snprintf(url, sizeof(url), "%s", leader.api_address);
-		return url;
-	}
-	return s->cell_urls[s->next_url % s->ncell_urls];
+	struct sched *s = arg;
+	struct cst_member w;
+	if (!s->store || s->phase == PHASE_CLOSING || !cst_writer(s->store, &w))
+		return NULL;
+	snprintf(s->writer_url, sizeof(s->writer_url), "%s", w.api_address);
+	return s->writer_url;
 }
 
-/* ---- posting a transaction, with resends ---- */
+void cell_open(struct sched *s)
+{
+	const struct cl_config cfg = {
+	    .urls = (const char *const *)s->cell_urls,
+	    .nurls = s->ncell_urls,
+	    .token = s->token,
+	    .timeout_ms = 30000,
+	    .writer_hint = writer_hint,
+	    .hint_arg = s,
+	    .resends = s->m_resends,
+	};
+	s->cell = cl_cell_new(s->loop, &cfg);
+	const char *name = s->cfg.name;
+	s->beat = cl_beat_new(NULL, 0, &name, 1);
+}
+
+void cell_close(struct sched *s)
+{
+	cl_cell_free(s->cell); /* answers what is in flight: CC_ESTATE */
+	s->cell = NULL;
+	cl_beat_free(s->beat);
+	s->beat = NULL;
+}
+
+/* ---- posting a transaction ---- */
 
 typedef void (*txn_done_fn)(struct sched *s, void *arg, int status,
                             const cs_result *res, const char *err);
 
 struct post {
 	struct sched *s;
-	uint8_t *body; /* owned: the encoded transaction */
-	size_t len;
-	unsigned attempts;
 	txn_done_fn done;
 	void *arg;
-	ev_timer resend;
-	struct post *next, *prev; /* s->posts: everything not yet answered */
 };
 
-static void post_send(struct post *p);
-
-static void post_unlink(struct post *p)
+static void posted(void *arg, int status, const cs_result *res, const char *err)
 {
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		p->s->posts = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
+	struct post p = *(struct post *)arg;
+	free(arg);
+	p.done(p.s, p.arg, status, res, err);
 }
 
-static void post_end(struct post *p, int status, const cs_result *res,
-                     const char *err)
-{
-	post_unlink(p);
-	p->done(p->s, p->arg, status, res, err);
-	free(p->body);
-	free(p);
-}
-
-void cell_forget_posts(struct sched *s)
-{
-	while (s->posts) {
-		struct post *p = s->posts;
-		ev_timer_stop(s->loop, &p->resend);
-		post_unlink(p);
-		free(p->body);
-		free(p);
-	}
-}
-
-static void on_resend(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	(void)loop;
-	(void)revents;
-	post_send(t->data);
-}
-
-/* The cell could not say (no leader, a member down): try again soon,
- * through another member, until the budget is spent. */
-static void post_retry(struct post *p, const char *why)
-{
-	if (++p->attempts >= RESEND_MAX) {
-		post_end(p, CC_EIO, NULL, why);
-		return;
-	}
-	CC_DEBUG("resending a transaction: %s", why);
-	if (p->s->m_http_retries)
-		cc_counter_inc(p->s->m_http_retries);
-	p->s->next_url++;
-	ev_timer_init(&p->resend, on_resend, RESEND_DELAY, 0);
-	p->resend.data = p;
-	ev_timer_start(p->s->loop, &p->resend);
-}
-
-static void post_answer(void *arg, int status, struct cc_response *resp,
-                        const char *errmsg)
-{
-	struct post *p = arg;
-	if (status == CC_ESTATE) { /* the client closed: we are exiting */
-		post_end(p, status, NULL, errmsg);
-		return;
-	}
-	if (status) {
-		post_retry(p, errmsg);
-		return;
-	}
-	if (resp->status >= 500) {
-		post_retry(p, resp->body);
-		return;
-	}
-	char err[CS_ERRMSG_SIZE] = "";
-	json_t *j = resp->status == 200
-	                ? cc_response_json(resp, err, sizeof(err))
-	                : NULL;
-	cs_result res;
-	if (!j || cs_result_decode(j, &res, err, sizeof(err))) {
-		char why[CS_ERRMSG_SIZE + 64];
-		snprintf(why, sizeof(why), "HTTP %ld: %s", resp->status,
-		         err[0] ? err : resp->body);
-		json_decref(j);
-		post_end(p, CC_EPROTO, NULL, why);
-		return;
-	}
-	json_decref(j);
-	post_end(p, 0, &res, "");
-	cs_result_clear(&res);
-}
-
-static void post_send(struct post *p)
-{
-	char url[CR_API_ADDR_MAX + 16];
-	snprintf(url, sizeof(url), "%s/v1/txn", cell_url(p->s));
-	int rc = cc_aclient_request(p->s->http, "POST", url, BINARY_TXN,
-	                            p->body, p->len, post_answer, p);
-	if (rc)
-		post_end(p, rc, NULL, "the transaction could not be sent");
-}
-
-/* Takes txn (freed here). */
+/* Takes txn. done runs once, later, unless the client refuses the
+ * transaction outright: that happens only once it is freed (at exit) or
+ * for a transaction without an id (never here), and nobody waits then. */
 static void post_txn(struct sched *s, cs_txn *txn, txn_done_fn done, void *arg)
 {
-	struct post *p = cu_xcalloc(1, sizeof(*p));
-	size_t cap = 0;
-	*p = (struct post){.s = s, .done = done, .arg = arg, .next = s->posts};
-	if (s->posts)
-		s->posts->prev = p;
-	s->posts = p;
-	cs_txn_encode_bin(txn, &p->body, &p->len, &cap);
-	cs_txn_free(txn);
-	post_send(p);
+	struct post *p = cu_xmalloc(sizeof(*p));
+	*p = (struct post){s, done, arg};
+	if (cl_post_txn(s->cell, txn, &CL_POLICY_SCHEDULER, posted, p)) {
+		CC_ERROR("a transaction could not be sent: %s",
+		         cl_cell_errmsg(s->cell));
+		free(p);
+	}
 }
 
 static cs_txn *new_txn(struct sched *s, const char *what)
@@ -172,9 +94,12 @@ static void core_done(struct sched *s, void *arg, int status,
                       const cs_result *res, const char *err)
 {
 	uint64_t ticket = (uint64_t)(uintptr_t)arg;
-	if (status && status != CC_ESTATE)
+	if (status == CC_ESTATE)
+		return; /* exiting */
+	if (status)
 		CC_WARN("a placement transaction failed: %s", err);
-	if (s->core && status != CC_ESTATE)
+	/* a closing store may not be read, and the core is stopped */
+	if (s->phase != PHASE_CLOSING)
 		sp_core_committed(s->core, ticket, status, res);
 }
 
@@ -185,13 +110,13 @@ void cell_submit(void *arg, cs_txn *txn, uint64_t ticket)
 
 /* ---- joining and registering ---- */
 
-static bool in_flight; /* a join, register or heartbeat request */
-
 static void register_done(struct sched *s, void *arg, int status,
                           const cs_result *res, const char *err)
 {
 	(void)arg;
-	in_flight = false;
+	s->asking = false;
+	if (status == CC_ESTATE)
+		return; /* exiting */
 	if (status)
 		CC_WARN("registering: %s (trying again)", err);
 	else if (!res->accepted)
@@ -199,7 +124,7 @@ static void register_done(struct sched *s, void *arg, int status,
 		        res->ops[0].detail
 		            ? res->ops[0].detail
 		            : cs_reason_name(res->ops[0].reason));
-	(void)s; /* the replica's registry says when it took effect */
+	/* the replica's registry says when it took effect */
 }
 
 static void send_register(struct sched *s)
@@ -210,16 +135,16 @@ static void send_register(struct sched *s)
 	                             .policy = s->cfg.policy,
 	                             .member = s->cfg.id};
 	cs_txn_sched_register(t, &spec);
-	in_flight = true;
+	s->asking = true;
 	post_txn(s, t, register_done, NULL);
 }
 
 static bool am_member(struct sched *s)
 {
-	struct cr_member *m;
+	struct cst_member *m;
 	unsigned n;
 	bool found = false;
-	cr_node_members(s->node, &m, &n);
+	cst_members(s->store, &m, &n);
 	for (unsigned i = 0; i < n; i++)
 		found = found || m[i].id == s->cfg.id;
 	free(m);
@@ -230,7 +155,7 @@ static void join_answer(void *arg, int status, struct cc_response *resp,
                         const char *errmsg)
 {
 	struct sched *s = arg;
-	in_flight = false;
+	s->asking = false;
 	if (status == CC_ESTATE)
 		return;
 	if (!status && resp->status == 200) {
@@ -240,9 +165,8 @@ static void join_answer(void *arg, int status, struct cc_response *resp,
 		send_register(s);
 		return;
 	}
-	CC_WARN("joining through %s: %s (trying again)", cell_url(s),
+	CC_WARN("joining through %s: %s (trying again)", resp->url,
 	        status ? errmsg : resp->body);
-	s->next_url++;
 }
 
 void cell_join(struct sched *s)
@@ -258,10 +182,10 @@ void cell_join(struct sched *s)
 	              s->cfg.advertise, "role", "standby");
 	char *body = json_dumps(b, JSON_COMPACT);
 	json_decref(b);
-	char url[CR_API_ADDR_MAX + 16];
-	snprintf(url, sizeof(url), "%s/v1/members", cell_url(s));
-	in_flight = cc_aclient_request(s->http, "POST", url, "application/json",
-	                               body, strlen(body), join_answer, s) == 0;
+	/* one round: the heartbeat timer asks again */
+	s->asking =
+	    cl_request(s->cell, "POST", "/v1/members", "application/json", body,
+	               strlen(body), &CL_POLICY_ONCE, 0, join_answer, s) == 0;
 	free(body);
 }
 
@@ -278,40 +202,24 @@ static bool listed(const json_t *a, const char *name)
 	return false;
 }
 
-static void heartbeat_answer(void *arg, int status, struct cc_response *resp,
-                             const char *errmsg)
+static void beat_answer(void *arg, int status, const struct cl_beat_answer *a,
+                        const char *err)
 {
 	struct sched *s = arg;
-	in_flight = false;
+	s->asking = false;
 	if (status == CC_ESTATE)
 		return;
-	if (status || resp->status != 200) {
-		CC_DEBUG("heartbeat: %s", status ? errmsg : resp->body);
-		s->next_url++;
+	if (status) {
+		CC_DEBUG("heartbeat: %s", err);
 		return;
 	}
-	json_t *j = cc_response_json(resp, NULL, 0);
-	if (listed(json_object_get(j, "unknown_schedulers"), s->cfg.name) &&
+	if (listed(a->unknown_schedulers, s->cfg.name) &&
 	    s->phase == PHASE_RUNNING) {
 		/* our lease expired while we lived (a long pause): the
 		 * leader unregistered us and may have dropped our standby */
 		CC_WARN("the cell forgot this scheduler: joining again");
 		s->phase = PHASE_JOINING;
 	}
-	json_decref(j);
-}
-
-static void send_heartbeat(struct sched *s)
-{
-	json_t *b = json_pack("{s:[s]}", "schedulers", s->cfg.name);
-	char *body = json_dumps(b, JSON_COMPACT);
-	json_decref(b);
-	char url[CR_API_ADDR_MAX + 16];
-	snprintf(url, sizeof(url), "%s/v1/heartbeat", cell_url(s));
-	in_flight =
-	    cc_aclient_request(s->http, "POST", url, "application/json", body,
-	                       strlen(body), heartbeat_answer, s) == 0;
-	free(body);
 }
 
 static void on_heartbeat(struct ev_loop *loop, ev_timer *t, int revents)
@@ -319,7 +227,7 @@ static void on_heartbeat(struct ev_loop *loop, ev_timer *t, int revents)
 	struct sched *s = t->data;
 	(void)loop;
 	(void)revents;
-	if (in_flight)
+	if (s->asking)
 		return;
 	switch (s->phase) {
 	case PHASE_JOINING:
@@ -330,7 +238,7 @@ static void on_heartbeat(struct ev_loop *loop, ev_timer *t, int revents)
 			send_register(s);
 		break;
 	case PHASE_RUNNING:
-		send_heartbeat(s);
+		s->asking = cl_beat_send(s->cell, s->beat, beat_answer, s) == 0;
 		break;
 	default:
 		break;
@@ -351,9 +259,8 @@ static void close_now(struct sched *s)
 {
 	if (s->phase == PHASE_CLOSING)
 		return;
-	s->phase = PHASE_CLOSING;
 	ev_timer_stop(s->loop, &s->leave_deadline);
-	cr_node_close(s->node, sched_closed, s);
+	replica_close(s, sched_closed);
 }
 
 static void left_answer(void *arg, int status, struct cc_response *resp,
@@ -381,11 +288,11 @@ static void unregister_done(struct sched *s, void *arg, int status,
 	else
 		CC_INFO("unregistered at index %llu",
 		        (unsigned long long)res->index);
-	char url[CR_API_ADDR_MAX + 48];
-	snprintf(url, sizeof(url), "%s/v1/members/%llu", cell_url(s),
+	char path[48];
+	snprintf(path, sizeof(path), "/v1/members/%llu",
 	         (unsigned long long)s->cfg.id);
-	if (cc_aclient_request(s->http, "DELETE", url, NULL, NULL, 0,
-	                       left_answer, s))
+	if (cl_request(s->cell, "DELETE", path, NULL, NULL, 0, &CL_POLICY_ONCE,
+	               0, left_answer, s))
 		close_now(s);
 }
 

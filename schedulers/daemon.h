@@ -1,7 +1,7 @@
 /* daemon.h: private to the cellsched binary (not sched.h, which would
  * shadow the system header on the include path): the process around the core
- * (cellsched.h): its standby replica, its HTTP conversations with the cell,
- * its own small HTTP server. */
+ * (cellsched.h): its standby replica (a store, cellstore.h), its
+ * conversations with the cell (cellclient.h), its own small HTTP server. */
 #ifndef CELL_SCHED_PROCESS_H
 #define CELL_SCHED_PROCESS_H
 
@@ -9,9 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cellclient.h"
 #include "cellcommon.h"
-#include "cellraft.h"
 #include "cellsched.h"
+#include "cellstore.h"
 
 struct sched_config {
 	char *name, *class_name, *policy;
@@ -33,19 +34,31 @@ enum sched_phase {
 	PHASE_CLOSING
 };
 
+/* How far the replica is, as /v1/status and /metrics show it. */
+struct replica_view {
+	uint64_t applied_index, commit_index;
+	char state_hash[17], content_hash[17]; /* as celld shows them */
+};
+
 struct sched {
 	struct sched_config cfg;
 	struct ev_loop *loop;
 	char *token;      /* owned; NULL: none */
 	char **cell_urls; /* owned; ncell_urls entries */
-	unsigned ncell_urls, next_url;
-	cr_node *node;
+	unsigned ncell_urls;
+	cst_store *store; /* owned: the standby replica; NULL once closed */
+	/* The replica as it was when it began to close: a closing store may
+	 * be read only inside its own hooks. */
+	struct replica_view last_view;
+	char writer_url[CST_API_ADDR_MAX]; /* cell.c's writer hint */
 	sp_core *core;
-	cc_aclient *http;
+	cl_cell *cell;        /* owned: every request to celld */
+	struct cl_beat *beat; /* owned: the lease renewal's body */
 	cc_server *server;
 	cc_metrics *metrics;
 	enum sched_phase phase;
 	bool registered;    /* our registration is in the replica */
+	bool asking;        /* a join, register or heartbeat in flight */
 	ev_prepare decide;  /* runs the core before the loop blocks */
 	ev_timer wake;      /* think time / backoff ends */
 	ev_timer heartbeat; /* lease renewals and join retries */
@@ -53,27 +66,28 @@ struct sched {
 	ev_signal sigint, sigterm;
 	uint64_t boot_ms; /* makes transaction ids unique per run */
 	uint64_t txn_serial;
-	struct cc_counter *m_http_retries;
-	struct post *posts; /* transactions not yet answered (cell.c) */
+	struct cc_counter *m_resends; /* counted by cellclient */
 };
 
 /* replica.c */
 int replica_open(struct sched *s, char *errbuf, size_t errlen);
+/* How far the replica is; its hashes too when `hashes` (a full pass). */
+void replica_view(const struct sched *s, bool hashes, struct replica_view *out);
+/* Closes the store (keeping its last view); done(s) runs once it is gone. */
+void replica_close(struct sched *s, cst_close_cb done);
 /* Empties the data folder: a standby's replica is a cache the leader
  * refills (snapshot + log), and stale Raft state of an earlier membership
  * would only confuse a re-join. */
 int replica_wipe(const char *dir, char *errbuf, size_t errlen);
 
 /* cell.c: the conversations with celld */
+void cell_open(struct sched *s); /* the client: before any other call */
 void cell_join(struct sched *s); /* add standby, then register */
 void cell_heartbeat_start(struct sched *s);
 void cell_submit(void *arg, cs_txn *txn, uint64_t ticket); /* sp_io */
 void cell_leave(struct sched *s); /* unregister, leave, close */
-/* Frees what is still waiting for a resend (at exit, after the HTTP client
- * has answered everything in flight with CC_ESTATE). */
-void cell_forget_posts(struct sched *s);
-/* The leader's API URL as the replica knows it, else one of --cell. */
-const char *cell_url(struct sched *s);
+/* At exit: what is in flight is answered with CC_ESTATE, then freed. */
+void cell_close(struct sched *s);
 
 /* status.c */
 int status_serve(struct sched *s, char *errbuf, size_t errlen);

@@ -1,8 +1,8 @@
-/* main.c: cellsched, one scheduler of the cell (DESIGN.md §4). Its life:
- * read flags; serve /metrics; start a standby replica; ask the cell to add
- * it and register (name, class, policy) with a lease; decide placements on
- * the replica and commit them until SIGINT/SIGTERM; then unregister, leave
- * the membership and exit. */
+/* main.c: cellsched, one scheduler of the cell (docs/ARCHITECTURE.md §4).
+ * Its life: read flags; serve /metrics; start a standby replica; ask the
+ * cell to add it and register (name, class, policy) with a lease; decide
+ * placements on the replica and commit them until SIGINT/SIGTERM; then
+ * unregister, leave the membership and exit. */
 #include "daemon.h"
 
 #include <stdio.h>
@@ -106,7 +106,7 @@ static int64_t wall_ms(void *arg)
 
 static const cs_state *replica_state(void *arg)
 {
-	return cr_node_state(((struct sched *)arg)->node);
+	return cst_state(((struct sched *)arg)->store);
 }
 
 /* Before the loop blocks: let the core decide what the news allows. */
@@ -211,7 +211,7 @@ static void default_identity(void)
 void sched_closed(void *arg)
 {
 	struct sched *s = arg;
-	s->node = NULL;
+	s->store = NULL;
 	ev_break(s->loop, EVBREAK_ALL);
 }
 
@@ -226,11 +226,10 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 
 static int open_http(struct sched *s, char *errbuf, size_t errlen)
 {
-	struct cc_client_config cc = {.token = s->token, .timeout_ms = 30000};
-	s->http = cc_aclient_new(s->loop, &cc);
-	s->m_http_retries = cc_counter_new(
+	s->m_resends = cc_counter_new(
 	    s->metrics, "cellsched_resends_total",
 	    "Transactions sent again because the cell had no leader");
+	cell_open(s);
 	if (status_serve(s, errbuf, errlen))
 		return -1;
 	if (!C.advertise) {
@@ -280,8 +279,7 @@ static void start_watchers(struct sched *s)
 
 static void shut_down(struct sched *s)
 {
-	cc_aclient_free(s->http); /* answers what is in flight: CC_ESTATE */
-	cell_forget_posts(s);
+	cell_close(s);
 	sp_core_free(s->core);
 	cc_server_free(s->server);
 	cc_metrics_free(s->metrics);

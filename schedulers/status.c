@@ -35,44 +35,38 @@ static json_t *work_json(const struct sp_stats *st)
 	    "notes", (json_int_t)st->notes, "busy_seconds", st->busy_seconds);
 }
 
-/* Hashes as celld's /v1/status shows them, so replicas compare directly. */
-static void hash_hex(const cs_state *st, unsigned flags, char out[17])
-{
-	snprintf(out, 17, "%016llx",
-	         (unsigned long long)cs_state_hash(st, flags));
-}
-
 static void get_status(struct cc_request *r, void *arg)
 {
 	struct sched *s = arg;
 	struct sp_stats st;
+	struct replica_view v;
 	sp_core_stats(s->core, &st);
-	const cs_state *state = cr_node_state(s->node);
-	char hash[17], content[17];
-	hash_hex(state, 0, hash);
-	hash_hex(state, CS_HASH_CONTENT, content);
+	replica_view(s, true, &v);
 	json_t *j = json_pack(
 	    "{s:s,s:s,s:s,s:I,s:s,s:b,s:I,s:I,s:s,s:s,s:o}", "name",
 	    s->cfg.name, "class", s->cfg.class_name, "policy", s->cfg.policy,
 	    "id", (json_int_t)s->cfg.id, "phase", phase_name(s->phase),
 	    "registered", s->registered, "applied_index",
-	    (json_int_t)cr_node_applied_index(s->node), "commit_index",
-	    (json_int_t)cr_node_commit_index(s->node), "state_hash", hash,
-	    "content_hash", content, "work", work_json(&st));
+	    (json_int_t)v.applied_index, "commit_index",
+	    (json_int_t)v.commit_index, "state_hash", v.state_hash,
+	    "content_hash", v.content_hash, "work", work_json(&st));
 	cc_reply_json(r, 200, j);
 }
 
 static double g_applied(void *arg)
 {
-	return (double)cr_node_applied_index(((struct sched *)arg)->node);
+	struct replica_view v;
+	replica_view(arg, false, &v);
+	return (double)v.applied_index;
 }
 
 static double g_lag(void *arg)
 {
-	const struct sched *s = arg;
-	uint64_t commit = cr_node_commit_index(s->node);
-	uint64_t applied = cr_node_applied_index(s->node);
-	return commit > applied ? (double)(commit - applied) : 0;
+	struct replica_view v;
+	replica_view(arg, false, &v);
+	return v.commit_index > v.applied_index
+	           ? (double)(v.commit_index - v.applied_index)
+	           : 0;
 }
 
 int status_serve(struct sched *s, char *errbuf, size_t errlen)

@@ -1,7 +1,8 @@
 /* bench_celld.c: commit throughput and latency of a real three-voter cell on
  * loopback (three celld processes, Raft log on disk with its O_DSYNC
- * writes), driven over HTTP by K clients in flight (libcurl multi, keep-
- * alive). For each point a fresh cell is started, one job of enough tasks is
+ * writes), driven over HTTP by K transactions in flight through cellclient
+ * (the scheduler's path: one kept-alive client on a libev loop, verdicts
+ * decoded). For each point a fresh cell is started, one job of enough tasks is
  * submitted with 100 big machines, and transactions place those tasks: 1 op
  * or 1,000 ops each, in the binary encoding schedulers use (and JSON for one
  * comparison point). Every transaction must commit with every op accepted.
@@ -11,11 +12,12 @@
  *
  * Usage: bench-celld [BIN_DIR]  (default: the folder of this program) */
 #define _GNU_SOURCE
+#include "cellclient.h"
 #include "cellstate.h"
 #include "cellutil.h"
 #include "localcell.h"
 
-#include <curl/curl.h>
+#include <ev.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,55 +88,48 @@ static struct txnbuf encode_txn(uint32_t k, uint32_t ops, bool json)
 	return b;
 }
 
+struct run;
+
+/* One transaction in flight; when it is answered the slot posts the next. */
 struct slot {
-	CURL *easy;
-	struct lc_buf resp;
+	struct run *r;
 	double t0;
 	uint32_t k;
 };
 
 struct run {
-	CURLM *multi;
+	cl_cell *cell;
+	const char *type; /* the body's content type */
 	struct txnbuf *txns;
 	uint32_t ntxns, next, done, failed;
 	double *lat;
-	char url[256];
-	struct curl_slist *hdrs;
 };
 
+static void launch(struct run *r, struct slot *s);
+
+static void finish(void *arg, int status, const cs_result *res, const char *err)
+{
+	struct slot *s = arg;
+	struct run *r = s->r;
+	r->lat[r->done++] = lc_now() - s->t0;
+	if (status || !res->committed || res->accepted != res->nops) {
+		if (!r->failed++)
+			fprintf(stderr, "txn %u: %.200s\n", s->k,
+			        status ? err : "not every op was accepted");
+	}
+	if (r->next < r->ntxns)
+		launch(r, s);
+}
+
+/* Once: a benchmark measures the cell as it answers, never a resend. */
 static void launch(struct run *r, struct slot *s)
 {
 	struct txnbuf *b = &r->txns[r->next];
 	s->k = r->next++;
-	s->resp.n = 0;
-	curl_easy_setopt(s->easy, CURLOPT_URL, r->url);
-	curl_easy_setopt(s->easy, CURLOPT_POST, 1L);
-	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, b->data);
-	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE, (long)b->len);
-	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, r->hdrs);
-	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, lc_collect);
-	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, &s->resp);
-	curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
 	s->t0 = lc_now();
-	curl_multi_add_handle(r->multi, s->easy);
-}
-
-static void finish(struct run *r, CURL *easy)
-{
-	struct slot *s;
-	long status = 0;
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_multi_remove_handle(r->multi, easy);
-	r->lat[r->done++] = lc_now() - s->t0;
-	if (status != 200 || !s->resp.p ||
-	    !strstr(s->resp.p, "\"rejected\":0")) {
-		if (!r->failed++)
-			fprintf(stderr, "txn %u: status %ld: %.200s\n", s->k,
-			        status, s->resp.p ? s->resp.p : "");
-	}
-	if (r->next < r->ntxns)
-		launch(r, s);
+	if (cl_post_txn_body(r->cell, r->type, b->data, b->len, &CL_POLICY_ONCE,
+	                     finish, s))
+		lc_die("a transaction could not be sent");
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -148,32 +143,23 @@ static void point(uint32_t ops, uint32_t inflight, uint32_t ntxns, bool json)
 	struct lc_cell *cell = lc_start(3, NULL);
 	const char *leader = lc_leader(cell);
 	prefill(leader, ntxns * ops);
-	struct run r = {.multi = curl_multi_init(), .ntxns = ntxns};
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct cl_config cfg = {.urls = &leader, .nurls = 1};
+	struct run r = {.cell = cl_cell_new(loop, &cfg),
+	                .type = json ? "application/json" : CL_TXN_CONTENT_TYPE,
+	                .ntxns = ntxns};
 	r.txns = cu_xcalloc(ntxns, sizeof(*r.txns));
 	for (uint32_t k = 0; k < ntxns; k++)
 		r.txns[k] = encode_txn(k, ops, json);
 	r.lat = cu_xcalloc(ntxns, sizeof(double));
-	snprintf(r.url, sizeof(r.url), "%s/v1/txn", leader);
-	r.hdrs = curl_slist_append(
-	    NULL, json ? "Content-Type: application/json"
-	               : "Content-Type: application/x-cell-txn");
-	r.hdrs = curl_slist_append(r.hdrs, "Expect:");
 	struct slot *slots = cu_xcalloc(inflight, sizeof(*slots));
 	double t0 = lc_now();
 	for (uint32_t i = 0; i < inflight && r.next < ntxns; i++) {
-		slots[i].easy = curl_easy_init();
+		slots[i].r = &r;
 		launch(&r, &slots[i]);
 	}
-	while (r.done < ntxns) {
-		int running, left;
-		curl_multi_perform(r.multi, &running);
-		CURLMsg *msg;
-		while ((msg = curl_multi_info_read(r.multi, &left)))
-			if (msg->msg == CURLMSG_DONE)
-				finish(&r, msg->easy_handle);
-		if (r.done < ntxns)
-			curl_multi_poll(r.multi, NULL, 0, 100, NULL);
-	}
+	while (r.done < ntxns)
+		ev_run(loop, EVRUN_ONCE);
 	double dt = lc_now() - t0;
 	qsort(r.lat, ntxns, sizeof(double), cmp_double);
 	printf("%5u ops/txn %3u in flight %-6s %8.0f txn/s %10.0f ops/s  "
@@ -183,18 +169,13 @@ static void point(uint32_t ops, uint32_t inflight, uint32_t ntxns, bool json)
 	       r.lat[(size_t)(ntxns * 0.99)] * 1e3,
 	       r.failed ? "SOME FAILED" : "all committed");
 	fflush(stdout);
-	for (uint32_t i = 0; i < inflight; i++)
-		if (slots[i].easy) {
-			curl_easy_cleanup(slots[i].easy);
-			free(slots[i].resp.p);
-		}
+	cl_cell_free(r.cell);
+	ev_loop_destroy(loop);
 	for (uint32_t k = 0; k < ntxns; k++)
 		free(r.txns[k].data);
 	free(slots);
 	free(r.txns);
 	free(r.lat);
-	curl_slist_free_all(r.hdrs);
-	curl_multi_cleanup(r.multi);
 	lc_stop(cell);
 }
 
@@ -202,13 +183,11 @@ int main(int argc, char **argv)
 {
 	lc_find_bins(argc > 1 ? argv[1] : NULL);
 	signal(SIGPIPE, SIG_IGN);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	printf("three celld voters on loopback, Raft log on disk\n");
 	point(1, 1, 3000, false);
 	point(1, 64, 60000, false);
 	point(1, 64, 60000, true);
 	point(1000, 1, 200, false);
 	point(1000, 64, 2000, false);
-	curl_global_cleanup();
 	return 0;
 }

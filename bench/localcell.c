@@ -3,7 +3,7 @@
 #include "localcell.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
+#include <ev.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -18,10 +18,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cellutil.h"
+#include "cellclient.h"
 
 static char bin_dir[200] = ".";
 static struct lc_cell cell;
+
+/* How the programs talk to their cell and daemons: cellclient's blocking
+ * flavour on a loop of its own, the cell's members in rotation and the
+ * leader a caller names as the hint. */
+static struct {
+	struct ev_loop *loop;
+	cl_cell *cell;
+	const char *leader; /* the hint: where the caller says writes go */
+	uint64_t serial;    /* of transaction ids */
+} talk;
 
 void lc_find_bins(const char *dir)
 {
@@ -97,6 +107,8 @@ void lc_stop(struct lc_cell *c)
 	stop_all(c->agent_pids, c->nagents);
 	stop_all(c->sched_pids, c->nsched);
 	stop_all(c->pids, c->n);
+	cl_cell_free(talk.cell);
+	talk.cell = NULL;
 	if (c->root[0] && !keep_logs && !getenv("CELL_KEEP_BENCH_DATA"))
 		nftw(c->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	c->root[0] = 0;
@@ -106,6 +118,29 @@ void lc_stop(struct lc_cell *c)
 static void at_exit(void)
 {
 	lc_stop(&cell);
+	if (talk.loop)
+		ev_loop_destroy(talk.loop);
+}
+
+static const char *leader_hint(void *arg)
+{
+	(void)arg;
+	return talk.leader;
+}
+
+/* The members, for every request after lc_start. */
+static void talk_open(const struct lc_cell *c)
+{
+	const char *urls[LC_MEMBERS_MAX];
+	for (int i = 0; i < c->n; i++)
+		urls[i] = c->urls[i];
+	struct cl_config cfg = {.urls = urls,
+	                        .nurls = (unsigned)c->n,
+	                        .timeout_ms = 60000,
+	                        .writer_hint = leader_hint};
+	if (!talk.loop && !(talk.loop = ev_loop_new(EVFLAG_AUTO)))
+		lc_die("cannot make an event loop");
+	talk.cell = cl_cell_new(talk.loop, &cfg);
 }
 
 static pid_t spawn(const char *const argv[])
@@ -190,6 +225,7 @@ struct lc_cell *lc_start(int n, const char *const *extra)
 	}
 	for (int i = 0; i < n; i++)
 		spawn_member(c, i, peers, raft[i], api[i], extra);
+	talk_open(c);
 	lc_leader(c);
 	return c;
 }
@@ -276,55 +312,75 @@ int lc_agent_start(struct lc_cell *c, const char *name,
 	return i;
 }
 
-size_t lc_collect(char *d, size_t s, size_t n, void *arg)
-{
-	struct lc_buf *b = arg;
-	b->p = cu_xrealloc(b->p, b->n + s * n + 1);
-	memcpy(b->p + b->n, d, s * n);
-	b->n += s * n;
-	b->p[b->n] = 0;
-	return s * n;
-}
-
 long lc_http(const char *method, const char *url, const char *body, char **out)
 {
-	CURL *c = curl_easy_init();
-	struct lc_buf b = {0};
-	long status = 0;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, lc_collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
+	char base[128], err[CC_ERRMSG_SIZE];
+	const char *p = strstr(url, "://");
+	const char *path = p ? strchr(p + 3, '/') : NULL;
+	struct cc_response resp;
+	if (!talk.cell)
+		lc_die("a request before the cell started");
+	if (!path || (size_t)(path - url) >= sizeof(base))
+		lc_die("a URL without a path");
+	snprintf(base, sizeof(base), "%.*s", (int)(path - url), url);
+	int rc = cl_sync_request_at(
+	    talk.cell, base, method, path, body ? "application/json" : NULL,
+	    body, body ? strlen(body) : 0, &resp, err, sizeof(err));
+	long status = rc ? 0 : resp.status;
 	if (out)
-		*out = b.p ? b.p : cu_xstrdup("");
-	else
-		free(b.p);
+		*out = cu_xstrdup(rc || !resp.body ? "" : resp.body);
+	cc_response_clear(&resp);
 	return status;
+}
+
+struct verdict {
+	bool done;
+	int status;
+	char why[512]; /* what went wrong, or "" */
+};
+
+static void decided(void *arg, int status, const cs_result *res,
+                    const char *err)
+{
+	struct verdict *v = arg;
+	v->done = true;
+	v->status = status;
+	if (status) {
+		snprintf(v->why, sizeof(v->why), "%.300s", err);
+	} else if (!res->committed || res->accepted != res->nops) {
+		uint32_t i = 0;
+		while (i + 1 < res->nops && res->ops[i].reason == CS_R_OK)
+			i++;
+		snprintf(v->why, sizeof(v->why),
+		         "%u of %u ops rejected (op %u: %s: %.200s)",
+		         res->nops - res->accepted, res->nops, i,
+		         cs_reason_name(res->ops[i].reason),
+		         res->ops[i].detail ? res->ops[i].detail : "");
+	}
 }
 
 void lc_post_txn(const char *leader, json_t *ops, const char *what)
 {
-	json_t *txn = json_pack("{s:s,s:o}", "origin", "bench", "ops", ops);
-	char *body = json_dumps(txn, JSON_COMPACT), *out = NULL, url[128];
+	char id[64];
+	snprintf(id, sizeof(id), "bench-%d-%llu", (int)getpid(),
+	         (unsigned long long)++talk.serial);
+	json_t *txn =
+	    json_pack("{s:s,s:s,s:o}", "id", id, "origin", "bench", "ops", ops);
+	char *body = json_dumps(txn, JSON_COMPACT);
 	json_decref(txn);
-	snprintf(url, sizeof(url), "%s/v1/txn", leader);
-	long st = lc_http("POST", url, body, &out);
+	struct verdict v = {0};
+	talk.leader = leader;
+	/* the id makes a resend (a leader lost in flight) answered once */
+	if (!talk.cell ||
+	    cl_post_txn_body(talk.cell, "application/json", body, strlen(body),
+	                     &CL_POLICY_SCHEDULER, decided, &v))
+		lc_die("a transaction could not be sent");
 	free(body);
-	json_t *res = st == 200 ? json_loads(out, 0, NULL) : NULL;
-	bool ok = res && json_is_true(json_object_get(res, "committed")) &&
-	          json_integer_value(json_object_get(res, "rejected")) == 0;
-	json_decref(res);
-	if (!ok) {
-		fprintf(stderr, "bench: %s: HTTP %ld: %.300s\n", what, st, out);
-		free(out);
+	while (!v.done)
+		ev_run(talk.loop, EVRUN_ONCE);
+	talk.leader = NULL;
+	if (v.why[0]) {
+		fprintf(stderr, "bench: %s: %s\n", what, v.why);
 		lc_die("a transaction was not accepted whole");
 	}
-	free(out);
 }

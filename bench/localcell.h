@@ -48,19 +48,16 @@ void lc_stop(struct lc_cell *c);
 /* URL of the trusted leader (waits up to 30 s). */
 const char *lc_leader(struct lc_cell *c);
 
-/* A blocking request with an optional body; returns the HTTP status (0
- * when no answer came) and the body in *out (malloc'd; out may be NULL). */
+/* A blocking request (one attempt, cellclient's cl_sync_request_at) to
+ * url, any daemon of the cell, with an optional JSON body; returns the HTTP
+ * status (0 when no answer came) and the body in *out (malloc'd; out may
+ * be NULL). */
 long lc_http(const char *method, const char *url, const char *body, char **out);
-/* Posts a transaction of ops (a jansson array; ownership moves in) to
- * leader's /v1/txn and ends the program, naming `what`, unless it
- * committed with every op accepted. */
+/* Posts a transaction of ops (a jansson array; ownership moves in) with a
+ * fresh id through cellclient, leader first, resent as a scheduler would,
+ * and ends the program, naming `what`, unless it committed with every op
+ * accepted. */
 void lc_post_txn(const char *leader, json_t *ops, const char *what);
-/* A libcurl write function collecting the body into a struct lc_buf. */
-struct lc_buf {
-	char *p; /* malloc'd, NUL-terminated */
-	size_t n;
-};
-size_t lc_collect(char *d, size_t s, size_t n, void *arg);
 double lc_now(void); /* monotonic seconds */
 void lc_die(const char *what) __attribute__((noreturn));
 

@@ -5,6 +5,7 @@
 #ifndef CELL_CELLCTL_H
 #define CELL_CELLCTL_H
 
+#include "cellclient.h"
 #include "cellcommon.h"
 #include "cellstate.h"
 
@@ -73,16 +74,13 @@ struct ctl {
 	const struct ctl_cmd *cmd;
 	char where[64]; /* "machine add": how messages name the command */
 	bool json, wide;
-	/* where the cell is: --server, CELL_SERVER or the local default */
-	char **servers; /* owned, nservers URLs without a trailing / */
-	size_t nservers;
-	size_t next;   /* the server to try first */
-	char *leader;  /* owned: the leader's API URL once known */
-	bool located;  /* the leader was looked for */
-	bool answered; /* some server answered during this run */
-	char *token;   /* owned; NULL: none */
+	/* The cell (--server, CELL_SERVER or the local default), on a loop
+	 * of its own that each request runs until its answer. */
+	struct ev_loop *loop; /* owned */
+	cl_cell *cell;        /* owned */
+	bool told;            /* the request running said why it waits */
+	char *token;          /* owned; NULL: none */
 	unsigned timeout_ms;
-	cc_client *http;
 };
 
 /* args.c: runs the command line; returns the exit code. */
@@ -97,9 +95,9 @@ void ctl_note(const char *fmt, ...) CC_PRINTF(1, 2);
 
 /* ---- client.c: talking to the cell ---- */
 
-/* Fills c's servers, token and HTTP client from the options (flags, then
- * CELL_SERVER / CELL_TOKEN_FILE, then the local default). Returns 0,
- * CTL_USAGE for a malformed --server, CTL_ERR for an unreadable token. */
+/* Fills c's cell and token from the options (flags, then CELL_SERVER /
+ * CELL_TOKEN_FILE, then the local default). Returns 0, CTL_USAGE for a
+ * malformed --server, CTL_ERR for an unreadable token. */
 int ctl_connect_setup(struct ctl *c, const struct ctl_opts *o);
 void ctl_disconnect(struct ctl *c);
 
@@ -107,23 +105,24 @@ void ctl_disconnect(struct ctl *c);
 struct ctl_reply {
 	long status;                /* HTTP status */
 	json_t *body;               /* the answer parsed (NULL when not JSON) */
-	char *base;                 /* owned: the server URL that answered */
 	const char *error, *detail; /* borrowed from body for errors, or "" */
 };
 void ctl_reply_clear(struct ctl_reply *r);
 
 enum ctl_req_flags {
-	CTL_READ = 0,    /* any member; the leader first once known */
+	CTL_READ = 0,    /* from the leader once located; resent as freely
+	                    as a write, since reading twice is harmless */
 	CTL_WRITE = 1,   /* retried while the cell elects a leader or after
 	                    an unknown outcome: the body or path carries a
 	                    transaction id, so a retry is answered once */
 	CTL_NO_RETRY = 2 /* a write that is not idempotent (membership) */
 };
 
-/* Sends method path (with body, borrowed, may be NULL) to the cell and
- * stores the answer in *r (caller clears it). Returns 0 when an answer
- * arrived (whatever its status), else CTL_ERR after printing why: no
- * member could be reached, or a 503 outlasted the retries. */
+/* Sends method path (with body, borrowed, may be NULL) to the cell under
+ * CL_POLICY_INTERACTIVE and stores the answer in *r (caller clears it).
+ * Returns 0 when an answer arrived (whatever its status), else the exit
+ * code after printing why: no member could be reached, or a 5xx outlasted
+ * the retries. */
 int ctl_request(struct ctl *c, const char *method, const char *path,
                 const json_t *body, unsigned flags, struct ctl_reply *r);
 /* One exchange with one member (base URL), no retries: 0 and the answer
@@ -155,8 +154,6 @@ int ctl_worse(int a, int b);
 void ctl_new_id(char *buf, size_t len);
 /* Appends s to a path percent-encoded (names may need it in theory). */
 void ctl_path_add(char *buf, size_t len, const char *s);
-/* Sleeps ms milliseconds (retry pauses). */
-void ctl_sleep_ms(unsigned ms);
 
 /* ---- table.c: output ---- */
 

@@ -1,12 +1,14 @@
 /* client.c: how cellctl finds and talks to the cell: the server list
- * (--server, CELL_SERVER, the local default), the bearer token, reads from
- * the leader when there is one, writes retried with the same transaction id
- * while the cell elects a leader, and errors said in words with what to do
- * next (never a raw curl code). */
+ * (--server, CELL_SERVER, the local default), the bearer token, and
+ * cellclient's blocking flavour under CL_POLICY_INTERACTIVE (the writer
+ * located through /v1/status so that reads see writes, writes resent with
+ * the same transaction id while the cell elects a leader), with errors said
+ * in words and what to do next (never a raw curl code). */
 #include "cellctl.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <ev.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -18,33 +20,17 @@
 	"http://127.0.0.1:7111,http://127.0.0.1:7112,http://127.0.0.1:7113"
 #define DEFAULT_TIMEOUT_MS 10000u
 #define CONNECT_TIMEOUT_MS 3000u
-/* How long, and how many rounds over the members, a request keeps trying
- * while the cell has no leader: an election takes about one election
- * timeout (1-2 s by default), so this covers several failed rounds without
- * hanging a script for long. */
-#define WRITE_RETRY_MS   15000.0
-#define MAX_ROUNDS       10
-#define BACKOFF_FIRST_MS 100u
-#define BACKOFF_MAX_MS   1000u
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-void ctl_sleep_ms(unsigned ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000),
-	                      (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 /* ---- setup ---- */
 
-static int add_server(struct ctl *c, const char *s, size_t n, const char *from)
+/* The URLs a user gave, trimmed and checked. */
+struct servers {
+	char **v; /* owned, n of them */
+	size_t n;
+};
+
+static int add_server(struct ctl *c, struct servers *l, const char *s, size_t n,
+                      const char *from)
 {
 	while (n && isspace((unsigned char)*s))
 		s++, n--;
@@ -58,24 +44,24 @@ static int add_server(struct ctl *c, const char *s, size_t n, const char *from)
 		    "%s: expected URLs like http://127.0.0.1:7111, "
 		    "got \"%.*s\"",
 		    from, (int)(n > 64 ? 64 : n), s);
-	c->servers =
-	    cu_xrealloc(c->servers, (c->nservers + 1) * sizeof(char *));
-	c->servers[c->nservers++] = cu_xstrndup(s, n);
+	l->v = cu_xrealloc(l->v, (l->n + 1) * sizeof(char *));
+	l->v[l->n++] = cu_xstrndup(s, n);
 	return 0;
 }
 
-static int parse_servers(struct ctl *c, const char *list, const char *from)
+static int parse_servers(struct ctl *c, struct servers *l, const char *list,
+                         const char *from)
 {
 	const char *p = list;
 	while (*p) {
 		const char *comma = strchr(p, ',');
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		int rc = add_server(c, p, n, from);
+		int rc = add_server(c, l, p, n, from);
 		if (rc)
 			return rc;
 		p += n + (comma != NULL);
 	}
-	if (!c->nservers)
+	if (!l->n)
 		return ctl_usage(c, "%s: expected at least one URL", from);
 	return 0;
 }
@@ -104,53 +90,66 @@ static int read_token(struct ctl *c, const char *path, const char *from)
 	return 0;
 }
 
+static void on_retry(void *arg, const struct cl_retry *why);
+
+static void open_cell(struct ctl *c, const struct servers *l)
+{
+	struct cl_config cfg = {
+	    .urls = (const char *const *)l->v,
+	    .nurls = (unsigned)l->n,
+	    .token = c->token,
+	    .timeout_ms = c->timeout_ms,
+	    .connect_timeout_ms = c->timeout_ms < CONNECT_TIMEOUT_MS
+	                              ? c->timeout_ms
+	                              : CONNECT_TIMEOUT_MS,
+	    .locate = true, /* reads from the writer: read-your-writes */
+	    .on_retry = on_retry,
+	    .retry_arg = c};
+	c->loop = ev_loop_new(EVFLAG_AUTO);
+	if (!c->loop)
+		abort();
+	c->cell = cl_cell_new(c->loop, &cfg);
+}
+
 int ctl_connect_setup(struct ctl *c, const struct ctl_opts *o)
 {
 	const char *env = getenv("CELL_SERVER");
 	const char *list = DEFAULT_SERVERS, *from = "the default servers";
+	struct servers l = {0};
 	if (o->server && *o->server)
 		list = o->server, from = "--server";
 	else if (env && *env)
 		list = env, from = "CELL_SERVER";
-	int rc = parse_servers(c, list, from);
+	int rc = parse_servers(c, &l, list, from);
 	const char *tenv = getenv("CELL_TOKEN_FILE");
 	if (!rc && o->token_file && *o->token_file)
 		rc = read_token(c, o->token_file, "--token-file");
 	else if (!rc && tenv && *tenv)
 		rc = read_token(c, tenv, "CELL_TOKEN_FILE");
-	if (rc)
-		return rc;
 	c->timeout_ms =
 	    o->timeout_ms ? (unsigned)o->timeout_ms : DEFAULT_TIMEOUT_MS;
-	struct cc_client_config cfg = {.token = c->token,
-	                               .timeout_ms = c->timeout_ms,
-	                               .connect_timeout_ms =
-	                                   c->timeout_ms < CONNECT_TIMEOUT_MS
-	                                       ? c->timeout_ms
-	                                       : CONNECT_TIMEOUT_MS};
-	c->http = cc_client_new(&cfg);
-	return 0;
+	if (!rc)
+		open_cell(c, &l);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i]);
+	free(l.v);
+	return rc;
 }
 
 void ctl_disconnect(struct ctl *c)
 {
-	for (size_t i = 0; i < c->nservers; i++)
-		free(c->servers[i]);
-	free(c->servers);
-	c->servers = NULL;
-	c->nservers = 0;
-	free(c->leader);
-	c->leader = NULL;
+	cl_cell_free(c->cell);
+	c->cell = NULL;
+	if (c->loop)
+		ev_loop_destroy(c->loop);
+	c->loop = NULL;
 	free(c->token);
 	c->token = NULL;
-	cc_client_free(c->http);
-	c->http = NULL;
 }
 
 void ctl_reply_clear(struct ctl_reply *r)
 {
 	json_decref(r->body);
-	free(r->base);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -216,93 +215,87 @@ static void fill_error(struct ctl_reply *r)
 	r->detail = d ? d : "";
 }
 
-int ctl_exchange(struct ctl *c, const char *method, const char *base,
-                 const char *path, const json_t *body, struct ctl_reply *r,
-                 char *err, size_t errlen)
+/* An answer as a reply (*r cleared first); a Cell API answers JSON, so
+ * anything else is CC_EPROTO, as if no answer came. */
+static int take_reply(struct cc_response *resp, const char *base,
+                      const char *path, struct ctl_reply *r, char *err,
+                      size_t errlen)
 {
-	char url[2048];
-	struct cc_response resp = {0};
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	int rc = body ? cc_client_json(c->http, method, url, body, &resp, err,
-	                               errlen)
-	              : cc_client_request(c->http, method, url, NULL, 0, &resp,
-	                                  err, errlen);
-	if (rc) {
-		cc_response_clear(&resp);
-		return rc;
-	}
+	json_t *body =
+	    resp->len ? json_loadb(resp->body, resp->len, 0, NULL) : NULL;
+	if (!body && resp->status != 204)
+		return cu_errf(err, errlen, CC_EPROTO,
+		               "%s%s answered HTTP %ld without JSON", base,
+		               path, resp->status);
 	ctl_reply_clear(r);
-	r->status = resp.status;
-	r->body = resp.len ? json_loadb(resp.body, resp.len, 0, NULL) : NULL;
-	r->base = cu_xstrdup(base);
-	cc_response_clear(&resp);
-	if (!r->body && r->status != 204) {
-		snprintf(err, errlen, "%s answered HTTP %ld without JSON", url,
-		         r->status);
-		ctl_reply_clear(r);
-		return CC_EPROTO;
-	}
+	r->status = resp->status;
+	r->body = body;
 	fill_error(r);
 	return 0;
 }
 
-/* ---- finding the leader (reads go there: read-your-writes) ---- */
-
-struct attempt {
-	int code;                 /* last transport error, 0 if none */
-	char err[CC_ERRMSG_SIZE]; /* its message */
-	bool told;                /* the user was told we retry */
-};
-
-static void locate(struct ctl *c, struct attempt *a)
+/* A JSON body as text (NULL for none); the caller frees it. */
+static char *body_text(const json_t *body, size_t *len)
 {
-	struct ctl_reply r = {0};
-	c->located = true;
-	free(c->leader);
-	c->leader = NULL;
-	for (size_t k = 0; k < c->nservers; k++) {
-		size_t i = (c->next + k) % c->nservers;
-		int rc = ctl_exchange(c, "GET", c->servers[i], "/v1/status",
-		                      NULL, &r, a->err, sizeof(a->err));
-		if (rc) {
-			a->code = rc;
-			continue;
-		}
-		c->answered = true;
-		c->next = i;
-		const json_t *l = json_object_get(r.body, "leader");
-		if (json_is_true(json_object_get(r.body, "trusted")))
-			c->leader = cu_xstrdup(c->servers[i]);
-		else if (*jstr(l, "api_address"))
-			c->leader = cu_xstrdup(jstr(l, "api_address"));
-		break;
-	}
-	ctl_reply_clear(&r);
+	char *text =
+	    body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	*len = text ? strlen(text) : 0;
+	return text;
 }
 
-/* The URLs to try this round (at most max): the leader first, then every
- * server from c->next on. */
-static size_t candidates(struct ctl *c, const char **out, size_t max)
+int ctl_exchange(struct ctl *c, const char *method, const char *base,
+                 const char *path, const json_t *body, struct ctl_reply *r,
+                 char *err, size_t errlen)
 {
-	size_t n = 0;
-	if (c->leader)
-		out[n++] = c->leader;
-	for (size_t k = 0; k < c->nservers && n < max; k++) {
-		const char *s = c->servers[(c->next + k) % c->nservers];
-		if (!c->leader || strcmp(s, c->leader))
-			out[n++] = s;
-	}
-	return n;
+	struct cc_response resp;
+	size_t len;
+	char *text = body_text(body, &len);
+	int rc = cl_sync_request_at(c->cell, base, method, path,
+	                            text ? "application/json" : NULL, text, len,
+	                            &resp, err, errlen);
+	free(text);
+	if (!rc)
+		rc = take_reply(&resp, base, path, r, err, errlen);
+	cc_response_clear(&resp);
+	return rc;
 }
 
-static int unreachable(const struct ctl *c, int code, const char *msg)
+/* ---- the resend rule's notes and verdicts ---- */
+
+/* Says once a request why it waits (cellclient calls this before each
+ * pause; resending is silent otherwise). */
+static void on_retry(void *arg, const struct cl_retry *why)
 {
-	char why[128], list[1024] = "";
+	struct ctl *c = arg;
+	if (c->told || !why->resp)
+		return;
+	c->told = true;
+	json_t *j = cc_response_json(why->resp, NULL, 0);
+	const char *e = json_string_value(json_object_get(j, "error"));
+	const char *d = json_string_value(json_object_get(j, "detail"));
+	e = e ? e : "";
+	if (!strcmp(e, "no_leader"))
+		ctl_note("the cell has no leader yet (%s); retrying for up to "
+		         "%.0f s",
+		         why->url, CL_POLICY_INTERACTIVE.deadline_ms / 1000.0);
+	else if (!strcmp(e, "outcome_unknown"))
+		ctl_note("the leader changed while the change was in flight "
+		         "(%s); resending it with the same id, which the cell "
+		         "answers once",
+		         why->url);
+	else
+		ctl_note("%s: %s (%s); retrying", why->url, e, d ? d : "");
+	json_decref(j);
+}
+
+/* Nothing came that a Cell API would say: in words, whether some member
+ * answered during this run (then the cell was lost) or none did. */
+static int unreachable(struct ctl *c, int code, const char *msg)
+{
+	char why[128];
+	const char *list = cl_cell_urls(c->cell);
 	ctl_transport_reason(code, msg, why, sizeof(why));
-	for (size_t i = 0; i < c->nservers; i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list),
-		         "%s%s", i ? ", " : "", c->servers[i]);
-	if (c->answered)
+	if (cl_cell_answered(c->cell))
 		return ctl_fail("lost the cell at %s (%s): the members that "
 		                "answered stopped answering; check the cell "
 		                "with cellctl status",
@@ -313,100 +306,48 @@ static int unreachable(const struct ctl *c, int code, const char *msg)
 	                list, why);
 }
 
-/* A 503 a write may retry with the same id: no leader yet, or the leader
- * lost in flight (the id makes a resend answer the first verdict). */
-static bool retryable(const struct ctl_reply *r, unsigned flags)
+/* No answer: refused everywhere (nothing was sent), or what may have been
+ * delivered and must not be sent twice. */
+static int no_answer(struct ctl *c, unsigned flags, int rc,
+                     const struct cc_response *resp, const char *err)
 {
-	if (r->status != 503)
-		return false;
-	if (!strcmp(r->error, "no_leader"))
-		return true; /* refused before anything happened */
-	return (flags & CTL_WRITE) && !(flags & CTL_NO_RETRY);
-}
-
-/* Says once why a request waits (retrying is silent otherwise). */
-static void tell_retry(const char *url, const struct ctl_reply *r)
-{
-	if (!strcmp(r->error, "no_leader"))
-		ctl_note("the cell has no leader yet (%s); retrying for up to "
-		         "%.0f s",
-		         url, WRITE_RETRY_MS / 1000);
-	else if (!strcmp(r->error, "outcome_unknown"))
-		ctl_note("the leader changed while the change was in flight "
-		         "(%s); resending it with the same id, which the cell "
-		         "answers once",
-		         url);
-	else
-		ctl_note("%s: %s (%s); retrying", url, r->error, r->detail);
-}
-
-/* One pass over the candidates. 1: an answer is in *r; 0: try again after
- * a pause; <0: give up with that exit code (already printed). */
-static int round_once(struct ctl *c, const char *method, const char *path,
-                      const json_t *body, unsigned flags, struct ctl_reply *r,
-                      struct attempt *a)
-{
-	const char *urls[64];
-	size_t n = candidates(c, urls, 64);
-	for (size_t i = 0; i < n; i++) {
-		int rc = ctl_exchange(c, method, urls[i], path, body, r, a->err,
-		                      sizeof(a->err));
-		if (rc == 0) {
-			c->answered = true;
-			if (!retryable(r, flags))
-				return 1;
-			if (!a->told)
-				tell_retry(urls[i], r);
-			a->told = true;
-			c->located = false; /* the leader moved: look again */
-			return 0;
-		}
-		a->code = rc;
-		/* refused: nothing was sent, the next member is safe; other
-		 * breaks may have delivered the request, which only an
-		 * idempotent one may send again */
-		if (rc != CC_ECONNECT && (flags & CTL_NO_RETRY)) {
-			char why[128];
-			ctl_transport_reason(rc, a->err, why, sizeof(why));
-			ctl_fail("%s%s: %s: the change may or may not have "
-			         "happened; check before retrying",
-			         urls[i], path, why);
-			return -CTL_ERR;
-		}
+	if (rc != CC_ECONNECT && !(flags & CL_IDEMPOTENT)) {
+		char why[128];
+		ctl_transport_reason(rc, err, why, sizeof(why));
+		return ctl_fail("%s: %s: the change may or may not have "
+		                "happened; check before retrying",
+		                resp->url ? resp->url : "", why);
 	}
-	c->located = false;
-	return 0;
+	return unreachable(c, rc, err);
 }
 
 int ctl_request(struct ctl *c, const char *method, const char *path,
                 const json_t *body, unsigned flags, struct ctl_reply *r)
 {
-	struct attempt a = {0};
-	double deadline = now_ms() + WRITE_RETRY_MS;
-	unsigned pause = BACKOFF_FIRST_MS;
+	struct cc_response resp;
+	char err[CC_ERRMSG_SIZE];
+	/* a write carries its transaction id, so a resend is answered once */
+	unsigned cf = flags & CTL_NO_RETRY ? 0 : CL_IDEMPOTENT;
+	size_t len;
+	char *text = body_text(body, &len);
 	memset(r, 0, sizeof(*r));
-	for (int round = 1;; round++) {
-		if (!c->located)
-			locate(c, &a);
-		if (!c->answered)
-			break; /* nobody at any address: say so at once */
-		int rc = round_once(c, method, path, body, flags, r, &a);
-		if (rc > 0)
-			return 0;
-		if (rc < 0)
-			return -rc;
-		if (!c->answered || now_ms() + pause > deadline ||
-		    round == MAX_ROUNDS)
-			break;
-		ctl_sleep_ms(pause);
-		pause = pause * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : pause * 2;
-	}
-	if (r->status) { /* still 503 after the retries */
-		int rc = ctl_reply_fail(c, r, "the request", false);
+	c->told = false;
+	int rc = cl_sync_request(
+	    c->cell, method, path, text ? "application/json" : NULL, text, len,
+	    &CL_POLICY_INTERACTIVE, cf, &resp, err, sizeof(err));
+	free(text);
+	if (rc) {
+		rc = no_answer(c, cf, rc, &resp, err);
+	} else if (take_reply(&resp, cl_cell_url(c->cell), path, r, err,
+	                      sizeof(err))) {
+		/* whatever answered is not a member of a cell */
+		rc = unreachable(c, CC_EPROTO, err);
+	} else if (cl_resendable(&resp, cf)) { /* the retries ran out */
+		rc = ctl_reply_fail(c, r, "the request", false);
 		ctl_reply_clear(r);
-		return rc;
 	}
-	return unreachable(c, a.code, a.err);
+	cc_response_clear(&resp);
+	return rc;
 }
 
 int ctl_get(struct ctl *c, const char *path, json_t **out)

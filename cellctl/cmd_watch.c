@@ -1,40 +1,33 @@
 /* cmd_watch.c: `cellctl watch`: follows the cell's change stream
- * (GET /v1/watch) and prints one line per change. The stream is the same on
- * every member, so after a disconnect it resumes on the next member where
- * it stopped; when the cell no longer keeps that far back (410) it says so,
- * and continues from the state's current index. */
+ * (GET /v1/watch) through cellclient's watch follower and prints one line
+ * per change. The stream is the same on every member, so after a
+ * disconnect it resumes on the next member where it stopped; when the cell
+ * no longer keeps that far back (410) it says so, and continues from the
+ * state's current index. */
 #include "cellctl.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PAUSE_FIRST_MS 100u
-#define PAUSE_MAX_MS   2000u
+/* between rounds of members that gave nothing */
+static const struct cl_policy watch_policy = {.pause_ms = 100,
+                                              .pause_max_ms = 2000};
 
 static struct {
 	uint64_t from;
 	char *job, *machine;
 } W;
 
-/* Where the stream resumes. One log index may carry several changes (a
- * transaction that kills a job ends all its tasks), and a connection may
- * break between them, so the resume point is (index, how many of its
- * changes were printed): the next stream starts at `from` and drops the
- * first `skip` changes of that index, which every member sends in the same
- * order. A progress line tells that every index up to it is complete. */
-struct cursor {
-	uint64_t from; /* the next stream starts here */
-	uint64_t skip; /* changes of index `from` already printed */
-	uint64_t drop; /* this connection: changes of `from` still to drop */
-};
-
 struct watch {
 	struct ctl *c;
-	char **urls; /* members to rotate through (owned) */
-	size_t n, cur;
-	struct cursor at;
+	cl_watch *w;   /* while it follows */
 	bool streamed; /* some member ever answered the stream */
+	int rc;        /* the exit code once it stopped by itself */
+	/* a 410: the member, and the index it no longer keeps */
+	bool gone;
+	char gone_url[512];
+	uint64_t gone_from;
 };
 
 /* ---- printing ---- */
@@ -62,32 +55,45 @@ static void print_header(const struct ctl *c)
 		print_columns("INDEX", "KIND", "OBJECT", "STATE", "DETAILS");
 }
 
-static void print_change(const struct ctl *c, const char *line, const json_t *j)
+static const char *state_of(const struct cs_change *ch)
+{
+	switch (ch->kind) {
+	case CS_CHANGE_TASK:
+		return cs_task_state_name((enum cs_task_state)ch->state);
+	case CS_CHANGE_JOB:
+		return cs_job_state_name((enum cs_job_state)ch->state);
+	case CS_CHANGE_MACHINE:
+		return cs_machine_state_name((enum cs_machine_state)ch->state);
+	default:
+		return "-";
+	}
+}
+
+static void print_change(const struct ctl *c, uint64_t at,
+                         const struct cs_change *ch, const char *line)
 {
 	char object[160], details[256] = "", index[24];
-	const char *kind = jstr(j, "kind");
 	if (c->json) {
 		printf("%s\n", line);
 		return;
 	}
-	if (!strcmp(kind, "task")) {
-		snprintf(object, sizeof(object), "%s/%lld", jstr(j, "job"),
-		         jint(j, "task"));
-		snprintf(details, sizeof(details), "machine=%s attempt=%lld",
-		         *jstr(j, "machine") ? jstr(j, "machine") : "-",
-		         jint(j, "attempt"));
-		if (*jstr(j, "end"))
+	if (ch->kind == CS_CHANGE_TASK) {
+		snprintf(object, sizeof(object), "%s/%u", ch->job, ch->task);
+		snprintf(details, sizeof(details), "machine=%s attempt=%u",
+		         ch->machine[0] ? ch->machine : "-", ch->attempt);
+		if (ch->end != CS_END_NONE)
 			snprintf(details + strlen(details),
 			         sizeof(details) - strlen(details),
-			         " end=%s exit_code=%lld", jstr(j, "end"),
-			         jint(j, "exit_code"));
+			         " end=%s exit_code=%d",
+			         cs_task_end_name((enum cs_task_end)ch->end),
+			         ch->exit_code);
 	} else {
 		snprintf(object, sizeof(object), "%s",
-		         *jstr(j, "job") ? jstr(j, "job") : jstr(j, "machine"));
+		         ch->job[0] ? ch->job : ch->machine);
 	}
-	snprintf(index, sizeof(index), "%lld", jint(j, "index"));
-	print_columns(index, kind, object,
-	              *jstr(j, "state") ? jstr(j, "state") : "-", details);
+	snprintf(index, sizeof(index), "%" PRIu64, at);
+	print_columns(index, cs_change_kind_name(ch->kind), object,
+	              state_of(ch), details);
 }
 
 static void print_reload(const struct ctl *c, uint64_t asked, uint64_t at)
@@ -104,66 +110,95 @@ static void print_reload(const struct ctl *c, uint64_t asked, uint64_t at)
 		       asked, at, at + 1);
 }
 
-/* ---- one line of the stream ---- */
+/* ---- the watch's handlers ---- */
 
-static int on_line(const char *line, size_t len, void *arg)
+static void on_change(void *arg, uint64_t index, const struct cs_change *ch,
+                      const char *line, size_t len)
 {
 	struct watch *w = arg;
-	struct cursor *at = &w->at;
-	json_t *j = json_loadb(line, len, 0, NULL);
-	if (!j)
-		return 0; /* not ours to judge: skip it */
-	uint64_t idx = (uint64_t)jint(j, "index");
-	if (!strcmp(jstr(j, "kind"), "progress")) {
-		if (idx + 1 > at->from)
-			*at = (struct cursor){idx + 1, 0, 0};
-	} else if (idx < at->from) {
-		/* already printed (a resumed stream replays its index) */
-	} else if (idx == at->from && at->drop) {
-		at->drop--;
+	(void)len;
+	print_change(w->c, index, ch, line);
+	fflush(stdout);
+}
+
+static void on_open(void *arg, const char *url)
+{
+	(void)url;
+	((struct watch *)arg)->streamed = true;
+}
+
+static void on_gone(void *arg, const char *url, uint64_t from,
+                    const char *detail)
+{
+	struct watch *w = arg;
+	(void)detail;
+	w->w = NULL;
+	w->streamed = w->gone = true;
+	w->gone_from = from;
+	snprintf(w->gone_url, sizeof(w->gone_url), "%s", url);
+}
+
+/* A 4xx other than 410 is a mistake no other member will undo. */
+static void on_refused(void *arg, const char *url, long http,
+                       const char *detail)
+{
+	struct watch *w = arg;
+	(void)url;
+	w->w = NULL;
+	w->rc = ctl_fail("the cell refused the watch: %s (HTTP %ld)",
+	                 *detail ? detail : "no detail", http);
+}
+
+static void break_reason(struct watch *w, const struct cl_watch_break *b,
+                         char *why, size_t len)
+{
+	if (b->code) {
+		ctl_transport_reason(b->code, b->msg, why, len);
+		w->streamed |= b->code == CC_EIO; /* it broke mid-stream */
+	} else if (b->http == 200) {
+		snprintf(why, len, "the member ended the stream");
 	} else {
-		print_change(w->c, line, j);
-		fflush(stdout);
-		if (idx > at->from)
-			*at = (struct cursor){idx, 1, 0};
-		else
-			at->skip++;
+		snprintf(why, len, "HTTP %ld", b->http);
 	}
-	json_decref(j);
-	return 0;
+}
+
+/* Said on the way to the next member; nobody ever streaming after a whole
+ * round of them ends the watch. */
+static bool on_break(void *arg, const struct cl_watch_break *b)
+{
+	struct watch *w = arg;
+	char why[CC_ERRMSG_SIZE];
+	uint64_t from, skip;
+	break_reason(w, b, why, sizeof(why));
+	if (!w->streamed && b->idle >= b->members) {
+		w->w = NULL;
+		w->rc = ctl_fail("cannot stream changes from any member (%s); "
+		                 "check the cell with cellctl status",
+		                 why);
+		return false;
+	}
+	cl_watch_cursor(w->w, &from, &skip);
+	ctl_note("watch: lost %s (%s); resuming from index %" PRIu64 " on %s",
+	         b->url, why, from, b->next);
+	return true;
 }
 
 /* ---- the members to rotate through ---- */
 
-static void add_url(struct watch *w, const char *url)
+/* Every member's API address the cell lists (borrowed from *body, which
+ * the caller decrefs). */
+static int known_members(struct ctl *c, json_t **body)
 {
-	size_t n = strlen(url);
-	while (n && url[n - 1] == '/')
-		n--;
-	if (!n)
-		return;
-	for (size_t i = 0; i < w->n; i++)
-		if (strlen(w->urls[i]) == n && !strncmp(w->urls[i], url, n))
-			return;
-	w->urls = cu_xrealloc(w->urls, (w->n + 1) * sizeof(char *));
-	w->urls[w->n++] = cu_xstrndup(url, n);
+	return ctl_get(c, "/v1/members", body);
 }
 
-/* The servers given, then every member's API address. */
-static int known_members(struct watch *w)
+static void add_members(struct ctl *c, const json_t *body)
 {
-	json_t *body, *m;
 	size_t i;
-	for (i = 0; i < w->c->nservers; i++)
-		add_url(w, w->c->servers[i]);
-	int rc = ctl_get(w->c, "/v1/members", &body);
-	if (rc)
-		return rc;
+	json_t *m;
 	json_array_foreach (json_object_get(body, "members"), i, m) {
-		add_url(w, jstr(m, "api_address"));
+		cl_cell_add_url(c->cell, jstr(m, "api_address"));
 	}
-	json_decref(body);
-	return 0;
 }
 
 /* The index a watch starts after: the state's applied index. */
@@ -192,129 +227,76 @@ static int state_index(struct ctl *c, const char *base, uint64_t *index)
 
 /* ---- following ---- */
 
-static void stream_url(const struct watch *w, char *url, size_t len)
+static void filter(char *q, size_t len)
 {
-	snprintf(url, len, "%s/v1/watch?from=%" PRIu64, w->urls[w->cur],
-	         w->at.from);
+	q[0] = 0;
 	if (W.job) {
-		snprintf(url + strlen(url), len - strlen(url), "&job=");
-		ctl_path_add(url, len, W.job);
+		snprintf(q + strlen(q), len - strlen(q), "job=");
+		ctl_path_add(q, len, W.job);
 	}
 	if (W.machine) {
-		snprintf(url + strlen(url), len - strlen(url), "&machine=");
-		ctl_path_add(url, len, W.machine);
+		snprintf(q + strlen(q), len - strlen(q),
+		         "%smachine=", q[0] ? "&" : "");
+		ctl_path_add(q, len, W.machine);
 	}
 }
 
-/* 410: the cell no longer keeps `from`: start again at the state's index
- * on the member that said so. */
-static int reload(struct watch *w)
+/* 410: the cell no longer keeps `from`: start again after the state's
+ * index on the member that said so. Returns where to go on from. */
+static uint64_t reload(struct watch *w)
 {
 	uint64_t index;
-	if (state_index(w->c, w->urls[w->cur], &index))
-		return -1;
-	print_reload(w->c, w->at.from, index);
-	fflush(stdout);
-	w->at = (struct cursor){index + 1, 0, 0};
-	return 0;
-}
-
-/* A 4xx other than 410 is a mistake no other member will undo. */
-static int refused(const struct cc_response *resp)
-{
-	json_t *j = cc_response_json(resp, NULL, 0);
-	const char *d = jstr(j, "detail");
-	ctl_fail("the cell refused the watch: %s (HTTP %ld)",
-	         *d ? d : "no detail", resp->status);
-	json_decref(j);
-	return CTL_ERR;
-}
-
-/* One stream from the current member. 1: it ended or broke (try the next
- * member); 0: go on with the same member; <0: give up with -code. */
-static int follow_once(struct watch *w, char *why, size_t len)
-{
-	char url[2048];
-	struct cc_response resp = {0};
-	stream_url(w, url, sizeof(url));
-	w->at.drop = w->at.skip;
-	int rc = cc_client_stream(w->c->http, url, on_line, w, &resp, why, len);
-	int next = 1;
-	if (!rc && resp.status == 200) {
-		w->streamed = true;
-		snprintf(why, len, "the member ended the stream");
-	} else if (!rc && resp.status == 410) {
-		w->streamed = true;
-		next = reload(w) ? 1 : 0;
-		snprintf(why, len, "the member could not tell its index");
-	} else if (!rc && resp.status >= 400 && resp.status < 500) {
-		next = -refused(&resp);
-	} else if (!rc) {
-		snprintf(why, len, "HTTP %ld", resp.status);
-	} else {
-		char reason[128];
-		ctl_transport_reason(rc, why, reason, sizeof(reason));
-		w->streamed |= rc == CC_EIO; /* it broke mid-stream */
-		snprintf(why, len, "%s", reason);
+	if (state_index(w->c, w->gone_url, &index)) {
+		ctl_note("watch: lost %s (the member could not tell its "
+		         "index); resuming from index %" PRIu64 " on %s",
+		         w->gone_url, w->gone_from, cl_cell_url(w->c->cell));
+		return w->gone_from;
 	}
-	cc_response_clear(&resp);
-	return next;
+	print_reload(w->c, w->gone_from, index);
+	fflush(stdout);
+	return index + 1;
 }
 
-static int follow(struct watch *w)
+static int follow(struct watch *w, uint64_t from)
 {
-	char why[CC_ERRMSG_SIZE];
-	unsigned pause = PAUSE_FIRST_MS;
-	size_t failed = 0; /* members in a row that gave nothing */
+	struct cl_watch_handlers h = {.on_change = on_change,
+	                              .on_gone = on_gone,
+	                              .on_refused = on_refused,
+	                              .on_break = on_break,
+	                              .on_open = on_open,
+	                              .arg = w};
+	char q[1024];
+	filter(q, sizeof(q));
 	for (;;) {
-		bool had = w->streamed;
-		uint64_t before = w->at.from + w->at.skip;
-		int rc = follow_once(w, why, sizeof(why));
-		if (rc < 0)
-			return -rc;
-		if (rc == 0)
-			continue;
-		bool progressed =
-		    w->at.from + w->at.skip != before || w->streamed != had;
-		failed = progressed ? 0 : failed + 1;
-		if (!w->streamed && failed >= w->n)
-			return ctl_fail("cannot stream changes from any member "
-			                "(%s); check the cell with cellctl "
-			                "status",
-			                why);
-		ctl_note("watch: lost %s (%s); resuming from index %" PRIu64
-		         " on %s",
-		         w->urls[w->cur], why, w->at.from,
-		         w->urls[(w->cur + 1) % w->n]);
-		w->cur = (w->cur + 1) % w->n;
-		if (failed && failed % w->n == 0) { /* a whole round failed */
-			ctl_sleep_ms(pause);
-			pause =
-			    pause * 2 > PAUSE_MAX_MS ? PAUSE_MAX_MS : pause * 2;
-		} else if (!failed) {
-			pause = PAUSE_FIRST_MS;
-		}
+		w->gone = false;
+		w->w = cl_watch_start(w->c->cell, from, q, &watch_policy, &h);
+		if (!w->w)
+			return ctl_fail("%s", cl_cell_errmsg(w->c->cell));
+		cl_sync_follow(w->c->cell);
+		if (!w->gone)
+			return w->rc;
+		from = reload(w);
 	}
 }
 
 static int watch_run(struct ctl *c, int argc, char **argv)
 {
-	struct watch w = {.c = c};
+	struct watch w = {.c = c, .rc = CTL_ERR};
 	uint64_t index = 0;
+	json_t *members = NULL;
 	if (argc > 0)
 		return ctl_usage(c, "unexpected argument \"%.64s\"", argv[0]);
-	int rc = known_members(&w);
+	int rc = known_members(c, &members);
 	if (!rc && !W.from)
 		rc = state_index(c, NULL, &index);
 	if (!rc) {
-		w.at.from = W.from ? W.from : index + 1;
+		/* the servers given, then every member */
+		add_members(c, members);
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		print_header(c);
-		rc = follow(&w);
+		rc = follow(&w, W.from ? W.from : index + 1);
 	}
-	for (size_t i = 0; i < w.n; i++)
-		free(w.urls[i]);
-	free(w.urls);
+	json_decref(members);
 	return rc;
 }
 

@@ -131,19 +131,32 @@ void cli_learn(cl_cell *c, const char *base, const char *resp_url)
 
 static void probe(cl_cell *c);
 
-/* The member that says it is trusted writes; else the leader it names. */
-static void read_status(cl_cell *c, const char *base,
+/* The member that says it is trusted writes; else the leader it names.
+ * false when the answer is not JSON: no member of a cell answers so. */
+static bool read_status(cl_cell *c, const char *base,
                         const struct cc_response *resp)
 {
-	json_t *j =
-	    resp->status == 200 ? cc_response_json(resp, NULL, 0) : NULL;
+	json_t *j = cc_response_json(resp, NULL, 0);
+	if (!j)
+		return false;
 	const char *leader = json_string_value(
 	    json_object_get(json_object_get(j, "leader"), "api_address"));
-	if (json_is_true(json_object_get(j, "trusted")))
+	if (resp->status != 200)
+		; /* a member that cannot tell: no writer learned */
+	else if (json_is_true(json_object_get(j, "trusted")))
 		set_writer(c, base);
 	else if (leader && *leader)
 		set_writer(c, leader);
 	json_decref(j);
+	return true;
+}
+
+/* The sweep is over: the requests waiting for it go on. */
+static void swept(cl_cell *c, bool answered, int code, const char *msg,
+                  const char *base)
+{
+	c->locating = c->need_locate = false;
+	cli_located(c, answered, code, msg, base);
 }
 
 static void probe_answer(void *arg, int status, struct cc_response *resp,
@@ -151,25 +164,26 @@ static void probe_answer(void *arg, int status, struct cc_response *resp,
 {
 	cl_cell *c = arg;
 	uint32_t at = (c->probe_from + c->probed - 1) % c->nurls;
+	char err[CC_ERRMSG_SIZE];
 	c->pending--;
 	cli_enter(c);
+	if (status == 0 && !read_status(c, c->urls[at], resp)) {
+		status = cu_errf(err, sizeof(err), CC_EPROTO,
+		                 "GET %s" STATUS_PATH " answered HTTP %ld "
+		                 "without JSON",
+		                 c->urls[at], resp->status);
+		errmsg = err;
+	}
 	if (status == CC_ESTATE) {
 		c->locating = false;
 	} else if (status == 0) {
 		c->answered = true;
 		c->cur = at;
-		read_status(c, c->urls[at], resp);
-		c->locating = c->need_locate = false;
-		cli_located(c, true, 0, "", false, c->urls[at]);
+		swept(c, true, 0, "", c->urls[at]);
+	} else if (c->probed < c->nurls) {
+		probe(c);
 	} else {
-		c->probe_refused &= status == CC_ECONNECT;
-		if (c->probed < c->nurls) {
-			probe(c);
-		} else {
-			c->locating = c->need_locate = false;
-			cli_located(c, false, status, errmsg, c->probe_refused,
-			            c->urls[at]);
-		}
+		swept(c, false, status, errmsg, c->urls[at]);
 	}
 	cli_leave(c);
 }
@@ -185,15 +199,11 @@ static void probe(cl_cell *c)
 		c->pending++;
 		return;
 	}
-	/* a member URL curl will not take: as if it refused */
-	c->probe_refused &= rc == CC_ECONNECT;
-	if (c->probed < c->nurls) {
+	/* a member URL curl will not take: as one that does not answer */
+	if (c->probed < c->nurls)
 		probe(c);
-		return;
-	}
-	c->locating = c->need_locate = false;
-	cli_located(c, false, rc, cc_aclient_errmsg(c->http), c->probe_refused,
-	            c->urls[at]);
+	else
+		swept(c, false, rc, cc_aclient_errmsg(c->http), c->urls[at]);
 }
 
 void cli_locate(cl_cell *c)
@@ -205,7 +215,6 @@ void cli_locate(cl_cell *c)
 	c->locating = true;
 	c->probe_from = c->cur;
 	c->probed = 0;
-	c->probe_refused = true;
 	probe(c);
 }
 

@@ -266,9 +266,11 @@ struct cl_watch_handlers {
 	 * new watch from the state's index + 1. */
 	void (*on_gone)(void *arg, const char *url, uint64_t from,
 	                const char *detail);
-	/* A refusal no other member will undo (4xx other than 410): the watch
-	 * is over. detail: the answer's "detail", or "". */
-	void (*on_refused)(void *arg, long http, const char *detail);
+	/* The member at url refused what no other member will undo (a 4xx
+	 * other than 410): the watch is over. detail: the answer's "detail",
+	 * or "". */
+	void (*on_refused)(void *arg, const char *url, long http,
+	                   const char *detail);
 	/* Optional: the stream ended or broke; return false to stop (the
 	 * watch is over), true to resume. NULL: always resume. */
 	bool (*on_break)(void *arg, const struct cl_watch_break *b);

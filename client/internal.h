@@ -33,7 +33,6 @@ struct cl_cell {
 	bool locating;              /* a probe is in flight */
 	uint32_t probe_from;        /* the member the sweep started at */
 	uint32_t probed;            /* members asked in this sweep */
-	bool probe_refused;         /* every one asked so far refused */
 	struct cu_list locate_wait; /* requests waiting (cl_req.wait) */
 
 	struct cu_list reqs;    /* every request not yet answered */
@@ -68,11 +67,17 @@ void cli_locate(cl_cell *c);
 
 /* request.c */
 /* The sweep ended: answered tells whether any member answered; code and
- * msg the last failure when none did, refused whether all were refusals. */
+ * msg the last failure when none did. */
 void cli_located(cl_cell *c, bool answered, int code, const char *msg,
-                 bool refused, const char *last_base);
+                 const char *last_base);
 /* Every request not handed to the HTTP client ends now with CC_ESTATE. */
 void cli_requests_close(cl_cell *c);
+
+/* result.c: the verdicts of a 200 answer to /v1/txn into *out (cleared
+ * by the caller with cs_result_clear); -1 with a message when it is not a
+ * result. */
+int cli_result_read(const struct cc_response *resp, cs_result *out,
+                    char *errbuf, size_t errlen);
 
 /* watch.c: every watch ends without a handler (the cell is closing). */
 void cli_watches_close(cl_cell *c);

@@ -20,7 +20,9 @@ const struct cl_policy CL_POLICY_ONCE = {.max_rounds = 1};
 
 enum req_phase {
 	R_WAITING, /* for a pause, a locate, or to answer from the loop */
-	R_SENDING  /* an exchange is with the HTTP client */
+	R_SENDING, /* an exchange is with the HTTP client */
+	R_BUSY     /* its outcome is being handled (which finishes it if the
+	              cell is freed meanwhile, from on_retry) */
 };
 
 struct cl_req {
@@ -149,6 +151,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)loop;
 	(void)revents;
 	cli_enter(c);
+	r->phase = R_BUSY;
 	if (r->late)
 		finish(r, r->late, NULL, r->msg);
 	else
@@ -226,20 +229,22 @@ static void round_start(struct cl_req *r)
 }
 
 void cli_located(cl_cell *c, bool answered, int code, const char *msg,
-                 bool refused, const char *last_base)
+                 const char *last_base)
 {
 	struct cu_list *it, *tmp;
 	CU_LIST_FOREACH_SAFE(it, tmp, &c->locate_wait)
 	{
 		struct cl_req *r = cu_container_of(it, struct cl_req, wait);
 		cu_list_remove(&r->wait);
+		r->phase = R_BUSY;
 		if (answered) {
+			r->start = c->cur; /* the member that answered */
 			attempt(r);
 			continue;
 		}
 		/* nobody answered /v1/status: the request would fare no
-		 * better, and the round ends here */
-		r->reached = !refused;
+		 * better, and the round ends here without reaching anyone */
+		r->reached = false;
 		r->code = code;
 		snprintf(r->msg, sizeof(r->msg), "%s", msg);
 		snprintf(r->base, sizeof(r->base), "%s", last_base);
@@ -339,7 +344,7 @@ static void on_http(void *arg, int status, struct cc_response *resp,
 	cl_cell *c = r->c;
 	c->pending--;
 	cli_enter(c);
-	r->phase = R_WAITING;
+	r->phase = R_BUSY;
 	if (status == 0)
 		on_answer(r, resp);
 	else

@@ -35,16 +35,12 @@ static void post_answer(void *arg, int status, struct cc_response *resp,
 		return;
 	}
 	char err[CS_ERRMSG_SIZE] = "";
-	json_t *j = resp->status == 200
-	                ? cc_response_json(resp, err, sizeof(err))
-	                : NULL;
 	cs_result res;
-	if (!j || cs_result_decode(j, &res, err, sizeof(err))) {
-		json_decref(j);
+	if (resp->status != 200 ||
+	    cli_result_read(resp, &res, err, sizeof(err))) {
 		refused(&p, CC_EPROTO, resp, err);
 		return;
 	}
-	json_decref(j);
 	p.cb(p.arg, 0, &res, "");
 	cs_result_clear(&res);
 }

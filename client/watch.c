@@ -135,7 +135,7 @@ static bool refused(cl_watch *w, int status, const struct cc_response *resp)
 	if (http == 410)
 		h.on_gone(h.arg, url, from, detail);
 	else
-		h.on_refused(h.arg, http, detail);
+		h.on_refused(h.arg, url, http, detail);
 	return true;
 }
 
@@ -200,7 +200,7 @@ static void broke(cl_watch *w, int status, const struct cc_response *resp,
 	bool go_on = true;
 	if (w->h.on_break && !HANDLER(w, go_on = w->h.on_break(w->h.arg, &b)))
 		go_on = false;
-	if (go_on)
+	if (go_on && !c->closing)
 		resume(w);
 	else
 		watch_free(w);
@@ -320,7 +320,9 @@ void cli_watches_close(cl_cell *c)
 	CU_LIST_FOREACH_SAFE(it, tmp, &c->watches)
 	{
 		cl_watch *w = cu_container_of(it, cl_watch, link);
-		if (!w->stream)
+		if (w->in_handler) /* freed when its handler returns */
+			w->cancelled = true;
+		else if (!w->stream)
 			watch_free(w); /* else it ends with the HTTP client */
 	}
 }

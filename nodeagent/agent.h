@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cellagent.h"
+#include "cellclient.h"
 #include "cellcommon.h"
 #include "cellstate.h"
 
@@ -41,14 +42,13 @@ struct agent {
 	struct ev_loop *loop;
 	char *token;      /* owned; NULL: none */
 	char **cell_urls; /* owned; ncell_urls entries (--cell) */
-	unsigned ncell_urls, next_url;
-	char *leader; /* owned; where the last write was answered */
+	unsigned ncell_urls;
+	cl_cell *cell; /* owned: the conversation with the cell (cell.c) */
 	struct cs_machine_spec **machines; /* owned; nmachines specs */
 	uint32_t nmachines;
 	ag_core *core;
 	struct hollow *hollow; /* one of these two is the executor */
 	struct real *real;
-	cc_aclient *http;
 	cc_server *server;
 	cc_metrics *metrics;
 	char advertise[256];
@@ -58,27 +58,25 @@ struct agent {
 	unsigned phase_pending; /* registering: batches not yet answered */
 	ev_timer retry;         /* runs the phase again after trouble */
 	ev_timer heartbeat;
-	char *heartbeat_body; /* owned: every machine's name, built once */
-	bool heartbeat_busy;  /* one heartbeat in flight at most */
+	struct cl_beat *beat; /* owned: every machine's name, built once */
 	ev_prepare flush;     /* sends reports before the loop blocks */
 	ev_signal sigint, sigterm;
-	cc_astream *watch;
-	uint64_t watch_from; /* resume point: the index of the last change */
-	uint64_t watch_skip; /* changes of watch_from already handled */
-	uint64_t watch_skip_left; /* of those, repeats still to come */
+	cl_watch *watch;     /* owned by cell while it follows; NULL: not */
+	uint64_t watch_from; /* where a watch starts (the cursor's index) */
 	uint64_t boot_ms, serial;
-	unsigned posts;          /* report transactions in flight */
-	struct waiting *waiting; /* what waits to be tried again (cell.c) */
+	unsigned posts;         /* report transactions in flight */
+	struct cu_list fetches; /* job specs waiting to be read again */
 	struct cc_counter *m_reports, *m_rejected, *m_changes, *m_reloads;
 	struct cc_counter *m_http_retries;
 };
 
 /* cell.c */
 void cell_start(struct agent *a);
-void cell_stop(struct agent *a);                 /* cancels the watch */
+/* Ends the conversation: what is in flight is dropped, the watch too. */
+void cell_stop(struct agent *a);
 void cell_fetch_job(void *arg, const char *job); /* ag_io */
-/* A base URL of the cell for reads and the watch. */
-const char *cell_url(struct agent *a);
+/* The index the watch is at (where it would start again). */
+uint64_t cell_watch_from(const struct agent *a);
 
 /* hollow.c: tasks "run" for their job's duration_ms; no process starts. */
 struct hollow *hollow_new(struct agent *a);

@@ -1,54 +1,23 @@
 /* cell.c: the agent's conversations with celld, all asynchronous on the
- * agent's loop. The agent walks through phases: register its machines
- * (machine_put), bring up the ones the cell marked down while it was away,
- * load the tasks assigned to or running on them, then follow the watch
- * stream from that index on; a 410 (the stream no longer keeps what it
- * needs) goes back to the load. Beside that it heartbeats every machine in
- * one request, re-registers machines the cell has forgotten, and sends the
- * core's reports in batches, one transaction each. Trouble of any kind is
- * retried through the next --cell member: an agent never gives up on its
- * cell. */
+ * agent's loop through cellclient (the resend rule of CL_POLICY_AGENT: an
+ * agent never gives up on its cell). The agent walks through phases:
+ * register its machines (machine_put), bring up the ones the cell marked
+ * down while it was away, load the tasks assigned to or running on them,
+ * then follow the watch stream from that index on; a 410 (the stream no
+ * longer keeps what it needs) goes back to the machines and the load.
+ * Beside that it heartbeats every machine in one request, re-registers
+ * machines the cell has forgotten, and sends the core's reports in
+ * batches, one transaction each. */
 #include "agent.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BINARY_TXN    "application/x-cell-txn"
 #define RETRY_SECONDS 0.5
-#define WATCH_IDLE_MS 15000 /* celld sends progress every 5 s */
 #define LIST_ALL      "limit=1000000"
 
 static void run_phase(struct agent *a);
-
-const char *cell_url(struct agent *a)
-{
-	if (a->leader)
-		return a->leader;
-	return a->cell_urls[a->next_url % a->ncell_urls];
-}
-
-/* Trouble: forget the leader we knew and ask the next member. */
-static void rotate(struct agent *a)
-{
-	free(a->leader);
-	a->leader = NULL;
-	a->next_url++;
-	if (a->m_http_retries)
-		cc_counter_inc(a->m_http_retries);
-}
-
-/* Writes are redirected to the leader: remember where the answer came
- * from, so the next write goes there directly. */
-static void learn_leader(struct agent *a, const struct cc_response *resp)
-{
-	const char *u = resp->url, *p = u ? strstr(u, "://") : NULL;
-	const char *slash = p ? strchr(p + 3, '/') : NULL;
-	if (!slash)
-		return;
-	free(a->leader);
-	a->leader = cu_xstrndup(u, (size_t)(slash - u));
-}
 
 static void retry_later(struct agent *a)
 {
@@ -58,142 +27,42 @@ static void retry_later(struct agent *a)
 	ev_timer_start(a->loop, &a->retry);
 }
 
-/* ---- things waiting on a timer to be tried again ----
- * Kept in a list so that an agent that stops frees them; what is in flight
- * instead is freed by its callback when the HTTP client closes. */
-struct waiting {
-	struct agent *a;
-	struct waiting *next, *prev;
-	ev_timer timer;
-	void (*fire)(struct waiting *w);
-	void (*drop)(struct waiting *w);
-};
-
-static void on_wait_over(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct waiting *w = t->data;
-	(void)loop;
-	(void)revents;
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		w->a->waiting = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	w->fire(w);
-}
-
-static void wait_then(struct agent *a, struct waiting *w)
-{
-	ev_timer_init(&w->timer, on_wait_over, RETRY_SECONDS, 0);
-	w->timer.data = w;
-	w->a = a;
-	w->prev = NULL;
-	w->next = a->waiting;
-	if (a->waiting)
-		a->waiting->prev = w;
-	a->waiting = w;
-	ev_timer_start(a->loop, &w->timer);
-}
-
-static void drop_waiting(struct agent *a)
-{
-	while (a->waiting) {
-		struct waiting *w = a->waiting;
-		a->waiting = w->next;
-		ev_timer_stop(a->loop, &w->timer);
-		w->drop(w);
-	}
-}
-
 /* ---- transactions ---- */
 
 typedef void (*txn_done_fn)(struct agent *a, void *arg, const cs_result *res);
 
 struct post {
-	struct waiting w; /* first: the resend timer */
 	struct agent *a;
-	uint8_t *body; /* owned: the encoded transaction */
-	size_t len;
 	txn_done_fn done;
 	void *arg;
 };
 
-static void post_send(struct post *p);
-
-static void post_resend(struct waiting *w)
+static void posted(void *arg, int status, const cs_result *res, const char *err)
 {
-	post_send((struct post *)w);
-}
-
-static void post_free(struct waiting *w)
-{
-	free(((struct post *)w)->body);
-	free(w);
-}
-
-/* The same bytes again (same id: the cell answers a repeat with the first
- * verdict), after a pause, through another member. */
-static void post_again(struct post *p, const char *why)
-{
-	CC_DEBUG("resending a transaction: %s", why);
-	rotate(p->a);
-	p->w.fire = post_resend;
-	p->w.drop = post_free;
-	wait_then(p->a, &p->w);
-}
-
-static void post_answer(void *arg, int status, struct cc_response *resp,
-                        const char *errmsg)
-{
-	struct post *p = arg;
-	if (status == CC_ESTATE) { /* the client closed: we are exiting */
-		post_free(&p->w);
+	struct post p = *(struct post *)arg;
+	free(arg);
+	if (status == CC_ESTATE) /* the agent is stopping */
 		return;
-	}
-	if (status || resp->status >= 500) {
-		post_again(p, status ? errmsg : resp->body);
-		return;
-	}
-	char err[CS_ERRMSG_SIZE] = "";
-	json_t *j = resp->status == 200
-	                ? cc_response_json(resp, err, sizeof(err))
-	                : NULL;
-	cs_result res;
-	if (!j || cs_result_decode(j, &res, err, sizeof(err))) {
+	if (status) {
 		/* the cell refused the transaction itself: a bug here */
-		CC_ERROR("the cell refused a transaction: HTTP %ld: %s",
-		         resp->status, err[0] ? err : resp->body);
-		json_decref(j);
-		p->done(p->a, p->arg, NULL);
-	} else {
-		learn_leader(p->a, resp);
-		json_decref(j);
-		p->done(p->a, p->arg, &res);
-		cs_result_clear(&res);
+		CC_ERROR("the cell refused a transaction: %s", err);
+		res = NULL;
 	}
-	post_free(&p->w);
-}
-
-static void post_send(struct post *p)
-{
-	char url[512];
-	snprintf(url, sizeof(url), "%s/v1/txn", cell_url(p->a));
-	if (cc_aclient_request(p->a->http, "POST", url, BINARY_TXN, p->body,
-	                       p->len, post_answer, p))
-		post_again(p, cc_aclient_errmsg(p->a->http));
+	p.done(p.a, p.arg, res);
 }
 
 /* Takes txn (freed here); done runs once with the verdicts, or NULL when
  * the cell refused the transaction as malformed. */
 static void post_txn(struct agent *a, cs_txn *txn, txn_done_fn done, void *arg)
 {
-	struct post *p = cu_xcalloc(1, sizeof(*p));
-	size_t cap = 0;
-	*p = (struct post){.a = a, .done = done, .arg = arg};
-	cs_txn_encode_bin(txn, &p->body, &p->len, &cap);
-	cs_txn_free(txn);
-	post_send(p);
+	struct post *p = cu_xmalloc(sizeof(*p));
+	*p = (struct post){a, done, arg};
+	if (cl_post_txn(a->cell, txn, &CL_POLICY_AGENT, posted, p)) {
+		CC_ERROR("a transaction could not be sent: %s",
+		         cl_cell_errmsg(a->cell));
+		free(p);
+		done(a, arg, NULL);
+	}
 }
 
 static cs_txn *new_txn(struct agent *a, const char *what)
@@ -218,45 +87,29 @@ struct get {
 	void *arg;
 };
 
-static void get_answer(void *arg, int status, struct cc_response *resp,
-                       const char *errmsg)
+static void got(void *arg, int status, long http, json_t *j, const char *err)
 {
-	struct get *g = arg;
-	struct agent *a = g->a;
+	struct get g = *(struct get *)arg;
+	free(arg);
 	if (status == CC_ESTATE) {
-		g->done(a, -1, NULL, g->arg);
-		free(g);
+		g.done(g.a, -1, NULL, g.arg);
 		return;
 	}
-	if (status || resp->status >= 500) {
-		CC_DEBUG("reading from the cell: %s",
-		         status ? errmsg : resp->body);
-		rotate(a);
-		g->done(a, 0, NULL, g->arg);
-		free(g);
-		return;
-	}
-	char err[CC_ERRMSG_SIZE];
-	json_t *j = cc_response_json(resp, err, sizeof(err));
-	if (!j)
-		CC_WARN("reading from the cell: HTTP %ld: %s", resp->status,
-		        err);
-	g->done(a, j ? resp->status : 0, j, g->arg);
-	json_decref(j);
-	free(g);
+	if (status)
+		CC_WARN("reading from the cell: %s", err);
+	else if (!j)
+		CC_WARN("reading from the cell: HTTP %ld: %s", http, err);
+	g.done(g.a, j ? http : 0, j, g.arg);
 }
 
-/* GETs base+path; done(status, body) with status 0 on trouble (retry). */
+/* GETs path; done(status, body) with status 0 on trouble (retry). */
 static void get_json(struct agent *a, const char *path, get_done_fn done,
                      void *arg)
 {
-	char url[1024];
-	snprintf(url, sizeof(url), "%s%s", cell_url(a), path);
-	struct get *g = cu_xcalloc(1, sizeof(*g));
+	struct get *g = cu_xmalloc(sizeof(*g));
 	*g = (struct get){a, done, arg};
-	if (cc_aclient_request(a->http, "GET", url, NULL, NULL, 0, get_answer,
-	                       g)) {
-		CC_WARN("%s", cc_aclient_errmsg(a->http));
+	if (cl_get_json(a->cell, path, &CL_POLICY_AGENT, got, g)) {
+		CC_WARN("%s", cl_cell_errmsg(a->cell));
 		free(g);
 		done(a, 0, NULL, arg);
 	}
@@ -375,17 +228,17 @@ static void read_machines(struct agent *a)
 
 /* ---- phase 3: the tasks on our machines ---- */
 
-/* "&machine=NAME" for one machine, "&agent=URL" (percent-encoded) for
+/* "machine=NAME" for one machine, "agent=URL" (percent-encoded) for
  * several: the cell then sends what concerns our machines only, not every
  * change of the cell (each machine names this agent's URL). */
 static void our_machines_query(const struct agent *a, char *out, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	if (a->nmachines == 1) {
-		snprintf(out, len, "&machine=%s", a->machines[0]->name);
+		snprintf(out, len, "machine=%s", a->machines[0]->name);
 		return;
 	}
-	size_t at = (size_t)snprintf(out, len, "&agent=");
+	size_t at = (size_t)snprintf(out, len, "agent=");
 	for (const char *c = a->advertise; *c && at + 4 < len; c++) {
 		unsigned char ch = (unsigned char)*c;
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
@@ -400,15 +253,13 @@ static void our_machines_query(const struct agent *a, char *out, size_t len)
 	out[at] = 0;
 }
 
-/* One task, from a listing (its place in the job under "index") or a
- * change line (under "task"). */
-static void task_news(struct agent *a, uint64_t index, const json_t *t,
-                      const char *index_key)
+/* One task of a listing (its place in the job under "index"). */
+static void task_listed(struct agent *a, uint64_t index, const json_t *t)
 {
 	const char *job = json_string_value(json_object_get(t, "job"));
 	const char *machine = json_string_value(json_object_get(t, "machine"));
 	const char *state = json_string_value(json_object_get(t, "state"));
-	json_t *idx = json_object_get(t, index_key);
+	json_t *idx = json_object_get(t, "index");
 	int st = state ? cs_task_state_parse(state) : -1;
 	if (!job || st < 0 || !json_is_integer(idx))
 		return;
@@ -432,12 +283,11 @@ static void tasks_read(struct agent *a, long status, json_t *body, void *arg)
 	size_t i;
 	ag_core_load_begin(a->core);
 	json_array_foreach (tasks, i, t)
-		task_news(a, at, t, "index");
+		task_listed(a, at, t);
 	ag_core_load_end(a->core);
 	CC_INFO("loaded %zu task(s) on our machines at index %llu",
 	        json_array_size(tasks), (unsigned long long)at);
 	a->watch_from = at + 1;
-	a->watch_skip = 0;
 	a->phase = PHASE_WATCH;
 	a->phase_busy = false;
 	run_phase(a);
@@ -448,117 +298,122 @@ static void load_tasks(struct agent *a)
 	char path[1024], ours[800];
 	our_machines_query(a, ours, sizeof(ours));
 	snprintf(path, sizeof(path),
-	         "/v1/tasks?state=assigned,running%s&" LIST_ALL, ours);
+	         "/v1/tasks?state=assigned,running&%s&" LIST_ALL, ours);
 	get_json(a, path, tasks_read, NULL);
 }
 
-/* ---- phase 4: the watch stream ---- */
+/* ---- phase 4: the watch stream ----
+ * cellclient's follower hands out every change once and in order, across
+ * broken streams and members; a 410 ends it, and the machines and tasks
+ * are read again. */
 
-static void watch_change(struct agent *a, uint64_t index, const json_t *c)
+/* Where the watch is (for /v1/status, and to resume after a refusal). */
+uint64_t cell_watch_from(const struct agent *a)
 {
-	const char *kind = json_string_value(json_object_get(c, "kind"));
-	const char *name = json_string_value(json_object_get(c, "machine"));
-	const char *state = json_string_value(json_object_get(c, "state"));
+	uint64_t from = a->watch_from, skip;
+	if (a->watch)
+		cl_watch_cursor(a->watch, &from, &skip);
+	return from;
+}
+
+static void on_change(void *arg, uint64_t index, const struct cs_change *c,
+                      const char *line, size_t len)
+{
+	struct agent *a = arg;
+	(void)line;
+	(void)len;
+	a->watch_from = cell_watch_from(a);
 	if (a->m_changes)
 		cc_counter_inc(a->m_changes);
-	if (!strcmp(kind, "task")) {
-		task_news(a, index, c, "task");
-	} else if (!strcmp(kind, "job_removed")) {
-		const char *job = json_string_value(json_object_get(c, "job"));
-		if (job)
-			ag_core_job_removed(a->core, job);
-	} else if (!strcmp(kind, "machine") && name && state &&
-	           !strcmp(state, "down") &&
-	           ag_core_machine_id(a->core, name) != AG_NO_MACHINE) {
+	if (c->kind == CS_CHANGE_TASK) {
+		ag_core_cell_task(a->core, index, c->job, c->task, c->attempt,
+		                  c->machine, (enum cs_task_state)c->state);
+	} else if (c->kind == CS_CHANGE_JOB_REMOVED) {
+		ag_core_job_removed(a->core, c->job);
+	} else if (c->kind == CS_CHANGE_MACHINE &&
+	           c->state == CS_MACHINE_DOWN &&
+	           ag_core_machine_id(a->core, c->machine) != AG_NO_MACHINE) {
 		CC_WARN(
 		    "the cell marked machine %s down (silent past its TTL); "
 		    "this agent is alive: bringing it up",
-		    name);
-		machine_up(a, name);
+		    c->machine);
+		machine_up(a, c->machine);
 	}
 }
 
-/* Every line moves the resume point: a resumed stream starts at the index
- * of the last change handled and skips the changes of that index already
- * handled (one index can carry many changes, and a connection can break
- * between them; every member sends them in the same order). */
-static int on_watch_line(void *arg, const char *line, size_t len)
+static void on_skip(void *arg, const char *line, size_t len, const char *why)
 {
-	struct agent *a = arg;
-	json_error_t jerr;
-	json_t *c = json_loadb(line, len, 0, &jerr);
-	const char *kind = json_string_value(json_object_get(c, "kind"));
-	json_t *idx = json_object_get(c, "index");
-	if (!kind || !json_is_integer(idx)) {
-		CC_WARN("watch: a line that is not a change: %.120s", line);
-		json_decref(c);
-		return 0;
-	}
-	uint64_t index = (uint64_t)json_integer_value(idx);
-	if (!strcmp(kind, "progress")) { /* everything up to index arrived */
-		if (index + 1 > a->watch_from) {
-			a->watch_from = index + 1;
-			a->watch_skip = a->watch_skip_left = 0;
-		}
-	} else if (index > a->watch_from) {
-		a->watch_from = index;
-		a->watch_skip = 1;
-		a->watch_skip_left = 0;
-		watch_change(a, index, c);
-	} else if (index == a->watch_from) {
-		/* the resumed stream repeats what we handled at this index */
-		if (a->watch_skip_left)
-			a->watch_skip_left--;
-		else {
-			a->watch_skip++;
-			watch_change(a, index, c);
-		}
-	}
-	json_decref(c);
-	return 0;
+	(void)arg;
+	(void)len;
+	(void)why;
+	CC_WARN("watch: a line that is not a change: %.120s", line);
 }
 
-static void on_watch_end(void *arg, int status, struct cc_response *resp,
-                         const char *errmsg)
+static void on_gone(void *arg, const char *url, uint64_t from,
+                    const char *detail)
 {
 	struct agent *a = arg;
-	a->watch = NULL;
-	if (status == CC_ESTATE)
-		return;
-	if (!status && resp->status == 410) {
-		CC_WARN("watch: the cell no longer keeps changes from index "
-		        "%llu: reloading the machines and tasks",
-		        (unsigned long long)a->watch_from);
-		if (a->m_reloads)
-			cc_counter_inc(a->m_reloads);
-		/* the changes missed may have marked our machines down: the
-		 * machines phase brings them up, then the tasks load */
-		a->phase = PHASE_MACHINES;
-		retry_later(a);
-		return;
-	}
-	CC_INFO("watch through %s ended: %s; resuming from index %llu",
-	        cell_url(a),
-	        status ? errmsg
-	               : (resp->status == 200 ? "the member closed it"
-	                                      : (resp->body ? resp->body : "")),
-	        (unsigned long long)a->watch_from);
-	rotate(a);
+	(void)url;
+	(void)detail;
+	a->watch = NULL; /* over */
+	a->watch_from = from;
+	CC_WARN("watch: the cell no longer keeps changes from index %llu: "
+	        "reloading the machines and tasks",
+	        (unsigned long long)from);
+	if (a->m_reloads)
+		cc_counter_inc(a->m_reloads);
+	/* the changes missed may have marked our machines down: the
+	 * machines phase brings them up, then the tasks load */
+	a->phase = PHASE_MACHINES;
 	retry_later(a);
+}
+
+static bool on_break(void *arg, const struct cl_watch_break *b)
+{
+	struct agent *a = arg;
+	const char *why = b->code          ? b->msg
+	                  : b->http == 200 ? "the member closed it"
+	                                   : b->msg;
+	CC_INFO("watch through %s ended: %s; resuming from index %llu", b->url,
+	        why, (unsigned long long)cell_watch_from(a));
+	return true;
+}
+
+/* A refusal (a 4xx but 410): said, and the watch tried again later. */
+static void on_refused(void *arg, const char *url, long http,
+                       const char *detail)
+{
+	struct agent *a = arg;
+	a->watch = NULL; /* over */
+	CC_INFO("watch through %s ended: HTTP %ld: %s; resuming from index "
+	        "%llu",
+	        url, http, detail, (unsigned long long)a->watch_from);
+	retry_later(a);
+}
+
+/* The cursor, kept for a watch that has to start again. */
+static void on_progress(void *arg, uint64_t index)
+{
+	struct agent *a = arg;
+	(void)index;
+	a->watch_from = cell_watch_from(a);
 }
 
 static void follow(struct agent *a)
 {
-	char url[2048], ours[800];
+	char ours[800];
+	struct cl_watch_handlers h = {.on_change = on_change,
+	                              .on_gone = on_gone,
+	                              .on_refused = on_refused,
+	                              .on_break = on_break,
+	                              .on_progress = on_progress,
+	                              .on_skip = on_skip,
+	                              .arg = a};
 	our_machines_query(a, ours, sizeof(ours));
-	snprintf(url, sizeof(url), "%s/v1/watch?from=%llu%s", cell_url(a),
-	         (unsigned long long)a->watch_from, ours);
-	a->watch_skip_left = a->watch_skip;
-	a->watch = cc_aclient_stream(a->http, url, WATCH_IDLE_MS, on_watch_line,
-	                             on_watch_end, a);
+	a->watch =
+	    cl_watch_start(a->cell, a->watch_from, ours, &CL_POLICY_AGENT, &h);
 	if (!a->watch) {
-		CC_WARN("watch: %s", cc_aclient_errmsg(a->http));
-		rotate(a);
+		CC_WARN("watch: %s", cl_cell_errmsg(a->cell));
 		retry_later(a);
 	}
 }
@@ -595,25 +450,16 @@ static void on_retry(struct ev_loop *loop, ev_timer *t, int revents)
 
 /* ---- heartbeats ---- */
 
-static void heartbeat_answer(void *arg, int status, struct cc_response *resp,
-                             const char *errmsg)
+/* The machines the cell does not know: removed by an operator, or a cell
+ * rebuilt from scratch; a living agent registers them again, as a kubelet
+ * does. */
+static void register_unknown(struct agent *a, const json_t *unknown)
 {
-	struct agent *a = arg;
-	a->heartbeat_busy = false;
-	if (status == CC_ESTATE)
-		return;
-	if (status || resp->status != 200) {
-		CC_DEBUG("heartbeat: %s", status ? errmsg : resp->body);
-		rotate(a);
-		return;
-	}
-	learn_leader(a, resp);
-	json_t *j = cc_response_json(resp, NULL, 0);
-	json_t *unknown = json_object_get(j, "unknown"), *v;
 	uint32_t *which =
 	    cu_xcalloc(json_array_size(unknown) + 1, sizeof(*which));
 	uint32_t n = 0;
 	size_t i;
+	json_t *v;
 	json_array_foreach (unknown, i, v) {
 		/* the core numbers machines as a->machines does */
 		const char *name = json_string_value(v);
@@ -622,8 +468,6 @@ static void heartbeat_answer(void *arg, int status, struct cc_response *resp,
 		if (k != AG_NO_MACHINE)
 			which[n++] = k;
 	}
-	/* removed by an operator, or a cell rebuilt from scratch: a living
-	 * agent registers its machine again, as a kubelet does */
 	if (n && a->phase == PHASE_WATCH) {
 		CC_WARN("the cell does not know %u of our machine(s) (e.g. "
 		        "%s): registering them again",
@@ -631,12 +475,23 @@ static void heartbeat_answer(void *arg, int status, struct cc_response *resp,
 		put_machines(a, which, n, machines_changed);
 	}
 	free(which);
-	json_int_t ttl = json_integer_value(json_object_get(j, "ttl_ms"));
+}
+
+static void beat_answer(void *arg, int status, const struct cl_beat_answer *b,
+                        const char *err)
+{
+	struct agent *a = arg;
+	if (status == CC_ESTATE)
+		return;
+	if (status) {
+		CC_DEBUG("heartbeat: %s", err);
+		return;
+	}
+	register_unknown(a, b->unknown);
 	double every = (double)a->cfg.heartbeat_ms / 1000;
-	if (ttl > 0 && every > (double)ttl / 3000)
-		every = (double)ttl / 3000; /* three tries within a TTL */
+	if (b->ttl_ms > 0 && every > (double)b->ttl_ms / 3000)
+		every = (double)b->ttl_ms / 3000; /* three tries within a TTL */
 	a->heartbeat.repeat = every;
-	json_decref(j);
 }
 
 static void on_heartbeat(struct ev_loop *loop, ev_timer *t, int revents)
@@ -644,23 +499,17 @@ static void on_heartbeat(struct ev_loop *loop, ev_timer *t, int revents)
 	struct agent *a = t->data;
 	(void)loop;
 	(void)revents;
-	if (a->heartbeat_busy || a->phase == PHASE_REGISTER)
+	if (a->phase == PHASE_REGISTER)
 		return;
-	if (!a->heartbeat_body) { /* our machines never change */
-		json_t *names = json_array();
+	if (!a->beat) { /* our machines never change */
+		const char **names = cu_xcalloc(a->nmachines, sizeof(*names));
 		for (uint32_t i = 0; i < a->nmachines; i++)
-			json_array_append_new(
-			    names, json_string(a->machines[i]->name));
-		json_t *b = json_pack("{s:o}", "machines", names);
-		a->heartbeat_body = json_dumps(b, JSON_COMPACT);
-		json_decref(b);
+			names[i] = a->machines[i]->name;
+		a->beat = cl_beat_new(names, a->nmachines, NULL, 0);
+		free(names);
 	}
-	char url[512];
-	snprintf(url, sizeof(url), "%s/v1/heartbeat", cell_url(a));
-	a->heartbeat_busy =
-	    cc_aclient_request(a->http, "POST", url, "application/json",
-	                       a->heartbeat_body, strlen(a->heartbeat_body),
-	                       heartbeat_answer, a) == 0;
+	/* CC_ESTATE: the last beat is still in flight, and this one skipped */
+	cl_beat_send(a->cell, a->beat, beat_answer, a);
 }
 
 /* ---- reports ---- */
@@ -717,23 +566,29 @@ static void on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
 
 /* ---- job specs ---- */
 
+/* One job's spec being read; between tries it waits in a->fetches. */
 struct fetch {
-	struct waiting w; /* first: the retry timer */
+	struct cu_list link;
+	ev_timer timer;
 	struct agent *a;
-	char *job;
+	char *job; /* owned */
 };
 
 static void fetch_send(struct fetch *f);
 
-static void fetch_again(struct waiting *w)
+static void fetch_free(struct fetch *f)
 {
-	fetch_send((struct fetch *)w);
+	free(f->job);
+	free(f);
 }
 
-static void fetch_free(struct waiting *w)
+static void fetch_again(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	free(((struct fetch *)w)->job);
-	free(w);
+	struct fetch *f = t->data;
+	(void)loop;
+	(void)revents;
+	cu_list_remove(&f->link);
+	fetch_send(f);
 }
 
 static void job_read(struct agent *a, long status, json_t *body, void *arg)
@@ -751,12 +606,13 @@ static void job_read(struct agent *a, long status, json_t *body, void *arg)
 	if (status == 200 || status == 404)
 		ag_core_job_spec(a->core, f->job, spec);
 	if (status == 200 || status == 404 || status < 0) {
-		fetch_free(&f->w);
+		fetch_free(f);
 		return;
 	}
-	f->w.fire = fetch_again;
-	f->w.drop = fetch_free;
-	wait_then(a, &f->w);
+	ev_timer_init(&f->timer, fetch_again, RETRY_SECONDS, 0);
+	f->timer.data = f;
+	cu_list_push_back(&a->fetches, &f->link);
+	ev_timer_start(a->loop, &f->timer);
 }
 
 static void fetch_send(struct fetch *f)
@@ -771,13 +627,40 @@ void cell_fetch_job(void *arg, const char *job)
 	struct fetch *f = cu_xcalloc(1, sizeof(*f));
 	f->a = arg;
 	f->job = cu_xstrdup(job);
+	cu_list_init(&f->link);
 	fetch_send(f);
 }
 
 /* ---- start and stop ---- */
 
+static void drop_fetches(struct agent *a)
+{
+	struct cu_list *it, *tmp;
+	if (!a->fetches.next) /* the agent stopped before it started */
+		return;
+	CU_LIST_FOREACH_SAFE(it, tmp, &a->fetches)
+	{
+		struct fetch *f = cu_container_of(it, struct fetch, link);
+		ev_timer_stop(a->loop, &f->timer);
+		cu_list_remove(&f->link);
+		fetch_free(f);
+	}
+}
+
+static void open_cell(struct agent *a)
+{
+	struct cl_config cfg = {.urls = (const char *const *)a->cell_urls,
+	                        .nurls = a->ncell_urls,
+	                        .token = a->token,
+	                        .timeout_ms = 30000,
+	                        .resends = a->m_http_retries};
+	a->cell = cl_cell_new(a->loop, &cfg);
+	cu_list_init(&a->fetches);
+}
+
 void cell_start(struct agent *a)
 {
+	open_cell(a);
 	ev_timer_init(&a->retry, on_retry, RETRY_SECONDS, 0);
 	a->retry.data = a;
 	ev_timer_init(&a->heartbeat, on_heartbeat, 0,
@@ -796,9 +679,11 @@ void cell_stop(struct agent *a)
 	ev_timer_stop(a->loop, &a->retry);
 	ev_timer_stop(a->loop, &a->heartbeat);
 	ev_prepare_stop(a->loop, &a->flush);
-	cc_astream_cancel(a->watch);
+	/* what is in flight is answered now (CC_ESTATE); the watch ends */
+	cl_cell_free(a->cell);
+	a->cell = NULL;
 	a->watch = NULL;
-	drop_waiting(a);
-	free(a->heartbeat_body);
-	a->heartbeat_body = NULL;
+	cl_beat_free(a->beat);
+	a->beat = NULL;
+	drop_fetches(a);
 }

@@ -257,8 +257,7 @@ static void start_watchers(struct agent *a)
 
 static void shut_down(struct agent *a)
 {
-	cell_stop(a);
-	cc_aclient_free(a->http); /* answers what is in flight: CC_ESTATE */
+	cell_stop(a); /* drops what is in flight */
 	cc_server_free(a->server);
 	ag_core_free(a->core);
 	hollow_free(a->hollow);
@@ -270,7 +269,6 @@ static void shut_down(struct agent *a)
 	for (unsigned i = 0; i < a->ncell_urls; i++)
 		free(a->cell_urls[i]);
 	free(a->cell_urls);
-	free(a->leader);
 	free(a->token);
 	cc_flags_free(flags);
 }
@@ -282,10 +280,8 @@ static int set_up_logging(char *errbuf, size_t len)
 	return cc_log_configure(tag, C.log_level, C.log_file, errbuf, len);
 }
 
-static int open_http(struct agent *a, char *errbuf, size_t len)
+static int open_server(struct agent *a, char *errbuf, size_t len)
 {
-	struct cc_client_config cc = {.token = a->token, .timeout_ms = 30000};
-	a->http = cc_aclient_new(a->loop, &cc);
 	if (server_start(a, errbuf, len))
 		return -1;
 	if (C.advertise) {
@@ -323,7 +319,7 @@ int main(int argc, char **argv)
 	a.metrics = cc_metrics_new();
 	a.boot_ms = wall_ms();
 	if (open_executor(&a, err, sizeof(err)) ||
-	    open_http(&a, err, sizeof(err)) ||
+	    open_server(&a, err, sizeof(err)) ||
 	    describe_machines(&a, err, sizeof(err)) ||
 	    (a.real && real_recover(a.real, err, sizeof(err)))) {
 		CC_ERROR("%s", err);

@@ -37,7 +37,7 @@ static void get_status(struct cc_request *r, void *arg)
 	    "{s:s,s:s,s:I,s:s,s:b,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}",
 	    "name", a->cfg.name, "mode", a->hollow ? "hollow" : "real",
 	    "machines", (json_int_t)a->nmachines, "phase", phase_name(a->phase),
-	    "loaded", n.loaded, "watch_from", (json_int_t)a->watch_from,
+	    "loaded", n.loaded, "watch_from", (json_int_t)cell_watch_from(a),
 	    "tasks", "wanted", (json_int_t)n.wanted, "running",
 	    (json_int_t)n.running, "waiting", (json_int_t)n.waiting,
 	    "reports_queued", (json_int_t)n.reports, "reports_inflight",

@@ -96,6 +96,11 @@ static void h_txn(struct cc_request *req, void *arg)
 		return;
 	size_t len;
 	const char *body = cc_request_body(req, &len);
+	if (m->txn_answer) {
+		cc_reply_text(req, 200, "application/json", m->txn_answer,
+		              strlen(m->txn_answer));
+		return;
+	}
 	cc_reply_json(
 	    req, 200,
 	    verdicts(m, body, len, cc_request_header(req, "Content-Type")));
@@ -141,6 +146,10 @@ static void h_status(struct cc_request *req, void *arg)
 {
 	struct tl_member *m = arg;
 	m->status_calls++;
+	if (m->status_text) {
+		cc_reply_text(req, 200, "text/plain", "up", 2);
+		return;
+	}
 	json_t *leader = m->leader[0]
 	                     ? json_pack("{s:s}", "api_address", m->leader)
 	                     : json_null();

@@ -36,6 +36,7 @@ struct tl_member {
 	struct tl_httpd h; /* h.base: the member's URL */
 	bool trusted;
 	char leader[64];
+	bool status_text; /* /v1/status answers text, as no member does */
 	int status_calls;
 
 	int fail;
@@ -44,6 +45,7 @@ struct tl_member {
 	bool hold;
 	unsigned answer_status;
 	const char *beat_answer; /* NULL: {"ttl_ms": 3000, "unknown": []} */
+	const char *txn_answer;  /* /v1/txn's 200 text; NULL: the verdicts */
 	int writes;              /* requests to the write routes */
 	/* bodies received by /v1/txn and /v1/heartbeat, and their types */
 	char *bodies[TL_MEMBER_BODIES];

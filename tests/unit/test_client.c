@@ -439,6 +439,31 @@ static void test_locate_finds_nobody(void **state)
 	answer_clear(&a);
 }
 
+/* A /v1/status that is not JSON is not a member's: the sweep goes on, and
+ * when nobody answers as a member does, the round ends unreached. */
+static void test_locate_skips_what_is_not_a_member(void **state)
+{
+	struct fx *f = *state;
+	struct cl_policy p = CL_POLICY_INTERACTIVE;
+	f->m[0].status_text = true;
+	cell_of(f, true, f->m[0].h.base, f->m[1].h.base, NULL);
+	struct answer a = {0};
+	request(f, "GET", &p, CL_IDEMPOTENT, &a);
+	from_member(&a, &f->m[1]); /* no writer named: the one that answered */
+	assert_null(cl_cell_writer(f->cell));
+	answer_clear(&a);
+	cl_cell_free(f->cell);
+	f->m[1].status_text = true;
+	cell_of(f, true, f->m[0].h.base, f->m[1].h.base, NULL);
+	request(f, "GET", &p, CL_IDEMPOTENT, &a);
+	assert_int_equal(a.status, CC_EPROTO);
+	assert_non_null(strstr(a.err, "without JSON"));
+	assert_false(cl_cell_answered(f->cell));
+	assert_int_equal(f->retries, 0);
+	assert_int_equal(f->m[0].writes + f->m[1].writes, 1); /* before */
+	answer_clear(&a);
+}
+
 static void test_writer_hint(void **state)
 {
 	struct fx *f = *state;
@@ -508,7 +533,9 @@ struct verdict {
 	int calls, status;
 	uint64_t index;
 	uint32_t nops, accepted;
-	bool duplicate;
+	bool duplicate, committed;
+	enum cs_reason reasons[4];
+	char detail[64]; /* of the last op */
 	char err[CC_ERRMSG_SIZE];
 };
 
@@ -519,12 +546,17 @@ static void on_txn(void *arg, int status, const cs_result *res, const char *err)
 	v->status = status;
 	snprintf(v->err, sizeof(v->err), "%s", err);
 	assert_true(status ? res == NULL : res != NULL);
-	if (res) {
-		v->index = res->index;
-		v->nops = res->nops;
-		v->accepted = res->accepted;
-		v->duplicate = res->duplicate;
-	}
+	if (!res)
+		return;
+	v->index = res->index;
+	v->nops = res->nops;
+	v->accepted = res->accepted;
+	v->duplicate = res->duplicate;
+	v->committed = res->committed;
+	for (uint32_t i = 0; i < res->nops && i < 4; i++)
+		v->reasons[i] = res->ops[i].reason;
+	const char *d = res->nops ? res->ops[res->nops - 1].detail : NULL;
+	snprintf(v->detail, sizeof(v->detail), "%s", d ? d : "");
 }
 
 static bool decided(void *arg)
@@ -587,6 +619,67 @@ static void test_post_txn(void **state)
 	post(f, two_ops("t-4"), &CL_POLICY_ONCE, &v);
 	assert_int_equal(v.status, CC_EIO);
 	assert_non_null(strstr(v.err, "HTTP 503"));
+}
+
+/* celld's own text is read without jansson; any other spelling of a
+ * result through cs_result_decode: the verdicts are the same either way,
+ * and what is not a result is refused either way. */
+static const char *const same_verdicts[] = {
+    "{\"index\":7,\"committed\":true,\"duplicate\":false,\"accepted\":1,"
+    "\"rejected\":1,\"ops\":[{\"ok\":true,\"reason\":\"ok\"},{\"ok\":false,"
+    "\"reason\":\"seq_changed\"}]}",
+    "{\"index\": 7, \"committed\": true, \"duplicate\": false, "
+    "\"accepted\": 1, \"rejected\": 1, \"ops\": [{\"ok\": true, "
+    "\"reason\": \"ok\"}, {\"ok\": false, \"reason\": \"seq_changed\"}]}",
+    "{\"ops\":[{\"reason\":\"ok\",\"ok\":true},{\"ok\":false,\"reason\":"
+    "\"seq_changed\",\"detail\":\"m\\\"1\"}],\"rejected\":1,\"accepted\":1,"
+    "\"duplicate\":false,\"committed\":true,\"index\":7}"};
+static const char *const bad_verdicts[] = {
+    "{\"index\":7,\"committed\":true,\"duplicate\":false,\"accepted\":2,"
+    "\"rejected\":0,\"ops\":[{\"ok\":true,\"reason\":\"ok\"},{\"ok\":false,"
+    "\"reason\":\"seq_changed\"}]}",
+    "{\"index\":07,\"committed\":true,\"duplicate\":false,\"accepted\":0,"
+    "\"rejected\":0,\"ops\":[]}",
+    "{\"index\":7,\"committed\":true,\"duplicate\":false,\"accepted\":1,"
+    "\"rejected\":0,\"ops\":[{\"ok\":true,\"reason\":\"seq_changed\"}]}",
+    "{\"index\":7,\"committed\":true,\"duplicate\":false,\"accepted\":0,"
+    "\"rejected\":0,\"ops\":[]} x",
+    "{\"index\":7,\"committed\":true,\"duplicate\":false,\"accepted\":0,"
+    "\"rejected\":0,\"ops\":[],\"colour\":1}"};
+
+static void test_verdicts_read_both_ways(void **state)
+{
+	struct fx *f = *state;
+	struct verdict v;
+	cell_of(f, false, f->m[0].h.base, NULL, NULL);
+	for (size_t i = 0; i < 3; i++) {
+		f->m[0].txn_answer = same_verdicts[i];
+		post(f, two_ops("r-1"), NULL, &v);
+		if (v.status)
+			fail_msg("%s: %s", same_verdicts[i], v.err);
+		assert_int_equal(v.index, 7);
+		assert_true(v.committed);
+		assert_false(v.duplicate);
+		assert_int_equal(v.nops, 2);
+		assert_int_equal(v.accepted, 1);
+		assert_int_equal(v.reasons[0], CS_R_OK);
+		assert_int_equal(v.reasons[1], CS_R_SEQ_CHANGED);
+		assert_string_equal(v.detail, i == 2 ? "m\"1" : "");
+	}
+	for (size_t i = 0; i < 5; i++) {
+		f->m[0].txn_answer = bad_verdicts[i];
+		post(f, two_ops("r-2"), NULL, &v);
+		if (v.status != CC_EPROTO)
+			fail_msg("accepted: %s", bad_verdicts[i]);
+		assert_non_null(strstr(v.err, "HTTP 200"));
+	}
+	/* no ops, as celld writes it */
+	f->m[0].txn_answer = "{\"index\":0,\"committed\":false,\"duplicate\":"
+	                     "true,\"accepted\":0,\"rejected\":0,\"ops\":[]}";
+	post(f, two_ops("r-3"), NULL, &v);
+	assert_int_equal(v.status, 0);
+	assert_true(v.duplicate);
+	assert_int_equal(v.nops, 0);
 }
 
 static void test_post_txn_body(void **state)
@@ -793,6 +886,44 @@ static void test_free_from_a_callback(void **state)
 	answer_clear(&held);
 }
 
+static void free_on_retry(void *arg, const struct cl_retry *why)
+{
+	struct fx *f = arg;
+	(void)why;
+	f->retries++;
+	cl_cell_free(f->cell);
+	f->cell = NULL;
+}
+
+/* From on_retry, while the request that pauses is being handled. */
+static void test_free_from_on_retry(void **state)
+{
+	struct fx *f = *state;
+	struct cl_policy p = quick(10, 5);
+	f->m[0].fail = 5;
+	const char *urls[] = {f->m[0].h.base};
+	struct cl_config cfg = {.urls = urls,
+	                        .nurls = 1,
+	                        .on_retry = free_on_retry,
+	                        .retry_arg = f};
+	f->cell = cl_cell_new(f->loop, &cfg);
+	struct answer a = {0}, b = {0};
+	assert_int_equal(cl_request(f->cell, "POST", "/v1/x", NULL, NULL, 0, &p,
+	                            CL_IDEMPOTENT, on_answer, &a),
+	                 0);
+	assert_int_equal(cl_request(f->cell, "POST", "/v1/x", NULL, NULL, 0, &p,
+	                            CL_IDEMPOTENT, on_answer, &b),
+	                 0);
+	wait_for(f, answered, &a);
+	wait_for(f, answered, &b);
+	assert_int_equal(a.calls + b.calls, 2);
+	assert_int_equal(a.status, CC_ESTATE);
+	assert_int_equal(b.status, CC_ESTATE);
+	assert_int_equal(f->retries, 1);
+	answer_clear(&a);
+	answer_clear(&b);
+}
+
 /* ---- the blocking flavour ---- */
 
 static void test_sync_requests(void **state)
@@ -839,15 +970,18 @@ int main(void)
 	    T(test_writer_learned_from_redirect),
 	    T(test_locate_through_status),
 	    T(test_locate_finds_nobody),
+	    T(test_locate_skips_what_is_not_a_member),
 	    T(test_writer_hint),
 	    T(test_request_at),
 	    T(test_bad_calls_never_call_back),
 	    T(test_post_txn),
+	    T(test_verdicts_read_both_ways),
 	    T(test_post_txn_body),
 	    T(test_get_json),
 	    T(test_heartbeats),
 	    T(test_free_with_requests_in_flight),
 	    T(test_free_from_a_callback),
+	    T(test_free_from_on_retry),
 	    T(test_sync_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,7 @@ struct fx {
 	int stop_after_breaks; /* on_break returns false then; 0: never */
 	int cancel_at;         /* cancel from the nth change; 0: never */
 	bool free_at_change;   /* free the cell from the first change */
+	bool free_at_break;    /* free the cell from the first break */
 };
 
 /* The log: index 3 one change, index 5 three (a job killed with its
@@ -137,9 +138,11 @@ static void on_gone(void *arg, const char *url, uint64_t from,
 	snprintf(f->detail, sizeof(f->detail), "%s", detail);
 }
 
-static void on_refused(void *arg, long http, const char *detail)
+static void on_refused(void *arg, const char *url, long http,
+                       const char *detail)
 {
 	struct fx *f = arg;
+	assert_string_equal(url, f->m[0].h.base);
 	f->refusals++;
 	f->refused_http = http;
 	f->w = NULL;
@@ -162,6 +165,11 @@ static bool on_break(void *arg, const struct cl_watch_break *b)
 	bool go_on = !f->stop_after_breaks || f->breaks < f->stop_after_breaks;
 	if (!go_on)
 		f->w = NULL;
+	if (f->free_at_break) {
+		cl_cell_free(f->cell);
+		f->cell = NULL;
+		f->w = NULL;
+	}
 	return go_on;
 }
 
@@ -462,6 +470,25 @@ static void test_free_from_a_change(void **state)
 	assert_int_equal(f->nseen, 1);
 }
 
+static bool broke_once(void *arg)
+{
+	return ((struct fx *)arg)->breaks > 0;
+}
+
+static void test_free_from_a_break(void **state)
+{
+	struct fx *f = *state;
+	f->free_at_break = true;
+	f->m[0].cut_after = 1;
+	cell_of(f, f->m[0].h.base, f->m[1].h.base);
+	start(f, 1, 60000);
+	wait_for(f, broke_once);
+	assert_null(f->cell);
+	assert_false(tl_run_until(f->loop, two_seen, f, 0.2));
+	assert_int_equal(f->breaks, 1);
+	assert_int_equal(f->nseen, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -477,6 +504,7 @@ int main(void)
 	    T(test_cancel_from_a_change),
 	    T(test_cancel_and_free),
 	    T(test_free_from_a_change),
+	    T(test_free_from_a_break),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* cmd_txn.c: `cellctl txn`: commits a transaction by hand under the rules
- * schedulers use (DESIGN.md §2): from a JSON file, or one kind of op built
- * from flags with the machine seq the user saw. Every op's verdict is
+ * schedulers use (ARCHITECTURE.md §2): from a JSON file, or one kind of op
+ * built from flags with the machine seq the user saw. Every op's verdict is
  * printed; the exit code says whether all were accepted (0) or some were
  * rejected (3). The transaction always carries an id, so a resend after an
  * unknown outcome is answered once. */

@@ -1,6 +1,6 @@
-/* cellcommon.h: the plumbing Cell's binaries share (DESIGN.md §1): logging,
- * flags and config files, Prometheus metrics, an HTTP server driven by the
- * process's libev loop, a blocking HTTP client and an asynchronous one on
+/* cellcommon.h: the plumbing Cell's binaries share (ARCHITECTURE.md §1):
+ * logging, flags and config files, Prometheus metrics, an HTTP server driven by
+ * the process's libev loop, a blocking HTTP client and an asynchronous one on
  * the same loop. This header is the whole public API of the library.
  *
  * Errors: a function that can fail returns 0 or a negative CC_E* code and

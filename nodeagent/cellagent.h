@@ -1,5 +1,5 @@
-/* cellagent.h: the node agent core (DESIGN.md §5), the whole public API of
- * the cellagent library. The core is the part of an agent a test can run
+/* cellagent.h: the node agent core (ARCHITECTURE.md §5), the whole public API
+ * of the cellagent library. The core is the part of an agent a test can run
  * without a cell or a process: it keeps what the cell says its machines
  * should run (from a task list and the watch stream) beside what it runs,
  * and decides what to start, what to stop and what to report.

@@ -1,4 +1,4 @@
-/* main.c: cellagent, the node agent (DESIGN.md §5). Its life: read flags;
+/* main.c: cellagent, the node agent (ARCHITECTURE.md §5). Its life: read flags;
  * describe its machine (capacity detected from the host unless given) or,
  * with --hollow N, N simulated ones; adopt what its data folder says still
  * runs; serve task logs, /v1/status and /metrics; register, heartbeat,

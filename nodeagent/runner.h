@@ -1,6 +1,6 @@
-/* runner.h: the part of cellagent that runs real processes (DESIGN.md §5):
- * it starts each task attempt under cellagent-shim, stops it, learns how it
- * ended, and after an agent restart finds what ran or ended while the agent
+/* runner.h: the part of cellagent that runs real processes (ARCHITECTURE.md
+ * §5): it starts each task attempt under cellagent-shim, stops it, learns how
+ * it ended, and after an agent restart finds what ran or ended while the agent
  * was away. Private to the node agent (nodeagent/); the agent's core is its
  * only user.
  *

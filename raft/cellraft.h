@@ -1,4 +1,4 @@
-/* cellraft.h: a Cell replica node (DESIGN.md §3): canonical/raft with its
+/* cellraft.h: a Cell replica node (ARCHITECTURE.md §3): canonical/raft with its
  * libuv I/O driven from the process's libev loop, a raft_fsm over cellstate,
  * group commit, membership with advertised API addresses, snapshots. This
  * header is the whole public API of the library.
@@ -99,7 +99,7 @@ struct cr_hooks; /* below */
 
 #define CR_ELECTION_TIMEOUT_DEFAULT  1000u /* ms; raft randomises 1x..2x */
 #define CR_HEARTBEAT_TIMEOUT_DEFAULT 100u  /* ms; also raft's tick */
-/* notes §7: each snapshot stalls the leader 30-50 ms, so take them rarely;
+/* RAFT.md §7: each snapshot stalls the leader 30-50 ms, so take them rarely;
  * the trailing entries let a briefly lagging follower catch up from the log
  * instead of a whole snapshot. */
 #define CR_SNAPSHOT_THRESHOLD_DEFAULT 16384u
@@ -174,9 +174,9 @@ struct cr_hooks {
 };
 
 /* ---- lifecycle -----------------------------------------------------------
- * The node runs its own libuv loop inside `loop` (DESIGN §3): an ev_io on
- * the libuv backend fd, a one-shot ev_timer from uv_backend_timeout(), and an
- * ev_prepare that flushes group commits and polls the Raft state. Several
+ * The node runs its own libuv loop inside `loop` (ARCHITECTURE.md §3): an ev_io
+ * on the libuv backend fd, a one-shot ev_timer from uv_backend_timeout(), and
+ * an ev_prepare that flushes group commits and polls the Raft state. Several
  * nodes may share one libev loop. SIGPIPE is set to ignored.
  *
  * cr_node_init: checks the configuration, creates the data dir, opens the
@@ -257,7 +257,7 @@ uint64_t cr_node_last_index(const cr_node *node);    /* appended locally */
 /* The leader as this node knows it: returns its id and fills *out (when not
  * NULL: id, role, raft and API address) or returns 0 when unknown (during an
  * election). Right after the leader dies this still names it until the local
- * election timer fires (notes §2). */
+ * election timer fires (RAFT.md §2). */
 uint64_t cr_node_leader(const cr_node *node, struct cr_member *out);
 
 /* The members of the current configuration (possibly not yet committed),

@@ -12,7 +12,7 @@
 #include "cr_fsm.h"
 
 /* ---- bridge (uvbridge.c) ---------------------------------------------------
- * Runs a private libuv loop inside a libev loop on one thread (notes §4).
+ * Runs a private libuv loop inside a libev loop on one thread (RAFT.md §4).
  * Every libev iteration, the ev_prepare calls `pre` (group-commit flush, role
  * polling, close steps), then runs libuv until it has nothing due now, then
  * arms the one-shot ev_timer from uv_backend_timeout(). Once `closing` is set
@@ -44,7 +44,7 @@ void cr_bridge_close(struct cr_bridge *b);
 
 /* ---- transport (transport.c) -----------------------------------------------
  * raft_uv_tcp with TCP_NODELAY on every connection: raft never sets it, and
- * Nagle plus delayed ACKs cost up to 40 ms per round trip (notes §7). */
+ * Nagle plus delayed ACKs cost up to 40 ms per round trip (RAFT.md §7). */
 struct cr_transport {
 	struct raft_uv_transport iface; /* what raft_uv_init gets */
 	struct raft_uv_transport tcp;   /* the real raft_uv_tcp */

@@ -214,7 +214,7 @@ static void apply_records(struct cr_fsm *f, uint64_t index, int64_t now,
 }
 
 /* Never returns an error: a non-zero return would stall raft at this index
- * forever (notes §2); outcomes go to the sink and the log instead. */
+ * forever (RAFT.md §2); outcomes go to the sink and the log instead. */
 static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf,
                      void **result)
 {

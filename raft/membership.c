@@ -41,7 +41,7 @@ static int raft_role(enum cr_member_role r)
 	}
 }
 
-/* raft_strerror has no text for some codes (notes §2). */
+/* raft_strerror has no text for some codes (RAFT.md §2). */
 static const char *raft_text(int rv)
 {
 	switch (rv) {

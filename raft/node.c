@@ -405,7 +405,7 @@ static void apply_settings(struct cr_node *n, const struct cr_config *c)
 	                                  ? c->snapshot_trailing
 	                                  : CR_SNAPSHOT_TRAILING_DEFAULT);
 	raft_set_pre_vote(r, !c->no_pre_vote);
-	/* After raft_init, which resets I/O sizes (notes §2). */
+	/* After raft_init, which resets I/O sizes (RAFT.md §2). */
 	raft_uv_set_segment_size(&n->io, c->segment_size
 	                                     ? c->segment_size
 	                                     : CR_SEGMENT_SIZE_DEFAULT);
@@ -546,7 +546,7 @@ static void on_election_barrier(struct raft_barrier *req, int status)
 
 /* 0.15 appends no entry on election, so a new leader's state may lag what
  * is committed: the barrier's callback runs once everything before it has
- * been applied (notes §2). */
+ * been applied (RAFT.md §2). */
 static void issue_election_barrier(struct cr_node *n)
 {
 	struct election_barrier *b = cu_xmalloc(sizeof(*b));

@@ -1,5 +1,5 @@
 /* transport.c: raft_uv_tcp with TCP_NODELAY on every connection (raft never
- * sets it; Nagle with delayed ACKs adds up to 40 ms per round, notes §7). */
+ * sets it; Nagle with delayed ACKs adds up to 40 ms per round, RAFT.md §7). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>

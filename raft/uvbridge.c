@@ -1,5 +1,5 @@
 /* uvbridge.c: drives a private libuv loop (raft's I/O) from the process's
- * libev loop on one thread, as measured and verified in notes §4. */
+ * libev loop on one thread, as measured and verified (RAFT.md §4). */
 #include <stdio.h>
 #include <string.h>
 
@@ -40,7 +40,7 @@ static void finish(struct cr_bridge *b)
 	b->drained(b->arg); /* last: may free b */
 }
 
-/* Caveats from notes §4: uv_update_time() before uv_backend_timeout() (else
+/* Caveats from RAFT.md §4: uv_update_time() before uv_backend_timeout() (else
  * libuv timers never fire while libev wakes often); a 0 timeout also means
  * "fds wait to be added to epoll" (only uv_run does that) or "dead loop",
  * hence the loop with uv_loop_alive. */

@@ -1,4 +1,4 @@
-/* cellsched.h: the scheduler core (DESIGN.md §4), the whole public API of
+/* cellsched.h: the scheduler core (ARCHITECTURE.md §4), the whole public API of
  * the cellsched library. It is the part of a scheduler a test can run
  * without a cluster, as Nomad's scheduler runs against a Harness:
  *

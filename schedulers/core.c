@@ -1,5 +1,5 @@
-/* core.c: a scheduler's work loop (DESIGN.md §4). It owns the pending jobs
- * of its class that hash to it, decides one job at a time on the replica,
+/* core.c: a scheduler's work loop (ARCHITECTURE.md §4). It owns the pending
+ * jobs of its class that hash to it, decides one job at a time on the replica,
  * keeps at most one transaction per job in flight, and after an answer
  * waits until the replica has applied the answer's entry before the job is
  * looked at again: then the replica shows what committed, the rejected

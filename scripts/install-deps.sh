@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs the Debian 12 packages Cell builds, tests and runs
-# with (DESIGN.md §1). Idempotent; returns at once when all are installed.
+# with (ARCHITECTURE.md §1). Idempotent; returns at once when all are installed.
 set -euo pipefail
 
 PACKAGES=(

@@ -1,4 +1,4 @@
-/* cellbench.h: the benchmark harness (DESIGN.md §6), the whole API of the
+/* cellbench.h: the benchmark harness (ARCHITECTURE.md §6), the whole API of the
  * cellbench library:
  *
  *   - workload.c  the synthetic workload: seeded job arrivals, sizes,

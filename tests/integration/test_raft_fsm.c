@@ -1,5 +1,5 @@
 /* test_raft_fsm.c: the cellraft FSM driven by raft_fixture (simulated time,
- * network and disk, notes §6): every replica reaches the same verdicts and
+ * network and disk, RAFT.md §6): every replica reaches the same verdicts and
  * state hash; snapshots restore the same state on a lagging node; a leader
  * lost mid-batch makes no replica diverge and a retry by id answers the first
  * verdict; a partitioned minority leader's write never commits. Entries are

@@ -18,13 +18,12 @@
  * is never 0, a flagged agent never absent. A transaction without the new
  * fields encodes byte for byte as before them; one with them is refused by
  * an older decoder ("unknown ... flags"), never misread. */
-#include "internal.h"
+#include "bin_util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define BIN_VERSION  1
-#define FLAG_SEQ     1u
 #define FLAG_MEMBER  2u /* sched_register: spec->member != 0 follows */
 #define FLAG_AGENT   4u /* machine_put: spec->agent != NULL follows */
 #define JOB_DISTINCT 1u
@@ -32,77 +31,40 @@
 
 /* ---- writer ---- */
 
-#define put_bytes cu_buf_add
-#define put_u8    cu_buf_u8
-#define put_var   cu_buf_var
-
-static void put_str(struct cu_buf *w, const char *s)
-{
-	if (!s) {
-		put_var(w, 0);
-		return;
-	}
-	size_t n = strlen(s);
-	put_var(w, (uint64_t)n + 1);
-	put_bytes(w, s, n);
-}
-
-static void put_labels(struct cu_buf *w, const struct cs_label *l, uint32_t n)
-{
-	put_var(w, n);
-	for (uint32_t i = 0; i < n; i++) {
-		put_str(w, l[i].key);
-		put_str(w, l[i].value);
-	}
-}
-
-static void put_amounts(struct cu_buf *w, const struct cs_amount *a, uint32_t n)
-{
-	put_var(w, n);
-	for (uint32_t i = 0; i < n; i++) {
-		put_str(w, a[i].name);
-		put_var(w, a[i].value);
-	}
-}
-
-static void put_strings(struct cu_buf *w, char *const *s, uint32_t n)
-{
-	put_var(w, n);
-	for (uint32_t i = 0; i < n; i++)
-		put_str(w, s[i]);
-}
+#define put_u8  cu_buf_u8
+#define put_var cu_buf_var
 
 static void put_machine_spec(struct cu_buf *w, const struct cs_machine_spec *m)
 {
-	put_str(w, m->name);
-	put_str(w, m->pool);
-	put_labels(w, m->labels, m->nlabels);
-	put_amounts(w, m->capacity, m->ncapacity);
+	cs_bput_str(w, m->name);
+	cs_bput_str(w, m->pool);
+	cs_bput_labels(w, m->labels, m->nlabels);
+	cs_bput_amounts(w, m->capacity, m->ncapacity);
 	put_var(w, (uint64_t)(m->state + 1)); /* -1 (keep) encodes as 0 */
 }
 
 static void put_job_spec(struct cu_buf *w, const struct cs_job_spec *j)
 {
-	put_str(w, j->name);
-	put_str(w, j->class_name);
+	cs_bput_str(w, j->name);
+	cs_bput_str(w, j->class_name);
 	put_var(w, j->priority);
 	put_var(w, j->ntasks);
-	put_amounts(w, j->request, j->nrequest);
-	put_str(w, j->pool);
-	put_labels(w, j->labels, j->nlabels);
+	cs_bput_amounts(w, j->request, j->nrequest);
+	cs_bput_str(w, j->pool);
+	cs_bput_labels(w, j->labels, j->nlabels);
 	put_u8(w, (j->distinct ? JOB_DISTINCT : 0) | (j->gang ? JOB_GANG : 0));
 	put_var(w, j->max_retries);
-	put_str(w, j->command);
-	put_strings(w, j->args, j->nargs);
-	put_labels(w, j->env, j->nenv);
+	cs_bput_str(w, j->command);
+	cs_bput_strings(w, j->args, j->nargs);
+	cs_bput_labels(w, j->env, j->nenv);
 	put_var(w, j->duration_ms);
-	put_strings(w, j->deps, j->ndeps);
-	put_str(w, j->cron);
+	cs_bput_strings(w, j->deps, j->ndeps);
+	cs_bput_str(w, j->cron);
 }
 
 static void put_task_ref(struct cu_buf *w, const struct cs_op *op)
 {
-	put_str(w, op->job);
+	cs_bput_str(w, op->job);
 	put_var(w, op->task);
 }
 
@@ -125,23 +87,23 @@ static void put_op(struct cu_buf *w, const struct cs_op *op)
 	uint64_t member = member_of(op);
 	const char *agent = agent_of(op);
 	put_u8(w, op->kind);
-	put_u8(w, (op->has_seq ? FLAG_SEQ : 0) | (member ? FLAG_MEMBER : 0) |
+	put_u8(w, (op->has_seq ? CS_BIN_SEQ : 0) | (member ? FLAG_MEMBER : 0) |
 	              (agent ? FLAG_AGENT : 0));
 	switch (op->kind) {
 	case CS_OP_PLACE:
 	case CS_OP_RELEASE:
 		put_task_ref(w, op);
-		put_str(w, op->machine);
+		cs_bput_str(w, op->machine);
 		break;
 	case CS_OP_PREEMPT:
 		put_task_ref(w, op);
-		put_str(w, op->machine);
-		put_str(w, op->by_job);
+		cs_bput_str(w, op->machine);
+		cs_bput_str(w, op->by_job);
 		break;
 	case CS_OP_TASK_STATE:
 		put_task_ref(w, op);
 		put_var(w, op->attempt);
-		put_str(w, op->machine);
+		cs_bput_str(w, op->machine);
 		put_u8(w, op->report);
 		put_var(w, cu_zigzag(op->exit_code));
 		break;
@@ -149,31 +111,31 @@ static void put_op(struct cu_buf *w, const struct cs_op *op)
 		put_machine_spec(w, op->machine_spec);
 		break;
 	case CS_OP_MACHINE_STATE:
-		put_str(w, op->machine);
+		cs_bput_str(w, op->machine);
 		put_u8(w, op->machine_state);
 		break;
 	case CS_OP_MACHINE_REMOVE:
-		put_str(w, op->machine);
+		cs_bput_str(w, op->machine);
 		break;
 	case CS_OP_JOB_PUT:
 		put_job_spec(w, op->job_spec);
 		break;
 	case CS_OP_JOB_KILL:
 	case CS_OP_JOB_REMOVE:
-		put_str(w, op->job);
+		cs_bput_str(w, op->job);
 		break;
 	case CS_OP_SCHED_REGISTER:
-		put_str(w, op->sched_spec->name);
-		put_str(w, op->sched_spec->class_name);
-		put_str(w, op->sched_spec->policy);
+		cs_bput_str(w, op->sched_spec->name);
+		cs_bput_str(w, op->sched_spec->class_name);
+		cs_bput_str(w, op->sched_spec->policy);
 		break;
 	case CS_OP_JOB_NOTE:
-		put_str(w, op->job);
-		put_str(w, op->note);
+		cs_bput_str(w, op->job);
+		cs_bput_str(w, op->note);
 		break;
 	case CS_OP_SCHED_UNREGISTER:
 	case CS_OP__COUNT:
-		put_str(w, op->sched);
+		cs_bput_str(w, op->sched);
 		break;
 	}
 	if (op->has_seq)
@@ -181,7 +143,7 @@ static void put_op(struct cu_buf *w, const struct cs_op *op)
 	if (member)
 		put_var(w, member);
 	if (agent)
-		put_str(w, agent);
+		cs_bput_str(w, agent);
 }
 
 int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
@@ -191,8 +153,8 @@ int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
 	put_u8(&w, BIN_VERSION);
 	put_u8(&w, txn->mode);
 	put_u8(&w, txn->detect);
-	put_str(&w, txn->id);
-	put_str(&w, txn->origin);
+	cs_bput_str(&w, txn->id);
+	cs_bput_str(&w, txn->origin);
 	put_var(&w, txn->nops);
 	for (uint32_t i = 0; i < txn->nops; i++)
 		put_op(&w, &txn->ops[i]);
@@ -202,182 +164,85 @@ int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
 	return 0;
 }
 
-/* ---- reader ----
- * The first error sticks: later reads return zeroes, and the decoder checks
- * r->in.err once per op, so one bounds check per read suffices. */
+/* ---- reader ---- */
 
-struct rbuf {
-	struct cu_reader in;
-	struct cs_arena *arena;
-};
-
-static uint8_t get_u8(struct rbuf *r)
-{
-	return cu_read_u8(&r->in);
-}
-
-static uint64_t get_var(struct rbuf *r)
-{
-	return cu_read_var(&r->in);
-}
-
-static void fail(struct rbuf *r, const char *why)
-{
-	cu_reader_fail(&r->in, why);
-}
-
-static uint32_t get_u32(struct rbuf *r)
-{
-	uint64_t v = get_var(r);
-	if (v > UINT32_MAX) {
-		fail(r, "count or index above 2^32");
-		return 0;
-	}
-	return (uint32_t)v;
-}
-
-static char *get_str(struct rbuf *r)
-{
-	uint64_t n = get_var(r);
-	if (n == 0 || r->in.err)
-		return NULL;
-	n--;
-	if (n > (uint64_t)cu_reader_left(&r->in)) {
-		fail(r, "string longer than the buffer");
-		return NULL;
-	}
-	if (memchr(r->in.p, 0, (size_t)n)) {
-		fail(r, "NUL byte inside a string");
-		return NULL;
-	}
-	char *s = cs_arena_alloc(r->arena, (size_t)n + 1);
-	memcpy(s, r->in.p, (size_t)n);
-	r->in.p += n;
-	return s;
-}
-
-/* A count of items each at least min_bytes long: bounded by what is left,
- * so a hostile count cannot make us allocate more than the buffer. */
-static uint32_t get_count(struct rbuf *r, size_t min_bytes)
-{
-	uint32_t n = get_u32(r);
-	if ((uint64_t)n * min_bytes > (uint64_t)cu_reader_left(&r->in)) {
-		fail(r, "count larger than the buffer");
-		return 0;
-	}
-	return n;
-}
-
-static struct cs_label *get_labels(struct rbuf *r, uint32_t *n)
-{
-	*n = get_count(r, 2);
-	struct cs_label *l =
-	    *n ? cs_arena_alloc(r->arena, *n * sizeof(*l)) : NULL;
-	for (uint32_t i = 0; i < *n && !r->in.err; i++) {
-		l[i].key = get_str(r);
-		l[i].value = get_str(r);
-	}
-	return l;
-}
-
-static struct cs_amount *get_amounts(struct rbuf *r, uint32_t *n)
-{
-	*n = get_count(r, 2);
-	struct cs_amount *a =
-	    *n ? cs_arena_alloc(r->arena, *n * sizeof(*a)) : NULL;
-	for (uint32_t i = 0; i < *n && !r->in.err; i++) {
-		a[i].name = get_str(r);
-		a[i].value = get_var(r);
-	}
-	return a;
-}
-
-static char **get_strings(struct rbuf *r, uint32_t *n)
-{
-	*n = get_count(r, 1);
-	char **s = *n ? cs_arena_alloc(r->arena, *n * sizeof(*s)) : NULL;
-	for (uint32_t i = 0; i < *n && !r->in.err; i++)
-		s[i] = get_str(r);
-	return s;
-}
-
-static struct cs_machine_spec *get_machine_spec(struct rbuf *r)
+static struct cs_machine_spec *get_machine_spec(struct cs_bdec *r)
 {
 	struct cs_machine_spec *m = cs_arena_alloc(r->arena, sizeof(*m));
-	m->name = get_str(r);
-	m->pool = get_str(r);
-	m->labels = get_labels(r, &m->nlabels);
-	m->capacity = get_amounts(r, &m->ncapacity);
-	m->state = (int)get_u8(r) - 1;
+	m->name = cs_bget_str(r);
+	m->pool = cs_bget_str(r);
+	m->labels = cs_bget_labels(r, &m->nlabels);
+	m->capacity = cs_bget_amounts(r, &m->ncapacity);
+	m->state = (int)cs_bget_u8(r) - 1;
 	return m;
 }
 
-static struct cs_job_spec *get_job_spec(struct rbuf *r)
+static struct cs_job_spec *get_job_spec(struct cs_bdec *r)
 {
 	struct cs_job_spec *j = cs_arena_alloc(r->arena, sizeof(*j));
-	j->name = get_str(r);
-	j->class_name = get_str(r);
-	j->priority = get_u32(r);
-	j->ntasks = get_u32(r);
-	j->request = get_amounts(r, &j->nrequest);
-	j->pool = get_str(r);
-	j->labels = get_labels(r, &j->nlabels);
-	uint8_t flags = get_u8(r);
+	j->name = cs_bget_str(r);
+	j->class_name = cs_bget_str(r);
+	j->priority = cs_bget_u32(r);
+	j->ntasks = cs_bget_u32(r);
+	j->request = cs_bget_amounts(r, &j->nrequest);
+	j->pool = cs_bget_str(r);
+	j->labels = cs_bget_labels(r, &j->nlabels);
+	uint8_t flags = cs_bget_u8(r);
 	if (flags & ~(JOB_DISTINCT | JOB_GANG))
-		fail(r, "unknown job flags");
+		cs_bfail(r, "unknown job flags");
 	j->distinct = flags & JOB_DISTINCT;
 	j->gang = flags & JOB_GANG;
-	j->max_retries = get_u32(r);
-	j->command = get_str(r);
-	j->args = get_strings(r, &j->nargs);
-	j->env = get_labels(r, &j->nenv);
-	j->duration_ms = get_var(r);
-	j->deps = get_strings(r, &j->ndeps);
-	j->cron = get_str(r);
+	j->max_retries = cs_bget_u32(r);
+	j->command = cs_bget_str(r);
+	j->args = cs_bget_strings(r, &j->nargs);
+	j->env = cs_bget_labels(r, &j->nenv);
+	j->duration_ms = cs_bget_var(r);
+	j->deps = cs_bget_strings(r, &j->ndeps);
+	j->cron = cs_bget_str(r);
 	return j;
 }
 
-static void get_task_ref(struct rbuf *r, struct cs_op *op)
+static void get_task_ref(struct cs_bdec *r, struct cs_op *op)
 {
-	op->job = get_str(r);
-	op->task = get_u32(r);
+	op->job = cs_bget_str(r);
+	op->task = cs_bget_u32(r);
 }
 
-static void get_sched(struct rbuf *r, struct cs_op *op)
+static void get_sched(struct cs_bdec *r, struct cs_op *op)
 {
 	struct cs_sched_spec *sp = cs_arena_alloc(r->arena, sizeof(*sp));
-	sp->name = get_str(r);
-	sp->class_name = get_str(r);
-	sp->policy = get_str(r);
+	sp->name = cs_bget_str(r);
+	sp->class_name = cs_bget_str(r);
+	sp->policy = cs_bget_str(r);
 	op->sched_spec = sp;
 	op->sched = sp->name;
 }
 
-static void get_report(struct rbuf *r, struct cs_op *op)
+static void get_report(struct cs_bdec *r, struct cs_op *op)
 {
 	get_task_ref(r, op);
-	op->attempt = get_u32(r);
-	op->machine = get_str(r);
-	op->report = (enum cs_task_state)get_u8(r);
-	uint64_t z = get_var(r);
+	op->attempt = cs_bget_u32(r);
+	op->machine = cs_bget_str(r);
+	op->report = (enum cs_task_state)cs_bget_u8(r);
+	uint64_t z = cs_bget_var(r);
 	int64_t v = cu_unzigzag(z);
 	if (v < INT32_MIN || v > INT32_MAX)
-		fail(r, "exit code outside int32");
+		cs_bfail(r, "exit code outside int32");
 	op->exit_code = (int32_t)v;
 }
 
-static void get_fields(struct rbuf *r, struct cs_op *op)
+static void get_fields(struct cs_bdec *r, struct cs_op *op)
 {
 	switch (op->kind) {
 	case CS_OP_PLACE:
 	case CS_OP_RELEASE:
 		get_task_ref(r, op);
-		op->machine = get_str(r);
+		op->machine = cs_bget_str(r);
 		break;
 	case CS_OP_PREEMPT:
 		get_task_ref(r, op);
-		op->machine = get_str(r);
-		op->by_job = get_str(r);
+		op->machine = cs_bget_str(r);
+		op->by_job = cs_bget_str(r);
 		break;
 	case CS_OP_TASK_STATE:
 		get_report(r, op);
@@ -387,11 +252,11 @@ static void get_fields(struct rbuf *r, struct cs_op *op)
 		op->machine = op->machine_spec->name;
 		break;
 	case CS_OP_MACHINE_STATE:
-		op->machine = get_str(r);
-		op->machine_state = (enum cs_machine_state)get_u8(r);
+		op->machine = cs_bget_str(r);
+		op->machine_state = (enum cs_machine_state)cs_bget_u8(r);
 		break;
 	case CS_OP_MACHINE_REMOVE:
-		op->machine = get_str(r);
+		op->machine = cs_bget_str(r);
 		break;
 	case CS_OP_JOB_PUT:
 		op->job_spec = get_job_spec(r);
@@ -399,25 +264,25 @@ static void get_fields(struct rbuf *r, struct cs_op *op)
 		break;
 	case CS_OP_JOB_KILL:
 	case CS_OP_JOB_REMOVE:
-		op->job = get_str(r);
+		op->job = cs_bget_str(r);
 		break;
 	case CS_OP_SCHED_REGISTER:
 		get_sched(r, op);
 		break;
 	case CS_OP_JOB_NOTE:
-		op->job = get_str(r);
-		op->note = get_str(r);
+		op->job = cs_bget_str(r);
+		op->note = cs_bget_str(r);
 		break;
 	case CS_OP_SCHED_UNREGISTER:
 	case CS_OP__COUNT:
-		op->sched = get_str(r);
+		op->sched = cs_bget_str(r);
 		break;
 	}
 }
 
 static bool flags_valid(uint8_t kind, uint8_t flags)
 {
-	uint8_t known = FLAG_SEQ;
+	uint8_t known = CS_BIN_SEQ;
 	if (kind == CS_OP_SCHED_REGISTER)
 		known |= FLAG_MEMBER;
 	if (kind == CS_OP_MACHINE_PUT)
@@ -425,25 +290,25 @@ static bool flags_valid(uint8_t kind, uint8_t flags)
 	return !(flags & ~known);
 }
 
-static void get_member(struct rbuf *r, struct cs_op *op)
+static void get_member(struct cs_bdec *r, struct cs_op *op)
 {
-	op->sched_spec->member = get_var(r);
+	op->sched_spec->member = cs_bget_var(r);
 	if (!op->sched_spec->member)
-		fail(r, "member flag with member 0");
+		cs_bfail(r, "member flag with member 0");
 }
 
-static void get_agent(struct rbuf *r, struct cs_op *op)
+static void get_agent(struct cs_bdec *r, struct cs_op *op)
 {
-	op->machine_spec->agent = get_str(r);
+	op->machine_spec->agent = cs_bget_str(r);
 	if (!op->machine_spec->agent)
-		fail(r, "agent flag without an agent");
+		cs_bfail(r, "agent flag without an agent");
 }
 
-static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
+static int get_ops(struct cs_bdec *r, cs_txn *t, char *errbuf, size_t errlen)
 {
-	uint32_t n = get_count(r, 2);
+	uint32_t n = cs_bget_count(r, 2);
 	for (uint32_t i = 0; i < n && !r->in.err; i++) {
-		uint8_t kind = get_u8(r), flags = get_u8(r);
+		uint8_t kind = cs_bget_u8(r), flags = cs_bget_u8(r);
 		if (kind >= CS_OP__COUNT || !flags_valid(kind, flags))
 			return cu_errf(
 			    errbuf, errlen, -1,
@@ -452,8 +317,8 @@ static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
 			    i, kind, flags);
 		struct cs_op *op = cs_txn_add(t, (enum cs_op_kind)kind);
 		get_fields(r, op);
-		if (flags & FLAG_SEQ)
-			cs_op_expect_seq(op, get_var(r));
+		if (flags & CS_BIN_SEQ)
+			cs_op_expect_seq(op, cs_bget_var(r));
 		if (flags & FLAG_MEMBER)
 			get_member(r, op);
 		if (flags & FLAG_AGENT)
@@ -483,9 +348,9 @@ int cs_txn_decode_bin(const uint8_t *buf, size_t len, cs_txn **out,
 		               buf[1], buf[2]);
 	cs_txn *t = cs_txn_new(NULL, NULL, (enum cs_mode)buf[1],
 	                       (enum cs_detect)buf[2]);
-	struct rbuf r = {cu_reader_of(buf + 3, len - 3), t->arena};
-	t->id = get_str(&r);
-	t->origin = get_str(&r);
+	struct cs_bdec r = {cu_reader_of(buf + 3, len - 3), t->arena};
+	t->id = cs_bget_str(&r);
+	t->origin = cs_bget_str(&r);
 	if (get_ops(&r, t, errbuf, errlen) < 0)
 		goto fail;
 	if (cu_reader_left(&r.in)) {

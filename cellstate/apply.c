@@ -21,26 +21,6 @@ enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
 	return r;
 }
 
-enum cs_reason cs_find_job(struct cs_apply *a, const char *name,
-                           struct cs_job **job)
-{
-	*job = name ? cu_map_get(&a->s->jobs, name) : NULL;
-	if (*job)
-		return CS_R_OK;
-	return cs_reject(a, CS_R_UNKNOWN_JOB, "job %s does not exist",
-	                 name ? name : "(none)");
-}
-
-enum cs_reason cs_find_machine(struct cs_apply *a, const char *name,
-                               uint32_t *slot)
-{
-	*slot = name ? cs_machine_slot(a->s, name) : CS_NO_MACHINE;
-	if (*slot != CS_NO_MACHINE)
-		return CS_R_OK;
-	return cs_reject(a, CS_R_UNKNOWN_MACHINE, "machine %s does not exist",
-	                 name ? name : "(none)");
-}
-
 typedef enum cs_reason (*op_fn)(struct cs_apply *, const struct cs_op *);
 
 static const op_fn op_table[CS_OP__COUNT] = {

@@ -157,11 +157,27 @@ void cs_note_removed(struct cs_apply *a, enum cs_change_kind kind,
 enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
                          ...) CS_PRINTF(3, 4);
 
-/* Lookups by name: CS_R_OK, or unknown_job / unknown_machine with a detail. */
+/* Pre-checks (lookup.c): CS_R_OK, or a rejection with a detail. */
+/* unknown_job */
 enum cs_reason cs_find_job(struct cs_apply *a, const char *name,
                            struct cs_job **job);
+/* unknown_job, or job_finished for a job that has ended */
+enum cs_reason cs_find_active_job(struct cs_apply *a, const char *name,
+                                  struct cs_job **job);
+/* unknown_machine */
 enum cs_reason cs_find_machine(struct cs_apply *a, const char *name,
                                uint32_t *slot);
+/* op->machine (unknown_machine), then cs_check_seq against it */
+enum cs_reason cs_find_op_machine(struct cs_apply *a, const struct cs_op *op,
+                                  uint32_t *slot);
+/* op->job's task op->task: unknown_job or unknown_task */
+enum cs_reason cs_find_task(struct cs_apply *a, const struct cs_op *op,
+                            struct cs_job **job, struct cs_task **t);
+/* task_not_active unless assigned or running */
+enum cs_reason cs_check_live(struct cs_apply *a, const struct cs_task *t);
+/* wrong_machine unless the (live) task is on slot */
+enum cs_reason cs_check_on(struct cs_apply *a, const struct cs_task *t,
+                           uint32_t slot);
 
 /* Mutators. Each records what it is about to change, then changes it. */
 /* Before any change to a machine: saves its image once per transaction and
@@ -199,8 +215,9 @@ struct cs_journal *cs_journal_new(void);
 void cs_journal_commit(struct cs_journal *j, cs_state *s); /* frees j */
 void cs_journal_undo(struct cs_journal *j, cs_state *s);   /* frees j */
 
-/* Coarse detection: rejects (seq_changed) an op carrying a seq that differs
- * from the machine's seq before this transaction; CS_R_OK in fine mode. */
+/* Coarse detection (lookup.c): rejects (seq_changed) an op carrying a seq
+ * that differs from the machine's seq before this transaction; CS_R_OK in
+ * fine mode. */
 enum cs_reason cs_check_seq(struct cs_apply *a, const struct cs_op *op,
                             const struct cs_machine *m);
 /* The coarse-detection view: the machine's seq before this transaction. */
@@ -223,6 +240,14 @@ void cs_job_refresh(struct cs_apply *a, struct cs_job *job);
 /* Fails or kills a job: its live tasks are killed, dependents fail. */
 void cs_job_finish(struct cs_apply *a, struct cs_job *job,
                    enum cs_job_state state, enum cs_job_cause cause);
+
+/* Machine state changes (machine.c). Ends every task on the machine
+ * (lost), in an order that does not depend on the machine's list. */
+void cs_machine_lose_tasks(struct cs_apply *a, uint32_t slot);
+/* Touches the machine, sets st, notes it; a machine going down loses its
+ * tasks. */
+void cs_machine_set_state(struct cs_apply *a, uint32_t slot,
+                          enum cs_machine_state st);
 
 /* One function per op kind; each returns CS_R_OK or a rejection reason. */
 enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op);

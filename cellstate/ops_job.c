@@ -56,21 +56,10 @@ enum cs_reason cs_op_job_put(struct cs_apply *a, const struct cs_op *op)
 	return CS_R_OK;
 }
 
-/* The job named, if it has not ended: unknown_job or job_finished else. */
-static enum cs_reason find_active(struct cs_apply *a, const char *name,
-                                  struct cs_job **job)
-{
-	enum cs_reason r = cs_find_job(a, name, job);
-	if (r || (*job)->state < CS_JOB_SUCCEEDED)
-		return r;
-	return cs_reject(a, CS_R_JOB_FINISHED, "job %s has already ended (%s)",
-	                 (*job)->spec.name, cs_job_state_name((*job)->state));
-}
-
 enum cs_reason cs_op_job_kill(struct cs_apply *a, const struct cs_op *op)
 {
 	struct cs_job *job;
-	enum cs_reason r = find_active(a, op->job, &job);
+	enum cs_reason r = cs_find_active_job(a, op->job, &job);
 	if (r)
 		return r;
 	cs_job_finish(a, job, CS_JOB_KILLED, CS_CAUSE_KILLED);
@@ -99,7 +88,7 @@ enum cs_reason cs_op_job_remove(struct cs_apply *a, const struct cs_op *op)
 enum cs_reason cs_op_job_note(struct cs_apply *a, const struct cs_op *op)
 {
 	struct cs_job *job;
-	enum cs_reason r = find_active(a, op->job, &job);
+	enum cs_reason r = cs_find_active_job(a, op->job, &job);
 	if (r)
 		return r;
 	cs_set_job_note(a, job, op->note);

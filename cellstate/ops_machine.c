@@ -6,52 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum cs_reason find(struct cs_apply *a, const struct cs_op *op,
-                           uint32_t *slot)
-{
-	enum cs_reason r = cs_find_machine(a, op->machine, slot);
-	return r ? r : cs_check_seq(a, op, cs_slot(a->s, *slot));
-}
-
-static int by_job_and_index(const void *x, const void *y)
-{
-	const struct cs_task *a = *(const struct cs_task *const *)x;
-	const struct cs_task *b = *(const struct cs_task *const *)y;
-	int c = strcmp(a->job->spec.name, b->job->spec.name);
-	if (c)
-		return c;
-	return a < b ? -1 : a > b;
-}
-
-/* Ends every task on the machine in (job, index) order. The list order is
- * placement order on a replica that replayed the log and load order on one
- * restored from a snapshot; a failing job kills its other tasks, so the
- * order of ends shows in the state: it must not depend on the list. */
-static void lose_tasks(struct cs_apply *a, uint32_t slot)
-{
-	struct cs_machine *m = cs_slot(a->s, slot);
-	uint32_t n = 0;
-	if (!m->ntasks)
-		return;
-	struct cs_task **all = cu_xmalloc(m->ntasks * sizeof(*all));
-	for (struct cs_task *t = m->tasks; t; t = t->next_on_machine)
-		all[n++] = t;
-	qsort(all, n, sizeof(*all), by_job_and_index);
-	for (uint32_t i = 0; i < n; i++)
-		if (all[i]->machine == slot) /* not killed by an earlier end */
-			cs_task_end(a, all[i], CS_END_LOST, all[i]->exit_code);
-	free(all);
-}
-
-static void set_state(struct cs_apply *a, uint32_t slot,
-                      enum cs_machine_state st)
-{
-	cs_touch_machine(a, slot)->state = st;
-	cs_note_machine(a, slot);
-	if (st == CS_MACHINE_DOWN)
-		lose_tasks(a, slot);
-}
-
 static struct cs_label *labels_dup(const struct cs_label *l, uint32_t n)
 {
 	struct cs_label *out = n ? cu_xcalloc(n, sizeof(*out)) : NULL;
@@ -145,7 +99,7 @@ static enum cs_reason update(struct cs_apply *a, uint32_t slot,
 	if (attrs || capa)
 		cs_note_machine(a, slot);
 	if (sp->state >= 0 && (enum cs_machine_state)sp->state != m->state)
-		set_state(a, slot, (enum cs_machine_state)sp->state);
+		cs_machine_set_state(a, slot, (enum cs_machine_state)sp->state);
 	return CS_R_OK;
 }
 
@@ -194,21 +148,21 @@ enum cs_reason cs_op_machine_put(struct cs_apply *a, const struct cs_op *op)
 enum cs_reason cs_op_machine_state(struct cs_apply *a, const struct cs_op *op)
 {
 	uint32_t slot;
-	enum cs_reason r = find(a, op, &slot);
+	enum cs_reason r = cs_find_op_machine(a, op, &slot);
 	if (r)
 		return r;
 	if (cs_slot(a->s, slot)->state != op->machine_state)
-		set_state(a, slot, op->machine_state);
+		cs_machine_set_state(a, slot, op->machine_state);
 	return CS_R_OK;
 }
 
 enum cs_reason cs_op_machine_remove(struct cs_apply *a, const struct cs_op *op)
 {
 	uint32_t slot;
-	enum cs_reason r = find(a, op, &slot);
+	enum cs_reason r = cs_find_op_machine(a, op, &slot);
 	if (r)
 		return r;
-	lose_tasks(a, slot);
+	cs_machine_lose_tasks(a, slot);
 	cs_note_removed(a, CS_CHANGE_MACHINE_REMOVED, op->machine);
 	cs_drop_machine(a, slot);
 	return CS_R_OK;

@@ -4,34 +4,6 @@
 
 #include <string.h>
 
-static enum cs_reason find_task(struct cs_apply *a, const struct cs_op *op,
-                                struct cs_job **job, struct cs_task **t)
-{
-	enum cs_reason r = cs_find_job(a, op->job, job);
-	if (r)
-		return r;
-	if (op->task >= (*job)->spec.ntasks)
-		return cs_reject(a, CS_R_UNKNOWN_TASK,
-		                 "job %s has tasks 0..%u, not %u", op->job,
-		                 (*job)->spec.ntasks - 1, op->task);
-	*t = &(*job)->tasks[op->task];
-	return CS_R_OK;
-}
-
-enum cs_reason cs_check_seq(struct cs_apply *a, const struct cs_op *op,
-                            const struct cs_machine *m)
-{
-	if (a->txn->detect != CS_COARSE || !op->has_seq)
-		return CS_R_OK;
-	uint64_t seen = cs_seq_seen(a, m);
-	if (seen == op->seq)
-		return CS_R_OK;
-	return cs_reject(a, CS_R_SEQ_CHANGED,
-	                 "machine %s is at seq %llu, the op expected %llu",
-	                 m->name, (unsigned long long)seen,
-	                 (unsigned long long)op->seq);
-}
-
 static enum cs_reason explain_fit(struct cs_apply *a, enum cs_reason r,
                                   const struct cs_machine *m,
                                   const struct cs_job *job)
@@ -118,7 +90,7 @@ enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op)
 	struct cs_task *t;
 	uint32_t slot;
 	enum cs_reason r;
-	if ((r = find_task(a, op, &job, &t)) ||
+	if ((r = cs_find_task(a, op, &job, &t)) ||
 	    (r = check_placeable(a, job, t)) ||
 	    (r = cs_find_machine(a, op->machine, &slot)))
 		return r;
@@ -144,39 +116,19 @@ enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op)
 	return CS_R_OK;
 }
 
-static enum cs_reason check_live(struct cs_apply *a, const struct cs_task *t)
-{
-	if (cs_task_is_live(t))
-		return CS_R_OK;
-	return cs_reject(a, CS_R_TASK_NOT_ACTIVE,
-	                 "task %s/%u is %s, not assigned or running",
-	                 t->job->spec.name, cs_task_index(t),
-	                 cs_task_state_name(t->state));
-}
-
-static enum cs_reason check_on(struct cs_apply *a, const struct cs_task *t,
-                               uint32_t slot)
-{
-	if (t->machine == slot)
-		return CS_R_OK;
-	return cs_reject(a, CS_R_WRONG_MACHINE, "task %s/%u is on %s, not %s",
-	                 t->job->spec.name, cs_task_index(t),
-	                 cs_slot(a->s, t->machine)->name,
-	                 cs_slot(a->s, slot)->name);
-}
-
 enum cs_reason cs_op_preempt(struct cs_apply *a, const struct cs_op *op)
 {
 	struct cs_job *job;
 	struct cs_task *t;
 	uint32_t slot;
 	enum cs_reason r;
-	if ((r = find_task(a, op, &job, &t)))
+	if ((r = cs_find_task(a, op, &job, &t)))
 		return r;
 	struct cs_job *by;
-	if ((r = cs_find_job(a, op->by_job, &by)) || (r = check_live(a, t)) ||
+	if ((r = cs_find_job(a, op->by_job, &by)) ||
+	    (r = cs_check_live(a, t)) ||
 	    (r = cs_find_machine(a, op->machine, &slot)) ||
-	    (r = check_on(a, t, slot)) ||
+	    (r = cs_check_on(a, t, slot)) ||
 	    (r = cs_check_seq(a, op, cs_slot(a->s, slot))))
 		return r;
 	if (by->spec.priority <= job->spec.priority)
@@ -195,10 +147,10 @@ enum cs_reason cs_op_release(struct cs_apply *a, const struct cs_op *op)
 	struct cs_task *t;
 	uint32_t slot;
 	enum cs_reason r;
-	if ((r = find_task(a, op, &job, &t)) || (r = check_live(a, t)))
+	if ((r = cs_find_task(a, op, &job, &t)) || (r = cs_check_live(a, t)))
 		return r;
 	if (op->machine && ((r = cs_find_machine(a, op->machine, &slot)) ||
-	                    (r = check_on(a, t, slot)) ||
+	                    (r = cs_check_on(a, t, slot)) ||
 	                    (r = cs_check_seq(a, op, cs_slot(a->s, slot)))))
 		return r;
 	cs_task_end(a, t, CS_END_RELEASED, t->exit_code);
@@ -223,7 +175,7 @@ enum cs_reason cs_op_task_state(struct cs_apply *a, const struct cs_op *op)
 	struct cs_task *t;
 	uint32_t slot;
 	enum cs_reason r;
-	if ((r = find_task(a, op, &job, &t)) ||
+	if ((r = cs_find_task(a, op, &job, &t)) ||
 	    (r = cs_find_machine(a, op->machine, &slot)))
 		return r;
 	if (op->attempt != t->attempt)
@@ -232,7 +184,7 @@ enum cs_reason cs_op_task_state(struct cs_apply *a, const struct cs_op *op)
 		                 "for attempt %u",
 		                 job->spec.name, op->task, t->attempt,
 		                 op->attempt);
-	if ((r = check_live(a, t)) || (r = check_on(a, t, slot)))
+	if ((r = cs_check_live(a, t)) || (r = cs_check_on(a, t, slot)))
 		return r;
 	switch (op->report) {
 	case CS_TASK_RUNNING:

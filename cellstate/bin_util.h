@@ -86,4 +86,12 @@ struct cs_label *cs_bget_labels(struct cs_bdec *r, uint32_t *n);
 struct cs_amount *cs_bget_amounts(struct cs_bdec *r, uint32_t *n);
 char **cs_bget_strings(struct cs_bdec *r, uint32_t *n);
 
+/* ---- fields several ops carry (op_fields.c) ---- */
+/* str job, varint task */
+void cs_bput_task_ref(struct cu_buf *w, const struct cs_op *op);
+void cs_bget_task_ref(struct cs_bdec *r, struct cs_op *op);
+/* The task reference, then str machine (NULL allowed). */
+void cs_bput_task_machine(struct cu_buf *w, const struct cs_op *op);
+void cs_bget_task_machine(struct cs_bdec *r, struct cs_op *op);
+
 #endif /* CELL_CELLSTATE_BIN_UTIL_H */

@@ -28,6 +28,10 @@ char *cs_arena_strdup(struct cs_arena *a, const char *s); /* NULL stays NULL */
 
 /* Appends a zeroed op of this kind to txn (txn.c). */
 struct cs_op *cs_txn_add(cs_txn *t, enum cs_op_kind kind);
+/* Appends an op naming a task and a machine (NULL allowed), both copied:
+ * the start of the place, preempt, release and task_state builders. */
+struct cs_op *cs_txn_task_op(cs_txn *t, enum cs_op_kind kind, const char *job,
+                             uint32_t task, const char *machine);
 
 /* Deep copies of specs, either into an arena (a != NULL) or onto the heap
  * (a == NULL, freed with cs_*_spec_free). */
@@ -127,7 +131,7 @@ void cs_machine_unlink(struct cs_machine *m, struct cs_task *t);
 /* Scheduler registry position of name, or where it would go (*found). */
 uint32_t cs_sched_search(const cs_state *s, const char *name, bool *found);
 
-/* ---- apply (txn.c, ops_*.c) ----
+/* ---- apply (apply.c, lookup.c, journal.c, op_*.c) ----
  * An op either rejects without changing anything, or changes the state and
  * accepts. Ops change the state only through the mutators below, which
  * record before-images in the journal when one is active (all_or_nothing
@@ -249,21 +253,92 @@ void cs_machine_lose_tasks(struct cs_apply *a, uint32_t slot);
 void cs_machine_set_state(struct cs_apply *a, uint32_t slot,
                           enum cs_machine_state st);
 
-/* One function per op kind; each returns CS_R_OK or a rejection reason. */
-enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_preempt(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_release(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_task_state(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_machine_put(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_machine_state(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_machine_remove(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_job_put(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_job_kill(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_job_remove(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_sched_unregister(struct cs_apply *a,
-                                      const struct cs_op *op);
-enum cs_reason cs_op_job_note(struct cs_apply *a, const struct cs_op *op);
+/* ---- op descriptors (ops.c, op_*.c) ----
+ * Everything that differs between op kinds, in one row per kind: each row
+ * is defined in its op's file (op_place.c, ...) next to the op's builder,
+ * and ops.c lists them. The generic machinery frames a transaction and
+ * calls through the row for each op: validate.c (check, seq), codec_txn.c
+ * (fields, json_read, json_write), codec_bin.c (bin_*), apply.c (apply).
+ * Journal, state hash, snapshots and the change feed work on the state,
+ * not on ops: nothing op-specific lives there. Every member is required
+ * unless it says otherwise. ADDING_AN_OP.md walks through a new row. */
+struct cs_jdec;
+struct cs_bdec;
+
+/* Whether an op may carry the machine version its submitter saw. */
+enum cs_seq_rule {
+	CS_SEQ_NEVER,    /* a seq is an error ("expected no seq ...") */
+	CS_SEQ_OPTIONAL, /* checked under coarse detection when given */
+	CS_SEQ_COARSE,   /* as optional, but required under coarse (place) */
+};
+
+struct cs_op_desc {
+	/* "place": JSON "op" and cs_op_name; unique, and never renamed (logs
+	 * and clients spell it) */
+	const char *name;
+	enum cs_seq_rule seq;
+	/* JSON (FORMAT.md). The keys an op object may have, "op" included,
+	 * NULL-terminated, in the order the unknown-field message lists
+	 * them. */
+	const char *const *fields;
+	/* Reads o (its keys already checked against fields) and appends the
+	 * op through its builder; the order of the reads decides which error
+	 * an op with two bad fields reports. 0, or -1 with d's error. */
+	int (*json_read)(struct cs_jdec *d, const json_t *o, cs_txn *t);
+	/* Sets the op's keys on o, which holds "op" already, in FORMAT.md
+	 * order; op is as a builder or a decoder made it. */
+	void (*json_write)(json_t *o, const struct cs_op *op);
+	/* Validation of everything but the seq, with messages at d's path
+	 * (ops[i]) plus the field's key. 0, or -1 with d's error. */
+	int (*check)(struct cs_jdec *d, const struct cs_op *op);
+	/* Binary: codec_bin.c writes u8 kind, u8 flags, then bin_put's
+	 * fields, the seq when flag CS_BIN_SEQ is set, then the extras. */
+	void (*bin_put)(struct cu_buf *w, const struct cs_op *op);
+	/* Reads what bin_put wrote into op (kind set, all else zero); errors
+	 * stick in r (bin_util.h), checked by the framing. */
+	void (*bin_get)(struct cs_bdec *r, struct cs_op *op);
+	/* Optional fields added after version 1 (0 and NULL when none): the
+	 * flag bits above CS_BIN_SEQ this kind may set. An entry with any
+	 * other bit is refused. */
+	uint8_t bin_ext;
+	/* Writes the extras op has, after the seq, and returns their bits:
+	 * an op without them encodes byte for byte as before they existed. */
+	uint8_t (*bin_put_ext)(struct cu_buf *w, const struct cs_op *op);
+	/* Called when flags has a bit of bin_ext: reads those extras, in the
+	 * order bin_put_ext wrote them, and refuses (cs_bfail) a flagged
+	 * value bin_put_ext would not have written, so every accepted
+	 * encoding is the writer's. */
+	void (*bin_get_ext)(struct cs_bdec *r, struct cs_op *op, uint8_t flags);
+	/* Applies one op: CS_R_OK after changing the state through the
+	 * mutators, or a rejection (cs_reject) before the first change.
+	 * Deterministic in (state, txn, op). */
+	enum cs_reason (*apply)(struct cs_apply *a, const struct cs_op *op);
+};
+
+/* One row per kind, in enum order (the rows are defined in op_*.c). */
+extern const struct cs_op_desc cs_op_desc_place;
+extern const struct cs_op_desc cs_op_desc_preempt;
+extern const struct cs_op_desc cs_op_desc_release;
+extern const struct cs_op_desc cs_op_desc_task_state;
+extern const struct cs_op_desc cs_op_desc_machine_put;
+extern const struct cs_op_desc cs_op_desc_machine_state;
+extern const struct cs_op_desc cs_op_desc_machine_remove;
+extern const struct cs_op_desc cs_op_desc_job_put;
+extern const struct cs_op_desc cs_op_desc_job_kill;
+extern const struct cs_op_desc cs_op_desc_job_remove;
+extern const struct cs_op_desc cs_op_desc_sched_register;
+extern const struct cs_op_desc cs_op_desc_sched_unregister;
+extern const struct cs_op_desc cs_op_desc_job_note;
+
+/* Indexed by kind (ops.c); never NULL below CS_OP__COUNT. */
+extern const struct cs_op_desc *const cs_op_table[CS_OP__COUNT];
+
+/* The row of kind k, or NULL when k is no kind (a damaged or hand-built
+ * op). Inline: apply and the binary decoder look it up once per op. */
+static inline const struct cs_op_desc *cs_op_desc(enum cs_op_kind k)
+{
+	return (unsigned)k < CS_OP__COUNT ? cs_op_table[k] : NULL;
+}
 
 /* ---- state views (codec_entity.c) ---- */
 /* A task's own fields without its job's name: what a snapshot stores. */

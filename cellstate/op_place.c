@@ -1,8 +1,45 @@
-/* ops_task.c: the placement ops (place, preempt, release) and agents' task
- * reports. Each validates fully before its first change (see journal.c). */
-#include "internal.h"
+/* op_place.c: place, a scheduler's claim of a pending task for a machine:
+ * the op every transaction of a scheduler is made of, so its apply and its
+ * binary decode are the hot paths. */
+#include "bin_util.h"
+#include "json_util.h"
 
 #include <string.h>
+
+struct cs_op *cs_txn_place(cs_txn *txn, const char *job, uint32_t task,
+                           const char *machine, uint64_t seq)
+{
+	struct cs_op *op = cs_txn_task_op(txn, CS_OP_PLACE, job, task, machine);
+	cs_op_expect_seq(op, seq);
+	return op;
+}
+
+/* ---- JSON ---- */
+
+static const char *const place_fields[] = {"op",      "job", "task",
+                                           "machine", "seq", NULL};
+
+static int place_json_read(struct cs_jdec *d, const json_t *o, cs_txn *t)
+{
+	const char *job = NULL, *machine = NULL;
+	uint32_t task = 0;
+	struct cs_jseq seq;
+	if (cs_jget_task_ref(d, o, &job, &task) < 0 ||
+	    cs_jget_machine(d, o, CS_JREQ, &machine) < 0 ||
+	    cs_jget_seq(d, o, &seq) < 0)
+		return -1;
+	cs_jseq_apply(cs_txn_place(t, job, task, machine, 0), &seq);
+	return 0;
+}
+
+static void place_json_write(json_t *o, const struct cs_op *op)
+{
+	cs_jput_task_ref(o, op);
+	cs_jset_str(o, "machine", op->machine);
+	cs_jput_seq(o, op);
+}
+
+/* ---- apply ---- */
 
 static enum cs_reason explain_fit(struct cs_apply *a, enum cs_reason r,
                                   const struct cs_machine *m,
@@ -84,7 +121,7 @@ static enum cs_reason check_placeable(struct cs_apply *a, struct cs_job *job,
 	return CS_R_OK;
 }
 
-enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op)
+static enum cs_reason place_apply(struct cs_apply *a, const struct cs_op *op)
 {
 	struct cs_job *job;
 	struct cs_task *t;
@@ -116,92 +153,15 @@ enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op)
 	return CS_R_OK;
 }
 
-enum cs_reason cs_op_preempt(struct cs_apply *a, const struct cs_op *op)
-{
-	struct cs_job *job;
-	struct cs_task *t;
-	uint32_t slot;
-	enum cs_reason r;
-	if ((r = cs_find_task(a, op, &job, &t)))
-		return r;
-	struct cs_job *by;
-	if ((r = cs_find_job(a, op->by_job, &by)) ||
-	    (r = cs_check_live(a, t)) ||
-	    (r = cs_find_machine(a, op->machine, &slot)) ||
-	    (r = cs_check_on(a, t, slot)) ||
-	    (r = cs_check_seq(a, op, cs_slot(a->s, slot))))
-		return r;
-	if (by->spec.priority <= job->spec.priority)
-		return cs_reject(a, CS_R_PRIORITY,
-		                 "job %s has priority %u, not above the %u of "
-		                 "%s",
-		                 by->spec.name, by->spec.priority,
-		                 job->spec.priority, job->spec.name);
-	cs_task_end(a, t, CS_END_PREEMPTED, t->exit_code);
-	return CS_R_OK;
-}
-
-enum cs_reason cs_op_release(struct cs_apply *a, const struct cs_op *op)
-{
-	struct cs_job *job;
-	struct cs_task *t;
-	uint32_t slot;
-	enum cs_reason r;
-	if ((r = cs_find_task(a, op, &job, &t)) || (r = cs_check_live(a, t)))
-		return r;
-	if (op->machine && ((r = cs_find_machine(a, op->machine, &slot)) ||
-	                    (r = cs_check_on(a, t, slot)) ||
-	                    (r = cs_check_seq(a, op, cs_slot(a->s, slot)))))
-		return r;
-	cs_task_end(a, t, CS_END_RELEASED, t->exit_code);
-	return CS_R_OK;
-}
-
-static enum cs_task_end end_of(enum cs_task_state report)
-{
-	switch (report) {
-	case CS_TASK_SUCCEEDED:
-		return CS_END_SUCCEEDED;
-	case CS_TASK_FAILED:
-		return CS_END_FAILED;
-	default:
-		return CS_END_LOST;
-	}
-}
-
-enum cs_reason cs_op_task_state(struct cs_apply *a, const struct cs_op *op)
-{
-	struct cs_job *job;
-	struct cs_task *t;
-	uint32_t slot;
-	enum cs_reason r;
-	if ((r = cs_find_task(a, op, &job, &t)) ||
-	    (r = cs_find_machine(a, op->machine, &slot)))
-		return r;
-	if (op->attempt != t->attempt)
-		return cs_reject(a, CS_R_STALE_ATTEMPT,
-		                 "task %s/%u is at attempt %u, the report is "
-		                 "for attempt %u",
-		                 job->spec.name, op->task, t->attempt,
-		                 op->attempt);
-	if ((r = cs_check_live(a, t)) || (r = cs_check_on(a, t, slot)))
-		return r;
-	switch (op->report) {
-	case CS_TASK_RUNNING:
-		if (t->state == CS_TASK_ASSIGNED) { /* repeats are no-ops */
-			cs_task_move(a, t, CS_TASK_RUNNING);
-			cs_note_task(a, t, CS_END_NONE, CS_NO_MACHINE);
-		}
-		return CS_R_OK;
-	case CS_TASK_SUCCEEDED:
-	case CS_TASK_FAILED:
-	case CS_TASK_LOST:
-		cs_task_end(a, t, end_of(op->report), op->exit_code);
-		return CS_R_OK;
-	default:
-		return cs_reject(a, CS_R_TASK_NOT_ACTIVE,
-		                 "a report can say running, succeeded, failed "
-		                 "or lost, not %s",
-		                 cs_task_state_name(op->report));
-	}
-}
+/* Binary: the task reference, then the machine. */
+const struct cs_op_desc cs_op_desc_place = {
+    .name = "place",
+    .seq = CS_SEQ_COARSE,
+    .fields = place_fields,
+    .json_read = place_json_read,
+    .json_write = place_json_write,
+    .check = cs_jcheck_task_machine,
+    .bin_put = cs_bput_task_machine,
+    .bin_get = cs_bget_task_machine,
+    .apply = place_apply,
+};

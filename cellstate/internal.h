@@ -315,21 +315,6 @@ struct cs_op_desc {
 	enum cs_reason (*apply)(struct cs_apply *a, const struct cs_op *op);
 };
 
-/* One row per kind, in enum order (the rows are defined in op_*.c). */
-extern const struct cs_op_desc cs_op_desc_place;
-extern const struct cs_op_desc cs_op_desc_preempt;
-extern const struct cs_op_desc cs_op_desc_release;
-extern const struct cs_op_desc cs_op_desc_task_state;
-extern const struct cs_op_desc cs_op_desc_machine_put;
-extern const struct cs_op_desc cs_op_desc_machine_state;
-extern const struct cs_op_desc cs_op_desc_machine_remove;
-extern const struct cs_op_desc cs_op_desc_job_put;
-extern const struct cs_op_desc cs_op_desc_job_kill;
-extern const struct cs_op_desc cs_op_desc_job_remove;
-extern const struct cs_op_desc cs_op_desc_sched_register;
-extern const struct cs_op_desc cs_op_desc_sched_unregister;
-extern const struct cs_op_desc cs_op_desc_job_note;
-
 /* Indexed by kind (ops.c); never NULL below CS_OP__COUNT. */
 extern const struct cs_op_desc *const cs_op_table[CS_OP__COUNT];
 

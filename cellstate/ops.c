@@ -4,6 +4,21 @@
 
 #include <string.h>
 
+/* Each defined in its op's file, op_<name>.c (op_job_end.c holds two). */
+extern const struct cs_op_desc cs_op_desc_place;
+extern const struct cs_op_desc cs_op_desc_preempt;
+extern const struct cs_op_desc cs_op_desc_release;
+extern const struct cs_op_desc cs_op_desc_task_state;
+extern const struct cs_op_desc cs_op_desc_machine_put;
+extern const struct cs_op_desc cs_op_desc_machine_state;
+extern const struct cs_op_desc cs_op_desc_machine_remove;
+extern const struct cs_op_desc cs_op_desc_job_put;
+extern const struct cs_op_desc cs_op_desc_job_kill;
+extern const struct cs_op_desc cs_op_desc_job_remove;
+extern const struct cs_op_desc cs_op_desc_sched_register;
+extern const struct cs_op_desc cs_op_desc_sched_unregister;
+extern const struct cs_op_desc cs_op_desc_job_note;
+
 /* A kind's number is its byte in the binary codec (Raft logs on disk), so
  * kinds are only ever appended, before CS_OP__COUNT. */
 const struct cs_op_desc *const cs_op_table[CS_OP__COUNT] = {

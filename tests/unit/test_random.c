@@ -297,11 +297,10 @@ static void gen_note(struct run *r, cs_txn *t)
 	cs_txn_job_note(t, any_job(r), notes[rnd(r, 4)]);
 }
 
-/* The op mix, one row per generator: a draw of rnd(100) walks the rows,
- * each taking `share` of the draws in order (`crowded` while there are
- * more than JOBS_SOFT_MAX jobs: fewer submissions, more ends). Each column
- * sums to 100. Every op kind needs a generator here: the run fails when a
- * kind was never accepted. */
+/* The op mix, one row per generator: each takes `share` of the draws
+ * (`crowded` while there are more than JOBS_SOFT_MAX jobs: fewer
+ * submissions, more ends), out of the column's total. Every op kind needs
+ * a generator here: the run fails when a kind was never accepted. */
 static const struct gen {
 	void (*fn)(struct run *r, cs_txn *t);
 	uint32_t share, crowded;
@@ -313,18 +312,26 @@ static const struct gen {
     {gen_machine_remove, 2, 2}, {gen_sched, 2, 2},
     {gen_note, 2, 2},
 };
+#define NGENS (sizeof(gens) / sizeof(gens[0]))
+
+static uint32_t share_of(const struct gen *g, bool crowded)
+{
+	return crowded ? g->crowded : g->share;
+}
 
 static void gen_op(struct run *r, cs_txn *t)
 {
-	uint32_t x = rnd(r, 100);
 	bool many = cs_job_count(r->s) > JOBS_SOFT_MAX;
-	for (size_t i = 0; i < sizeof(gens) / sizeof(gens[0]); i++) {
-		uint32_t share = many ? gens[i].crowded : gens[i].share;
-		if (x < share) {
+	uint32_t total = 0;
+	for (size_t i = 0; i < NGENS; i++)
+		total += share_of(&gens[i], many);
+	uint32_t x = rnd(r, total);
+	for (size_t i = 0; i < NGENS; i++) {
+		if (x < share_of(&gens[i], many)) {
 			gens[i].fn(r, t);
 			return;
 		}
-		x -= share;
+		x -= share_of(&gens[i], many);
 	}
 }
 

@@ -109,19 +109,44 @@ int cs_jcheck_u64(struct cs_jdec *d, uint64_t v, uint64_t lo, uint64_t hi,
 int cs_jcheck_i64(struct cs_jdec *d, int64_t v, int64_t lo, int64_t hi,
                   const char *expect);
 
-/* ---- checks of a field at PATH.key (validate.c) ----
+/* ---- checks of a field at PATH.key (validate.c, and inline here) ----
  * For the spec validators, cs_txn_validate and each op's check
  * (cs_op_desc.check), so a rule reads the same wherever it is broken. */
+/* Inline: cs_txn_validate runs them for every field of every op. */
 /* cs_jcheck_str with ".key" on the path. */
-int cs_jcheck_str_at(struct cs_jdec *d, const char *key, const char *s,
-                     bool (*valid)(const char *), const char *expect);
-int cs_jcheck_name_at(struct cs_jdec *d, const char *key, const char *s,
-                      const char *expect); /* cs_name_valid */
+static inline int cs_jcheck_str_at(struct cs_jdec *d, const char *key,
+                                   const char *s, bool (*valid)(const char *),
+                                   const char *expect)
+{
+	size_t saved = cs_jpath_key(&d->path, key);
+	int r = cs_jcheck_str(d, s, valid, expect);
+	cs_jpath_pop(&d->path, saved);
+	return r;
+}
+
+static inline int cs_jcheck_name_at(struct cs_jdec *d, const char *key,
+                                    const char *s, const char *expect)
+{
+	return cs_jcheck_str_at(d, key, s, cs_name_valid, expect);
+}
+
 /* An optional field: NULL means absent, which passes. */
-int cs_jcheck_opt_at(struct cs_jdec *d, const char *key, const char *s,
-                     bool (*valid)(const char *), const char *expect);
-int cs_jcheck_u64_at(struct cs_jdec *d, const char *key, uint64_t v,
-                     uint64_t lo, uint64_t hi, const char *expect);
+static inline int cs_jcheck_opt_at(struct cs_jdec *d, const char *key,
+                                   const char *s, bool (*valid)(const char *),
+                                   const char *expect)
+{
+	return s ? cs_jcheck_str_at(d, key, s, valid, expect) : 0;
+}
+
+static inline int cs_jcheck_u64_at(struct cs_jdec *d, const char *key,
+                                   uint64_t v, uint64_t lo, uint64_t hi,
+                                   const char *expect)
+{
+	size_t saved = cs_jpath_key(&d->path, key);
+	int r = cs_jcheck_u64(d, v, lo, hi, expect);
+	cs_jpath_pop(&d->path, saved);
+	return r;
+}
 /* A whole spec at the current path (an op's "machine" or "job"). */
 int cs_jcheck_machine_spec(struct cs_jdec *d, const struct cs_machine_spec *s);
 int cs_jcheck_job_spec(struct cs_jdec *d, const struct cs_job_spec *s);

@@ -1,43 +1,11 @@
 /* validate.c: the checks of a transaction and of specs that need no state
  * (names, ranges, required fields, the seq rules); each op's own fields are
- * checked by its row's check (op_*.c) with the helpers here. Decoders run
- * it on what they built, so built and decoded input meet the same rules in
- * the same words; cs_apply checks the rest against the state. */
+ * checked by its row's check (op_*.c) with the same helpers (json_util.h).
+ * Decoders run it on what they built, so built and decoded input meet the same
+ * rules in the same words; cs_apply checks the rest against the state. */
 #include "json_util.h"
 
 #include <string.h>
-
-/* ---- fields at PATH.key ---- */
-
-int cs_jcheck_str_at(struct cs_jdec *d, const char *key, const char *s,
-                     bool (*valid)(const char *), const char *expect)
-{
-	size_t saved = cs_jpath_key(&d->path, key);
-	int r = cs_jcheck_str(d, s, valid, expect);
-	cs_jpath_pop(&d->path, saved);
-	return r;
-}
-
-int cs_jcheck_name_at(struct cs_jdec *d, const char *key, const char *s,
-                      const char *expect)
-{
-	return cs_jcheck_str_at(d, key, s, cs_name_valid, expect);
-}
-
-int cs_jcheck_opt_at(struct cs_jdec *d, const char *key, const char *s,
-                     bool (*valid)(const char *), const char *expect)
-{
-	return s ? cs_jcheck_str_at(d, key, s, valid, expect) : 0;
-}
-
-int cs_jcheck_u64_at(struct cs_jdec *d, const char *key, uint64_t v,
-                     uint64_t lo, uint64_t hi, const char *expect)
-{
-	size_t saved = cs_jpath_key(&d->path, key);
-	int r = cs_jcheck_u64(d, v, lo, hi, expect);
-	cs_jpath_pop(&d->path, saved);
-	return r;
-}
 
 /* ---- collections ---- */
 

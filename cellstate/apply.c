@@ -21,50 +21,13 @@ enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
 	return r;
 }
 
-enum cs_reason cs_find_job(struct cs_apply *a, const char *name,
-                           struct cs_job **job)
-{
-	*job = name ? cu_map_get(&a->s->jobs, name) : NULL;
-	if (*job)
-		return CS_R_OK;
-	return cs_reject(a, CS_R_UNKNOWN_JOB, "job %s does not exist",
-	                 name ? name : "(none)");
-}
-
-enum cs_reason cs_find_machine(struct cs_apply *a, const char *name,
-                               uint32_t *slot)
-{
-	*slot = name ? cs_machine_slot(a->s, name) : CS_NO_MACHINE;
-	if (*slot != CS_NO_MACHINE)
-		return CS_R_OK;
-	return cs_reject(a, CS_R_UNKNOWN_MACHINE, "machine %s does not exist",
-	                 name ? name : "(none)");
-}
-
-typedef enum cs_reason (*op_fn)(struct cs_apply *, const struct cs_op *);
-
-static const op_fn op_table[CS_OP__COUNT] = {
-    [CS_OP_PLACE] = cs_op_place,
-    [CS_OP_PREEMPT] = cs_op_preempt,
-    [CS_OP_RELEASE] = cs_op_release,
-    [CS_OP_TASK_STATE] = cs_op_task_state,
-    [CS_OP_MACHINE_PUT] = cs_op_machine_put,
-    [CS_OP_MACHINE_STATE] = cs_op_machine_state,
-    [CS_OP_MACHINE_REMOVE] = cs_op_machine_remove,
-    [CS_OP_JOB_PUT] = cs_op_job_put,
-    [CS_OP_JOB_KILL] = cs_op_job_kill,
-    [CS_OP_JOB_REMOVE] = cs_op_job_remove,
-    [CS_OP_SCHED_REGISTER] = cs_op_sched_register,
-    [CS_OP_SCHED_UNREGISTER] = cs_op_sched_unregister,
-    [CS_OP_JOB_NOTE] = cs_op_job_note,
-};
-
 static enum cs_reason run_op(struct cs_apply *a, const struct cs_op *op)
 {
-	if ((unsigned)op->kind >= CS_OP__COUNT)
+	const struct cs_op_desc *d = cs_op_desc(op->kind);
+	if (!d)
 		return cs_reject(a, CS_R_UNKNOWN_TASK,
 		                 "op kind %d is not an op", (int)op->kind);
-	return op_table[op->kind](a, op);
+	return d->apply(a, op);
 }
 
 static void abort_all(cs_result *out)

@@ -238,6 +238,9 @@ struct cs_sched_spec {
 
 /* ---- transactions ------------------------------------------------------ */
 
+/* A kind's value is its byte in the binary codec (Raft logs on disk): new
+ * kinds are appended before CS_OP__COUNT, never inserted or renumbered
+ * (cellstate/ADDING_AN_OP.md). */
 enum cs_op_kind {
 	CS_OP_PLACE,
 	CS_OP_PREEMPT,

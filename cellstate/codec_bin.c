@@ -1,11 +1,14 @@
 /* codec_bin.c: the compact binary encoding of a transaction, for Raft
  * entries and for C clients (schedulers) that batch thousands of places.
+ * This file frames a transaction; each op codes its own fields (bin_* in
+ * its cs_op_desc, op_*.c).
  *
  * Layout (version 1), integers as LEB128 varints, signed ones zigzagged:
  *   u8 version, u8 mode, u8 detect, str id, str origin, varint nops, ops...
- *   op: u8 kind, u8 flags (bit 0: has seq; bit 1: has member, only on
- *   sched_register; bit 2: has agent, only on machine_put), the kind's
- *   fields, [varint seq], [varint member], [str agent]
+ *   op: u8 kind, u8 flags, the kind's fields, [varint seq], [extras]
+ *   flags: bit 0 (CS_BIN_SEQ) on any kind: the seq follows the fields; the
+ *   other bits mean what each kind says (bin_ext): sched_register's 2 is
+ *   its member, machine_put's 4 its agent, each after the seq
  *   str: varint (length + 1), then the bytes; 0 encodes NULL, so an empty
  *   string and an absent one stay distinct.
  * The decoder checks every length against the buffer, rejects NUL bytes in
@@ -17,183 +20,43 @@
  * accepted encoding is the one the writer would produce: a flagged member
  * is never 0, a flagged agent never absent. A transaction without the new
  * fields encodes byte for byte as before them; one with them is refused by
- * an older decoder ("unknown ... flags"), never misread. */
-#include "internal.h"
+ * an older decoder ("unknown ... flags"), never misread. A new op kind
+ * needs no new version either: an older decoder refuses its kind byte. */
+#include "bin_util.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#define BIN_VERSION  1
-#define FLAG_SEQ     1u
-#define FLAG_MEMBER  2u /* sched_register: spec->member != 0 follows */
-#define FLAG_AGENT   4u /* machine_put: spec->agent != NULL follows */
-#define JOB_DISTINCT 1u
-#define JOB_GANG     2u
+#define BIN_VERSION 1
 
 /* ---- writer ---- */
 
-#define put_bytes cu_buf_add
-#define put_u8    cu_buf_u8
-#define put_var   cu_buf_var
-
-static void put_str(struct cu_buf *w, const char *s)
-{
-	if (!s) {
-		put_var(w, 0);
-		return;
-	}
-	size_t n = strlen(s);
-	put_var(w, (uint64_t)n + 1);
-	put_bytes(w, s, n);
-}
-
-static void put_labels(struct cu_buf *w, const struct cs_label *l, uint32_t n)
-{
-	put_var(w, n);
-	for (uint32_t i = 0; i < n; i++) {
-		put_str(w, l[i].key);
-		put_str(w, l[i].value);
-	}
-}
-
-static void put_amounts(struct cu_buf *w, const struct cs_amount *a, uint32_t n)
-{
-	put_var(w, n);
-	for (uint32_t i = 0; i < n; i++) {
-		put_str(w, a[i].name);
-		put_var(w, a[i].value);
-	}
-}
-
-static void put_strings(struct cu_buf *w, char *const *s, uint32_t n)
-{
-	put_var(w, n);
-	for (uint32_t i = 0; i < n; i++)
-		put_str(w, s[i]);
-}
-
-static void put_machine_spec(struct cu_buf *w, const struct cs_machine_spec *m)
-{
-	put_str(w, m->name);
-	put_str(w, m->pool);
-	put_labels(w, m->labels, m->nlabels);
-	put_amounts(w, m->capacity, m->ncapacity);
-	put_var(w, (uint64_t)(m->state + 1)); /* -1 (keep) encodes as 0 */
-}
-
-static void put_job_spec(struct cu_buf *w, const struct cs_job_spec *j)
-{
-	put_str(w, j->name);
-	put_str(w, j->class_name);
-	put_var(w, j->priority);
-	put_var(w, j->ntasks);
-	put_amounts(w, j->request, j->nrequest);
-	put_str(w, j->pool);
-	put_labels(w, j->labels, j->nlabels);
-	put_u8(w, (j->distinct ? JOB_DISTINCT : 0) | (j->gang ? JOB_GANG : 0));
-	put_var(w, j->max_retries);
-	put_str(w, j->command);
-	put_strings(w, j->args, j->nargs);
-	put_labels(w, j->env, j->nenv);
-	put_var(w, j->duration_ms);
-	put_strings(w, j->deps, j->ndeps);
-	put_str(w, j->cron);
-}
-
-static void put_task_ref(struct cu_buf *w, const struct cs_op *op)
-{
-	put_str(w, op->job);
-	put_var(w, op->task);
-}
-
-static uint64_t member_of(const struct cs_op *op)
-{
-	return op->kind == CS_OP_SCHED_REGISTER && op->sched_spec
-	           ? op->sched_spec->member
-	           : 0;
-}
-
-static const char *agent_of(const struct cs_op *op)
-{
-	return op->kind == CS_OP_MACHINE_PUT && op->machine_spec
-	           ? op->machine_spec->agent
-	           : NULL;
-}
-
+/* An op of no kind (hand-built) gets no fields: no decoder accepts it. */
 static void put_op(struct cu_buf *w, const struct cs_op *op)
 {
-	uint64_t member = member_of(op);
-	const char *agent = agent_of(op);
-	put_u8(w, op->kind);
-	put_u8(w, (op->has_seq ? FLAG_SEQ : 0) | (member ? FLAG_MEMBER : 0) |
-	              (agent ? FLAG_AGENT : 0));
-	switch (op->kind) {
-	case CS_OP_PLACE:
-	case CS_OP_RELEASE:
-		put_task_ref(w, op);
-		put_str(w, op->machine);
-		break;
-	case CS_OP_PREEMPT:
-		put_task_ref(w, op);
-		put_str(w, op->machine);
-		put_str(w, op->by_job);
-		break;
-	case CS_OP_TASK_STATE:
-		put_task_ref(w, op);
-		put_var(w, op->attempt);
-		put_str(w, op->machine);
-		put_u8(w, op->report);
-		put_var(w, cu_zigzag(op->exit_code));
-		break;
-	case CS_OP_MACHINE_PUT:
-		put_machine_spec(w, op->machine_spec);
-		break;
-	case CS_OP_MACHINE_STATE:
-		put_str(w, op->machine);
-		put_u8(w, op->machine_state);
-		break;
-	case CS_OP_MACHINE_REMOVE:
-		put_str(w, op->machine);
-		break;
-	case CS_OP_JOB_PUT:
-		put_job_spec(w, op->job_spec);
-		break;
-	case CS_OP_JOB_KILL:
-	case CS_OP_JOB_REMOVE:
-		put_str(w, op->job);
-		break;
-	case CS_OP_SCHED_REGISTER:
-		put_str(w, op->sched_spec->name);
-		put_str(w, op->sched_spec->class_name);
-		put_str(w, op->sched_spec->policy);
-		break;
-	case CS_OP_JOB_NOTE:
-		put_str(w, op->job);
-		put_str(w, op->note);
-		break;
-	case CS_OP_SCHED_UNREGISTER:
-	case CS_OP__COUNT:
-		put_str(w, op->sched);
-		break;
-	}
+	const struct cs_op_desc *d = cs_op_desc(op->kind);
+	cu_buf_u8(w, op->kind);
+	size_t flags_at = w->len;
+	cu_buf_u8(w, op->has_seq ? CS_BIN_SEQ : 0);
+	if (d)
+		d->bin_put(w, op);
 	if (op->has_seq)
-		put_var(w, op->seq);
-	if (member)
-		put_var(w, member);
-	if (agent)
-		put_str(w, agent);
+		cu_buf_var(w, op->seq);
+	if (!d || !d->bin_put_ext)
+		return;
+	/* the extras' bits are known once they are written, which may move
+	 * w->p: patch the flags byte after */
+	uint8_t ext = d->bin_put_ext(w, op);
+	w->p[flags_at] = (char)((uint8_t)w->p[flags_at] | ext);
 }
 
 int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
                       size_t *cap)
 {
 	struct cu_buf w = {(char *)*buf, *len, *cap};
-	put_u8(&w, BIN_VERSION);
-	put_u8(&w, txn->mode);
-	put_u8(&w, txn->detect);
-	put_str(&w, txn->id);
-	put_str(&w, txn->origin);
-	put_var(&w, txn->nops);
+	cu_buf_u8(&w, BIN_VERSION);
+	cu_buf_u8(&w, txn->mode);
+	cu_buf_u8(&w, txn->detect);
+	cs_bput_str(&w, txn->id);
+	cs_bput_str(&w, txn->origin);
+	cu_buf_var(&w, txn->nops);
 	for (uint32_t i = 0; i < txn->nops; i++)
 		put_op(&w, &txn->ops[i]);
 	*buf = (uint8_t *)w.p;
@@ -202,262 +65,32 @@ int cs_txn_encode_bin(const cs_txn *txn, uint8_t **buf, size_t *len,
 	return 0;
 }
 
-/* ---- reader ----
- * The first error sticks: later reads return zeroes, and the decoder checks
- * r->in.err once per op, so one bounds check per read suffices. */
+/* ---- reader ---- */
 
-struct rbuf {
-	struct cu_reader in;
-	struct cs_arena *arena;
-};
-
-static uint8_t get_u8(struct rbuf *r)
+static const struct cs_op_desc *desc_of(uint8_t kind, uint8_t flags)
 {
-	return cu_read_u8(&r->in);
+	const struct cs_op_desc *d = cs_op_desc((enum cs_op_kind)kind);
+	return d && !(flags & ~(CS_BIN_SEQ | d->bin_ext)) ? d : NULL;
 }
 
-static uint64_t get_var(struct rbuf *r)
+static int get_ops(struct cs_bdec *r, cs_txn *t, char *errbuf, size_t errlen)
 {
-	return cu_read_var(&r->in);
-}
-
-static void fail(struct rbuf *r, const char *why)
-{
-	cu_reader_fail(&r->in, why);
-}
-
-static uint32_t get_u32(struct rbuf *r)
-{
-	uint64_t v = get_var(r);
-	if (v > UINT32_MAX) {
-		fail(r, "count or index above 2^32");
-		return 0;
-	}
-	return (uint32_t)v;
-}
-
-static char *get_str(struct rbuf *r)
-{
-	uint64_t n = get_var(r);
-	if (n == 0 || r->in.err)
-		return NULL;
-	n--;
-	if (n > (uint64_t)cu_reader_left(&r->in)) {
-		fail(r, "string longer than the buffer");
-		return NULL;
-	}
-	if (memchr(r->in.p, 0, (size_t)n)) {
-		fail(r, "NUL byte inside a string");
-		return NULL;
-	}
-	char *s = cs_arena_alloc(r->arena, (size_t)n + 1);
-	memcpy(s, r->in.p, (size_t)n);
-	r->in.p += n;
-	return s;
-}
-
-/* A count of items each at least min_bytes long: bounded by what is left,
- * so a hostile count cannot make us allocate more than the buffer. */
-static uint32_t get_count(struct rbuf *r, size_t min_bytes)
-{
-	uint32_t n = get_u32(r);
-	if ((uint64_t)n * min_bytes > (uint64_t)cu_reader_left(&r->in)) {
-		fail(r, "count larger than the buffer");
-		return 0;
-	}
-	return n;
-}
-
-static struct cs_label *get_labels(struct rbuf *r, uint32_t *n)
-{
-	*n = get_count(r, 2);
-	struct cs_label *l =
-	    *n ? cs_arena_alloc(r->arena, *n * sizeof(*l)) : NULL;
-	for (uint32_t i = 0; i < *n && !r->in.err; i++) {
-		l[i].key = get_str(r);
-		l[i].value = get_str(r);
-	}
-	return l;
-}
-
-static struct cs_amount *get_amounts(struct rbuf *r, uint32_t *n)
-{
-	*n = get_count(r, 2);
-	struct cs_amount *a =
-	    *n ? cs_arena_alloc(r->arena, *n * sizeof(*a)) : NULL;
-	for (uint32_t i = 0; i < *n && !r->in.err; i++) {
-		a[i].name = get_str(r);
-		a[i].value = get_var(r);
-	}
-	return a;
-}
-
-static char **get_strings(struct rbuf *r, uint32_t *n)
-{
-	*n = get_count(r, 1);
-	char **s = *n ? cs_arena_alloc(r->arena, *n * sizeof(*s)) : NULL;
-	for (uint32_t i = 0; i < *n && !r->in.err; i++)
-		s[i] = get_str(r);
-	return s;
-}
-
-static struct cs_machine_spec *get_machine_spec(struct rbuf *r)
-{
-	struct cs_machine_spec *m = cs_arena_alloc(r->arena, sizeof(*m));
-	m->name = get_str(r);
-	m->pool = get_str(r);
-	m->labels = get_labels(r, &m->nlabels);
-	m->capacity = get_amounts(r, &m->ncapacity);
-	m->state = (int)get_u8(r) - 1;
-	return m;
-}
-
-static struct cs_job_spec *get_job_spec(struct rbuf *r)
-{
-	struct cs_job_spec *j = cs_arena_alloc(r->arena, sizeof(*j));
-	j->name = get_str(r);
-	j->class_name = get_str(r);
-	j->priority = get_u32(r);
-	j->ntasks = get_u32(r);
-	j->request = get_amounts(r, &j->nrequest);
-	j->pool = get_str(r);
-	j->labels = get_labels(r, &j->nlabels);
-	uint8_t flags = get_u8(r);
-	if (flags & ~(JOB_DISTINCT | JOB_GANG))
-		fail(r, "unknown job flags");
-	j->distinct = flags & JOB_DISTINCT;
-	j->gang = flags & JOB_GANG;
-	j->max_retries = get_u32(r);
-	j->command = get_str(r);
-	j->args = get_strings(r, &j->nargs);
-	j->env = get_labels(r, &j->nenv);
-	j->duration_ms = get_var(r);
-	j->deps = get_strings(r, &j->ndeps);
-	j->cron = get_str(r);
-	return j;
-}
-
-static void get_task_ref(struct rbuf *r, struct cs_op *op)
-{
-	op->job = get_str(r);
-	op->task = get_u32(r);
-}
-
-static void get_sched(struct rbuf *r, struct cs_op *op)
-{
-	struct cs_sched_spec *sp = cs_arena_alloc(r->arena, sizeof(*sp));
-	sp->name = get_str(r);
-	sp->class_name = get_str(r);
-	sp->policy = get_str(r);
-	op->sched_spec = sp;
-	op->sched = sp->name;
-}
-
-static void get_report(struct rbuf *r, struct cs_op *op)
-{
-	get_task_ref(r, op);
-	op->attempt = get_u32(r);
-	op->machine = get_str(r);
-	op->report = (enum cs_task_state)get_u8(r);
-	uint64_t z = get_var(r);
-	int64_t v = cu_unzigzag(z);
-	if (v < INT32_MIN || v > INT32_MAX)
-		fail(r, "exit code outside int32");
-	op->exit_code = (int32_t)v;
-}
-
-static void get_fields(struct rbuf *r, struct cs_op *op)
-{
-	switch (op->kind) {
-	case CS_OP_PLACE:
-	case CS_OP_RELEASE:
-		get_task_ref(r, op);
-		op->machine = get_str(r);
-		break;
-	case CS_OP_PREEMPT:
-		get_task_ref(r, op);
-		op->machine = get_str(r);
-		op->by_job = get_str(r);
-		break;
-	case CS_OP_TASK_STATE:
-		get_report(r, op);
-		break;
-	case CS_OP_MACHINE_PUT:
-		op->machine_spec = get_machine_spec(r);
-		op->machine = op->machine_spec->name;
-		break;
-	case CS_OP_MACHINE_STATE:
-		op->machine = get_str(r);
-		op->machine_state = (enum cs_machine_state)get_u8(r);
-		break;
-	case CS_OP_MACHINE_REMOVE:
-		op->machine = get_str(r);
-		break;
-	case CS_OP_JOB_PUT:
-		op->job_spec = get_job_spec(r);
-		op->job = op->job_spec->name;
-		break;
-	case CS_OP_JOB_KILL:
-	case CS_OP_JOB_REMOVE:
-		op->job = get_str(r);
-		break;
-	case CS_OP_SCHED_REGISTER:
-		get_sched(r, op);
-		break;
-	case CS_OP_JOB_NOTE:
-		op->job = get_str(r);
-		op->note = get_str(r);
-		break;
-	case CS_OP_SCHED_UNREGISTER:
-	case CS_OP__COUNT:
-		op->sched = get_str(r);
-		break;
-	}
-}
-
-static bool flags_valid(uint8_t kind, uint8_t flags)
-{
-	uint8_t known = FLAG_SEQ;
-	if (kind == CS_OP_SCHED_REGISTER)
-		known |= FLAG_MEMBER;
-	if (kind == CS_OP_MACHINE_PUT)
-		known |= FLAG_AGENT;
-	return !(flags & ~known);
-}
-
-static void get_member(struct rbuf *r, struct cs_op *op)
-{
-	op->sched_spec->member = get_var(r);
-	if (!op->sched_spec->member)
-		fail(r, "member flag with member 0");
-}
-
-static void get_agent(struct rbuf *r, struct cs_op *op)
-{
-	op->machine_spec->agent = get_str(r);
-	if (!op->machine_spec->agent)
-		fail(r, "agent flag without an agent");
-}
-
-static int get_ops(struct rbuf *r, cs_txn *t, char *errbuf, size_t errlen)
-{
-	uint32_t n = get_count(r, 2);
+	uint32_t n = cs_bget_count(r, 2);
 	for (uint32_t i = 0; i < n && !r->in.err; i++) {
-		uint8_t kind = get_u8(r), flags = get_u8(r);
-		if (kind >= CS_OP__COUNT || !flags_valid(kind, flags))
+		uint8_t kind = cs_bget_u8(r), flags = cs_bget_u8(r);
+		const struct cs_op_desc *d = desc_of(kind, flags);
+		if (!d)
 			return cu_errf(
 			    errbuf, errlen, -1,
 			    "binary txn: ops[%u]: unknown op kind %u "
 			    "or flags %#x",
 			    i, kind, flags);
 		struct cs_op *op = cs_txn_add(t, (enum cs_op_kind)kind);
-		get_fields(r, op);
-		if (flags & FLAG_SEQ)
-			cs_op_expect_seq(op, get_var(r));
-		if (flags & FLAG_MEMBER)
-			get_member(r, op);
-		if (flags & FLAG_AGENT)
-			get_agent(r, op);
+		d->bin_get(r, op);
+		if (flags & CS_BIN_SEQ)
+			cs_op_expect_seq(op, cs_bget_var(r));
+		if (flags & d->bin_ext)
+			d->bin_get_ext(r, op, flags);
 		if (r->in.err)
 			return cu_errf(errbuf, errlen, -1,
 			               "binary txn: ops[%u]: %s", i, r->in.err);
@@ -483,9 +116,9 @@ int cs_txn_decode_bin(const uint8_t *buf, size_t len, cs_txn **out,
 		               buf[1], buf[2]);
 	cs_txn *t = cs_txn_new(NULL, NULL, (enum cs_mode)buf[1],
 	                       (enum cs_detect)buf[2]);
-	struct rbuf r = {cu_reader_of(buf + 3, len - 3), t->arena};
-	t->id = get_str(&r);
-	t->origin = get_str(&r);
+	struct cs_bdec r = {cu_reader_of(buf + 3, len - 3), t->arena};
+	t->id = cs_bget_str(&r);
+	t->origin = cs_bget_str(&r);
 	if (get_ops(&r, t, errbuf, errlen) < 0)
 		goto fail;
 	if (cu_reader_left(&r.in)) {

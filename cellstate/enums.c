@@ -1,4 +1,5 @@
-/* enums.c: names of every enum that crosses the API, and their parsers. */
+/* enums.c: names of every enum that crosses the API, and their parsers (op
+ * kinds name themselves, in ops.c). */
 #include "internal.h"
 
 #include <string.h>
@@ -55,9 +56,5 @@ NAME_TABLE(cs_job_cause_name, cs_job_cause_parse, enum cs_job_cause, "none",
 NAME_TABLE(cs_mode_name, cs_mode_parse, enum cs_mode, "incremental",
            "all_or_nothing")
 NAME_TABLE(cs_detect_name, cs_detect_parse, enum cs_detect, "fine", "coarse")
-NAME_TABLE(cs_op_name, cs_op_parse, enum cs_op_kind, "place", "preempt",
-           "release", "task_state", "machine_put", "machine_state",
-           "machine_remove", "job_put", "job_kill", "job_remove",
-           "sched_register", "sched_unregister", "job_note")
 NAME_TABLE(cs_change_kind_name, cs_change_kind_parse, enum cs_change_kind,
            "task", "job", "machine", "job_removed", "machine_removed")

@@ -28,6 +28,10 @@ char *cs_arena_strdup(struct cs_arena *a, const char *s); /* NULL stays NULL */
 
 /* Appends a zeroed op of this kind to txn (txn.c). */
 struct cs_op *cs_txn_add(cs_txn *t, enum cs_op_kind kind);
+/* Appends an op naming a task and a machine (NULL allowed), both copied:
+ * the start of the place, preempt, release and task_state builders. */
+struct cs_op *cs_txn_task_op(cs_txn *t, enum cs_op_kind kind, const char *job,
+                             uint32_t task, const char *machine);
 
 /* Deep copies of specs, either into an arena (a != NULL) or onto the heap
  * (a == NULL, freed with cs_*_spec_free). */
@@ -127,7 +131,7 @@ void cs_machine_unlink(struct cs_machine *m, struct cs_task *t);
 /* Scheduler registry position of name, or where it would go (*found). */
 uint32_t cs_sched_search(const cs_state *s, const char *name, bool *found);
 
-/* ---- apply (txn.c, ops_*.c) ----
+/* ---- apply (apply.c, lookup.c, journal.c, op_*.c) ----
  * An op either rejects without changing anything, or changes the state and
  * accepts. Ops change the state only through the mutators below, which
  * record before-images in the journal when one is active (all_or_nothing
@@ -157,11 +161,27 @@ void cs_note_removed(struct cs_apply *a, enum cs_change_kind kind,
 enum cs_reason cs_reject(struct cs_apply *a, enum cs_reason r, const char *fmt,
                          ...) CS_PRINTF(3, 4);
 
-/* Lookups by name: CS_R_OK, or unknown_job / unknown_machine with a detail. */
+/* Pre-checks (lookup.c): CS_R_OK, or a rejection with a detail. */
+/* unknown_job */
 enum cs_reason cs_find_job(struct cs_apply *a, const char *name,
                            struct cs_job **job);
+/* unknown_job, or job_finished for a job that has ended */
+enum cs_reason cs_find_active_job(struct cs_apply *a, const char *name,
+                                  struct cs_job **job);
+/* unknown_machine */
 enum cs_reason cs_find_machine(struct cs_apply *a, const char *name,
                                uint32_t *slot);
+/* op->machine (unknown_machine), then cs_check_seq against it */
+enum cs_reason cs_find_op_machine(struct cs_apply *a, const struct cs_op *op,
+                                  uint32_t *slot);
+/* op->job's task op->task: unknown_job or unknown_task */
+enum cs_reason cs_find_task(struct cs_apply *a, const struct cs_op *op,
+                            struct cs_job **job, struct cs_task **t);
+/* task_not_active unless assigned or running */
+enum cs_reason cs_check_live(struct cs_apply *a, const struct cs_task *t);
+/* wrong_machine unless the (live) task is on slot */
+enum cs_reason cs_check_on(struct cs_apply *a, const struct cs_task *t,
+                           uint32_t slot);
 
 /* Mutators. Each records what it is about to change, then changes it. */
 /* Before any change to a machine: saves its image once per transaction and
@@ -199,8 +219,9 @@ struct cs_journal *cs_journal_new(void);
 void cs_journal_commit(struct cs_journal *j, cs_state *s); /* frees j */
 void cs_journal_undo(struct cs_journal *j, cs_state *s);   /* frees j */
 
-/* Coarse detection: rejects (seq_changed) an op carrying a seq that differs
- * from the machine's seq before this transaction; CS_R_OK in fine mode. */
+/* Coarse detection (lookup.c): rejects (seq_changed) an op carrying a seq
+ * that differs from the machine's seq before this transaction; CS_R_OK in
+ * fine mode. */
 enum cs_reason cs_check_seq(struct cs_apply *a, const struct cs_op *op,
                             const struct cs_machine *m);
 /* The coarse-detection view: the machine's seq before this transaction. */
@@ -224,21 +245,85 @@ void cs_job_refresh(struct cs_apply *a, struct cs_job *job);
 void cs_job_finish(struct cs_apply *a, struct cs_job *job,
                    enum cs_job_state state, enum cs_job_cause cause);
 
-/* One function per op kind; each returns CS_R_OK or a rejection reason. */
-enum cs_reason cs_op_place(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_preempt(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_release(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_task_state(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_machine_put(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_machine_state(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_machine_remove(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_job_put(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_job_kill(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_job_remove(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_sched_register(struct cs_apply *a, const struct cs_op *op);
-enum cs_reason cs_op_sched_unregister(struct cs_apply *a,
-                                      const struct cs_op *op);
-enum cs_reason cs_op_job_note(struct cs_apply *a, const struct cs_op *op);
+/* Machine state changes (machine.c). Ends every task on the machine
+ * (lost), in an order that does not depend on the machine's list. */
+void cs_machine_lose_tasks(struct cs_apply *a, uint32_t slot);
+/* Touches the machine, sets st, notes it; a machine going down loses its
+ * tasks. */
+void cs_machine_set_state(struct cs_apply *a, uint32_t slot,
+                          enum cs_machine_state st);
+
+/* ---- op descriptors (ops.c, op_*.c) ----
+ * Everything that differs between op kinds, in one row per kind: each row
+ * is defined in its op's file (op_place.c, ...) next to the op's builder,
+ * and ops.c lists them. The generic machinery frames a transaction and
+ * calls through the row for each op: validate.c (check, seq), codec_txn.c
+ * (fields, json_read, json_write), codec_bin.c (bin_*), apply.c (apply).
+ * Journal, state hash, snapshots and the change feed work on the state,
+ * not on ops: nothing op-specific lives there. Every member is required
+ * unless it says otherwise. ADDING_AN_OP.md walks through a new row. */
+struct cs_jdec;
+struct cs_bdec;
+
+/* Whether an op may carry the machine version its submitter saw. */
+enum cs_seq_rule {
+	CS_SEQ_NEVER,    /* a seq is an error ("expected no seq ...") */
+	CS_SEQ_OPTIONAL, /* checked under coarse detection when given */
+	CS_SEQ_COARSE,   /* as optional, but required under coarse (place) */
+};
+
+struct cs_op_desc {
+	/* "place": JSON "op" and cs_op_name; unique, and never renamed (logs
+	 * and clients spell it) */
+	const char *name;
+	enum cs_seq_rule seq;
+	/* JSON (FORMAT.md). The keys an op object may have, "op" included,
+	 * NULL-terminated, in the order the unknown-field message lists
+	 * them. */
+	const char *const *fields;
+	/* Reads o (its keys already checked against fields) and appends the
+	 * op through its builder; the order of the reads decides which error
+	 * an op with two bad fields reports. 0, or -1 with d's error. */
+	int (*json_read)(struct cs_jdec *d, const json_t *o, cs_txn *t);
+	/* Sets the op's keys on o, which holds "op" already, in FORMAT.md
+	 * order; op is as a builder or a decoder made it. */
+	void (*json_write)(json_t *o, const struct cs_op *op);
+	/* Validation of everything but the seq, with messages at d's path
+	 * (ops[i]) plus the field's key. 0, or -1 with d's error. */
+	int (*check)(struct cs_jdec *d, const struct cs_op *op);
+	/* Binary: codec_bin.c writes u8 kind, u8 flags, then bin_put's
+	 * fields, the seq when flag CS_BIN_SEQ is set, then the extras. */
+	void (*bin_put)(struct cu_buf *w, const struct cs_op *op);
+	/* Reads what bin_put wrote into op (kind set, all else zero); errors
+	 * stick in r (bin_util.h), checked by the framing. */
+	void (*bin_get)(struct cs_bdec *r, struct cs_op *op);
+	/* Optional fields added after version 1 (0 and NULL when none): the
+	 * flag bits above CS_BIN_SEQ this kind may set. An entry with any
+	 * other bit is refused. */
+	uint8_t bin_ext;
+	/* Writes the extras op has, after the seq, and returns their bits:
+	 * an op without them encodes byte for byte as before they existed. */
+	uint8_t (*bin_put_ext)(struct cu_buf *w, const struct cs_op *op);
+	/* Called when flags has a bit of bin_ext: reads those extras, in the
+	 * order bin_put_ext wrote them, and refuses (cs_bfail) a flagged
+	 * value bin_put_ext would not have written, so every accepted
+	 * encoding is the writer's. */
+	void (*bin_get_ext)(struct cs_bdec *r, struct cs_op *op, uint8_t flags);
+	/* Applies one op: CS_R_OK after changing the state through the
+	 * mutators, or a rejection (cs_reject) before the first change.
+	 * Deterministic in (state, txn, op). */
+	enum cs_reason (*apply)(struct cs_apply *a, const struct cs_op *op);
+};
+
+/* Indexed by kind (ops.c); never NULL below CS_OP__COUNT. */
+extern const struct cs_op_desc *const cs_op_table[CS_OP__COUNT];
+
+/* The row of kind k, or NULL when k is no kind (a damaged or hand-built
+ * op). Inline: apply and the binary decoder look it up once per op. */
+static inline const struct cs_op_desc *cs_op_desc(enum cs_op_kind k)
+{
+	return (unsigned)k < CS_OP__COUNT ? cs_op_table[k] : NULL;
+}
 
 /* ---- state views (codec_entity.c) ---- */
 /* A task's own fields without its job's name: what a snapshot stores. */

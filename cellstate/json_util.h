@@ -109,6 +109,52 @@ int cs_jcheck_u64(struct cs_jdec *d, uint64_t v, uint64_t lo, uint64_t hi,
 int cs_jcheck_i64(struct cs_jdec *d, int64_t v, int64_t lo, int64_t hi,
                   const char *expect);
 
+/* ---- checks of a field at PATH.key (validate.c, and inline here) ----
+ * For the spec validators, cs_txn_validate and each op's check
+ * (cs_op_desc.check), so a rule reads the same wherever it is broken. */
+/* Inline: cs_txn_validate runs them for every field of every op. */
+/* cs_jcheck_str with ".key" on the path. */
+static inline int cs_jcheck_str_at(struct cs_jdec *d, const char *key,
+                                   const char *s, bool (*valid)(const char *),
+                                   const char *expect)
+{
+	size_t saved = cs_jpath_key(&d->path, key);
+	int r = cs_jcheck_str(d, s, valid, expect);
+	cs_jpath_pop(&d->path, saved);
+	return r;
+}
+
+static inline int cs_jcheck_name_at(struct cs_jdec *d, const char *key,
+                                    const char *s, const char *expect)
+{
+	return cs_jcheck_str_at(d, key, s, cs_name_valid, expect);
+}
+
+/* An optional field: NULL means absent, which passes. */
+static inline int cs_jcheck_opt_at(struct cs_jdec *d, const char *key,
+                                   const char *s, bool (*valid)(const char *),
+                                   const char *expect)
+{
+	return s ? cs_jcheck_str_at(d, key, s, valid, expect) : 0;
+}
+
+static inline int cs_jcheck_u64_at(struct cs_jdec *d, const char *key,
+                                   uint64_t v, uint64_t lo, uint64_t hi,
+                                   const char *expect)
+{
+	size_t saved = cs_jpath_key(&d->path, key);
+	int r = cs_jcheck_u64(d, v, lo, hi, expect);
+	cs_jpath_pop(&d->path, saved);
+	return r;
+}
+/* A whole spec at the current path (an op's "machine" or "job"). */
+int cs_jcheck_machine_spec(struct cs_jdec *d, const struct cs_machine_spec *s);
+int cs_jcheck_job_spec(struct cs_jdec *d, const struct cs_job_spec *s);
+/* The builders' invariant for an op carrying a spec, at PATH.key: the op's
+ * own name field is the spec's name (op->machine == machine_spec->name). */
+int cs_jcheck_same_name(struct cs_jdec *d, const char *key, const char *op_name,
+                        const char *spec_name);
+
 /* Validators for free-form strings (UTF-8, no NUL, length in bytes). */
 bool cs_jcommand_valid(const char *s); /* 1..CS_STRING_MAX */
 bool cs_jstring_valid(const char *s);  /* 0..CS_STRING_MAX */
@@ -247,6 +293,31 @@ void cs_jset_bool(json_t *obj, const char *key, bool v);
 json_t *cs_jlabels(const struct cs_label *l, uint32_t n);
 json_t *cs_jamounts(const struct cs_amount *a, uint32_t n);
 json_t *cs_jstrings(char *const *s, uint32_t n);
+
+/* ---- fields several ops carry (op_fields.c) ----
+ * Readers work as the keyed getters, returning 0 or -1 (strings borrowed
+ * from o); writers set keys in FORMAT.md order; checks validate a built op
+ * at PATH.key. */
+/* "job" and "task", both required. */
+int cs_jget_task_ref(struct cs_jdec *d, const json_t *o, const char **job,
+                     uint32_t *task);
+int cs_jget_machine(struct cs_jdec *d, const json_t *o, enum cs_jneed need,
+                    const char **machine); /* *machine untouched if absent */
+int cs_jget_job(struct cs_jdec *d, const json_t *o, const char **job);
+/* The optional "seq", as read: has is false when it was absent. */
+struct cs_jseq {
+	bool has;
+	uint64_t v;
+};
+int cs_jget_seq(struct cs_jdec *d, const json_t *o, struct cs_jseq *seq);
+/* Sets (or clears) the op's seq as read: after the builder, which may have
+ * set one. */
+void cs_jseq_apply(struct cs_op *op, const struct cs_jseq *seq);
+void cs_jput_task_ref(json_t *o, const struct cs_op *op);
+void cs_jput_seq(json_t *o, const struct cs_op *op); /* only with has_seq */
+int cs_jcheck_task_ref(struct cs_jdec *d, const struct cs_op *op);
+/* The task reference, then a required "machine". */
+int cs_jcheck_task_machine(struct cs_jdec *d, const struct cs_op *op);
 
 /* A scheduler registration {"name", "class", "policy", "member"?}: read
  * with strings borrowed from j (codec_spec.c), and written. */

@@ -1,43 +1,11 @@
-/* validate.c: every check of a transaction or spec that needs no state
- * (names, ranges, required fields, coarse places carrying a seq). Decoders
- * run it on what they built, so built and decoded input meet the same rules
- * in the same words; cs_apply checks the rest against the state. */
+/* validate.c: the checks of a transaction and of specs that need no state
+ * (names, ranges, required fields, the seq rules); each op's own fields are
+ * checked by its row's check (op_*.c) with the same helpers (json_util.h).
+ * Decoders run it on what they built, so built and decoded input meet the same
+ * rules in the same words; cs_apply checks the rest against the state. */
 #include "json_util.h"
 
 #include <string.h>
-
-/* ---- fields at PATH.key ---- */
-
-static int str_at(struct cs_jdec *d, const char *key, const char *s,
-                  bool (*valid)(const char *), const char *expect)
-{
-	size_t saved = cs_jpath_key(&d->path, key);
-	int r = cs_jcheck_str(d, s, valid, expect);
-	cs_jpath_pop(&d->path, saved);
-	return r;
-}
-
-static int name_at(struct cs_jdec *d, const char *key, const char *s,
-                   const char *expect)
-{
-	return str_at(d, key, s, cs_name_valid, expect);
-}
-
-/* An optional field: NULL means absent. */
-static int opt_at(struct cs_jdec *d, const char *key, const char *s,
-                  bool (*valid)(const char *), const char *expect)
-{
-	return s ? str_at(d, key, s, valid, expect) : 0;
-}
-
-static int u64_at(struct cs_jdec *d, const char *key, uint64_t v, uint64_t lo,
-                  uint64_t hi, const char *expect)
-{
-	size_t saved = cs_jpath_key(&d->path, key);
-	int r = cs_jcheck_u64(d, v, lo, hi, expect);
-	cs_jpath_pop(&d->path, saved);
-	return r;
-}
 
 /* ---- collections ---- */
 
@@ -163,18 +131,18 @@ static int spec_state_check(struct cs_jdec *d, int state)
 	                  CS_EXPECT_MACHINE_STATE, state);
 }
 
-static int machine_spec_check(struct cs_jdec *d,
-                              const struct cs_machine_spec *s)
+int cs_jcheck_machine_spec(struct cs_jdec *d, const struct cs_machine_spec *s)
 {
 	const struct cs_jmap_rules *lr = &cs_jlabel_rules;
-	if (name_at(d, "name", s->name, CS_EXPECT_MACHINE) < 0 ||
-	    opt_at(d, "pool", s->pool, cs_name_valid, CS_EXPECT_POOL) < 0 ||
+	if (cs_jcheck_name_at(d, "name", s->name, CS_EXPECT_MACHINE) < 0 ||
+	    cs_jcheck_opt_at(d, "pool", s->pool, cs_name_valid,
+	                     CS_EXPECT_POOL) < 0 ||
 	    labels_at(d, "labels", s->labels, s->nlabels, lr) < 0 ||
 	    amounts_at(d, "capacity", s->capacity, s->ncapacity,
 	               &cs_jcapacity_rules) < 0 ||
 	    spec_state_check(d, s->state) < 0 ||
-	    opt_at(d, "agent", s->agent, cs_agent_url_valid, CS_EXPECT_AGENT) <
-	        0)
+	    cs_jcheck_opt_at(d, "agent", s->agent, cs_agent_url_valid,
+	                     CS_EXPECT_AGENT) < 0)
 		return -1;
 	return 0;
 }
@@ -186,26 +154,29 @@ int cs_machine_spec_validate(const struct cs_machine_spec *spec,
 	cs_jdec_init(&d, path, errbuf, errlen);
 	if (!spec)
 		return cs_jerr(&d, CS_MISSING);
-	return machine_spec_check(&d, spec);
+	return cs_jcheck_machine_spec(&d, spec);
 }
 
 /* ---- job spec ---- */
 
 static int job_identity(struct cs_jdec *d, const struct cs_job_spec *s)
 {
-	if (name_at(d, "name", s->name, CS_EXPECT_JOB) < 0 ||
-	    name_at(d, "class", s->class_name, CS_EXPECT_CLASS) < 0 ||
-	    u64_at(d, "priority", s->priority, 0, CS_PRIORITY_MAX, NULL) < 0 ||
-	    u64_at(d, "tasks", s->ntasks, 1, CS_JOB_TASKS_MAX, NULL) < 0)
+	if (cs_jcheck_name_at(d, "name", s->name, CS_EXPECT_JOB) < 0 ||
+	    cs_jcheck_name_at(d, "class", s->class_name, CS_EXPECT_CLASS) < 0 ||
+	    cs_jcheck_u64_at(d, "priority", s->priority, 0, CS_PRIORITY_MAX,
+	                     NULL) < 0 ||
+	    cs_jcheck_u64_at(d, "tasks", s->ntasks, 1, CS_JOB_TASKS_MAX, NULL) <
+	        0)
 		return -1;
-	return u64_at(d, "max_retries", s->max_retries, 0, CS_RETRIES_MAX,
-	              NULL);
+	return cs_jcheck_u64_at(d, "max_retries", s->max_retries, 0,
+	                        CS_RETRIES_MAX, NULL);
 }
 
 static int job_constraints(struct cs_jdec *d, const struct cs_job_spec *s)
 {
 	size_t saved = cs_jpath_key(&d->path, "constraints");
-	int rc = opt_at(d, "pool", s->pool, cs_name_valid, CS_EXPECT_POOL);
+	int rc =
+	    cs_jcheck_opt_at(d, "pool", s->pool, cs_name_valid, CS_EXPECT_POOL);
 	if (rc == 0)
 		rc = labels_at(d, "labels", s->labels, s->nlabels,
 		               &cs_jlabel_rules);
@@ -217,11 +188,12 @@ static int job_constraints(struct cs_jdec *d, const struct cs_job_spec *s)
 static int job_run(struct cs_jdec *d, const struct cs_job_spec *s)
 {
 	uint64_t ms = s->duration_ms;
-	if (opt_at(d, "command", s->command, cs_jcommand_valid,
-	           CS_EXPECT_COMMAND) < 0 ||
+	if (cs_jcheck_opt_at(d, "command", s->command, cs_jcommand_valid,
+	                     CS_EXPECT_COMMAND) < 0 ||
 	    strings_at(d, "args", s->args, s->nargs, &cs_jargs_rules) < 0 ||
 	    labels_at(d, "env", s->env, s->nenv, &cs_jenv_rules) < 0 ||
-	    u64_at(d, "duration_ms", ms, 0, CS_DURATION_MAX, NULL) < 0)
+	    cs_jcheck_u64_at(d, "duration_ms", ms, 0, CS_DURATION_MAX, NULL) <
+	        0)
 		return -1;
 	if (!s->command && s->duration_ms == 0)
 		return cs_jerr(d, "expected \"command\" or a positive "
@@ -270,7 +242,7 @@ static int job_cron(struct cs_jdec *d, const struct cs_job_spec *s)
 	return bad ? cs_jerr_at(d, "cron", "%s", bad) : 0;
 }
 
-static int job_spec_check(struct cs_jdec *d, const struct cs_job_spec *s)
+int cs_jcheck_job_spec(struct cs_jdec *d, const struct cs_job_spec *s)
 {
 	if (job_identity(d, s) < 0 ||
 	    amounts_at(d, "resources", s->request, s->nrequest,
@@ -288,15 +260,13 @@ int cs_job_spec_validate(const struct cs_job_spec *spec, const char *path,
 	cs_jdec_init(&d, path, errbuf, errlen);
 	if (!spec)
 		return cs_jerr(&d, CS_MISSING);
-	return job_spec_check(&d, spec);
+	return cs_jcheck_job_spec(&d, spec);
 }
 
 /* ---- ops ---- */
 
-/* The spec an op carries, at PATH.key, whose name the op also points to
- * (the builders' invariant: op->machine == machine_spec->name, ...). */
-static int same_name(struct cs_jdec *d, const char *key, const char *op_name,
-                     const char *spec_name)
+int cs_jcheck_same_name(struct cs_jdec *d, const char *key, const char *op_name,
+                        const char *spec_name)
 {
 	if (op_name && spec_name && !strcmp(op_name, spec_name))
 		return 0;
@@ -305,193 +275,38 @@ static int same_name(struct cs_jdec *d, const char *key, const char *op_name,
 	                  "spec's name");
 }
 
-static int task_ref(struct cs_jdec *d, const struct cs_op *op)
-{
-	if (name_at(d, "job", op->job, CS_EXPECT_JOB) < 0 ||
-	    u64_at(d, "task", op->task, 0, CS_TASK_INDEX_MAX, NULL) < 0)
-		return -1;
-	return 0;
-}
-
-static int check_place(struct cs_jdec *d, const struct cs_op *op)
-{
-	if (task_ref(d, op) < 0 ||
-	    name_at(d, "machine", op->machine, CS_EXPECT_MACHINE) < 0)
-		return -1;
-	return 0;
-}
-
-static int check_preempt(struct cs_jdec *d, const struct cs_op *op)
-{
-	if (check_place(d, op) < 0 ||
-	    name_at(d, "for", op->by_job, CS_EXPECT_JOB) < 0)
-		return -1;
-	return 0;
-}
-
-static int check_release(struct cs_jdec *d, const struct cs_op *op)
-{
-	if (task_ref(d, op) < 0 || opt_at(d, "machine", op->machine,
-	                                  cs_name_valid, CS_EXPECT_MACHINE) < 0)
-		return -1;
-	return 0;
-}
-
-static int check_task_state(struct cs_jdec *d, const struct cs_op *op)
-{
-	if (check_place(d, op) < 0)
-		return -1;
-	switch (op->report) {
-	case CS_TASK_RUNNING:
-	case CS_TASK_SUCCEEDED:
-	case CS_TASK_FAILED:
-	case CS_TASK_LOST:
-		return 0;
-	default:
-		return cs_jerr_at(d, "state",
-		                  "expected one of: running, "
-		                  "succeeded, failed, lost, got \"%s\"",
-		                  cs_task_state_name(op->report));
-	}
-}
-
-static int check_machine_put(struct cs_jdec *d, const struct cs_op *op)
-{
-	if (!op->machine_spec)
-		return cs_jerr_at(d, "machine", CS_MISSING);
-	size_t saved = cs_jpath_key(&d->path, "machine");
-	int rc = machine_spec_check(d, op->machine_spec);
-	if (rc == 0)
-		rc = same_name(d, "name", op->machine, op->machine_spec->name);
-	cs_jpath_pop(&d->path, saved);
-	return rc;
-}
-
-static int check_machine_state(struct cs_jdec *d, const struct cs_op *op)
-{
-	if (name_at(d, "machine", op->machine, CS_EXPECT_MACHINE) < 0)
-		return -1;
-	if ((unsigned)op->machine_state > CS_MACHINE_DOWN)
-		return cs_jerr_at(d, "state", "expected %s, got %d",
-		                  CS_EXPECT_MACHINE_STATE,
-		                  (int)op->machine_state);
-	return 0;
-}
-
-static int check_machine_remove(struct cs_jdec *d, const struct cs_op *op)
-{
-	return name_at(d, "machine", op->machine, CS_EXPECT_MACHINE);
-}
-
-static int check_job_put(struct cs_jdec *d, const struct cs_op *op)
-{
-	if (!op->job_spec)
-		return cs_jerr_at(d, "job", CS_MISSING);
-	size_t saved = cs_jpath_key(&d->path, "job");
-	int rc = job_spec_check(d, op->job_spec);
-	if (rc == 0)
-		rc = same_name(d, "name", op->job, op->job_spec->name);
-	cs_jpath_pop(&d->path, saved);
-	return rc;
-}
-
-static int check_job_name(struct cs_jdec *d, const struct cs_op *op)
-{
-	return name_at(d, "job", op->job, CS_EXPECT_JOB);
-}
-
-static int sched_spec_check(struct cs_jdec *d, const struct cs_sched_spec *s)
-{
-	if (name_at(d, "name", s->name, CS_EXPECT_SCHED) < 0 ||
-	    name_at(d, "class", s->class_name, CS_EXPECT_CLASS) < 0 ||
-	    name_at(d, "policy", s->policy, CS_EXPECT_POLICY) < 0 ||
-	    /* JSON carries int64 integers: a bigger id could not be encoded */
-	    u64_at(d, "member", s->member, 0, CS_JSON_INT_MAX,
-	           CS_EXPECT_MEMBER) < 0)
-		return -1;
-	return 0;
-}
-
-static int check_sched_register(struct cs_jdec *d, const struct cs_op *op)
-{
-	if (!op->sched_spec)
-		return cs_jerr_at(d, "scheduler", CS_MISSING);
-	size_t saved = cs_jpath_key(&d->path, "scheduler");
-	int rc = sched_spec_check(d, op->sched_spec);
-	if (rc == 0)
-		rc = same_name(d, "name", op->sched, op->sched_spec->name);
-	cs_jpath_pop(&d->path, saved);
-	return rc;
-}
-
-static int check_sched_unregister(struct cs_jdec *d, const struct cs_op *op)
-{
-	return name_at(d, "scheduler", op->sched, CS_EXPECT_SCHED);
-}
-
-/* NULL clears the note, like "". */
-static int check_job_note(struct cs_jdec *d, const struct cs_op *op)
-{
-	if (check_job_name(d, op) < 0 ||
-	    opt_at(d, "note", op->note, cs_jnote_valid, CS_EXPECT_NOTE) < 0)
-		return -1;
-	return 0;
-}
-
-static int (*const op_checks[CS_OP__COUNT])(struct cs_jdec *,
-                                            const struct cs_op *) = {
-    [CS_OP_PLACE] = check_place,
-    [CS_OP_PREEMPT] = check_preempt,
-    [CS_OP_RELEASE] = check_release,
-    [CS_OP_TASK_STATE] = check_task_state,
-    [CS_OP_MACHINE_PUT] = check_machine_put,
-    [CS_OP_MACHINE_STATE] = check_machine_state,
-    [CS_OP_MACHINE_REMOVE] = check_machine_remove,
-    [CS_OP_JOB_PUT] = check_job_put,
-    [CS_OP_JOB_KILL] = check_job_name,
-    [CS_OP_JOB_REMOVE] = check_job_name,
-    [CS_OP_SCHED_REGISTER] = check_sched_register,
-    [CS_OP_SCHED_UNREGISTER] = check_sched_unregister,
-    [CS_OP_JOB_NOTE] = check_job_note,
-};
-
-/* Ops that name a machine may carry the seq the submitter saw. */
-static bool takes_seq(enum cs_op_kind k)
-{
-	return k == CS_OP_PLACE || k == CS_OP_PREEMPT || k == CS_OP_RELEASE ||
-	       k == CS_OP_MACHINE_PUT || k == CS_OP_MACHINE_STATE ||
-	       k == CS_OP_MACHINE_REMOVE;
-}
-
-static int seq_check(struct cs_jdec *d, const cs_txn *t, const struct cs_op *op)
+static int seq_check(struct cs_jdec *d, const cs_txn *t, const struct cs_op *op,
+                     const struct cs_op_desc *desc)
 {
 	if (!op->has_seq) {
-		if (t->detect == CS_COARSE && op->kind == CS_OP_PLACE)
+		if (t->detect == CS_COARSE && desc->seq == CS_SEQ_COARSE)
 			return cs_jerr_at(
 			    d, "seq", CS_MISSING " when detect is \"coarse\"");
 		return 0;
 	}
-	if (!takes_seq(op->kind))
+	if (desc->seq == CS_SEQ_NEVER)
 		return cs_jerr_at(d, "seq", "expected no seq on a \"%s\" op",
-		                  cs_op_name(op->kind));
+		                  desc->name);
 	/* JSON carries int64 integers: a bigger seq could not be encoded. */
-	return u64_at(d, "seq", op->seq, 0, CS_JSON_INT_MAX, NULL);
+	return cs_jcheck_u64_at(d, "seq", op->seq, 0, CS_JSON_INT_MAX, NULL);
 }
 
 static int op_check(struct cs_jdec *d, const cs_txn *t, const struct cs_op *op)
 {
-	if ((unsigned)op->kind >= CS_OP__COUNT)
+	const struct cs_op_desc *desc = cs_op_desc(op->kind);
+	if (!desc)
 		return cs_jerr_at(d, "op", "expected a known op kind, got %d",
 		                  (int)op->kind);
-	if (op_checks[op->kind](d, op) < 0 || seq_check(d, t, op) < 0)
+	if (desc->check(d, op) < 0 || seq_check(d, t, op, desc) < 0)
 		return -1;
 	return 0;
 }
 
 static int txn_header(struct cs_jdec *d, const cs_txn *t)
 {
-	if (opt_at(d, "id", t->id, cs_id_valid, CS_EXPECT_ID) < 0 ||
-	    opt_at(d, "origin", t->origin, cs_id_valid, CS_EXPECT_ORIGIN) < 0)
+	if (cs_jcheck_opt_at(d, "id", t->id, cs_id_valid, CS_EXPECT_ID) < 0 ||
+	    cs_jcheck_opt_at(d, "origin", t->origin, cs_id_valid,
+	                     CS_EXPECT_ORIGIN) < 0)
 		return -1;
 	if ((unsigned)t->mode > CS_ALL_OR_NOTHING)
 		return cs_jerr_at(d, "mode",

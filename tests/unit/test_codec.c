@@ -342,6 +342,21 @@ static void test_txn_round_trip_all_ops(void **state)
 	cs_txn_free(t);
 }
 
+/* Every kind has a row in the op table: a name that parses back to it
+ * (so names are unique too); anything else is no op. */
+static void test_op_names(void **state)
+{
+	(void)state;
+	for (int k = 0; k < CS_OP__COUNT; k++) {
+		const char *name = cs_op_name((enum cs_op_kind)k);
+		assert_string_not_equal(name, "invalid");
+		assert_int_equal(cs_op_parse(name), k);
+	}
+	assert_string_equal(cs_op_name(CS_OP__COUNT), "invalid");
+	assert_int_equal(cs_op_parse("invalid"), -1);
+	assert_int_equal(cs_op_parse(NULL), -1);
+}
+
 /* Defaults are filled in on decode and written out explicitly. */
 static void test_txn_defaults(void **state)
 {
@@ -1291,6 +1306,7 @@ static void test_no_errbuf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_op_names),
 	    cmocka_unit_test(test_txn_round_trip_each_op),
 	    cmocka_unit_test(test_txn_round_trip_all_ops),
 	    cmocka_unit_test(test_txn_defaults),

@@ -40,6 +40,7 @@ struct run {
 	char last_id[32];
 	char prev_id[32]; /* last_id before the current transaction */
 	uint32_t counts[CS_REASON__COUNT];
+	uint32_t accepted[CS_OP__COUNT]; /* ops accepted, by kind */
 };
 
 static uint32_t rnd(struct run *r, uint32_t n)
@@ -296,32 +297,42 @@ static void gen_note(struct run *r, cs_txn *t)
 	cs_txn_job_note(t, any_job(r), notes[rnd(r, 4)]);
 }
 
+/* The op mix, one row per generator: each takes `share` of the draws
+ * (`crowded` while there are more than JOBS_SOFT_MAX jobs: fewer
+ * submissions, more ends), out of the column's total. Every op kind needs
+ * a generator here: the run fails when a kind was never accepted. */
+static const struct gen {
+	void (*fn)(struct run *r, cs_txn *t);
+	uint32_t share, crowded;
+} gens[] = {
+    {gen_places, 35, 35},       {gen_report, 25, 25},
+    {gen_job_put, 10, 2},       {gen_job_end, 8, 16},
+    {gen_preempt, 4, 4},        {gen_release, 3, 3},
+    {gen_machine_state, 5, 5},  {gen_machine_put, 4, 4},
+    {gen_machine_remove, 2, 2}, {gen_sched, 2, 2},
+    {gen_note, 2, 2},
+};
+#define NGENS (sizeof(gens) / sizeof(gens[0]))
+
+static uint32_t share_of(const struct gen *g, bool crowded)
+{
+	return crowded ? g->crowded : g->share;
+}
+
 static void gen_op(struct run *r, cs_txn *t)
 {
-	uint32_t x = rnd(r, 100);
 	bool many = cs_job_count(r->s) > JOBS_SOFT_MAX;
-	if (x < 35)
-		gen_places(r, t);
-	else if (x < 60)
-		gen_report(r, t);
-	else if (x < (many ? 62u : 70u))
-		gen_job_put(r, t);
-	else if (x < 78)
-		gen_job_end(r, t);
-	else if (x < 82)
-		gen_preempt(r, t);
-	else if (x < 85)
-		gen_release(r, t);
-	else if (x < 90)
-		gen_machine_state(r, t);
-	else if (x < 94)
-		gen_machine_put(r, t);
-	else if (x < 96)
-		gen_machine_remove(r, t);
-	else if (x < 98)
-		gen_sched(r, t);
-	else
-		gen_note(r, t);
+	uint32_t total = 0;
+	for (size_t i = 0; i < NGENS; i++)
+		total += share_of(&gens[i], many);
+	uint32_t x = rnd(r, total);
+	for (size_t i = 0; i < NGENS; i++) {
+		if (x < share_of(&gens[i], many)) {
+			gens[i].fn(r, t);
+			return;
+		}
+		x -= share_of(&gens[i], many);
+	}
 }
 
 static cs_txn *gen_txn(struct run *r)
@@ -435,8 +446,11 @@ static void step(struct run *r)
 	    before != cs_state_hash(r->s, CS_HASH_CONTENT))
 		fail_run(
 		    r, "a rejected or duplicate transaction changed the state");
-	for (uint32_t i = 0; i < res.nops; i++)
+	for (uint32_t i = 0; i < res.nops; i++) {
 		r->counts[res.ops[i].reason]++;
+		if (!res.duplicate && res.ops[i].reason == CS_R_OK)
+			r->accepted[t->ops[i].kind]++;
+	}
 	log_txn(r, t, &res, ms);
 	cs_result_clear(&res);
 	cs_txn_free(t);
@@ -562,6 +576,11 @@ static void test_random_transactions(void **state)
 	            0);
 	assert_true(r.counts[CS_R_ABORTED] > 0);
 	assert_true(r.counts[CS_R_STALE_ATTEMPT] > 0);
+	for (int k = 0; k < CS_OP__COUNT; k++)
+		if (!r.accepted[k])
+			fail_msg("no %s op was accepted: does gens[] generate "
+			         "it?",
+			         cs_op_name((enum cs_op_kind)k));
 	fprintf(stderr,
 	        "%u transactions, %u jobs now, %u ops accepted, %u "
 	        "seq_changed, %u insufficient, %u aborted\n",

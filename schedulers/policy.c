@@ -2,6 +2,7 @@
  * library's random generator, and who owns a job among the schedulers. */
 #include "cellsched.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* batch: Omega's fast batch scheduler. Two random choices and a first-fit
@@ -34,7 +35,7 @@ static const struct sp_policy *const policies[] = {&batch, &service};
 
 const struct sp_policy *sp_policy_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+	for (size_t i = 0; i < CU_ARRAY_LEN(policies); i++)
 		if (!strcmp(policies[i]->name, name))
 			return policies[i];
 	return NULL;
@@ -42,7 +43,14 @@ const struct sp_policy *sp_policy_find(const char *name)
 
 const char *sp_policy_names(void)
 {
-	return "batch, service";
+	/* built once from the table, so a new policy is listed by itself */
+	static char names[256];
+	if (!names[0])
+		for (size_t i = 0; i < CU_ARRAY_LEN(policies); i++)
+			snprintf(names + strlen(names),
+			         sizeof(names) - strlen(names), "%s%s",
+			         i ? ", " : "", policies[i]->name);
+	return names;
 }
 
 /* FNV-1a over "scheduler\xffjob", then a finaliser so close names differ. */

@@ -1,7 +1,7 @@
-/* apply.c: applying one transaction (DESIGN §2): de-duplication by id, the
- * per-op verdicts, and the two commit modes. incremental keeps every op that
- * validated; all_or_nothing runs under a journal and undoes everything when
- * any op is rejected. */
+/* apply.c: applying one transaction (ARCHITECTURE.md §2): de-duplication by id,
+ * the per-op verdicts, and the two commit modes. incremental keeps every op
+ * that validated; all_or_nothing runs under a journal and undoes everything
+ * when any op is rejected. */
 #include "internal.h"
 
 #include <stdio.h>

@@ -1,6 +1,6 @@
-/* cellstate.h: the pure cell-state model of Cell (DESIGN.md §2): machines,
- * jobs, tasks, optimistic placement transactions, their JSON codecs and the
- * state hash. This header is the whole public API of the library.
+/* cellstate.h: the pure cell-state model of Cell (ARCHITECTURE.md §2):
+ * machines, jobs, tasks, optimistic placement transactions, their JSON codecs
+ * and the state hash. This header is the whole public API of the library.
  *
  * Determinism: cellstate never reads a clock, draws a random number or
  * touches a file descriptor. Time comes in with each transaction (the Raft
@@ -553,7 +553,7 @@ int cs_resource_index(const cs_state *s, const char *name);
 #define CS_HASH_CONTENT 1u
 uint64_t cs_state_hash(const cs_state *s, unsigned flags);
 
-/* Checks every invariant of DESIGN.md §2 and the bookkeeping behind them.
+/* Checks every invariant of ARCHITECTURE.md §2 and the bookkeeping behind them.
  * Returns 0, or -1 with errbuf saying which one broke where. O(state). */
 int cs_state_check(const cs_state *s, char *errbuf, size_t errlen);
 

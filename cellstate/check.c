@@ -1,6 +1,6 @@
-/* check.c: the invariants of DESIGN §2 and the bookkeeping behind them,
- * checked from scratch. Tests run it after every apply; the snapshot decoder
- * runs it before accepting a state. */
+/* check.c: the invariants of ARCHITECTURE.md §2 and the bookkeeping behind
+ * them, checked from scratch. Tests run it after every apply; the snapshot
+ * decoder runs it before accepting a state. */
 #include "internal.h"
 
 #include <string.h>

@@ -2,7 +2,7 @@
  * registry or updating its class, policy and standby member. Schedulers of one
  * class split the pending jobs by hashing over the registry, so every scheduler
  * must read the same list from its replica: that is why it lives in the log,
- * while leases (liveness) live in the leader's memory (DESIGN §3). */
+ * while leases (liveness) live in the leader's memory (ARCHITECTURE.md §3). */
 #include "bin_util.h"
 #include "json_util.h"
 

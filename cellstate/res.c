@@ -1,5 +1,6 @@
-/* res.c: resource vectors and the one fit function (DESIGN §4: schedulers and
- * the commit check share it, so they can never disagree about a fit). */
+/* res.c: resource vectors and the one fit function (ARCHITECTURE.md §4:
+ * schedulers and the commit check share it, so they can never disagree about a
+ * fit). */
 #include "internal.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
 /* test_random.c: seeded randomized transactions against the invariants of
- * DESIGN §2. Every apply is followed by the full invariant check and the
- * seq monotonicity check; rejected all_or_nothing transactions must leave
+ * ARCHITECTURE.md §2. Every apply is followed by the full invariant check and
+ * the seq monotonicity check; rejected all_or_nothing transactions must leave
  * the state as it was; at the end the log (kept as JSON text, so the codec is
  * exercised too) is replayed from scratch and from a mid-run snapshot, and
  * both must reach the same verdicts and the same state hash.

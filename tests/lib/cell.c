@@ -6,8 +6,6 @@
 
 #include "cellcommon.h"
 
-#include <curl/curl.h>
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -170,132 +167,6 @@ json_t *tl_cell_status(const struct tl_member *m)
 	snprintf(url, sizeof(url), "%s/v1/status", m->url);
 	return tl_http("GET", url, NULL, &j) == 200 ? j
 	                                            : (json_decref(j), NULL);
-}
-
-/* ---- one request with full control ---- */
-
-struct grow {
-	char *p;
-	size_t len;
-};
-
-static void grow_add(struct grow *g, const char *data, size_t n)
-{
-	g->p = cu_xrealloc(g->p, g->len + n + 1);
-	memcpy(g->p + g->len, data, n);
-	g->len += n;
-	g->p[g->len] = 0;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	grow_add(arg, data, size * n);
-	return size * n;
-}
-
-/* Keeps the header lines of the last answer only (a redirect's are
- * dropped when the next status line comes). */
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-	struct grow *g = arg;
-	if (size * n >= 5 && !strncmp(data, "HTTP/", 5))
-		g->len = 0;
-	grow_add(g, data, size * n);
-	return size * n;
-}
-
-long tl_request(const struct tl_request *q, struct tl_answer *a)
-{
-	static bool curl_ready;
-	if (!curl_ready) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		curl_ready = true;
-	}
-	memset(a, 0, sizeof(*a));
-	struct grow body = {0}, head = {0};
-	grow_add(&body, "", 0);
-	grow_add(&head, "", 0);
-	CURL *h = curl_easy_init();
-	struct curl_slist *hl = NULL;
-	char auth[600];
-	bool typed = false;
-	for (int i = 0; q->headers && q->headers[i]; i++) {
-		hl = curl_slist_append(hl, q->headers[i]);
-		if (!strncasecmp(q->headers[i], "Content-Type:", 13))
-			typed = true;
-	}
-	if (q->body && !typed)
-		hl = curl_slist_append(hl, "Content-Type: application/json");
-	hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round */
-	if (q->token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-		         q->token);
-		hl = curl_slist_append(hl, auth);
-	}
-	curl_easy_setopt(h, CURLOPT_URL, q->url);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
-	if (!strcmp(q->method, "HEAD"))
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	if (q->body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->body);
-		curl_easy_setopt(
-		    h, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)(q->len ? q->len : strlen(q->body)));
-	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, q->follow ? 1L : 0L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-	                 (long)(q->timeout_ms ? q->timeout_ms : 10000));
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &head);
-	CURLcode rc = curl_easy_perform(h);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
-	else
-		snprintf(a->error, sizeof(a->error), "%s %s: %s", q->method,
-		         q->url, curl_easy_strerror(rc));
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(h);
-	a->body = body.p;
-	a->len = body.len;
-	a->headers = head.p;
-	a->json = json_loadb(a->body, a->len, 0, NULL);
-	return a->status;
-}
-
-char *tl_answer_header(const struct tl_answer *a, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *line = a->headers; line && *line;) {
-		const char *end = strchr(line, '\n');
-		if (!end)
-			end = line + strlen(line);
-		if ((size_t)(end - line) > n && !strncasecmp(line, name, n) &&
-		    line[n] == ':') {
-			const char *v = line + n + 1;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			const char *e = end;
-			while (e > v && (e[-1] == '\r' || e[-1] == ' '))
-				e--;
-			return cu_xstrndup(v, (size_t)(e - v));
-		}
-		line = *end ? end + 1 : end;
-	}
-	return NULL;
-}
-
-void tl_answer_clear(struct tl_answer *a)
-{
-	free(a->body);
-	free(a->headers);
-	json_decref(a->json);
-	memset(a, 0, sizeof(*a));
 }
 
 /* ---- members ---- */

@@ -7,6 +7,8 @@
 #ifndef CELL_TESTLIB_CELL_H
 #define CELL_TESTLIB_CELL_H
 
+#include "tl_request.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -167,39 +169,6 @@ long tl_http(const char *method, const char *url, const json_t *body,
 /* Kills (SIGKILL) and reaps every pid > 0 in kids[0..n), zeroing them: a
  * test's helper processes, from its teardown. */
 void tl_reap(pid_t *kids, int n);
-
-/* ---- one request with full control (libcurl directly) ----
- * For what tl_http hides: request headers, the answer's headers (Allow,
- * Location), and a redirect that is not followed (a follower's 307). */
-struct tl_request {
-	const char *method; /* "GET", "POST", "PATCH", ... */
-	const char *url;
-	const char *body;           /* NULL: no body */
-	size_t len;                 /* body bytes; 0 with a body: strlen */
-	const char *const *headers; /* "Name: value", NULL-terminated, may be
-	                               NULL; Content-Type defaults to
-	                               application/json when there is a body */
-	const char *token;          /* NULL, or sent as Authorization: Bearer */
-	bool follow;                /* follow 307/308 as cc_client does */
-	int timeout_ms;             /* 0: 10000 */
-};
-
-struct tl_answer {
-	long status; /* 0 when no answer came (error says why) */
-	char *body;  /* malloc'd, NUL-terminated; "" when empty */
-	size_t len;
-	json_t *json;  /* the body parsed, or NULL when it is not JSON */
-	char *headers; /* malloc'd: the last answer's header lines */
-	char error[256];
-};
-
-/* Sends q and fills *a (which the caller clears with tl_answer_clear).
- * Returns a->status. */
-long tl_request(const struct tl_request *q, struct tl_answer *a);
-/* The value of header `name` (any case) in the answer, malloc'd; NULL when
- * absent. */
-char *tl_answer_header(const struct tl_answer *a, const char *name);
-void tl_answer_clear(struct tl_answer *a);
 
 /* GET url/v1/status; NULL when the member does not answer. */
 json_t *tl_cell_status(const struct tl_member *m);

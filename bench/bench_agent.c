@@ -15,7 +15,7 @@
  *
  * Usage: bench-agent [BIN_DIR [VOTERS [TASKS_PER_JOB]]]  (defaults: this
  * program's folder, 1, 1000: 100,000 tasks) */
-#include "localcell.h"
+#include "benchcell.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -62,7 +62,7 @@ static long memory_kib(pid_t pid, const char *field)
 	return kib;
 }
 
-static void submit(const char *leader, int tasks)
+static void submit(struct lc_cell *c, int tasks)
 {
 	json_t *ops = json_array();
 	char name[32];
@@ -75,7 +75,7 @@ static void submit(const char *leader, int tasks)
 		              "tasks", tasks, "resources", "cpu", 10, "memory",
 		              16, "duration_ms", 3600000));
 	}
-	lc_post_txn(leader, ops, "submitting the load");
+	lc_post_txn(c, ops, "submitting the load");
 }
 
 /* Sums the counts of every job: tasks assigned and running. */
@@ -100,7 +100,7 @@ static void counts(const char *leader, long *assigned, long *running)
 
 int main(int argc, char **argv)
 {
-	lc_find_bins(argc > 1 ? argv[1] : NULL);
+	bench_init(argc > 1 ? argv[1] : NULL);
 	int voters = argc > 2 ? atoi(argv[2]) : 1;
 	int tasks = argc > 3 ? atoi(argv[3]) : 1000;
 	long total = (long)JOBS * tasks;
@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	int a = lc_agent_start(c, "hollow", hollow);
 	lc_sched_start(c, "batch-1", "batch", NULL);
 	lc_sched_start(c, "batch-2", "batch", NULL);
-	pid_t agent = c->agent_pids[a];
+	pid_t agent = c->a[a].pid;
 	const char *leader = lc_leader(c);
 
 	double cpu0 = cpu_seconds(agent), t0 = lc_now();
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 
 	double cpu1 = cpu_seconds(agent);
 	double start = lc_now(), first = 0, placed = 0, ran = 0;
-	submit(leader, tasks);
+	submit(c, tasks);
 	for (double end = start + 600; lc_now() < end && !ran; usleep(50000)) {
 		long as, rn;
 		counts(leader, &as, &rn);

@@ -12,10 +12,10 @@
  *
  * Usage: bench-celld [BIN_DIR]  (default: the folder of this program) */
 #define _GNU_SOURCE
+#include "benchcell.h"
 #include "cellclient.h"
 #include "cellstate.h"
 #include "cellutil.h"
-#include "localcell.h"
 
 #include <ev.h>
 #include <limits.h>
@@ -181,7 +181,7 @@ static void point(uint32_t ops, uint32_t inflight, uint32_t ntxns, bool json)
 
 int main(int argc, char **argv)
 {
-	lc_find_bins(argc > 1 ? argv[1] : NULL);
+	bench_init(argc > 1 ? argv[1] : NULL);
 	signal(SIGPIPE, SIG_IGN);
 	printf("three celld voters on loopback, Raft log on disk\n");
 	point(1, 1, 3000, false);

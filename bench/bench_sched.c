@@ -12,7 +12,7 @@
  * Usage: bench-sched [BIN_DIR [K,K,... [MACHINE_CPU]]]  (defaults: this
  * program's folder, 1,2,4, 32000: the tasks ask for 62% of the cpu; 21000
  * makes it 95%, where schedulers collide) */
-#include "localcell.h"
+#include "benchcell.h"
 
 #include <jansson.h>
 #include <signal.h>
@@ -27,7 +27,7 @@
 
 static int machine_cpu = 32000; /* 62% of the cell's cpu is asked for */
 
-static void add_machines(const char *leader)
+static void add_machines(struct lc_cell *c)
 {
 	static const char *const zones[] = {"a", "b", "c", "d", "e"};
 	json_t *ops = json_array();
@@ -40,7 +40,7 @@ static void add_machines(const char *leader)
 		                   "labels", "zone", zones[i % 5], "capacity",
 		                   "cpu", machine_cpu, "memory", 131072));
 	}
-	lc_post_txn(leader, ops, "adding machines");
+	lc_post_txn(c, ops, "adding machines");
 }
 
 static json_t *jobs(void)
@@ -68,7 +68,7 @@ static struct totals sum_status(struct lc_cell *c)
 	struct totals t = {0};
 	for (int i = 0; i < c->nsched; i++) {
 		char url[128], *body = NULL;
-		snprintf(url, sizeof(url), "%s/v1/status", c->sched_urls[i]);
+		snprintf(url, sizeof(url), "%s/v1/status", c->s[i].url);
 		if (lc_http("GET", url, NULL, &body) != 200)
 			lc_die("a scheduler stopped answering");
 		json_t *j = json_loads(body, 0, NULL);
@@ -98,10 +98,10 @@ static void point(int k)
 		snprintf(name, sizeof(name), "batch-%d", i + 1);
 		lc_sched_start(c, name, "batch", NULL);
 	}
-	add_machines(lc_leader(c));
+	add_machines(c);
 	json_t *ops = jobs();
 	double t0 = lc_now();
-	lc_post_txn(lc_leader(c), ops, "submitting jobs");
+	lc_post_txn(c, ops, "submitting jobs");
 	struct totals t;
 	for (;;) {
 		t = sum_status(c);
@@ -124,7 +124,7 @@ static void point(int k)
 
 int main(int argc, char **argv)
 {
-	lc_find_bins(argc > 1 ? argv[1] : NULL);
+	bench_init(argc > 1 ? argv[1] : NULL);
 	signal(SIGPIPE, SIG_IGN);
 	char list[64] = "1,2,4";
 	if (argc > 2)

@@ -2,9 +2,9 @@
  * the progress line. The workloads follow the Omega paper's two classes;
  * rates and sizes were chosen so that a point fits this 2-core machine
  * (the README's cellbench section gives the reasoning for each). */
+#include "benchcell.h"
 #include "cellbench.h"
 #include "dataset.h"
-#include "localcell.h"
 
 #include <errno.h>
 #include <math.h>
@@ -356,7 +356,7 @@ int cb_experiment_run(const char *name, const struct cb_options *o)
 		if (make_dir(o->out_dir))
 			return 1;
 		snprintf(csv, sizeof(csv), "%s/%s.csv", o->out_dir, name);
-		lc_find_bins(o->bin_dir);
+		bench_init(o->bin_dir);
 		return run_plan(name, &pl, &use, csv);
 	}
 	fprintf(stderr,

@@ -12,8 +12,8 @@
  *   5. the schedulers' and the leader's /metrics, read at the window's
  *      start, at its end and after the drain, give the figures;
  *   6. everything is stopped by pid and its folder removed (lc_stop). */
+#include "benchcell.h"
 #include "cellbench.h"
-#include "localcell.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -144,7 +144,7 @@ static void prefill(struct run *r)
 				                   "task", (json_int_t)task++,
 				                   "machine", name));
 		}
-		lc_post_txn(r->leader, ops, "prefill");
+		lc_post_txn(r->cell, ops, "prefill");
 	}
 	free(counts);
 }
@@ -163,7 +163,7 @@ static char *get_metrics(const char *base)
 static void scrape(struct run *r, struct scrape *s)
 {
 	for (int i = 0; i < r->cell->nsched; i++)
-		s->sched[i] = get_metrics(r->cell->sched_urls[i]);
+		s->sched[i] = get_metrics(r->cell->s[i].url);
 	s->leader = get_metrics(r->leader);
 }
 
@@ -233,7 +233,7 @@ static void drive(struct run *r)
 				    job_op(&r->jobs[next], next, p->scale));
 				next++;
 			}
-			lc_post_txn(r->leader, ops, "submitting jobs");
+			lc_post_txn(r->cell, ops, "submitting jobs");
 			continue;
 		}
 		if (next == r->njobs && now >= window)

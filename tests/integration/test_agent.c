@@ -20,7 +20,7 @@
 
 #define WAIT_MS 60000
 
-static struct tl_cell *cell;
+static struct lc_cell *cell;
 static char scratch[256]; /* files tasks write (pids) and tests touch */
 
 static const char *const agent_a[] = {"--labels", "zone=a,role=worker", "--cpu",

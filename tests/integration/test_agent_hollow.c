@@ -30,7 +30,7 @@ static long long jint(const json_t *o, const char *key)
 }
 
 struct count {
-	struct tl_cell *c;
+	struct lc_cell *c;
 	const char *path, *key;
 	long long want;
 };
@@ -58,7 +58,7 @@ static bool listed(void *arg)
 
 static void test_hollow_machines_run_simulated_tasks(void **state)
 {
-	struct tl_cell *c = tl_cell_start(1, cell_flags);
+	struct lc_cell *c = tl_cell_start(1, cell_flags);
 	*state = c;
 	const char *const hollow[] = {"--hollow", "5000", NULL};
 	int a = tl_cell_agent_add(c, "h", hollow);

@@ -28,7 +28,7 @@ static const char *const worker_b[] = {"--labels", "zone=b,role=worker",
                                        "--cpu", "1000", NULL};
 
 struct fx {
-	struct tl_cell *c;
+	struct lc_cell *c;
 	char scratch[256];
 };
 
@@ -135,7 +135,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int attempt_folders(const struct tl_agent *a, const char *job)
+static int attempt_folders(const struct lc_daemon *a, const char *job)
 {
 	char path[512];
 	int n = 0;

@@ -29,7 +29,7 @@
 #define MAX_KIDS       4
 
 /* The cell most tests share (started once), and a scratch folder. */
-static struct tl_cell *shared;
+static struct lc_cell *shared;
 static char *scratch;
 static char servers[256]; /* the shared cell's URLs, comma-separated */
 
@@ -267,7 +267,7 @@ static int group_teardown(void **state)
 /* What a test started on its own, for its teardown to end even when it
  * failed. */
 struct fx {
-	struct tl_cell *c;
+	struct lc_cell *c;
 	pid_t kids[MAX_KIDS];
 	const char *flags[8];
 	char path[256];

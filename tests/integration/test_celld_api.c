@@ -957,7 +957,7 @@ static void must(long want, const char *method, const char *base,
 /* The state hash of /v1/status (which covers the applied index and the
  * remembered transaction ids too); fails the test when the server does not
  * answer 200: it must stay healthy whatever it was sent. */
-static char *status_hash(const struct tl_member *m, const char *after)
+static char *status_hash(const struct lc_member *m, const char *after)
 {
 	json_t *s = tl_cell_status(m);
 	if (!s)
@@ -969,7 +969,7 @@ static char *status_hash(const struct tl_member *m, const char *after)
 
 /* What the cell holds, as the API shows it (without the index the answer
  * was taken at): every machine, job and task. */
-static json_t *content(const struct tl_member *m)
+static json_t *content(const struct lc_member *m)
 {
 	static const char *const paths[] = {"/v1/machines", "/v1/jobs",
 	                                    "/v1/tasks", "/v1/jobs/j1",
@@ -1000,7 +1000,7 @@ static char *make_body(const struct bad *b)
 }
 
 /* Sends one bad request; checks its status, error body and Allow. */
-static void send_bad(const struct tl_member *m, const struct bad *b)
+static void send_bad(const struct lc_member *m, const struct bad *b)
 {
 	char url[512];
 	struct tl_answer a;
@@ -1037,8 +1037,8 @@ static void send_bad(const struct tl_member *m, const struct bad *b)
 
 static void test_bad_requests(void **state)
 {
-	struct tl_cell *c = *state = tl_cell_start(1, cell_flags);
-	const struct tl_member *m = &c->m[0];
+	struct lc_cell *c = *state = tl_cell_start(1, cell_flags);
+	const struct lc_member *m = &c->m[0];
 	const size_t n = sizeof(cases) / sizeof(cases[0]);
 	assert_true(n >= 30);
 

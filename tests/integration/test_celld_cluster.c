@@ -31,7 +31,7 @@ static int teardown(void **state)
 /* ---- a writer that tries every member in turn, retrying one id ---- */
 
 struct writer {
-	struct tl_cell *c;
+	struct lc_cell *c;
 	int next;           /* member to try first */
 	uint32_t acked;     /* jobs j0..j(acked-1) were acknowledged */
 	double longest_gap; /* seconds without an acknowledgement */
@@ -51,7 +51,7 @@ static void write_one(struct writer *w, uint32_t n)
 	    "resources", "cpu", 10, "memory", 10, "duration_ms", 1000);
 	double give_up = now_s() + 20;
 	for (;;) {
-		struct tl_member *m = &w->c->m[w->next % w->c->n];
+		struct lc_member *m = &w->c->m[w->next % w->c->n];
 		if (now_s() > give_up)
 			fail_msg(
 			    "write %u not acknowledged in 20 s (logs in %s)", n,
@@ -92,7 +92,7 @@ static void write_for(struct writer *w, double seconds)
 /* ---- convergence ---- */
 
 struct converge {
-	struct tl_cell *c;
+	struct lc_cell *c;
 	char hash[32];
 	json_int_t index;
 };
@@ -122,7 +122,7 @@ static bool converged(void *arg)
 	return true;
 }
 
-static void expect_converged(struct tl_cell *c, struct converge *v)
+static void expect_converged(struct lc_cell *c, struct converge *v)
 {
 	v->c = c;
 	if (!tl_wait_until(converged, v, 30000))
@@ -131,7 +131,7 @@ static void expect_converged(struct tl_cell *c, struct converge *v)
 }
 
 /* Every acknowledged job is in every member's replica. */
-static void expect_all_jobs(struct tl_cell *c, uint32_t acked)
+static void expect_all_jobs(struct lc_cell *c, uint32_t acked)
 {
 	char url[128];
 	for (int i = 0; i < c->n; i++) {
@@ -167,7 +167,7 @@ static double failover_budget(void)
 
 static void test_leader_kill_under_load(void **state)
 {
-	struct tl_cell *c = *state = tl_cell_start(3, NULL);
+	struct lc_cell *c = *state = tl_cell_start(3, NULL);
 	struct writer w = {.c = c};
 	write_for(&w, 1.0);
 	int leader = tl_cell_leader(c, 5000);
@@ -206,7 +206,7 @@ static void test_leader_kill_under_load(void **state)
  * three still commit, and the two catch up when they return. */
 static void test_five_voters(void **state)
 {
-	struct tl_cell *c = *state = tl_cell_start(5, NULL);
+	struct lc_cell *c = *state = tl_cell_start(5, NULL);
 	struct writer w = {.c = c};
 	write_for(&w, 0.3);
 	int leader = tl_cell_leader(c, 5000);

@@ -28,7 +28,7 @@
 
 /* What a test started, for its teardown to end even when it failed. */
 struct fx {
-	struct tl_cell *c;
+	struct lc_cell *c;
 	char dir[64]; /* private folder: token files, stream captures */
 	pid_t kids[MAX_KIDS];
 	const char *flags[8]; /* extra celld flags (the cell borrows them) */
@@ -122,7 +122,7 @@ static void post_job(const char *base, const char *name, int tasks)
 	must_ok(201, "POST", base, "/v1/jobs", body);
 }
 
-static json_int_t applied_index(const struct tl_member *m)
+static json_int_t applied_index(const struct lc_member *m)
 {
 	json_t *s = tl_cell_status(m);
 	if (!s)
@@ -133,7 +133,7 @@ static json_int_t applied_index(const struct tl_member *m)
 	return i;
 }
 
-static int follower_of(struct tl_cell *c, int leader)
+static int follower_of(struct lc_cell *c, int leader)
 {
 	return (leader + 1) % c->n;
 }
@@ -291,12 +291,12 @@ static void expect_in_order(const char *stream, const json_t *lines,
 static void test_watch_from_follower(void **state)
 {
 	struct fx *f = fx_new(state);
-	struct tl_cell *c = f->c = tl_cell_start(3, NULL);
+	struct lc_cell *c = f->c = tl_cell_start(3, NULL);
 	int li = tl_cell_leader(c, 10000);
 	assert_true(li >= 0);
 	const char *leader = c->m[li].url;
-	const struct tl_member *fol = &c->m[follower_of(c, li)];
-	const struct tl_member *other =
+	const struct lc_member *fol = &c->m[follower_of(c, li)];
+	const struct lc_member *other =
 	    &c->m[follower_of(c, follower_of(c, li))];
 	json_int_t from = applied_index(fol) + 1;
 
@@ -401,7 +401,7 @@ static void test_watch_window(void **state)
 	struct fx *f = fx_new(state);
 	f->flags[0] = "--watch-window";
 	f->flags[1] = "10";
-	struct tl_cell *c = f->c = tl_cell_start(1, f->flags);
+	struct lc_cell *c = f->c = tl_cell_start(1, f->flags);
 	const char *u = c->m[0].url;
 	/* 12 changes, one per entry; the index of each comes from its
 	 * answer, since the leader's own entries may sit between them */
@@ -456,7 +456,7 @@ static void put_agent_machine(const char *base, const char *name,
 static void test_watch_and_tasks_by_agent(void **state)
 {
 	struct fx *f = fx_new(state);
-	struct tl_cell *c = f->c = tl_cell_start(1, NULL);
+	struct lc_cell *c = f->c = tl_cell_start(1, NULL);
 	const char *u = c->m[0].url;
 	const char *a_url = "http://agent-a:7301",
 	           *enc = "http%3A%2F%2Fagent-a%3A7301";
@@ -581,7 +581,7 @@ static void test_liveness(void **state)
 	f->flags[0] = "--machine-ttl";
 	f->flags[1] = "1s";
 	double t0 = now_s(); /* before the leader's grace began */
-	struct tl_cell *c = f->c = tl_cell_start(1, f->flags);
+	struct lc_cell *c = f->c = tl_cell_start(1, f->flags);
 	const char *u = c->m[0].url;
 	put_machine(u, "m1");
 	put_machine(u, "m2");
@@ -642,7 +642,7 @@ static void test_token(void **state)
 	fclose(tf);
 	f->flags[0] = "--token-file";
 	f->flags[1] = f->path;
-	struct tl_cell *c = f->c = tl_cell_start(1, f->flags);
+	struct lc_cell *c = f->c = tl_cell_start(1, f->flags);
 	const char *u = c->m[0].url;
 	const char *job = "{\"name\":\"tj\",\"class\":\"batch\",\"tasks\":1,"
 	                  "\"resources\":{\"cpu\":1,\"memory\":1},"
@@ -732,7 +732,7 @@ static void test_token(void **state)
 /* Every running member lists n voters with their API addresses and
  * exactly one leader, the same one everywhere. */
 struct agree {
-	struct tl_cell *c;
+	struct lc_cell *c;
 	size_t n;
 	uint64_t leader;
 	char why[512];
@@ -779,7 +779,7 @@ static bool members_agree(void *arg)
 /* Every running member applied the same index with the same hash. */
 static bool converged(void *arg)
 {
-	struct tl_cell *c = arg;
+	struct lc_cell *c = arg;
 	char hash[32] = "";
 	json_int_t index = -1;
 	for (int i = 0; i < c->n; i++) {
@@ -821,7 +821,7 @@ static bool removed(void *arg)
 static void test_members(void **state)
 {
 	struct fx *f = fx_new(state);
-	struct tl_cell *c = f->c = tl_cell_start(3, NULL);
+	struct lc_cell *c = f->c = tl_cell_start(3, NULL);
 	struct agree g = {.c = c, .n = 3};
 	if (!tl_wait_until(members_agree, &g, 10000))
 		fail_msg("members never agreed on 3 voters and one leader: %s",
@@ -962,7 +962,7 @@ static double register_two(const char *leader)
 
 /* What GET /v1/schedulers[/NAME] shows: the registry, "alive" from the
  * leader only. */
-static void check_listing(struct tl_cell *c, int leader)
+static void check_listing(struct lc_cell *c, int leader)
 {
 	const char *u = c->m[leader].url;
 	json_t *one = must(200, "GET", u, "/v1/schedulers/batch-1", NULL);
@@ -988,7 +988,7 @@ static void test_sched_leases(void **state)
 	struct fx *f = fx_new(state);
 	f->flags[0] = "--sched-ttl";
 	f->flags[1] = "1s";
-	struct tl_cell *c = f->c = tl_cell_start(3, f->flags);
+	struct lc_cell *c = f->c = tl_cell_start(3, f->flags);
 	struct agree g = {.c = c, .n = 3};
 	if (!tl_wait_until(members_agree, &g, 10000))
 		fail_msg("members never agreed on 3 voters and one leader: %s",
@@ -1064,7 +1064,7 @@ static void test_sched_leases(void **state)
 static void test_rest_write_after_restart(void **state)
 {
 	struct fx *f = fx_new(state);
-	struct tl_cell *c = f->c = tl_cell_start(1, NULL);
+	struct lc_cell *c = f->c = tl_cell_start(1, NULL);
 	put_machine(c->m[0].url, "m1");
 	tl_cell_member_kill(c, 0, SIGTERM);
 	tl_cell_member_start(c, 0);
@@ -1082,7 +1082,7 @@ static void test_rest_write_after_restart(void **state)
 /* ---- writes through a follower ---- */
 
 struct follower_probe {
-	const struct tl_member *m;
+	const struct lc_member *m;
 };
 
 /* The member knows a leader other than itself, with its API address. */
@@ -1110,7 +1110,7 @@ static bool job_visible(void *arg)
 static void test_follower_write(void **state)
 {
 	struct fx *f = fx_new(state);
-	struct tl_cell *c = f->c = tl_cell_start(3, NULL);
+	struct lc_cell *c = f->c = tl_cell_start(3, NULL);
 	int li = tl_cell_leader(c, 10000);
 	assert_true(li >= 0);
 	const char *leader = c->m[li].url;
@@ -1202,7 +1202,7 @@ static double sample(const char *text, const char *name)
 static void test_metrics(void **state)
 {
 	struct fx *f = fx_new(state);
-	struct tl_cell *c = f->c = tl_cell_start(1, NULL);
+	struct lc_cell *c = f->c = tl_cell_start(1, NULL);
 	const char *u = c->m[0].url;
 	put_machine(u, "m1");
 	post_job(u, "mj", 2);

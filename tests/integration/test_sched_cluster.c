@@ -31,7 +31,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *leader_url(struct tl_cell *c)
+static const char *leader_url(struct lc_cell *c)
 {
 	int i = tl_cell_leader(c, 30000);
 	if (i < 0)
@@ -39,7 +39,7 @@ static const char *leader_url(struct tl_cell *c)
 	return c->m[i].url;
 }
 
-static json_t *post_txn(struct tl_cell *c, json_t *ops)
+static json_t *post_txn(struct lc_cell *c, json_t *ops)
 {
 	char url[128];
 	snprintf(url, sizeof(url), "%s/v1/txn", leader_url(c));
@@ -51,7 +51,7 @@ static json_t *post_txn(struct tl_cell *c, json_t *ops)
 	return out;
 }
 
-static void add_machines(struct tl_cell *c)
+static void add_machines(struct lc_cell *c)
 {
 	static const char *const zones[] = {"a", "b", "c"};
 	json_t *ops = json_array();
@@ -78,7 +78,7 @@ static json_t *job_op(const char *name, const char *cls, int tasks, int cpu)
 	                 "duration_ms", 60000);
 }
 
-static void submit_jobs(struct tl_cell *c)
+static void submit_jobs(struct lc_cell *c)
 {
 	json_t *ops = json_array();
 	char name[16];
@@ -99,7 +99,7 @@ static void submit_jobs(struct tl_cell *c)
 }
 
 /* Tasks assigned in the whole cell, from the leader's job list. */
-static long assigned_tasks(struct tl_cell *c)
+static long assigned_tasks(struct lc_cell *c)
 {
 	char url[128];
 	snprintf(url, sizeof(url), "%s/v1/jobs?limit=10000", leader_url(c));
@@ -120,7 +120,7 @@ static long assigned_tasks(struct tl_cell *c)
 }
 
 struct progress {
-	struct tl_cell *c;
+	struct lc_cell *c;
 	long want;
 };
 
@@ -140,7 +140,7 @@ static json_int_t work(const json_t *status, const char *field)
  * same state hash. */
 static bool replicas_agree(void *arg)
 {
-	struct tl_cell *c = arg;
+	struct lc_cell *c = arg;
 	json_t *ref = tl_cell_status(&c->m[0]);
 	bool same = ref != NULL;
 	for (int i = 1; same && i < c->n; i++) {
@@ -169,7 +169,7 @@ static bool replicas_agree(void *arg)
 
 /* From the leader: every task assigned on its first attempt (placed once,
  * never taken back), and every machine within its capacity. */
-static void check_final_state(struct tl_cell *c)
+static void check_final_state(struct lc_cell *c)
 {
 	char url[128];
 	json_t *out = NULL;
@@ -205,7 +205,7 @@ static void check_final_state(struct tl_cell *c)
 	json_decref(out);
 }
 
-static bool registry_lacks(struct tl_cell *c, const char *name)
+static bool registry_lacks(struct lc_cell *c, const char *name)
 {
 	char url[160];
 	snprintf(url, sizeof(url), "%s/v1/schedulers/%s", leader_url(c), name);
@@ -213,7 +213,7 @@ static bool registry_lacks(struct tl_cell *c, const char *name)
 }
 
 struct gone {
-	struct tl_cell *c;
+	struct lc_cell *c;
 	const char *name;
 };
 
@@ -225,7 +225,7 @@ static bool sched_gone(void *arg)
 
 static void test_many_schedulers(void **state)
 {
-	struct tl_cell *c = *state = tl_cell_start(3, cell_flags);
+	struct lc_cell *c = *state = tl_cell_start(3, cell_flags);
 	/* 40 ms of Omega decision time per batch job: a few seconds of work
 	 * each, so batch-2 still owns unplaced jobs when it crashes */
 	static const char *const slow[] = {"--think-job", "40ms", NULL};
@@ -280,7 +280,7 @@ static void test_many_schedulers(void **state)
 }
 
 /* SIGTERM: the scheduler unregisters and leaves the membership itself. */
-static bool member_listed(struct tl_cell *c, const char *raft_port)
+static bool member_listed(struct lc_cell *c, const char *raft_port)
 {
 	char url[128];
 	json_t *out = NULL;
@@ -309,7 +309,7 @@ static bool huge_noted(void *arg)
 
 static void test_clean_leave_and_unplaceable(void **state)
 {
-	struct tl_cell *c = *state = tl_cell_start(3, cell_flags);
+	struct lc_cell *c = *state = tl_cell_start(3, cell_flags);
 	int s = tl_cell_sched_add(c, "lonely", "batch", NULL);
 	tl_sched_wait_running(&c->s[s], 60000);
 	char port[16];

@@ -1,133 +1,125 @@
-/* cell.h: a real local cell for multi-process tests: celld voters on
- * loopback with free ports and a private data folder, started with
- * fork/exec, waited on by condition (never by fixed sleeps), and always
- * cleaned up: processes by pid, folders removed, even when a test fails
- * (a test's teardown calls tl_cell_stop; an atexit handler and the
- * children's parent-death signal catch the rest). */
+/* cell.h: a real local cell for multi-process tests: localcell's launcher
+ * (localcell.h: celld voters, schedulers and agents on loopback, free
+ * ports, a private folder, waits by condition, cleanup by pid even when a
+ * test fails) under the tests' profile and the names the tests use, plus
+ * what only tests need: jobs and tasks as a user sees them, and task
+ * processes seen from outside. The tests' profile: members with fast
+ * timeouts (election 300 ms, heartbeat 30 ms), no machine liveness and no
+ * scheduler leases (--machine-ttl 0 --sched-ttl 0: a machine must not go
+ * down, nor a scheduler be unregistered, because a test ran long; a
+ * liveness or lease test passes its own, the later flag wins), debug logs,
+ * schedulers and agents heartbeating every 200 ms, agents killing 500 ms
+ * after SIGTERM; trouble fails the test (cmocka), naming the log to read.
+ * CELL_KEEP_TEST_DATA keeps the folders. */
 #ifndef CELL_TESTLIB_CELL_H
 #define CELL_TESTLIB_CELL_H
 
+#include "localcell.h"
+#include "tl_request.h"
+
 #include <jansson.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#define TL_CELL_MAX 5
+#define TL_CELL_MAX LC_MEMBERS_MAX
 
-struct tl_member {
-	uint64_t id;
-	pid_t pid; /* 0 while not running */
-	int raft_port, api_port;
-	char url[64];  /* http://127.0.0.1:PORT */
-	char dir[256]; /* its data folder */
-	char log[256]; /* its log file */
-	char join[64]; /* "": bootstraps with the cell's --peers; else the API
-	                  URL it joins through (--join), see tl_cell_member_add
-	                */
-};
+/* ---- the launcher, with the tests' profile ----
+ * Functions that may be a test's first use of localcell install the
+ * profile; the rest are localcell's calls under the tests' names. */
 
-#define TL_SCHED_MAX 8
+/* lc_start with the tests' profile: n voters (1..5) plus `extra` flags
+ * (NULL-terminated, borrowed for the cell's life, may be NULL); fails the
+ * test when no leader is trusted within 30 s. */
+struct lc_cell *tl_cell_start(int n, const char *const *extra);
+/* The path of a built binary ("celld"): $CELL_BIN_DIR/NAME (./bin/NAME
+ * without it), static storage valid until the next call. */
+const char *tl_bin(const char *name);
+/* lc_free_port, failing the test when there is none. */
+int tl_free_port(void);
+/* lc_http_json: a request with an optional JSON body (borrowed); returns
+ * the HTTP status (0 when no answer came) and the parsed answer in *out
+ * (NULL when absent or not JSON; the caller decrefs; out may be NULL).
+ * Follows redirects. */
+long tl_http(const char *method, const char *url, const json_t *body,
+             json_t **out);
+/* Kills (SIGKILL) and reaps every pid > 0 in kids[0..n), zeroing them: a
+ * test's helper processes, from its teardown. */
+void tl_reap(pid_t *kids, int n);
 
-/* A cellsched process of the cell. */
-struct tl_sched {
-	char name[32];
-	pid_t pid; /* 0 while not running */
-	int raft_port, api_port;
-	char url[64]; /* its /metrics and /v1/status */
-	char dir[256];
-	char log[256];
-};
+static inline void tl_cell_stop(struct lc_cell *c)
+{
+	lc_stop(c);
+}
+static inline void tl_cell_member_start(struct lc_cell *c, int i)
+{
+	lc_member_start(c, i);
+}
+static inline int tl_cell_member_add(struct lc_cell *c, const char *join_url)
+{
+	return lc_member_add(c, join_url);
+}
+static inline int tl_cell_member_kill(struct lc_cell *c, int i, int sig)
+{
+	return lc_member_kill(c, i, sig);
+}
+static inline int tl_kill_wait(pid_t *pid, int sig)
+{
+	return lc_kill_wait(pid, sig);
+}
+static inline int tl_cell_leader(struct lc_cell *c, int timeout_ms)
+{
+	return lc_find_leader(c, timeout_ms);
+}
+static inline json_t *tl_cell_status(const struct lc_member *m)
+{
+	return lc_status(m->url);
+}
+static inline bool tl_wait_until(bool (*fn)(void *arg), void *arg,
+                                 int timeout_ms)
+{
+	return lc_wait_until(fn, arg, timeout_ms);
+}
 
-#define TL_AGENT_MAX       8
-#define TL_AGENT_FLAGS_MAX 16
+/* A scheduler (started, not waited for) and its waits. */
+static inline int tl_cell_sched_add(struct lc_cell *c, const char *name,
+                                    const char *class_name,
+                                    const char *const *extra)
+{
+	return lc_sched_add(c, name, class_name, extra);
+}
+static inline json_t *tl_sched_status(const struct lc_daemon *s)
+{
+	return lc_status(s->url);
+}
+static inline void tl_sched_wait_running(const struct lc_daemon *s,
+                                         int timeout_ms)
+{
+	lc_wait_phase(s, "running", timeout_ms);
+}
 
-/* A cellagent process of the cell: one real machine, or hollow ones. */
-struct tl_agent {
-	char name[32];
-	pid_t pid; /* 0 while not running */
-	int port;
-	char url[64];  /* its logs, /v1/status, /metrics */
-	char dir[256]; /* its data folder */
-	char log[256];
-	char *flags[TL_AGENT_FLAGS_MAX + 1]; /* owned copies of `extra` */
-};
+/* A node agent (started, not waited for); lc_stop kills the tasks it
+ * leaves. */
+static inline int tl_cell_agent_add(struct lc_cell *c, const char *name,
+                                    const char *const *extra)
+{
+	return lc_agent_add(c, name, extra);
+}
+static inline void tl_agent_restart(struct lc_cell *c, int i)
+{
+	lc_restart(c, &c->a[i]);
+}
+static inline json_t *tl_agent_status(const struct lc_daemon *a)
+{
+	return lc_status(a->url);
+}
+static inline void tl_agent_wait_watching(const struct lc_daemon *a,
+                                          int timeout_ms)
+{
+	lc_wait_phase(a, "watching", timeout_ms);
+}
 
-struct tl_cell {
-	char root[128]; /* the private folder (removed by tl_cell_stop) */
-	int n;
-	struct tl_member m[TL_CELL_MAX];
-	int nsched;
-	struct tl_sched s[TL_SCHED_MAX];
-	int nagents;
-	struct tl_agent a[TL_AGENT_MAX];
-	char peers[1024];
-	const char *const *extra; /* extra celld flags for every member */
-};
-
-/* Starts n voters (1..5) with fast timeouts (election 300 ms, heartbeat
- * 30 ms), no machine liveness and no scheduler leases (--machine-ttl 0
- * --sched-ttl 0), plus `extra` flags (NULL-terminated, borrowed for the cell's
- * life, may be NULL), then waits until one is the trusted leader. Fails the
- * test (cmocka) when that does not happen within 30 s. */
-struct tl_cell *tl_cell_start(int n, const char *const *extra);
-/* SIGTERM to every running member, wait for each (SIGKILL after 10 s),
- * remove the folder. NULL is fine. */
-void tl_cell_stop(struct tl_cell *c);
-
-/* (Re)starts member i with its data folder (after a kill or a stop). */
-void tl_cell_member_start(struct tl_cell *c, int i);
-/* Adds member c->n (id c->n + 1) with fresh ports and folder, started with
- * `--join join_url` and no --peers: a voter joining the running cell.
- * Returns its index. The caller waits for the membership to show it. */
-int tl_cell_member_add(struct tl_cell *c, const char *join_url);
-/* Sends sig to member i and waits for it to exit (returns its status as
- * waitpid gives it). */
-int tl_cell_member_kill(struct tl_cell *c, int i, int sig);
-
-/* Forks and execs base[0..nbase) plus extra (NULL-terminated, may be NULL)
- * with stdin on /dev/null and SIGKILL when the test process dies; returns
- * the child's pid (the test fails if fork does). */
-pid_t tl_spawn(const char *const *base, size_t nbase, const char *const *extra);
-/* Sends sig to *pid and waits for it to exit (SIGKILL after 10 s); returns
- * the status as waitpid gives it and zeroes *pid. 0 when *pid is 0. */
-int tl_kill_wait(pid_t *pid, int sig);
-
-/* ---- schedulers (cell_sched.c) ----
- * Starts a cellsched named `name` for job class `class_name` with fresh
- * ports and folder, pointed at every member, heartbeating every 200 ms,
- * plus `extra` flags (NULL-terminated, may be NULL; copied before return).
- * Returns its index; tl_cell_stop stops it (SIGTERM) before the members. */
-int tl_cell_sched_add(struct tl_cell *c, const char *name,
-                      const char *class_name, const char *const *extra);
-/* GET its /v1/status; NULL when it does not answer. */
-json_t *tl_sched_status(const struct tl_sched *s);
-/* Waits until it says it is registered and running (fails the test after
- * timeout_ms, naming its log). */
-void tl_sched_wait_running(const struct tl_sched *s, int timeout_ms);
-
-/* ---- node agents (cell_agent.c) ----
- * Starts a cellagent for machine `name` (with --hollow in extra: the prefix
- * of its hollow machines) with a fresh port and data folder, pointed at
- * every member, heartbeating every 200 ms, SIGKILL 500 ms after SIGTERM,
- * plus `extra` flags (NULL-terminated, may be NULL; copied, and used again
- * by tl_agent_restart). Returns its index. tl_cell_stop stops it and kills
- * every task its data folder records (agents leave tasks running when they
- * stop, by design). */
-int tl_cell_agent_add(struct tl_cell *c, const char *name,
-                      const char *const *extra);
-/* Starts agent i again with the same port, folder and flags. */
-void tl_agent_restart(struct tl_cell *c, int i);
-/* GET its /v1/status; NULL when it does not answer. */
-json_t *tl_agent_status(const struct tl_agent *a);
-/* Waits until it follows the cell's watch stream (fails the test after
- * timeout_ms, naming its log). */
-void tl_agent_wait_watching(const struct tl_agent *a, int timeout_ms);
-/* SIGKILL to the process group of every task recorded in its data folder
- * (tasks/JOB/INDEX.ATTEMPT/pid). */
-void tl_agent_kill_tasks(const struct tl_agent *a);
-
-/* ---- task processes, seen from outside (cell_agent.c) ----
+/* ---- task processes, seen from outside (cell_tasks.c) ----
  * Tests have tasks write their pid ("echo $$ > FILE") and wait on files. */
 /* Waits until path holds a pid and returns it (fails after timeout_ms). */
 pid_t tl_wait_pid_file(const char *path, int timeout_ms);
@@ -139,79 +131,18 @@ void tl_touch(const char *path);
 /* ---- jobs and tasks as a user sees them (cell_jobs.c) ----
  * Each talks to the leader and fails the test when the cell says no. */
 /* POSTs a job spec given as printf-style JSON text. */
-void tl_job_submit(struct tl_cell *c, const char *fmt, ...)
+void tl_job_submit(struct lc_cell *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* GET /v1/jobs/JOB (with its tasks); NULL when unknown. */
-json_t *tl_job_get(struct tl_cell *c, const char *job);
+json_t *tl_job_get(struct lc_cell *c, const char *job);
 /* One task of GET /v1/jobs/JOB; NULL when unknown. */
-json_t *tl_task_get(struct tl_cell *c, const char *job, uint32_t index);
+json_t *tl_task_get(struct lc_cell *c, const char *job, uint32_t index);
 /* Waits until the job is in `state` (fails the test after timeout_ms,
  * showing the job). */
-void tl_job_wait_state(struct tl_cell *c, const char *job, const char *state,
+void tl_job_wait_state(struct lc_cell *c, const char *job, const char *state,
                        int timeout_ms);
 /* Waits until the task is in `state`, on `machine` when not NULL. */
-void tl_task_wait_state(struct tl_cell *c, const char *job, uint32_t index,
+void tl_task_wait_state(struct lc_cell *c, const char *job, uint32_t index,
                         const char *state, const char *machine, int timeout_ms);
-
-/* Index of the member that reports itself the trusted leader, waiting up
- * to timeout_ms; -1 when none. */
-int tl_cell_leader(struct tl_cell *c, int timeout_ms);
-
-/* ---- HTTP against a member ----
- * A request with an optional JSON body (borrowed); returns the HTTP status
- * (0 when no answer came) and stores the parsed answer in *out (NULL when
- * absent or not JSON; the caller decrefs; out may be NULL). Follows
- * redirects. */
-long tl_http(const char *method, const char *url, const json_t *body,
-             json_t **out);
-/* Kills (SIGKILL) and reaps every pid > 0 in kids[0..n), zeroing them: a
- * test's helper processes, from its teardown. */
-void tl_reap(pid_t *kids, int n);
-
-/* ---- one request with full control (libcurl directly) ----
- * For what tl_http hides: request headers, the answer's headers (Allow,
- * Location), and a redirect that is not followed (a follower's 307). */
-struct tl_request {
-	const char *method; /* "GET", "POST", "PATCH", ... */
-	const char *url;
-	const char *body;           /* NULL: no body */
-	size_t len;                 /* body bytes; 0 with a body: strlen */
-	const char *const *headers; /* "Name: value", NULL-terminated, may be
-	                               NULL; Content-Type defaults to
-	                               application/json when there is a body */
-	const char *token;          /* NULL, or sent as Authorization: Bearer */
-	bool follow;                /* follow 307/308 as cc_client does */
-	int timeout_ms;             /* 0: 10000 */
-};
-
-struct tl_answer {
-	long status; /* 0 when no answer came (error says why) */
-	char *body;  /* malloc'd, NUL-terminated; "" when empty */
-	size_t len;
-	json_t *json;  /* the body parsed, or NULL when it is not JSON */
-	char *headers; /* malloc'd: the last answer's header lines */
-	char error[256];
-};
-
-/* Sends q and fills *a (which the caller clears with tl_answer_clear).
- * Returns a->status. */
-long tl_request(const struct tl_request *q, struct tl_answer *a);
-/* The value of header `name` (any case) in the answer, malloc'd; NULL when
- * absent. */
-char *tl_answer_header(const struct tl_answer *a, const char *name);
-void tl_answer_clear(struct tl_answer *a);
-
-/* GET url/v1/status; NULL when the member does not answer. */
-json_t *tl_cell_status(const struct tl_member *m);
-
-/* Polls until fn(arg) is true or timeout_ms passes; returns the last
- * answer. Sleeps 20 ms between tries. */
-bool tl_wait_until(bool (*fn)(void *arg), void *arg, int timeout_ms);
-
-/* A loopback TCP port nobody listens on now (the kernel's pick). */
-int tl_free_port(void);
-
-/* The path of a built binary ("celld"): $CELL_BIN_DIR/NAME. */
-const char *tl_bin(const char *name);
 
 #endif /* CELL_TESTLIB_CELL_H */

@@ -9,15 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *leader(struct tl_cell *c)
-{
-	int i = tl_cell_leader(c, 30000);
-	if (i < 0)
-		fail_msg("no leader");
-	return c->m[i].url;
-}
-
-void tl_job_submit(struct tl_cell *c, const char *fmt, ...)
+void tl_job_submit(struct lc_cell *c, const char *fmt, ...)
 {
 	char text[4096], url[128];
 	va_list ap;
@@ -28,7 +20,7 @@ void tl_job_submit(struct tl_cell *c, const char *fmt, ...)
 	json_t *spec = json_loads(text, 0, &jerr), *out = NULL;
 	if (!spec)
 		fail_msg("bad job spec in the test: %s: %s", jerr.text, text);
-	snprintf(url, sizeof(url), "%s/v1/jobs", leader(c));
+	snprintf(url, sizeof(url), "%s/v1/jobs", lc_leader(c));
 	long st = tl_http("POST", url, spec, &out);
 	char *dump = out ? json_dumps(out, 0) : NULL;
 	json_decref(spec);
@@ -38,11 +30,11 @@ void tl_job_submit(struct tl_cell *c, const char *fmt, ...)
 	free(dump);
 }
 
-json_t *tl_job_get(struct tl_cell *c, const char *job)
+json_t *tl_job_get(struct lc_cell *c, const char *job)
 {
 	char url[160];
 	json_t *out = NULL;
-	snprintf(url, sizeof(url), "%s/v1/jobs/%s", leader(c), job);
+	snprintf(url, sizeof(url), "%s/v1/jobs/%s", lc_leader(c), job);
 	if (tl_http("GET", url, NULL, &out) != 200) {
 		json_decref(out);
 		return NULL;
@@ -50,7 +42,7 @@ json_t *tl_job_get(struct tl_cell *c, const char *job)
 	return out;
 }
 
-json_t *tl_task_get(struct tl_cell *c, const char *job, uint32_t index)
+json_t *tl_task_get(struct lc_cell *c, const char *job, uint32_t index)
 {
 	json_t *j = tl_job_get(c, job);
 	json_t *t =
@@ -60,7 +52,7 @@ json_t *tl_task_get(struct tl_cell *c, const char *job, uint32_t index)
 }
 
 struct job_wait {
-	struct tl_cell *c;
+	struct lc_cell *c;
 	const char *job, *state;
 };
 
@@ -74,11 +66,11 @@ static bool job_in_state(void *arg)
 	return ok;
 }
 
-void tl_job_wait_state(struct tl_cell *c, const char *job, const char *state,
+void tl_job_wait_state(struct lc_cell *c, const char *job, const char *state,
                        int timeout_ms)
 {
 	struct job_wait w = {c, job, state};
-	if (tl_wait_until(job_in_state, &w, timeout_ms))
+	if (lc_wait_until(job_in_state, &w, timeout_ms))
 		return;
 	json_t *j = tl_job_get(c, job);
 	char *dump = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -88,7 +80,7 @@ void tl_job_wait_state(struct tl_cell *c, const char *job, const char *state,
 }
 
 struct task_wait {
-	struct tl_cell *c;
+	struct lc_cell *c;
 	const char *job, *state, *machine;
 	uint32_t index;
 };
@@ -105,11 +97,11 @@ static bool task_in_state(void *arg)
 	return ok;
 }
 
-void tl_task_wait_state(struct tl_cell *c, const char *job, uint32_t index,
+void tl_task_wait_state(struct lc_cell *c, const char *job, uint32_t index,
                         const char *state, const char *machine, int timeout_ms)
 {
 	struct task_wait w = {c, job, state, machine, index};
-	if (tl_wait_until(task_in_state, &w, timeout_ms))
+	if (lc_wait_until(task_in_state, &w, timeout_ms))
 		return;
 	json_t *t = tl_task_get(c, job, index);
 	char *dump = t ? json_dumps(t, JSON_COMPACT) : NULL;

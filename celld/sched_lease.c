@@ -59,8 +59,7 @@ static void close_leases(void *self)
 {
 	struct leases *l = self;
 	struct cu_list *it, *tmp;
-	CU_LIST_FOREACH_SAFE(it, tmp, &l->standbys)
-	{
+	CU_LIST_FOREACH_SAFE (it, tmp, &l->standbys) {
 		drop_standby(cu_container_of(it, struct standby, link));
 	}
 	cd_ttl_destroy(&l->ttl);
@@ -216,8 +215,7 @@ static void remove_next(struct leases *l)
 	struct cu_list *it, *tmp;
 	if (l->removing)
 		return;
-	CU_LIST_FOREACH_SAFE(it, tmp, &l->standbys)
-	{
+	CU_LIST_FOREACH_SAFE (it, tmp, &l->standbys) {
 		struct standby *sb = cu_container_of(it, struct standby, link);
 		const struct expired *e = &sb->of;
 		if (!still_removable(l, e)) {

@@ -62,8 +62,7 @@ static void close_sub(struct sub *s)
 static void close_all(struct cd_watch *w)
 {
 	struct cu_list *it, *tmp;
-	CU_LIST_FOREACH_SAFE(it, tmp, &w->subs)
-	{
+	CU_LIST_FOREACH_SAFE (it, tmp, &w->subs) {
 		close_sub(cu_container_of(it, struct sub, link));
 	}
 }
@@ -158,8 +157,7 @@ static void fan_out(struct cd_watch *w, uint64_t index,
 	struct line l;
 	struct cu_list *it, *tmp;
 	line_init(&l, w, index, c);
-	CU_LIST_FOREACH_SAFE(it, tmp, &w->subs)
-	{
+	CU_LIST_FOREACH_SAFE (it, tmp, &w->subs) {
 		struct sub *s = cu_container_of(it, struct sub, link);
 		if (!send_change(s, &l))
 			close_sub(s);
@@ -199,8 +197,7 @@ void cd_watch_progress(struct cd_watch *w, uint64_t index)
 	json_t *j = json_pack("{s:s,s:I}", "kind", "progress", "index",
 	                      (json_int_t)index);
 	struct cu_list *it, *tmp;
-	CU_LIST_FOREACH_SAFE(it, tmp, &w->subs)
-	{
+	CU_LIST_FOREACH_SAFE (it, tmp, &w->subs) {
 		struct sub *s = cu_container_of(it, struct sub, link);
 		if (cc_stream_write_json(s->stream, j))
 			close_sub(s);

@@ -134,8 +134,7 @@ static void give_up(struct cl_req *r)
 void cli_requests_close(cl_cell *c)
 {
 	struct cu_list *it, *tmp;
-	CU_LIST_FOREACH_SAFE(it, tmp, &c->reqs)
-	{
+	CU_LIST_FOREACH_SAFE (it, tmp, &c->reqs) {
 		struct cl_req *r = cu_container_of(it, struct cl_req, link);
 		if (r->phase == R_WAITING)
 			finish(r, CC_ESTATE, NULL, "the cell client was freed");
@@ -232,8 +231,7 @@ void cli_located(cl_cell *c, bool answered, int code, const char *msg,
                  const char *last_base)
 {
 	struct cu_list *it, *tmp;
-	CU_LIST_FOREACH_SAFE(it, tmp, &c->locate_wait)
-	{
+	CU_LIST_FOREACH_SAFE (it, tmp, &c->locate_wait) {
 		struct cl_req *r = cu_container_of(it, struct cl_req, wait);
 		cu_list_remove(&r->wait);
 		r->phase = R_BUSY;

@@ -317,8 +317,7 @@ void cl_watch_cursor(const cl_watch *w, uint64_t *from, uint64_t *skip)
 void cli_watches_close(cl_cell *c)
 {
 	struct cu_list *it, *tmp;
-	CU_LIST_FOREACH_SAFE(it, tmp, &c->watches)
-	{
+	CU_LIST_FOREACH_SAFE (it, tmp, &c->watches) {
 		cl_watch *w = cu_container_of(it, cl_watch, link);
 		if (w->in_handler) /* freed when its handler returns */
 			w->cancelled = true;

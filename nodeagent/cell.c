@@ -638,8 +638,7 @@ static void drop_fetches(struct agent *a)
 	struct cu_list *it, *tmp;
 	if (!a->fetches.next) /* the agent stopped before it started */
 		return;
-	CU_LIST_FOREACH_SAFE(it, tmp, &a->fetches)
-	{
+	CU_LIST_FOREACH_SAFE (it, tmp, &a->fetches) {
 		struct fetch *f = cu_container_of(it, struct fetch, link);
 		ev_timer_stop(a->loop, &f->timer);
 		cu_list_remove(&f->link);

@@ -120,8 +120,7 @@ void fake_lose_writer(struct fake *f, uint64_t other, const char *other_api)
 		cu_list_push_back(&f->due, &c->link);
 	}
 	struct cu_list *it, *tmp;
-	CU_LIST_FOREACH_SAFE(it, tmp, &f->due)
-	{
+	CU_LIST_FOREACH_SAFE (it, tmp, &f->due) {
 		struct fake_call *c =
 		    cu_container_of(it, struct fake_call, link);
 		if (c->barrier && c->status == 0) {

@@ -31,53 +31,9 @@ void cr_log(const struct cr_fsm_hooks *h, enum cr_log_level level,
 
 /* ---- member table -------------------------------------------------------- */
 
-/* Position of id, or where it would go (members sorted by id). */
-static uint32_t member_pos(const struct cr_fsm *f, uint64_t id)
-{
-	uint32_t lo = 0, hi = f->nmembers;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (f->members[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 const struct cr_member_meta *cr_fsm_member(const struct cr_fsm *f, uint64_t id)
 {
-	uint32_t i = member_pos(f, id);
-	return i < f->nmembers && f->members[i].id == id ? &f->members[i]
-	                                                 : NULL;
-}
-
-static void member_put(struct cr_fsm *f, const struct cr_member_meta *m)
-{
-	uint32_t i = member_pos(f, m->id);
-	if (i < f->nmembers && f->members[i].id == m->id) {
-		f->members[i] = *m;
-		return;
-	}
-	if (f->nmembers == f->members_cap) {
-		f->members_cap = f->members_cap ? f->members_cap * 2 : 8;
-		f->members = cu_xrealloc(f->members,
-		                         f->members_cap * sizeof(*f->members));
-	}
-	memmove(&f->members[i + 1], &f->members[i],
-	        (f->nmembers - i) * sizeof(*f->members));
-	f->members[i] = *m;
-	f->nmembers++;
-}
-
-static void member_del(struct cr_fsm *f, uint64_t id)
-{
-	uint32_t i = member_pos(f, id);
-	if (i == f->nmembers || f->members[i].id != id)
-		return;
-	memmove(&f->members[i], &f->members[i + 1],
-	        (f->nmembers - i - 1) * sizeof(*f->members));
-	f->nmembers--;
+	return cu_sorted_find(f->members, f->nmembers, sizeof(*f->members), id);
 }
 
 /* ---- apply --------------------------------------------------------------- */
@@ -125,9 +81,11 @@ static int apply_member(struct cr_fsm *f, uint64_t index, uint8_t kind,
 {
 	struct cr_member_meta m;
 	if (kind == CR_REC_MEMBER_PUT && decode_member(p, len, &m)) {
-		member_put(f, &m);
+		cu_sorted_put((void **)&f->members, &f->nmembers,
+		              &f->members_cap, sizeof(*f->members), &m);
 	} else if (kind == CR_REC_MEMBER_DEL && len == 8 && cu_get_u64(p)) {
-		member_del(f, cu_get_u64(p));
+		cu_sorted_del(f->members, &f->nmembers, sizeof(*f->members),
+		              cu_get_u64(p));
 	} else {
 		cr_log(&f->hooks, CR_LOG_WARN,
 		       "entry %llu record %u: malformed member record "

@@ -213,10 +213,10 @@ static void on_trusted(cr_node *node, uint64_t term, void *arg)
 	start_workload();
 }
 
-static void on_log(void *arg, enum cr_log_level level, const char *msg)
+static void on_log(void *arg, enum cst_log_level level, const char *msg)
 {
 	(void)arg;
-	if (level >= CR_LOG_WARN)
+	if (level >= CST_LOG_WARN)
 		fprintf(stderr, "bench node: %s\n", msg);
 }
 
@@ -237,7 +237,7 @@ static void on_term(EV_P_ ev_signal *w, int revents)
 static int voter(unsigned i, const unsigned *ports, const struct opts *o,
                  int report_fd)
 {
-	char addr[VOTERS][32], dir[512], err[CR_ERRMSG_SIZE];
+	char addr[VOTERS][32], dir[512], err[CST_ERRMSG_SIZE];
 	struct cr_peer peers[VOTERS];
 	for (unsigned k = 0; k < VOTERS; k++) {
 		snprintf(addr[k], sizeof(addr[k]), "127.0.0.1:%u", ports[k]);

@@ -9,16 +9,10 @@
  * the batch was never proposed (CST_ENOTCOMMITTED); CR_ELEADERSHIPLOST
  * means the outcome is unknown (CST_EUNKNOWN), except for a barrier, which
  * has no outcome to be unsure of (CST_ENOTWRITER). */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "cr_node.h"
 #include "cst_backend.h"
-
-/* Members' addresses pass between the two without truncation. */
-_Static_assert(CST_ADDR_MAX == CR_RAFT_ADDR_MAX, "address sizes differ");
-_Static_assert(CST_API_ADDR_MAX == CR_API_ADDR_MAX, "API address sizes differ");
-_Static_assert(CST_TXN_MAX_BYTES == CR_TXN_MAX_BYTES, "txn limits differ");
 
 /* Lifecycle:
  *   open      cr_node_init, cr_node_start -> running (a failed start:
@@ -44,7 +38,7 @@ static const struct raft_store *crs_of(const cst_store *s)
 	return (const struct raft_store *)(const void *)p;
 }
 
-/* ---- codes and enums ----------------------------------------------------- */
+/* ---- codes ----------------------------------------------------- */
 
 /* A synchronous return, or a membership change's or transfer's status. */
 static int cst_code(int cr)
@@ -101,55 +95,14 @@ static int barrier_code(int cr)
 	return cst_code(cr);
 }
 
-static enum cst_role role_of(enum cr_role r)
+/* The node takes any role number (raft refuses an unknown one only when
+ * it gets to it): refuse it first, as every store does. */
+static int refuse_role(cst_store *s, uint64_t id, enum cst_member_role role)
 {
-	switch (r) {
-	case CR_ROLE_FOLLOWER:
-		return CST_ROLE_FOLLOWER;
-	case CR_ROLE_CANDIDATE:
-		return CST_ROLE_CANDIDATE;
-	case CR_ROLE_LEADER:
-		return CST_ROLE_LEADER;
-	default:
-		return CST_ROLE_UNAVAILABLE;
-	}
-}
-
-static enum cst_member_role member_role_of(enum cr_member_role r)
-{
-	switch (r) {
-	case CR_MEMBER_VOTER:
-		return CST_MEMBER_VOTER;
-	case CR_MEMBER_STANDBY:
-		return CST_MEMBER_STANDBY;
-	default:
-		return CST_MEMBER_SPARE;
-	}
-}
-
-/* -1 for a role the store does not know (the caller says CST_EINVAL). */
-static int cr_member_role_of(enum cst_member_role r)
-{
-	switch (r) {
-	case CST_MEMBER_VOTER:
-		return CR_MEMBER_VOTER;
-	case CST_MEMBER_STANDBY:
-		return CR_MEMBER_STANDBY;
-	case CST_MEMBER_SPARE:
-		return CR_MEMBER_SPARE;
-	default:
-		return -1;
-	}
-}
-
-static void member_of(const struct cr_member *in, struct cst_member *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->id = in->id;
-	out->role = member_role_of(in->role);
-	snprintf(out->address, sizeof(out->address), "%s", in->raft_address);
-	snprintf(out->api_address, sizeof(out->api_address), "%s",
-	         in->api_address);
+	if ((unsigned)role <= CST_MEMBER_SPARE)
+		return 0;
+	return cst_seterr(s, CST_EINVAL, "member %llu: invalid role %d",
+	                  (unsigned long long)id, (int)role);
 }
 
 /* A synchronous failure of the node: its message, the store's code. */
@@ -162,11 +115,11 @@ static int node_failed(struct raft_store *rs, int cr)
 
 /* ---- hooks --------------------------------------------------------------- */
 
-static void hook_role(cr_node *node, enum cr_role old_role,
-                      enum cr_role new_role, void *arg)
+static void hook_role(cr_node *node, enum cst_role old_role,
+                      enum cst_role new_role, void *arg)
 {
 	(void)node;
-	cst_hook_role(arg, role_of(old_role), role_of(new_role));
+	cst_hook_role(arg, old_role, new_role);
 }
 
 /* The post-election barrier has applied: the applied index now is past
@@ -189,10 +142,10 @@ static void hook_restore(cr_node *node, uint64_t applied_index, void *arg)
 	cst_hook_restore(arg, applied_index);
 }
 
-static void hook_log(void *arg, enum cr_log_level level, const char *msg)
+static void hook_log(void *arg, enum cst_log_level level, const char *msg)
 {
 	const cst_store *s = arg;
-	s->hooks.log(s->hooks.arg, (enum cst_log_level)level, msg);
+	s->hooks.log(s->hooks.arg, level, msg);
 }
 
 /* The node's hooks, all reaching the store's; without a log hook the
@@ -224,7 +177,7 @@ static void rs_status(const cst_store *s, struct cst_status *out)
 {
 	const cr_node *n = crs_of(s)->node;
 	out->id = cr_node_id(n);
-	out->role = role_of(cr_node_role(n));
+	out->role = cr_node_role(n);
 	out->writer = cr_node_trusted(n);
 	out->term = cr_node_term(n);
 	out->commit_index = cr_node_commit_index(n);
@@ -234,11 +187,7 @@ static void rs_status(const cst_store *s, struct cst_status *out)
 
 static void rs_stats(const cst_store *s, struct cst_stats *out)
 {
-	struct cr_stats st;
-	cr_node_stats(crs_of(s)->node, &st);
-	*out = (struct cst_stats){st.submitted, st.queued,  st.batches,
-	                          st.inflight,  st.applied, st.malformed,
-	                          st.snapshots, st.restores};
+	cr_node_stats(crs_of(s)->node, out);
 }
 
 static bool rs_writable(const cst_store *s)
@@ -248,11 +197,7 @@ static bool rs_writable(const cst_store *s)
 
 static uint64_t rs_writer(const cst_store *s, struct cst_member *out)
 {
-	struct cr_member m;
-	uint64_t id = cr_node_leader(crs_of(s)->node, &m);
-	if (id && out)
-		member_of(&m, out);
-	return id;
+	return cr_node_leader(crs_of(s)->node, out);
 }
 
 /* The node's own state, which cs_dry_run journals and undoes. */
@@ -325,12 +270,7 @@ static int rs_barrier(cst_store *s, cst_done_cb cb, void *arg)
 
 static int rs_members(const cst_store *s, struct cst_member **out, unsigned *n)
 {
-	struct cr_member *m;
-	cr_node_members(crs_of(s)->node, &m, n);
-	*out = *n ? cu_xcalloc(*n, sizeof(**out)) : NULL;
-	for (unsigned i = 0; i < *n; i++)
-		member_of(&m[i], &(*out)[i]);
-	free(m);
+	cr_node_members(crs_of(s)->node, out, n);
 	return 0;
 }
 
@@ -364,15 +304,13 @@ static int rs_member_add(cst_store *s, uint64_t id, const char *address,
                          cst_done_cb cb, void *arg)
 {
 	struct raft_store *rs = rs_of(s);
-	int r = cr_member_role_of(role);
-	if (r < 0)
-		return cst_seterr(s, CST_EINVAL, "member %llu: invalid role %d",
-		                  (unsigned long long)id, (int)role);
+	int rc = refuse_role(s, id, role);
+	if (rc != 0)
+		return rc;
 	struct waiter *w = change_waiter(cb, arg);
 	return change_started(rs, w,
 	                      cr_node_add(rs->node, id, address, api_address,
-	                                  (enum cr_member_role)r, on_changed,
-	                                  w));
+	                                  role, on_changed, w));
 }
 
 static int rs_member_assign(cst_store *s, uint64_t id,
@@ -380,15 +318,12 @@ static int rs_member_assign(cst_store *s, uint64_t id,
                             void *arg)
 {
 	struct raft_store *rs = rs_of(s);
-	int r = cr_member_role_of(role);
-	if (r < 0)
-		return cst_seterr(s, CST_EINVAL, "member %llu: invalid role %d",
-		                  (unsigned long long)id, (int)role);
+	int rc = refuse_role(s, id, role);
+	if (rc != 0)
+		return rc;
 	struct waiter *w = change_waiter(cb, arg);
-	return change_started(rs, w,
-	                      cr_node_assign(rs->node, id,
-	                                     (enum cr_member_role)r, on_changed,
-	                                     w));
+	return change_started(
+	    rs, w, cr_node_assign(rs->node, id, role, on_changed, w));
 }
 
 static int rs_member_remove(cst_store *s, uint64_t id, cst_done_cb cb,

@@ -50,10 +50,10 @@ static bool verbose(void)
 	return getenv("CELL_TEST_VERBOSE") != NULL;
 }
 
-static void on_log(void *arg, enum cr_log_level level, const char *msg)
+static void on_log(void *arg, enum cst_log_level level, const char *msg)
 {
 	struct slot *s = arg;
-	if (verbose() || level >= CR_LOG_ERROR)
+	if (verbose() || level >= CST_LOG_ERROR)
 		fprintf(stderr, "node %llu: %s\n",
 		        (unsigned long long)s->cfg.id, msg);
 }
@@ -101,7 +101,7 @@ static void on_trusted(cr_node *node, uint64_t term, void *arg)
 	s->trusted_hook++;
 }
 
-static void on_role(cr_node *node, enum cr_role old, enum cr_role now,
+static void on_role(cr_node *node, enum cst_role old, enum cst_role now,
                     void *arg)
 {
 	struct slot *s = arg;
@@ -146,7 +146,7 @@ static void slot_config(struct cell *c, unsigned i, unsigned threshold)
 
 static void start_slot(struct cell *c, unsigned i)
 {
-	char err[CR_ERRMSG_SIZE];
+	char err[CST_ERRMSG_SIZE];
 	struct slot *s = &c->s[i];
 	if (cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)))
 		fail_msg("init node %u: %s", i + 1, err);
@@ -425,10 +425,10 @@ static void check_follower_refuses(struct cell *c, unsigned leader)
 	cs_txn_free(t); /* still ours: submit failed */
 	assert_non_null(
 	    strstr(cr_node_errmsg(c->s[f].node), c->s[leader].api_address));
-	struct cr_member m;
+	struct cst_member m;
 	assert_int_equal(cr_node_leader(c->s[f].node, &m), leader + 1);
 	assert_string_equal(m.api_address, c->s[leader].api_address);
-	assert_string_equal(m.raft_address, c->s[leader].raft_address);
+	assert_string_equal(m.address, c->s[leader].raft_address);
 }
 
 /* Bootstrap, write, lose the leader, keep writing, restart it from disk. */
@@ -460,7 +460,7 @@ static void test_failover_and_restart(void **state)
 
 	/* Once it has a snapshot of its own, a restart loads it from disk and
 	 * replays only the log after it. */
-	struct cr_stats st;
+	struct cst_stats st;
 	for (unsigned k = 0; k < 200; k++) {
 		cr_node_stats(c->s[old].node, &st);
 		if (st.snapshots > 0)
@@ -500,8 +500,8 @@ static bool node_caught_up(struct cell *c, void *arg)
 	       cr_node_commit_index(c->s[pair[1]].node);
 }
 
-static const struct cr_member *find_member(const struct cr_member *m,
-                                           unsigned n, uint64_t id)
+static const struct cst_member *find_member(const struct cst_member *m,
+                                            unsigned n, uint64_t id)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (m[i].id == id)
@@ -532,7 +532,7 @@ static void test_standby_joins(void **state)
 	start_slot(c, 3);
 	struct answer add = {0};
 	assert_int_equal(cr_node_add(c->s[leader].node, 4, c->s[3].raft_address,
-	                             c->s[3].api_address, CR_MEMBER_STANDBY,
+	                             c->s[3].api_address, CST_MEMBER_STANDBY,
 	                             on_done, &add),
 	                 0);
 	wait_answers(c, &add, 1);
@@ -542,23 +542,23 @@ static void test_standby_joins(void **state)
 	assert_true(run_until(c, node_caught_up, pair, DEADLINE));
 	assert_same_hash(c, leader);
 
-	struct cr_member *m;
+	struct cst_member *m;
 	unsigned n;
 	cr_node_members(c->s[3].node, &m, &n);
 	assert_int_equal(n, 4);
 	for (unsigned i = 0; i < 4; i++) {
-		const struct cr_member *x = find_member(m, n, i + 1);
+		const struct cst_member *x = find_member(m, n, i + 1);
 		assert_non_null(x);
 		assert_int_equal(x->role,
-		                 i < 3 ? CR_MEMBER_VOTER : CR_MEMBER_STANDBY);
+		                 i < 3 ? CST_MEMBER_VOTER : CST_MEMBER_STANDBY);
 		assert_string_equal(x->api_address, c->s[i].api_address);
-		assert_string_equal(x->raft_address, c->s[i].raft_address);
+		assert_string_equal(x->address, c->s[i].raft_address);
 	}
 	free(m);
-	struct cr_member l;
+	struct cst_member l;
 	assert_int_equal(cr_node_leader(c->s[3].node, &l), leader + 1);
 	assert_string_equal(l.api_address, c->s[leader].api_address);
-	assert_int_equal(cr_node_role(c->s[3].node), CR_ROLE_FOLLOWER);
+	assert_int_equal(cr_node_role(c->s[3].node), CST_ROLE_FOLLOWER);
 
 	struct answer rm = {0};
 	assert_int_equal(cr_node_remove(c->s[leader].node, 4, on_done, &rm), 0);
@@ -667,7 +667,7 @@ static void run_load(struct cell *c, unsigned leader, unsigned window,
 	struct load l = {c, leader, total, 0, 0, 0, NULL, NULL};
 	l.rec = calloc(total, sizeof(*l.rec));
 	l.latency = calloc(total, sizeof(*l.latency));
-	struct cr_stats before, after;
+	struct cst_stats before, after;
 	cr_node_stats(c->s[leader].node, &before);
 	double t0 = ev_time();
 	for (unsigned k = 0; k < window; k++)
@@ -711,7 +711,7 @@ static void test_throughput(void **state)
 static void expect_init_error(struct cell *c, const struct cr_config *cfg,
                               int code, const char *needle)
 {
-	char err[CR_ERRMSG_SIZE] = "";
+	char err[CST_ERRMSG_SIZE] = "";
 	cr_node *n = (cr_node *)1;
 	assert_int_equal(cr_node_init(&n, c->loop, cfg, err, sizeof(err)),
 	                 code);
@@ -760,7 +760,7 @@ static void test_config_errors(void **state)
 	(void)leader;
 	struct slot *s = &c->s[3];
 	slot_config(c, 3, 0);
-	char err[CR_ERRMSG_SIZE];
+	char err[CST_ERRMSG_SIZE];
 	assert_int_equal(
 	    cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)), 0);
 	s->closing = false;

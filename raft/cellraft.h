@@ -65,16 +65,12 @@ const char *cr_strerror(int code);
  * applied locally. */
 
 /* ---- configuration -------------------------------------------------------
+ * The Raft store's configuration (struct cst_raft_config: identity,
+ * addresses, the static bootstrap list of struct cst_raft_peer, timings,
+ * batching, a new state's settings) plus what only a node's own users set.
  * Zero means "the default" for every number, so `struct cr_config c = {0}`
  * plus id, addresses and data_dir is a working configuration. Strings and
  * arrays are borrowed during cr_node_init only (it copies what it keeps). */
-
-/* One voter of the static bootstrap list. */
-struct cr_peer {
-	uint64_t id;
-	const char *raft_address;
-	const char *api_address; /* NULL or "" when it has none */
-};
 
 struct cr_hooks; /* below */
 
@@ -90,28 +86,9 @@ struct cr_hooks; /* below */
 #define CR_BATCH_MAX_BYTES_DEFAULT    (1u << 20)
 
 struct cr_config {
-	uint64_t id;              /* > 0, unique in the cell */
-	const char *raft_address; /* IPv4 literal "A.B.C.D:port" */
-	const char *api_address;  /* what this member advertises; may be NULL */
-	const char *data_dir;     /* created (one level) when missing */
-	/* Static bootstrap list: every initial voter is configured with the
-	 * same list, which must include this node. npeers == 0: do not
-	 * bootstrap; the node waits to be added by a running cell (a joining
-	 * voter or a standby). Bootstrapping a node that already has state is
-	 * a no-op, so the same configuration works for every restart. */
-	const struct cr_peer *peers;
-	unsigned npeers;
-	unsigned election_timeout_ms;  /* 0: CR_ELECTION_TIMEOUT_DEFAULT */
-	unsigned heartbeat_timeout_ms; /* 0: CR_HEARTBEAT_TIMEOUT_DEFAULT */
-	unsigned snapshot_threshold;   /* 0: CR_SNAPSHOT_THRESHOLD_DEFAULT */
-	unsigned snapshot_trailing;    /* 0: CR_SNAPSHOT_TRAILING_DEFAULT */
-	size_t segment_size;           /* 0: CR_SEGMENT_SIZE_DEFAULT */
-	bool no_pre_vote;              /* pre-vote is on unless this is set */
-	unsigned batch_max_txns;       /* 0: CR_BATCH_MAX_TXNS_DEFAULT */
-	size_t batch_max_bytes;        /* 0: CR_BATCH_MAX_BYTES_DEFAULT */
-	/* Cell-wide settings for a brand-new state. Ignored when the data dir
-	 * holds a snapshot (it carries its own). All-zero: the defaults. */
-	struct cs_config state;
+	/* Its numbers' zeros are the CR_*_DEFAULT above. The peers must
+	 * include this node; a node that already has state ignores them. */
+	struct cst_raft_config raft;
 	/* cellstate's change feed (cs_state_track_changes) for the node's
 	 * state and every state a snapshot restore installs; off: no
 	 * result carries changes. */

@@ -125,20 +125,20 @@ bad:
 	return CR_EINVAL;
 }
 
-static int check_peers(const struct cr_config *c, char *errbuf, size_t errlen)
+static int check_peers(const struct cst_raft_config *c, char *errbuf,
+                       size_t errlen)
 {
 	bool self = false;
 	char field[64];
 	for (unsigned i = 0; i < c->npeers; i++) {
-		const struct cr_peer *p = &c->peers[i];
+		const struct cst_raft_peer *p = &c->peers[i];
 		snprintf(field, sizeof(field), "peers[%u].raft_address", i);
 		if (p->id == 0) {
 			snprintf(errbuf, errlen, "peers[%u].id: must be > 0",
 			         i);
 			return CR_EINVAL;
 		}
-		if (cr_check_raft_address(field, p->raft_address, errbuf,
-		                          errlen))
+		if (cr_check_raft_address(field, p->address, errbuf, errlen))
 			return CR_EINVAL;
 		if (p->api_address &&
 		    strlen(p->api_address) >= CST_API_ADDR_MAX) {
@@ -149,24 +149,22 @@ static int check_peers(const struct cr_config *c, char *errbuf, size_t errlen)
 		}
 		for (unsigned j = 0; j < i; j++) {
 			if (c->peers[j].id == p->id ||
-			    strcmp(c->peers[j].raft_address, p->raft_address) ==
-			        0) {
+			    strcmp(c->peers[j].address, p->address) == 0) {
 				snprintf(errbuf, errlen,
 				         "peers[%u]: id %llu or address %s "
 				         "already used by peers[%u]",
 				         i, (unsigned long long)p->id,
-				         p->raft_address, j);
+				         p->address, j);
 				return CR_EINVAL;
 			}
 		}
 		if (p->id == c->id) {
-			if (strcmp(p->raft_address, c->raft_address) != 0) {
+			if (strcmp(p->address, c->address) != 0) {
 				snprintf(errbuf, errlen,
 				         "peers[%u].raft_address: '%s' but "
 				         "this node (id %llu) is at '%s'",
-				         i, p->raft_address,
-				         (unsigned long long)c->id,
-				         c->raft_address);
+				         i, p->address,
+				         (unsigned long long)c->id, c->address);
 				return CR_EINVAL;
 			}
 			self = true;
@@ -182,14 +180,14 @@ static int check_peers(const struct cr_config *c, char *errbuf, size_t errlen)
 	return 0;
 }
 
-static int check_config(const struct cr_config *c, char *errbuf, size_t errlen)
+static int check_config(const struct cst_raft_config *c, char *errbuf,
+                        size_t errlen)
 {
 	if (c->id == 0) {
 		snprintf(errbuf, errlen, "id: must be > 0");
 		return CR_EINVAL;
 	}
-	if (cr_check_raft_address("raft_address", c->raft_address, errbuf,
-	                          errlen))
+	if (cr_check_raft_address("raft_address", c->address, errbuf, errlen))
 		return CR_EINVAL;
 	if (c->api_address && strlen(c->api_address) >= CST_API_ADDR_MAX) {
 		snprintf(errbuf, errlen, "api_address: longer than %d",
@@ -263,11 +261,11 @@ static void fsm_log(void *arg, enum cst_log_level level, const char *msg)
 
 /* ---- init ---------------------------------------------------------------- */
 
-static void copy_config(struct cr_node *n, const struct cr_config *c)
+static void copy_config(struct cr_node *n, const struct cr_config *cfg)
 {
+	const struct cst_raft_config *c = &cfg->raft;
 	n->id = c->id;
-	snprintf(n->raft_address, sizeof(n->raft_address), "%s",
-	         c->raft_address);
+	snprintf(n->raft_address, sizeof(n->raft_address), "%s", c->address);
 	snprintf(n->api_address, sizeof(n->api_address), "%s",
 	         c->api_address ? c->api_address : "");
 	n->data_dir = cu_xstrdup(c->data_dir);
@@ -277,14 +275,14 @@ static void copy_config(struct cr_node *n, const struct cr_config *c)
 		n->peers[i].id = c->peers[i].id;
 		snprintf(n->peers[i].raft_address,
 		         sizeof(n->peers[i].raft_address), "%s",
-		         c->peers[i].raft_address);
+		         c->peers[i].address);
 		snprintf(n->peers[i].api_address,
 		         sizeof(n->peers[i].api_address), "%s",
 		         c->peers[i].api_address ? c->peers[i].api_address
 		                                 : "");
 	}
-	if (c->hooks)
-		n->hooks = *c->hooks;
+	if (cfg->hooks)
+		n->hooks = *cfg->hooks;
 	n->batch_max_txns =
 	    c->batch_max_txns ? c->batch_max_txns : CR_BATCH_MAX_TXNS_DEFAULT;
 	n->batch_max_bytes = c->batch_max_bytes ? c->batch_max_bytes
@@ -367,7 +365,7 @@ static int bootstrap(struct cr_node *n, char *errbuf, size_t errlen)
 	return 0;
 }
 
-static void apply_settings(struct cr_node *n, const struct cr_config *c)
+static void apply_settings(struct cr_node *n, const struct cst_raft_config *c)
 {
 	struct raft *r = &n->raft;
 	raft_set_election_timeout(r, c->election_timeout_ms
@@ -396,9 +394,9 @@ int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
                  char *errbuf, size_t errlen)
 {
 	*out = NULL;
-	int rv = check_config(c, errbuf, errlen);
+	int rv = check_config(&c->raft, errbuf, errlen);
 	if (rv == 0)
-		rv = make_dir(c->data_dir, errbuf, errlen);
+		rv = make_dir(c->raft.data_dir, errbuf, errlen);
 	if (rv != 0)
 		return rv;
 	signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write */
@@ -410,7 +408,7 @@ int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
 	cr_entry_init(&n->queue.entry);
 	struct cr_fsm_hooks fh = {cr_batch_claim, fsm_on_applied,
 	                          fsm_on_restore, fsm_log, n};
-	cr_fsm_init(&n->fsm, &c->state, &fh);
+	cr_fsm_init(&n->fsm, &c->raft.state, &fh);
 	cr_fsm_track_changes(&n->fsm, c->track_changes);
 	if (cr_bridge_init(&n->bridge, loop, errbuf, errlen) != 0) {
 		free_node(n);
@@ -446,7 +444,7 @@ int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
 		return rv;
 	}
 	n->raft.data = n;
-	apply_settings(n, c);
+	apply_settings(n, &c->raft);
 	cr_bridge_start(&n->bridge);
 	*out = n;
 	return 0;

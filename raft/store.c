@@ -385,38 +385,6 @@ static const struct cst_ops raft_ops = {
     .transfer = rs_transfer,
 };
 
-/* The node's configuration: the same numbers, the store's hooks, and the
- * change feed on. *peers is the caller's to free. */
-static struct cr_config node_config(const struct cst_raft_config *c,
-                                    const struct cr_hooks *hooks,
-                                    struct cr_peer **peers)
-{
-	*peers = c->peers ? cu_xcalloc(c->npeers, sizeof(**peers)) : NULL;
-	for (unsigned i = 0; c->peers && i < c->npeers; i++)
-		(*peers)[i] =
-		    (struct cr_peer){c->peers[i].id, c->peers[i].address,
-		                     c->peers[i].api_address};
-	return (struct cr_config){
-	    .id = c->id,
-	    .raft_address = c->address,
-	    .api_address = c->api_address,
-	    .data_dir = c->data_dir,
-	    .peers = *peers,
-	    .npeers = c->npeers,
-	    .election_timeout_ms = c->election_timeout_ms,
-	    .heartbeat_timeout_ms = c->heartbeat_timeout_ms,
-	    .snapshot_threshold = c->snapshot_threshold,
-	    .snapshot_trailing = c->snapshot_trailing,
-	    .segment_size = c->segment_size,
-	    .no_pre_vote = c->no_pre_vote,
-	    .batch_max_txns = c->batch_max_txns,
-	    .batch_max_bytes = c->batch_max_bytes,
-	    .state = c->state,
-	    .track_changes = true,
-	    .hooks = hooks,
-	};
-}
-
 int cst_raft_open(struct ev_loop *loop, const struct cst_raft_config *cfg,
                   const struct cst_hooks *hooks, cst_store **out, char *errbuf,
                   size_t errlen)
@@ -429,10 +397,9 @@ int cst_raft_open(struct ev_loop *loop, const struct cst_raft_config *cfg,
 	struct raft_store *rs = cu_xcalloc(1, sizeof(*rs));
 	cst_store_init(&rs->base, &raft_ops, hooks);
 	struct cr_hooks nh = node_hooks(&rs->base);
-	struct cr_peer *peers;
-	struct cr_config nc = node_config(cfg, &nh, &peers);
+	/* The store's configuration, the store's hooks, the change feed on. */
+	struct cr_config nc = {*cfg, true, &nh};
 	int rc = cr_node_init(&rs->node, loop, &nc, errbuf, errlen);
-	free(peers);
 	if (rc == 0 && (rc = cr_node_start(rs->node, errbuf, errlen)) != 0)
 		cr_node_discard(rs->node);
 	if (rc != 0) {

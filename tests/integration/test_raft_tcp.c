@@ -41,7 +41,7 @@ struct cell {
 	ev_timer tick; /* wakes the loop so conditions are re-checked */
 	char *dir;
 	struct slot s[NODES_MAX];
-	struct cr_peer peers[3];
+	struct cst_raft_peer peers[3];
 	unsigned nvoters;
 };
 
@@ -55,7 +55,7 @@ static void on_log(void *arg, enum cst_log_level level, const char *msg)
 	struct slot *s = arg;
 	if (verbose() || level >= CST_LOG_ERROR)
 		fprintf(stderr, "node %llu: %s\n",
-		        (unsigned long long)s->cfg.id, msg);
+		        (unsigned long long)s->cfg.raft.id, msg);
 }
 
 /* ---- loop helpers -------------------------------------------------------- */
@@ -132,14 +132,14 @@ static void slot_config(struct cell *c, unsigned i, unsigned threshold)
 	         8001 + i);
 	snprintf(s->dir, sizeof(s->dir), "%s/node%u", c->dir, i + 1);
 	memset(&s->cfg, 0, sizeof(s->cfg));
-	s->cfg.id = i + 1;
-	s->cfg.raft_address = s->raft_address;
-	s->cfg.api_address = s->api_address;
-	s->cfg.data_dir = s->dir;
-	s->cfg.election_timeout_ms = 300;
-	s->cfg.heartbeat_timeout_ms = 30;
-	s->cfg.snapshot_threshold = threshold;
-	s->cfg.snapshot_trailing = threshold ? threshold / 4 : 0;
+	s->cfg.raft.id = i + 1;
+	s->cfg.raft.address = s->raft_address;
+	s->cfg.raft.api_address = s->api_address;
+	s->cfg.raft.data_dir = s->dir;
+	s->cfg.raft.election_timeout_ms = 300;
+	s->cfg.raft.heartbeat_timeout_ms = 30;
+	s->cfg.raft.snapshot_threshold = threshold;
+	s->cfg.raft.snapshot_trailing = threshold ? threshold / 4 : 0;
 	slot_hooks[i] = hooks_for(s);
 	s->cfg.hooks = &slot_hooks[i];
 }
@@ -162,12 +162,13 @@ static void start_cell(struct cell *c, unsigned threshold)
 	c->nvoters = 3;
 	for (unsigned i = 0; i < 3; i++) {
 		slot_config(c, i, threshold);
-		c->peers[i] = (struct cr_peer){
-		    c->s[i].cfg.id, c->s[i].raft_address, c->s[i].api_address};
+		c->peers[i] = (struct cst_raft_peer){c->s[i].cfg.raft.id,
+		                                     c->s[i].raft_address,
+		                                     c->s[i].api_address};
 	}
 	for (unsigned i = 0; i < 3; i++) {
-		c->s[i].cfg.peers = c->peers;
-		c->s[i].cfg.npeers = 3;
+		c->s[i].cfg.raft.peers = c->peers;
+		c->s[i].cfg.raft.npeers = 3;
 		start_slot(c, i);
 	}
 }
@@ -728,21 +729,21 @@ static void test_config_errors(void **state)
 	struct cell *c = *state;
 	slot_config(c, 0, 0);
 	struct cr_config cfg = c->s[0].cfg;
-	cfg.raft_address = "localhost:9001";
+	cfg.raft.address = "localhost:9001";
 	expect_init_error(c, &cfg, CR_EINVAL, "raft_address");
 	cfg = c->s[0].cfg;
-	cfg.id = 0;
+	cfg.raft.id = 0;
 	expect_init_error(c, &cfg, CR_EINVAL, "id");
 	cfg = c->s[0].cfg;
-	cfg.heartbeat_timeout_ms = cfg.election_timeout_ms;
+	cfg.raft.heartbeat_timeout_ms = cfg.raft.election_timeout_ms;
 	expect_init_error(c, &cfg, CR_EINVAL, "heartbeat_timeout_ms");
-	struct cr_peer peers[2] = {{2, "127.0.0.1:1", NULL},
-	                           {3, "127.0.0.1:2", NULL}};
+	struct cst_raft_peer peers[2] = {{2, "127.0.0.1:1", NULL},
+	                                 {3, "127.0.0.1:2", NULL}};
 	cfg = c->s[0].cfg;
-	cfg.peers = peers;
-	cfg.npeers = 2;
+	cfg.raft.peers = peers;
+	cfg.raft.npeers = 2;
 	expect_init_error(c, &cfg, CR_EINVAL, "not in the bootstrap list");
-	peers[0] = (struct cr_peer){1, c->s[0].raft_address, NULL};
+	peers[0] = (struct cst_raft_peer){1, c->s[0].raft_address, NULL};
 	peers[1].id = 1; /* a second member with id 1 */
 	expect_init_error(c, &cfg, CR_EINVAL, "already used");
 	char file[600];
@@ -751,7 +752,7 @@ static void test_config_errors(void **state)
 	assert_non_null(fp);
 	fclose(fp);
 	cfg = c->s[0].cfg;
-	cfg.data_dir = file;
+	cfg.raft.data_dir = file;
 	expect_init_error(c, &cfg, CR_EIO, "not a directory");
 
 	/* close before start */
@@ -768,7 +769,7 @@ static void test_config_errors(void **state)
 	close_and_wait(c, three);
 
 	/* a port somebody else listens on: start fails, close still works */
-	s->cfg.raft_address = c->s[0].raft_address;
+	s->cfg.raft.address = c->s[0].raft_address;
 	snprintf(s->dir, sizeof(s->dir), "%s/node-busy", c->dir);
 	assert_int_equal(
 	    cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)), 0);

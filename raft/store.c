@@ -38,7 +38,7 @@ static const struct raft_store *crs_of(const cst_store *s)
 	return (const struct raft_store *)(const void *)p;
 }
 
-/* ---- codes ----------------------------------------------------- */
+/* ---- codes --------------------------------------------------------------- */
 
 /* A synchronous return, or a membership change's or transfer's status. */
 static int cst_code(int cr)
@@ -69,25 +69,20 @@ static int cst_code(int cr)
 	}
 }
 
-/* A submit's callback: only the statuses cst_submit_cb lists. */
+/* A submit's callback: the words of a synchronous return, but a batch the
+ * node never proposed was not committed; and only the statuses
+ * cst_submit_cb lists (anything else is the node's failure). */
 static int submit_code(int cr)
 {
-	switch (cr) {
-	case CR_OK:
-		return 0;
-	case CR_ENOTLEADER:
-		return CST_ENOTCOMMITTED;
-	case CR_ELEADERSHIPLOST:
-		return CST_EUNKNOWN;
-	case CR_ESHUTDOWN:
-		return CST_ESHUTDOWN;
-	case CR_EMALFORMED:
-		return CST_EMALFORMED;
-	default:
-		return CST_EIO;
-	}
+	int st = cr == CR_ENOTLEADER ? CST_ENOTCOMMITTED : cst_code(cr);
+	bool listed = st == 0 || st == CST_ENOTCOMMITTED ||
+	              st == CST_EUNKNOWN || st == CST_ESHUTDOWN ||
+	              st == CST_EMALFORMED;
+	return listed ? st : CST_EIO;
 }
 
+/* A barrier has no outcome to be unsure of: losing the role in any way
+ * means this member is not the writer. */
 static int barrier_code(int cr)
 {
 	if (cr == CR_ENOTLEADER || cr == CR_ELEADERSHIPLOST)
@@ -206,64 +201,70 @@ static void rs_dry_run(cst_store *s, const cs_txn *txn, cs_result *out)
 	cs_dry_run(rs_of(s)->node->fsm.state, txn, out);
 }
 
-/* ---- submit and barrier -------------------------------------------------- */
+/* ---- calls with a callback ----------------------------------------------- */
 
-/* The caller's callback, between the node's and its answer. */
+/* The caller's callback, between the node's and its answer, with the words
+ * the node's status is said in for this kind of call. */
 struct waiter {
 	union {
 		cst_submit_cb submit;
 		cst_done_cb done;
 	} cb;
+	int (*code)(int cr);
 	void *arg;
 };
 
-static struct waiter *waiter_new(void *arg)
+static struct waiter *waiter_new(struct waiter w)
 {
-	struct waiter *w = cu_xmalloc(sizeof(*w));
-	w->arg = arg;
+	struct waiter *p = cu_xmalloc(sizeof(*p));
+	*p = w;
+	return p;
+}
+
+/* The waiter, freed before its callback runs (which may close the store). */
+static struct waiter waiter_take(void *arg)
+{
+	struct waiter w = *(struct waiter *)arg;
+	free(arg);
 	return w;
 }
 
 static void on_submitted(void *arg, int status, const cs_result *res)
 {
-	struct waiter *w = arg;
-	cst_submit_cb cb = w->cb.submit;
-	void *cb_arg = w->arg;
+	struct waiter w = waiter_take(arg);
+	w.cb.submit(w.arg, w.code(status), status ? NULL : res);
+}
+
+static void on_done(void *arg, int status, const char *msg)
+{
+	struct waiter w = waiter_take(arg);
+	w.cb.done(w.arg, w.code(status), msg);
+}
+
+/* The end of every call that takes a callback: on an error the node never
+ * calls back, so the waiter goes. */
+static int started(struct raft_store *rs, struct waiter *w, int rc)
+{
+	if (rc == 0)
+		return 0;
 	free(w);
-	cb(cb_arg, submit_code(status), status ? NULL : res);
+	return node_failed(rs, rc);
 }
 
 static int rs_submit(cst_store *s, cs_txn *txn, cst_submit_cb cb, void *arg)
 {
 	struct raft_store *rs = rs_of(s);
-	struct waiter *w = waiter_new(arg);
-	w->cb.submit = cb;
-	int rc = cr_node_submit(rs->node, txn, on_submitted, w);
-	if (rc == 0)
-		return 0;
-	free(w);
-	return node_failed(rs, rc);
-}
-
-static void on_barrier(void *arg, int status, const char *msg)
-{
-	struct waiter *w = arg;
-	cst_done_cb cb = w->cb.done;
-	void *cb_arg = w->arg;
-	free(w);
-	cb(cb_arg, barrier_code(status), msg);
+	struct waiter *w =
+	    waiter_new((struct waiter){{.submit = cb}, submit_code, arg});
+	return started(rs, w, cr_node_submit(rs->node, txn, on_submitted, w));
 }
 
 static int rs_barrier(cst_store *s, cst_done_cb cb, void *arg)
 {
 	struct raft_store *rs = rs_of(s);
-	struct waiter *w = waiter_new(arg);
-	w->cb.done = cb;
-	int rc = cr_node_barrier(rs->node, on_barrier, w);
-	if (rc == 0)
-		return 0;
-	free(w);
-	return node_failed(rs, rc);
+	struct waiter *w =
+	    waiter_new((struct waiter){{.done = cb}, barrier_code, arg});
+	return started(rs, w, cr_node_barrier(rs->node, on_done, w));
 }
 
 /* ---- membership ---------------------------------------------------------- */
@@ -274,29 +275,11 @@ static int rs_members(const cst_store *s, struct cst_member **out, unsigned *n)
 	return 0;
 }
 
-static void on_changed(void *arg, int status, const char *msg)
-{
-	struct waiter *w = arg;
-	cst_done_cb cb = w->cb.done;
-	void *cb_arg = w->arg;
-	free(w);
-	cb(cb_arg, cst_code(status), msg);
-}
-
+/* A membership change's or transfer's status: a synchronous return's
+ * words. */
 static struct waiter *change_waiter(cst_done_cb cb, void *arg)
 {
-	struct waiter *w = waiter_new(arg);
-	w->cb.done = cb;
-	return w;
-}
-
-/* The end of every membership call: on an error the waiter goes. */
-static int change_started(struct raft_store *rs, struct waiter *w, int rc)
-{
-	if (rc == 0)
-		return 0;
-	free(w);
-	return node_failed(rs, rc);
+	return waiter_new((struct waiter){{.done = cb}, cst_code, arg});
 }
 
 static int rs_member_add(cst_store *s, uint64_t id, const char *address,
@@ -308,9 +291,9 @@ static int rs_member_add(cst_store *s, uint64_t id, const char *address,
 	if (rc != 0)
 		return rc;
 	struct waiter *w = change_waiter(cb, arg);
-	return change_started(rs, w,
-	                      cr_node_add(rs->node, id, address, api_address,
-	                                  role, on_changed, w));
+	return started(
+	    rs, w,
+	    cr_node_add(rs->node, id, address, api_address, role, on_done, w));
 }
 
 static int rs_member_assign(cst_store *s, uint64_t id,
@@ -322,8 +305,7 @@ static int rs_member_assign(cst_store *s, uint64_t id,
 	if (rc != 0)
 		return rc;
 	struct waiter *w = change_waiter(cb, arg);
-	return change_started(
-	    rs, w, cr_node_assign(rs->node, id, role, on_changed, w));
+	return started(rs, w, cr_node_assign(rs->node, id, role, on_done, w));
 }
 
 static int rs_member_remove(cst_store *s, uint64_t id, cst_done_cb cb,
@@ -331,16 +313,14 @@ static int rs_member_remove(cst_store *s, uint64_t id, cst_done_cb cb,
 {
 	struct raft_store *rs = rs_of(s);
 	struct waiter *w = change_waiter(cb, arg);
-	return change_started(rs, w,
-	                      cr_node_remove(rs->node, id, on_changed, w));
+	return started(rs, w, cr_node_remove(rs->node, id, on_done, w));
 }
 
 static int rs_transfer(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
 {
 	struct raft_store *rs = rs_of(s);
 	struct waiter *w = change_waiter(cb, arg);
-	return change_started(rs, w,
-	                      cr_node_transfer(rs->node, id, on_changed, w));
+	return started(rs, w, cr_node_transfer(rs->node, id, on_done, w));
 }
 
 /* ---- close --------------------------------------------------------------- */

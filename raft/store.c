@@ -358,10 +358,13 @@ static const struct cst_ops raft_ops = {
     .dry_run = rs_dry_run,
     .barrier = rs_barrier,
     .close = rs_close,
-    .members = rs_members,
-    .member_add = rs_member_add,
-    .member_assign = rs_member_assign,
-    .member_remove = rs_member_remove,
+};
+
+static const struct cst_member_ops raft_member_ops = {
+    .list = rs_members,
+    .add = rs_member_add,
+    .assign = rs_member_assign,
+    .remove = rs_member_remove,
     .transfer = rs_transfer,
 };
 
@@ -375,7 +378,7 @@ int cst_raft_open(struct ev_loop *loop, const struct cst_raft_config *cfg,
 		               "cst_raft_open: a loop and a configuration are "
 		               "required");
 	struct raft_store *rs = cu_xcalloc(1, sizeof(*rs));
-	cst_store_init(&rs->base, &raft_ops, hooks);
+	cst_store_init(&rs->base, &raft_ops, &raft_member_ops, hooks);
 	struct cr_hooks nh = node_hooks(&rs->base);
 	/* The store's configuration, the store's hooks, the change feed on. */
 	struct cr_config nc = {*cfg, true, &nh};

@@ -26,7 +26,8 @@ void fake_members_init(struct fake *f)
 	member_insert(f, &self);
 }
 
-int fake_members(const cst_store *s, struct cst_member **out, unsigned *n)
+static int fake_members(const cst_store *s, struct cst_member **out,
+                        unsigned *n)
 {
 	const struct fake *f = cfake_of(s);
 	*n = f->nmembers;
@@ -73,9 +74,9 @@ static int check_new_member(struct fake *f, uint64_t id, const char *address,
 	return 0;
 }
 
-int fake_member_add(cst_store *s, uint64_t id, const char *address,
-                    const char *api_address, enum cst_member_role role,
-                    cst_done_cb cb, void *arg)
+static int fake_member_add(cst_store *s, uint64_t id, const char *address,
+                           const char *api_address, enum cst_member_role role,
+                           cst_done_cb cb, void *arg)
 {
 	struct fake *f = fake_of(s);
 	int rc = check_change(f, "member add");
@@ -113,8 +114,9 @@ static struct cst_member *other_member(struct fake *f, uint64_t id,
 	return *rc ? NULL : m;
 }
 
-int fake_member_assign(cst_store *s, uint64_t id, enum cst_member_role role,
-                       cst_done_cb cb, void *arg)
+static int fake_member_assign(cst_store *s, uint64_t id,
+                              enum cst_member_role role, cst_done_cb cb,
+                              void *arg)
 {
 	struct fake *f = fake_of(s);
 	int rc;
@@ -129,7 +131,8 @@ int fake_member_assign(cst_store *s, uint64_t id, enum cst_member_role role,
 	return 0;
 }
 
-int fake_member_remove(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
+static int fake_member_remove(cst_store *s, uint64_t id, cst_done_cb cb,
+                              void *arg)
 {
 	struct fake *f = fake_of(s);
 	int rc;
@@ -151,7 +154,7 @@ static uint64_t pick_voter(const struct fake *f)
 }
 
 /* Writing moves at once (this member stops); cb(0) at the next flush. */
-int fake_transfer(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
+static int fake_transfer(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
 {
 	struct fake *f = fake_of(s);
 	int rc = fake_refuse_not_writer(f, "transfer");
@@ -167,3 +170,11 @@ int fake_transfer(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
 	fake_due(f, cb, arg, 0, "");
 	return 0;
 }
+
+const struct cst_member_ops fake_member_ops = {
+    .list = fake_members,
+    .add = fake_member_add,
+    .assign = fake_member_assign,
+    .remove = fake_member_remove,
+    .transfer = fake_transfer,
+};

@@ -17,29 +17,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cell.h" /* tl_free_port */
 #include "cellraft.h"
-#include "tl_tmpdir.h"
+#include "tl_raftnet.h"
 
 #define NODES_MAX 4
 #define DEADLINE  10.0 /* seconds, for anything that should take < 1 s */
 
 struct slot {
-	cr_node *node;
-	bool closing;
+	cr_node *node;         /* owned; NULL: closed (the net clears it) */
 	unsigned applied_hook; /* on_applied calls */
 	unsigned trusted_hook; /* on_trusted calls */
 	unsigned role_hook;    /* on_role calls */
 	struct cr_config cfg;
-	char raft_address[32];
-	char api_address[64];
-	char dir[512];
+	char raft_address[TL_RAFTNET_ADDR_MAX];
+	char api_address[TL_RAFTNET_API_MAX];
+	char dir[TL_RAFTNET_DIR_MAX];
 };
 
 struct cell {
-	struct ev_loop *loop;
-	ev_timer tick; /* wakes the loop so conditions are re-checked */
-	char *dir;
+	struct tl_raftnet net; /* first: the net makes the cell */
 	struct slot s[NODES_MAX];
 	struct cst_raft_peer peers[3];
 	unsigned nvoters;
@@ -60,25 +56,10 @@ static void on_log(void *arg, enum cst_log_level level, const char *msg)
 
 /* ---- loop helpers -------------------------------------------------------- */
 
-static void on_tick(EV_P_ ev_timer *w, int revents)
+static bool run_until(struct cell *c, tl_raftnet_cond cond, void *arg,
+                      double secs)
 {
-	(void)loop;
-	(void)w;
-	(void)revents;
-}
-
-typedef bool (*cond_fn)(struct cell *c, void *arg);
-
-static bool run_until(struct cell *c, cond_fn cond, void *arg, double secs)
-{
-	ev_now_update(c->loop);
-	double deadline = ev_now(c->loop) + secs;
-	while (!cond(c, arg)) {
-		if (ev_now(c->loop) > deadline)
-			return false;
-		ev_run(c->loop, EVRUN_ONCE);
-	}
-	return true;
+	return tl_raftnet_run_until(&c->net, cond, arg, secs);
 }
 
 /* ---- the cell ------------------------------------------------------------ */
@@ -126,11 +107,7 @@ static struct cr_hooks slot_hooks[NODES_MAX];
 static void slot_config(struct cell *c, unsigned i, unsigned threshold)
 {
 	struct slot *s = &c->s[i];
-	snprintf(s->raft_address, sizeof(s->raft_address), "127.0.0.1:%d",
-	         tl_free_port());
-	snprintf(s->api_address, sizeof(s->api_address), "http://127.0.0.1:%u",
-	         8001 + i);
-	snprintf(s->dir, sizeof(s->dir), "%s/node%u", c->dir, i + 1);
+	tl_raftnet_place(&c->net, i, s->raft_address, s->api_address, s->dir);
 	memset(&s->cfg, 0, sizeof(s->cfg));
 	s->cfg.raft.id = i + 1;
 	s->cfg.raft.address = s->raft_address;
@@ -148,9 +125,8 @@ static void start_slot(struct cell *c, unsigned i)
 {
 	char err[CST_ERRMSG_SIZE];
 	struct slot *s = &c->s[i];
-	if (cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)))
+	if (cr_node_init(&s->node, c->net.loop, &s->cfg, err, sizeof(err)))
 		fail_msg("init node %u: %s", i + 1, err);
-	s->closing = false;
 	s->applied_hook = s->trusted_hook = s->role_hook = 0;
 	if (cr_node_start(s->node, err, sizeof(err)))
 		fail_msg("start node %u: %s", i + 1, err);
@@ -173,95 +149,17 @@ static void start_cell(struct cell *c, unsigned threshold)
 	}
 }
 
-static void on_closed(void *arg)
-{
-	struct slot *s = arg;
-	s->node = NULL;
-}
-
-static void close_slot(struct cell *c, unsigned i)
-{
-	struct slot *s = &c->s[i];
-	if (s->node && !s->closing) {
-		s->closing = true;
-		cr_node_close(s->node, on_closed, s);
-	}
-}
-
-static bool slot_closed(struct cell *c, void *arg)
-{
-	return c->s[*(unsigned *)arg].node == NULL;
-}
-
-static void close_and_wait(struct cell *c, unsigned i)
-{
-	close_slot(c, i);
-	assert_true(run_until(c, slot_closed, &i, DEADLINE));
-}
-
-static int setup(void **state)
-{
-	struct cell *c = calloc(1, sizeof(*c));
-	c->dir = tl_tmpdir_make("cellraft-test");
-	assert_non_null(c->dir);
-	c->loop = ev_loop_new(EVFLAG_AUTO);
-	ev_timer_init(&c->tick, on_tick, 0.005, 0.005);
-	ev_timer_start(c->loop, &c->tick);
-	*state = c;
-	return 0;
-}
-
-static bool all_closed(struct cell *c, void *arg)
-{
-	(void)arg;
-	for (unsigned i = 0; i < NODES_MAX; i++)
-		if (c->s[i].node)
-			return false;
-	return true;
-}
-
-/* Runs even when a test failed: close what is open, remove the data. */
-static int teardown(void **state)
-{
-	struct cell *c = *state;
-	for (unsigned i = 0; i < NODES_MAX; i++)
-		close_slot(c, i);
-	bool closed = run_until(c, all_closed, NULL, DEADLINE);
-	ev_timer_stop(c->loop, &c->tick);
-	ev_loop_destroy(c->loop);
-	int rm = tl_tmpdir_remove(c->dir);
-	free(c->dir);
-	free(c);
-	return closed && rm == 0 ? 0 : -1;
-}
+/* The cell's nodes as the net sees them: teardown closes those still open
+ * and removes the data, even when a test failed. */
+static const struct tl_raftnet_kind cell_kind = TL_RAFTNET_KIND(
+    TL_RAFTNET_NODES, struct cell, s, node, "cellraft-test", DEADLINE);
 
 /* ---- conditions ---------------------------------------------------------- */
 
-static int trusted_leader(struct cell *c)
-{
-	for (unsigned i = 0; i < NODES_MAX; i++)
-		if (c->s[i].node && !c->s[i].closing &&
-		    cr_node_trusted(c->s[i].node))
-			return (int)i;
-	return -1;
-}
-
-static bool has_trusted_leader(struct cell *c, void *arg)
-{
-	(void)arg;
-	return trusted_leader(c) >= 0;
-}
-
-static unsigned wait_leader(struct cell *c)
-{
-	if (!run_until(c, has_trusted_leader, NULL, DEADLINE))
-		fail_msg("no trusted leader within %.0f s", DEADLINE);
-	return (unsigned)trusted_leader(c);
-}
-
 /* Every open node applied the leader's commit index. */
-static bool caught_up(struct cell *c, void *arg)
+static bool caught_up(void *ctx, void *arg)
 {
+	const struct cell *c = ctx;
 	unsigned leader = *(unsigned *)arg;
 	uint64_t commit = cr_node_commit_index(c->s[leader].node);
 	for (unsigned i = 0; i < NODES_MAX; i++)
@@ -356,9 +254,9 @@ struct answers {
 	unsigned n;
 };
 
-static bool all_answered(struct cell *c, void *arg)
+static bool all_answered(void *ctx, void *arg)
 {
-	(void)c;
+	(void)ctx;
 	struct answers *as = arg;
 	for (unsigned i = 0; i < as->n; i++)
 		if (!as->a[i].done)
@@ -437,15 +335,15 @@ static void test_failover_and_restart(void **state)
 {
 	struct cell *c = *state;
 	start_cell(c, 64); /* snapshots every 64 entries: restarts load one */
-	unsigned leader = wait_leader(c);
+	unsigned leader = tl_raftnet_wait_writer(&c->net);
 	check_first_writes(c, leader);
 	check_follower_refuses(c, leader);
 	put_machines(c, leader, "a", 300);
 	assert_same_hash(c, leader);
 
-	close_and_wait(c, leader);
+	tl_raftnet_close_and_wait(&c->net, leader);
 	unsigned old = leader;
-	leader = wait_leader(c);
+	leader = tl_raftnet_wait_writer(&c->net);
 	assert_int_not_equal(leader, old);
 	for (unsigned k = 0; k < 100; k++) { /* > threshold entries */
 		char name[16];
@@ -474,7 +372,7 @@ static void test_failover_and_restart(void **state)
 	assert_true(st.snapshots > 0);
 	put_machines(c, leader, "d", 5);
 	assert_same_hash(c, leader);
-	close_and_wait(c, old);
+	tl_raftnet_close_and_wait(&c->net, old);
 	put_machines(c, leader, "e", 5); /* written while it is down */
 	start_slot(c, old);
 	cr_node_stats(c->s[old].node, &st);
@@ -494,8 +392,9 @@ static void on_done(void *arg, int status, const char *msg)
 		fprintf(stderr, "change: %s\n", msg);
 }
 
-static bool node_caught_up(struct cell *c, void *arg)
+static bool node_caught_up(void *ctx, void *arg)
 {
+	const struct cell *c = ctx;
 	unsigned *pair = arg;
 	return cr_node_applied_index(c->s[pair[0]].node) >=
 	       cr_node_commit_index(c->s[pair[1]].node);
@@ -516,7 +415,7 @@ static void test_standby_joins(void **state)
 {
 	struct cell *c = *state;
 	start_cell(c, 0);
-	unsigned leader = wait_leader(c);
+	unsigned leader = tl_raftnet_wait_writer(&c->net);
 	put_machines(c, leader, "s", 20);
 
 	/* hand leadership to a chosen voter first */
@@ -527,7 +426,7 @@ static void test_standby_joins(void **state)
 	    0);
 	wait_answers(c, &moved, 1);
 	assert_int_equal(moved.status, 0);
-	leader = wait_leader(c);
+	leader = tl_raftnet_wait_writer(&c->net);
 	assert_int_equal(leader, target);
 	slot_config(c, 3, 0); /* npeers = 0: join */
 	start_slot(c, 3);
@@ -576,7 +475,7 @@ static void test_close_answers_everyone(void **state)
 {
 	struct cell *c = *state;
 	start_cell(c, 0);
-	unsigned leader = wait_leader(c);
+	unsigned leader = tl_raftnet_wait_writer(&c->net);
 	enum { N = 500 };
 	struct answer *a = calloc(N, sizeof(*a));
 	char id[32];
@@ -584,11 +483,11 @@ static void test_close_answers_everyone(void **state)
 		snprintf(id, sizeof(id), "c-%u", k);
 		submit(c, leader, machine_txn(id, id, 1000), &a[k]);
 		if (k == N / 2)
-			ev_run(c->loop, EVRUN_NOWAIT); /* half proposed */
+			ev_run(c->net.loop, EVRUN_NOWAIT); /* half proposed */
 	}
 	struct answer b = {0};
 	assert_int_equal(cr_node_barrier(c->s[leader].node, on_done, &b), 0);
-	close_and_wait(c, leader);
+	tl_raftnet_close_and_wait(&c->net, leader);
 	for (unsigned k = 0; k < N; k++) {
 		assert_int_equal(a[k].calls, 1);
 		assert_true(a[k].status == 0 || a[k].status == CR_ESHUTDOWN);
@@ -596,7 +495,7 @@ static void test_close_answers_everyone(void **state)
 	assert_int_equal(b.calls, 1);
 	free(a);
 	/* the survivors still form a cell */
-	leader = wait_leader(c);
+	leader = tl_raftnet_wait_writer(&c->net);
 	put_machines(c, leader, "after", 3);
 }
 
@@ -649,9 +548,9 @@ static void load_submit(struct load *l)
 	}
 }
 
-static bool load_done(struct cell *c, void *arg)
+static bool load_done(void *ctx, void *arg)
 {
-	(void)c;
+	(void)ctx;
 	struct load *l = arg;
 	return l->done == l->total;
 }
@@ -693,7 +592,7 @@ static void test_throughput(void **state)
 {
 	struct cell *c = *state;
 	start_cell(c, 0);
-	unsigned leader = wait_leader(c);
+	unsigned leader = tl_raftnet_wait_writer(&c->net);
 	struct answer a = {0};
 	submit(c, leader, machine_txn("m1", "m1", 1000), &a);
 	wait_answers(c, &a, 1);
@@ -714,7 +613,7 @@ static void expect_init_error(struct cell *c, const struct cr_config *cfg,
 {
 	char err[CST_ERRMSG_SIZE] = "";
 	cr_node *n = (cr_node *)1;
-	assert_int_equal(cr_node_init(&n, c->loop, cfg, err, sizeof(err)),
+	assert_int_equal(cr_node_init(&n, c->net.loop, cfg, err, sizeof(err)),
 	                 code);
 	assert_null(n);
 	if (!strstr(err, needle))
@@ -747,7 +646,7 @@ static void test_config_errors(void **state)
 	peers[1].id = 1; /* a second member with id 1 */
 	expect_init_error(c, &cfg, CR_EINVAL, "already used");
 	char file[600];
-	snprintf(file, sizeof(file), "%s/plain-file", c->dir);
+	snprintf(file, sizeof(file), "%s/plain-file", c->net.dir);
 	FILE *fp = fopen(file, "w");
 	assert_non_null(fp);
 	fclose(fp);
@@ -757,43 +656,36 @@ static void test_config_errors(void **state)
 
 	/* close before start */
 	start_cell(c, 0);
-	unsigned leader = wait_leader(c);
+	unsigned leader = tl_raftnet_wait_writer(&c->net);
 	(void)leader;
 	struct slot *s = &c->s[3];
 	slot_config(c, 3, 0);
 	char err[CST_ERRMSG_SIZE];
 	assert_int_equal(
-	    cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)), 0);
-	s->closing = false;
-	unsigned three = 3;
-	close_and_wait(c, three);
+	    cr_node_init(&s->node, c->net.loop, &s->cfg, err, sizeof(err)), 0);
+	tl_raftnet_close_and_wait(&c->net, 3);
 
 	/* a port somebody else listens on: start fails, close still works */
 	s->cfg.raft.address = c->s[0].raft_address;
-	snprintf(s->dir, sizeof(s->dir), "%s/node-busy", c->dir);
+	snprintf(s->dir, sizeof(s->dir), "%s/node-busy", c->net.dir);
 	assert_int_equal(
-	    cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)), 0);
-	s->closing = false;
+	    cr_node_init(&s->node, c->net.loop, &s->cfg, err, sizeof(err)), 0);
 	int rv = cr_node_start(s->node, err, sizeof(err));
 	assert_int_equal(rv, CR_EIO);
 	assert_non_null(strstr(err, "raft start"));
 	if (verbose())
 		fprintf(stderr, "%s\n", err);
-	close_and_wait(c, three);
+	tl_raftnet_close_and_wait(&c->net, 3);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_failover_and_restart, setup,
-	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_standby_joins, setup,
-	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_close_answers_everyone, setup,
-	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_config_errors, setup,
-	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
+	    TL_RAFTNET_TEST(test_failover_and_restart, cell_kind),
+	    TL_RAFTNET_TEST(test_standby_joins, cell_kind),
+	    TL_RAFTNET_TEST(test_close_answers_everyone, cell_kind),
+	    TL_RAFTNET_TEST(test_config_errors, cell_kind),
+	    TL_RAFTNET_TEST(test_throughput, cell_kind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

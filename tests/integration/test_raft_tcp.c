@@ -19,6 +19,7 @@
 
 #include "cellraft.h"
 #include "tl_raftnet.h"
+#include "tl_store.h" /* tl_find_member */
 
 #define NODES_MAX 4
 #define DEADLINE  10.0 /* seconds, for anything that should take < 1 s */
@@ -400,15 +401,6 @@ static bool node_caught_up(void *ctx, void *arg)
 	       cr_node_commit_index(c->s[pair[1]].node);
 }
 
-static const struct cst_member *find_member(const struct cst_member *m,
-                                            unsigned n, uint64_t id)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (m[i].id == id)
-			return &m[i];
-	return NULL;
-}
-
 /* A standby joins a running cell, applies the log, and knows every member's
  * API address from the replicated table (it was configured with none). */
 static void test_standby_joins(void **state)
@@ -447,7 +439,7 @@ static void test_standby_joins(void **state)
 	cr_node_members(c->s[3].node, &m, &n);
 	assert_int_equal(n, 4);
 	for (unsigned i = 0; i < 4; i++) {
-		const struct cst_member *x = find_member(m, n, i + 1);
+		const struct cst_member *x = tl_find_member(m, n, i + 1);
 		assert_non_null(x);
 		assert_int_equal(x->role,
 		                 i < 3 ? CST_MEMBER_VOTER : CST_MEMBER_STANDBY);

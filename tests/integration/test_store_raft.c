@@ -19,6 +19,7 @@
 
 #include "cellstore.h"
 #include "tl_raftnet.h"
+#include "tl_store.h"
 
 #define MEMBERS  4
 #define DEADLINE 15.0 /* seconds, for anything that should take < 1 s */
@@ -183,41 +184,15 @@ static void assert_same_state(struct cell *c, unsigned writer)
 
 /* ---- writes -------------------------------------------------------------- */
 
-struct answer {
-	unsigned calls;
-	int status;
-	bool had_res;
-	uint64_t index;
-	bool duplicate;
-	enum cs_reason reason;
-	uint32_t changes;
-};
-
-static void on_answer(void *arg, int status, const cs_result *res)
-{
-	struct answer *a = arg;
-	a->calls++;
-	a->status = status;
-	a->had_res = res != NULL;
-	if (res) {
-		a->index = res->index;
-		a->duplicate = res->duplicate;
-		a->reason = res->ops[0].reason;
-		a->changes = res->nchanges;
-	}
-}
-
 static void on_done(void *arg, int status, const char *msg)
 {
-	struct answer *a = arg;
-	a->calls++;
-	a->status = status;
+	tl_answer_call(arg, status);
 	if (status && verbose())
 		fprintf(stderr, "done: %s: %s\n", cst_strerror(status), msg);
 }
 
 struct answers {
-	struct answer *a;
+	struct tl_answer *a;
 	unsigned n;
 };
 
@@ -231,7 +206,7 @@ static bool all_answered(void *ctx, void *arg)
 	return true;
 }
 
-static void wait_answers(struct cell *c, struct answer *a, unsigned n)
+static void wait_answers(struct cell *c, struct tl_answer *a, unsigned n)
 {
 	struct answers as = {a, n};
 	if (!run_until(c, all_answered, &as, DEADLINE))
@@ -247,9 +222,9 @@ static cs_txn *machine_txn(const char *id, const char *name)
 	return t;
 }
 
-static void submit(struct cell *c, unsigned i, cs_txn *t, struct answer *a)
+static void submit(struct cell *c, unsigned i, cs_txn *t, struct tl_answer *a)
 {
-	int rc = cst_submit(c->m[i].s, t, on_answer, a);
+	int rc = cst_submit(c->m[i].s, t, tl_on_answer, a);
 	if (rc)
 		fail_msg("submit on %u: %s: %s", i + 1, cst_strerror(rc),
 		         cst_errmsg(c->m[i].s));
@@ -258,7 +233,7 @@ static void submit(struct cell *c, unsigned i, cs_txn *t, struct answer *a)
 /* One machine "<prefix>" through the writer, one entry; accepted. */
 static void put_machine(struct cell *c, unsigned writer, const char *name)
 {
-	struct answer a = {0};
+	struct tl_answer a = {0};
 	submit(c, writer, machine_txn(name, name), &a);
 	wait_answers(c, &a, 1);
 	assert_int_equal(a.status, 0);
@@ -292,7 +267,7 @@ static unsigned check_one_writer(struct cell *c)
 
 static void check_submits(struct cell *c, unsigned w)
 {
-	struct answer a[3] = {{0}, {0}, {0}};
+	struct tl_answer a[3] = {{0}, {0}, {0}};
 	submit(c, w, machine_txn("w-1", "m1"), &a[0]);
 	submit(c, w, machine_txn("w-2", "m2"), &a[1]);
 	submit(c, w, machine_txn("w-1", "m1"), &a[2]);
@@ -323,9 +298,9 @@ static void check_submits(struct cell *c, unsigned w)
 static void check_follower(struct cell *c, unsigned w)
 {
 	unsigned f = (w + 1) % 3;
-	struct answer a = {0};
+	struct tl_answer a = {0};
 	cs_txn *t = machine_txn("refused", "mz");
-	assert_int_equal(cst_submit(c->m[f].s, t, on_answer, &a),
+	assert_int_equal(cst_submit(c->m[f].s, t, tl_on_answer, &a),
 	                 CST_ENOTWRITER);
 	cs_txn_free(t); /* still ours */
 	assert_non_null(strstr(cst_errmsg(c->m[f].s), c->m[w].api_address));
@@ -342,7 +317,7 @@ static void check_follower(struct cell *c, unsigned w)
 
 static void check_barrier_and_dry_run(struct cell *c, unsigned w)
 {
-	struct answer b = {0};
+	struct tl_answer b = {0};
 	assert_int_equal(cst_barrier(c->m[w].s, on_done, &b), 0);
 	assert_int_equal(b.calls, 0);
 	wait_answers(c, &b, 1);
@@ -363,15 +338,6 @@ static void check_barrier_and_dry_run(struct cell *c, unsigned w)
 	assert_null(cs_machine_find(cst_state(c->m[w].s), "dry"));
 }
 
-static const struct cst_member *find(const struct cst_member *m, unsigned n,
-                                     uint64_t id)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (m[i].id == id)
-			return &m[i];
-	return NULL;
-}
-
 /* Member i lists `want` members, each with the role expected and the API
  * address it was configured with (learnt through the log). */
 static bool lists_members(struct cell *c, unsigned i, unsigned want)
@@ -381,7 +347,7 @@ static bool lists_members(struct cell *c, unsigned i, unsigned want)
 	assert_int_equal(cst_members(c->m[i].s, &m, &n), 0);
 	bool ok = n == want;
 	for (unsigned k = 0; ok && k < want; k++) {
-		const struct cst_member *x = find(m, n, k + 1);
+		const struct cst_member *x = tl_find_member(m, n, k + 1);
 		ok = x &&
 		     x->role ==
 		         (k < 3 ? CST_MEMBER_VOTER : CST_MEMBER_STANDBY) &&
@@ -412,12 +378,12 @@ static void check_standby_joins(struct cell *c, unsigned w)
 	assert_true(run_until(c, all_list, &three, DEADLINE));
 	member_config(c, 3);
 	open_member(c, 3, false, 0);
-	struct answer add = {0};
+	struct tl_answer add = {0};
 	assert_int_equal(cst_member_add(c->m[w].s, 4, c->m[3].address,
 	                                c->m[3].api_address, CST_MEMBER_STANDBY,
 	                                on_done, &add),
 	                 0);
-	struct answer busy = {0};
+	struct tl_answer busy = {0};
 	assert_int_equal(cst_member_remove(c->m[w].s, 4, on_done, &busy),
 	                 CST_EBUSY);
 	wait_answers(c, &add, 1);
@@ -444,7 +410,7 @@ static unsigned check_transfer(struct cell *c, unsigned w)
 {
 	unsigned to = (w + 1) % 3;
 	uint64_t epoch = c->m[w].epoch, index = c->m[w].writer_index;
-	struct answer moved = {0};
+	struct tl_answer moved = {0};
 	assert_int_equal(cst_transfer(c->m[w].s, to + 1, on_done, &moved), 0);
 	wait_answers(c, &moved, 1);
 	assert_int_equal(moved.status, 0);
@@ -529,7 +495,7 @@ static void test_handover_answers(void **state)
 	unsigned w = tl_raftnet_wait_writer(&c->net);
 	put_machine(c, w, "warm");
 	enum { N = 20 };
-	struct answer a[N], b[N];
+	struct tl_answer a[N], b[N];
 	memset(a, 0, sizeof(a));
 	memset(b, 0, sizeof(b));
 	char id[32];
@@ -543,7 +509,7 @@ static void test_handover_answers(void **state)
 		submit(c, w, machine_txn(id, id), &b[k]);
 	}
 	unsigned to = (w + 1) % 3;
-	struct answer moved = {0};
+	struct tl_answer moved = {0};
 	assert_int_equal(cst_transfer(c->m[w].s, to + 1, on_done, &moved), 0);
 	wait_answers(c, b, N);
 	wait_answers(c, a, N);
@@ -566,7 +532,7 @@ static void test_handover_answers(void **state)
 		snprintf(id, sizeof(id), "queued-%u", k);
 		assert_null(cs_machine_find(cst_state(c->m[nw].s), id));
 	}
-	struct answer again[N];
+	struct tl_answer again[N];
 	memset(again, 0, sizeof(again));
 	for (unsigned k = 0; k < N; k++) {
 		snprintf(id, sizeof(id), "inflight-%u", k);
@@ -593,7 +559,7 @@ static void test_close_answers(void **state)
 	unsigned w = tl_raftnet_wait_writer(&c->net);
 	uint64_t epoch = c->m[w].epoch;
 	enum { N = 200 };
-	struct answer *a = calloc(N, sizeof(*a));
+	struct tl_answer *a = calloc(N, sizeof(*a));
 	char id[32];
 	for (unsigned k = 0; k < N; k++) {
 		snprintf(id, sizeof(id), "c-%u", k);
@@ -601,7 +567,7 @@ static void test_close_answers(void **state)
 		if (k == N / 2)
 			ev_run(c->net.loop, EVRUN_NOWAIT); /* half proposed */
 	}
-	struct answer b = {0};
+	struct tl_answer b = {0};
 	assert_int_equal(cst_barrier(c->m[w].s, on_done, &b), 0);
 	tl_raftnet_close_and_wait(&c->net, w);
 	for (unsigned k = 0; k < N; k++) {

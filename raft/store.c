@@ -381,7 +381,8 @@ int cst_raft_open(struct ev_loop *loop, const struct cst_raft_config *cfg,
 	cst_store_init(&rs->base, &raft_ops, &raft_member_ops, hooks);
 	struct cr_hooks nh = node_hooks(&rs->base);
 	/* The store's configuration, the store's hooks, the change feed on. */
-	struct cr_config nc = {*cfg, true, &nh};
+	struct cr_config nc = {
+	    .raft = *cfg, .track_changes = true, .hooks = &nh};
 	int rc = cr_node_init(&rs->node, loop, &nc, errbuf, errlen);
 	if (rc == 0 && (rc = cr_node_start(rs->node, errbuf, errlen)) != 0)
 		cr_node_discard(rs->node);

@@ -213,10 +213,10 @@ static void on_trusted(cr_node *node, uint64_t term, void *arg)
 	start_workload();
 }
 
-static void on_log(void *arg, enum cr_log_level level, const char *msg)
+static void on_log(void *arg, enum cst_log_level level, const char *msg)
 {
 	(void)arg;
-	if (level >= CR_LOG_WARN)
+	if (level >= CST_LOG_WARN)
 		fprintf(stderr, "bench node: %s\n", msg);
 }
 
@@ -237,24 +237,24 @@ static void on_term(EV_P_ ev_signal *w, int revents)
 static int voter(unsigned i, const unsigned *ports, const struct opts *o,
                  int report_fd)
 {
-	char addr[VOTERS][32], dir[512], err[CR_ERRMSG_SIZE];
-	struct cr_peer peers[VOTERS];
+	char addr[VOTERS][32], dir[512], err[CST_ERRMSG_SIZE];
+	struct cst_raft_peer peers[VOTERS];
 	for (unsigned k = 0; k < VOTERS; k++) {
 		snprintf(addr[k], sizeof(addr[k]), "127.0.0.1:%u", ports[k]);
-		peers[k] = (struct cr_peer){k + 1, addr[k], NULL};
+		peers[k] = (struct cst_raft_peer){k + 1, addr[k], NULL};
 	}
 	snprintf(dir, sizeof(dir), "%s/node%u", o->dir, i + 1);
 	struct cr_hooks hooks = {0};
 	hooks.on_trusted = on_trusted;
 	hooks.log = on_log;
 	struct cr_config cfg = {0};
-	cfg.id = i + 1;
-	cfg.raft_address = addr[i];
-	cfg.data_dir = dir;
-	cfg.peers = peers;
-	cfg.npeers = VOTERS;
-	cfg.election_timeout_ms = 300; /* a quick first election */
-	cfg.heartbeat_timeout_ms = 30;
+	cfg.raft.id = i + 1;
+	cfg.raft.address = addr[i];
+	cfg.raft.data_dir = dir;
+	cfg.raft.peers = peers;
+	cfg.raft.npeers = VOTERS;
+	cfg.raft.election_timeout_ms = 300; /* a quick first election */
+	cfg.raft.heartbeat_timeout_ms = 30;
 	cfg.hooks = &hooks;
 	B.loop = ev_default_loop(0);
 	B.o = *o;

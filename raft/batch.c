@@ -99,7 +99,7 @@ static int check_writable(struct cr_node *n)
 		return CR_ESHUTDOWN;
 	}
 	if (!cr_node_trusted(n)) {
-		struct cr_member leader;
+		struct cst_member leader;
 		uint64_t id = cr_node_leader(n, &leader);
 		cr_node_seterr(n,
 		               "node %llu is not a trusted leader; leader: "
@@ -200,7 +200,7 @@ static void on_batch_applied(struct raft_apply *req, int status, void *result)
 		return;
 	}
 	if (result != &b->sink || !b->sink.applied) {
-		cr_node_log(n, CR_LOG_ERROR,
+		cr_node_log(n, CST_LOG_ERROR,
 		            "entry %llu: results of batch %llx lost",
 		            (unsigned long long)req->index,
 		            (unsigned long long)b->batch_id);
@@ -230,7 +230,7 @@ static void propose(struct cr_node *n, struct cr_batch *b)
 	n->inflight--;
 	raft_free(b->buf.base); /* still ours: raft_apply failed */
 	if (rv != RAFT_NOTLEADER)
-		cr_node_log(n, CR_LOG_WARN, "raft_apply of %u records: %s",
+		cr_node_log(n, CST_LOG_WARN, "raft_apply of %u records: %s",
 		            b->sink.n, raft_errmsg(&n->raft));
 	fail_batch(b, cr_error_from_raft(rv));
 }

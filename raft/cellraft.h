@@ -1,12 +1,15 @@
 /* cellraft.h: a Cell replica node (ARCHITECTURE.md §3): canonical/raft with its
  * libuv I/O driven from the process's libev loop, a raft_fsm over cellstate,
  * group commit, membership with advertised API addresses, snapshots. This
- * header is the whole public API of the library.
+ * header is the whole public API of the library. The node is the Raft
+ * backend of the store (cellstore.h), and speaks its vocabulary: roles,
+ * members, counters, log levels and sizes are the store's.
  *
  * Threads: a node lives on the thread that runs its libev loop. Nothing here
  * locks, and every callback runs on that thread, from inside the loop.
  *
- * Errors: functions return 0 or a CR_E* code. Synchronous failures leave a
+ * Errors: functions return 0 or a CR_E* code: Raft's own outcomes, which the
+ * store says in its words once (raft/store.c). Synchronous failures leave a
  * message with context in errbuf (for init/start) or in cr_node_errmsg().
  * Rule (as libuv's): if a call that takes a callback returns an error, that
  * callback never runs; if it returns 0, the callback runs exactly once.
@@ -22,12 +25,9 @@
 #include <stdint.h>
 
 #include "cellstate.h"
+#include "cellstore.h"
 
 struct ev_loop;
-
-#define CR_ERRMSG_SIZE   256
-#define CR_RAFT_ADDR_MAX 48  /* "255.255.255.255:65535" and then some */
-#define CR_API_ADDR_MAX  256 /* "http://host:port", advertised verbatim */
 
 /* ---- error codes ---------------------------------------------------------
  * One table generates the enum and cr_strerror(). */
@@ -55,45 +55,22 @@ enum cr_error {
 /* Static text for a code; "unknown error" when out of range. */
 const char *cr_strerror(int code);
 
-/* ---- roles ---------------------------------------------------------------
- * cr_role is the Raft state of the local server (raft_state()); cr_member_role
- * is a member's role in the configuration. */
-enum cr_role {
-	CR_ROLE_UNAVAILABLE,
-	CR_ROLE_FOLLOWER,
-	CR_ROLE_CANDIDATE,
-	CR_ROLE_LEADER
-};
-enum cr_member_role {
-	CR_MEMBER_STANDBY, /* replicates and applies, never votes */
-	CR_MEMBER_VOTER,
-	CR_MEMBER_SPARE /* in the configuration, receives nothing */
-};
-const char *cr_role_name(enum cr_role r);               /* "leader" */
-const char *cr_member_role_name(enum cr_member_role r); /* "voter" */
-int cr_member_role_parse(const char *name);             /* -1 when unknown */
-
-/* A member as every replica knows it. The API address travels through the
- * replicated state (a member record written by the leader), so it is known
- * everywhere; it is "" until that record has been applied locally. */
-struct cr_member {
-	uint64_t id; /* > 0 */
-	enum cr_member_role role;
-	char raft_address[CR_RAFT_ADDR_MAX]; /* IPv4 literal "127.0.0.1:9001" */
-	char api_address[CR_API_ADDR_MAX];   /* e.g. "http://127.0.0.1:8001" */
-};
+/* ---- roles and members ---------------------------------------------------
+ * The store's: enum cst_role is the Raft state of the local server
+ * (raft_state(), same numbers), enum cst_member_role a member's role in the
+ * configuration (RAFT_STANDBY, RAFT_VOTER, RAFT_SPARE, same numbers), and a
+ * struct cst_member's address its Raft address. A member's API address
+ * travels through the replicated state (a member record written by the
+ * leader), so it is known everywhere; it is "" until that record has been
+ * applied locally. */
 
 /* ---- configuration -------------------------------------------------------
+ * The Raft store's configuration (struct cst_raft_config: identity,
+ * addresses, the static bootstrap list of struct cst_raft_peer, timings,
+ * batching, a new state's settings) plus what only a node's own users set.
  * Zero means "the default" for every number, so `struct cr_config c = {0}`
  * plus id, addresses and data_dir is a working configuration. Strings and
  * arrays are borrowed during cr_node_init only (it copies what it keeps). */
-
-/* One voter of the static bootstrap list. */
-struct cr_peer {
-	uint64_t id;
-	const char *raft_address;
-	const char *api_address; /* NULL or "" when it has none */
-};
 
 struct cr_hooks; /* below */
 
@@ -107,31 +84,11 @@ struct cr_hooks; /* below */
 #define CR_SEGMENT_SIZE_DEFAULT       (64u << 20) /* p99 6.9 ms vs 27 ms at 1 MiB */
 #define CR_BATCH_MAX_TXNS_DEFAULT     1024u
 #define CR_BATCH_MAX_BYTES_DEFAULT    (1u << 20)
-#define CR_TXN_MAX_BYTES              (16u << 20) /* one encoded transaction, at most */
 
 struct cr_config {
-	uint64_t id;              /* > 0, unique in the cell */
-	const char *raft_address; /* IPv4 literal "A.B.C.D:port" */
-	const char *api_address;  /* what this member advertises; may be NULL */
-	const char *data_dir;     /* created (one level) when missing */
-	/* Static bootstrap list: every initial voter is configured with the
-	 * same list, which must include this node. npeers == 0: do not
-	 * bootstrap; the node waits to be added by a running cell (a joining
-	 * voter or a standby). Bootstrapping a node that already has state is
-	 * a no-op, so the same configuration works for every restart. */
-	const struct cr_peer *peers;
-	unsigned npeers;
-	unsigned election_timeout_ms;  /* 0: CR_ELECTION_TIMEOUT_DEFAULT */
-	unsigned heartbeat_timeout_ms; /* 0: CR_HEARTBEAT_TIMEOUT_DEFAULT */
-	unsigned snapshot_threshold;   /* 0: CR_SNAPSHOT_THRESHOLD_DEFAULT */
-	unsigned snapshot_trailing;    /* 0: CR_SNAPSHOT_TRAILING_DEFAULT */
-	size_t segment_size;           /* 0: CR_SEGMENT_SIZE_DEFAULT */
-	bool no_pre_vote;              /* pre-vote is on unless this is set */
-	unsigned batch_max_txns;       /* 0: CR_BATCH_MAX_TXNS_DEFAULT */
-	size_t batch_max_bytes;        /* 0: CR_BATCH_MAX_BYTES_DEFAULT */
-	/* Cell-wide settings for a brand-new state. Ignored when the data dir
-	 * holds a snapshot (it carries its own). All-zero: the defaults. */
-	struct cs_config state;
+	/* Its numbers' zeros are the CR_*_DEFAULT above. The peers must
+	 * include this node; a node that already has state ignores them. */
+	struct cst_raft_config raft;
 	/* cellstate's change feed (cs_state_track_changes) for the node's
 	 * state and every state a snapshot restore installs; off: no
 	 * result carries changes. */
@@ -145,13 +102,11 @@ struct cr_config {
  * that cr_node_close only takes effect after the hook returns. */
 typedef struct cr_node cr_node;
 
-enum cr_log_level { CR_LOG_DEBUG, CR_LOG_INFO, CR_LOG_WARN, CR_LOG_ERROR };
-
 struct cr_hooks {
 	/* Raft state changed (polled on every loop iteration: raft 0.15 has
 	 * no state callback). */
-	void (*on_role)(cr_node *node, enum cr_role old_role,
-	                enum cr_role new_role, void *arg);
+	void (*on_role)(cr_node *node, enum cst_role old_role,
+	                enum cst_role new_role, void *arg);
 	/* This node is leader of `term` and the barrier it issued after
 	 * winning has been applied: its state now includes every committed
 	 * entry, it accepts writes and may serve reads it trusts. */
@@ -160,7 +115,7 @@ struct cr_hooks {
 	 * not), in log order; several share an index (one batch per entry).
 	 * txn and res are borrowed for the call. After a restart it runs
 	 * again for the entries replayed past the local snapshot. Not called
-	 * for records that failed to decode (see cr_stats.malformed). */
+	 * for records that failed to decode (see cst_stats.malformed). */
 	void (*on_applied)(cr_node *node, uint64_t index, const cs_txn *txn,
 	                   const cs_result *res, void *arg);
 	/* The local state was replaced by a snapshot (the local one during
@@ -169,7 +124,7 @@ struct cr_hooks {
 	void (*on_restore)(cr_node *node, uint64_t applied_index, void *arg);
 	/* A log line (without newline). NULL: lines go to stderr as
 	 * "cellraft[<id>] <level>: <msg>". */
-	void (*log)(void *arg, enum cr_log_level level, const char *msg);
+	void (*log)(void *arg, enum cst_log_level level, const char *msg);
 	void *arg;
 };
 
@@ -246,7 +201,7 @@ int cr_node_barrier(cr_node *node, cr_done_cb cb, void *arg);
 const cs_state *cr_node_state(const cr_node *node);
 
 uint64_t cr_node_id(const cr_node *node);
-enum cr_role cr_node_role(const cr_node *node);
+enum cst_role cr_node_role(const cr_node *node);
 /* Leader whose post-election barrier has applied, in its current term. */
 bool cr_node_trusted(const cr_node *node);
 uint64_t cr_node_term(const cr_node *node);
@@ -258,37 +213,27 @@ uint64_t cr_node_last_index(const cr_node *node);    /* appended locally */
  * NULL: id, role, raft and API address) or returns 0 when unknown (during an
  * election). Right after the leader dies this still names it until the local
  * election timer fires (RAFT.md §2). */
-uint64_t cr_node_leader(const cr_node *node, struct cr_member *out);
+uint64_t cr_node_leader(const cr_node *node, struct cst_member *out);
 
 /* The members of the current configuration (possibly not yet committed),
  * with roles and API addresses. *out is malloc'd and the caller frees it;
  * it is NULL when *n is 0. */
-void cr_node_members(const cr_node *node, struct cr_member **out, unsigned *n);
+void cr_node_members(const cr_node *node, struct cst_member **out, unsigned *n);
 
 /* Last synchronous error message of this node ("" if none). */
 const char *cr_node_errmsg(const cr_node *node);
 
-struct cr_stats {
-	uint64_t submitted; /* transactions accepted by cr_node_submit */
-	uint64_t queued;    /* ... waiting for the next flush, now */
-	uint64_t batches;   /* entries proposed by this node */
-	uint64_t inflight;  /* ... whose callback has not fired yet, now */
-	uint64_t applied;   /* transactions applied on this replica */
-	uint64_t malformed; /* records rejected as malformed, this replica */
-	uint64_t snapshots; /* snapshots taken by this replica */
-	uint64_t restores;  /* snapshots restored (startup or install) */
-};
-void cr_node_stats(const cr_node *node, struct cr_stats *out);
+void cr_node_stats(const cr_node *node, struct cst_stats *out);
 
 /* ---- membership (leader only; one change at a time: CR_EBUSY) ------------
  * cr_node_add: raft_add, then a member record carrying the API address is
  * committed, then raft_assign to `role` (VOTER promotion waits for the new
  * server to catch up). The new node must run with npeers == 0. */
 int cr_node_add(cr_node *node, uint64_t id, const char *raft_address,
-                const char *api_address, enum cr_member_role role,
+                const char *api_address, enum cst_member_role role,
                 cr_done_cb cb, void *arg);
 /* Changes a member's role (e.g. promote a standby to voter). */
-int cr_node_assign(cr_node *node, uint64_t id, enum cr_member_role role,
+int cr_node_assign(cr_node *node, uint64_t id, enum cst_member_role role,
                    cr_done_cb cb, void *arg);
 /* raft_remove, then its member record is dropped. */
 int cr_node_remove(cr_node *node, uint64_t id, cr_done_cb cb, void *arg);

@@ -87,8 +87,8 @@ struct cr_fsm_sink {
 /* Member metadata as replicated (roles live in the Raft configuration). */
 struct cr_member_meta {
 	uint64_t id;
-	char raft_address[CR_RAFT_ADDR_MAX];
-	char api_address[CR_API_ADDR_MAX];
+	char raft_address[CST_ADDR_MAX];
+	char api_address[CST_API_ADDR_MAX];
 };
 
 struct cr_fsm_hooks {
@@ -99,7 +99,7 @@ struct cr_fsm_hooks {
 	void (*on_applied)(void *arg, uint64_t index, const cs_txn *txn,
 	                   const cs_result *res);
 	void (*on_restore)(void *arg, uint64_t applied_index);
-	void (*log)(void *arg, enum cr_log_level level, const char *msg);
+	void (*log)(void *arg, enum cst_log_level level, const char *msg);
 	void *arg;
 };
 
@@ -124,7 +124,7 @@ struct cr_fsm {
 	 * restore puts in its place (a local setting a snapshot does not
 	 * carry), so no consumer has to turn it on again after a restore. */
 	bool track_changes;
-	uint64_t applied_txns; /* counters for cr_stats (local, not state) */
+	uint64_t applied_txns; /* counters for cst_stats (local, not state) */
 	uint64_t malformed;
 	uint64_t snapshots;
 	uint64_t restores;
@@ -146,7 +146,7 @@ const struct cr_member_meta *cr_fsm_member(const struct cr_fsm *f, uint64_t id);
 void cr_fsm_encode_snapshot(const struct cr_fsm *f, struct raft_buffer *out);
 
 /* Small helpers shared by the library's files. */
-void cr_log(const struct cr_fsm_hooks *h, enum cr_log_level level,
+void cr_log(const struct cr_fsm_hooks *h, enum cst_log_level level,
             const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif /* CELL_CR_FSM_H */

@@ -11,6 +11,18 @@
 #include "cellutil.h"
 #include "cr_fsm.h"
 
+/* The store's roles are raft's numbers: a role passes between the two as
+ * it is (raft_state(), raft_server.role, raft_assign). */
+_Static_assert((int)CST_ROLE_UNAVAILABLE == (int)RAFT_UNAVAILABLE &&
+                   (int)CST_ROLE_FOLLOWER == (int)RAFT_FOLLOWER &&
+                   (int)CST_ROLE_CANDIDATE == (int)RAFT_CANDIDATE &&
+                   (int)CST_ROLE_LEADER == (int)RAFT_LEADER,
+               "cst_role is not raft's state");
+_Static_assert(CST_MEMBER_STANDBY == RAFT_STANDBY &&
+                   CST_MEMBER_VOTER == RAFT_VOTER &&
+                   CST_MEMBER_SPARE == RAFT_SPARE,
+               "cst_member_role is not raft's role");
+
 /* ---- bridge (uvbridge.c) ---------------------------------------------------
  * Runs a private libuv loop inside a libev loop on one thread (RAFT.md §4).
  * Every libev iteration, the ev_prepare calls `pre` (group-commit flush, role
@@ -94,17 +106,17 @@ struct cr_node {
 	struct cr_fsm fsm;
 	struct cr_hooks hooks;
 	uint64_t id;
-	char raft_address[CR_RAFT_ADDR_MAX];
-	char api_address[CR_API_ADDR_MAX];
+	char raft_address[CST_ADDR_MAX];
+	char api_address[CST_API_ADDR_MAX];
 	char *data_dir;
 	struct cr_member_meta *peers; /* the static bootstrap list (owned) */
 	unsigned npeers;
 	unsigned batch_max_txns;
 	size_t batch_max_bytes;
-	char errmsg[CR_ERRMSG_SIZE];
+	char errmsg[CST_ERRMSG_SIZE];
 
 	/* Role tracking (polled: raft 0.15 has no state callback). */
-	enum cr_role role;
+	enum cst_role role;
 	/* Term in which this node last became leader and issued its barrier;
 	 * trusted once that barrier applied while still leader of it.
 	 * Invariant: trusted implies barrier_term == leader term. */
@@ -147,7 +159,7 @@ int cr_batch_member_del(struct cr_node *n, uint64_t id, cr_submit_cb cb,
                         void *arg);
 
 /* node.c */
-void cr_node_log(struct cr_node *n, enum cr_log_level level, const char *fmt,
+void cr_node_log(struct cr_node *n, enum cst_log_level level, const char *fmt,
                  ...) __attribute__((format(printf, 3, 4)));
 void cr_node_seterr(struct cr_node *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -61,7 +61,7 @@ int cr_entry_add_txn(struct cr_entry *e, const cs_txn *txn)
 		e->len = at; /* drop the half-written record */
 		return CR_EINVAL;
 	}
-	if (e->len - at - CR_RECORD_HEADER_SIZE > CR_TXN_MAX_BYTES) {
+	if (e->len - at - CR_RECORD_HEADER_SIZE > CST_TXN_MAX_BYTES) {
 		e->len = at;
 		return CR_ETOOBIG;
 	}

@@ -15,7 +15,7 @@
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-void cr_log(const struct cr_fsm_hooks *h, enum cr_log_level level,
+void cr_log(const struct cr_fsm_hooks *h, enum cst_log_level level,
             const char *fmt, ...)
 {
 	char msg[512];
@@ -31,53 +31,9 @@ void cr_log(const struct cr_fsm_hooks *h, enum cr_log_level level,
 
 /* ---- member table -------------------------------------------------------- */
 
-/* Position of id, or where it would go (members sorted by id). */
-static uint32_t member_pos(const struct cr_fsm *f, uint64_t id)
-{
-	uint32_t lo = 0, hi = f->nmembers;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (f->members[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 const struct cr_member_meta *cr_fsm_member(const struct cr_fsm *f, uint64_t id)
 {
-	uint32_t i = member_pos(f, id);
-	return i < f->nmembers && f->members[i].id == id ? &f->members[i]
-	                                                 : NULL;
-}
-
-static void member_put(struct cr_fsm *f, const struct cr_member_meta *m)
-{
-	uint32_t i = member_pos(f, m->id);
-	if (i < f->nmembers && f->members[i].id == m->id) {
-		f->members[i] = *m;
-		return;
-	}
-	if (f->nmembers == f->members_cap) {
-		f->members_cap = f->members_cap ? f->members_cap * 2 : 8;
-		f->members = cu_xrealloc(f->members,
-		                         f->members_cap * sizeof(*f->members));
-	}
-	memmove(&f->members[i + 1], &f->members[i],
-	        (f->nmembers - i) * sizeof(*f->members));
-	f->members[i] = *m;
-	f->nmembers++;
-}
-
-static void member_del(struct cr_fsm *f, uint64_t id)
-{
-	uint32_t i = member_pos(f, id);
-	if (i == f->nmembers || f->members[i].id != id)
-		return;
-	memmove(&f->members[i], &f->members[i + 1],
-	        (f->nmembers - i - 1) * sizeof(*f->members));
-	f->nmembers--;
+	return cu_sorted_find(f->members, f->nmembers, sizeof(*f->members), id);
 }
 
 /* ---- apply --------------------------------------------------------------- */
@@ -100,7 +56,7 @@ static int apply_txn(struct cr_fsm *f, uint64_t index, int64_t now,
 	char err[CS_ERRMSG_SIZE];
 	cs_txn *txn = NULL;
 	if (cs_txn_decode_bin(p, len, &txn, err, sizeof(err)) != 0) {
-		cr_log(&f->hooks, CR_LOG_WARN,
+		cr_log(&f->hooks, CST_LOG_WARN,
 		       "entry %llu record %u: malformed transaction, "
 		       "rejected: %s",
 		       (unsigned long long)index, rec, err);
@@ -125,11 +81,13 @@ static int apply_member(struct cr_fsm *f, uint64_t index, uint8_t kind,
 {
 	struct cr_member_meta m;
 	if (kind == CR_REC_MEMBER_PUT && decode_member(p, len, &m)) {
-		member_put(f, &m);
+		cu_sorted_put((void **)&f->members, &f->nmembers,
+		              &f->members_cap, sizeof(*f->members), &m);
 	} else if (kind == CR_REC_MEMBER_DEL && len == 8 && cu_get_u64(p)) {
-		member_del(f, cu_get_u64(p));
+		cu_sorted_del(f->members, &f->nmembers, sizeof(*f->members),
+		              cu_get_u64(p));
 	} else {
-		cr_log(&f->hooks, CR_LOG_WARN,
+		cr_log(&f->hooks, CST_LOG_WARN,
 		       "entry %llu record %u: malformed member record "
 		       "(kind %u, %zu bytes), rejected",
 		       (unsigned long long)index, rec, kind, len);
@@ -154,7 +112,7 @@ static int apply_record(struct cr_fsm *f, uint64_t index, int64_t now,
 	case CR_REC_MEMBER_DEL:
 		return apply_member(f, index, kind, rec, p, len, out);
 	default:
-		cr_log(&f->hooks, CR_LOG_WARN,
+		cr_log(&f->hooks, CST_LOG_WARN,
 		       "entry %llu record %u: unknown record kind %u, rejected",
 		       (unsigned long long)index, rec, kind);
 		return CR_EMALFORMED;
@@ -200,7 +158,7 @@ static void apply_records(struct cr_fsm *f, uint64_t index, int64_t now,
 			/* Framing broken: nothing after this can be found. */
 			uint32_t lost = count - i;
 			f->malformed += lost;
-			cr_log(&f->hooks, CR_LOG_WARN,
+			cr_log(&f->hooks, CST_LOG_WARN,
 			       "entry %llu: record %u of %u truncated; %u "
 			       "records rejected as malformed",
 			       (unsigned long long)index, i, count, lost);
@@ -225,7 +183,7 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf,
 	*result = NULL;
 	if (!read_header(&r, &h)) {
 		f->malformed++;
-		cr_log(&f->hooks, CR_LOG_ERROR,
+		cr_log(&f->hooks, CST_LOG_ERROR,
 		       "entry %llu: not a version %u Cell batch (%zu bytes), "
 		       "ignored",
 		       (unsigned long long)index, CR_ENTRY_VERSION, buf->len);
@@ -268,7 +226,7 @@ static size_t snapshot_size(const struct cr_fsm *f, size_t json_len)
 
 static uint8_t *put_snap_str(uint8_t *p, const char *s)
 {
-	size_t n = strlen(s); /* < CR_API_ADDR_MAX, fits u16 */
+	size_t n = strlen(s); /* < CST_API_ADDR_MAX, fits u16 */
 	cu_put_u16(p, (uint16_t)n);
 	memcpy(p + 2, s, n);
 	return p + 2 + n;
@@ -313,7 +271,7 @@ static int fsm_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[],
 	cr_fsm_encode_snapshot(f, &(*bufs)[0]);
 	*n_bufs = 1;
 	f->snapshots++;
-	cr_log(&f->hooks, CR_LOG_INFO,
+	cr_log(&f->hooks, CST_LOG_INFO,
 	       "snapshot of the state at %llu: %zu bytes",
 	       (unsigned long long)cs_state_applied_index(f->state),
 	       (*bufs)[0].len);
@@ -382,7 +340,7 @@ static int fsm_restore(struct raft_fsm *rf, struct raft_buffer *buf)
 	struct snapshot_content c;
 	char err[CS_ERRMSG_SIZE + 32]; /* room for cellstate's message */
 	if (!decode_snapshot(buf, &c, err, sizeof(err))) {
-		cr_log(&f->hooks, CR_LOG_ERROR,
+		cr_log(&f->hooks, CST_LOG_ERROR,
 		       "restore snapshot (%zu bytes): %s", buf->len, err);
 		return RAFT_MALFORMED;
 	}

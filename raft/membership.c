@@ -24,22 +24,10 @@ struct cr_change {
 	int role; /* RAFT_VOTER, RAFT_STANDBY or RAFT_SPARE */
 	struct cr_member_meta meta;
 	int status;
-	char msg[CR_ERRMSG_SIZE];
+	char msg[CST_ERRMSG_SIZE];
 	cr_done_cb cb;
 	void *arg;
 };
-
-static int raft_role(enum cr_member_role r)
-{
-	switch (r) {
-	case CR_MEMBER_VOTER:
-		return RAFT_VOTER;
-	case CR_MEMBER_STANDBY:
-		return RAFT_STANDBY;
-	default:
-		return RAFT_SPARE;
-	}
-}
 
 /* raft_strerror has no text for some codes (RAFT.md §2). */
 static const char *raft_text(int rv)
@@ -148,7 +136,7 @@ static void start_assign(struct cr_change *c)
 		change_done(c, cr_error_from_raft(rv),
 		            "member %llu: assign %s: %s",
 		            (unsigned long long)c->meta.id,
-		            cr_member_role_name((enum cr_member_role)c->role),
+		            cst_member_role_name((enum cst_member_role)c->role),
 		            raft_errmsg(&n->raft));
 }
 
@@ -179,7 +167,7 @@ void cr_members_step(struct cr_node *n)
 	case STEP_DONE:
 		n->change = NULL;
 		if (c->status)
-			cr_node_log(n, CR_LOG_WARN, "%s", c->msg);
+			cr_node_log(n, CST_LOG_WARN, "%s", c->msg);
 		c->cb(c->arg, c->status, c->msg);
 		free(c);
 		return;
@@ -251,25 +239,25 @@ static int started(struct cr_node *n, struct cr_change *c, int rv,
 }
 
 int cr_node_add(cr_node *n, uint64_t id, const char *raft_address,
-                const char *api_address, enum cr_member_role role,
+                const char *api_address, enum cst_member_role role,
                 cr_done_cb cb, void *arg)
 {
 	int rv = check_change(n);
 	if (rv != 0)
 		return rv;
-	if (id == 0 || (unsigned)role > CR_MEMBER_SPARE ||
-	    (api_address && strlen(api_address) >= CR_API_ADDR_MAX)) {
+	if (id == 0 || (unsigned)role > CST_MEMBER_SPARE ||
+	    (api_address && strlen(api_address) >= CST_API_ADDR_MAX)) {
 		cr_node_seterr(n,
 		               "member %llu: id must be > 0, role valid, "
 		               "api_address shorter than %d",
-		               (unsigned long long)id, CR_API_ADDR_MAX);
+		               (unsigned long long)id, CST_API_ADDR_MAX);
 		return CR_EINVAL;
 	}
 	if (cr_check_raft_address("raft_address", raft_address, n->errmsg,
 	                          sizeof(n->errmsg)))
 		return CR_EINVAL;
 	struct cr_change *c = new_change(n, id, cb, arg);
-	c->role = raft_role(role);
+	c->role = (int)role;
 	snprintf(c->meta.raft_address, sizeof(c->meta.raft_address), "%s",
 	         raft_address);
 	snprintf(c->meta.api_address, sizeof(c->meta.api_address), "%s",
@@ -278,14 +266,14 @@ int cr_node_add(cr_node *n, uint64_t id, const char *raft_address,
 	return started(n, c, rv, "add");
 }
 
-int cr_node_assign(cr_node *n, uint64_t id, enum cr_member_role role,
+int cr_node_assign(cr_node *n, uint64_t id, enum cst_member_role role,
                    cr_done_cb cb, void *arg)
 {
 	int rv = check_change(n);
 	if (rv != 0)
 		return rv;
 	struct cr_change *c = new_change(n, id, cb, arg);
-	c->role = raft_role(role);
+	c->role = (int)role;
 	rv = raft_assign(&n->raft, &c->req, id, c->role, on_raft_step);
 	return started(n, c, rv, "assign");
 }
@@ -307,7 +295,7 @@ static void on_refresh(void *arg, int status, const cs_result *res)
 	struct cr_node *n = arg;
 	(void)res;
 	if (status != 0 && !n->closing)
-		cr_node_log(n, CR_LOG_WARN, "member record: %s",
+		cr_node_log(n, CST_LOG_WARN, "member record: %s",
 		            cr_strerror(status));
 }
 
@@ -364,7 +352,7 @@ static void on_transfer(struct raft_transfer *req)
 	struct cr_node *n = t->node;
 	raft_id id = 0;
 	const char *addr = NULL;
-	char msg[CR_ERRMSG_SIZE] = "";
+	char msg[CST_ERRMSG_SIZE] = "";
 	raft_leader(&n->raft, &id, &addr);
 	bool ok = t->target ? id == t->target : id != 0 && id != n->id;
 	if (!ok)

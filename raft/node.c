@@ -14,7 +14,7 @@
 
 #include "cr_node.h"
 
-/* ---- names and errors ---------------------------------------------------- */
+/* ---- errors -------------------------------------------------------------- */
 
 static const char *const error_text[] = {
 #define CR_ERROR_TEXT(id, text) text,
@@ -27,28 +27,6 @@ const char *cr_strerror(int code)
 	if (code < 0 || code >= CR_ERROR__COUNT)
 		return "unknown error";
 	return error_text[code];
-}
-
-static const char *const role_names[] = {"unavailable", "follower", "candidate",
-                                         "leader"};
-static const char *const member_role_names[] = {"standby", "voter", "spare"};
-
-const char *cr_role_name(enum cr_role r)
-{
-	return (unsigned)r < 4 ? role_names[r] : "invalid";
-}
-
-const char *cr_member_role_name(enum cr_member_role r)
-{
-	return (unsigned)r < 3 ? member_role_names[r] : "invalid";
-}
-
-int cr_member_role_parse(const char *name)
-{
-	for (int i = 0; i < 3; i++)
-		if (name && strcmp(name, member_role_names[i]) == 0)
-			return i;
-	return -1;
 }
 
 int cr_error_from_raft(int rv)
@@ -89,7 +67,7 @@ int64_t cr_wall_ms(void)
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-static void log_line(struct cr_node *n, enum cr_log_level level,
+static void log_line(struct cr_node *n, enum cst_log_level level,
                      const char *msg)
 {
 	if (n->hooks.log)
@@ -99,7 +77,7 @@ static void log_line(struct cr_node *n, enum cr_log_level level,
 		        (unsigned long long)n->id, level_names[level], msg);
 }
 
-void cr_node_log(struct cr_node *n, enum cr_log_level level, const char *fmt,
+void cr_node_log(struct cr_node *n, enum cst_log_level level, const char *fmt,
                  ...)
 {
 	char msg[512];
@@ -147,48 +125,46 @@ bad:
 	return CR_EINVAL;
 }
 
-static int check_peers(const struct cr_config *c, char *errbuf, size_t errlen)
+static int check_peers(const struct cst_raft_config *c, char *errbuf,
+                       size_t errlen)
 {
 	bool self = false;
 	char field[64];
 	for (unsigned i = 0; i < c->npeers; i++) {
-		const struct cr_peer *p = &c->peers[i];
+		const struct cst_raft_peer *p = &c->peers[i];
 		snprintf(field, sizeof(field), "peers[%u].raft_address", i);
 		if (p->id == 0) {
 			snprintf(errbuf, errlen, "peers[%u].id: must be > 0",
 			         i);
 			return CR_EINVAL;
 		}
-		if (cr_check_raft_address(field, p->raft_address, errbuf,
-		                          errlen))
+		if (cr_check_raft_address(field, p->address, errbuf, errlen))
 			return CR_EINVAL;
 		if (p->api_address &&
-		    strlen(p->api_address) >= CR_API_ADDR_MAX) {
+		    strlen(p->api_address) >= CST_API_ADDR_MAX) {
 			snprintf(errbuf, errlen,
 			         "peers[%u].api_address: longer than %d", i,
-			         CR_API_ADDR_MAX - 1);
+			         CST_API_ADDR_MAX - 1);
 			return CR_EINVAL;
 		}
 		for (unsigned j = 0; j < i; j++) {
 			if (c->peers[j].id == p->id ||
-			    strcmp(c->peers[j].raft_address, p->raft_address) ==
-			        0) {
+			    strcmp(c->peers[j].address, p->address) == 0) {
 				snprintf(errbuf, errlen,
 				         "peers[%u]: id %llu or address %s "
 				         "already used by peers[%u]",
 				         i, (unsigned long long)p->id,
-				         p->raft_address, j);
+				         p->address, j);
 				return CR_EINVAL;
 			}
 		}
 		if (p->id == c->id) {
-			if (strcmp(p->raft_address, c->raft_address) != 0) {
+			if (strcmp(p->address, c->address) != 0) {
 				snprintf(errbuf, errlen,
 				         "peers[%u].raft_address: '%s' but "
 				         "this node (id %llu) is at '%s'",
-				         i, p->raft_address,
-				         (unsigned long long)c->id,
-				         c->raft_address);
+				         i, p->address,
+				         (unsigned long long)c->id, c->address);
 				return CR_EINVAL;
 			}
 			self = true;
@@ -204,18 +180,18 @@ static int check_peers(const struct cr_config *c, char *errbuf, size_t errlen)
 	return 0;
 }
 
-static int check_config(const struct cr_config *c, char *errbuf, size_t errlen)
+static int check_config(const struct cst_raft_config *c, char *errbuf,
+                        size_t errlen)
 {
 	if (c->id == 0) {
 		snprintf(errbuf, errlen, "id: must be > 0");
 		return CR_EINVAL;
 	}
-	if (cr_check_raft_address("raft_address", c->raft_address, errbuf,
-	                          errlen))
+	if (cr_check_raft_address("raft_address", c->address, errbuf, errlen))
 		return CR_EINVAL;
-	if (c->api_address && strlen(c->api_address) >= CR_API_ADDR_MAX) {
+	if (c->api_address && strlen(c->api_address) >= CST_API_ADDR_MAX) {
 		snprintf(errbuf, errlen, "api_address: longer than %d",
-		         CR_API_ADDR_MAX - 1);
+		         CST_API_ADDR_MAX - 1);
 		return CR_EINVAL;
 	}
 	if (!c->data_dir || !*c->data_dir) {
@@ -272,24 +248,24 @@ static void fsm_on_applied(void *arg, uint64_t index, const cs_txn *txn,
 static void fsm_on_restore(void *arg, uint64_t applied_index)
 {
 	struct cr_node *n = arg;
-	cr_node_log(n, CR_LOG_INFO, "state restored from a snapshot at %llu",
+	cr_node_log(n, CST_LOG_INFO, "state restored from a snapshot at %llu",
 	            (unsigned long long)applied_index);
 	if (n->hooks.on_restore)
 		n->hooks.on_restore(n, applied_index, n->hooks.arg);
 }
 
-static void fsm_log(void *arg, enum cr_log_level level, const char *msg)
+static void fsm_log(void *arg, enum cst_log_level level, const char *msg)
 {
 	log_line(arg, level, msg);
 }
 
 /* ---- init ---------------------------------------------------------------- */
 
-static void copy_config(struct cr_node *n, const struct cr_config *c)
+static void copy_config(struct cr_node *n, const struct cr_config *cfg)
 {
+	const struct cst_raft_config *c = &cfg->raft;
 	n->id = c->id;
-	snprintf(n->raft_address, sizeof(n->raft_address), "%s",
-	         c->raft_address);
+	snprintf(n->raft_address, sizeof(n->raft_address), "%s", c->address);
 	snprintf(n->api_address, sizeof(n->api_address), "%s",
 	         c->api_address ? c->api_address : "");
 	n->data_dir = cu_xstrdup(c->data_dir);
@@ -299,14 +275,14 @@ static void copy_config(struct cr_node *n, const struct cr_config *c)
 		n->peers[i].id = c->peers[i].id;
 		snprintf(n->peers[i].raft_address,
 		         sizeof(n->peers[i].raft_address), "%s",
-		         c->peers[i].raft_address);
+		         c->peers[i].address);
 		snprintf(n->peers[i].api_address,
 		         sizeof(n->peers[i].api_address), "%s",
 		         c->peers[i].api_address ? c->peers[i].api_address
 		                                 : "");
 	}
-	if (c->hooks)
-		n->hooks = *c->hooks;
+	if (cfg->hooks)
+		n->hooks = *cfg->hooks;
 	n->batch_max_txns =
 	    c->batch_max_txns ? c->batch_max_txns : CR_BATCH_MAX_TXNS_DEFAULT;
 	n->batch_max_bytes = c->batch_max_bytes ? c->batch_max_bytes
@@ -385,11 +361,11 @@ static int bootstrap(struct cr_node *n, char *errbuf, size_t errlen)
 		         n->npeers, n->data_dir, raft_errmsg(&n->raft));
 		return cr_error_from_raft(rv);
 	}
-	cr_node_log(n, CR_LOG_INFO, "bootstrapped %u voters", n->npeers);
+	cr_node_log(n, CST_LOG_INFO, "bootstrapped %u voters", n->npeers);
 	return 0;
 }
 
-static void apply_settings(struct cr_node *n, const struct cr_config *c)
+static void apply_settings(struct cr_node *n, const struct cst_raft_config *c)
 {
 	struct raft *r = &n->raft;
 	raft_set_election_timeout(r, c->election_timeout_ms
@@ -418,9 +394,9 @@ int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
                  char *errbuf, size_t errlen)
 {
 	*out = NULL;
-	int rv = check_config(c, errbuf, errlen);
+	int rv = check_config(&c->raft, errbuf, errlen);
 	if (rv == 0)
-		rv = make_dir(c->data_dir, errbuf, errlen);
+		rv = make_dir(c->raft.data_dir, errbuf, errlen);
 	if (rv != 0)
 		return rv;
 	signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write */
@@ -432,7 +408,7 @@ int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
 	cr_entry_init(&n->queue.entry);
 	struct cr_fsm_hooks fh = {cr_batch_claim, fsm_on_applied,
 	                          fsm_on_restore, fsm_log, n};
-	cr_fsm_init(&n->fsm, &c->state, &fh);
+	cr_fsm_init(&n->fsm, &c->raft.state, &fh);
 	cr_fsm_track_changes(&n->fsm, c->track_changes);
 	if (cr_bridge_init(&n->bridge, loop, errbuf, errlen) != 0) {
 		free_node(n);
@@ -468,7 +444,7 @@ int cr_node_init(cr_node **out, struct ev_loop *loop, const struct cr_config *c,
 		return rv;
 	}
 	n->raft.data = n;
-	apply_settings(n, c);
+	apply_settings(n, &c->raft);
 	cr_bridge_start(&n->bridge);
 	*out = n;
 	return 0;
@@ -504,7 +480,7 @@ int cr_node_start(cr_node *n, char *errbuf, size_t errlen)
 		return CR_EIO;
 	}
 	n->started = true;
-	cr_node_log(n, CR_LOG_INFO,
+	cr_node_log(n, CST_LOG_INFO,
 	            "started at %s, data in %s, applied index %llu",
 	            n->raft_address, n->data_dir,
 	            (unsigned long long)raft_last_applied(&n->raft));
@@ -536,7 +512,7 @@ static void on_election_barrier(struct raft_barrier *req, int status)
 	if (raft_state(&n->raft) != RAFT_LEADER || n->raft.current_term != term)
 		return;
 	n->trusted = true;
-	cr_node_log(n, CR_LOG_INFO, "leader of term %llu, trusted at %llu",
+	cr_node_log(n, CST_LOG_INFO, "leader of term %llu, trusted at %llu",
 	            (unsigned long long)term,
 	            (unsigned long long)raft_last_applied(&n->raft));
 	cr_members_refresh(n);
@@ -564,20 +540,20 @@ static void issue_election_barrier(struct cr_node *n)
 
 static void poll_role(struct cr_node *n)
 {
-	enum cr_role now = (enum cr_role)raft_state(&n->raft);
+	enum cst_role now = (enum cst_role)raft_state(&n->raft);
 	uint64_t term = n->raft.current_term;
-	if (now != CR_ROLE_LEADER || n->barrier_term != term)
+	if (now != CST_ROLE_LEADER || n->barrier_term != term)
 		n->trusted = false;
 	if (now != n->role) {
-		enum cr_role old = n->role;
+		enum cst_role old = n->role;
 		n->role = now;
-		cr_node_log(n, CR_LOG_INFO, "role %s -> %s (term %llu)",
-		            cr_role_name(old), cr_role_name(now),
+		cr_node_log(n, CST_LOG_INFO, "role %s -> %s (term %llu)",
+		            cst_role_name(old), cst_role_name(now),
 		            (unsigned long long)term);
 		if (n->hooks.on_role)
 			n->hooks.on_role(n, old, now, n->hooks.arg);
 	}
-	if (now == CR_ROLE_LEADER && !n->barrier_pending &&
+	if (now == CST_ROLE_LEADER && !n->barrier_pending &&
 	    n->barrier_term != term)
 		issue_election_barrier(n);
 }
@@ -611,7 +587,7 @@ static void node_drained(void *arg)
 	void *cb_arg = n->close_arg;
 	cr_bridge_close(&n->bridge);
 	cr_members_abort(n);
-	cr_node_log(n, CR_LOG_INFO, "closed");
+	cr_node_log(n, CST_LOG_INFO, "closed");
 	free_node(n);
 	if (cb)
 		cb(cb_arg);
@@ -656,9 +632,9 @@ uint64_t cr_node_id(const cr_node *n)
 	return n->id;
 }
 
-enum cr_role cr_node_role(const cr_node *n)
+enum cst_role cr_node_role(const cr_node *n)
 {
-	return (enum cr_role)raft_state((struct raft *)&n->raft);
+	return (enum cst_role)raft_state((struct raft *)&n->raft);
 }
 
 bool cr_node_trusted(const cr_node *n)
@@ -693,18 +669,6 @@ const char *cr_node_errmsg(const cr_node *n)
 	return n->errmsg;
 }
 
-static enum cr_member_role member_role(int raft_role)
-{
-	switch (raft_role) {
-	case RAFT_VOTER:
-		return CR_MEMBER_VOTER;
-	case RAFT_STANDBY:
-		return CR_MEMBER_STANDBY;
-	default:
-		return CR_MEMBER_SPARE;
-	}
-}
-
 /* API address of a member: the replicated table first, then what this node
  * was configured with (itself, the static list) until the record lands. */
 static const char *api_address_of(const struct cr_node *n, uint64_t id)
@@ -721,18 +685,17 @@ static const char *api_address_of(const struct cr_node *n, uint64_t id)
 }
 
 static void fill_member(const struct cr_node *n, const struct raft_server *s,
-                        struct cr_member *out)
+                        struct cst_member *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->id = s->id;
-	out->role = member_role(s->role);
-	snprintf(out->raft_address, sizeof(out->raft_address), "%s",
-	         s->address);
+	out->role = (enum cst_member_role)s->role;
+	snprintf(out->address, sizeof(out->address), "%s", s->address);
 	snprintf(out->api_address, sizeof(out->api_address), "%s",
 	         api_address_of(n, s->id));
 }
 
-uint64_t cr_node_leader(const cr_node *n, struct cr_member *out)
+uint64_t cr_node_leader(const cr_node *n, struct cst_member *out)
 {
 	raft_id id = 0;
 	const char *addr = NULL;
@@ -746,15 +709,14 @@ uint64_t cr_node_leader(const cr_node *n, struct cr_member *out)
 		if (conf->servers[i].id == id)
 			fill_member(n, &conf->servers[i], out);
 	out->id = id;
-	snprintf(out->raft_address, sizeof(out->raft_address), "%s",
-	         addr ? addr : "");
+	snprintf(out->address, sizeof(out->address), "%s", addr ? addr : "");
 	if (!out->api_address[0])
 		snprintf(out->api_address, sizeof(out->api_address), "%s",
 		         api_address_of(n, id));
 	return id;
 }
 
-void cr_node_members(const cr_node *node, struct cr_member **out, unsigned *n)
+void cr_node_members(const cr_node *node, struct cst_member **out, unsigned *n)
 {
 	const struct raft_configuration *conf = &node->raft.configuration;
 	*n = conf->n;
@@ -766,7 +728,7 @@ void cr_node_members(const cr_node *node, struct cr_member **out, unsigned *n)
 		fill_member(node, &conf->servers[i], &(*out)[i]);
 }
 
-void cr_node_stats(const cr_node *n, struct cr_stats *out)
+void cr_node_stats(const cr_node *n, struct cst_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->submitted = n->submitted;

@@ -9,16 +9,10 @@
  * the batch was never proposed (CST_ENOTCOMMITTED); CR_ELEADERSHIPLOST
  * means the outcome is unknown (CST_EUNKNOWN), except for a barrier, which
  * has no outcome to be unsure of (CST_ENOTWRITER). */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "cr_node.h"
 #include "cst_backend.h"
-
-/* Members' addresses pass between the two without truncation. */
-_Static_assert(CST_ADDR_MAX == CR_RAFT_ADDR_MAX, "address sizes differ");
-_Static_assert(CST_API_ADDR_MAX == CR_API_ADDR_MAX, "API address sizes differ");
-_Static_assert(CST_TXN_MAX_BYTES == CR_TXN_MAX_BYTES, "txn limits differ");
 
 /* Lifecycle:
  *   open      cr_node_init, cr_node_start -> running (a failed start:
@@ -44,7 +38,7 @@ static const struct raft_store *crs_of(const cst_store *s)
 	return (const struct raft_store *)(const void *)p;
 }
 
-/* ---- codes and enums ----------------------------------------------------- */
+/* ---- codes --------------------------------------------------------------- */
 
 /* A synchronous return, or a membership change's or transfer's status. */
 static int cst_code(int cr)
@@ -75,25 +69,20 @@ static int cst_code(int cr)
 	}
 }
 
-/* A submit's callback: only the statuses cst_submit_cb lists. */
+/* A submit's callback: the words of a synchronous return, but a batch the
+ * node never proposed was not committed; and only the statuses
+ * cst_submit_cb lists (anything else is the node's failure). */
 static int submit_code(int cr)
 {
-	switch (cr) {
-	case CR_OK:
-		return 0;
-	case CR_ENOTLEADER:
-		return CST_ENOTCOMMITTED;
-	case CR_ELEADERSHIPLOST:
-		return CST_EUNKNOWN;
-	case CR_ESHUTDOWN:
-		return CST_ESHUTDOWN;
-	case CR_EMALFORMED:
-		return CST_EMALFORMED;
-	default:
-		return CST_EIO;
-	}
+	int st = cr == CR_ENOTLEADER ? CST_ENOTCOMMITTED : cst_code(cr);
+	bool listed = st == 0 || st == CST_ENOTCOMMITTED ||
+	              st == CST_EUNKNOWN || st == CST_ESHUTDOWN ||
+	              st == CST_EMALFORMED;
+	return listed ? st : CST_EIO;
 }
 
+/* A barrier has no outcome to be unsure of: losing the role in any way
+ * means this member is not the writer. */
 static int barrier_code(int cr)
 {
 	if (cr == CR_ENOTLEADER || cr == CR_ELEADERSHIPLOST)
@@ -101,55 +90,14 @@ static int barrier_code(int cr)
 	return cst_code(cr);
 }
 
-static enum cst_role role_of(enum cr_role r)
+/* The node takes any role number (raft refuses an unknown one only when
+ * it gets to it): refuse it first, as every store does. */
+static int refuse_role(cst_store *s, uint64_t id, enum cst_member_role role)
 {
-	switch (r) {
-	case CR_ROLE_FOLLOWER:
-		return CST_ROLE_FOLLOWER;
-	case CR_ROLE_CANDIDATE:
-		return CST_ROLE_CANDIDATE;
-	case CR_ROLE_LEADER:
-		return CST_ROLE_LEADER;
-	default:
-		return CST_ROLE_UNAVAILABLE;
-	}
-}
-
-static enum cst_member_role member_role_of(enum cr_member_role r)
-{
-	switch (r) {
-	case CR_MEMBER_VOTER:
-		return CST_MEMBER_VOTER;
-	case CR_MEMBER_STANDBY:
-		return CST_MEMBER_STANDBY;
-	default:
-		return CST_MEMBER_SPARE;
-	}
-}
-
-/* -1 for a role the store does not know (the caller says CST_EINVAL). */
-static int cr_member_role_of(enum cst_member_role r)
-{
-	switch (r) {
-	case CST_MEMBER_VOTER:
-		return CR_MEMBER_VOTER;
-	case CST_MEMBER_STANDBY:
-		return CR_MEMBER_STANDBY;
-	case CST_MEMBER_SPARE:
-		return CR_MEMBER_SPARE;
-	default:
-		return -1;
-	}
-}
-
-static void member_of(const struct cr_member *in, struct cst_member *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->id = in->id;
-	out->role = member_role_of(in->role);
-	snprintf(out->address, sizeof(out->address), "%s", in->raft_address);
-	snprintf(out->api_address, sizeof(out->api_address), "%s",
-	         in->api_address);
+	if ((unsigned)role <= CST_MEMBER_SPARE)
+		return 0;
+	return cst_seterr(s, CST_EINVAL, "member %llu: invalid role %d",
+	                  (unsigned long long)id, (int)role);
 }
 
 /* A synchronous failure of the node: its message, the store's code. */
@@ -162,11 +110,11 @@ static int node_failed(struct raft_store *rs, int cr)
 
 /* ---- hooks --------------------------------------------------------------- */
 
-static void hook_role(cr_node *node, enum cr_role old_role,
-                      enum cr_role new_role, void *arg)
+static void hook_role(cr_node *node, enum cst_role old_role,
+                      enum cst_role new_role, void *arg)
 {
 	(void)node;
-	cst_hook_role(arg, role_of(old_role), role_of(new_role));
+	cst_hook_role(arg, old_role, new_role);
 }
 
 /* The post-election barrier has applied: the applied index now is past
@@ -189,10 +137,10 @@ static void hook_restore(cr_node *node, uint64_t applied_index, void *arg)
 	cst_hook_restore(arg, applied_index);
 }
 
-static void hook_log(void *arg, enum cr_log_level level, const char *msg)
+static void hook_log(void *arg, enum cst_log_level level, const char *msg)
 {
 	const cst_store *s = arg;
-	s->hooks.log(s->hooks.arg, (enum cst_log_level)level, msg);
+	s->hooks.log(s->hooks.arg, level, msg);
 }
 
 /* The node's hooks, all reaching the store's; without a log hook the
@@ -224,7 +172,7 @@ static void rs_status(const cst_store *s, struct cst_status *out)
 {
 	const cr_node *n = crs_of(s)->node;
 	out->id = cr_node_id(n);
-	out->role = role_of(cr_node_role(n));
+	out->role = cr_node_role(n);
 	out->writer = cr_node_trusted(n);
 	out->term = cr_node_term(n);
 	out->commit_index = cr_node_commit_index(n);
@@ -234,11 +182,7 @@ static void rs_status(const cst_store *s, struct cst_status *out)
 
 static void rs_stats(const cst_store *s, struct cst_stats *out)
 {
-	struct cr_stats st;
-	cr_node_stats(crs_of(s)->node, &st);
-	*out = (struct cst_stats){st.submitted, st.queued,  st.batches,
-	                          st.inflight,  st.applied, st.malformed,
-	                          st.snapshots, st.restores};
+	cr_node_stats(crs_of(s)->node, out);
 }
 
 static bool rs_writable(const cst_store *s)
@@ -248,11 +192,7 @@ static bool rs_writable(const cst_store *s)
 
 static uint64_t rs_writer(const cst_store *s, struct cst_member *out)
 {
-	struct cr_member m;
-	uint64_t id = cr_node_leader(crs_of(s)->node, &m);
-	if (id && out)
-		member_of(&m, out);
-	return id;
+	return cr_node_leader(crs_of(s)->node, out);
 }
 
 /* The node's own state, which cs_dry_run journals and undoes. */
@@ -261,102 +201,85 @@ static void rs_dry_run(cst_store *s, const cs_txn *txn, cs_result *out)
 	cs_dry_run(rs_of(s)->node->fsm.state, txn, out);
 }
 
-/* ---- submit and barrier -------------------------------------------------- */
+/* ---- calls with a callback ----------------------------------------------- */
 
-/* The caller's callback, between the node's and its answer. */
+/* The caller's callback, between the node's and its answer, with the words
+ * the node's status is said in for this kind of call. */
 struct waiter {
 	union {
 		cst_submit_cb submit;
 		cst_done_cb done;
 	} cb;
+	int (*code)(int cr);
 	void *arg;
 };
 
-static struct waiter *waiter_new(void *arg)
+static struct waiter *waiter_new(struct waiter w)
 {
-	struct waiter *w = cu_xmalloc(sizeof(*w));
-	w->arg = arg;
+	struct waiter *p = cu_xmalloc(sizeof(*p));
+	*p = w;
+	return p;
+}
+
+/* The waiter, freed before its callback runs (which may close the store). */
+static struct waiter waiter_take(void *arg)
+{
+	struct waiter w = *(struct waiter *)arg;
+	free(arg);
 	return w;
 }
 
 static void on_submitted(void *arg, int status, const cs_result *res)
 {
-	struct waiter *w = arg;
-	cst_submit_cb cb = w->cb.submit;
-	void *cb_arg = w->arg;
+	struct waiter w = waiter_take(arg);
+	w.cb.submit(w.arg, w.code(status), status ? NULL : res);
+}
+
+static void on_done(void *arg, int status, const char *msg)
+{
+	struct waiter w = waiter_take(arg);
+	w.cb.done(w.arg, w.code(status), msg);
+}
+
+/* The end of every call that takes a callback: on an error the node never
+ * calls back, so the waiter goes. */
+static int started(struct raft_store *rs, struct waiter *w, int rc)
+{
+	if (rc == 0)
+		return 0;
 	free(w);
-	cb(cb_arg, submit_code(status), status ? NULL : res);
+	return node_failed(rs, rc);
 }
 
 static int rs_submit(cst_store *s, cs_txn *txn, cst_submit_cb cb, void *arg)
 {
 	struct raft_store *rs = rs_of(s);
-	struct waiter *w = waiter_new(arg);
-	w->cb.submit = cb;
-	int rc = cr_node_submit(rs->node, txn, on_submitted, w);
-	if (rc == 0)
-		return 0;
-	free(w);
-	return node_failed(rs, rc);
-}
-
-static void on_barrier(void *arg, int status, const char *msg)
-{
-	struct waiter *w = arg;
-	cst_done_cb cb = w->cb.done;
-	void *cb_arg = w->arg;
-	free(w);
-	cb(cb_arg, barrier_code(status), msg);
+	struct waiter *w =
+	    waiter_new((struct waiter){{.submit = cb}, submit_code, arg});
+	return started(rs, w, cr_node_submit(rs->node, txn, on_submitted, w));
 }
 
 static int rs_barrier(cst_store *s, cst_done_cb cb, void *arg)
 {
 	struct raft_store *rs = rs_of(s);
-	struct waiter *w = waiter_new(arg);
-	w->cb.done = cb;
-	int rc = cr_node_barrier(rs->node, on_barrier, w);
-	if (rc == 0)
-		return 0;
-	free(w);
-	return node_failed(rs, rc);
+	struct waiter *w =
+	    waiter_new((struct waiter){{.done = cb}, barrier_code, arg});
+	return started(rs, w, cr_node_barrier(rs->node, on_done, w));
 }
 
 /* ---- membership ---------------------------------------------------------- */
 
 static int rs_members(const cst_store *s, struct cst_member **out, unsigned *n)
 {
-	struct cr_member *m;
-	cr_node_members(crs_of(s)->node, &m, n);
-	*out = *n ? cu_xcalloc(*n, sizeof(**out)) : NULL;
-	for (unsigned i = 0; i < *n; i++)
-		member_of(&m[i], &(*out)[i]);
-	free(m);
+	cr_node_members(crs_of(s)->node, out, n);
 	return 0;
 }
 
-static void on_changed(void *arg, int status, const char *msg)
-{
-	struct waiter *w = arg;
-	cst_done_cb cb = w->cb.done;
-	void *cb_arg = w->arg;
-	free(w);
-	cb(cb_arg, cst_code(status), msg);
-}
-
+/* A membership change's or transfer's status: a synchronous return's
+ * words. */
 static struct waiter *change_waiter(cst_done_cb cb, void *arg)
 {
-	struct waiter *w = waiter_new(arg);
-	w->cb.done = cb;
-	return w;
-}
-
-/* The end of every membership call: on an error the waiter goes. */
-static int change_started(struct raft_store *rs, struct waiter *w, int rc)
-{
-	if (rc == 0)
-		return 0;
-	free(w);
-	return node_failed(rs, rc);
+	return waiter_new((struct waiter){{.done = cb}, cst_code, arg});
 }
 
 static int rs_member_add(cst_store *s, uint64_t id, const char *address,
@@ -364,15 +287,13 @@ static int rs_member_add(cst_store *s, uint64_t id, const char *address,
                          cst_done_cb cb, void *arg)
 {
 	struct raft_store *rs = rs_of(s);
-	int r = cr_member_role_of(role);
-	if (r < 0)
-		return cst_seterr(s, CST_EINVAL, "member %llu: invalid role %d",
-		                  (unsigned long long)id, (int)role);
+	int rc = refuse_role(s, id, role);
+	if (rc != 0)
+		return rc;
 	struct waiter *w = change_waiter(cb, arg);
-	return change_started(rs, w,
-	                      cr_node_add(rs->node, id, address, api_address,
-	                                  (enum cr_member_role)r, on_changed,
-	                                  w));
+	return started(
+	    rs, w,
+	    cr_node_add(rs->node, id, address, api_address, role, on_done, w));
 }
 
 static int rs_member_assign(cst_store *s, uint64_t id,
@@ -380,15 +301,11 @@ static int rs_member_assign(cst_store *s, uint64_t id,
                             void *arg)
 {
 	struct raft_store *rs = rs_of(s);
-	int r = cr_member_role_of(role);
-	if (r < 0)
-		return cst_seterr(s, CST_EINVAL, "member %llu: invalid role %d",
-		                  (unsigned long long)id, (int)role);
+	int rc = refuse_role(s, id, role);
+	if (rc != 0)
+		return rc;
 	struct waiter *w = change_waiter(cb, arg);
-	return change_started(rs, w,
-	                      cr_node_assign(rs->node, id,
-	                                     (enum cr_member_role)r, on_changed,
-	                                     w));
+	return started(rs, w, cr_node_assign(rs->node, id, role, on_done, w));
 }
 
 static int rs_member_remove(cst_store *s, uint64_t id, cst_done_cb cb,
@@ -396,16 +313,14 @@ static int rs_member_remove(cst_store *s, uint64_t id, cst_done_cb cb,
 {
 	struct raft_store *rs = rs_of(s);
 	struct waiter *w = change_waiter(cb, arg);
-	return change_started(rs, w,
-	                      cr_node_remove(rs->node, id, on_changed, w));
+	return started(rs, w, cr_node_remove(rs->node, id, on_done, w));
 }
 
 static int rs_transfer(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
 {
 	struct raft_store *rs = rs_of(s);
 	struct waiter *w = change_waiter(cb, arg);
-	return change_started(rs, w,
-	                      cr_node_transfer(rs->node, id, on_changed, w));
+	return started(rs, w, cr_node_transfer(rs->node, id, on_done, w));
 }
 
 /* ---- close --------------------------------------------------------------- */
@@ -443,44 +358,15 @@ static const struct cst_ops raft_ops = {
     .dry_run = rs_dry_run,
     .barrier = rs_barrier,
     .close = rs_close,
-    .members = rs_members,
-    .member_add = rs_member_add,
-    .member_assign = rs_member_assign,
-    .member_remove = rs_member_remove,
-    .transfer = rs_transfer,
 };
 
-/* The node's configuration: the same numbers, the store's hooks, and the
- * change feed on. *peers is the caller's to free. */
-static struct cr_config node_config(const struct cst_raft_config *c,
-                                    const struct cr_hooks *hooks,
-                                    struct cr_peer **peers)
-{
-	*peers = c->peers ? cu_xcalloc(c->npeers, sizeof(**peers)) : NULL;
-	for (unsigned i = 0; c->peers && i < c->npeers; i++)
-		(*peers)[i] =
-		    (struct cr_peer){c->peers[i].id, c->peers[i].address,
-		                     c->peers[i].api_address};
-	return (struct cr_config){
-	    .id = c->id,
-	    .raft_address = c->address,
-	    .api_address = c->api_address,
-	    .data_dir = c->data_dir,
-	    .peers = *peers,
-	    .npeers = c->npeers,
-	    .election_timeout_ms = c->election_timeout_ms,
-	    .heartbeat_timeout_ms = c->heartbeat_timeout_ms,
-	    .snapshot_threshold = c->snapshot_threshold,
-	    .snapshot_trailing = c->snapshot_trailing,
-	    .segment_size = c->segment_size,
-	    .no_pre_vote = c->no_pre_vote,
-	    .batch_max_txns = c->batch_max_txns,
-	    .batch_max_bytes = c->batch_max_bytes,
-	    .state = c->state,
-	    .track_changes = true,
-	    .hooks = hooks,
-	};
-}
+static const struct cst_member_ops raft_member_ops = {
+    .list = rs_members,
+    .add = rs_member_add,
+    .assign = rs_member_assign,
+    .remove = rs_member_remove,
+    .transfer = rs_transfer,
+};
 
 int cst_raft_open(struct ev_loop *loop, const struct cst_raft_config *cfg,
                   const struct cst_hooks *hooks, cst_store **out, char *errbuf,
@@ -492,12 +378,12 @@ int cst_raft_open(struct ev_loop *loop, const struct cst_raft_config *cfg,
 		               "cst_raft_open: a loop and a configuration are "
 		               "required");
 	struct raft_store *rs = cu_xcalloc(1, sizeof(*rs));
-	cst_store_init(&rs->base, &raft_ops, hooks);
+	cst_store_init(&rs->base, &raft_ops, &raft_member_ops, hooks);
 	struct cr_hooks nh = node_hooks(&rs->base);
-	struct cr_peer *peers;
-	struct cr_config nc = node_config(cfg, &nh, &peers);
+	/* The store's configuration, the store's hooks, the change feed on. */
+	struct cr_config nc = {
+	    .raft = *cfg, .track_changes = true, .hooks = &nh};
 	int rc = cr_node_init(&rs->node, loop, &nc, errbuf, errlen);
-	free(peers);
 	if (rc == 0 && (rc = cr_node_start(rs->node, errbuf, errlen)) != 0)
 		cr_node_discard(rs->node);
 	if (rc != 0) {

@@ -14,10 +14,11 @@
 #include "cellutil.h"
 
 /* The dispatch has already refused what every backend refuses alike: a
- * NULL txn or callback (CST_EINVAL), and every write once the store is
- * closing (CST_ESHUTDOWN). So submit, barrier and the membership changes
- * never see a closing store, and close is called once. The reads
- * (dry_run among them) work until the backend frees itself. */
+ * NULL txn or callback (CST_EINVAL), every write once the store is closing
+ * (CST_ESHUTDOWN), and the membership calls of a store without one
+ * (CST_ENOTSUP). So submit, barrier and the membership changes never see
+ * a closing store, and close is called once. The reads (dry_run among
+ * them) work until the backend frees itself. */
 struct cst_ops {
 	const cs_state *(*state)(const cst_store *s);
 	uint64_t (*applied_index)(const cst_store *s);
@@ -31,29 +32,33 @@ struct cst_ops {
 	/* Starts closing; the backend answers what is pending with
 	 * CST_ESHUTDOWN from its loop, frees itself, then runs cb(arg). */
 	void (*close)(cst_store *s, cst_close_cb cb, void *arg);
-	/* The membership extra: all five, or all NULL (CST_ENOTSUP). */
-	int (*members)(const cst_store *s, struct cst_member **out,
-	               unsigned *n);
-	int (*member_add)(cst_store *s, uint64_t id, const char *address,
-	                  const char *api_address, enum cst_member_role role,
-	                  cst_done_cb cb, void *arg);
-	int (*member_assign)(cst_store *s, uint64_t id,
-	                     enum cst_member_role role, cst_done_cb cb,
-	                     void *arg);
-	int (*member_remove)(cst_store *s, uint64_t id, cst_done_cb cb,
-	                     void *arg);
+};
+
+/* The membership extra, a table of its own: whether a store has one may
+ * differ from one store of a kind to the next (the fake's is optional). */
+struct cst_member_ops {
+	int (*list)(const cst_store *s, struct cst_member **out, unsigned *n);
+	int (*add)(cst_store *s, uint64_t id, const char *address,
+	           const char *api_address, enum cst_member_role role,
+	           cst_done_cb cb, void *arg);
+	int (*assign)(cst_store *s, uint64_t id, enum cst_member_role role,
+	              cst_done_cb cb, void *arg);
+	int (*remove)(cst_store *s, uint64_t id, cst_done_cb cb, void *arg);
 	int (*transfer)(cst_store *s, uint64_t id, cst_done_cb cb, void *arg);
 };
 
 struct cst_store {
 	const struct cst_ops *ops; /* static, borrowed */
-	struct cst_hooks hooks;    /* the caller's, copied at open */
-	bool closing;              /* cst_close was called: only once */
+	/* static, borrowed; NULL: no membership (CST_ENOTSUP) */
+	const struct cst_member_ops *members;
+	struct cst_hooks hooks; /* the caller's, copied at open */
+	bool closing;           /* cst_close was called: only once */
 	char errmsg[CST_ERRMSG_SIZE];
 };
 
-/* hooks NULL: none. */
+/* members NULL: no membership; hooks NULL: none. */
 void cst_store_init(cst_store *s, const struct cst_ops *ops,
+                    const struct cst_member_ops *members,
                     const struct cst_hooks *hooks);
 
 /* Sets cst_errmsg and returns code, so error paths read

@@ -10,12 +10,11 @@
 #include "fake.h"
 
 static const struct cst_ops fake_ops;
-static const struct cst_ops fake_ops_members;
 
 /* A control aimed at another kind of store is a test's mistake. */
 static struct fake *control_of(cst_store *s, const char *what)
 {
-	if (s->ops != &fake_ops && s->ops != &fake_ops_members) {
+	if (s->ops != &fake_ops) {
 		fprintf(stderr, "%s: not a fake store\n", what);
 		abort();
 	}
@@ -519,24 +518,6 @@ static const struct cst_ops fake_ops = {
     .close = fake_close,
 };
 
-static const struct cst_ops fake_ops_members = {
-    .state = fake_state,
-    .applied_index = fake_applied_index,
-    .status = fake_status,
-    .stats = fake_stats,
-    .writable = fake_writable,
-    .writer = fake_writer,
-    .submit = fake_submit,
-    .dry_run = fake_dry_run,
-    .barrier = fake_barrier,
-    .close = fake_close,
-    .members = fake_members,
-    .member_add = fake_member_add,
-    .member_assign = fake_member_assign,
-    .member_remove = fake_member_remove,
-    .transfer = fake_transfer,
-};
-
 static void start_loop(struct fake *f)
 {
 	ev_prepare_init(&f->prepare, on_prepare);
@@ -554,8 +535,8 @@ int cst_fake_open(const struct cst_fake_config *cfg,
 	    (cfg->api_address && strlen(cfg->api_address) >= CST_API_ADDR_MAX))
 		return CST_EINVAL;
 	struct fake *f = cu_xcalloc(1, sizeof(*f));
-	cst_store_init(&f->base,
-	               cfg->membership ? &fake_ops_members : &fake_ops, hooks);
+	cst_store_init(&f->base, &fake_ops,
+	               cfg->membership ? &fake_member_ops : NULL, hooks);
 	f->loop = cfg->loop;
 	f->now_ms = cfg->now_ms;
 	f->clock_arg = cfg->clock_arg;

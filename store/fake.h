@@ -107,15 +107,8 @@ void fake_lose_writer(struct fake *f, uint64_t other, const char *other_api);
 int fake_refuse_not_writer(struct fake *f, const char *what);
 
 /* fake_members.c */
+extern const struct cst_member_ops fake_member_ops;
 void fake_members_init(struct fake *f);
 const struct cst_member *fake_member(const struct fake *f, uint64_t id);
-int fake_members(const cst_store *s, struct cst_member **out, unsigned *n);
-int fake_member_add(cst_store *s, uint64_t id, const char *address,
-                    const char *api_address, enum cst_member_role role,
-                    cst_done_cb cb, void *arg);
-int fake_member_assign(cst_store *s, uint64_t id, enum cst_member_role role,
-                       cst_done_cb cb, void *arg);
-int fake_member_remove(cst_store *s, uint64_t id, cst_done_cb cb, void *arg);
-int fake_transfer(cst_store *s, uint64_t id, cst_done_cb cb, void *arg);
 
 #endif /* CELL_STORE_FAKE_H */

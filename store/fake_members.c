@@ -7,36 +7,15 @@
 
 #include "fake.h"
 
-/* Position of id, or where it would go. */
-static uint32_t member_pos(const struct fake *f, uint64_t id)
-{
-	uint32_t lo = 0, hi = f->nmembers;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (f->members[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 const struct cst_member *fake_member(const struct fake *f, uint64_t id)
 {
-	uint32_t i = member_pos(f, id);
-	return i < f->nmembers && f->members[i].id == id ? &f->members[i]
-	                                                 : NULL;
+	return cu_sorted_find(f->members, f->nmembers, sizeof(*f->members), id);
 }
 
 static void member_insert(struct fake *f, const struct cst_member *m)
 {
-	uint32_t i = member_pos(f, m->id);
-	cu_grow((void **)&f->members, &f->members_cap, f->nmembers + 1,
-	        sizeof(*f->members));
-	memmove(&f->members[i + 1], &f->members[i],
-	        (f->nmembers - i) * sizeof(*f->members));
-	f->members[i] = *m;
-	f->nmembers++;
+	cu_sorted_put((void **)&f->members, &f->nmembers, &f->members_cap,
+	              sizeof(*f->members), m);
 }
 
 void fake_members_init(struct fake *f)
@@ -47,7 +26,8 @@ void fake_members_init(struct fake *f)
 	member_insert(f, &self);
 }
 
-int fake_members(const cst_store *s, struct cst_member **out, unsigned *n)
+static int fake_members(const cst_store *s, struct cst_member **out,
+                        unsigned *n)
 {
 	const struct fake *f = cfake_of(s);
 	*n = f->nmembers;
@@ -94,9 +74,9 @@ static int check_new_member(struct fake *f, uint64_t id, const char *address,
 	return 0;
 }
 
-int fake_member_add(cst_store *s, uint64_t id, const char *address,
-                    const char *api_address, enum cst_member_role role,
-                    cst_done_cb cb, void *arg)
+static int fake_member_add(cst_store *s, uint64_t id, const char *address,
+                           const char *api_address, enum cst_member_role role,
+                           cst_done_cb cb, void *arg)
 {
 	struct fake *f = fake_of(s);
 	int rc = check_change(f, "member add");
@@ -113,32 +93,34 @@ int fake_member_add(cst_store *s, uint64_t id, const char *address,
 	return 0;
 }
 
-/* The member id that a change may touch, or NULL with the error set: the
- * fake keeps itself in its membership. */
+/* The member id that a change may touch, or NULL with the error set: a
+ * change must be allowed now (check_change), and the fake keeps itself in
+ * its membership. */
 static struct cst_member *other_member(struct fake *f, uint64_t id,
                                        const char *what, int *rc)
 {
-	uint32_t i = member_pos(f, id);
-	*rc = 0;
-	if (id == f->id)
+	struct cst_member *m =
+	    cu_sorted_find(f->members, f->nmembers, sizeof(*f->members), id);
+	*rc = check_change(f, what);
+	if (*rc == 0 && id == f->id)
 		*rc =
 		    cst_seterr(&f->base, CST_EINVAL,
 		               "%s: member %llu is this member, which the fake "
 		               "keeps as it is",
 		               what, (unsigned long long)id);
-	else if (i == f->nmembers || f->members[i].id != id)
+	else if (*rc == 0 && !m)
 		*rc = cst_seterr(&f->base, CST_ENOTFOUND, "%s: no member %llu",
 		                 what, (unsigned long long)id);
-	return *rc ? NULL : &f->members[i];
+	return *rc ? NULL : m;
 }
 
-int fake_member_assign(cst_store *s, uint64_t id, enum cst_member_role role,
-                       cst_done_cb cb, void *arg)
+static int fake_member_assign(cst_store *s, uint64_t id,
+                              enum cst_member_role role, cst_done_cb cb,
+                              void *arg)
 {
 	struct fake *f = fake_of(s);
-	int rc = check_change(f, "member assign");
-	struct cst_member *m =
-	    rc ? NULL : other_member(f, id, "member assign", &rc);
+	int rc;
+	struct cst_member *m = other_member(f, id, "member assign", &rc);
 	if (!m)
 		return rc;
 	if ((unsigned)role > CST_MEMBER_SPARE)
@@ -149,18 +131,14 @@ int fake_member_assign(cst_store *s, uint64_t id, enum cst_member_role role,
 	return 0;
 }
 
-int fake_member_remove(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
+static int fake_member_remove(cst_store *s, uint64_t id, cst_done_cb cb,
+                              void *arg)
 {
 	struct fake *f = fake_of(s);
-	int rc = check_change(f, "member remove");
-	struct cst_member *m =
-	    rc ? NULL : other_member(f, id, "member remove", &rc);
-	if (!m)
+	int rc;
+	if (!other_member(f, id, "member remove", &rc))
 		return rc;
-	uint32_t i = (uint32_t)(m - f->members);
-	memmove(&f->members[i], &f->members[i + 1],
-	        (f->nmembers - i - 1) * sizeof(*f->members));
-	f->nmembers--;
+	cu_sorted_del(f->members, &f->nmembers, sizeof(*f->members), id);
 	change_due(f, cb, arg);
 	return 0;
 }
@@ -176,7 +154,7 @@ static uint64_t pick_voter(const struct fake *f)
 }
 
 /* Writing moves at once (this member stops); cb(0) at the next flush. */
-int fake_transfer(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
+static int fake_transfer(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
 {
 	struct fake *f = fake_of(s);
 	int rc = fake_refuse_not_writer(f, "transfer");
@@ -192,3 +170,11 @@ int fake_transfer(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
 	fake_due(f, cb, arg, 0, "");
 	return 0;
 }
+
+const struct cst_member_ops fake_member_ops = {
+    .list = fake_members,
+    .add = fake_member_add,
+    .assign = fake_member_assign,
+    .remove = fake_member_remove,
+    .transfer = fake_transfer,
+};

@@ -7,10 +7,12 @@
 #include "cst_backend.h"
 
 void cst_store_init(cst_store *s, const struct cst_ops *ops,
+                    const struct cst_member_ops *members,
                     const struct cst_hooks *hooks)
 {
 	memset(s, 0, sizeof(*s));
 	s->ops = ops;
+	s->members = members;
 	if (hooks)
 		s->hooks = *hooks;
 }
@@ -157,15 +159,15 @@ int cst_members(const cst_store *s, struct cst_member **out, unsigned *n)
 {
 	*out = NULL;
 	*n = 0;
-	if (!s->ops->members)
+	if (!s->members)
 		return CST_ENOTSUP;
-	return s->ops->members(s, out, n);
+	return s->members->list(s, out, n);
 }
 
 /* The checks every membership change shares; 0: go ahead. */
 static int change_check(cst_store *s, const char *what, bool has_cb)
 {
-	if (!s->ops->member_add)
+	if (!s->members)
 		return cst_seterr(s, CST_ENOTSUP,
 		                  "%s: this store has no "
 		                  "membership",
@@ -182,25 +184,24 @@ int cst_member_add(cst_store *s, uint64_t id, const char *address,
 {
 	int rc = change_check(s, "member add", cb != NULL);
 	return rc ? rc
-	          : s->ops->member_add(s, id, address, api_address, role, cb,
-	                               arg);
+	          : s->members->add(s, id, address, api_address, role, cb, arg);
 }
 
 int cst_member_assign(cst_store *s, uint64_t id, enum cst_member_role role,
                       cst_done_cb cb, void *arg)
 {
 	int rc = change_check(s, "member assign", cb != NULL);
-	return rc ? rc : s->ops->member_assign(s, id, role, cb, arg);
+	return rc ? rc : s->members->assign(s, id, role, cb, arg);
 }
 
 int cst_member_remove(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
 {
 	int rc = change_check(s, "member remove", cb != NULL);
-	return rc ? rc : s->ops->member_remove(s, id, cb, arg);
+	return rc ? rc : s->members->remove(s, id, cb, arg);
 }
 
 int cst_transfer(cst_store *s, uint64_t id, cst_done_cb cb, void *arg)
 {
 	int rc = change_check(s, "transfer", cb != NULL);
-	return rc ? rc : s->ops->transfer(s, id, cb, arg);
+	return rc ? rc : s->members->transfer(s, id, cb, arg);
 }

@@ -1,9 +1,9 @@
 /* cellutil.h: the building blocks every Cell library and binary shares,
  * cellstate included: memory that is there or the process aborts, error
  * messages, hashing, a hash map, intrusive lists, a growing byte buffer, a
- * bounds-checked byte reader and the project's seeded random generator.
- * This header is the whole public API of the library; it depends on libc
- * only, so the pure model (cellstate) can use it.
+ * bounds-checked byte reader, tables sorted by id and the project's seeded
+ * random generator. This header is the whole public API of the library; it
+ * depends on libc only, so the pure model (cellstate) can use it.
  *
  * Determinism: nothing here reads a clock or the OS's randomness. The hash
  * functions are stable across processes, builds and releases (the state
@@ -41,6 +41,24 @@ char *cu_xstrndup(const char *s, size_t n); /* n bytes, then a NUL */
 /* Grows *arr (elements of `size` bytes) so that it holds at least `need`,
  * doubling from 4; *cap is updated. */
 void cu_grow(void **arr, uint32_t *cap, uint32_t need, size_t size);
+
+/* ---- tables sorted by id (sorted.c) ----------------------------------------
+ * An array of n elements of `size` bytes, each a struct whose first member
+ * is a uint64_t id, kept sorted by id with ids unique (a cell's members):
+ * lookups by binary search, and puts and deletes that keep the order. The
+ * caller owns the array; puts grow it as cu_grow does, so pointers into it
+ * do not survive a put. */
+/* The position of id, or where it would go. */
+uint32_t cu_sorted_pos(const void *arr, uint32_t n, size_t size, uint64_t id);
+/* The element with id, or NULL. Like strchr, it hands back a pointer the
+ * caller may write through when the array is its to write. */
+void *cu_sorted_find(const void *arr, uint32_t n, size_t size, uint64_t id);
+/* Copies elem (size bytes) in by its id: over the element with that id,
+ * or inserted in its place. */
+void cu_sorted_put(void **arr, uint32_t *n, uint32_t *cap, size_t size,
+                   const void *elem);
+/* Removes the element with id; false when there is none. */
+bool cu_sorted_del(void *arr, uint32_t *n, size_t size, uint64_t id);
 
 /* ---- error messages (alloc.c) ----------------------------------------------
  * Writes the message into errbuf when there is one (errbuf may be NULL or

@@ -86,10 +86,10 @@ static void on_applied(void *arg, uint64_t index, const cs_txn *txn,
 	rep->seen[rep->nseen++] = line;
 }
 
-static void on_log(void *arg, enum cr_log_level level, const char *msg)
+static void on_log(void *arg, enum cst_log_level level, const char *msg)
 {
 	struct replica *rep = arg;
-	if (level >= CR_LOG_WARN)
+	if (level >= CST_LOG_WARN)
 		rep->warnings++;
 	if (getenv("CELL_TEST_VERBOSE"))
 		fprintf(stderr, "replica %u: %s\n", rep->index, msg);

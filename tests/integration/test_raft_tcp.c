@@ -17,31 +17,28 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cell.h" /* tl_free_port */
 #include "cellraft.h"
-#include "tl_tmpdir.h"
+#include "tl_raftnet.h"
+#include "tl_store.h" /* tl_find_member */
 
 #define NODES_MAX 4
 #define DEADLINE  10.0 /* seconds, for anything that should take < 1 s */
 
 struct slot {
-	cr_node *node;
-	bool closing;
+	cr_node *node;         /* owned; NULL: closed (the net clears it) */
 	unsigned applied_hook; /* on_applied calls */
 	unsigned trusted_hook; /* on_trusted calls */
 	unsigned role_hook;    /* on_role calls */
 	struct cr_config cfg;
-	char raft_address[32];
-	char api_address[64];
-	char dir[512];
+	char raft_address[TL_RAFTNET_ADDR_MAX];
+	char api_address[TL_RAFTNET_API_MAX];
+	char dir[TL_RAFTNET_DIR_MAX];
 };
 
 struct cell {
-	struct ev_loop *loop;
-	ev_timer tick; /* wakes the loop so conditions are re-checked */
-	char *dir;
+	struct tl_raftnet net; /* first: the net makes the cell */
 	struct slot s[NODES_MAX];
-	struct cr_peer peers[3];
+	struct cst_raft_peer peers[3];
 	unsigned nvoters;
 };
 
@@ -50,35 +47,20 @@ static bool verbose(void)
 	return getenv("CELL_TEST_VERBOSE") != NULL;
 }
 
-static void on_log(void *arg, enum cr_log_level level, const char *msg)
+static void on_log(void *arg, enum cst_log_level level, const char *msg)
 {
 	struct slot *s = arg;
-	if (verbose() || level >= CR_LOG_ERROR)
+	if (verbose() || level >= CST_LOG_ERROR)
 		fprintf(stderr, "node %llu: %s\n",
-		        (unsigned long long)s->cfg.id, msg);
+		        (unsigned long long)s->cfg.raft.id, msg);
 }
 
 /* ---- loop helpers -------------------------------------------------------- */
 
-static void on_tick(EV_P_ ev_timer *w, int revents)
+static bool run_until(struct cell *c, tl_raftnet_cond cond, void *arg,
+                      double secs)
 {
-	(void)loop;
-	(void)w;
-	(void)revents;
-}
-
-typedef bool (*cond_fn)(struct cell *c, void *arg);
-
-static bool run_until(struct cell *c, cond_fn cond, void *arg, double secs)
-{
-	ev_now_update(c->loop);
-	double deadline = ev_now(c->loop) + secs;
-	while (!cond(c, arg)) {
-		if (ev_now(c->loop) > deadline)
-			return false;
-		ev_run(c->loop, EVRUN_ONCE);
-	}
-	return true;
+	return tl_raftnet_run_until(&c->net, cond, arg, secs);
 }
 
 /* ---- the cell ------------------------------------------------------------ */
@@ -101,7 +83,7 @@ static void on_trusted(cr_node *node, uint64_t term, void *arg)
 	s->trusted_hook++;
 }
 
-static void on_role(cr_node *node, enum cr_role old, enum cr_role now,
+static void on_role(cr_node *node, enum cst_role old, enum cst_role now,
                     void *arg)
 {
 	struct slot *s = arg;
@@ -126,31 +108,26 @@ static struct cr_hooks slot_hooks[NODES_MAX];
 static void slot_config(struct cell *c, unsigned i, unsigned threshold)
 {
 	struct slot *s = &c->s[i];
-	snprintf(s->raft_address, sizeof(s->raft_address), "127.0.0.1:%d",
-	         tl_free_port());
-	snprintf(s->api_address, sizeof(s->api_address), "http://127.0.0.1:%u",
-	         8001 + i);
-	snprintf(s->dir, sizeof(s->dir), "%s/node%u", c->dir, i + 1);
+	tl_raftnet_place(&c->net, i, s->raft_address, s->api_address, s->dir);
 	memset(&s->cfg, 0, sizeof(s->cfg));
-	s->cfg.id = i + 1;
-	s->cfg.raft_address = s->raft_address;
-	s->cfg.api_address = s->api_address;
-	s->cfg.data_dir = s->dir;
-	s->cfg.election_timeout_ms = 300;
-	s->cfg.heartbeat_timeout_ms = 30;
-	s->cfg.snapshot_threshold = threshold;
-	s->cfg.snapshot_trailing = threshold ? threshold / 4 : 0;
+	s->cfg.raft.id = i + 1;
+	s->cfg.raft.address = s->raft_address;
+	s->cfg.raft.api_address = s->api_address;
+	s->cfg.raft.data_dir = s->dir;
+	s->cfg.raft.election_timeout_ms = 300;
+	s->cfg.raft.heartbeat_timeout_ms = 30;
+	s->cfg.raft.snapshot_threshold = threshold;
+	s->cfg.raft.snapshot_trailing = threshold ? threshold / 4 : 0;
 	slot_hooks[i] = hooks_for(s);
 	s->cfg.hooks = &slot_hooks[i];
 }
 
 static void start_slot(struct cell *c, unsigned i)
 {
-	char err[CR_ERRMSG_SIZE];
+	char err[CST_ERRMSG_SIZE];
 	struct slot *s = &c->s[i];
-	if (cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)))
+	if (cr_node_init(&s->node, c->net.loop, &s->cfg, err, sizeof(err)))
 		fail_msg("init node %u: %s", i + 1, err);
-	s->closing = false;
 	s->applied_hook = s->trusted_hook = s->role_hook = 0;
 	if (cr_node_start(s->node, err, sizeof(err)))
 		fail_msg("start node %u: %s", i + 1, err);
@@ -162,105 +139,28 @@ static void start_cell(struct cell *c, unsigned threshold)
 	c->nvoters = 3;
 	for (unsigned i = 0; i < 3; i++) {
 		slot_config(c, i, threshold);
-		c->peers[i] = (struct cr_peer){
-		    c->s[i].cfg.id, c->s[i].raft_address, c->s[i].api_address};
+		c->peers[i] = (struct cst_raft_peer){c->s[i].cfg.raft.id,
+		                                     c->s[i].raft_address,
+		                                     c->s[i].api_address};
 	}
 	for (unsigned i = 0; i < 3; i++) {
-		c->s[i].cfg.peers = c->peers;
-		c->s[i].cfg.npeers = 3;
+		c->s[i].cfg.raft.peers = c->peers;
+		c->s[i].cfg.raft.npeers = 3;
 		start_slot(c, i);
 	}
 }
 
-static void on_closed(void *arg)
-{
-	struct slot *s = arg;
-	s->node = NULL;
-}
-
-static void close_slot(struct cell *c, unsigned i)
-{
-	struct slot *s = &c->s[i];
-	if (s->node && !s->closing) {
-		s->closing = true;
-		cr_node_close(s->node, on_closed, s);
-	}
-}
-
-static bool slot_closed(struct cell *c, void *arg)
-{
-	return c->s[*(unsigned *)arg].node == NULL;
-}
-
-static void close_and_wait(struct cell *c, unsigned i)
-{
-	close_slot(c, i);
-	assert_true(run_until(c, slot_closed, &i, DEADLINE));
-}
-
-static int setup(void **state)
-{
-	struct cell *c = calloc(1, sizeof(*c));
-	c->dir = tl_tmpdir_make("cellraft-test");
-	assert_non_null(c->dir);
-	c->loop = ev_loop_new(EVFLAG_AUTO);
-	ev_timer_init(&c->tick, on_tick, 0.005, 0.005);
-	ev_timer_start(c->loop, &c->tick);
-	*state = c;
-	return 0;
-}
-
-static bool all_closed(struct cell *c, void *arg)
-{
-	(void)arg;
-	for (unsigned i = 0; i < NODES_MAX; i++)
-		if (c->s[i].node)
-			return false;
-	return true;
-}
-
-/* Runs even when a test failed: close what is open, remove the data. */
-static int teardown(void **state)
-{
-	struct cell *c = *state;
-	for (unsigned i = 0; i < NODES_MAX; i++)
-		close_slot(c, i);
-	bool closed = run_until(c, all_closed, NULL, DEADLINE);
-	ev_timer_stop(c->loop, &c->tick);
-	ev_loop_destroy(c->loop);
-	int rm = tl_tmpdir_remove(c->dir);
-	free(c->dir);
-	free(c);
-	return closed && rm == 0 ? 0 : -1;
-}
+/* The cell's nodes as the net sees them: teardown closes those still open
+ * and removes the data, even when a test failed. */
+static const struct tl_raftnet_kind cell_kind = TL_RAFTNET_KIND(
+    TL_RAFTNET_NODES, struct cell, s, node, "cellraft-test", DEADLINE);
 
 /* ---- conditions ---------------------------------------------------------- */
 
-static int trusted_leader(struct cell *c)
-{
-	for (unsigned i = 0; i < NODES_MAX; i++)
-		if (c->s[i].node && !c->s[i].closing &&
-		    cr_node_trusted(c->s[i].node))
-			return (int)i;
-	return -1;
-}
-
-static bool has_trusted_leader(struct cell *c, void *arg)
-{
-	(void)arg;
-	return trusted_leader(c) >= 0;
-}
-
-static unsigned wait_leader(struct cell *c)
-{
-	if (!run_until(c, has_trusted_leader, NULL, DEADLINE))
-		fail_msg("no trusted leader within %.0f s", DEADLINE);
-	return (unsigned)trusted_leader(c);
-}
-
 /* Every open node applied the leader's commit index. */
-static bool caught_up(struct cell *c, void *arg)
+static bool caught_up(void *ctx, void *arg)
 {
+	const struct cell *c = ctx;
 	unsigned leader = *(unsigned *)arg;
 	uint64_t commit = cr_node_commit_index(c->s[leader].node);
 	for (unsigned i = 0; i < NODES_MAX; i++)
@@ -355,9 +255,9 @@ struct answers {
 	unsigned n;
 };
 
-static bool all_answered(struct cell *c, void *arg)
+static bool all_answered(void *ctx, void *arg)
 {
-	(void)c;
+	(void)ctx;
 	struct answers *as = arg;
 	for (unsigned i = 0; i < as->n; i++)
 		if (!as->a[i].done)
@@ -425,10 +325,10 @@ static void check_follower_refuses(struct cell *c, unsigned leader)
 	cs_txn_free(t); /* still ours: submit failed */
 	assert_non_null(
 	    strstr(cr_node_errmsg(c->s[f].node), c->s[leader].api_address));
-	struct cr_member m;
+	struct cst_member m;
 	assert_int_equal(cr_node_leader(c->s[f].node, &m), leader + 1);
 	assert_string_equal(m.api_address, c->s[leader].api_address);
-	assert_string_equal(m.raft_address, c->s[leader].raft_address);
+	assert_string_equal(m.address, c->s[leader].raft_address);
 }
 
 /* Bootstrap, write, lose the leader, keep writing, restart it from disk. */
@@ -436,15 +336,15 @@ static void test_failover_and_restart(void **state)
 {
 	struct cell *c = *state;
 	start_cell(c, 64); /* snapshots every 64 entries: restarts load one */
-	unsigned leader = wait_leader(c);
+	unsigned leader = tl_raftnet_wait_writer(&c->net);
 	check_first_writes(c, leader);
 	check_follower_refuses(c, leader);
 	put_machines(c, leader, "a", 300);
 	assert_same_hash(c, leader);
 
-	close_and_wait(c, leader);
+	tl_raftnet_close_and_wait(&c->net, leader);
 	unsigned old = leader;
-	leader = wait_leader(c);
+	leader = tl_raftnet_wait_writer(&c->net);
 	assert_int_not_equal(leader, old);
 	for (unsigned k = 0; k < 100; k++) { /* > threshold entries */
 		char name[16];
@@ -460,7 +360,7 @@ static void test_failover_and_restart(void **state)
 
 	/* Once it has a snapshot of its own, a restart loads it from disk and
 	 * replays only the log after it. */
-	struct cr_stats st;
+	struct cst_stats st;
 	for (unsigned k = 0; k < 200; k++) {
 		cr_node_stats(c->s[old].node, &st);
 		if (st.snapshots > 0)
@@ -473,7 +373,7 @@ static void test_failover_and_restart(void **state)
 	assert_true(st.snapshots > 0);
 	put_machines(c, leader, "d", 5);
 	assert_same_hash(c, leader);
-	close_and_wait(c, old);
+	tl_raftnet_close_and_wait(&c->net, old);
 	put_machines(c, leader, "e", 5); /* written while it is down */
 	start_slot(c, old);
 	cr_node_stats(c->s[old].node, &st);
@@ -493,20 +393,12 @@ static void on_done(void *arg, int status, const char *msg)
 		fprintf(stderr, "change: %s\n", msg);
 }
 
-static bool node_caught_up(struct cell *c, void *arg)
+static bool node_caught_up(void *ctx, void *arg)
 {
+	const struct cell *c = ctx;
 	unsigned *pair = arg;
 	return cr_node_applied_index(c->s[pair[0]].node) >=
 	       cr_node_commit_index(c->s[pair[1]].node);
-}
-
-static const struct cr_member *find_member(const struct cr_member *m,
-                                           unsigned n, uint64_t id)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (m[i].id == id)
-			return &m[i];
-	return NULL;
 }
 
 /* A standby joins a running cell, applies the log, and knows every member's
@@ -515,7 +407,7 @@ static void test_standby_joins(void **state)
 {
 	struct cell *c = *state;
 	start_cell(c, 0);
-	unsigned leader = wait_leader(c);
+	unsigned leader = tl_raftnet_wait_writer(&c->net);
 	put_machines(c, leader, "s", 20);
 
 	/* hand leadership to a chosen voter first */
@@ -526,13 +418,13 @@ static void test_standby_joins(void **state)
 	    0);
 	wait_answers(c, &moved, 1);
 	assert_int_equal(moved.status, 0);
-	leader = wait_leader(c);
+	leader = tl_raftnet_wait_writer(&c->net);
 	assert_int_equal(leader, target);
 	slot_config(c, 3, 0); /* npeers = 0: join */
 	start_slot(c, 3);
 	struct answer add = {0};
 	assert_int_equal(cr_node_add(c->s[leader].node, 4, c->s[3].raft_address,
-	                             c->s[3].api_address, CR_MEMBER_STANDBY,
+	                             c->s[3].api_address, CST_MEMBER_STANDBY,
 	                             on_done, &add),
 	                 0);
 	wait_answers(c, &add, 1);
@@ -542,23 +434,23 @@ static void test_standby_joins(void **state)
 	assert_true(run_until(c, node_caught_up, pair, DEADLINE));
 	assert_same_hash(c, leader);
 
-	struct cr_member *m;
+	struct cst_member *m;
 	unsigned n;
 	cr_node_members(c->s[3].node, &m, &n);
 	assert_int_equal(n, 4);
 	for (unsigned i = 0; i < 4; i++) {
-		const struct cr_member *x = find_member(m, n, i + 1);
+		const struct cst_member *x = tl_find_member(m, n, i + 1);
 		assert_non_null(x);
 		assert_int_equal(x->role,
-		                 i < 3 ? CR_MEMBER_VOTER : CR_MEMBER_STANDBY);
+		                 i < 3 ? CST_MEMBER_VOTER : CST_MEMBER_STANDBY);
 		assert_string_equal(x->api_address, c->s[i].api_address);
-		assert_string_equal(x->raft_address, c->s[i].raft_address);
+		assert_string_equal(x->address, c->s[i].raft_address);
 	}
 	free(m);
-	struct cr_member l;
+	struct cst_member l;
 	assert_int_equal(cr_node_leader(c->s[3].node, &l), leader + 1);
 	assert_string_equal(l.api_address, c->s[leader].api_address);
-	assert_int_equal(cr_node_role(c->s[3].node), CR_ROLE_FOLLOWER);
+	assert_int_equal(cr_node_role(c->s[3].node), CST_ROLE_FOLLOWER);
 
 	struct answer rm = {0};
 	assert_int_equal(cr_node_remove(c->s[leader].node, 4, on_done, &rm), 0);
@@ -575,7 +467,7 @@ static void test_close_answers_everyone(void **state)
 {
 	struct cell *c = *state;
 	start_cell(c, 0);
-	unsigned leader = wait_leader(c);
+	unsigned leader = tl_raftnet_wait_writer(&c->net);
 	enum { N = 500 };
 	struct answer *a = calloc(N, sizeof(*a));
 	char id[32];
@@ -583,11 +475,11 @@ static void test_close_answers_everyone(void **state)
 		snprintf(id, sizeof(id), "c-%u", k);
 		submit(c, leader, machine_txn(id, id, 1000), &a[k]);
 		if (k == N / 2)
-			ev_run(c->loop, EVRUN_NOWAIT); /* half proposed */
+			ev_run(c->net.loop, EVRUN_NOWAIT); /* half proposed */
 	}
 	struct answer b = {0};
 	assert_int_equal(cr_node_barrier(c->s[leader].node, on_done, &b), 0);
-	close_and_wait(c, leader);
+	tl_raftnet_close_and_wait(&c->net, leader);
 	for (unsigned k = 0; k < N; k++) {
 		assert_int_equal(a[k].calls, 1);
 		assert_true(a[k].status == 0 || a[k].status == CR_ESHUTDOWN);
@@ -595,7 +487,7 @@ static void test_close_answers_everyone(void **state)
 	assert_int_equal(b.calls, 1);
 	free(a);
 	/* the survivors still form a cell */
-	leader = wait_leader(c);
+	leader = tl_raftnet_wait_writer(&c->net);
 	put_machines(c, leader, "after", 3);
 }
 
@@ -648,9 +540,9 @@ static void load_submit(struct load *l)
 	}
 }
 
-static bool load_done(struct cell *c, void *arg)
+static bool load_done(void *ctx, void *arg)
 {
-	(void)c;
+	(void)ctx;
 	struct load *l = arg;
 	return l->done == l->total;
 }
@@ -667,7 +559,7 @@ static void run_load(struct cell *c, unsigned leader, unsigned window,
 	struct load l = {c, leader, total, 0, 0, 0, NULL, NULL};
 	l.rec = calloc(total, sizeof(*l.rec));
 	l.latency = calloc(total, sizeof(*l.latency));
-	struct cr_stats before, after;
+	struct cst_stats before, after;
 	cr_node_stats(c->s[leader].node, &before);
 	double t0 = ev_time();
 	for (unsigned k = 0; k < window; k++)
@@ -692,7 +584,7 @@ static void test_throughput(void **state)
 {
 	struct cell *c = *state;
 	start_cell(c, 0);
-	unsigned leader = wait_leader(c);
+	unsigned leader = tl_raftnet_wait_writer(&c->net);
 	struct answer a = {0};
 	submit(c, leader, machine_txn("m1", "m1", 1000), &a);
 	wait_answers(c, &a, 1);
@@ -711,9 +603,9 @@ static void test_throughput(void **state)
 static void expect_init_error(struct cell *c, const struct cr_config *cfg,
                               int code, const char *needle)
 {
-	char err[CR_ERRMSG_SIZE] = "";
+	char err[CST_ERRMSG_SIZE] = "";
 	cr_node *n = (cr_node *)1;
-	assert_int_equal(cr_node_init(&n, c->loop, cfg, err, sizeof(err)),
+	assert_int_equal(cr_node_init(&n, c->net.loop, cfg, err, sizeof(err)),
 	                 code);
 	assert_null(n);
 	if (!strstr(err, needle))
@@ -728,71 +620,64 @@ static void test_config_errors(void **state)
 	struct cell *c = *state;
 	slot_config(c, 0, 0);
 	struct cr_config cfg = c->s[0].cfg;
-	cfg.raft_address = "localhost:9001";
+	cfg.raft.address = "localhost:9001";
 	expect_init_error(c, &cfg, CR_EINVAL, "raft_address");
 	cfg = c->s[0].cfg;
-	cfg.id = 0;
+	cfg.raft.id = 0;
 	expect_init_error(c, &cfg, CR_EINVAL, "id");
 	cfg = c->s[0].cfg;
-	cfg.heartbeat_timeout_ms = cfg.election_timeout_ms;
+	cfg.raft.heartbeat_timeout_ms = cfg.raft.election_timeout_ms;
 	expect_init_error(c, &cfg, CR_EINVAL, "heartbeat_timeout_ms");
-	struct cr_peer peers[2] = {{2, "127.0.0.1:1", NULL},
-	                           {3, "127.0.0.1:2", NULL}};
+	struct cst_raft_peer peers[2] = {{2, "127.0.0.1:1", NULL},
+	                                 {3, "127.0.0.1:2", NULL}};
 	cfg = c->s[0].cfg;
-	cfg.peers = peers;
-	cfg.npeers = 2;
+	cfg.raft.peers = peers;
+	cfg.raft.npeers = 2;
 	expect_init_error(c, &cfg, CR_EINVAL, "not in the bootstrap list");
-	peers[0] = (struct cr_peer){1, c->s[0].raft_address, NULL};
+	peers[0] = (struct cst_raft_peer){1, c->s[0].raft_address, NULL};
 	peers[1].id = 1; /* a second member with id 1 */
 	expect_init_error(c, &cfg, CR_EINVAL, "already used");
 	char file[600];
-	snprintf(file, sizeof(file), "%s/plain-file", c->dir);
+	snprintf(file, sizeof(file), "%s/plain-file", c->net.dir);
 	FILE *fp = fopen(file, "w");
 	assert_non_null(fp);
 	fclose(fp);
 	cfg = c->s[0].cfg;
-	cfg.data_dir = file;
+	cfg.raft.data_dir = file;
 	expect_init_error(c, &cfg, CR_EIO, "not a directory");
 
 	/* close before start */
 	start_cell(c, 0);
-	unsigned leader = wait_leader(c);
+	unsigned leader = tl_raftnet_wait_writer(&c->net);
 	(void)leader;
 	struct slot *s = &c->s[3];
 	slot_config(c, 3, 0);
-	char err[CR_ERRMSG_SIZE];
+	char err[CST_ERRMSG_SIZE];
 	assert_int_equal(
-	    cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)), 0);
-	s->closing = false;
-	unsigned three = 3;
-	close_and_wait(c, three);
+	    cr_node_init(&s->node, c->net.loop, &s->cfg, err, sizeof(err)), 0);
+	tl_raftnet_close_and_wait(&c->net, 3);
 
 	/* a port somebody else listens on: start fails, close still works */
-	s->cfg.raft_address = c->s[0].raft_address;
-	snprintf(s->dir, sizeof(s->dir), "%s/node-busy", c->dir);
+	s->cfg.raft.address = c->s[0].raft_address;
+	snprintf(s->dir, sizeof(s->dir), "%s/node-busy", c->net.dir);
 	assert_int_equal(
-	    cr_node_init(&s->node, c->loop, &s->cfg, err, sizeof(err)), 0);
-	s->closing = false;
+	    cr_node_init(&s->node, c->net.loop, &s->cfg, err, sizeof(err)), 0);
 	int rv = cr_node_start(s->node, err, sizeof(err));
 	assert_int_equal(rv, CR_EIO);
 	assert_non_null(strstr(err, "raft start"));
 	if (verbose())
 		fprintf(stderr, "%s\n", err);
-	close_and_wait(c, three);
+	tl_raftnet_close_and_wait(&c->net, 3);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_failover_and_restart, setup,
-	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_standby_joins, setup,
-	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_close_answers_everyone, setup,
-	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_config_errors, setup,
-	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
+	    TL_RAFTNET_TEST(test_failover_and_restart, cell_kind),
+	    TL_RAFTNET_TEST(test_standby_joins, cell_kind),
+	    TL_RAFTNET_TEST(test_close_answers_everyone, cell_kind),
+	    TL_RAFTNET_TEST(test_config_errors, cell_kind),
+	    TL_RAFTNET_TEST(test_throughput, cell_kind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

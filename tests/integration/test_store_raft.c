@@ -17,21 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cell.h" /* tl_free_port */
 #include "cellstore.h"
-#include "tl_tmpdir.h"
+#include "tl_raftnet.h"
+#include "tl_store.h"
 
 #define MEMBERS  4
 #define DEADLINE 15.0 /* seconds, for anything that should take < 1 s */
 
 /* One member and what its hooks saw. */
 struct member {
-	cst_store *s; /* NULL: not open */
-	bool closing;
+	cst_store *s; /* owned; NULL: not open (the net clears it) */
 	uint64_t id;
-	char address[32];
-	char api_address[64];
-	char dir[512];
+	char address[TL_RAFTNET_ADDR_MAX];
+	char api_address[TL_RAFTNET_API_MAX];
+	char dir[TL_RAFTNET_DIR_MAX];
 	unsigned roles;
 	unsigned writers;
 	uint64_t epoch;        /* the last on_writer's */
@@ -43,9 +42,7 @@ struct member {
 };
 
 struct cell {
-	struct ev_loop *loop;
-	ev_timer tick; /* wakes the loop so conditions are re-checked */
-	char *dir;
+	struct tl_raftnet net; /* first: the net makes the cell */
 	struct member m[MEMBERS];
 	struct cst_raft_peer peers[3];
 };
@@ -101,25 +98,10 @@ static void on_log(void *arg, enum cst_log_level level, const char *msg)
 
 /* ---- the loop ------------------------------------------------------------ */
 
-static void on_tick(EV_P_ ev_timer *w, int revents)
+static bool run_until(struct cell *c, tl_raftnet_cond cond, void *arg,
+                      double secs)
 {
-	(void)loop;
-	(void)w;
-	(void)revents;
-}
-
-typedef bool (*cond_fn)(struct cell *c, void *arg);
-
-static bool run_until(struct cell *c, cond_fn cond, void *arg, double secs)
-{
-	ev_now_update(c->loop);
-	double deadline = ev_now(c->loop) + secs;
-	while (!cond(c, arg)) {
-		if (ev_now(c->loop) > deadline)
-			return false;
-		ev_run(c->loop, EVRUN_ONCE);
-	}
-	return true;
+	return tl_raftnet_run_until(&c->net, cond, arg, secs);
 }
 
 /* ---- members ------------------------------------------------------------- */
@@ -129,11 +111,7 @@ static void member_config(struct cell *c, unsigned i)
 	struct member *m = &c->m[i];
 	memset(m, 0, sizeof(*m));
 	m->id = i + 1;
-	snprintf(m->address, sizeof(m->address), "127.0.0.1:%d",
-	         tl_free_port());
-	snprintf(m->api_address, sizeof(m->api_address), "http://127.0.0.1:%u",
-	         8001 + i);
-	snprintf(m->dir, sizeof(m->dir), "%s/member%u", c->dir, i + 1);
+	tl_raftnet_place(&c->net, i, m->address, m->api_address, m->dir);
 }
 
 /* Opens member i; voters get the bootstrap list, a joiner none. */
@@ -156,8 +134,7 @@ static void open_member(struct cell *c, unsigned i, bool voter,
 	    .snapshot_trailing = threshold ? threshold / 4 : 0,
 	};
 	char err[CST_ERRMSG_SIZE];
-	m->closing = false;
-	if (cst_raft_open(c->loop, &cfg, &hooks, &m->s, err, sizeof(err)))
+	if (cst_raft_open(c->net.loop, &cfg, &hooks, &m->s, err, sizeof(err)))
 		fail_msg("open member %u: %s", i + 1, err);
 }
 
@@ -172,94 +149,17 @@ static void open_cell(struct cell *c, unsigned threshold)
 		open_member(c, i, true, threshold);
 }
 
-static void on_closed(void *arg)
-{
-	struct member *m = arg;
-	m->s = NULL;
-}
-
-static void close_member(struct cell *c, unsigned i)
-{
-	struct member *m = &c->m[i];
-	if (m->s && !m->closing) {
-		m->closing = true;
-		cst_close(m->s, on_closed, m);
-	}
-}
-
-static bool member_closed(struct cell *c, void *arg)
-{
-	return c->m[*(unsigned *)arg].s == NULL;
-}
-
-static void close_and_wait(struct cell *c, unsigned i)
-{
-	close_member(c, i);
-	assert_true(run_until(c, member_closed, &i, DEADLINE));
-}
-
-static int setup(void **state)
-{
-	struct cell *c = calloc(1, sizeof(*c));
-	c->dir = tl_tmpdir_make("cellstore-test");
-	assert_non_null(c->dir);
-	c->loop = ev_loop_new(EVFLAG_AUTO);
-	ev_timer_init(&c->tick, on_tick, 0.005, 0.005);
-	ev_timer_start(c->loop, &c->tick);
-	*state = c;
-	return 0;
-}
-
-static bool all_closed(struct cell *c, void *arg)
-{
-	(void)arg;
-	for (unsigned i = 0; i < MEMBERS; i++)
-		if (c->m[i].s)
-			return false;
-	return true;
-}
-
-/* Runs even when a test failed: close what is open, remove the data. */
-static int teardown(void **state)
-{
-	struct cell *c = *state;
-	for (unsigned i = 0; i < MEMBERS; i++)
-		close_member(c, i);
-	bool closed = run_until(c, all_closed, NULL, DEADLINE);
-	ev_timer_stop(c->loop, &c->tick);
-	ev_loop_destroy(c->loop);
-	int rm = tl_tmpdir_remove(c->dir);
-	free(c->dir);
-	free(c);
-	return closed && rm == 0 ? 0 : -1;
-}
+/* The cell's members as the net sees them: teardown closes those still open
+ * and removes the data, even when a test failed. */
+static const struct tl_raftnet_kind cell_kind = TL_RAFTNET_KIND(
+    TL_RAFTNET_STORES, struct cell, m, s, "cellstore-test", DEADLINE);
 
 /* ---- conditions ---------------------------------------------------------- */
 
-static int writer_of(struct cell *c)
-{
-	for (unsigned i = 0; i < MEMBERS; i++)
-		if (c->m[i].s && !c->m[i].closing && cst_writable(c->m[i].s))
-			return (int)i;
-	return -1;
-}
-
-static bool has_writer(struct cell *c, void *arg)
-{
-	(void)arg;
-	return writer_of(c) >= 0;
-}
-
-static unsigned wait_writer(struct cell *c)
-{
-	if (!run_until(c, has_writer, NULL, DEADLINE))
-		fail_msg("no writer within %.0f s", DEADLINE);
-	return (unsigned)writer_of(c);
-}
-
 /* Every open member applied what the writer knows committed. */
-static bool caught_up(struct cell *c, void *arg)
+static bool caught_up(void *ctx, void *arg)
 {
+	const struct cell *c = ctx;
 	struct cst_status w;
 	cst_status(c->m[*(unsigned *)arg].s, &w);
 	for (unsigned i = 0; i < MEMBERS; i++)
@@ -284,47 +184,21 @@ static void assert_same_state(struct cell *c, unsigned writer)
 
 /* ---- writes -------------------------------------------------------------- */
 
-struct answer {
-	unsigned calls;
-	int status;
-	bool had_res;
-	uint64_t index;
-	bool duplicate;
-	enum cs_reason reason;
-	uint32_t changes;
-};
-
-static void on_answer(void *arg, int status, const cs_result *res)
-{
-	struct answer *a = arg;
-	a->calls++;
-	a->status = status;
-	a->had_res = res != NULL;
-	if (res) {
-		a->index = res->index;
-		a->duplicate = res->duplicate;
-		a->reason = res->ops[0].reason;
-		a->changes = res->nchanges;
-	}
-}
-
 static void on_done(void *arg, int status, const char *msg)
 {
-	struct answer *a = arg;
-	a->calls++;
-	a->status = status;
+	tl_answer_call(arg, status);
 	if (status && verbose())
 		fprintf(stderr, "done: %s: %s\n", cst_strerror(status), msg);
 }
 
 struct answers {
-	struct answer *a;
+	struct tl_answer *a;
 	unsigned n;
 };
 
-static bool all_answered(struct cell *c, void *arg)
+static bool all_answered(void *ctx, void *arg)
 {
-	(void)c;
+	(void)ctx;
 	const struct answers *as = arg;
 	for (unsigned i = 0; i < as->n; i++)
 		if (!as->a[i].calls)
@@ -332,7 +206,7 @@ static bool all_answered(struct cell *c, void *arg)
 	return true;
 }
 
-static void wait_answers(struct cell *c, struct answer *a, unsigned n)
+static void wait_answers(struct cell *c, struct tl_answer *a, unsigned n)
 {
 	struct answers as = {a, n};
 	if (!run_until(c, all_answered, &as, DEADLINE))
@@ -348,9 +222,9 @@ static cs_txn *machine_txn(const char *id, const char *name)
 	return t;
 }
 
-static void submit(struct cell *c, unsigned i, cs_txn *t, struct answer *a)
+static void submit(struct cell *c, unsigned i, cs_txn *t, struct tl_answer *a)
 {
-	int rc = cst_submit(c->m[i].s, t, on_answer, a);
+	int rc = cst_submit(c->m[i].s, t, tl_on_answer, a);
 	if (rc)
 		fail_msg("submit on %u: %s: %s", i + 1, cst_strerror(rc),
 		         cst_errmsg(c->m[i].s));
@@ -359,7 +233,7 @@ static void submit(struct cell *c, unsigned i, cs_txn *t, struct answer *a)
 /* One machine "<prefix>" through the writer, one entry; accepted. */
 static void put_machine(struct cell *c, unsigned writer, const char *name)
 {
-	struct answer a = {0};
+	struct tl_answer a = {0};
 	submit(c, writer, machine_txn(name, name), &a);
 	wait_answers(c, &a, 1);
 	assert_int_equal(a.status, 0);
@@ -371,7 +245,7 @@ static void put_machine(struct cell *c, unsigned writer, const char *name)
 /* Exactly one writer, and on_writer ran there only. */
 static unsigned check_one_writer(struct cell *c)
 {
-	unsigned w = wait_writer(c);
+	unsigned w = tl_raftnet_wait_writer(&c->net);
 	unsigned writers = 0;
 	for (unsigned i = 0; i < 3; i++) {
 		writers += cst_writable(c->m[i].s);
@@ -393,7 +267,7 @@ static unsigned check_one_writer(struct cell *c)
 
 static void check_submits(struct cell *c, unsigned w)
 {
-	struct answer a[3] = {{0}, {0}, {0}};
+	struct tl_answer a[3] = {{0}, {0}, {0}};
 	submit(c, w, machine_txn("w-1", "m1"), &a[0]);
 	submit(c, w, machine_txn("w-2", "m2"), &a[1]);
 	submit(c, w, machine_txn("w-1", "m1"), &a[2]);
@@ -424,9 +298,9 @@ static void check_submits(struct cell *c, unsigned w)
 static void check_follower(struct cell *c, unsigned w)
 {
 	unsigned f = (w + 1) % 3;
-	struct answer a = {0};
+	struct tl_answer a = {0};
 	cs_txn *t = machine_txn("refused", "mz");
-	assert_int_equal(cst_submit(c->m[f].s, t, on_answer, &a),
+	assert_int_equal(cst_submit(c->m[f].s, t, tl_on_answer, &a),
 	                 CST_ENOTWRITER);
 	cs_txn_free(t); /* still ours */
 	assert_non_null(strstr(cst_errmsg(c->m[f].s), c->m[w].api_address));
@@ -437,13 +311,13 @@ static void check_follower(struct cell *c, unsigned w)
 	assert_string_equal(m.address, c->m[w].address);
 	assert_int_equal(m.role, CST_MEMBER_VOTER);
 	assert_int_equal(cst_barrier(c->m[f].s, on_done, &a), CST_ENOTWRITER);
-	ev_run(c->loop, EVRUN_NOWAIT);
+	ev_run(c->net.loop, EVRUN_NOWAIT);
 	assert_int_equal(a.calls, 0);
 }
 
 static void check_barrier_and_dry_run(struct cell *c, unsigned w)
 {
-	struct answer b = {0};
+	struct tl_answer b = {0};
 	assert_int_equal(cst_barrier(c->m[w].s, on_done, &b), 0);
 	assert_int_equal(b.calls, 0);
 	wait_answers(c, &b, 1);
@@ -464,15 +338,6 @@ static void check_barrier_and_dry_run(struct cell *c, unsigned w)
 	assert_null(cs_machine_find(cst_state(c->m[w].s), "dry"));
 }
 
-static const struct cst_member *find(const struct cst_member *m, unsigned n,
-                                     uint64_t id)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (m[i].id == id)
-			return &m[i];
-	return NULL;
-}
-
 /* Member i lists `want` members, each with the role expected and the API
  * address it was configured with (learnt through the log). */
 static bool lists_members(struct cell *c, unsigned i, unsigned want)
@@ -482,7 +347,7 @@ static bool lists_members(struct cell *c, unsigned i, unsigned want)
 	assert_int_equal(cst_members(c->m[i].s, &m, &n), 0);
 	bool ok = n == want;
 	for (unsigned k = 0; ok && k < want; k++) {
-		const struct cst_member *x = find(m, n, k + 1);
+		const struct cst_member *x = tl_find_member(m, n, k + 1);
 		ok = x &&
 		     x->role ==
 		         (k < 3 ? CST_MEMBER_VOTER : CST_MEMBER_STANDBY) &&
@@ -497,8 +362,9 @@ struct lists {
 	unsigned want;
 };
 
-static bool all_list(struct cell *c, void *arg)
+static bool all_list(void *ctx, void *arg)
 {
+	struct cell *c = ctx;
 	unsigned want = ((struct lists *)arg)->want;
 	for (unsigned i = 0; i < want; i++)
 		if (c->m[i].s && !lists_members(c, i, want))
@@ -512,12 +378,12 @@ static void check_standby_joins(struct cell *c, unsigned w)
 	assert_true(run_until(c, all_list, &three, DEADLINE));
 	member_config(c, 3);
 	open_member(c, 3, false, 0);
-	struct answer add = {0};
+	struct tl_answer add = {0};
 	assert_int_equal(cst_member_add(c->m[w].s, 4, c->m[3].address,
 	                                c->m[3].api_address, CST_MEMBER_STANDBY,
 	                                on_done, &add),
 	                 0);
-	struct answer busy = {0};
+	struct tl_answer busy = {0};
 	assert_int_equal(cst_member_remove(c->m[w].s, 4, on_done, &busy),
 	                 CST_EBUSY);
 	wait_answers(c, &add, 1);
@@ -544,11 +410,11 @@ static unsigned check_transfer(struct cell *c, unsigned w)
 {
 	unsigned to = (w + 1) % 3;
 	uint64_t epoch = c->m[w].epoch, index = c->m[w].writer_index;
-	struct answer moved = {0};
+	struct tl_answer moved = {0};
 	assert_int_equal(cst_transfer(c->m[w].s, to + 1, on_done, &moved), 0);
 	wait_answers(c, &moved, 1);
 	assert_int_equal(moved.status, 0);
-	unsigned now = wait_writer(c);
+	unsigned now = tl_raftnet_wait_writer(&c->net);
 	assert_int_equal(now, to);
 	assert_int_equal(c->m[to].writers, 1);
 	assert_true(c->m[to].epoch > epoch);
@@ -569,11 +435,12 @@ static void test_cell(void **state)
 	check_standby_joins(c, w);
 	w = check_transfer(c, w);
 	for (unsigned i = 0; i < MEMBERS; i++)
-		close_and_wait(c, i);
+		tl_raftnet_close_and_wait(&c->net, i);
 }
 
-static bool has_snapshot(struct cell *c, void *arg)
+static bool has_snapshot(void *ctx, void *arg)
 {
+	const struct cell *c = ctx;
 	struct cst_stats st;
 	cst_stats(c->m[*(unsigned *)arg].s, &st);
 	return st.snapshots > 0;
@@ -585,7 +452,7 @@ static void test_restart_restores(void **state)
 {
 	struct cell *c = *state;
 	open_cell(c, 16); /* snapshots every 16 entries */
-	unsigned w = wait_writer(c);
+	unsigned w = tl_raftnet_wait_writer(&c->net);
 	unsigned f = (w + 1) % 3;
 	char name[32];
 	for (unsigned k = 0; k < 200 && !has_snapshot(c, &f); k++) {
@@ -596,7 +463,7 @@ static void test_restart_restores(void **state)
 	assert_true(has_snapshot(c, &f));
 	put_machine(c, w, "before-restart");
 	assert_same_state(c, w);
-	close_and_wait(c, f);
+	tl_raftnet_close_and_wait(&c->net, f);
 	put_machine(c, w, "while-down");
 
 	uint64_t id = c->m[f].id;
@@ -625,10 +492,10 @@ static void test_handover_answers(void **state)
 {
 	struct cell *c = *state;
 	open_cell(c, 0);
-	unsigned w = wait_writer(c);
+	unsigned w = tl_raftnet_wait_writer(&c->net);
 	put_machine(c, w, "warm");
 	enum { N = 20 };
-	struct answer a[N], b[N];
+	struct tl_answer a[N], b[N];
 	memset(a, 0, sizeof(a));
 	memset(b, 0, sizeof(b));
 	char id[32];
@@ -636,13 +503,13 @@ static void test_handover_answers(void **state)
 		snprintf(id, sizeof(id), "inflight-%u", k);
 		submit(c, w, machine_txn(id, id), &a[k]);
 	}
-	ev_run(c->loop, EVRUN_NOWAIT); /* proposed */
+	ev_run(c->net.loop, EVRUN_NOWAIT); /* proposed */
 	for (unsigned k = 0; k < N; k++) {
 		snprintf(id, sizeof(id), "queued-%u", k);
 		submit(c, w, machine_txn(id, id), &b[k]);
 	}
 	unsigned to = (w + 1) % 3;
-	struct answer moved = {0};
+	struct tl_answer moved = {0};
 	assert_int_equal(cst_transfer(c->m[w].s, to + 1, on_done, &moved), 0);
 	wait_answers(c, b, N);
 	wait_answers(c, a, N);
@@ -660,12 +527,12 @@ static void test_handover_answers(void **state)
 	if (verbose())
 		fprintf(stderr, "in flight at the handover: %u unknown of %u\n",
 		        unknown, (unsigned)N);
-	unsigned nw = wait_writer(c);
+	unsigned nw = tl_raftnet_wait_writer(&c->net);
 	for (unsigned k = 0; k < N; k++) {
 		snprintf(id, sizeof(id), "queued-%u", k);
 		assert_null(cs_machine_find(cst_state(c->m[nw].s), id));
 	}
-	struct answer again[N];
+	struct tl_answer again[N];
 	memset(again, 0, sizeof(again));
 	for (unsigned k = 0; k < N; k++) {
 		snprintf(id, sizeof(id), "inflight-%u", k);
@@ -689,27 +556,27 @@ static void test_close_answers(void **state)
 {
 	struct cell *c = *state;
 	open_cell(c, 0);
-	unsigned w = wait_writer(c);
+	unsigned w = tl_raftnet_wait_writer(&c->net);
 	uint64_t epoch = c->m[w].epoch;
 	enum { N = 200 };
-	struct answer *a = calloc(N, sizeof(*a));
+	struct tl_answer *a = calloc(N, sizeof(*a));
 	char id[32];
 	for (unsigned k = 0; k < N; k++) {
 		snprintf(id, sizeof(id), "c-%u", k);
 		submit(c, w, machine_txn(id, id), &a[k]);
 		if (k == N / 2)
-			ev_run(c->loop, EVRUN_NOWAIT); /* half proposed */
+			ev_run(c->net.loop, EVRUN_NOWAIT); /* half proposed */
 	}
-	struct answer b = {0};
+	struct tl_answer b = {0};
 	assert_int_equal(cst_barrier(c->m[w].s, on_done, &b), 0);
-	close_and_wait(c, w);
+	tl_raftnet_close_and_wait(&c->net, w);
 	for (unsigned k = 0; k < N; k++) {
 		assert_int_equal(a[k].calls, 1);
 		assert_true(a[k].status == 0 || a[k].status == CST_ESHUTDOWN);
 	}
 	assert_int_equal(b.calls, 1);
 	free(a);
-	unsigned nw = wait_writer(c);
+	unsigned nw = tl_raftnet_wait_writer(&c->net);
 	assert_true(c->m[nw].epoch > epoch);
 	put_machine(c, nw, "after");
 }
@@ -722,14 +589,14 @@ static void test_open_errors(void **state)
 	char err[CST_ERRMSG_SIZE];
 	cst_store *s = NULL;
 	struct cst_raft_config cfg = {
-	    .id = 1, .address = "localhost:9", .data_dir = c->dir};
+	    .id = 1, .address = "localhost:9", .data_dir = c->net.dir};
 	assert_int_equal(
-	    cst_raft_open(c->loop, &cfg, NULL, &s, err, sizeof(err)),
+	    cst_raft_open(c->net.loop, &cfg, NULL, &s, err, sizeof(err)),
 	    CST_EINVAL);
 	assert_null(s);
 	assert_non_null(strstr(err, "IPv4"));
 	assert_int_equal(
-	    cst_raft_open(c->loop, NULL, NULL, &s, err, sizeof(err)),
+	    cst_raft_open(c->net.loop, NULL, NULL, &s, err, sizeof(err)),
 	    CST_EINVAL);
 
 	open_cell(c, 0);
@@ -740,26 +607,23 @@ static void test_open_errors(void **state)
 	cfg = (struct cst_raft_config){
 	    .id = 4, .address = c->m[3].address, .data_dir = c->m[3].dir};
 	assert_int_equal(
-	    cst_raft_open(c->loop, &cfg, &hooks, &s, err, sizeof(err)),
+	    cst_raft_open(c->net.loop, &cfg, &hooks, &s, err, sizeof(err)),
 	    CST_EIO);
 	assert_null(s);
 	assert_non_null(strstr(err, "raft start"));
 	/* the cell goes on */
-	unsigned w = wait_writer(c);
+	unsigned w = tl_raftnet_wait_writer(&c->net);
 	put_machine(c, w, "still");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_cell, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_restart_restores, setup,
-	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_handover_answers, setup,
-	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_close_answers, setup,
-	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+	    TL_RAFTNET_TEST(test_cell, cell_kind),
+	    TL_RAFTNET_TEST(test_restart_restores, cell_kind),
+	    TL_RAFTNET_TEST(test_handover_answers, cell_kind),
+	    TL_RAFTNET_TEST(test_close_answers, cell_kind),
+	    TL_RAFTNET_TEST(test_open_errors, cell_kind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cellstore.h"
+#include "tl_store.h"
 
 /* ---- what the hooks and callbacks saw ------------------------------------ */
 
@@ -73,50 +74,18 @@ static int64_t clock_ms(void *arg)
 	return 1700000000000;
 }
 
-/* One submit's or completion's answer. */
-struct answer {
-	struct rec *rec;
-	unsigned calls;
-	unsigned order;
-	int status;
-	bool had_res;
-	uint64_t index;
-	bool duplicate;
-	enum cs_reason reason;
-	uint32_t changes;
-};
-
-static void on_answer(void *arg, int status, const cs_result *res)
-{
-	struct answer *a = arg;
-	a->calls++;
-	a->order = ++a->rec->order;
-	a->status = status;
-	a->had_res = res != NULL;
-	if (res) {
-		a->index = res->index;
-		a->duplicate = res->duplicate;
-		a->reason = res->nops ? res->ops[0].reason : CS_R_OK;
-		a->changes = res->nchanges;
-	}
-}
-
 static void on_done(void *arg, int status, const char *msg)
 {
-	struct answer *a = arg;
+	struct tl_answer *a = arg;
 	assert_non_null(msg);
 	if (status == 0)
 		assert_string_equal(msg, "");
-	a->calls++;
-	a->order = ++a->rec->order;
-	a->status = status;
+	tl_answer_call(a, status);
 }
 
 static void on_closed(void *arg)
 {
-	struct answer *a = arg;
-	a->calls++;
-	a->order = ++a->rec->order;
+	tl_answer_call(arg, 0);
 }
 
 /* ---- fixtures ------------------------------------------------------------ */
@@ -151,7 +120,7 @@ static int teardown(void **state)
 {
 	struct t *t = *state;
 	if (t && !t->closed) {
-		struct answer closed = {.rec = &t->rec};
+		struct tl_answer closed = {.clock = &t->rec.order};
 		cst_close(t->s, on_closed, &closed);
 		cst_fake_flush(t->s); /* frees it */
 		assert_int_equal(closed.calls, 1);
@@ -169,9 +138,9 @@ static cs_txn *machine_txn(const char *id, const char *name)
 	return t;
 }
 
-static void submit_ok(cst_store *s, cs_txn *txn, struct answer *a)
+static void submit_ok(cst_store *s, cs_txn *txn, struct tl_answer *a)
 {
-	int rc = cst_submit(s, txn, on_answer, a);
+	int rc = cst_submit(s, txn, tl_on_answer, a);
 	if (rc)
 		fail_msg("submit: %s: %s", cst_strerror(rc), cst_errmsg(s));
 }
@@ -209,14 +178,14 @@ static void test_names(void **state)
 static void test_submit_and_flush(void **state)
 {
 	struct t *t = open_fake(state, true, false, true);
-	struct answer a[4] = {{.rec = &t->rec},
-	                      {.rec = &t->rec},
-	                      {.rec = &t->rec},
-	                      {.rec = &t->rec}};
+	struct tl_answer a[4] = {{.clock = &t->rec.order},
+	                         {.clock = &t->rec.order},
+	                         {.clock = &t->rec.order},
+	                         {.clock = &t->rec.order}};
 	/* Not the writer before the first flush. */
 	assert_false(cst_writable(t->s));
 	cs_txn *early = machine_txn("early", "m0");
-	assert_int_equal(cst_submit(t->s, early, on_answer, &a[0]),
+	assert_int_equal(cst_submit(t->s, early, tl_on_answer, &a[0]),
 	                 CST_ENOTWRITER);
 	assert_non_null(strstr(cst_errmsg(t->s), "not the writer"));
 	cs_txn_free(early); /* still ours */
@@ -278,10 +247,12 @@ static void test_submit_and_flush(void **state)
 	tl_machine_init(&m, "bad name!", 1, 1);
 	cs_txn *bad = cs_txn_new("bad", "test", CS_INCREMENTAL, CS_FINE);
 	cs_txn_machine_put(bad, &m.spec);
-	assert_int_equal(cst_submit(t->s, bad, on_answer, &a[3]), CST_EINVAL);
+	assert_int_equal(cst_submit(t->s, bad, tl_on_answer, &a[3]),
+	                 CST_EINVAL);
 	assert_non_null(strstr(cst_errmsg(t->s), "bad"));
 	cs_txn_free(bad);
-	assert_int_equal(cst_submit(t->s, NULL, on_answer, &a[3]), CST_EINVAL);
+	assert_int_equal(cst_submit(t->s, NULL, tl_on_answer, &a[3]),
+	                 CST_EINVAL);
 	cs_txn *no_cb = machine_txn("x", "x");
 	assert_int_equal(cst_submit(t->s, no_cb, NULL, NULL), CST_EINVAL);
 	cs_txn_free(no_cb);
@@ -293,14 +264,14 @@ static void test_submit_and_flush(void **state)
  * callback does nothing. */
 struct chain {
 	cst_store *s;
-	struct answer first, second;
+	struct tl_answer first, second;
 	unsigned nested_flush;
 };
 
 static void on_first(void *arg, int status, const cs_result *res)
 {
 	struct chain *c = arg;
-	on_answer(&c->first, status, res);
+	tl_on_answer(&c->first, status, res);
 	c->nested_flush = cst_fake_flush(c->s);
 	submit_ok(c->s, machine_txn("second", "m-second"), &c->second);
 }
@@ -310,7 +281,7 @@ static void test_callbacks_from_the_flush(void **state)
 	struct t *t = open_fake(state, true, false, false);
 	elect(t);
 	struct chain c = {.s = t->s};
-	c.first.rec = c.second.rec = &t->rec;
+	c.first.clock = c.second.clock = &t->rec.order;
 	assert_int_equal(
 	    cst_submit(t->s, machine_txn("first", "m-first"), on_first, &c), 0);
 	assert_int_equal(cst_fake_flush(t->s), 1);
@@ -337,8 +308,9 @@ static void test_writer_changes(void **state)
 	assert_int_equal(cst_writer(t->s, &w), 1);
 	assert_string_equal(w.api_address, "http://127.0.0.1:8001");
 
-	struct answer q[2] = {{.rec = &t->rec}, {.rec = &t->rec}};
-	struct answer b = {.rec = &t->rec};
+	struct tl_answer q[2] = {{.clock = &t->rec.order},
+	                         {.clock = &t->rec.order}};
+	struct tl_answer b = {.clock = &t->rec.order};
 	submit_ok(t->s, machine_txn("q1", "q1"), &q[0]);
 	submit_ok(t->s, machine_txn("q2", "q2"), &q[1]);
 	assert_int_equal(cst_barrier(t->s, on_done, &b), 0);
@@ -349,7 +321,7 @@ static void test_writer_changes(void **state)
 	assert_int_equal(w.id, 2);
 	assert_string_equal(w.api_address, "http://127.0.0.1:8002");
 	cs_txn *refused = machine_txn("r", "r");
-	assert_int_equal(cst_submit(t->s, refused, on_answer, &q[0]),
+	assert_int_equal(cst_submit(t->s, refused, tl_on_answer, &q[0]),
 	                 CST_ENOTWRITER);
 	assert_non_null(strstr(cst_errmsg(t->s), "http://127.0.0.1:8002"));
 	cs_txn_free(refused);
@@ -398,7 +370,8 @@ static void test_unknown_outcomes(void **state)
 {
 	struct t *t = open_fake(state, true, false, false);
 	elect(t);
-	struct answer a = {.rec = &t->rec}, again = {.rec = &t->rec};
+	struct tl_answer a = {.clock = &t->rec.order},
+	                 again = {.clock = &t->rec.order};
 
 	cst_fake_fail_next(t->s, 1, CST_EUNKNOWN, true);
 	submit_ok(t->s, machine_txn("u1", "u1"), &a);
@@ -416,7 +389,7 @@ static void test_unknown_outcomes(void **state)
 
 	memset(&a, 0, sizeof(a));
 	memset(&again, 0, sizeof(again));
-	a.rec = again.rec = &t->rec;
+	a.clock = again.clock = &t->rec.order;
 	cst_fake_fail_next(t->s, 1, CST_EUNKNOWN, false);
 	submit_ok(t->s, machine_txn("u2", "u2"), &a);
 	applied = t->rec.applied;
@@ -434,8 +407,9 @@ static void test_unknown_outcomes(void **state)
 	assert_non_null(cs_machine_find(cst_state(t->s), "u2"));
 
 	/* n of them, then verdicts again. */
-	struct answer e[3] = {
-	    {.rec = &t->rec}, {.rec = &t->rec}, {.rec = &t->rec}};
+	struct tl_answer e[3] = {{.clock = &t->rec.order},
+	                         {.clock = &t->rec.order},
+	                         {.clock = &t->rec.order}};
 	cst_fake_fail_next(t->s, 2, CST_EIO, false);
 	submit_ok(t->s, machine_txn("e1", "e1"), &e[0]);
 	submit_ok(t->s, machine_txn("e2", "e2"), &e[1]);
@@ -489,7 +463,7 @@ static void test_apply_and_restore(void **state)
 	/* And through a submit after regaining the role. */
 	cst_fake_set_writer(t->s, true, 0, NULL);
 	elect(t);
-	struct answer a = {.rec = &t->rec};
+	struct tl_answer a = {.clock = &t->rec.order};
 	submit_ok(t->s, machine_txn("o3", "o3"), &a);
 	cst_fake_flush(t->s);
 	assert_int_equal(a.status, 0);
@@ -499,7 +473,7 @@ static void test_apply_and_restore(void **state)
 /* A barrier completes at the next flush, after the entry of what was
  * queued before it. */
 struct barrier_check {
-	struct answer a;
+	struct tl_answer a;
 	cst_store *s;
 	bool saw_machine;
 };
@@ -514,13 +488,13 @@ static void on_barrier_check(void *arg, int status, const char *msg)
 static void test_barrier(void **state)
 {
 	struct t *t = open_fake(state, false, false, false);
-	struct barrier_check b = {.a = {.rec = &t->rec}, .s = t->s};
+	struct barrier_check b = {.a = {.clock = &t->rec.order}, .s = t->s};
 	assert_int_equal(cst_barrier(t->s, on_barrier_check, &b),
 	                 CST_ENOTWRITER);
 	assert_int_equal(cst_barrier(t->s, NULL, NULL), CST_EINVAL);
 	cst_fake_set_writer(t->s, true, 0, NULL);
 	elect(t);
-	struct answer a = {.rec = &t->rec};
+	struct tl_answer a = {.clock = &t->rec.order};
 	submit_ok(t->s, machine_txn("before", "before"), &a);
 	assert_int_equal(cst_barrier(t->s, on_barrier_check, &b), 0);
 	assert_int_equal(b.a.calls, 0);
@@ -553,7 +527,7 @@ static void test_membership_notsup(void **state)
 {
 	struct t *t = open_fake(state, true, false, false);
 	elect(t);
-	struct answer a = {.rec = &t->rec};
+	struct tl_answer a = {.clock = &t->rec.order};
 	struct cst_member dummy;
 	struct cst_member *m = &dummy; /* overwritten */
 	unsigned n = 7;
@@ -572,22 +546,13 @@ static void test_membership_notsup(void **state)
 	assert_int_equal(a.calls, 0);
 }
 
-static const struct cst_member *find(const struct cst_member *m, unsigned n,
-                                     uint64_t id)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (m[i].id == id)
-			return &m[i];
-	return NULL;
-}
-
 static void expect_members(cst_store *s, unsigned want)
 {
 	struct cst_member *m;
 	unsigned n;
 	assert_int_equal(cst_members(s, &m, &n), 0);
 	assert_int_equal(n, want);
-	const struct cst_member *self = find(m, n, 1);
+	const struct cst_member *self = tl_find_member(m, n, 1);
 	assert_non_null(self);
 	assert_int_equal(self->role, CST_MEMBER_VOTER);
 	assert_string_equal(self->api_address, "http://127.0.0.1:8001");
@@ -597,7 +562,8 @@ static void expect_members(cst_store *s, unsigned want)
 static void test_membership_trivial(void **state)
 {
 	struct t *t = open_fake(state, true, true, false);
-	struct answer a = {.rec = &t->rec}, b = {.rec = &t->rec};
+	struct tl_answer a = {.clock = &t->rec.order},
+	                 b = {.clock = &t->rec.order};
 	expect_members(t->s, 1);
 	assert_int_equal(cst_member_add(t->s, 2, "fake:2", "http://b",
 	                                CST_MEMBER_STANDBY, on_done, &a),
@@ -630,12 +596,12 @@ static void test_membership_trivial(void **state)
 	struct cst_member *m;
 	unsigned n;
 	cst_members(t->s, &m, &n);
-	assert_int_equal(find(m, n, 2)->role, CST_MEMBER_VOTER);
-	assert_string_equal(find(m, n, 2)->address, "fake:2");
+	assert_int_equal(tl_find_member(m, n, 2)->role, CST_MEMBER_VOTER);
+	assert_string_equal(tl_find_member(m, n, 2)->address, "fake:2");
 	free(m);
 
 	/* A transfer moves writing at once; cb at the flush. */
-	struct answer moved = {.rec = &t->rec};
+	struct tl_answer moved = {.clock = &t->rec.order};
 	assert_int_equal(cst_transfer(t->s, 0, on_done, &moved), 0);
 	assert_false(cst_writable(t->s));
 	struct cst_member w;
@@ -647,7 +613,7 @@ static void test_membership_trivial(void **state)
 	assert_int_equal(moved.calls, 1);
 	assert_int_equal(moved.status, 0);
 	assert_int_equal(t->rec.role, CST_ROLE_FOLLOWER);
-	struct answer c = {.rec = &t->rec};
+	struct tl_answer c = {.clock = &t->rec.order};
 	assert_int_equal(cst_member_remove(t->s, 2, on_done, &c),
 	                 CST_ENOTWRITER);
 
@@ -664,7 +630,7 @@ static void test_membership_trivial(void **state)
 /* Closing: nothing from inside cst_close; the next flush answers each
  * waiting call once with ESHUTDOWN, then the close callback runs last. */
 struct closing {
-	struct answer a;
+	struct tl_answer a;
 	cst_store *s;
 	int resubmit; /* what a submit from inside the answer got */
 };
@@ -672,9 +638,9 @@ struct closing {
 static void on_shutdown(void *arg, int status, const cs_result *res)
 {
 	struct closing *c = arg;
-	on_answer(&c->a, status, res);
+	tl_on_answer(&c->a, status, res);
 	cs_txn *txn = machine_txn("late", "late");
-	c->resubmit = cst_submit(c->s, txn, on_answer, &c->a);
+	c->resubmit = cst_submit(c->s, txn, tl_on_answer, &c->a);
 	if (c->resubmit)
 		cs_txn_free(txn);
 }
@@ -683,9 +649,11 @@ static void test_close(void **state)
 {
 	struct t *t = open_fake(state, true, true, false);
 	elect(t);
-	struct closing q = {.a = {.rec = &t->rec}, .s = t->s};
-	struct answer b = {.rec = &t->rec}, m = {.rec = &t->rec};
-	struct answer closed = {.rec = &t->rec}, again = {.rec = &t->rec};
+	struct closing q = {.a = {.clock = &t->rec.order}, .s = t->s};
+	struct tl_answer b = {.clock = &t->rec.order},
+	                 m = {.clock = &t->rec.order};
+	struct tl_answer closed = {.clock = &t->rec.order},
+	                 again = {.clock = &t->rec.order};
 	assert_int_equal(
 	    cst_submit(t->s, machine_txn("c1", "c1"), on_shutdown, &q), 0);
 	assert_int_equal(cst_barrier(t->s, on_done, &b), 0);
@@ -698,7 +666,8 @@ static void test_close(void **state)
 	assert_int_equal(q.a.calls + b.calls + m.calls + closed.calls, 0);
 	assert_false(cst_writable(t->s));
 	cs_txn *txn = machine_txn("c2", "c2");
-	assert_int_equal(cst_submit(t->s, txn, on_answer, &b), CST_ESHUTDOWN);
+	assert_int_equal(cst_submit(t->s, txn, tl_on_answer, &b),
+	                 CST_ESHUTDOWN);
 	cs_txn_free(txn);
 	assert_int_equal(cst_barrier(t->s, on_done, &b), CST_ESHUTDOWN);
 	assert_int_equal(cst_fake_flush(t->s), 0); /* frees the store */
@@ -723,7 +692,7 @@ static void test_close(void **state)
 struct looped {
 	struct t *t;
 	struct ev_loop *loop;
-	struct answer first, second, third, closed;
+	struct tl_answer first, second, third, closed;
 	ev_timer later; /* submits from a watcher's callback */
 	bool timed_out;
 };
@@ -731,14 +700,14 @@ struct looped {
 static void on_loop_second(void *arg, int status, const cs_result *res)
 {
 	struct looped *l = arg;
-	on_answer(&l->second, status, res);
+	tl_on_answer(&l->second, status, res);
 	ev_break(l->loop, EVBREAK_ALL);
 }
 
 static void on_loop_first(void *arg, int status, const cs_result *res)
 {
 	struct looped *l = arg;
-	on_answer(&l->first, status, res);
+	tl_on_answer(&l->first, status, res);
 	/* from inside the prepare's flush: flushed without another event */
 	assert_int_equal(cst_submit(l->t->s, machine_txn("loop-2", "loop-2"),
 	                            on_loop_second, l),
@@ -748,7 +717,7 @@ static void on_loop_first(void *arg, int status, const cs_result *res)
 static void on_loop_third(void *arg, int status, const cs_result *res)
 {
 	struct looped *l = arg;
-	on_answer(&l->third, status, res);
+	tl_on_answer(&l->third, status, res);
 	ev_break(l->loop, EVBREAK_ALL);
 }
 
@@ -782,7 +751,8 @@ static void test_loop(void **state)
 	*state = t;
 	t->closed = true; /* closed here, on the loop */
 	struct looped l = {.t = t, .loop = ev_loop_new(EVFLAG_AUTO)};
-	l.first.rec = l.second.rec = l.third.rec = l.closed.rec = &t->rec;
+	l.first.clock = l.second.clock = l.third.clock = l.closed.clock =
+	    &t->rec.order;
 	t->hooks = (struct cst_hooks){on_role,    on_writer, on_applied,
 	                              on_restore, NULL,      &t->rec};
 	struct cst_fake_config cfg = {.loop = l.loop, .writer = true};

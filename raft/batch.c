@@ -16,28 +16,6 @@ struct cr_barrier {
 	struct cu_list link; /* in node->barriers until issued */
 };
 
-/* ---- lists --------------------------------------------------------------- */
-
-/* Moves everything in `from` to `to`, in order: a flush works on what was
- * there when it began, and what its callbacks add waits for the next. */
-static void take_all(struct cu_list *from, struct cu_list *to)
-{
-	cu_list_init(to);
-	for (struct cu_list *l; (l = cu_list_first(from));) {
-		cu_list_remove(l);
-		cu_list_push_back(to, l);
-	}
-}
-
-/* Unlinks and returns the first element of l, or NULL. */
-static struct cu_list *pop(struct cu_list *l)
-{
-	struct cu_list *e = cu_list_first(l);
-	if (e)
-		cu_list_remove(e);
-	return e;
-}
-
 /* ---- sealing ------------------------------------------------------------- */
 
 static void batch_free(struct cr_batch *b)
@@ -249,8 +227,8 @@ static void on_barrier(struct raft_barrier *req, int status)
 static void issue_barriers(struct cr_node *n)
 {
 	struct cu_list todo;
-	take_all(&n->barriers, &todo);
-	for (struct cu_list *e; (e = pop(&todo));) {
+	cu_list_take(&n->barriers, &todo);
+	for (struct cu_list *e; (e = cu_list_pop(&todo));) {
 		struct cr_barrier *b =
 		    cu_container_of(e, struct cr_barrier, link);
 		int rv = raft_barrier(&n->raft, &b->req, on_barrier);
@@ -267,8 +245,8 @@ void cr_batch_flush(struct cr_node *n)
 {
 	seal(n);
 	struct cu_list todo;
-	take_all(&n->sealed, &todo);
-	for (struct cu_list *e; (e = pop(&todo));)
+	cu_list_take(&n->sealed, &todo);
+	for (struct cu_list *e; (e = cu_list_pop(&todo));)
 		propose(n, cu_container_of(e, struct cr_batch, link));
 	if (!cu_list_empty(&n->barriers))
 		issue_barriers(n);
@@ -278,14 +256,14 @@ void cr_batch_fail_queued(struct cr_node *n, int status)
 {
 	seal(n);
 	struct cu_list todo;
-	take_all(&n->sealed, &todo);
-	for (struct cu_list *e; (e = pop(&todo));) {
+	cu_list_take(&n->sealed, &todo);
+	for (struct cu_list *e; (e = cu_list_pop(&todo));) {
 		struct cr_batch *b = cu_container_of(e, struct cr_batch, link);
 		raft_free(b->buf.base);
 		fail_batch(b, status);
 	}
-	take_all(&n->barriers, &todo);
-	for (struct cu_list *e; (e = pop(&todo));) {
+	cu_list_take(&n->barriers, &todo);
+	for (struct cu_list *e; (e = cu_list_pop(&todo));) {
 		struct cr_barrier *w =
 		    cu_container_of(e, struct cr_barrier, link);
 		w->cb(w->arg, status, cr_strerror(status));

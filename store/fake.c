@@ -34,26 +34,8 @@ static struct fake_call *call_new(void *arg)
 
 static struct fake_call *call_pop(struct cu_list *head)
 {
-	struct cu_list *e = cu_list_first(head);
-	if (!e)
-		return NULL;
-	cu_list_remove(e);
-	return cu_container_of(e, struct fake_call, link);
-}
-
-/* Moves every element of `from`, in order, to the empty list `to`: a flush
- * works on what was there when it began, and what its callbacks add waits
- * for the next one. */
-static void list_take(struct cu_list *from, struct cu_list *to)
-{
-	cu_list_init(to);
-	if (cu_list_empty(from))
-		return;
-	to->next = from->next;
-	to->prev = from->prev;
-	to->next->prev = to;
-	to->prev->next = to;
-	cu_list_init(from);
+	struct cu_list *e = cu_list_pop(head);
+	return e ? cu_container_of(e, struct fake_call, link) : NULL;
 }
 
 /* Runs c's callback with its status (a transaction without verdicts) and
@@ -224,7 +206,7 @@ static unsigned apply_entry(struct fake *f, struct cu_list *entry)
 static void deliver_due(struct fake *f)
 {
 	struct cu_list due;
-	list_take(&f->due, &due);
+	cu_list_take(&f->due, &due);
 	for (struct fake_call *c; (c = call_pop(&due));)
 		call_answer(f, c);
 }
@@ -284,7 +266,7 @@ unsigned cst_fake_flush(cst_store *s)
 	if (!f->base.closing) {
 		struct cu_list entry;
 		step_writer(f);
-		list_take(&f->queue, &entry);
+		cu_list_take(&f->queue, &entry);
 		n = apply_entry(f, &entry);
 		deliver_due(f);
 	}

@@ -204,6 +204,28 @@ static inline struct cu_list *cu_list_first(const struct cu_list *head)
 {
 	return cu_list_next(head, head);
 }
+/* Unlinks and returns the first element, or NULL when the list is empty. */
+static inline struct cu_list *cu_list_pop(struct cu_list *head)
+{
+	struct cu_list *e = cu_list_first(head);
+	if (e)
+		cu_list_remove(e);
+	return e;
+}
+/* Moves every element of `from`, in order, to `to` (made empty first);
+ * `from` is left empty. A flush works on what was there when it began, and
+ * what its callbacks add waits for the next one. */
+static inline void cu_list_take(struct cu_list *from, struct cu_list *to)
+{
+	cu_list_init(to);
+	if (cu_list_empty(from))
+		return;
+	to->next = from->next;
+	to->prev = from->prev;
+	to->next->prev = to;
+	to->prev->next = to;
+	cu_list_init(from);
+}
 /* for (it over head): `it` may be removed (and freed) inside the loop. */
 #define CU_LIST_FOREACH_SAFE(it, tmp, head)                                    \
 	for ((it) = (head)->next, (tmp) = (it)->next; (it) != (head);          \

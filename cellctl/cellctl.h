@@ -152,8 +152,6 @@ int ctl_write(struct ctl *c, const char *method, const char *path,
 int ctl_worse(int a, int b);
 /* A fresh transaction id (idempotent retries): "cellctl-<time>-<pid>-<rnd>". */
 void ctl_new_id(char *buf, size_t len);
-/* Appends s to a path percent-encoded (names may need it in theory). */
-void ctl_path_add(char *buf, size_t len, const char *s);
 
 /* ---- table.c: output ---- */
 

@@ -166,19 +166,6 @@ void ctl_new_id(char *buf, size_t len)
 	         ts.tv_nsec / 1000000, (int)getpid(), rnd);
 }
 
-void ctl_path_add(char *buf, size_t len, const char *s)
-{
-	size_t n = strlen(buf);
-	for (; *s && n + 4 < len; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (isalnum(ch) || strchr("-._~", ch))
-			buf[n++] = (char)ch;
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%%%02X", ch);
-	}
-	buf[n] = 0;
-}
-
 /* ---- one exchange ---- */
 
 /* Why no answer came, in words: "connection refused", ... */

@@ -318,7 +318,7 @@ static int job_get(struct ctl *c, int argc, char **argv)
 	json_t *job;
 	if (argc != 1)
 		return ctl_usage(c, "expected one job NAME");
-	ctl_path_add(path, sizeof(path), argv[0]);
+	cc_url_escape(path, sizeof(path), argv[0]);
 	if (J.limit)
 		snprintf(path + strlen(path), sizeof(path) - strlen(path),
 		         "?limit=%" PRIu64, J.limit);
@@ -352,7 +352,7 @@ static int job_kill(struct ctl *c, int argc, char **argv)
 		       ctl_usage(c, "expected one or more job NAMEs");
 	for (int k = 0; k < argc; k++) {
 		char path[256] = "/v1/jobs/", what[128];
-		ctl_path_add(path, sizeof(path), argv[k]);
+		cc_url_escape(path, sizeof(path), argv[k]);
 		if (J.purge)
 			snprintf(path + strlen(path),
 			         sizeof(path) - strlen(path), "?purge=true");

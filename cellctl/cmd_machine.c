@@ -172,7 +172,7 @@ static int machine_get(struct ctl *c, int argc, char **argv)
 	json_t *m, *tasks = NULL;
 	if (argc != 1)
 		return ctl_usage(c, "expected one machine NAME");
-	ctl_path_add(path, sizeof(path), argv[0]);
+	cc_url_escape(path, sizeof(path), argv[0]);
 	int rc = ctl_get(c, path, &m);
 	if (rc)
 		return rc;
@@ -181,7 +181,7 @@ static int machine_get(struct ctl *c, int argc, char **argv)
 		json_decref(m);
 		return CTL_OK;
 	}
-	ctl_path_add(tpath, sizeof(tpath), argv[0]);
+	cc_url_escape(tpath, sizeof(tpath), argv[0]);
 	rc = ctl_get(c, tpath, &tasks);
 	char *labels = ctl_join_object(json_object_get(m, "labels"), ", ");
 	kv_line("name:", "%s", jstr(m, "name"));
@@ -347,7 +347,7 @@ static int machine_add(struct ctl *c, int argc, char **argv)
 		char path[256] = "/v1/machines/", what[128];
 		const char *name = jstr(spec, "name");
 		json_t *e = json_pack("{s:s}", "machine", name);
-		ctl_path_add(path, sizeof(path), name);
+		cc_url_escape(path, sizeof(path), name);
 		snprintf(what, sizeof(what), "adding machine %.64s", name);
 		int one = ctl_write(c, "PUT", path, spec, what, e);
 		json_array_append_new(results, e);
@@ -375,7 +375,7 @@ static int for_each_name(struct ctl *c, int argc, char **argv,
 	for (int i = 0; i < argc; i++) {
 		char path[256] = "/v1/machines/", what[128];
 		json_t *e = json_pack("{s:s}", "machine", argv[i]);
-		ctl_path_add(path, sizeof(path), argv[i]);
+		cc_url_escape(path, sizeof(path), argv[i]);
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s",
 		         action);
 		snprintf(what, sizeof(what), "%s machine %.64s", verb, argv[i]);

@@ -98,7 +98,7 @@ static int sched_get(struct ctl *c, int argc, char **argv)
 	json_t *sc;
 	if (argc != 1)
 		return ctl_usage(c, "expected one scheduler NAME");
-	ctl_path_add(path, sizeof(path), argv[0]);
+	cc_url_escape(path, sizeof(path), argv[0]);
 	int rc = ctl_get(c, path, &sc);
 	if (rc)
 		return rc;

@@ -38,7 +38,7 @@ static void task_path(char *path, size_t len)
 			continue;
 		snprintf(path + strlen(path), len - strlen(path), "%c%s=", sep,
 		         names[i]);
-		ctl_path_add(path, len, values[i]);
+		cc_url_escape(path, len, values[i]);
 		sep = '&';
 	}
 	if (T.limit)
@@ -138,7 +138,7 @@ static int fetch_task(struct ctl *c, struct logs_target *t, json_t **job,
                       const json_t **task)
 {
 	char path[256] = "/v1/jobs/";
-	ctl_path_add(path, sizeof(path), t->job);
+	cc_url_escape(path, sizeof(path), t->job);
 	snprintf(path + strlen(path), sizeof(path) - strlen(path),
 	         "?limit=%" PRIu64, t->index + 1);
 	int rc = ctl_get(c, path, job);
@@ -184,7 +184,7 @@ static int agent_of(struct ctl *c, const char *machine, char **agent)
 {
 	char path[256] = "/v1/machines/";
 	json_t *m;
-	ctl_path_add(path, sizeof(path), machine);
+	cc_url_escape(path, sizeof(path), machine);
 	int rc = ctl_get(c, path, &m);
 	if (rc)
 		return rc;
@@ -232,7 +232,7 @@ static int read_logs(struct ctl *c, const struct logs_target *t,
 {
 	char url[1024], err[CC_ERRMSG_SIZE];
 	snprintf(url, sizeof(url), "%s/v1/logs/", agent);
-	ctl_path_add(url, sizeof(url), t->job);
+	cc_url_escape(url, sizeof(url), t->job);
 	snprintf(url + strlen(url), sizeof(url) - strlen(url),
 	         "/%" PRIu64 "?attempt=%" PRIu64 "&stream=%s", t->index,
 	         t->attempt, T.err_stream ? "stderr" : "stdout");

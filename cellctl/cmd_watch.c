@@ -232,12 +232,12 @@ static void filter(char *q, size_t len)
 	q[0] = 0;
 	if (W.job) {
 		snprintf(q + strlen(q), len - strlen(q), "job=");
-		ctl_path_add(q, len, W.job);
+		cc_url_escape(q, len, W.job);
 	}
 	if (W.machine) {
 		snprintf(q + strlen(q), len - strlen(q),
 		         "%smachine=", q[0] ? "&" : "");
-		ctl_path_add(q, len, W.machine);
+		cc_url_escape(q, len, W.machine);
 	}
 }
 

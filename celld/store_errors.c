@@ -37,21 +37,6 @@ static const struct http_error errors[CST_ERROR__COUNT] = {
                      "members to show or change"},
 };
 
-/* Appends s percent-encoded for a URL query. */
-static void put_escaped(char *buf, size_t len, const char *s)
-{
-	size_t n = strlen(buf);
-	for (; *s && n + 4 < len; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch))
-			buf[n++] = (char)ch;
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%%%02X", ch);
-	}
-	buf[n] = 0;
-}
-
 /* The writer's API base, then the request's path and query. */
 static void writer_url(struct cc_request *r, const char *api, char *buf,
                        size_t len)
@@ -61,10 +46,10 @@ static void writer_url(struct cc_request *r, const char *api, char *buf,
 	for (size_t i = 0; (name = cc_request_query_at(r, i, &value)); i++) {
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s",
 		         i ? "&" : "?");
-		put_escaped(buf, len, name);
+		cc_url_escape(buf, len, name);
 		if (value) {
 			snprintf(buf + strlen(buf), len - strlen(buf), "=");
-			put_escaped(buf, len, value);
+			cc_url_escape(buf, len, value);
 		}
 	}
 }

@@ -76,3 +76,21 @@ char **cc_split_urls(const char *list, unsigned *n)
 	free(copy);
 	return urls;
 }
+
+void cc_url_escape(char *buf, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(buf);
+	for (; *s && n + 4 < len; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
+			buf[n++] = (char)ch;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[ch >> 4];
+			buf[n++] = hex[ch & 15];
+		}
+	}
+	buf[n] = 0;
+}

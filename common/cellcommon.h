@@ -172,6 +172,10 @@ int cc_split_hostport(const char *s, char *host, size_t len, uint16_t *port);
 /* Splits a --cell style list "URL,URL,..." into at most 16 malloc'd URLs
  * without trailing slashes (free each, then the array); *n may be 0. */
 char **cc_split_urls(const char *list, unsigned *n);
+/* Appends s to the NUL-terminated buf (len bytes in all) percent-encoded
+ * for a URL path segment or query value: every byte but A-Z a-z 0-9 - . _ ~
+ * becomes %XX. Stops short rather than overflow. */
+void cc_url_escape(char *buf, size_t len, const char *s);
 /* 127.x.y.z, ::1 or localhost: listening there needs no token. */
 bool cc_is_loopback(const char *host);
 /* Reads a bearer token file (one token of 16 to 511 characters, trailing

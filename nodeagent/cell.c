@@ -233,24 +233,12 @@ static void read_machines(struct agent *a)
  * change of the cell (each machine names this agent's URL). */
 static void our_machines_query(const struct agent *a, char *out, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	if (a->nmachines == 1) {
 		snprintf(out, len, "machine=%s", a->machines[0]->name);
 		return;
 	}
-	size_t at = (size_t)snprintf(out, len, "agent=");
-	for (const char *c = a->advertise; *c && at + 4 < len; c++) {
-		unsigned char ch = (unsigned char)*c;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
-			out[at++] = (char)ch;
-		} else {
-			out[at++] = '%';
-			out[at++] = hex[ch >> 4];
-			out[at++] = hex[ch & 15];
-		}
-	}
-	out[at] = 0;
+	snprintf(out, len, "agent=");
+	cc_url_escape(out, len, a->advertise);
 }
 
 /* One task of a listing (its place in the job under "index"). */

@@ -46,8 +46,7 @@ int cli_member(const cl_cell *c, const char *base)
 	return -1;
 }
 
-/* The hint, when the caller's replica knows where writes go. */
-static const char *hint(cl_cell *c)
+const char *cli_hint(cl_cell *c)
 {
 	const char *h = c->writer_hint ? c->writer_hint(c->hint_arg) : NULL;
 	return h && *h ? h : NULL;
@@ -57,7 +56,7 @@ const char *cl_cell_url(cl_cell *c)
 {
 	if (c->writer)
 		return c->writer;
-	const char *h = hint(c);
+	const char *h = cli_hint(c);
 	return h ? h : c->urls[c->cur];
 }
 

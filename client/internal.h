@@ -50,6 +50,9 @@ struct cl_cell {
  * leave after cl_cell_free frees the cell). */
 void cli_enter(cl_cell *c);
 void cli_leave(cl_cell *c);
+/* The caller's hint of where writes go (its own replica's writer), or
+ * NULL when it has none. */
+const char *cli_hint(cl_cell *c);
 /* The member index of base, or -1. */
 int cli_member(const cl_cell *c, const char *base);
 /* After a failed exchange with base: forget it as the writer, and let the

@@ -269,8 +269,8 @@ static const char *next_base(struct cl_req *r)
 		r->tried_writer = cu_xstrdup(c->writer);
 		return r->tried_writer;
 	}
-	const char *h = c->writer_hint ? c->writer_hint(c->hint_arg) : NULL;
-	if (!r->tried_hint && h && *h && !same(h, r->tried_writer)) {
+	const char *h = cli_hint(c);
+	if (!r->tried_hint && h && !same(h, r->tried_writer)) {
 		r->tried_hint = cu_xstrdup(h);
 		return r->tried_hint;
 	}
@@ -469,7 +469,7 @@ int cl_request_at(cl_cell *c, const char *base, const char *method,
 		               path);
 	struct cl_req *r = req_new(c, method, path, content_type, body, len);
 	r->pol = CL_POLICY_ONCE;
-	r->at = cu_xstrndup(base, strlen(base));
+	r->at = cu_xstrdup(base);
 	r->cb = cb;
 	r->arg = arg;
 	launch(r);

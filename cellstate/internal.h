@@ -110,7 +110,6 @@ static inline struct cs_machine *cs_slot(cs_state *s, uint32_t slot)
  * (may be NULL) gets how many names were added. */
 enum cs_reason cs_res_resolve(cs_state *s, const struct cs_amount *a,
                               uint32_t n, cs_res *out, uint32_t *registered);
-bool cs_res_fits(const cs_res *free_, const cs_res *req, uint32_t nres);
 void cs_res_add(cs_res *a, const cs_res *b, uint32_t nres);
 void cs_res_sub(cs_res *a, const cs_res *b, uint32_t nres);
 

@@ -32,14 +32,6 @@ full:
 	return CS_R_RESOURCE_LIMIT;
 }
 
-bool cs_res_fits(const cs_res *free_, const cs_res *req, uint32_t nres)
-{
-	for (uint32_t i = 0; i < nres; i++)
-		if (req->v[i] > free_->v[i])
-			return false;
-	return true;
-}
-
 void cs_res_add(cs_res *a, const cs_res *b, uint32_t nres)
 {
 	for (uint32_t i = 0; i < nres; i++)

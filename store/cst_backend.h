@@ -65,10 +65,6 @@ void cst_store_init(cst_store *s, const struct cst_ops *ops,
  *   return cst_seterr(s, CST_ENOTWRITER, "member %llu ...", ...); */
 int cst_seterr(cst_store *s, int code, const char *fmt, ...) CU_PRINTF(3, 4);
 
-/* A line through hooks.log, or to stderr as "cellstore <level>: <msg>". */
-void cst_log(const cst_store *s, enum cst_log_level level, const char *fmt, ...)
-    CU_PRINTF(3, 4);
-
 /* The hooks, each skipped when NULL. */
 void cst_hook_role(const cst_store *s, enum cst_role old_role,
                    enum cst_role new_role);

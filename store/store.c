@@ -26,25 +26,6 @@ int cst_seterr(cst_store *s, int code, const char *fmt, ...)
 	return code;
 }
 
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
-
-void cst_log(const cst_store *s, enum cst_log_level level, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (s->hooks.log)
-		s->hooks.log(s->hooks.arg, level, msg);
-	else
-		fprintf(stderr, "cellstore %s: %s\n",
-		        (unsigned)level < CU_ARRAY_LEN(level_names)
-		            ? level_names[level]
-		            : "?",
-		        msg);
-}
-
 void cst_hook_role(const cst_store *s, enum cst_role old_role,
                    enum cst_role new_role)
 {
